@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { margay } from '../../../support/cli.js';
+
+const SUBCOMMANDS = ['agent', 'status', 'bgp', 'policy', 'lab', 'validate'];
+
+describe('margay CLI usage', () => {
+  it('prints the command list on --help and exits 0', () => {
+    const r = margay(['--help']);
+    expect(r.status).toBe(0);
+    for (const name of SUBCOMMANDS) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+  });
+
+  it('with no command prints usage on stderr and exits 2', () => {
+    const r = margay([]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('usage: margay <command>');
+  });
+
+  it.each(SUBCOMMANDS)('answers "%s --help" with its own usage', (name) => {
+    const r = margay([name, '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`usage: margay ${name}`);
+  });
+
+  it('rejects an unknown command by name, exit 2', () => {
+    const r = margay(['frobnicate']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('rejects an unknown nested subcommand by name', () => {
+    const r = margay(['bgp', 'nonsense']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown subcommand "bgp nonsense"');
+  });
+
+  it('rejects a bad log level naming the allowed ones', () => {
+    const r = margay(['--log-level', 'loud', '--help']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('log level must be one of');
+  });
+});
