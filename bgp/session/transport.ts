@@ -1,0 +1,124 @@
+/**
+ * TCP transport for BGP sessions: passive listen and active connect, with optional
+ * TCP MD5 (RFC 2385) and GTSM (RFC 5082) per peer.
+ *
+ * Node's `net` has no hook to set socket options before connect, so an active
+ * connection with MD5 or GTSM is made on a socket created by syscall (`sockopt.ts`),
+ * connected on the thread pool, then wrapped with `new net.Socket({ fd })`. The
+ * listener is a normal `net.Server`; MD5 keys go on its fd (accepted connections
+ * inherit them). The driver only sees the narrow `Transport` interface, so tests can
+ * hand it any pair of connected sockets.
+ */
+import net from 'node:net';
+import { bindTo, closeFd, connectFd, familyOf, AF_INET6, setSendTimeout, shutdownFd, tcpSocket } from './sockopt.js';
+import { setMd5Key, setTtlSecurity } from './tcp-md5.js';
+
+export const BGP_PORT = 179;
+
+export interface ConnectOptions {
+  remote: string;
+  port?: number;
+  /** local address to bind (source of the connection) */
+  local?: string;
+  password?: string;
+  /** GTSM: allowed hop count (1 for directly connected); absent = off */
+  ttlSecurityHops?: number;
+  timeoutMs?: number;
+}
+
+export interface ListenOptions {
+  address: string;
+  port: number;
+}
+
+export interface Listener {
+  readonly address: string;
+  readonly port: number;
+  /** set ('' removes) the MD5 key for connections from `peer` */
+  setPeerPassword(peer: string, password: string): void;
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  connect(opts: ConnectOptions): Promise<net.Socket>;
+  listen(opts: ListenOptions, onConnection: (socket: net.Socket) => void): Promise<Listener>;
+}
+
+/** Normalise an address Node reports (`::ffff:10.0.0.1` → `10.0.0.1`). */
+export function plainAddress(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+}
+
+async function connectRaw(opts: ConnectOptions): Promise<net.Socket> {
+  const port = opts.port ?? BGP_PORT;
+  const fd = tcpSocket(familyOf(opts.remote));
+  try {
+    if (opts.password) setMd5Key(fd, opts.remote, opts.password);
+    if (opts.ttlSecurityHops !== undefined) setTtlSecurity(fd, opts.remote, opts.ttlSecurityHops);
+    if (opts.local) bindTo(fd, opts.local, 0);
+    setSendTimeout(fd, opts.timeoutMs ?? 5000);
+    await connectFd(fd, opts.remote, port);
+  } catch (err) {
+    shutdownFd(fd);
+    closeFd(fd);
+    throw new Error(`connect ${opts.remote}:${port}: ${(err as Error).message}`);
+  }
+  return new net.Socket({ fd, readable: true, writable: true });
+}
+
+function connectPlain(opts: ConnectOptions): Promise<net.Socket> {
+  const port = opts.port ?? BGP_PORT;
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: opts.remote, port, ...(opts.local ? { localAddress: opts.local } : {}) });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`connect ${opts.remote}:${port}: timed out`));
+    }, opts.timeoutMs ?? 5000);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      s.destroy();
+      reject(new Error(`connect ${opts.remote}:${port}: ${err.message}`));
+    });
+  });
+}
+
+function handleFd(server: net.Server): number {
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('listener has no file descriptor (not on Linux?)');
+  return fd;
+}
+
+/** The real kernel transport. */
+export const kernelTransport: Transport = {
+  connect(opts) {
+    return opts.password || opts.ttlSecurityHops !== undefined ? connectRaw(opts) : connectPlain(opts);
+  },
+  listen(opts, onConnection) {
+    const server = net.createServer({ noDelay: true }, onConnection);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: opts.address, port: opts.port, exclusive: true }, () => {
+        server.removeListener('error', reject);
+        server.on('error', () => undefined); // accept errors (EMFILE...) must not crash the process
+        const bound = server.address() as net.AddressInfo;
+        const v6 = familyOf(opts.address) === AF_INET6;
+        resolve({
+          address: bound.address,
+          port: bound.port,
+          setPeerPassword(peer, password) {
+            // an IPv6 listener sees IPv4 peers as v4-mapped addresses
+            const key = v6 && net.isIPv4(peer) ? `::ffff:${peer}` : peer;
+            setMd5Key(handleFd(server), key, password);
+          },
+          close: () => new Promise<void>((res) => server.close(() => res())),
+        });
+      });
+    });
+  },
+};
