@@ -70,6 +70,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 /** Absolute path of a program, or undefined when it is not installed. */
 export function which(program: string): string | undefined {
+  if (program.startsWith('/')) return existsSync(program) ? program : undefined;
   for (const d of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/usr/lib/frr', '/sbin'])) {
     const p = join(d, program);
     if (existsSync(p)) return p;

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../../../bgp/session/config.js';
+
+function problems(yaml: string): string[] {
+  try {
+    parseConfig(yaml);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('speaker config', () => {
+  it('fills defaults', () => {
+    const c = parseConfig('asn: 65001\nrouterId: 10.0.0.1\nneighbors:\n  - {address: 10.0.0.2, asn: 65002}\n  - {address: "fd00::2", asn: 4200000001}\n');
+    expect(c.listen).toEqual({ address: '0.0.0.0', port: 179 });
+    expect(c.neighbors[0]).toMatchObject({ address: '10.0.0.2', asn: 65002, holdTime: 90, families: ['ipv4'], passive: false, port: 179 });
+    expect(c.neighbors[1]?.families).toEqual(['ipv6']);
+    expect(c.originate).toEqual([]);
+  });
+
+  it('reads originate entries with communities', () => {
+    const c = parseConfig('asn: 65001\nrouterId: 10.0.0.1\noriginate:\n  - 10.1.0.0/24\n  - {prefix: "fd00:1::/64", communities: ["65001:7", NO_EXPORT, "1:2:3"]}\n');
+    expect(c.originate).toEqual([{ prefix: '10.1.0.0/24', communities: [] }, { prefix: 'fd00:1::/64', communities: ['65001:7', 'NO_EXPORT', '1:2:3'] }]);
+  });
+
+  it.each([
+    ['asn: 0\nrouterId: 1.1.1.1', 'asn: must be an integer 1..4294967295'],
+    ['asn: 1\nrouterId: fd00::1', 'routerId: must be an IPv4 address'],
+    ['asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: x, asn: 2}]', 'neighbors[0].address: must be an IP address'],
+    ['asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: 1.1.1.2, asn: 2, holdTime: 2}]', 'neighbors[0].holdTime: must be 0 or at least 3'],
+    ['asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: 1.1.1.2, asn: 2, famlies: [ipv4]}]', 'neighbors[0].famlies: unknown field'],
+    ['asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: 1.1.1.2, asn: 2, families: [ipv5]}]', 'neighbors[0].families: must be a non-empty list'],
+    ['asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: 1.1.1.2, asn: 2}, {address: 1.1.1.2, asn: 3}]', 'neighbors[1].address: duplicate neighbor'],
+    ['asn: 1\nrouterId: 1.1.1.1\noriginate: [10.0.0.0/33]', 'originate[0].prefix: must be a prefix'],
+    ['asn: 1\nrouterId: 1.1.1.1\noriginate: [{prefix: 10.0.0.0/8, communities: ["70000:1"]}]', 'originate[0].communities[0]'],
+    ['asn: 1\nrouterId: 1.1.1.1\nlisten: {port: 99999}', 'listen.port: must be an integer 0..65535'],
+    ['asn: [', '(yaml)'],
+  ])('rejects %j naming the field', (yaml, msg) => {
+    expect(problems(yaml).join('\n')).toContain(msg);
+  });
+
+  it('reports every problem at once', () => {
+    expect(problems('asn: -1\nrouterId: nope\nneighbors: [{asn: 2}]')).toHaveLength(3);
+  });
+});
