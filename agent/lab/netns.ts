@@ -48,3 +48,40 @@ export async function addVethPair(nsA: string, nameA: string, nsB: string, nameB
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
+
+/** Runs many `ip` commands in one process inside a namespace (`ip -n NS -batch -`). */
+export async function ipBatch(ns: string, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  await run(['ip', '-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+}
+
+/** Sets sysctls inside a namespace in one process, e.g. ['net.ipv4.ip_forward=1']. */
+export async function setSysctls(ns: string, settings: string[]): Promise<void> {
+  if (settings.length === 0) return;
+  await netnsExec(ns, ['sysctl', '-q', '-w', ...settings]);
+}
+
+export interface PingResult {
+  ok: boolean;
+  /** Round-trip time of the last reply, when there was one. */
+  rttMs?: number;
+  output: string;
+}
+
+/**
+ * Pings `address` from inside `ns` (IPv4 or IPv6), `count` probes 0.2 s apart,
+ * waiting at most `timeoutS` for each reply. Never throws for an unanswered ping.
+ */
+export async function ping(ns: string, address: string, opts: { count?: number; timeoutS?: number } = {}): Promise<PingResult> {
+  const count = opts.count ?? 1;
+  const timeoutS = opts.timeoutS ?? 2;
+  const argv = ['ping', '-n', '-c', String(count), '-i', '0.2', '-W', String(timeoutS), address];
+  try {
+    const { stdout } = await netnsExec(ns, argv, { timeoutMs: (count * timeoutS + 5) * 1000 });
+    const times = [...stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+    const last = times.at(-1);
+    return last === undefined ? { ok: true, output: stdout } : { ok: true, rttMs: last, output: stdout };
+  } catch (err) {
+    return { ok: false, output: err instanceof Error ? err.message : String(err) };
+  }
+}
