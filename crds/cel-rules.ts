@@ -1,0 +1,69 @@
+/**
+ * The CEL rules (`x-kubernetes-validations`) used in margay's CRDs, each with an
+ * equivalent predicate so that ajv enforces exactly what the API server enforces.
+ * margay does not interpret CEL in general: a rule that is not in this table makes
+ * schema compilation fail, so a CRD cannot grow a rule the agent silently skips.
+ * Predicates run after defaulting, and pass when their inputs are malformed — the
+ * field's own type/format check reports that, once. Pure.
+ */
+import { isMasked, parseCIDR, parseIP } from './net.js';
+
+type Obj = Record<string, unknown>;
+export type RulePredicate = (self: unknown) => boolean;
+
+const asObj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const has = (o: Obj, k: string): boolean => o[k] !== undefined;
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const cidrOf = (v: unknown) => parseCIDR(str(v));
+
+function blockSizeFitsFamily(o: Obj): boolean {
+  if (!has(o, 'blockSize')) return true;
+  const c = cidrOf(o.cidr);
+  const size = o.blockSize;
+  if (!c || typeof size !== 'number') return true;
+  return c.family === 4 ? size >= 20 && size <= 32 : size >= 116 && size <= 128;
+}
+
+export const CEL_RULES: Readonly<Record<string, RulePredicate>> = {
+  'isIP(self)': (self) => parseIP(str(self)) !== undefined,
+  'isCIDR(self)': (self) => cidrOf(self) !== undefined,
+  'isCIDR(self) && cidr(self) == cidr(self).masked()': (self) => {
+    const c = cidrOf(self);
+    return c !== undefined && isMasked(c);
+  },
+  "self.ipipMode == 'Never' || self.vxlanMode == 'Never'": (self) => {
+    const o = asObj(self);
+    return o.ipipMode === 'Never' || o.vxlanMode === 'Never';
+  },
+  "cidr(self.cidr).ip().family() == 4 || self.ipipMode == 'Never'": (self) => {
+    const o = asObj(self);
+    const c = cidrOf(o.cidr);
+    return c === undefined || c.family === 4 || o.ipipMode === 'Never';
+  },
+  '!has(self.blockSize) || cidr(self.cidr).prefixLength() <= self.blockSize': (self) => {
+    const o = asObj(self);
+    const c = cidrOf(o.cidr);
+    return !has(o, 'blockSize') || c === undefined || typeof o.blockSize !== 'number' || c.prefixLength <= o.blockSize;
+  },
+  '!has(self.blockSize) || (cidr(self.cidr).ip().family() == 4 ? (self.blockSize >= 20 && self.blockSize <= 32) : (self.blockSize >= 116 && self.blockSize <= 128))':
+    (self) => blockSizeFitsFamily(asObj(self)),
+  '!(has(self.node) && has(self.nodeSelector))': (self) => !(has(asObj(self), 'node') && has(asObj(self), 'nodeSelector')),
+  '!(has(self.peerIP) && has(self.peerSelector))': (self) => !(has(asObj(self), 'peerIP') && has(asObj(self), 'peerSelector')),
+  'has(self.peerSelector) || (has(self.peerIP) && has(self.asNumber))': (self) => {
+    const o = asObj(self);
+    return has(o, 'peerSelector') || (has(o, 'peerIP') && has(o, 'asNumber'));
+  },
+  'has(self.secretKeyRef) != has(self.value)': (self) => has(asObj(self), 'secretKeyRef') !== has(asObj(self), 'value'),
+};
+
+export interface CelValidation {
+  rule: string;
+  message?: string;
+}
+
+/** The predicate of a rule, or an Error naming the rule margay cannot enforce. */
+export function compileRule(v: CelValidation): RulePredicate {
+  const p = CEL_RULES[v.rule];
+  if (!p) throw new Error(`x-kubernetes-validations rule has no predicate in crds/cel-rules.ts: ${v.rule}`);
+  return p;
+}
