@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { collisionSurvivor, resolveCollision } from '../../../../bgp/fsm/collision.js';
+import { newPeerFsm, step } from '../../../../bgp/fsm/step.js';
+import type { FsmConfig, PeerFsm } from '../../../../bgp/fsm/types.js';
+import type { OpenMessage } from '../../../../bgp/wire/types.js';
+
+describe('collision resolution (RFC 4271 §6.8)', () => {
+  it('lower local id keeps the remote-initiated connection', () => {
+    expect(collisionSurvivor('10.0.0.1', '10.0.0.2')).toBe('in');
+    expect(collisionSurvivor('10.0.0.2', '10.0.0.1')).toBe('out');
+    // numeric, not string, comparison: 9.x < 10.x
+    expect(collisionSurvivor('9.0.0.1', '10.0.0.1')).toBe('in');
+  });
+  it('closes the loser, and the newcomer against Established', () => {
+    const out = { conn: 1, direction: 'out' as const, established: false };
+    const inn = { conn: 2, direction: 'in' as const, established: false };
+    expect(resolveCollision('10.0.0.1', '10.0.0.2', out, inn)).toBe(1);
+    expect(resolveCollision('10.0.0.3', '10.0.0.2', out, inn)).toBe(2);
+    expect(resolveCollision('10.0.0.1', '10.0.0.2', { ...out, established: true }, inn)).toBe(2);
+  });
+});
+
+const cfg = (routerId: string): FsmConfig => ({
+  localAs: 65000, routerId, peerAs: 65001, holdTime: 90, connectRetryTime: 5, idleHoldTime: 3, passive: false, families: ['ipv4'],
+});
+const peerOpen: OpenMessage = { type: 'OPEN', version: 4, myAs: 65001, holdTime: 90, bgpId: '10.0.0.5',
+  capabilities: [{ code: 65, name: 'FOUR_OCTET_AS', asn: 65001 }] };
+
+function collide(routerId: string): { peer: PeerFsm; closed: number[]; ceased: number[] } {
+  let p = newPeerFsm(cfg(routerId));
+  p = step(p, { type: 'ManualStart' }, 0).peer;
+  p = step(p, { type: 'TcpConnectionConfirmed', direction: 'out', conn: 1 }, 0).peer; // OpenSent on conn 1
+  const r1 = step(p, { type: 'TcpConnectionConfirmed', direction: 'in' }, 0); // alt conn 2
+  expect(r1.peer.alt?.conn).toBe(2);
+  expect(r1.actions).toContainEqual(expect.objectContaining({ type: 'send', conn: 2, message: expect.objectContaining({ type: 'OPEN' }) }));
+  const r2 = step(r1.peer, { type: 'BGPOpen', conn: 2, open: peerOpen }, 0);
+  const closed = r2.actions.flatMap((a) => (a.type === 'close' ? [a.conn] : []));
+  const ceased = r2.actions.flatMap((a) => (a.type === 'send' && a.message.type === 'NOTIFICATION' && a.message.code === 6 && a.message.subcode === 7 ? [a.conn] : []));
+  return { peer: r2.peer, closed, ceased };
+}
+
+describe('collision inside the FSM', () => {
+  it('local id lower: the outgoing connection is dropped with Cease 6/7, the incoming goes on', () => {
+    const r = collide('10.0.0.1');
+    expect(r.closed).toEqual([1]);
+    expect(r.ceased).toEqual([1]);
+    expect(r.peer.conn).toBe(2);
+    expect(r.peer.state).toBe('OpenConfirm');
+    expect(r.peer.alt).toBeUndefined();
+  });
+  it('local id higher: the incoming connection is dropped, the outgoing waits for its OPEN', () => {
+    const r = collide('10.0.0.9');
+    expect(r.closed).toEqual([2]);
+    expect(r.peer.conn).toBe(1);
+    expect(r.peer.state).toBe('OpenSent');
+  });
+});
