@@ -1,7 +1,142 @@
-import { groupCommand } from '../command.js';
-import { notBuilt } from '../not-built.js';
+import { groupCommand, type Command } from '../command.js';
+import { choiceFlag, intFlag, parseFlags } from '../args.js';
+import { UsageError } from '../usage-error.js';
+import { createLab } from '../../lab/lab.js';
+import { runDemo } from '../../lab/demo.js';
+import { FABRIC_KINDS, MAX_NODES } from '../../lab/plan.js';
+import { newRunPrefix } from '../../lab/netns.js';
+import { labHostProblems } from '../../lab/preflight.js';
+import { labStateRoot } from '../../lab/state.js';
+import { labDown, labDownAll, type TeardownReport } from '../../lab/teardown.js';
+import { renderLabSummary } from '../../lab/summary.js';
 
-export const labCommand = groupCommand('lab', 'a cluster of network namespaces on this machine', [
-  notBuilt('up', 'build a lab', 'usage: margay lab up --nodes N [--fabric l2|routed]'),
-  notBuilt('down', 'tear a lab down', 'usage: margay lab down [--all]'),
-]);
+// Progress for a person at a terminal goes to stderr; the summary to stdout.
+const progress = (line: string) => process.stderr.write(`lab: ${line}\n`);
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+const UP_USAGE = `usage: margay lab up [--nodes N] [--fabric l2|routed]
+
+Builds a lab: a fabric namespace and N node namespaces (default 3, at most ${MAX_NODES}),
+and leaves it running. Prints how to enter each namespace. Needs root.
+
+  --nodes N        number of nodes (1..${MAX_NODES}, default 3)
+  --fabric KIND    l2: one bridge, one subnet (default);
+                   routed: a router between two subnets, nodes alternating`;
+
+const DOWN_USAGE = `usage: margay lab down [--prefix P | --all]
+
+Tears a lab down: stops its processes by PID, deletes its namespaces.
+  (no flag)     the latest lab started by 'margay lab up' or 'lab demo --keep'
+  --prefix P    the lab P (e.g. mg3fa9), also after a crash
+  --all         every recorded lab and every leftover mg* namespace
+                (also those of tests still running: not while tests run)`;
+
+const DEMO_USAGE = `usage: margay lab demo [--keep]
+
+Builds 3 nodes on an L2 fabric with one pod each, pings across nodes and from
+each pod to its node, prints a summary and tears the lab down. Needs root.
+  --keep        leave the lab up afterwards ('margay lab down' removes it)`;
+
+async function preflight(tools?: string[]): Promise<boolean> {
+  const problems = await labHostProblems(tools);
+  for (const p of problems) process.stderr.write(`margay lab: ${p}\n`);
+  return problems.length === 0;
+}
+
+/**
+ * While a lab is being built, Ctrl-C (or SIGTERM) tears down what exists so far
+ * instead of leaving namespaces behind; returns the function that disarms it.
+ */
+function cleanupOnInterrupt(prefix: string): () => void {
+  const onSignal = (sig: NodeJS.Signals) => {
+    progress(`${sig}: tearing down lab ${prefix.slice(0, -1)}`);
+    labDown(labStateRoot(), prefix, progress)
+      .catch((err: Error) => progress(err.message))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+const up: Command = {
+  name: 'up',
+  summary: 'build a lab and leave it running',
+  usage: UP_USAGE,
+  async run(argv) {
+    const { values } = parseFlags(argv, { nodes: { type: 'string' }, fabric: { type: 'string' } }, UP_USAGE);
+    const nodes = withUsage(() => intFlag(values.nodes, 'nodes', 3, 1, MAX_NODES));
+    const fabric = withUsage(() => choiceFlag(values.fabric, 'fabric', FABRIC_KINDS, 'l2'));
+    if (!(await preflight())) return 1;
+    const prefix = newRunPrefix();
+    const disarm = cleanupOnInterrupt(prefix);
+    const lab = await createLab({ nodes, fabric, prefix, origin: 'cli', onProgress: progress });
+    disarm();
+    out(renderLabSummary(lab).trimEnd());
+    return 0;
+  },
+};
+
+const down: Command = {
+  name: 'down',
+  summary: 'tear a lab down (the latest, --prefix P, or --all)',
+  usage: DOWN_USAGE,
+  async run(argv) {
+    const { values } = parseFlags(argv, { all: { type: 'boolean' }, prefix: { type: 'string' } }, DOWN_USAGE);
+    if (values.all && values.prefix !== undefined) throw new UsageError('--all and --prefix exclude each other', DOWN_USAGE);
+    if (values.prefix !== undefined && !/^mg[a-z0-9]{1,8}-?$/.test(values.prefix)) {
+      throw new UsageError(`--prefix must name a lab such as mg3fa9, got "${values.prefix}"`, DOWN_USAGE);
+    }
+    if (!(await preflight(['ip']))) return 1;
+    const root = labStateRoot();
+    if (values.all) {
+      const reports = await labDownAll(root, progress);
+      out(reports.length === 0 ? 'no labs to tear down' : reports.map(describe).join('\n'));
+      return 0;
+    }
+    const report = await labDown(root, values.prefix, progress);
+    if (!report) {
+      out(values.prefix ? `no lab ${values.prefix.replace(/-$/, '')} here` : "no lab started by 'margay lab up' here (see --prefix, --all)");
+      return values.prefix ? 1 : 0;
+    }
+    out(describe(report));
+    return 0;
+  },
+};
+
+const demo: Command = {
+  name: 'demo',
+  summary: 'build a 3-node lab, show it working, tear it down',
+  usage: DEMO_USAGE,
+  async run(argv) {
+    const { values } = parseFlags(argv, { keep: { type: 'boolean' } }, DEMO_USAGE);
+    if (!(await preflight(['ip', 'sysctl', 'ping']))) return 1;
+    const prefix = newRunPrefix();
+    const disarm = cleanupOnInterrupt(prefix);
+    try {
+      return await runDemo({ prefix, keep: values.keep ?? false, out, progress });
+    } finally {
+      disarm();
+    }
+  },
+};
+
+function describe(r: TeardownReport): string {
+  const stopped = r.stopped.filter((s) => s.how !== 'gone').length;
+  return `lab ${r.prefix.replace(/-$/, '')}: deleted ${r.deleted.length} namespaces, stopped ${stopped} processes`;
+}
+
+/** intFlag/choiceFlag throw UsageError without usage text: attach this command's. */
+function withUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof UsageError && !err.usage) throw new UsageError(err.message, UP_USAGE);
+    throw err;
+  }
+}
+
+export const labCommand = groupCommand('lab', 'a cluster of network namespaces on this machine', [up, down, demo]);
