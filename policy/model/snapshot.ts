@@ -1,0 +1,103 @@
+/**
+ * A cluster snapshot as the compiler sees it: pods and namespaces reduced to what
+ * NetworkPolicy needs, read from Kubernetes API objects (`podFromObject`,
+ * `namespaceFromObject`). Resolution works on a snapshot value, never a live cache.
+ */
+import { parseIp, formatIp } from './cidr.js';
+import type { Protocol } from './types.js';
+
+export interface ContainerPort {
+  name?: string;
+  port: number;
+  protocol: Protocol;
+}
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  /** Canonical IP texts, v4 and/or v6; empty when the pod has no IP yet. */
+  ips: string[];
+  node?: string;
+  hostNetwork: boolean;
+  /** Pending | Running | Succeeded | Failed | Unknown. */
+  phase: string;
+  /** metadata.deletionTimestamp is set: the pod is terminating. */
+  terminating: boolean;
+  ports: ContainerPort[];
+  /** Host-side interface name; when absent, derived by `workloadInterfaceName`. */
+  interface?: string;
+}
+
+export interface NamespaceInfo {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface Snapshot {
+  pods: PodInfo[];
+  namespaces: NamespaceInfo[];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const strMap = (v: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  if (isObj(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
+};
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** Reads a v1 Pod (or a stub with metadata only). Unknown fields are ignored. */
+export function podFromObject(obj: unknown): PodInfo {
+  const o = isObj(obj) ? obj : {};
+  const meta = isObj(o.metadata) ? o.metadata : {};
+  const spec = isObj(o.spec) ? o.spec : {};
+  const status = isObj(o.status) ? o.status : {};
+  const ips = new Set<string>();
+  for (const x of list(status.podIPs)) if (isObj(x) && typeof x.ip === 'string') ips.add(x.ip);
+  if (typeof status.podIP === 'string') ips.add(status.podIP);
+  const canon = [...ips].map((s) => parseIp(s)).filter((x) => x !== undefined).map((x) => formatIp(x));
+  const ports: ContainerPort[] = [];
+  for (const c of [...list(spec.initContainers), ...list(spec.containers)]) {
+    if (!isObj(c)) continue;
+    for (const p of list(c.ports)) {
+      if (!isObj(p) || typeof p.containerPort !== 'number') continue;
+      const protocol = p.protocol === 'UDP' || p.protocol === 'SCTP' ? p.protocol : 'TCP';
+      ports.push(typeof p.name === 'string' && p.name !== '' ? { name: p.name, port: p.containerPort, protocol } : { port: p.containerPort, protocol });
+    }
+  }
+  const annotations = strMap(meta.annotations);
+  const pod: PodInfo = {
+    namespace: typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default',
+    name: typeof meta.name === 'string' ? meta.name : '',
+    labels: strMap(meta.labels),
+    ips: [...new Set(canon)],
+    hostNetwork: spec.hostNetwork === true,
+    phase: typeof status.phase === 'string' ? status.phase : 'Running',
+    terminating: meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null,
+    ports,
+  };
+  if (typeof spec.nodeName === 'string' && spec.nodeName !== '') pod.node = spec.nodeName;
+  const iface = annotations['margay.io/interface'];
+  if (iface !== undefined) pod.interface = iface;
+  return pod;
+}
+
+export function namespaceFromObject(obj: unknown): NamespaceInfo {
+  const o = isObj(obj) ? obj : {};
+  const meta = isObj(o.metadata) ? o.metadata : {};
+  const name = typeof meta.name === 'string' ? meta.name : '';
+  // The API server always sets kubernetes.io/metadata.name (since 1.21).
+  return { name, labels: { ...strMap(meta.labels), 'kubernetes.io/metadata.name': name } };
+}
+
+/**
+ * Which pods take part in policy at all (documented in policy/DESIGN.md):
+ * host-network pods share the node's IP and are neither selected nor peers;
+ * finished pods (Succeeded/Failed) are gone from the network and their IPs may be
+ * reused; terminating pods still run and stay enforced until they are removed.
+ */
+export function isPolicyPod(p: PodInfo): boolean {
+  return !p.hostNetwork && p.phase !== 'Succeeded' && p.phase !== 'Failed';
+}

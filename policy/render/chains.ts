@@ -1,0 +1,152 @@
+/**
+ * IR → chains and ipsets (as data), one family at a time. Structure (filter table):
+ *
+ *   FORWARD → MARGAY-FORWARD: conntrack RELATED,ESTABLISHED accept for workload
+ *     interfaces; `-i mgw+` → MARGAY-FROM-WL (egress of the sending pod), then
+ *     `-o mgw+` → MARGAY-TO-WL (ingress of the receiving pod); both passed → ACCEPT.
+ *   INPUT → MARGAY-INPUT: pod → its own node is subject to the pod's egress policy.
+ *   MARGAY-FROM-WL / MARGAY-TO-WL: one `-i IFACE -g MARGAY-FW-…` / `-o IFACE -g
+ *     MARGAY-TW-…` per local pod; the last rule drops any other `mgw+` interface, so
+ *     a pod margay has not programmed yet carries nothing (fail closed).
+ *   MARGAY-TW-/FW-<pod>: not isolated → RETURN; isolated → clear the accept mark,
+ *     jump to each selecting policy's chain, RETURN when one set the mark, else DROP.
+ *   MARGAY-PI-/PE-<policy>: one rule per (peer, port) of each rule, setting the mark.
+ * Host → local pod traffic (OUTPUT) is not filtered: Kubernetes documents that a pod
+ * cannot block its own node.
+ */
+import type { NodeIR, PeerIR, PolicyDirIR, PortIR, WorkloadIR } from '../ir/types.js';
+import { formatCidr, ipFamily, parseCidr, splitZero } from '../model/cidr.js';
+import type { Direction } from '../model/types.js';
+import { WORKLOAD_IFACE_PREFIX } from '../resolve/interface-name.js';
+import type { FamilyRender, Rendered, RenderedChain, RenderedRule, RenderedSet } from './model.js';
+import { CHAINS, policyChainName, setName, workloadChainName, type IpFamily } from './names.js';
+
+export const ACCEPT_MARK = '0x40000/0x40000';
+const CLEAR_MARK = '0x0/0x40000';
+const WL = `${WORKLOAD_IFACE_PREFIX}+`;
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+class SetBook {
+  sets = new Map<string, RenderedSet>();
+  add(s: RenderedSet): string {
+    if (!this.sets.has(s.name)) this.sets.set(s.name, s);
+    return s.name;
+  }
+}
+
+function peerMatches(peer: PeerIR, dir: Direction, family: IpFamily, book: SetBook): string[] | undefined {
+  const side = dir === 'ingress' ? 'src' : 'dst';
+  if (peer.kind === 'pods') {
+    const members = peer.ips.filter((ip) => ipFamily(ip) === family);
+    const name = book.add({ name: setName('pods', peer.id, family), type: 'hash:ip', family, members, comment: `pods ${peer.id}` });
+    return ['-m', 'set', '--match-set', name, side];
+  }
+  if (ipFamily(peer.cidr.split('/')[0] as string) !== family) return undefined;
+  if (peer.except.length === 0) return [dir === 'ingress' ? '-s' : '-d', peer.cidr];
+  // hash:net cannot hold /0 (split into two /1s); `nomatch` entries carve out the
+  // except CIDRs: the most specific entry decides, so a nomatch wins inside it.
+  const cidr = parseCidr(peer.cidr);
+  const whole = cidr ? splitZero(cidr).map(formatCidr) : [peer.cidr];
+  const members = [...whole, ...peer.except.map((e) => `${e} nomatch`)].sort(byString);
+  const id = `${peer.cidr} except ${peer.except.join(',')}`;
+  const name = book.add({ name: setName('net', id, family), type: 'hash:net', family, members, comment: `ipBlock ${id}` });
+  return ['-m', 'set', '--match-set', name, side];
+}
+
+function portMatches(port: PortIR, family: IpFamily, book: SetBook): string[] {
+  const proto = port.protocol.toLowerCase();
+  const base = ['-p', proto];
+  if (port.kind === 'any') return base;
+  if (port.kind === 'range') {
+    return [...base, '-m', proto, '--dport', port.from === port.to ? String(port.from) : `${port.from}:${port.to}`];
+  }
+  const members = port.members.filter((m) => ipFamily(m.ip) === family).map((m) => `${m.ip},${proto}:${m.port}`).sort(byString);
+  const name = book.add({ name: setName('named', `${port.name}/${port.protocol}`, family), type: 'hash:ip,port', family, members, comment: `named port ${port.name}/${port.protocol}` });
+  return [...base, '-m', 'set', '--match-set', name, 'dst,dst'];
+}
+
+function renderPolicyChain(p: PolicyDirIR, family: IpFamily, book: SetBook): RenderedChain {
+  const rules: RenderedRule[] = [];
+  for (const r of p.rules) {
+    const peers = r.peers === 'all' ? [[]] : r.peers.map((x) => peerMatches(x, p.direction, family, book)).filter((x): x is string[] => x !== undefined);
+    const ports = r.ports === 'all' ? [[]] : r.ports.map((x) => portMatches(x, family, book));
+    for (const pe of peers) {
+      for (const po of ports) {
+        rules.push({ args: [...pe, ...po, '-j', 'MARK', '--set-xmark', ACCEPT_MARK], comment: `${p.policy} ${p.direction}[${r.index}]` });
+      }
+    }
+  }
+  return { name: policyChainName(p.policy, p.direction), rules };
+}
+
+function renderWorkloadChain(w: WorkloadIR, dir: Direction): RenderedChain {
+  const ids = dir === 'ingress' ? w.ingress : w.egress;
+  const name = workloadChainName(w.key, dir);
+  if (ids === null) return { name, rules: [{ args: ['-j', 'RETURN'], comment: `${w.key} ${dir}: no policy selects it` }] };
+  const rules: RenderedRule[] = [{ args: ['-j', 'MARK', '--set-xmark', CLEAR_MARK], comment: `${w.key} ${dir}` }];
+  for (const id of ids) {
+    const policy = id.slice(0, id.lastIndexOf('/'));
+    rules.push({ args: ['-j', policyChainName(policy, dir)], comment: `${w.key} ${dir} ${policy}` });
+    rules.push({ args: ['-m', 'mark', '--mark', ACCEPT_MARK, '-j', 'RETURN'], comment: `${w.key} ${dir} allowed by ${policy}` });
+  }
+  rules.push({ args: ['-j', 'DROP'], comment: `${w.key} ${dir}: default deny` });
+  return { name, rules };
+}
+
+function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
+  const book = new SetBook();
+  const policyChains = ir.policies.map((p) => renderPolicyChain(p, family, book));
+  const workloadChains = ir.workloads.flatMap((w) => [renderWorkloadChain(w, 'ingress'), renderWorkloadChain(w, 'egress')]);
+  const to: RenderedChain = {
+    name: CHAINS.toDispatch,
+    rules: [
+      ...ir.workloads.map((w) => ({ args: ['-o', w.iface, '-g', workloadChainName(w.key, 'ingress')], comment: `to ${w.key}` })),
+      { args: ['-o', WL, '-j', 'DROP'], comment: 'unknown workload interface' },
+    ],
+  };
+  const from: RenderedChain = {
+    name: CHAINS.fromDispatch,
+    rules: [
+      ...ir.workloads.map((w) => ({ args: ['-i', w.iface, '-g', workloadChainName(w.key, 'egress')], comment: `from ${w.key}` })),
+      { args: ['-i', WL, '-j', 'DROP'], comment: 'unknown workload interface' },
+    ],
+  };
+  const established = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'];
+  const invalid = ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'];
+  const forward: RenderedChain = {
+    name: CHAINS.forward,
+    rules: [
+      { args: ['-i', WL, ...established], comment: 'reply traffic' },
+      { args: ['-o', WL, ...established], comment: 'reply traffic' },
+      { args: ['-i', WL, ...invalid], comment: 'invalid' },
+      { args: ['-o', WL, ...invalid], comment: 'invalid' },
+      { args: ['-i', WL, '-j', CHAINS.fromDispatch], comment: 'egress of the sending pod' },
+      { args: ['-o', WL, '-j', CHAINS.toDispatch], comment: 'ingress of the receiving pod' },
+      { args: ['-i', WL, '-j', 'ACCEPT'], comment: 'allowed by policy' },
+      { args: ['-o', WL, '-j', 'ACCEPT'], comment: 'allowed by policy' },
+    ],
+  };
+  const ndp = family === 6
+    ? [133, 134, 135, 136].map((t) => ({ args: ['-i', WL, '-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', String(t), '-j', 'RETURN'], comment: 'neighbour discovery' }))
+    : [];
+  const input: RenderedChain = {
+    name: CHAINS.input,
+    rules: [
+      { args: ['-i', WL, ...established], comment: 'reply traffic' },
+      ...ndp,
+      { args: ['-i', WL, '-j', CHAINS.fromDispatch], comment: 'egress of the sending pod to its node' },
+    ],
+  };
+  const sets = [...book.sets.values()].sort((a, b) => byString(a.name, b.name));
+  return {
+    family,
+    chains: [...policyChains, ...workloadChains, to, from, forward, input],
+    sets,
+    hooks: [{ chain: 'FORWARD', target: CHAINS.forward }, { chain: 'INPUT', target: CHAINS.input }],
+  };
+}
+
+export function renderNode(ir: NodeIR): Rendered {
+  return { v4: renderFamily(ir, 4), v6: renderFamily(ir, 6) };
+}
