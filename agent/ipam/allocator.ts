@@ -1,0 +1,294 @@
+/**
+ * The IPAM allocator of one node: assigns and releases addresses by handle over an
+ * IpamStore with compare-and-swap, so several agents (processes, nodes) can allocate
+ * at once without ever handing out the same address.
+ *
+ * Order of preference for a new address (per family, over the enabled pools that
+ * select this node): a block affine to this node with room → claim a free block of
+ * a pool (created already holding the address, one CAS) → borrow from any other
+ * block with room, unless strictAffinity → exhausted.
+ *
+ * Idempotence: a handle (container ID + interface) holds at most one address per
+ * family. assign() first reads the handle record and returns what it holds; a block
+ * that already holds the handle returns that address (covers a crash between the
+ * block write and the handle write). release() of an unknown handle does nothing.
+ *
+ * Empty blocks: when a release empties a block affine to this node, the block is
+ * deleted unless it is the node's last block in that pool (kept warm to avoid
+ * claim/release churn); an empty block without affinity is always deleted.
+ *
+ * Async rules: calls on one Ipam instance run one at a time (a promise chain), so
+ * one agent's concurrent CNI requests do not fight over the same block; across
+ * agents every write is a CAS; on conflict the step re-reads and retries,
+ * at most `maxAttempts` times, then fails with reason `contention` (try again).
+ * The own-block cache is a hint only; every use re-reads the record.
+ */
+import { parseCidr, formatCidr, blockCount, nthBlock, type Family } from './cidr.js';
+import { affinityOf, allocateInBlock, freeCount, isEmpty, newBlock, releaseInBlock } from './block.js';
+import { IpamError } from './errors.js';
+import { poolsForNode, resolvePools, type ResolvedPool } from './pool.js';
+import type { IpamStore, Versioned } from './store.js';
+import type { Assignment, Block, Handle, HandleAttrs, IpPool, PodRef } from './types.js';
+
+export interface IpamOptions {
+  store: IpamStore;
+  node: string;
+  nodeLabels?: Readonly<Record<string, string>>;
+  pools: readonly IpPool[];
+  /** Forbid borrowing addresses from blocks affine to other nodes. */
+  strictAffinity?: boolean;
+  maxAttempts?: number;
+}
+
+export interface AssignRequest {
+  handle: string;
+  pod?: PodRef;
+  containerId?: string;
+  /** Limit to these families; default: every family with an eligible pool. */
+  families?: readonly Family[];
+}
+
+type Outcome = { kind: 'done'; address: string; block: Block } | { kind: 'retry' } | { kind: 'none' };
+
+export class Ipam {
+  readonly node: string;
+  private readonly store: IpamStore;
+  private labels: Readonly<Record<string, string>>;
+  private pools: ResolvedPool[];
+  private readonly strict: boolean;
+  private readonly maxAttempts: number;
+  /** Hint: CIDRs of blocks believed affine to this node. */
+  private own: Set<string> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: IpamOptions) {
+    this.store = opts.store;
+    this.node = opts.node;
+    this.labels = opts.nodeLabels ?? {};
+    this.pools = resolvePools(opts.pools);
+    this.strict = opts.strictAffinity === true;
+    this.maxAttempts = opts.maxAttempts ?? 50;
+  }
+
+  setPools(pools: readonly IpPool[]): void {
+    this.pools = resolvePools(pools);
+  }
+
+  setNodeLabels(labels: Readonly<Record<string, string>>): void {
+    this.labels = labels;
+  }
+
+  /** Pools currently known (validated). */
+  resolvedPools(): readonly ResolvedPool[] {
+    return this.pools;
+  }
+
+  /** What the handle holds now, or undefined. */
+  async lookup(handle: string): Promise<Assignment[] | undefined> {
+    const rec = await this.store.get('handle', handle);
+    return rec ? rec.value.addresses.map(toAssignment) : undefined;
+  }
+
+  /** Runs calls of this instance one at a time. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One address per wanted family; returns what the handle already holds on retry. */
+  assign(req: AssignRequest): Promise<Assignment[]> {
+    return this.serial(() => this.assignNow(req));
+  }
+
+  /** Frees everything the handle holds; returns the released addresses. Idempotent. */
+  release(handle: string): Promise<string[]> {
+    return this.serial(() => this.releaseNow(handle));
+  }
+
+  private async assignNow(req: AssignRequest): Promise<Assignment[]> {
+    const families = (req.families ?? [4, 6]).filter((f) => poolsForNode(this.pools, f, this.labels).length > 0);
+    if (families.length === 0) {
+      const what = req.families ? `IPv${req.families.join('/IPv')} ` : '';
+      throw new IpamError('no-pool', `no enabled ${what}IPPool selects node ${this.node}`);
+    }
+    const attrs: HandleAttrs = { node: this.node, ...(req.pod ? { pod: req.pod } : {}), ...(req.containerId ? { containerId: req.containerId } : {}) };
+    const existing = await this.store.get('handle', req.handle);
+    const held = existing?.value.addresses ?? [];
+    const fresh: Handle['addresses'] = [];
+    try {
+      for (const f of families) {
+        if (held.some((a) => a.family === f)) continue;
+        fresh.push(await this.allocateFamily(f, req.handle, attrs));
+      }
+      if (fresh.length > 0) await this.recordHandle(req.handle, attrs, fresh);
+    } catch (e) {
+      for (const a of fresh) await this.releaseFromBlock(a.block, req.handle).catch(() => undefined);
+      throw e;
+    }
+    return [...held, ...fresh].sort((a, b) => a.family - b.family).map(toAssignment);
+  }
+
+  private async releaseNow(handle: string): Promise<string[]> {
+    const rec = await this.store.get('handle', handle);
+    let blocks = rec ? [...new Set(rec.value.addresses.map((a) => a.block))] : [];
+    if (!rec) blocks = await this.ownBlockKeys(); // crash between block and handle write
+    const released: string[] = [];
+    for (const b of blocks) released.push(...(await this.releaseFromBlock(b, handle)));
+    if (rec) {
+      for (let i = 0; i < this.maxAttempts; i++) {
+        const cur = await this.store.get('handle', handle);
+        if (!cur || (await this.store.delete('handle', handle, cur.version))) break;
+      }
+    }
+    return released;
+  }
+
+  /** Lets go of this node's blocks (node removed): empty ones are deleted, others lose affinity. */
+  releaseNodeBlocks(node: string = this.node): Promise<void> {
+    return this.serial(() => this.releaseNodeBlocksNow(node));
+  }
+
+  private async releaseNodeBlocksNow(node: string): Promise<void> {
+    for (const rec of await this.store.list('block')) {
+      if (rec.value.affinity !== affinityOf(node)) continue;
+      await this.casLoop(rec.value.cidr, (b) => (isEmpty(b) ? 'delete' : { ...b, affinity: null }));
+    }
+    if (node === this.node) this.own = undefined;
+  }
+
+  private async allocateFamily(family: Family, handle: string, attrs: HandleAttrs): Promise<Handle['addresses'][number]> {
+    const pools = poolsForNode(this.pools, family, this.labels);
+    const poolNames = new Set(pools.map((p) => p.name));
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      let o = await this.fromOwnBlocks(family, poolNames, handle, attrs);
+      if (o.kind === 'none') o = await this.claimBlock(pools, handle, attrs);
+      if (o.kind === 'none' && !this.strict) o = await this.borrow(family, poolNames, handle, attrs);
+      if (o.kind === 'done') return { family, address: o.address, block: o.block.cidr, pool: o.block.pool };
+      if (o.kind === 'none') {
+        const why = this.strict ? ' (strictAffinity forbids borrowing from other nodes\' blocks)' : '';
+        throw new IpamError('exhausted', `IPv${family} pools exhausted: no free address in ${pools.map((p) => `${p.name} (${p.cidrText})`).join(', ')} for node ${this.node}${why}`);
+      }
+    }
+    throw new IpamError('contention', `could not allocate an IPv${family} address after ${this.maxAttempts} attempts (concurrent writers); try again`);
+  }
+
+  private async tryBlock(rec: Versioned<Block>, handle: string, attrs: HandleAttrs): Promise<Outcome> {
+    const r = allocateInBlock(rec.value, handle, attrs);
+    if (!r) return { kind: 'none' };
+    if (r.block === rec.value) return { kind: 'done', address: r.address, block: rec.value };
+    const put = await this.store.put('block', rec.value.cidr, r.block, rec.version);
+    return put.ok ? { kind: 'done', address: r.address, block: put.record.value } : { kind: 'retry' };
+  }
+
+  private async ownBlockKeys(): Promise<string[]> {
+    if (this.own === undefined) {
+      const mine = affinityOf(this.node);
+      this.own = new Set((await this.store.list('block')).filter((r) => r.value.affinity === mine).map((r) => r.value.cidr));
+    }
+    return [...this.own];
+  }
+
+  private async fromOwnBlocks(family: Family, poolNames: Set<string>, handle: string, attrs: HandleAttrs): Promise<Outcome> {
+    const mine = affinityOf(this.node);
+    for (const key of await this.ownBlockKeys()) {
+      if (parseCidr(key).family !== family) continue;
+      const rec = await this.store.get('block', key);
+      if (!rec || rec.value.affinity !== mine) { this.own?.delete(key); continue; }
+      if (!poolNames.has(rec.value.pool)) continue;
+      const o = await this.tryBlock(rec, handle, attrs);
+      if (o.kind !== 'none') return o;
+    }
+    return { kind: 'none' };
+  }
+
+  private async claimBlock(pools: readonly ResolvedPool[], handle: string, attrs: HandleAttrs): Promise<Outcome> {
+    const taken = new Set(await this.store.keys('block'));
+    for (const pool of pools) {
+      const n = blockCount(pool.cidr, pool.blockSize);
+      // Only the first |taken|+1 candidates can contain a free one.
+      const limit = BigInt(taken.size + 1) < n ? BigInt(taken.size + 1) : n;
+      for (let i = 0n; i < limit; i++) {
+        const cidr = nthBlock(pool.cidr, pool.blockSize, i);
+        const key = formatCidr(cidr);
+        if (taken.has(key)) continue;
+        const fresh = allocateInBlock(newBlock(cidr, key, pool.name, this.node), handle, attrs);
+        if (!fresh) continue;
+        const put = await this.store.put('block', key, fresh.block, undefined);
+        if (!put.ok) return { kind: 'retry' };
+        this.own ??= new Set();
+        this.own.add(key);
+        return { kind: 'done', address: fresh.address, block: put.record.value };
+      }
+    }
+    return { kind: 'none' };
+  }
+
+  private async borrow(family: Family, poolNames: Set<string>, handle: string, attrs: HandleAttrs): Promise<Outcome> {
+    const mine = affinityOf(this.node);
+    for (const rec of await this.store.list('block')) {
+      const b = rec.value;
+      if (b.affinity === mine || !poolNames.has(b.pool) || parseCidr(b.cidr).family !== family || freeCount(b) === 0) continue;
+      const o = await this.tryBlock(rec, handle, attrs);
+      if (o.kind !== 'none') return o;
+    }
+    return { kind: 'none' };
+  }
+
+  private async recordHandle(handle: string, attrs: HandleAttrs, fresh: Handle['addresses']): Promise<void> {
+    for (let i = 0; i < this.maxAttempts; i++) {
+      const cur = await this.store.get('handle', handle);
+      const addresses = [...(cur?.value.addresses ?? []).filter((a) => !fresh.some((f) => f.family === a.family)), ...fresh];
+      const put = await this.store.put('handle', handle, { handle, addresses, attrs }, cur?.version);
+      if (put.ok) return;
+    }
+    throw new IpamError('contention', `could not record handle ${handle} (concurrent writers); try again`);
+  }
+
+  private async releaseFromBlock(cidr: string, handle: string): Promise<string[]> {
+    let released: string[] = [];
+    const mine = affinityOf(this.node);
+    await this.casLoop(cidr, (b) => {
+      const r = releaseInBlock(b, handle);
+      released = r.released;
+      if (r.released.length === 0) return undefined;
+      if (isEmpty(r.block)) {
+        if (r.block.affinity === null) return 'delete';
+        if (r.block.affinity === mine && [...(this.own ?? [])].some((k) => k !== cidr && this.samePool(k, r.block))) return 'delete';
+      }
+      return r.block;
+    });
+    if (released.length > 0) {
+      const still = await this.store.get('block', cidr);
+      if (!still) this.own?.delete(cidr);
+    }
+    return released;
+  }
+
+  private samePool(key: string, b: Block): boolean {
+    const pool = this.pools.find((p) => p.name === b.pool);
+    if (!pool) return false;
+    const k = parseCidr(key);
+    return k.family === pool.family && k.base >= pool.cidr.base && k.prefix === pool.blockSize && k.base < pool.cidr.base + (1n << BigInt((pool.family === 4 ? 32 : 128) - pool.cidr.prefix));
+  }
+
+  /** Re-read, transform, CAS-write until it sticks; `undefined` means no change. */
+  private async casLoop(cidr: string, change: (b: Block) => Block | 'delete' | undefined): Promise<void> {
+    for (let i = 0; i < this.maxAttempts; i++) {
+      const rec = await this.store.get('block', cidr);
+      if (!rec) return;
+      const next = change(rec.value);
+      if (next === undefined) return;
+      const ok = next === 'delete'
+        ? await this.store.delete('block', cidr, rec.version)
+        : (await this.store.put('block', cidr, next, rec.version)).ok;
+      if (ok) return;
+    }
+    throw new IpamError('contention', `could not update block ${cidr} (concurrent writers); try again`);
+  }
+}
+
+function toAssignment(a: Handle['addresses'][number]): Assignment {
+  return { family: a.family, address: a.address, prefix: a.family === 4 ? 32 : 128, block: a.block, pool: a.pool };
+}
+

@@ -1,0 +1,158 @@
+/**
+ * Address arithmetic for IPAM on bigints: parse and format IPv4/IPv6 addresses and
+ * CIDRs, carve a pool into blocks, map block ordinals to addresses. Pure.
+ */
+export type Family = 4 | 6;
+
+export interface Cidr {
+  family: Family;
+  /** Network address (host bits zero). */
+  base: bigint;
+  prefix: number;
+}
+
+export class CidrError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CidrError';
+  }
+}
+
+export function familyBits(family: Family): number {
+  return family === 4 ? 32 : 128;
+}
+
+function parseV4(s: string): bigint | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  let v = 0n;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    v = (v << 8n) | BigInt(n);
+  }
+  return v;
+}
+
+function parseV6(s: string): bigint | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
+  const halves = s.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (h: string): number[] | undefined => {
+    if (h === '') return [];
+    const out: number[] = [];
+    const items = h.split(':');
+    for (let i = 0; i < items.length; i++) {
+      const g = items[i] as string;
+      if (g.includes('.') && i === items.length - 1) {
+        const v4 = parseV4(g);
+        if (v4 === undefined) return undefined;
+        out.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
+        out.push(parseInt(g, 16));
+      } else {
+        return undefined;
+      }
+    }
+    return out;
+  };
+  const head = groups(halves[0] as string);
+  const tail = halves.length === 2 ? groups(halves[1] as string) : [];
+  if (head === undefined || tail === undefined) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
+  return all.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+}
+
+/** Parses an address; undefined when it is neither IPv4 nor IPv6. */
+export function parseAddr(s: string): { family: Family; value: bigint } | undefined {
+  const v4 = parseV4(s);
+  if (v4 !== undefined) return { family: 4, value: v4 };
+  const v6 = s.includes(':') ? parseV6(s) : undefined;
+  if (v6 !== undefined) return { family: 6, value: v6 };
+  return undefined;
+}
+
+export function formatAddr(family: Family, value: bigint): string {
+  if (family === 4) {
+    return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.');
+  }
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on ties.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** Parses "a.b.c.d/n" or "x::/n" strictly (host bits must be zero). */
+export function parseCidr(s: string): Cidr {
+  const slash = s.indexOf('/');
+  if (slash < 0) throw new CidrError(`"${s}" is not a CIDR (no /prefix)`);
+  const addr = parseAddr(s.slice(0, slash));
+  const pfx = s.slice(slash + 1);
+  if (addr === undefined) throw new CidrError(`"${s}" is not a CIDR (bad address)`);
+  if (!/^\d{1,3}$/.test(pfx) || Number(pfx) > familyBits(addr.family)) {
+    throw new CidrError(`"${s}" is not a CIDR (bad prefix length)`);
+  }
+  const prefix = Number(pfx);
+  const host = hostMask(addr.family, prefix);
+  if ((addr.value & host) !== 0n) {
+    throw new CidrError(`"${s}" has host bits set; did you mean ${formatCidr({ family: addr.family, base: addr.value & ~host, prefix })}?`);
+  }
+  return { family: addr.family, base: addr.value, prefix };
+}
+
+export function formatCidr(c: Cidr): string {
+  return `${formatAddr(c.family, c.base)}/${c.prefix}`;
+}
+
+function hostMask(family: Family, prefix: number): bigint {
+  return (1n << BigInt(familyBits(family) - prefix)) - 1n;
+}
+
+/** Number of addresses in a CIDR. */
+export function cidrSize(c: Cidr): bigint {
+  return 1n << BigInt(familyBits(c.family) - c.prefix);
+}
+
+export function cidrContains(outer: Cidr, family: Family, value: bigint): boolean {
+  return outer.family === family && value >= outer.base && value < outer.base + cidrSize(outer);
+}
+
+export function cidrCovers(outer: Cidr, inner: Cidr): boolean {
+  return outer.family === inner.family && inner.prefix >= outer.prefix && cidrContains(outer, inner.family, inner.base);
+}
+
+/** Number of blocks of length `blockPrefix` in `pool`. */
+export function blockCount(pool: Cidr, blockPrefix: number): bigint {
+  return 1n << BigInt(blockPrefix - pool.prefix);
+}
+
+/** The i-th block of length `blockPrefix` inside `pool`. */
+export function nthBlock(pool: Cidr, blockPrefix: number, i: bigint): Cidr {
+  return { family: pool.family, base: pool.base + i * (1n << BigInt(familyBits(pool.family) - blockPrefix)), prefix: blockPrefix };
+}
+
+/** The address at `ordinal` inside a block. */
+export function addrAt(block: Cidr, ordinal: number): string {
+  return formatAddr(block.family, block.base + BigInt(ordinal));
+}
+
+/** Ordinal of an address inside a block, or undefined when outside. */
+export function ordinalOf(block: Cidr, addr: string): number | undefined {
+  const a = parseAddr(addr);
+  if (a === undefined || !cidrContains(block, a.family, a.value)) return undefined;
+  return Number(a.value - block.base);
+}

@@ -1,0 +1,185 @@
+/**
+ * FileIpamStore: IPAM records as JSON files under a directory, shared by several
+ * agent processes on one machine (the `file` datastore and the lab).
+ *
+ *   DIR/block/<encoded key>.json   {"version": "<random>", "value": {...}}
+ *   DIR/handle/<encoded key>.json
+ *
+ * Reads take no lock: every write goes to a temporary file and is renamed over the
+ * record, so a reader sees the old or the new record, never a torn one.
+ * Compare-and-swap: a writer takes the record's lock file (`<key>.lock`, created
+ * with O_EXCL, holding "pid token"), re-reads the version, compares, writes, and
+ * removes its lock. Versions are random tokens, never reused, so a record deleted
+ * and re-created does not match a stale version.
+ * Stale locks: a lock whose pid is dead or that is older than `staleMs` is broken;
+ * breaking takes a second O_EXCL lock (`<key>.lock.break`) and re-checks that the
+ * lock is still the one judged stale, so two breakers cannot remove a fresh lock.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { IpamError } from './errors.js';
+import type { IpamStore, PutResult, Versioned } from './store.js';
+import type { IpamKind, IpamRecords } from './types.js';
+
+export interface FileStoreOptions {
+  /** Wait at most this long for a record lock. */
+  lockTimeoutMs?: number;
+  /** A lock older than this is stale whatever its pid. */
+  staleMs?: number;
+}
+
+const KINDS: readonly IpamKind[] = ['block', 'handle'];
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errno(e) === 'EPERM';
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class FileIpamStore implements IpamStore {
+  private readonly lockTimeoutMs: number;
+  private readonly staleMs: number;
+
+  constructor(readonly dir: string, opts: FileStoreOptions = {}) {
+    this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
+    this.staleMs = opts.staleMs ?? 30_000;
+    for (const k of KINDS) mkdirSync(join(dir, k), { recursive: true });
+  }
+
+  private path(kind: IpamKind, key: string): string {
+    return join(this.dir, kind, `${encodeURIComponent(key)}.json`);
+  }
+
+  private readPath<T>(p: string): Versioned<T> | undefined {
+    let text: string;
+    try {
+      text = readFileSync(p, 'utf8');
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return undefined;
+      throw new IpamError('store', `reading ${p}: ${(e as Error).message}`);
+    }
+    const rec = JSON.parse(text) as { version: string; value: T };
+    return { value: rec.value, version: rec.version };
+  }
+
+  async get<K extends IpamKind>(kind: K, key: string): Promise<Versioned<IpamRecords[K]> | undefined> {
+    return this.readPath<IpamRecords[K]>(this.path(kind, key));
+  }
+
+  async keys(kind: IpamKind): Promise<string[]> {
+    return readdirSync(join(this.dir, kind))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => decodeURIComponent(f.slice(0, -'.json'.length)))
+      .sort();
+  }
+
+  async list<K extends IpamKind>(kind: K): Promise<Versioned<IpamRecords[K]>[]> {
+    const out: Versioned<IpamRecords[K]>[] = [];
+    for (const key of await this.keys(kind)) {
+      const r = this.readPath<IpamRecords[K]>(this.path(kind, key));
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  async put<K extends IpamKind>(kind: K, key: string, value: IpamRecords[K], expectedVersion: string | undefined): Promise<PutResult<IpamRecords[K]>> {
+    const p = this.path(kind, key);
+    return this.locked(p, () => {
+      const cur = this.readPath<IpamRecords[K]>(p);
+      if (expectedVersion === undefined ? cur !== undefined : cur?.version !== expectedVersion) return { ok: false, reason: 'conflict' };
+      const version = randomBytes(8).toString('hex');
+      const tmp = `${p}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const fd = openSync(tmp, 'wx');
+      try {
+        writeSync(fd, JSON.stringify({ version, value }));
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, p);
+      return { ok: true, record: { value, version } };
+    });
+  }
+
+  async delete(kind: IpamKind, key: string, expectedVersion: string): Promise<boolean> {
+    const p = this.path(kind, key);
+    return this.locked(p, () => {
+      const cur = this.readPath(p);
+      if (cur?.version !== expectedVersion) return false;
+      unlinkSync(p);
+      return true;
+    });
+  }
+
+  private async locked<T>(recordPath: string, body: () => T): Promise<T> {
+    const lock = `${recordPath}.lock`;
+    const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
+    const deadline = performance.now() + this.lockTimeoutMs;
+    for (let spins = 0; ; spins++) {
+      try {
+        const fd = openSync(lock, 'wx');
+        writeSync(fd, token);
+        closeSync(fd);
+        break;
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') throw new IpamError('store', `locking ${lock}: ${(e as Error).message}`);
+      }
+      this.breakIfStale(lock);
+      if (performance.now() > deadline) {
+        throw new IpamError('contention', `timed out after ${this.lockTimeoutMs} ms waiting for lock ${lock}`);
+      }
+      await sleep(spins < 3 ? 0 : Math.min(1 + Math.random() * spins, 20));
+    }
+    try {
+      return body();
+    } finally {
+      try {
+        if (readFileSync(lock, 'utf8') === token) unlinkSync(lock);
+      } catch {
+        // already broken as stale by someone else: nothing to release
+      }
+    }
+  }
+
+  private breakIfStale(lock: string): void {
+    let content: string;
+    let mtimeMs: number;
+    try {
+      content = readFileSync(lock, 'utf8');
+      mtimeMs = statSync(lock).mtimeMs;
+    } catch {
+      return; // released meanwhile
+    }
+    const pid = Number(content.split(' ')[0]);
+    // An empty lock is one being written right now: judge it by age only.
+    const dead = content !== '' && Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+    if (!dead && Date.now() - mtimeMs < this.staleMs) return;
+    const breaker = `${lock}.break`;
+    try {
+      closeSync(openSync(breaker, 'wx'));
+    } catch {
+      try {
+        if (Date.now() - statSync(breaker).mtimeMs > this.staleMs) unlinkSync(breaker);
+      } catch {
+        // gone already
+      }
+      return;
+    }
+    try {
+      if (readFileSync(lock, 'utf8') === content) unlinkSync(lock);
+    } catch {
+      // lock gone meanwhile
+    } finally {
+      unlinkSync(breaker);
+    }
+  }
+}

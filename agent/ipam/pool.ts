@@ -1,0 +1,81 @@
+/**
+ * IPPool validation and selection: defaults (blockSize 26 / 122, nodeSelector
+ * all()), field checks that name the field, and which pools serve a node. Pure.
+ */
+import { parseCidr, CidrError, type Cidr, type Family, cidrCovers } from './cidr.js';
+import { IpamError } from './errors.js';
+import { parseSelector, matchSelector, SelectorError, type Selector } from './selector.js';
+import type { EncapMode, IpPool } from './types.js';
+
+export interface ResolvedPool {
+  name: string;
+  cidr: Cidr;
+  cidrText: string;
+  family: Family;
+  blockSize: number;
+  selector: Selector;
+  disabled: boolean;
+  ipipMode: EncapMode;
+  vxlanMode: EncapMode;
+  natOutgoing: boolean;
+}
+
+const MODES: readonly EncapMode[] = ['Always', 'CrossSubnet', 'Never'];
+// Calico's limits: a block holds at most 4096 and at least 1 address.
+const BLOCK_RANGE: Record<Family, [number, number]> = { 4: [20, 32], 6: [116, 128] };
+
+function bad(pool: string, field: string, msg: string): never {
+  throw new IpamError('invalid-pool', `IPPool ${pool}: spec.${field}: ${msg}`);
+}
+
+export function resolvePool(pool: IpPool): ResolvedPool {
+  const s = pool.spec;
+  let cidr: Cidr;
+  try {
+    cidr = parseCidr(String(s.cidr));
+  } catch (e) {
+    return bad(pool.name, 'cidr', e instanceof CidrError ? e.message : String(e));
+  }
+  const blockSize = s.blockSize ?? (cidr.family === 4 ? 26 : 122);
+  const [lo, hi] = BLOCK_RANGE[cidr.family];
+  if (!Number.isInteger(blockSize) || blockSize < lo || blockSize > hi) {
+    bad(pool.name, 'blockSize', `must be an integer in ${lo}..${hi} for IPv${cidr.family}, got ${String(blockSize)}`);
+  }
+  if (blockSize < cidr.prefix) bad(pool.name, 'blockSize', `/${blockSize} is larger than the pool /${cidr.prefix}`);
+  const ipipMode = s.ipipMode ?? 'Never';
+  const vxlanMode = s.vxlanMode ?? 'Never';
+  if (!MODES.includes(ipipMode)) bad(pool.name, 'ipipMode', `must be one of ${MODES.join(', ')}`);
+  if (!MODES.includes(vxlanMode)) bad(pool.name, 'vxlanMode', `must be one of ${MODES.join(', ')}`);
+  if (ipipMode !== 'Never' && vxlanMode !== 'Never') bad(pool.name, 'vxlanMode', 'ipipMode and vxlanMode cannot both be enabled');
+  if (ipipMode !== 'Never' && cidr.family === 6) bad(pool.name, 'ipipMode', 'IPIP carries IPv4 only');
+  let selector: Selector;
+  try {
+    selector = parseSelector(s.nodeSelector ?? '');
+  } catch (e) {
+    return bad(pool.name, 'nodeSelector', e instanceof SelectorError ? e.message : String(e));
+  }
+  return {
+    name: pool.name, cidr, cidrText: String(s.cidr), family: cidr.family, blockSize, selector,
+    disabled: s.disabled === true, ipipMode, vxlanMode, natOutgoing: s.natOutgoing === true,
+  };
+}
+
+/** Validates every pool and rejects overlapping ones. */
+export function resolvePools(pools: readonly IpPool[]): ResolvedPool[] {
+  const out = pools.map(resolvePool);
+  for (let i = 0; i < out.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = out[i] as ResolvedPool;
+      const b = out[j] as ResolvedPool;
+      if (cidrCovers(a.cidr, b.cidr) || cidrCovers(b.cidr, a.cidr)) {
+        bad(a.name, 'cidr', `${a.cidrText} overlaps IPPool ${b.name} (${b.cidrText})`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Enabled pools of a family whose nodeSelector matches the node's labels. */
+export function poolsForNode(pools: readonly ResolvedPool[], family: Family, nodeLabels: Readonly<Record<string, string>>): ResolvedPool[] {
+  return pools.filter((p) => p.family === family && !p.disabled && matchSelector(p.selector, nodeLabels));
+}

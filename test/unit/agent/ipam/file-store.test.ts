@@ -1,0 +1,79 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileIpamStore } from '../../../../agent/ipam/file-store.js';
+import type { Handle } from '../../../../agent/ipam/types.js';
+
+const rec = (handle: string): Handle => ({ handle, addresses: [], attrs: { node: 'n' } });
+
+describe('FileIpamStore', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'margay-ipam-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates, reads, lists and replaces with compare-and-swap', async () => {
+    const s = new FileIpamStore(dir);
+    const created = await s.put('handle', 'c1.eth0', rec('c1.eth0'), undefined);
+    expect(created.ok).toBe(true);
+    expect((await s.put('handle', 'c1.eth0', rec('x'), undefined)).ok).toBe(false); // exists
+    const v1 = (await s.get('handle', 'c1.eth0'))!;
+    expect(v1.value.handle).toBe('c1.eth0');
+    const v2 = await s.put('handle', 'c1.eth0', rec('second'), v1.version);
+    expect(v2.ok).toBe(true);
+    expect((await s.put('handle', 'c1.eth0', rec('stale'), v1.version)).ok).toBe(false);
+    expect((await s.get('handle', 'c1.eth0'))!.value.handle).toBe('second');
+    expect(await s.keys('handle')).toEqual(['c1.eth0']);
+    expect((await s.list('handle')).map((r) => r.value.handle)).toEqual(['second']);
+  });
+
+  it('encodes keys with slashes and colons (block CIDRs)', async () => {
+    const s = new FileIpamStore(dir);
+    const b = { cidr: 'fd00::40/122', pool: 'p', affinity: null, allocations: [null], attributes: {} };
+    expect((await s.put('block', b.cidr, b, undefined)).ok).toBe(true);
+    expect(await s.keys('block')).toEqual(['fd00::40/122']);
+    expect((await s.get('block', 'fd00::40/122'))!.value.cidr).toBe('fd00::40/122');
+  });
+
+  it('deletes only the version read; a re-created record does not match an old version', async () => {
+    const s = new FileIpamStore(dir);
+    await s.put('handle', 'h', rec('h'), undefined);
+    const v1 = (await s.get('handle', 'h'))!.version;
+    expect(await s.delete('handle', 'h', 'nope')).toBe(false);
+    expect(await s.delete('handle', 'h', v1)).toBe(true);
+    expect(await s.get('handle', 'h')).toBeUndefined();
+    await s.put('handle', 'h', rec('h'), undefined);
+    expect((await s.put('handle', 'h', rec('h'), v1)).ok).toBe(false);
+    expect(await s.delete('handle', 'h', v1)).toBe(false);
+  });
+
+  it('leaves no temporary or lock files behind', async () => {
+    const s = new FileIpamStore(dir);
+    for (let i = 0; i < 20; i++) await s.put('handle', `h${i}`, rec(`h${i}`), undefined);
+    expect(readdirSync(join(dir, 'handle')).every((f) => f.endsWith('.json'))).toBe(true);
+  });
+
+  it('breaks a lock left by a dead process', async () => {
+    const s = new FileIpamStore(dir, { lockTimeoutMs: 2000 });
+    await s.put('handle', 'h', rec('h'), undefined);
+    const v = (await s.get('handle', 'h'))!.version;
+    // pid 2^22 + 1 is above the default pid_max ceiling: never alive
+    writeFileSync(join(dir, 'handle', 'h.json.lock'), `${2 ** 22 + 1} deadbeef`);
+    expect((await s.put('handle', 'h', rec('h2'), v)).ok).toBe(true);
+    expect(existsSync(join(dir, 'handle', 'h.json.lock'))).toBe(false);
+  });
+
+  it('waits for a live lock and times out with a clear error', async () => {
+    const s = new FileIpamStore(dir, { lockTimeoutMs: 150 });
+    writeFileSync(join(dir, 'handle', 'h.json.lock'), `${process.pid} cafe`);
+    await expect(s.put('handle', 'h', rec('h'), undefined)).rejects.toThrow(/timed out after 150 ms waiting for lock/);
+  });
+
+  it('breaks a live-pid lock once it is older than staleMs', async () => {
+    const s = new FileIpamStore(dir, { lockTimeoutMs: 2000, staleMs: 100 });
+    writeFileSync(join(dir, 'handle', 'h.json.lock'), `${process.pid} cafe`);
+    const t0 = performance.now();
+    expect((await s.put('handle', 'h', rec('h'), undefined)).ok).toBe(true);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(80);
+  });
+});
