@@ -1,0 +1,100 @@
+/** What the dataplane is asked to realise on one node: plain data from IPAM and the datastore. */
+export type EncapMode = 'Always' | 'CrossSubnet' | 'Never';
+
+export interface PoolSpec {
+  cidr: string;
+  ipipMode: EncapMode;
+  vxlanMode: EncapMode;
+  natOutgoing: boolean;
+  disabled?: boolean;
+}
+
+export interface NodeSpec {
+  name: string;
+  /** The node's underlay address with its subnet length, e.g. "10.10.1.2/24". */
+  address: string;
+  /** Address of the node's VXLAN device (from its block), when VXLAN is in use. */
+  vxlanTunnelAddress?: string;
+  /** Address of the node's IPIP device (from its block), when IPIP is in use. */
+  ipipTunnelAddress?: string;
+  /** VTEP MAC; derived from the node name when absent (vtepMac). */
+  vxlanMac?: string;
+}
+
+export interface BlockSpec {
+  cidr: string;
+  /** The node that holds the block's affinity. */
+  node: string;
+}
+
+export interface DataplaneConfig {
+  /** The node's uplink device (underlay). */
+  uplink: string;
+  uplinkMtu: number;
+  vxlanDevice: string;
+  vxlanVni: number;
+  vxlanPort: number;
+  ipipDevice: string;
+  /** The fabric routes pod blocks itself (BGP to the top of rack): no kernel route toward other subnets. */
+  fabricCarriesPodRoutes: boolean;
+}
+
+export const DEFAULT_CONFIG: Omit<DataplaneConfig, 'uplink' | 'uplinkMtu'> = {
+  vxlanDevice: 'vxlan.margay',
+  vxlanVni: 4096,
+  vxlanPort: 4789,
+  ipipDevice: 'tunl0',
+  fabricCarriesPodRoutes: false,
+};
+
+export interface DataplaneInput {
+  localNode: string;
+  nodes: NodeSpec[];
+  blocks: BlockSpec[];
+  pools: PoolSpec[];
+  config: DataplaneConfig;
+}
+
+/** A next hop by device name (resolved to an ifindex by the shell). */
+export interface DesiredNextHop {
+  gateway?: string;
+  dev?: string;
+  onlink: boolean;
+  weight: number;
+}
+
+export interface DesiredRoute {
+  dst: string;
+  type: 'unicast' | 'blackhole';
+  nexthops: DesiredNextHop[];
+  /** Why this route looks the way it does ("own block", "vxlan to node-b", ...). */
+  reason: string;
+}
+
+export interface VxlanPlan {
+  device: string;
+  vni: number;
+  port: number;
+  mtu: number;
+  mac: string;
+  /** Local underlay address (the VTEP source). */
+  local: string;
+  /** The device's own address, "/32". */
+  address?: string;
+  /** Remote VTEPs: FDB (mac → underlay address) and ARP (tunnel address → mac). */
+  peers: { node: string; mac: string; underlay: string; tunnelAddress: string }[];
+}
+
+export interface IpipPlan {
+  device: string;
+  mtu: number;
+  address?: string;
+}
+
+export interface DataplanePlan {
+  routes: DesiredRoute[];
+  vxlan?: VxlanPlan;
+  ipip?: IpipPlan;
+  /** Things that could not be realised, each a sentence naming the object. */
+  problems: string[];
+}
