@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { margay, REPO_ROOT } from '../../../support/cli.js';
+
+// Runs the built CLI: `npx tsc -p tsconfig.json` first.
+const FIX = join(REPO_ROOT, 'test', 'unit', 'agent', 'cli', 'fixtures', 'validate');
+const rel = (p: string) => relative(REPO_ROOT, p);
+const run = (args: string[], input?: string) => margay(['validate', ...args], { ...(input === undefined ? {} : { input }), env: { MARGAY_LOG_LEVEL: 'error' } });
+
+function yamlFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+describe('margay validate', () => {
+  it('accepts every example YAML in the repository', () => {
+    const examples = yamlFilesUnder(join(REPO_ROOT, 'examples'));
+    expect(examples.length).toBeGreaterThan(5);
+    const r = margay(['validate', ...examples.map(rel)], { env: { MARGAY_LOG_LEVEL: 'error' } });
+    expect(r.stdout).toMatch(new RegExp(`^ok: \\d+ objects in ${examples.length} files valid$`, 'm'));
+    expect(r.status).toBe(0);
+  });
+
+  it('walks directories for .yaml/.yml/.json, expands Lists and skips empty documents', () => {
+    const r = run([rel(join(FIX, 'good'))]);
+    expect(r.stdout).toBe('ok: 4 objects in 2 files valid\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('names file, line, document, object and field path for every error, then a summary; exit 1', () => {
+    const f = rel(join(FIX, 'bad', 'mixed.yaml'));
+    const r = run([f]);
+    expect(r.status).toBe(1);
+    expect(r.stdout.split('\n')).toEqual([
+      `${f}:8: document 2, IPPool broken: spec: blockSize must be 20-32 for an IPv4 pool and 116-128 for an IPv6 pool`,
+      `${f}:8: document 2, IPPool broken: spec: blockSize must not be shorter than the prefix length of cidr`,
+      `${f}:8: document 2, IPPool broken: spec.blockSize: Invalid value: -4: must be >= 0`,
+      `${f}:8: document 2, IPPool broken: spec.ipipMode: Unsupported value: "Sometimes": supported values: "Always", "CrossSubnet", "Never"`,
+      `${f}:17: document 3, BGPPeer far-away: spec.asNumber: Invalid value: 4294967296: must be <= 4294967295`,
+      `${f}:25: document 4, NetworkPolicy prod/typo: spec.policyTypes[0]: Unsupported value: "Ingres": supported values: "Egress", "Ingress"`,
+      'invalid: 6 errors in 3 of 4 objects (1 file)',
+      '',
+    ]);
+  });
+
+  it('reports unparsable YAML with its line, and keeps going with the other files', () => {
+    const bad = rel(join(FIX, 'bad', 'unparsable.yaml'));
+    const good = rel(join(FIX, 'good', 'pools.yaml'));
+    const r = run([bad, good]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^${bad.replace(/\./g, '\\.')}:\\d+: document 1, \\(unparsable YAML\\): `, 'm'));
+    expect(r.stdout).toMatch(/^invalid: \d+ errors? in 1 of 4 objects \(2 files\)$/m);
+  });
+
+  it('reads stdin for "-" and prints a JSON report with --json', () => {
+    const doc = 'apiVersion: margay.io/v1\nkind: BGPConfiguration\nmetadata: {name: default}\nspec: {listenPort: 0}\n';
+    const r = run(['--json', '-'], doc);
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: false, files: 1, objects: 1, invalidObjects: 1 });
+    expect(report.findings).toEqual([{
+      file: '(stdin)', document: 1, line: 1, object: 'BGPConfiguration default', path: 'spec.listenPort', message: 'Invalid value: 0: must be >= 1',
+    }]);
+  });
+
+  it('is a usage error (exit 2) with no files, or a file that does not exist', () => {
+    expect(run([]).status).toBe(2);
+    const r = run(['no/such/file.yaml']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('no/such/file.yaml');
+  });
+});
