@@ -1,0 +1,109 @@
+/**
+ * IPv4 and IPv6 addresses between bytes and strings, without allocation beyond the
+ * string itself: dotted quad, and RFC 5952 canonical IPv6 (lower case, no leading
+ * zeros, the longest run of two or more zero groups compressed to "::").
+ */
+
+const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+export function formatIpv4(b: Uint8Array, p: number): string {
+  return `${DEC[b[p] as number]}.${DEC[b[p + 1] as number]}.${DEC[b[p + 2] as number]}.${DEC[b[p + 3] as number]}`;
+}
+
+export function formatIpv4Number(n: number): string {
+  return `${DEC[(n >>> 24) & 0xff]}.${DEC[(n >>> 16) & 0xff]}.${DEC[(n >>> 8) & 0xff]}.${DEC[n & 0xff]}`;
+}
+
+/** 16 bytes at b[p..p+16) as RFC 5952 text. */
+export function formatIpv6(b: Uint8Array, p: number): string {
+  const g: number[] = new Array<number>(8);
+  for (let i = 0; i < 8; i++) g[i] = ((b[p + 2 * i] as number) << 8) | (b[p + 2 * i + 1] as number);
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return g.map((x) => x.toString(16)).join(':');
+  const head = g.slice(0, bestStart).map((x) => x.toString(16)).join(':');
+  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16)).join(':');
+  return `${head}::${tail}`;
+}
+
+/** Dotted quad → unsigned 32-bit number, or undefined when it is not one. */
+export function parseIpv4(s: string): number | undefined {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 255) return undefined;
+      n = n * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return undefined; // no leading zeros
+      part = part * 10 + (c - 48);
+      if (++digits > 3) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return parts === 4 ? n : undefined;
+}
+
+/** IPv6 text (with "::" and an optional trailing dotted quad) → 16 bytes, or undefined. */
+export function parseIpv6(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(16);
+  const dbl = s.indexOf('::');
+  if (dbl !== s.lastIndexOf('::')) return undefined;
+  const parseGroups = (t: string): number[] | undefined => {
+    if (t === '') return [];
+    const parts = t.split(':');
+    const groups: number[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i] as string;
+      if (i === parts.length - 1 && part.includes('.')) {
+        const v4 = parseIpv4(part);
+        if (v4 === undefined) return undefined;
+        groups.push(v4 >>> 16, v4 & 0xffff);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return undefined;
+        groups.push(parseInt(part, 16));
+      }
+    }
+    return groups;
+  };
+  let groups: number[];
+  if (dbl >= 0) {
+    const head = parseGroups(s.slice(0, dbl));
+    const tail = parseGroups(s.slice(dbl + 2));
+    if (!head || !tail || head.length + tail.length > 7) return undefined;
+    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  } else {
+    const all = parseGroups(s);
+    if (!all || all.length !== 8) return undefined;
+    groups = all;
+  }
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = (groups[i] as number) >>> 8;
+    out[2 * i + 1] = (groups[i] as number) & 0xff;
+  }
+  return out;
+}
+
+export function isIpv6Text(s: string): boolean {
+  return s.includes(':');
+}

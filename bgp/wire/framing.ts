@@ -1,0 +1,69 @@
+/**
+ * Framing of a TCP byte stream into BGP messages (RFC 4271 §4.1): each message
+ * starts with 16 octets of ones and a 2-octet length in 19..4096. Frames are views
+ * into the input (no copy): the caller must not overwrite the input while it uses
+ * them.
+ */
+import { readU16 } from './cursor.js';
+import { wireError, u16Data, type WireError } from './errors.js';
+import * as K from './constants.js';
+
+export interface Frames {
+  /** complete messages, in order */
+  frames: Uint8Array[];
+  /** the bytes after the last complete message (an incomplete one, to be completed by more input) */
+  rest: Uint8Array;
+  /** a framing error at the start of `rest` (bad marker, or length outside 19..4096): the stream cannot go on */
+  error?: WireError;
+}
+
+/** Splits a buffer into complete frames. Never throws. */
+export function splitFrames(buf: Uint8Array): Frames {
+  const frames: Uint8Array[] = [];
+  let p = 0;
+  while (buf.length - p >= K.HEADER_LEN) {
+    const error = frameError(buf, p);
+    if (error) return { frames, rest: buf.subarray(p), error };
+    const len = readU16(buf, p + 16);
+    if (buf.length - p < len) break;
+    frames.push(buf.subarray(p, p + len));
+    p += len;
+  }
+  // A partial header can already be known bad by its marker.
+  for (let i = p; i < buf.length && i < p + K.MARKER_LEN; i++) {
+    if (buf[i] !== 0xff) return { frames, rest: buf.subarray(p), error: notSynchronized() };
+  }
+  return { frames, rest: buf.subarray(p) };
+}
+
+function notSynchronized(): WireError {
+  return wireError(K.ERR_HEADER, K.HDR_NOT_SYNCHRONIZED, 'header: marker is not all ones');
+}
+
+/** The framing error of the header at buf[p..p+19), if any (marker and length bounds only). */
+export function frameError(buf: Uint8Array, p: number): WireError | undefined {
+  for (let i = 0; i < K.MARKER_LEN; i++) if (buf[p + i] !== 0xff) return notSynchronized();
+  const len = readU16(buf, p + 16);
+  if (len < K.HEADER_LEN || len > K.MAX_MESSAGE_LEN) {
+    return wireError(K.ERR_HEADER, K.HDR_BAD_LENGTH, `header: length ${len} outside 19..4096`, { data: u16Data(len) });
+  }
+  return undefined;
+}
+
+/** The offset of the next 16-octet marker at or after `from`, or -1 (to resynchronise a capture). */
+export function findMarker(buf: Uint8Array, from: number): number {
+  let run = 0;
+  for (let i = from; i < buf.length; i++) {
+    if (buf[i] === 0xff) {
+      if (++run === K.MARKER_LEN) {
+        // the marker's first octet; extend past longer runs of ones so the length is not taken for marker
+        let s = i - K.MARKER_LEN + 1;
+        while (i + 1 < buf.length && buf[i + 1] === 0xff && readU16(buf, s + 16) > K.MAX_MESSAGE_LEN) { s++; i++; }
+        return s;
+      }
+    } else {
+      run = 0;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,126 @@
+/**
+ * NLRI per family (RFC 4271 §4.3, RFC 4760 §5, RFC 7911 §3): a run of
+ * [path id (4, only with ADD-PATH)] length (1) prefix (ceil(length/8)) entries.
+ * Trailing host bits are irrelevant on the wire (RFC 4271) and are cleared here, so
+ * every decoded Prefix has host bits zero.
+ */
+import { AFI_IPV4, type Afi, type Prefix } from './types.js';
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './address.js';
+import { readU32 } from './cursor.js';
+import { wireError, type WireError } from './errors.js';
+import { ERR_UPDATE, UPD_INVALID_NETWORK } from './constants.js';
+import type { Writer } from './writer.js';
+
+const V6 = new Uint8Array(16);
+
+function invalid(msg: string, data?: Uint8Array): WireError {
+  return wireError(ERR_UPDATE, UPD_INVALID_NETWORK, msg, data ? { data } : {});
+}
+
+/**
+ * Appends the prefixes coded in b[start, end) to `out`. Throws a WireError
+ * (3/10 Invalid Network Field, session reset: RFC 7606 §5.3) on a bad length or
+ * a prefix running past the end.
+ */
+export function decodePrefixes(b: Uint8Array, start: number, end: number, afi: Afi, addPath: boolean, out: Prefix[]): void {
+  const max = afi === AFI_IPV4 ? 32 : 128;
+  let p = start;
+  while (p < end) {
+    let pathId = 0;
+    if (addPath) {
+      if (end - p < 5) throw invalid('NLRI: truncated ADD-PATH entry');
+      pathId = readU32(b, p);
+      p += 4;
+    }
+    const len = b[p++] as number;
+    if (len > max) throw invalid(`NLRI: prefix length ${len} exceeds ${max}`);
+    const n = (len + 7) >>> 3;
+    if (end - p < n) throw invalid('NLRI: prefix runs past the end of its field');
+    let addr: string;
+    if (afi === AFI_IPV4) {
+      let a = 0, c1 = 0, c2 = 0, c3 = 0;
+      if (n > 0) a = b[p] as number;
+      if (n > 1) c1 = b[p + 1] as number;
+      if (n > 2) c2 = b[p + 2] as number;
+      if (n > 3) c3 = b[p + 3] as number;
+      const rem = len & 7;
+      if (rem !== 0) {
+        const mask = (0xff << (8 - rem)) & 0xff;
+        if (n === 1) a &= mask; else if (n === 2) c1 &= mask; else if (n === 3) c2 &= mask; else c3 &= mask;
+      }
+      addr = `${DEC[a]}.${DEC[c1]}.${DEC[c2]}.${DEC[c3]}`;
+    } else {
+      V6.fill(0);
+      for (let i = 0; i < n; i++) V6[i] = b[p + i] as number;
+      const rem = len & 7;
+      if (rem !== 0) V6[n - 1] = (V6[n - 1] as number) & ((0xff << (8 - rem)) & 0xff);
+      addr = formatIpv6(V6, 0);
+    }
+    p += n;
+    out.push(addPath ? { afi, addr, len, pathId } : { afi, addr, len });
+  }
+}
+
+const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+/** Bytes `p` takes on the wire. */
+export function prefixWireLength(p: Prefix, addPath: boolean): number {
+  return (addPath ? 5 : 1) + ((p.len + 7) >>> 3);
+}
+
+/** Writes one prefix; throws on an address that does not parse (a programming error). */
+export function writePrefix(w: Writer, p: Prefix, addPath: boolean): void {
+  if (addPath) w.u32(p.pathId ?? 0);
+  const n = (p.len + 7) >>> 3;
+  w.ensure(1 + n);
+  w.buf[w.pos++] = p.len;
+  if (p.afi === AFI_IPV4) {
+    const v = parseIpv4(p.addr);
+    if (v === undefined || p.len > 32) throw new RangeError(`bad IPv4 prefix ${p.addr}/${p.len}`);
+    for (let i = 0; i < n; i++) w.buf[w.pos++] = (v >>> (24 - 8 * i)) & 0xff;
+  } else {
+    const v = parseIpv6(p.addr);
+    if (v === undefined || p.len > 128) throw new RangeError(`bad IPv6 prefix ${p.addr}/${p.len}`);
+    for (let i = 0; i < n; i++) w.buf[w.pos++] = v[i] as number;
+  }
+  const rem = p.len & 7;
+  if (rem !== 0) w.buf[w.pos - 1] = (w.buf[w.pos - 1] as number) & ((0xff << (8 - rem)) & 0xff);
+}
+
+/** "10.0.0.0/24", "fd00::/64". */
+export function formatPrefix(p: Prefix): string {
+  return `${p.addr}/${p.len}`;
+}
+
+/** "10.0.0.1/24" → the Prefix (host bits cleared), or undefined. */
+export function parsePrefix(s: string, pathId?: number): Prefix | undefined {
+  const slash = s.indexOf('/');
+  if (slash < 0) return undefined;
+  const lenText = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenText)) return undefined;
+  const len = Number(lenText);
+  const addrText = s.slice(0, slash);
+  const v4 = parseIpv4(addrText);
+  let out: Prefix | undefined;
+  if (v4 !== undefined) {
+    if (len > 32) return undefined;
+    const masked = len === 0 ? 0 : (v4 & (0xffffffff << (32 - len))) >>> 0;
+    const b = Uint8Array.of(masked >>> 24, (masked >>> 16) & 0xff, (masked >>> 8) & 0xff, masked & 0xff);
+    out = { afi: 1, addr: formatIpv4(b, 0), len };
+  } else {
+    const v6 = parseIpv6(addrText);
+    if (v6 === undefined || len > 128) return undefined;
+    for (let i = 0; i < 16; i++) {
+      const bits = Math.min(8, Math.max(0, len - 8 * i));
+      v6[i] = (v6[i] as number) & ((0xff << (8 - bits)) & 0xff);
+    }
+    out = { afi: 2, addr: formatIpv6(v6, 0), len };
+  }
+  if (pathId !== undefined) out.pathId = pathId;
+  return out;
+}
+
+/** "afi/safi" key of CodecOptions.addPath. */
+export function familyKey(afi: number, safi: number): string {
+  return `${afi}/${safi}`;
+}

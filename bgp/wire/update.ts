@@ -1,0 +1,155 @@
+/**
+ * UPDATE (RFC 4271 §4.3) with the revised error handling of RFC 7606: every
+ * attribute is checked against its table row; a malformed one costs the row's
+ * action; when several are bad the strongest action wins; a treat-as-withdraw
+ * UPDATE still yields all of its prefixes, as withdrawals.
+ */
+import { AFI_IPV4, type CodecOptions, type PathAttributes, type Prefix, type UnknownAttribute, type UpdateMessage } from './types.js';
+import { readU16, toHex } from './cursor.js';
+import { decodePrefixes, writePrefix } from './prefix.js';
+import { ATTRIBUTE_TABLE, encodeAttributes } from './attributes.js';
+import { strongest, wireError, WireError } from './errors.js';
+import * as K from './constants.js';
+import { needsAs4Attributes, toTwoOctetPeer } from './as4.js';
+import type { Writer } from './writer.js';
+
+export interface UpdateDecode {
+  message: UpdateMessage;
+  /** the strongest error, when there was one */
+  error?: WireError;
+  /** attributes dropped under "attribute discard" (the message is still good) */
+  discarded: WireError[];
+}
+
+// "seen" marks for duplicate detection without allocating per UPDATE: seen[code] === epoch.
+const seen = new Uint32Array(256);
+let epoch = 0;
+
+/** Subcodes whose NOTIFICATION data is the erroneous attribute itself (RFC 4271 §6.3). */
+const DATA_IS_ATTRIBUTE = new Set([K.UPD_UNRECOGNIZED_WELL_KNOWN, K.UPD_ATTR_FLAGS, K.UPD_ATTR_LENGTH,
+  K.UPD_INVALID_ORIGIN, K.UPD_INVALID_NEXT_HOP, K.UPD_OPTIONAL_ATTR]);
+
+function malformedList(msg: string, action: 'session-reset' | 'treat-as-withdraw' | 'attribute-discard', attrCode?: number): WireError {
+  return wireError(K.ERR_UPDATE, K.UPD_MALFORMED_ATTR_LIST, msg, attrCode === undefined ? { action } : { action, attrCode });
+}
+
+/**
+ * Decodes the UPDATE body b[start, end). Throws only WireErrors that reset the
+ * session (framing of the withdrawn / attribute / NLRI fields); everything else
+ * is reported in the result.
+ */
+export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: CodecOptions): UpdateDecode {
+  if (end - start < 4) throw malformedList('UPDATE: shorter than its two length fields', 'session-reset');
+  const wLen = readU16(b, start);
+  const wEnd = start + 2 + wLen;
+  if (wEnd + 2 > end) throw malformedList(`UPDATE: withdrawn routes length ${wLen} overruns the message`, 'session-reset');
+  const v4AddPath = opts.addPath.size > 0 && opts.addPath.has('1/1');
+  const withdrawn: Prefix[] = [];
+  decodePrefixes(b, start + 2, wEnd, AFI_IPV4, v4AddPath, withdrawn);
+  const aLen = readU16(b, wEnd);
+  const aStart = wEnd + 2;
+  const aEnd = aStart + aLen;
+  if (aEnd > end) throw malformedList(`UPDATE: total path attribute length ${aLen} overruns the message`, 'session-reset');
+
+  const attributes: PathAttributes = {};
+  const discarded: WireError[] = [];
+  let error: WireError | undefined;
+  const note = (e: WireError) => {
+    if (e.action === 'session-reset') throw e;
+    if (e.action === 'attribute-discard') discarded.push(e);
+    error = strongest(error, e);
+  };
+
+  epoch = (epoch + 1) >>> 0;
+  if (epoch === 0) { seen.fill(0); epoch = 1; }
+  let p = aStart;
+  while (p < aEnd) {
+    const left = aEnd - p;
+    const flags = b[p] as number;
+    const hdr = flags & K.FLAG_EXTENDED ? 4 : 3;
+    if (left < hdr) {
+      note(malformedList('UPDATE: truncated attribute header', 'treat-as-withdraw'));
+      break;
+    }
+    const code = b[p + 1] as number;
+    const len = hdr === 4 ? readU16(b, p + 2) : (b[p + 2] as number);
+    const vs = p + hdr;
+    const ve = vs + len;
+    if (ve > aEnd) {
+      note(malformedList(`UPDATE: attribute ${code} overruns the path attributes`, 'treat-as-withdraw', code));
+      break;
+    }
+    const raw = b.subarray(p, ve);
+    p = ve;
+    const row = ATTRIBUTE_TABLE[code];
+    if (seen[code] === epoch) {
+      // RFC 7606 §3 g: keep the first, discard the others; repeated MP_* reset the session.
+      const mp = code === K.ATTR_MP_REACH || code === K.ATTR_MP_UNREACH;
+      note(malformedList(`UPDATE: attribute ${code} appears more than once`, mp ? 'session-reset' : 'attribute-discard', code));
+      continue;
+    }
+    seen[code] = epoch;
+    if (row === undefined) {
+      if ((flags & K.FLAG_OPTIONAL) === 0) {
+        note(wireError(K.ERR_UPDATE, K.UPD_UNRECOGNIZED_WELL_KNOWN, `UPDATE: unrecognized well-known attribute ${code}`, { data: raw.slice(), attrCode: code }));
+      } else {
+        keepUnknown(attributes, code, flags, b, vs, ve);
+      }
+      continue;
+    }
+    if ((flags & (K.FLAG_OPTIONAL | K.FLAG_TRANSITIVE)) !== row.flags) {
+      note(wireError(K.ERR_UPDATE, K.UPD_ATTR_FLAGS, `${row.name}: flags 0x${flags.toString(16)} conflict with the attribute type`,
+        { data: raw.slice(), action: row.onMalformed, attrCode: code }));
+      continue;
+    }
+    try {
+      if (row.decode(b, vs, ve, opts, attributes) === false) keepUnknown(attributes, code, flags, b, vs, ve);
+    } catch (err) {
+      if (!(err instanceof WireError)) throw err;
+      const data = err.data.length === 0 && DATA_IS_ATTRIBUTE.has(err.subcode) ? raw.slice() : err.data;
+      note(new WireError(err.code, err.subcode, data, row.onMalformed, err.message, code));
+    }
+  }
+
+  const nlri: Prefix[] = [];
+  decodePrefixes(b, aEnd, end, AFI_IPV4, v4AddPath, nlri);
+
+  // RFC 7606 §3 d: a missing well-known mandatory attribute is treat-as-withdraw.
+  const mpNlri = attributes.mpReach !== undefined && attributes.mpReach.nlri.length > 0;
+  if (nlri.length > 0 || mpNlri) {
+    const missing = attributes.origin === undefined ? K.ATTR_ORIGIN
+      : attributes.asPath === undefined ? K.ATTR_AS_PATH
+        : nlri.length > 0 && attributes.nextHop === undefined ? K.ATTR_NEXT_HOP : 0;
+    if (missing !== 0) {
+      note(wireError(K.ERR_UPDATE, K.UPD_MISSING_WELL_KNOWN, `UPDATE: missing well-known attribute ${missing}`,
+        { data: Uint8Array.of(missing), action: 'treat-as-withdraw', attrCode: missing }));
+    }
+  }
+
+  if (error !== undefined && error.action === 'treat-as-withdraw') {
+    const all = withdrawn.concat(nlri, attributes.mpReach?.nlri ?? [], attributes.mpUnreach?.withdrawn ?? []);
+    return { message: { type: 'UPDATE', withdrawn: all, attributes: {}, nlri: [] }, error, discarded };
+  }
+  const out: UpdateDecode = { message: { type: 'UPDATE', withdrawn, attributes, nlri }, discarded };
+  if (error !== undefined) out.error = error;
+  return out;
+}
+
+function keepUnknown(a: PathAttributes, code: number, flags: number, b: Uint8Array, s: number, e: number): void {
+  const u: UnknownAttribute = { code, flags: flags & ~K.FLAG_EXTENDED & 0xff, hex: toHex(b.subarray(s, e)) };
+  (a.unknown ??= []).push(u);
+}
+
+/** The UPDATE body. `withdrawn` and `nlri` are the IPv4 fields; other families go in mpReach / mpUnreach. */
+export function encodeUpdate(m: UpdateMessage, opts: CodecOptions, w: Writer): void {
+  const v4AddPath = opts.addPath.has('1/1');
+  const wAt = w.pos;
+  w.u16(0);
+  for (const p of m.withdrawn) writePrefix(w, p, v4AddPath);
+  w.patchU16(wAt, w.pos - wAt - 2);
+  const aAt = w.pos;
+  w.u16(0);
+  encodeAttributes(!opts.as4 && m.attributes.as4Path === undefined && needsAs4Attributes(m.attributes) ? toTwoOctetPeer(m.attributes) : m.attributes, opts, w);
+  w.patchU16(aAt, w.pos - aAt - 2);
+  for (const p of m.nlri) writePrefix(w, p, v4AddPath);
+}
