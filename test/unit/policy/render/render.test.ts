@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { resolveNode } from '../../../../policy/resolve/resolve.js';
+import { renderNode } from '../../../../policy/render/chains.js';
+import { ruleLine } from '../../../../policy/render/restore-text.js';
+import { policyChainName, setName, workloadChainName } from '../../../../policy/render/names.js';
+import type { FamilyRender } from '../../../../policy/render/model.js';
+import { cluster, pod, policy } from '../helpers.js';
+
+const chain = (f: FamilyRender, name: string) => f.chains.find((c) => c.name === name);
+
+describe('render', () => {
+  it('names are short, deterministic and distinct', () => {
+    const names = [policyChainName('some-namespace-with-a-long-name/and-a-long-policy-name', 'ingress'), workloadChainName('ns/pod', 'egress')];
+    for (const n of names) expect(n.length).toBeLessThanOrEqual(28);
+    expect(setName('pods', 'x', 6).length).toBeLessThanOrEqual(31);
+    expect(policyChainName('x/p', 'ingress')).toBe(policyChainName('x/p', 'ingress'));
+    expect(policyChainName('x/p', 'ingress')).not.toBe(policyChainName('x/p', 'egress'));
+    expect(policyChainName('x/p', 'ingress')).not.toBe(policyChainName('x/q', 'ingress'));
+  });
+
+  it('ipBlock 0.0.0.0/0 except → hash:net with two /1s and a nomatch entry', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'b', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/24'] } }] }] })], 'n1');
+    const sets = renderNode(ir).v4.sets;
+    expect(sets).toHaveLength(1);
+    expect(sets[0]?.type).toBe('hash:net');
+    expect(sets[0]?.members).toEqual(['0.0.0.0/1', '10.0.0.0/24 nomatch', '128.0.0.0/1']);
+  });
+
+  it('a rule whose only peers are of the other family renders nothing in this family (never allow-all)', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'v6only', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: 'fd00::/64' } }] }] })], 'n1');
+    const r = renderNode(ir);
+    expect(chain(r.v4, policyChainName('x/v6only', 'ingress'))?.rules).toEqual([]);
+    expect(chain(r.v6, policyChainName('x/v6only', 'ingress'))?.rules.map((x) => x.args.slice(0, 2))).toEqual([['-s', 'fd00::/64']]);
+  });
+
+  it('every rule carries a comment; policy rules name their policy and rule index', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'p', { podSelector: {}, ingress: [{ ports: [{ port: 80 }, { protocol: 'SCTP', port: 80 }] }] })], 'n1');
+    const r = renderNode(ir);
+    for (const c of r.v4.chains) for (const rule of c.rules) expect(ruleLine(c.name, rule)).toMatch(/--comment "margay:[0-9A-Za-z]{12} \S/);
+    const pc = chain(r.v4, policyChainName('x/p', 'ingress'));
+    expect(pc?.rules.map((x) => x.comment)).toEqual(['x/p ingress[0]', 'x/p ingress[0]']);
+    expect(pc?.rules[1]?.args).toEqual(['-p', 'sctp', '-m', 'sctp', '--dport', '80', '-j', 'MARK', '--set-xmark', '0x40000/0x40000']);
+  });
+
+  it('dispatch: one entry per local pod, then drop unknown workload interfaces', () => {
+    const r = renderNode(resolveNode(cluster(), [], 'n1'));
+    const to = chain(r.v4, 'MARGAY-TO-WL');
+    expect(to?.rules).toHaveLength(6);
+    expect(to?.rules.at(-1)?.args).toEqual(['-o', 'mgw+', '-j', 'DROP']);
+    expect(chain(r.v4, 'MARGAY-FROM-WL')?.rules.at(-1)?.args).toEqual(['-i', 'mgw+', '-j', 'DROP']);
+  });
+
+  it('isolated workload chain: clear mark, each policy then a return-if-marked, then DROP', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'p1', { podSelector: {} }), policy('x', 'p2', { podSelector: {}, ingress: [{}] })], 'n1');
+    const c = chain(renderNode(ir).v4, workloadChainName('x/a', 'ingress'));
+    expect(c?.rules.map((x) => x.args.join(' '))).toEqual([
+      '-j MARK --set-xmark 0x0/0x40000',
+      `-j ${policyChainName('x/p1', 'ingress')}`,
+      '-m mark --mark 0x40000/0x40000 -j RETURN',
+      `-j ${policyChainName('x/p2', 'ingress')}`,
+      '-m mark --mark 0x40000/0x40000 -j RETURN',
+      '-j DROP',
+    ]);
+  });
+
+  it('a pod joining a selector changes set members only, never a chain', () => {
+    const pols = [policy('x', 'p', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { role: 'db' } } }] }] })];
+    const snap = cluster();
+    const before = renderNode(resolveNode(snap, pols, 'n1'));
+    snap.pods.push(pod('y', 'new', '10.0.0.50', { node: 'n2', labels: { role: 'db' } }));
+    const after = renderNode(resolveNode(snap, pols, 'n1'));
+    expect(after.v4.chains).toEqual(before.v4.chains);
+    expect(before.v4.sets[0]?.members).toEqual([]);
+    expect(after.v4.sets[0]?.members).toEqual(['10.0.0.50']);
+  });
+});

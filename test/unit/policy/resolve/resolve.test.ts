@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { resolveNode } from '../../../../policy/resolve/resolve.js';
+import { workloadInterfaceName } from '../../../../policy/resolve/interface-name.js';
+import { cluster, pod, policy } from '../helpers.js';
+
+describe('resolveNode', () => {
+  it('local pods only, each with both directions; unselected pods are not isolated', () => {
+    const ir = resolveNode(cluster(), [], 'n1');
+    expect(ir.workloads.map((w) => w.key)).toEqual(['x/a', 'x/c', 'y/b', 'z/a', 'z/c']);
+    expect(ir.workloads.every((w) => w.ingress === null && w.egress === null)).toBe(true);
+    expect(ir.workloads[0]?.iface).toBe(workloadInterfaceName('x', 'a'));
+    expect(ir.policies).toEqual([]);
+  });
+
+  it('a policy selects by podSelector within its namespace only; Ingress-only by default', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'deny', { podSelector: { matchLabels: { pod: 'a' } } })], null);
+    const sel = ir.workloads.filter((w) => w.ingress !== null).map((w) => w.key);
+    expect(sel).toEqual(['x/a']);
+    expect(ir.workloads.find((w) => w.key === 'x/a')?.egress).toBeNull();
+    expect(ir.policies).toEqual([{ id: 'x/deny/ingress', policy: 'x/deny', direction: 'ingress', rules: [] }]);
+  });
+
+  it('union of policies: a pod lists every selecting policy, sorted', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'p2', { podSelector: {} }), policy('x', 'p1', { podSelector: { matchLabels: { pod: 'a' } } })], null);
+    expect(ir.workloads.find((w) => w.key === 'x/a')?.ingress).toEqual(['x/p1/ingress', 'x/p2/ingress']);
+    expect(ir.workloads.find((w) => w.key === 'x/b')?.ingress).toEqual(['x/p2/ingress']);
+  });
+
+  it('peers: podSelector alone is the policy namespace; namespaceSelector alone all pods there; both ANDed', () => {
+    const p = policy('x', 'peers', {
+      podSelector: {},
+      ingress: [{ from: [
+        { podSelector: { matchLabels: { pod: 'b' } } },
+        { namespaceSelector: { matchLabels: { ns: 'y' } } },
+        { namespaceSelector: { matchExpressions: [{ key: 'ns', operator: 'NotIn', values: ['x', 'y'] }] }, podSelector: { matchLabels: { pod: 'c' } } },
+      ] }],
+    });
+    const ir = resolveNode(cluster(), [p], null);
+    const peers = ir.policies[0]?.rules[0]?.peers;
+    expect(peers).not.toBe('all');
+    const ips = (peers as { kind: string; ips?: string[] }[]).map((x) => x.ips);
+    expect(ips).toEqual([['10.0.0.2'], ['10.0.0.4', '10.0.0.5', '10.0.0.6'], ['10.0.0.9']]);
+  });
+
+  it('named ports resolve per destination pod, including pods mapping the name to different numbers', () => {
+    const snap = cluster();
+    snap.pods.push(pod('x', 'd', '10.0.0.10', { ports: [{ name: 'serve-80-tcp', port: 8080, protocol: 'TCP' }] }));
+    const ir = resolveNode(snap, [policy('x', 'named', { podSelector: {}, ingress: [{ ports: [{ port: 'serve-80-tcp' }] }] })], null);
+    const port = (ir.policies[0]?.rules[0]?.ports as { kind: string; members: { ip: string; port: number }[] }[])[0];
+    expect(port?.kind).toBe('named');
+    expect(port?.members.find((m) => m.ip === '10.0.0.10')).toEqual({ ip: '10.0.0.10', port: 8080 });
+    expect(port?.members.find((m) => m.ip === '10.0.0.1')).toEqual({ ip: '10.0.0.1', port: 80 });
+    expect(port?.members).toHaveLength(10);
+  });
+
+  it('host-network, finished and IP-less pods are not peers; terminating pods still are', () => {
+    const snap = cluster();
+    snap.pods.push(
+      pod('x', 'host', '192.168.0.1', { hostNetwork: true }),
+      pod('x', 'done', '10.0.0.20', { phase: 'Succeeded' }),
+      pod('x', 'pending', '10.0.0.21', { ips: [], phase: 'Pending' }),
+      pod('x', 'leaving', '10.0.0.22', { terminating: true }),
+    );
+    const ir = resolveNode(snap, [policy('x', 'all-x', { podSelector: {}, ingress: [{ from: [{ podSelector: {} }] }] })], null);
+    const ips = (ir.policies[0]?.rules[0]?.peers as { ips: string[] }[])[0]?.ips;
+    expect(ips).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.22', '10.0.0.3']);
+    const keys = ir.workloads.map((w) => w.key);
+    expect(keys).toContain('x/pending');
+    expect(keys).toContain('x/leaving');
+    expect(keys).not.toContain('x/host');
+    expect(keys).not.toContain('x/done');
+  });
+
+  it('ipBlock CIDRs are canonical (host bits cleared) and dual-stack pods contribute both IPs', () => {
+    const snap = cluster();
+    snap.pods[0] = pod('x', 'a', '10.0.0.1', { ips: ['10.0.0.1', 'fd00::1'] });
+    const ir = resolveNode(snap, [policy('x', 'b', { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.1.2.3/8', except: ['10.1.0.0/16'] } }, { podSelector: { matchLabels: { pod: 'a' } } }] }] })], null);
+    expect(ir.policies[0]?.rules[0]?.peers).toEqual([
+      { kind: 'cidr', cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] },
+      { kind: 'pods', id: 'ns=x pods={pod=a}', ips: ['10.0.0.1', 'fd00::1'] },
+    ]);
+  });
+});
