@@ -1,0 +1,293 @@
+/**
+ * The session driver: the only loop that touches sockets and timers. It turns bytes
+ * into events for the pure core and performs the actions the core returns.
+ *
+ *   socket bytes → split into frames → decode (per-connection codec options)
+ *     → core.handle(peer, FsmEvent) → actions → write / close / connect / timers
+ *
+ * Connections are named `peer#conn` with the FSM's connection numbers; an accepted
+ * connection gets the number the FSM will give it (connSeq + 1). Timers are keyed
+ * `peer/name`; each expiry is fed back as the matching FSM event. Everything a peer
+ * causes runs inside a per-peer try/catch: an exception (a bug, a codec surprise)
+ * ends that peer's session with a NOTIFICATION (Cease, Out of Resources) and a
+ * log line — it never reaches the process or another session.
+ *
+ * Async rule: events are handled one at a time on the event loop; a connect resolves
+ * later and is reported as TcpConnectionConfirmed / TcpConnectionFails then.
+ */
+import type net from 'node:net';
+import type { CodecOptions, Message } from '../wire/types.js';
+import type { FsmAction, FsmEvent, TimerName } from '../fsm/types.js';
+import { messageEvent } from '../fsm/step.js';
+import type { ConnectOptions, Transport } from './transport.js';
+import { plainAddress } from './transport.js';
+
+/** What the driver needs of the codec (see wire-codec.ts for the real one). */
+export interface DriverCodec {
+  /** cuts complete messages off the front of `buf`; `error` = unrecoverable framing error */
+  split(buf: Buffer): { frames: Buffer[]; rest: Buffer; error?: { code: number; subcode: number; data?: Uint8Array; message: string } };
+  /** one framed message → a message, or the NOTIFICATION the RFC asks for */
+  decode(frame: Buffer, opts: CodecOptions): { message: Message; warning?: string } | { error: { code: number; subcode: number; data?: Uint8Array; message: string } };
+  encode(message: Message, opts: CodecOptions): Uint8Array;
+  /** options before any OPEN has been negotiated */
+  initial: CodecOptions;
+}
+
+export interface PeerAction {
+  peer: string;
+  action: FsmAction;
+}
+
+/** The pure core as the driver sees it (see speaker-core.ts for the adapter). */
+export interface DriverCore {
+  /** whether `address` is a configured peer (accepted connections from others are closed) */
+  knows(peer: string): boolean;
+  /** the peer's current connection sequence number (the next accepted conn is this + 1) */
+  connSeq(peer: string): number;
+  handle(peer: string, event: FsmEvent, now: number): PeerAction[];
+}
+
+export interface DriverLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface DriverOptions {
+  transport: Transport;
+  codec: DriverCodec;
+  core: DriverCore;
+  connectOptions(peer: string): ConnectOptions;
+  /** after each batch of actions (for route counts, state reporting) */
+  onActions?(actions: PeerAction[]): void;
+  /** called with a connection's socket when it is accepted or connected (GTSM etc.) */
+  onSocket?(peer: string, socket: net.Socket): void;
+  log: DriverLog;
+  now?(): number;
+}
+
+interface Conn {
+  peer: string;
+  conn: number;
+  socket: net.Socket;
+  buf: Buffer;
+  codecIn: CodecOptions;
+  codecOut: CodecOptions;
+  closed: boolean;
+}
+
+const TIMER_EVENTS: Record<TimerName, FsmEvent['type']> = {
+  ConnectRetry: 'ConnectRetryTimerExpires',
+  Hold: 'HoldTimerExpires',
+  Keepalive: 'KeepaliveTimerExpires',
+  IdleHold: 'IdleHoldTimerExpires',
+};
+
+export class SessionDriver {
+  private readonly conns = new Map<string, Conn>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** connects in flight: key → abandoned flag */
+  private readonly pending = new Map<string, { abandoned: boolean }>();
+  private stopped = false;
+  private readonly aborting = new Set<string>();
+  private readonly now: () => number;
+
+  constructor(private readonly o: DriverOptions) {
+    this.now = o.now ?? (() => Date.now());
+  }
+
+  /** Feeds one event to the core for `peer` and performs what comes back. */
+  dispatch(peer: string, event: FsmEvent): void {
+    if (this.stopped) return;
+    let actions: PeerAction[];
+    try {
+      actions = this.o.core.handle(peer, event, this.now());
+    } catch (err) {
+      this.o.log.error({ peer, event: event.type, err: (err as Error).stack ?? String(err) }, 'core failed on an event; resetting the session');
+      this.abort(peer);
+      return;
+    }
+    this.perform(actions);
+  }
+
+  /** Performs actions the core returned (also for inputs the shell fed the core directly). */
+  perform(actions: PeerAction[]): void {
+    for (const a of actions) {
+      try {
+        this.performOne(a.peer, a.action);
+      } catch (err) {
+        this.o.log.error({ peer: a.peer, action: a.action.type, err: (err as Error).stack ?? String(err) }, 'action failed; resetting the session');
+        this.abort(a.peer);
+      }
+    }
+    this.o.onActions?.(actions);
+  }
+
+  /** A connection accepted by the listener. */
+  accept(socket: net.Socket): void {
+    const peer = plainAddress(socket.remoteAddress);
+    socket.on('error', () => undefined);
+    if (this.stopped || !this.o.core.knows(peer)) {
+      this.o.log.info({ peer }, 'connection from an unknown address refused');
+      socket.destroy();
+      return;
+    }
+    const conn = this.o.core.connSeq(peer) + 1;
+    this.attach(peer, conn, socket);
+    this.dispatch(peer, { type: 'TcpConnectionConfirmed', direction: 'in', localAddress: plainAddress(socket.localAddress) });
+  }
+
+  /** Stops timers and closes every connection (after the core has queued its Cease). */
+  async shutdown(flushMs = 1000): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const p of this.pending.values()) p.abandoned = true;
+    const closing = [...this.conns.values()].map((c) => new Promise<void>((res) => {
+      const t = setTimeout(() => { c.socket.destroy(); res(); }, flushMs);
+      c.socket.end(() => { clearTimeout(t); c.socket.destroy(); res(); });
+    }));
+    this.conns.clear();
+    await Promise.all(closing);
+  }
+
+  /** Connections and timers currently held (for status and tests). */
+  counts(): { connections: number; timers: number; connecting: number } {
+    return { connections: this.conns.size, timers: this.timers.size, connecting: this.pending.size };
+  }
+
+  // ---- internals ----
+
+  private performOne(peer: string, a: FsmAction): void {
+    switch (a.type) {
+      case 'send': {
+        const c = this.conns.get(`${peer}#${a.conn}`);
+        if (!c || c.closed) return;
+        c.socket.write(this.o.codec.encode(a.message, c.codecOut));
+        return;
+      }
+      case 'close': {
+        const key = `${peer}#${a.conn}`;
+        const p = this.pending.get(key);
+        if (p) { p.abandoned = true; this.pending.delete(key); }
+        const c = this.conns.get(key);
+        if (c) this.closeConn(c);
+        return;
+      }
+      case 'connect':
+        this.connect(peer, a.conn);
+        return;
+      case 'startTimer': {
+        const key = `${peer}/${a.name}`;
+        const old = this.timers.get(key);
+        if (old) clearTimeout(old);
+        const type = TIMER_EVENTS[a.name];
+        this.timers.set(key, setTimeout(() => {
+          this.timers.delete(key);
+          this.dispatch(peer, { type } as FsmEvent);
+        }, a.ms));
+        return;
+      }
+      case 'stopTimer': {
+        const key = `${peer}/${a.name}`;
+        const old = this.timers.get(key);
+        if (old) clearTimeout(old);
+        this.timers.delete(key);
+        return;
+      }
+      case 'negotiated': {
+        const c = this.conns.get(`${peer}#${a.conn}`);
+        if (c) { c.codecIn = a.negotiated.codecIn; c.codecOut = a.negotiated.codecOut; }
+        return;
+      }
+      default:
+        return; // stateChange, established, down, deliver*: for the core and the logs
+    }
+  }
+
+  private connect(peer: string, conn: number): void {
+    const key = `${peer}#${conn}`;
+    const flag = { abandoned: false };
+    this.pending.set(key, flag);
+    this.o.transport.connect(this.o.connectOptions(peer)).then((socket) => {
+      if (flag.abandoned || this.stopped) { socket.destroy(); return; }
+      this.pending.delete(key);
+      socket.setNoDelay(true);
+      this.attach(peer, conn, socket);
+      this.dispatch(peer, { type: 'TcpConnectionConfirmed', direction: 'out', conn, localAddress: plainAddress(socket.localAddress) });
+    }, (err: Error) => {
+      if (flag.abandoned || this.stopped) return;
+      this.pending.delete(key);
+      this.o.log.debug({ peer, err: err.message }, 'connect failed');
+      this.dispatch(peer, { type: 'TcpConnectionFails', conn });
+    });
+  }
+
+  private attach(peer: string, conn: number, socket: net.Socket): void {
+    const c: Conn = { peer, conn, socket, buf: Buffer.alloc(0), codecIn: this.o.codec.initial, codecOut: this.o.codec.initial, closed: false };
+    this.conns.set(`${peer}#${conn}`, c);
+    this.o.onSocket?.(peer, socket);
+    socket.on('data', (d: Buffer) => this.onData(c, d));
+    socket.on('error', (err) => this.o.log.debug({ peer, conn, err: err.message }, 'socket error'));
+    socket.on('close', () => {
+      if (c.closed) return;
+      c.closed = true;
+      this.conns.delete(`${peer}#${conn}`);
+      this.dispatch(peer, { type: 'TcpConnectionFails', conn });
+    });
+  }
+
+  private onData(c: Conn, d: Buffer): void {
+    if (c.closed) return;
+    try {
+      const buf = c.buf.length === 0 ? d : Buffer.concat([c.buf, d]);
+      const { frames, rest, error } = this.o.codec.split(buf);
+      c.buf = rest;
+      for (const f of frames) {
+        if (c.closed) return;
+        const r = this.o.codec.decode(f, c.codecIn);
+        if ('error' in r) {
+          this.o.log.warn({ peer: c.peer, conn: c.conn, code: r.error.code, subcode: r.error.subcode, err: r.error.message }, 'malformed message');
+          this.dispatch(c.peer, { type: 'MessageError', conn: c.conn, code: r.error.code, subcode: r.error.subcode, ...(r.error.data ? { data: r.error.data } : {}) });
+          continue;
+        }
+        if (r.warning) this.o.log.warn({ peer: c.peer, conn: c.conn, err: r.warning }, 'malformed UPDATE handled per RFC 7606');
+        this.dispatch(c.peer, messageEvent(c.conn, r.message));
+      }
+      if (error && !c.closed) {
+        this.o.log.warn({ peer: c.peer, conn: c.conn, code: error.code, subcode: error.subcode, err: error.message }, 'framing error');
+        this.dispatch(c.peer, { type: 'MessageError', conn: c.conn, code: error.code, subcode: error.subcode, ...(error.data ? { data: error.data } : {}) });
+        this.closeConn(c);
+      }
+    } catch (err) {
+      this.o.log.error({ peer: c.peer, conn: c.conn, err: (err as Error).stack ?? String(err) }, 'receive failed; resetting the session');
+      this.abort(c.peer);
+    }
+  }
+
+  private closeConn(c: Conn): void {
+    if (c.closed) return;
+    c.closed = true;
+    this.conns.delete(`${c.peer}#${c.conn}`);
+    c.socket.end();
+    const t = setTimeout(() => c.socket.destroy(), 2000);
+    c.socket.once('close', () => clearTimeout(t));
+  }
+
+  /** Last resort for one peer: Cease (Out of Resources) to the core, or a hard close. */
+  private abort(peer: string): void {
+    const hardClose = (): void => {
+      for (const c of [...this.conns.values()]) if (c.peer === peer) this.closeConn(c);
+    };
+    if (this.aborting.has(peer)) return hardClose();
+    this.aborting.add(peer);
+    try {
+      this.perform(this.o.core.handle(peer, { type: 'Cease', subcode: 8 }, this.now()));
+    } catch {
+      hardClose();
+    } finally {
+      this.aborting.delete(peer);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The running speaker: one listener, one session driver, one control socket, around
+ * a core (the pure speaker behind the `SpeakerCore` interface). `margay bgp speaker`
+ * and the agent both use it. It owns the only mutable references: the core value
+ * lives inside the core adapter; the runtime reconciles listener MD5 keys with the
+ * configured neighbors on every (re)configuration.
+ */
+import type net from 'node:net';
+import { describeReason } from '../fsm/reasons.js';
+import type { SpeakerConfig } from './config.js';
+import { serveControl, type ControlServer } from './control.js';
+import { SessionDriver, type DriverCodec, type DriverCore, type DriverLog, type PeerAction } from './driver.js';
+import type { SpeakerStatus } from './status.js';
+import { setTtlSecurity } from './tcp-md5.js';
+import { kernelTransport, type Listener, type Transport } from './transport.js';
+
+/** The core as the runtime sees it: the driver's view plus lifecycle and status. */
+export interface SpeakerCore extends DriverCore {
+  /** ManualStart every configured peer */
+  start(now: number): PeerAction[];
+  /** replace the configuration; peers whose session-relevant settings did not change are untouched */
+  reconfigure(config: SpeakerConfig, now: number): PeerAction[];
+  /** Cease (Administrative Shutdown) to every peer */
+  shutdown(now: number): PeerAction[];
+  status(now: number): SpeakerStatus;
+}
+
+export interface RuntimeOptions {
+  config: SpeakerConfig;
+  core: SpeakerCore;
+  codec: DriverCodec;
+  log: DriverLog;
+  transport?: Transport;
+}
+
+export class SpeakerRuntime {
+  private config: SpeakerConfig;
+  private listener: Listener | undefined;
+  private control: ControlServer | undefined;
+  readonly driver: SessionDriver;
+  private readonly transport: Transport;
+  private keyed = new Map<string, string>();
+
+  constructor(private readonly o: RuntimeOptions) {
+    this.config = o.config;
+    this.transport = o.transport ?? kernelTransport;
+    this.driver = new SessionDriver({
+      transport: this.transport,
+      codec: o.codec,
+      core: o.core,
+      log: o.log,
+      connectOptions: (peer) => {
+        const n = this.config.neighbors.find((x) => x.address === peer);
+        const local = n?.localAddress ?? (this.config.listen && !['0.0.0.0', '::'].includes(this.config.listen.address) ? this.config.listen.address : undefined);
+        return {
+          remote: peer,
+          port: n?.port ?? 179,
+          ...(local && sameFamily(local, peer) ? { local } : {}),
+          ...(n?.password ? { password: n.password } : {}),
+          ...(n?.ttlSecurity !== undefined ? { ttlSecurityHops: n.ttlSecurity } : {}),
+        };
+      },
+      onSocket: (peer, socket) => this.onSocket(peer, socket),
+      onActions: (actions) => this.logActions(actions),
+    });
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    if (c.listen) {
+      this.listener = await this.transport.listen(c.listen, (s) => this.driver.accept(s));
+      this.o.log.info({ address: this.listener.address, port: this.listener.port }, 'listening');
+    }
+    this.syncKeys();
+    if (c.controlSocket) {
+      this.control = await serveControl(c.controlSocket, (req) => {
+        if (req.cmd === 'status') return this.status();
+        return { error: `unknown command "${req.cmd}" (known: status)` };
+      });
+    }
+    this.driver.perform(this.o.core.start(Date.now()));
+  }
+
+  status(): SpeakerStatus {
+    return this.o.core.status(Date.now());
+  }
+
+  /** Applies a new configuration (SIGHUP). Listen address and control socket changes need a restart. */
+  reload(next: SpeakerConfig): void {
+    const prev = this.config;
+    if (JSON.stringify(prev.listen) !== JSON.stringify(next.listen)) this.o.log.warn({}, 'listen changed: takes effect after a restart');
+    if (prev.controlSocket !== next.controlSocket) this.o.log.warn({}, 'controlSocket changed: takes effect after a restart');
+    this.config = { ...next, listen: prev.listen, ...(prev.controlSocket ? { controlSocket: prev.controlSocket } : {}) };
+    this.syncKeys();
+    this.driver.perform(this.o.core.reconfigure(this.config, Date.now()));
+  }
+
+  /** Cease to every peer, flush, close everything. */
+  async stop(): Promise<void> {
+    this.driver.perform(this.o.core.shutdown(Date.now()));
+    await this.driver.shutdown();
+    await this.listener?.close();
+    await this.control?.close();
+  }
+
+  private syncKeys(): void {
+    if (!this.listener) return;
+    const want = new Map(this.config.neighbors.filter((n) => n.password).map((n) => [n.address, n.password as string]));
+    for (const [peer, key] of want) {
+      if (this.keyed.get(peer) === key) continue;
+      try {
+        this.listener.setPeerPassword(peer, key);
+      } catch (err) {
+        this.o.log.error({ peer, err: (err as Error).message }, 'cannot set the TCP MD5 key on the listener');
+      }
+    }
+    for (const peer of this.keyed.keys()) {
+      if (!want.has(peer)) {
+        try { this.listener.setPeerPassword(peer, ''); } catch { /* gone already */ }
+      }
+    }
+    this.keyed = want;
+  }
+
+  private onSocket(peer: string, socket: net.Socket): void {
+    const n = this.config.neighbors.find((x) => x.address === peer);
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (n?.ttlSecurity !== undefined && typeof fd === 'number' && fd >= 0) {
+      try { setTtlSecurity(fd, peer, n.ttlSecurity); } catch (err) {
+        this.o.log.warn({ peer, err: (err as Error).message }, 'cannot set GTSM on the connection');
+      }
+    }
+  }
+
+  private logActions(actions: PeerAction[]): void {
+    for (const { peer, action: a } of actions) {
+      if (a.type === 'stateChange') {
+        this.o.log.info({ peer, from: a.from, to: a.to, reason: describeReason(a.reason) }, `session ${a.from} → ${a.to}`);
+      } else if (a.type === 'established') {
+        this.o.log.info({ peer, holdTime: a.negotiated.holdTime, as4: a.negotiated.as4, families: a.negotiated.families }, 'session established');
+      }
+    }
+  }
+}
+
+function sameFamily(a: string, b: string): boolean {
+  return a.includes(':') === b.includes(':');
+}

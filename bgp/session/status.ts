@@ -1,0 +1,23 @@
+/** The answer to the control socket's `status` request (also `margay bgp status --json`). */
+export interface PeerStatus {
+  address: string;
+  asn: number;
+  state: string;
+  /** ISO time the current state was entered */
+  since: string;
+  /** the reason of the last state change, printed (e.g. "notification received: Cease: ...") */
+  reason: string;
+  /** prefixes received in UPDATEs (Adj-RIB-In size) */
+  received: number;
+  /** prefixes accepted by import policy */
+  accepted: number;
+  /** prefixes advertised to the peer (Adj-RIB-Out size) */
+  advertised: number;
+}
+
+export interface SpeakerStatus {
+  asn: number;
+  routerId: string;
+  peers: PeerStatus[];
+  locRib: { total: number; families: Record<string, number> };
+}

@@ -1,0 +1,33 @@
+/**
+ * The driver's codec port over bgp/wire: framing, decodeMessage (with RFC 7606
+ * treat-as-withdraw and attribute-discard surfaced as warnings, the message still
+ * delivered) and encodeMessage.
+ */
+import { splitFrames } from '../wire/framing.js';
+import { decodeMessage, encodeMessage } from '../wire/message.js';
+import { DEFAULT_CODEC_OPTIONS } from '../wire/types.js';
+import type { DriverCodec } from './driver.js';
+
+export const wireCodec: DriverCodec = {
+  initial: DEFAULT_CODEC_OPTIONS,
+  split(buf) {
+    const r = splitFrames(buf);
+    const rest = Buffer.from(r.rest.buffer, r.rest.byteOffset, r.rest.byteLength);
+    const frames = r.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength));
+    if (!r.error) return { frames, rest: Buffer.from(rest) };
+    return { frames, rest: Buffer.alloc(0), error: { code: r.error.code, subcode: r.error.subcode, data: r.error.data, message: r.error.message } };
+  },
+  decode(frame, opts) {
+    const r = decodeMessage(frame, opts);
+    if (r.ok) {
+      return r.discarded && r.discarded.length > 0
+        ? { message: r.message, warning: `attribute discard: ${r.discarded.map((e) => e.message).join('; ')}` }
+        : { message: r.message };
+    }
+    if (r.message && r.error.action === 'treat-as-withdraw') {
+      return { message: r.message, warning: `treat-as-withdraw (${r.error.code}/${r.error.subcode}): ${r.error.message}` };
+    }
+    return { error: { code: r.error.code, subcode: r.error.subcode, data: r.error.data, message: r.error.message } };
+  },
+  encode: (m, opts) => encodeMessage(m, opts),
+};
