@@ -61,23 +61,30 @@ export async function startInNetns(ns: string, name: string, argv: string[], log
   return { name, ns, argv, pid: child.pid, startTime: processStartTime(child.pid) ?? '', logFile, exited, child };
 }
 
-/** Field 22 of /proc/PID/stat, or undefined when the process is gone. */
-export function processStartTime(pid: number): string | undefined {
+/** Fields 3.. of /proc/PID/stat (state first), or undefined when the process is gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-/** True while `pid` is alive and is still the process recorded (same start time). */
+/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined when gone. */
+export function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/**
+ * True while `pid` runs and is still the process recorded (same start time). A
+ * zombie (exited, not yet reaped by its parent or by init) counts as gone.
+ */
 export function isRecordedProcessAlive(rec: Pick<ProcessRecord, 'pid' | 'startTime'>): boolean {
-  const now = processStartTime(rec.pid);
-  if (now === undefined) return false;
-  return rec.startTime === '' || now === rec.startTime;
+  const f = statFields(rec.pid);
+  if (f === undefined || f[0] === 'Z') return false;
+  return rec.startTime === '' || f[19] === rec.startTime;
 }
 
 /**
@@ -108,19 +115,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 async function waitGone(rec: ProcessRecord, child: ChildProcess | undefined, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (child ? child.exitCode !== null || child.signalCode !== null : !isRecordedProcessAlive(rec) || isZombie(rec.pid)) return true;
+    if (child ? child.exitCode !== null || child.signalCode !== null : !isRecordedProcessAlive(rec)) return true;
     await sleep(25);
   }
   return false;
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
 }
 
 /** Waits until the process's log matches `pattern` (polling, bounded); returns the log text. */

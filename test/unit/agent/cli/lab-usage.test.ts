@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { margay } from '../../../support/cli.js';
+
+// Flag errors are found before anything touches the kernel, so these run unprivileged.
+describe('margay lab usage', () => {
+  it.each([
+    [['lab', 'up', '--nodes', '0'], '--nodes must be between 1 and 64, got 0'],
+    [['lab', 'up', '--nodes', '65'], '--nodes must be between 1 and 64, got 65'],
+    [['lab', 'up', '--nodes', 'three'], '--nodes must be a whole number, got "three"'],
+    [['lab', 'up', '--nodes'], "'--nodes <value>' argument missing"],
+    [['lab', 'up', '--fabric', 'mesh'], '--fabric must be one of l2, routed, got "mesh"'],
+    [['lab', 'up', '--pods', '2'], "unknown flag '--pods'"],
+    [['lab', 'down', '--all', '--prefix', 'mg12ab'], '--all and --prefix exclude each other'],
+    [['lab', 'down', '--prefix', 'eth0'], '--prefix must name a lab such as mg3fa9, got "eth0"'],
+    [['lab', 'demo', 'now'], 'Unexpected argument'],
+    [['lab', 'sideways'], 'unknown subcommand "lab sideways"'],
+  ])('margay %j → exit 2: %s', (args, message) => {
+    const r = margay(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('usage: margay lab');
+    expect(r.stdout).toBe('');
+  });
+
+  it.each(['up', 'down', 'demo'])('answers "lab %s --help" with its usage, exit 0', (sub) => {
+    const r = margay(['lab', sub, '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`usage: margay lab ${sub}`);
+  });
+
+  it('lists up, down and demo in "lab --help"', () => {
+    const r = margay(['lab', '--help']);
+    expect(r.status).toBe(0);
+    for (const sub of ['up', 'down', 'demo']) expect(r.stdout).toMatch(new RegExp(`^  ${sub} `, 'm'));
+  });
+});
