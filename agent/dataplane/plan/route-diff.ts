@@ -27,10 +27,14 @@ export const routeKey = (r: Pick<RouteMsg, 'table' | 'dst'>): string => `${r.tab
 const nhText = (n: NextHop): string => `${n.gateway ?? '-'}@${n.ifindex ?? 0}${n.onlink ? ' onlink' : ''} w${n.weight}`;
 const hopsText = (hs: readonly NextHop[]): string => hs.map(nhText).sort().join(', ');
 
-/** Whether the kernel's route already is what is wanted (the fields margay sets). */
+/**
+ * Whether the kernel's route already is what is wanted (the fields margay sets).
+ * Next hops count only for unicast: the kernel reports IPv6 blackholes through `lo`.
+ */
 export function sameRoute(want: RouteMsg, have: RouteMsg): boolean {
+  const hopsMatter = want.type === 'unicast';
   return want.dst === have.dst && want.table === have.table && want.type === have.type && want.protocol === have.protocol &&
-    want.scope === have.scope && hopsText(want.nexthops) === hopsText(have.nexthops) &&
+    want.scope === have.scope && (!hopsMatter || hopsText(want.nexthops) === hopsText(have.nexthops)) &&
     (want.prefsrc === undefined || want.prefsrc === have.prefsrc);
 }
 

@@ -1,0 +1,51 @@
+/**
+ * Applies natOutgoing: margay's chain in the nat table rewritten whole with one
+ * `iptables-restore --noflush` (atomic, touches no other chain), and the single
+ * POSTROUTING jump ensured with `-C` / `-A` (or removed, with the chain, when no pool
+ * wants NAT). Runs in the current network namespace, or in a named one through
+ * `ip netns exec`.
+ */
+import { execFile } from 'node:child_process';
+import { jumpRule, NAT_OUTGOING_CHAIN, type NatRules, renderNatRestore } from './plan/nat-plan.js';
+
+export type Exec = (argv: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+export const execIn = (netns?: string): Exec => (argv, input) => new Promise((resolve) => {
+  const full = netns !== undefined ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+  const child = execFile(full[0] as string, full.slice(1), { timeout: 30_000 }, (err, stdout, stderr) => {
+    const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+    resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+  });
+  if (input !== undefined) child.stdin?.end(input);
+});
+
+const tool = (family: 4 | 6, base: 'iptables' | 'iptables-restore'): string => (family === 6 ? base.replace('iptables', 'ip6tables') : base);
+
+export async function applyNatOutgoing(exec: Exec, nat: NatRules): Promise<{ changed: boolean }> {
+  const ipt = tool(nat.family, 'iptables');
+  const jump = ['-t', 'nat', 'POSTROUTING', ...jumpRule()];
+  const hasJump = (await exec([ipt, '-w', '-C', ...jump])).code === 0;
+  if (nat.rules.length === 0) {
+    if (hasJump) await must(exec, [ipt, '-w', '-D', ...jump]);
+    const hasChain = (await exec([ipt, '-w', '-t', 'nat', '-S', NAT_OUTGOING_CHAIN])).code === 0;
+    if (hasChain) {
+      await must(exec, [ipt, '-w', '-t', 'nat', '-F', NAT_OUTGOING_CHAIN]);
+      await must(exec, [ipt, '-w', '-t', 'nat', '-X', NAT_OUTGOING_CHAIN]);
+    }
+    return { changed: hasJump || hasChain };
+  }
+  const current = await exec([ipt, '-w', '-t', 'nat', '-S', NAT_OUTGOING_CHAIN]);
+  const wanted = [`-N ${NAT_OUTGOING_CHAIN}`, ...nat.rules.map((r) => `-A ${NAT_OUTGOING_CHAIN} ${r.join(' ')}`)];
+  const same = current.code === 0 && normalise(current.stdout) === wanted.join('\n');
+  if (!same) await must(exec, [tool(nat.family, 'iptables-restore'), '-w', '--noflush'], renderNatRestore(nat));
+  if (!hasJump) await must(exec, [ipt, '-w', '-A', ...jump]);
+  return { changed: !same || !hasJump };
+}
+
+/** `iptables -S` prints "-s 10.0.0.0/16" for what was written as such; trim and drop blank lines. */
+const normalise = (s: string): string => s.split('\n').map((l) => l.trim()).filter((l) => l !== '').join('\n');
+
+async function must(exec: Exec, argv: string[], input?: string): Promise<void> {
+  const r = await exec(argv, input);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+}

@@ -1,0 +1,131 @@
+/**
+ * Tunnel devices and their neighbour state, converged like routes: read what the
+ * kernel has, change only what differs. margay owns its devices by name (the VXLAN
+ * device, tunl0) and everything on them: addresses, FDB and ARP entries.
+ * - VXLAN: device with VNI, port, local address, underlay device, learning off; MTU
+ *   50 below the uplink; MAC from vtepMac(); the VTEP address as a /32; per remote
+ *   node one FDB entry (VTEP MAC → node address) and one permanent ARP entry (VTEP
+ *   address → VTEP MAC). Parameters the kernel cannot change (VNI, port, local, link)
+ *   are fixed by deleting and recreating the device.
+ * - IPIP: tunl0 (kind ipip, the fallback device). Where the kernel has no ipip module
+ *   the device cannot exist: OverlayUnavailableError says so, naming the module.
+ */
+import { EOPNOTSUPP, NetlinkError } from './kernel/errno.js';
+import { type Rtnl, throwOnFailure, type NeighWrite } from './kernel/rtnl.js';
+import { NTF_SELF, NUD_PERMANENT, IFF_UP, RT_SCOPE_UNIVERSE } from './netlink/constants.js';
+import type { LinkMsg } from './netlink/link.js';
+import type { NeighMsg } from './netlink/neigh.js';
+import type { IpipPlan, VxlanPlan } from './plan/types.js';
+
+export class OverlayUnavailableError extends Error {
+  constructor(message: string, readonly module: string) {
+    super(message);
+    this.name = 'OverlayUnavailableError';
+  }
+}
+
+export interface OverlayReport {
+  device: string;
+  created: boolean;
+  recreated: boolean;
+  changes: string[];
+}
+
+function vxlanMatches(l: LinkMsg, p: VxlanPlan, uplink: number): boolean {
+  if (l.info?.kind !== 'vxlan') return false;
+  const v = l.info.vxlan;
+  return v.vni === p.vni && v.port === p.port && v.local === p.local && v.link === uplink && !v.learning;
+}
+
+/** Converges one device's addresses to `want` (global IPv4/IPv6, not link-local). */
+function reconcileAddresses(nl: Rtnl, ifindex: number, want: readonly string[], changes: string[]): void {
+  const have = nl.addrs().filter((a) => a.ifindex === ifindex && a.scope === RT_SCOPE_UNIVERSE).map((a) => a.address);
+  for (const a of have) if (!want.includes(a)) { nl.deleteAddr({ ifindex, address: a }); changes.push(`address -${a}`); }
+  for (const a of want) if (!have.includes(a)) { nl.addAddr({ ifindex, address: a }); changes.push(`address +${a}`); }
+}
+
+const neighKey = (n: Pick<NeighMsg, 'dst' | 'lladdr'>): string => `${n.dst ?? ''}>${n.lladdr ?? ''}`;
+
+function reconcileNeighs(nl: Rtnl, have: readonly NeighMsg[], want: readonly NeighMsg[], what: string, changes: string[]): void {
+  const wantKeys = new Set(want.map(neighKey));
+  const haveKeys = new Set(have.map(neighKey));
+  const writes: NeighWrite[] = [
+    ...have.filter((n) => !wantKeys.has(neighKey(n))).map((neigh): NeighWrite => ({ op: 'delete', neigh })),
+    ...want.filter((n) => !haveKeys.has(neighKey(n))).map((neigh): NeighWrite => ({ op: 'replace', neigh })),
+  ];
+  if (writes.length === 0) return;
+  throwOnFailure(nl.writeNeighs(writes), (i) => `${what} ${writes[i]?.op} ${neighKey(writes[i]?.neigh ?? {})}`);
+  for (const w of writes) changes.push(`${what} ${w.op === 'delete' ? '-' : '+'}${neighKey(w.neigh)}`);
+}
+
+/** Converges the VXLAN device; with no plan, removes margay's device if present. */
+export function reconcileVxlan(nl: Rtnl, plan: VxlanPlan | undefined, opts: { device: string; uplink: string }): OverlayReport {
+  const report: OverlayReport = { device: plan?.device ?? opts.device, created: false, recreated: false, changes: [] };
+  let dev = nl.linkByName(report.device);
+  if (!plan) {
+    if (dev) { nl.deleteLink(dev.index); report.changes.push('device deleted'); }
+    return report;
+  }
+  const uplink = nl.linkByName(opts.uplink);
+  if (!uplink) throw new Error(`VXLAN: uplink device ${opts.uplink} does not exist`);
+  if (dev && !vxlanMatches(dev, plan, uplink.index)) {
+    nl.deleteLink(dev.index);
+    dev = undefined;
+    report.recreated = true;
+  }
+  if (!dev) {
+    nl.addLink({
+      name: plan.device, mtu: plan.mtu, mac: plan.mac, up: true,
+      info: { kind: 'vxlan', vxlan: { vni: plan.vni, port: plan.port, local: plan.local, link: uplink.index, learning: false } },
+    });
+    report.created = !report.recreated;
+    dev = nl.linkByName(plan.device);
+    if (!dev) throw new Error(`VXLAN: ${plan.device} vanished after creation`);
+  } else if (dev.mtu !== plan.mtu || dev.mac !== plan.mac || (dev.flags & IFF_UP) === 0) {
+    nl.setLink({ index: dev.index, mtu: plan.mtu, mac: plan.mac, up: true });
+    report.changes.push('link settings');
+  }
+  const index = dev.index;
+  reconcileAddresses(nl, index, plan.address !== undefined ? [plan.address] : [], report.changes);
+  const fdbHave = nl.neighs('bridge').filter((n) => n.ifindex === index && (n.flags & NTF_SELF) !== 0 && n.dst !== undefined);
+  const fdbWant = plan.peers.map((p): NeighMsg => ({ family: 'bridge', ifindex: index, state: NUD_PERMANENT, flags: NTF_SELF, lladdr: p.mac, dst: p.underlay }));
+  reconcileNeighs(nl, fdbHave, fdbWant, 'fdb', report.changes);
+  const arpHave = nl.neighs(4).filter((n) => n.ifindex === index && (n.state & NUD_PERMANENT) !== 0);
+  const arpWant = plan.peers.map((p): NeighMsg => ({ family: 4, ifindex: index, state: NUD_PERMANENT, flags: 0, lladdr: p.mac, dst: p.tunnelAddress }));
+  reconcileNeighs(nl, arpHave, arpWant, 'arp', report.changes);
+  return report;
+}
+
+/** Whether the running kernel can make ipip devices (module loaded or loadable on demand). */
+export const IPIP_MODULE = 'ipip';
+
+/** Converges tunl0; throws OverlayUnavailableError when the kernel has no ipip support. */
+export function reconcileIpip(nl: Rtnl, plan: IpipPlan | undefined, opts: { device: string }): OverlayReport {
+  const report: OverlayReport = { device: plan?.device ?? opts.device, created: false, recreated: false, changes: [] };
+  let dev = nl.linkByName(report.device);
+  if (!plan) {
+    // tunl0 is the module's fallback device and cannot be deleted; take it down instead
+    if (dev && (dev.flags & IFF_UP) !== 0) { nl.setLink({ index: dev.index, up: false }); report.changes.push('device down'); }
+    return report;
+  }
+  if (dev && dev.info?.kind !== 'ipip') throw new Error(`IPIP: ${report.device} exists and is a ${dev.info?.kind ?? 'plain'} device`);
+  if (!dev) {
+    try {
+      nl.addLink({ name: plan.device, mtu: plan.mtu, up: true, info: { kind: 'ipip', ipip: {} } });
+    } catch (err) {
+      if (err instanceof NetlinkError && err.errno === EOPNOTSUPP) {
+        throw new OverlayUnavailableError(`IPIP: this kernel has no "${IPIP_MODULE}" module (creating ${plan.device} of kind ipip: ${err.message})`, IPIP_MODULE);
+      }
+      throw err;
+    }
+    report.created = true;
+    dev = nl.linkByName(plan.device);
+    if (!dev) throw new Error(`IPIP: ${plan.device} vanished after creation`);
+  }
+  if (dev.mtu !== plan.mtu || (dev.flags & IFF_UP) === 0) {
+    nl.setLink({ index: dev.index, mtu: plan.mtu, up: true });
+    report.changes.push('link settings');
+  }
+  reconcileAddresses(nl, dev.index, plan.address !== undefined ? [plan.address] : [], report.changes);
+  return report;
+}
