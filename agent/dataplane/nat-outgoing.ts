@@ -23,10 +23,10 @@ const tool = (family: 4 | 6, base: 'iptables' | 'iptables-restore'): string => (
 
 export async function applyNatOutgoing(exec: Exec, nat: NatRules): Promise<{ changed: boolean }> {
   const ipt = tool(nat.family, 'iptables');
-  const jump = ['-t', 'nat', 'POSTROUTING', ...jumpRule()];
-  const hasJump = (await exec([ipt, '-w', '-C', ...jump])).code === 0;
+  const jump = (verb: string): string[] => [ipt, '-w', '-t', 'nat', verb, 'POSTROUTING', ...jumpRule()];
+  const hasJump = (await exec(jump('-C'))).code === 0;
   if (nat.rules.length === 0) {
-    if (hasJump) await must(exec, [ipt, '-w', '-D', ...jump]);
+    if (hasJump) await must(exec, jump('-D'));
     const hasChain = (await exec([ipt, '-w', '-t', 'nat', '-S', NAT_OUTGOING_CHAIN])).code === 0;
     if (hasChain) {
       await must(exec, [ipt, '-w', '-t', 'nat', '-F', NAT_OUTGOING_CHAIN]);
@@ -38,7 +38,7 @@ export async function applyNatOutgoing(exec: Exec, nat: NatRules): Promise<{ cha
   const wanted = [`-N ${NAT_OUTGOING_CHAIN}`, ...nat.rules.map((r) => `-A ${NAT_OUTGOING_CHAIN} ${r.join(' ')}`)];
   const same = current.code === 0 && normalise(current.stdout) === wanted.join('\n');
   if (!same) await must(exec, [tool(nat.family, 'iptables-restore'), '-w', '--noflush'], renderNatRestore(nat));
-  if (!hasJump) await must(exec, [ipt, '-w', '-A', ...jump]);
+  if (!hasJump) await must(exec, jump('-A'));
   return { changed: !same || !hasJump };
 }
 
