@@ -1,0 +1,157 @@
+/**
+ * PolicyApplier: the only code that writes margay's iptables chains and ipsets.
+ *
+ * State: `last` is what margay believes the kernel holds (the actual state read at
+ * reconcile, then updated after each successful apply); null means unknown, and
+ * the next apply reads the kernel first. Every apply diffs desired vs `last`
+ * (plan.ts) and runs at most: one `ipset restore`, one `iptables-restore
+ * --noflush` per family, one `ipset restore` for stale sets — each only if it has
+ * something to do.
+ *
+ * Fail closed: iptables-restore is atomic per family, so a failed transaction
+ * leaves the previous rules in force. On any failure the error (with the failing
+ * input line) is logged, `metrics.failures` is counted, `last` is forgotten (the
+ * next attempt re-reads the kernel, so partial ipset updates are accounted for),
+ * and `applyWithRetry` tries again with exponential backoff.
+ *
+ * Not re-entrant: callers await one apply before starting the next.
+ */
+import type { Rendered } from '../render/model.js';
+import { parseIpsetSave, parseSave } from './actual.js';
+import { ExecFailure, type Exec } from './exec.js';
+import { actualOf, planApply, type Actual, type Plan } from './plan.js';
+import { hookLine } from '../render/restore-text.js';
+
+export interface ApplyLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ApplyMetrics {
+  applies: number;
+  failures: number;
+  /** Processes run that write to the kernel (restore invocations). */
+  kernelWrites: number;
+  lastError: string | null;
+}
+
+export interface ApplyResult {
+  ok: boolean;
+  plan: Plan;
+  kernelWrites: number;
+  error?: string;
+}
+
+export interface Sleeper {
+  sleep(ms: number): Promise<void>;
+}
+
+const silent: ApplyLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Picks the input line a restore tool complains about ("line: 4" / "line 4 failed"). */
+export function failingLine(stderr: string, input: string): string | undefined {
+  const m = /line:? (\d+)/i.exec(stderr);
+  if (!m) return undefined;
+  return input.split('\n')[Number(m[1]) - 1];
+}
+
+export class PolicyApplier {
+  readonly metrics: ApplyMetrics = { applies: 0, failures: 0, kernelWrites: 0, lastError: null };
+  private last: Actual | null = null;
+
+  constructor(private readonly exec: Exec, private readonly log: ApplyLogger = silent) {}
+
+  /** Reads margay's chains and sets from the kernel (nobody else's). */
+  async readActual(): Promise<Actual> {
+    const [v4, v6, sets] = await Promise.all([
+      this.exec.run(['iptables-save', '-t', 'filter']),
+      this.exec.run(['ip6tables-save', '-t', 'filter']),
+      this.exec.run(['ipset', 'save']),
+    ]);
+    return { v4: parseSave(v4.stdout), v6: parseSave(v6.stdout), sets: parseIpsetSave(sets.stdout) };
+  }
+
+  /** Forget what was applied: the next apply reads the kernel (start-up, periodic resync). */
+  invalidate(): void {
+    this.last = null;
+  }
+
+  /** Reads the kernel, then applies the difference: fixes drift, removes stale objects. */
+  async reconcile(desired: Rendered): Promise<ApplyResult> {
+    this.last = null;
+    return this.apply(desired);
+  }
+
+  async apply(desired: Rendered): Promise<ApplyResult> {
+    this.metrics.applies++;
+    let plan: Plan | undefined;
+    let writes = 0;
+    const step = async (argv: string[], input: string): Promise<void> => {
+      if (input === '') return;
+      writes++;
+      this.metrics.kernelWrites++;
+      try {
+        await this.exec.run(argv, input);
+      } catch (err) {
+        const stderr = err instanceof ExecFailure ? err.stderr : String(err);
+        const line = failingLine(stderr, input);
+        throw new Error(`${argv[0]} failed${line ? ` at: ${line}` : ''}: ${stderr.trim().split('\n')[0]}`);
+      }
+    };
+    try {
+      const actual = this.last ?? (await this.readActual());
+      plan = planApply(desired, actual);
+      for (const c of plan.conflicts) this.log.warn({ conflict: c }, 'policy: ipset conflict, left as is');
+      await step(['ipset', 'restore'], plan.ipsetBefore);
+      await step(['iptables-restore', '--noflush'], plan.iptables.v4);
+      await step(['ip6tables-restore', '--noflush'], plan.iptables.v6);
+      await step(['ipset', 'restore'], plan.ipsetAfter);
+      this.last = actualOf(desired);
+      this.log.info({ ...plan.stats, kernelWrites: writes }, 'policy: applied');
+      return { ok: true, plan, kernelWrites: writes };
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.last = null;
+      this.metrics.failures++;
+      this.metrics.lastError = msg;
+      this.log.error({ err: msg, failures: this.metrics.failures }, 'policy: apply failed; previous rules stay in force');
+      return { ok: false, plan: plan ?? planApply(desired, actualOf(desired)), kernelWrites: writes, error: msg };
+    }
+  }
+
+  /**
+   * Applies until it succeeds or `maxAttempts` is reached, waiting 100 ms, 200 ms,
+   * ... (capped at maxDelayMs) between attempts. `desired` is a function so that
+   * each attempt uses the newest desired state.
+   */
+  async applyWithRetry(desired: () => Rendered, sleeper: Sleeper, opts: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number } = {}): Promise<ApplyResult> {
+    const max = opts.maxAttempts ?? 10;
+    let delay = opts.baseDelayMs ?? 100;
+    let result = await this.apply(desired());
+    for (let attempt = 1; !result.ok && attempt < max; attempt++) {
+      await sleeper.sleep(delay);
+      delay = Math.min(delay * 2, opts.maxDelayMs ?? 30_000);
+      result = await this.apply(desired());
+    }
+    return result;
+  }
+
+  /** Removes every margay hook, chain and set (uninstall; opens all pods). */
+  async removeAll(): Promise<void> {
+    const actual = await this.readActual();
+    for (const [argv, fam] of [[['iptables-restore', '--noflush'], actual.v4], [['ip6tables-restore', '--noflush'], actual.v6]] as const) {
+      const lines: string[] = [];
+      for (const [key, n] of fam.hooks) {
+        const [chain, target] = key.split(' ') as ['FORWARD' | 'INPUT', string];
+        for (let i = 0; i < n; i++) lines.push(hookLine({ chain, target }).replace(/^-I (\S+) 1 /, '-D $1 '));
+      }
+      for (const name of fam.chains.keys()) lines.push(`-F ${name}`);
+      for (const name of fam.chains.keys()) lines.push(`-X ${name}`);
+      if (lines.length > 0) await this.exec.run([...argv], ['*filter', ...lines, 'COMMIT', ''].join('\n'));
+    }
+    const destroy = [...actual.sets.keys()].map((n) => `destroy ${n}`);
+    if (destroy.length > 0) await this.exec.run(['ipset', 'restore'], `${destroy.join('\n')}\n`);
+    this.last = null;
+  }
+}

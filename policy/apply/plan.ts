@@ -1,0 +1,124 @@
+/**
+ * Desired (rendered) vs actual (kernel or last applied) → the minimal, ordered
+ * writes. Pure. Order guarantees that no selected pod is ever open:
+ *   1. ipset: create new sets, delete stale members, add new members;
+ *   2. iptables-restore --noflush (one atomic transaction per family): rewrite
+ *      changed chains and create new ones (policy chains, then workload chains, then
+ *      dispatch), add missing hooks, then flush and delete stale margay chains —
+ *      which nothing references any more once the transaction's rewrites are in;
+ *   3. ipset: destroy stale sets (only now unreferenced).
+ * Unchanged chains and sets are not written at all.
+ */
+import type { ActualChains, ActualSets } from './actual.js';
+import type { FamilyRender, Rendered, RenderedSet } from '../render/model.js';
+import { chainLines, hookLine, ruleHash, setAddLine, setCreateLine, setDelLine } from '../render/restore-text.js';
+
+export interface Actual {
+  v4: ActualChains;
+  v6: ActualChains;
+  sets: ActualSets;
+}
+
+export interface Plan {
+  /** `ipset restore` input before the rules change ('' when nothing). */
+  ipsetBefore: string;
+  /** `iptables-restore --noflush` / `ip6tables-restore --noflush` input ('' when nothing). */
+  iptables: { v4: string; v6: string };
+  /** `ipset restore` input after the rules changed: destroy stale sets. */
+  ipsetAfter: string;
+  /** Sets whose type or family differ from the desired ones (cannot be changed in place). */
+  conflicts: string[];
+  stats: { chainsWritten: number; chainsDeleted: number; rulesWritten: number; setsCreated: number; setsDestroyed: number; membersAdded: number; membersDeleted: number };
+}
+
+const sameList = (a: string[] | undefined, b: string[]): boolean => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+
+function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats']): string {
+  const lines: string[] = [];
+  for (const c of d.chains) {
+    if (sameList(a.chains.get(c.name), c.rules.map(ruleHash))) continue;
+    lines.push(...chainLines(c));
+    stats.chainsWritten++;
+    stats.rulesWritten += c.rules.length;
+  }
+  for (const h of d.hooks) {
+    const key = `${h.chain} ${h.target}`;
+    const have = a.hooks.get(key) ?? 0;
+    if (have === 0) {
+      lines.push(hookLine(h));
+      stats.rulesWritten++;
+    }
+    for (let i = 1; i < have; i++) lines.push(hookLine(h).replace(/^-I (\S+) 1 /, '-D $1 '));
+  }
+  const wanted = new Set(d.chains.map((c) => c.name));
+  for (const name of [...a.chains.keys()].sort()) {
+    if (wanted.has(name)) continue;
+    lines.push(`-F ${name}`, `-X ${name}`);
+    stats.chainsDeleted++;
+  }
+  return lines.length === 0 ? '' : ['*filter', ...lines, 'COMMIT', ''].join('\n');
+}
+
+function planSets(desired: RenderedSet[], actual: ActualSets, stats: Plan['stats'], conflicts: string[]): { before: string; after: string } {
+  const before: string[] = [];
+  const wanted = new Set<string>();
+  for (const s of desired) {
+    wanted.add(s.name);
+    const have = actual.get(s.name);
+    if (!have) {
+      before.push(setCreateLine(s), ...s.members.map((m) => setAddLine(s.name, m)));
+      stats.setsCreated++;
+      stats.membersAdded += s.members.length;
+      continue;
+    }
+    if (have.type !== s.type || have.family !== s.family) {
+      conflicts.push(`${s.name}: kernel has ${have.type} family ${have.family}, want ${s.type} family ${s.family}`);
+      continue;
+    }
+    const want = new Set(s.members);
+    for (const m of [...have.members].sort()) {
+      if (!want.has(m)) {
+        before.push(setDelLine(s.name, m));
+        stats.membersDeleted++;
+      }
+    }
+    for (const m of s.members) {
+      if (!have.members.has(m)) {
+        before.push(setAddLine(s.name, m));
+        stats.membersAdded++;
+      }
+    }
+  }
+  const after: string[] = [];
+  for (const name of [...actual.keys()].sort()) {
+    if (wanted.has(name)) continue;
+    after.push(`destroy ${name}`);
+    stats.setsDestroyed++;
+  }
+  const text = (l: string[]): string => (l.length === 0 ? '' : `${l.join('\n')}\n`);
+  return { before: text(before), after: text(after) };
+}
+
+export function planApply(desired: Rendered, actual: Actual): Plan {
+  const stats: Plan['stats'] = { chainsWritten: 0, chainsDeleted: 0, rulesWritten: 0, setsCreated: 0, setsDestroyed: 0, membersAdded: 0, membersDeleted: 0 };
+  const conflicts: string[] = [];
+  const sets = planSets([...desired.v4.sets, ...desired.v6.sets], actual.sets, stats, conflicts);
+  return {
+    ipsetBefore: sets.before,
+    iptables: { v4: planFamily(desired.v4, actual.v4, stats), v6: planFamily(desired.v6, actual.v6, stats) },
+    ipsetAfter: sets.after,
+    conflicts,
+    stats,
+  };
+}
+
+/** The state the kernel holds once `desired` has been applied in full. */
+export function actualOf(desired: Rendered): Actual {
+  const fam = (f: FamilyRender): ActualChains => ({
+    chains: new Map(f.chains.map((c) => [c.name, c.rules.map(ruleHash)])),
+    hooks: new Map(f.hooks.map((h) => [`${h.chain} ${h.target}`, 1])),
+  });
+  const sets: ActualSets = new Map();
+  for (const s of [...desired.v4.sets, ...desired.v6.sets]) sets.set(s.name, { type: s.type, family: s.family, members: new Set(s.members) });
+  return { v4: fam(desired.v4), v6: fam(desired.v6), sets };
+}
