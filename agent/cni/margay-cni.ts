@@ -1,4 +1,99 @@
 #!/usr/bin/env node
-// margay-cni: the CNI plugin executable (CNI spec 1.0.0). Not built yet.
-process.stdout.write(JSON.stringify({ cniVersion: '1.0.0', code: 999, msg: 'margay-cni is not available in this build yet' }) + '\n');
-process.exitCode = 1;
+/**
+ * margay-cni: the CNI plugin executable (CNI spec 1.0.0; 0.3.x/0.4.0 results when
+ * the config asks). A thin client: it checks the CNI_* environment and the network
+ * config, answers VERSION itself, and hands ADD/DEL/CHECK to the local margay agent
+ * over a unix socket (netconf "socket", default /run/margay/cni.sock). Errors are
+ * printed on stdout in the spec's JSON form and the exit code is 1.
+ * Kept small on purpose (no logger, no IPAM code): process start is most of an ADD.
+ * MARGAY_CNI_TIMING=1 prints the agent's share of the time on stderr.
+ */
+import { readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { CniError } from './errors.js';
+import { formatResult, mergeResults, parseEnv, parseNetConf, versionResult, type CniEnv, type NetConf } from './protocol.js';
+import { decodeResponse, WIRE_VERSION, type AgentRequest, type AgentResponse } from './wire.js';
+
+function callAgent(socket: string, req: AgentRequest, timeoutMs: number): Promise<AgentResponse> {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(socket);
+    let buf = '';
+    const timer = setTimeout(() => {
+      c.destroy();
+      reject(new CniError('TRY_AGAIN_LATER', `the margay agent at ${socket} did not answer ${req.command} within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    c.setEncoding('utf8');
+    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
+    c.on('data', (d: string) => { buf += d; });
+    c.on('end', () => {
+      clearTimeout(timer);
+      try {
+        resolve(decodeResponse(buf.trim()));
+      } catch (e) {
+        reject(e);
+      }
+    });
+    c.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
+        const why = e.code === 'ENOENT' ? 'there is no socket' : 'nothing listens on the socket';
+        reject(new CniError('TRY_AGAIN_LATER', `the margay agent is not running on this node: ${why} at ${socket} (is the margay agent pod running?)`, e.message));
+      } else {
+        reject(new CniError('IO_FAILURE', `talking to the margay agent at ${socket} failed: ${e.message}`));
+      }
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  let version = '1.0.0';
+  try {
+    let stdin = '';
+    try {
+      stdin = readFileSync(0, 'utf8');
+    } catch (e) {
+      throw new CniError('IO_FAILURE', `reading the network config from stdin failed: ${(e as Error).message}`);
+    }
+    const env: CniEnv = parseEnv(process.env);
+    if (env.command === 'VERSION') {
+      let requested: string | undefined;
+      try {
+        const v = (JSON.parse(stdin || '{}') as { cniVersion?: unknown }).cniVersion;
+        requested = typeof v === 'string' ? v : undefined;
+      } catch {
+        requested = undefined;
+      }
+      process.stdout.write(`${JSON.stringify(versionResult(requested))}\n`);
+      return 0;
+    }
+    const conf: NetConf = parseNetConf(stdin);
+    version = conf.cniVersion;
+    if (env.command === 'CHECK' && (version === '0.3.0' || version === '0.3.1')) {
+      throw new CniError('INCOMPATIBLE_VERSION', `CHECK needs cniVersion 0.4.0 or later, the config says ${version}`);
+    }
+    const req: AgentRequest = {
+      v: WIRE_VERSION, command: env.command, containerId: env.containerId, ifName: env.ifName, args: env.args,
+      network: conf.name, cniVersion: version,
+      ...(env.netns ? { netns: env.netns } : {}),
+      ...(conf.mtu ? { mtu: conf.mtu } : {}),
+      ...(conf.prevResult ? { prevResult: conf.prevResult } : {}),
+    };
+    const resp = await callAgent(conf.socket, req, conf.timeoutSeconds * 1000);
+    if (process.env.MARGAY_CNI_TIMING) process.stderr.write(`${JSON.stringify({ agentMs: resp.agentMs })}\n`);
+    if (!resp.ok) {
+      process.stdout.write(`${JSON.stringify({ cniVersion: version, ...resp.error })}\n`);
+      return 1;
+    }
+    if (env.command === 'ADD') {
+      if (!resp.result) throw new CniError('AGENT_PROTOCOL', 'the margay agent answered ADD without a result');
+      process.stdout.write(`${JSON.stringify(formatResult(mergeResults(conf.prevResult, resp.result), version))}\n`);
+    }
+    return 0;
+  } catch (e) {
+    const err = e instanceof CniError ? e : new CniError('AGENT_INTERNAL', `margay-cni: ${e instanceof Error ? e.message : String(e)}`);
+    process.stdout.write(`${JSON.stringify(err.toJson(version))}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main();

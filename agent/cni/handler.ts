@@ -1,0 +1,177 @@
+/**
+ * The agent side of the CNI plugin, independent of sockets and the kernel: ADD
+ * allocates addresses (IPAM, by handle) and wires the pod through a PodWiring;
+ * DEL releases and unwires, tolerating anything already gone; CHECK compares what
+ * is there with what ADD left. Requests for one handle run one at a time.
+ * Emits a PodEvent after every successful ADD/DEL so the agent (policy, routes)
+ * learns about local pods and their host-side interface.
+ */
+import type { Ipam } from '../ipam/allocator.js';
+import { IpamError } from '../ipam/errors.js';
+import type { Assignment, PodRef } from '../ipam/types.js';
+import { CniError } from './errors.js';
+import { handleId, hostIfName } from './names.js';
+import type { CniResult } from './protocol.js';
+import type { AgentRequest } from './wire.js';
+
+export const GATEWAY_V4 = '169.254.1.1';
+export const GATEWAY_V6 = 'fe80::1';
+
+export interface PodLink {
+  hostIf: string;
+  podIf: string;
+  netns: string;
+  addresses: readonly Assignment[];
+  mtu?: number;
+}
+
+/** The narrow kernel interface the CNI side needs (ip commands today, netlink later). */
+export interface PodWiring {
+  netnsExists(netns: string): Promise<boolean>;
+  /** Creates or repairs the veth pair, addresses, routes and sysctls; idempotent. */
+  add(link: PodLink): Promise<{ hostMac: string; podMac: string }>;
+  /** Removes the host-side interface (its peer goes with it); false when it was gone. */
+  del(hostIf: string): Promise<boolean>;
+  /** What differs from what add() would leave; empty when all is well. */
+  check(link: PodLink): Promise<string[]>;
+}
+
+export interface PodEvent {
+  type: 'added' | 'removed';
+  containerId: string;
+  ifName: string;
+  hostIf: string;
+  netns?: string;
+  addresses: Assignment[];
+  pod?: PodRef;
+}
+
+export interface CniHandlerOptions {
+  ipam: Ipam;
+  wiring: PodWiring;
+  onEvent?: (e: PodEvent) => void;
+}
+
+function podOf(args: Record<string, string>): PodRef | undefined {
+  const namespace = args.K8S_POD_NAMESPACE;
+  const name = args.K8S_POD_NAME;
+  return namespace && name ? { namespace, name } : undefined;
+}
+
+export function ipamToCni(e: unknown): CniError {
+  if (e instanceof CniError) return e;
+  if (e instanceof IpamError) {
+    switch (e.reason) {
+      case 'exhausted': return new CniError('POOL_EXHAUSTED', e.message);
+      case 'no-pool': return new CniError('NO_POOL', e.message);
+      case 'contention': return new CniError('TRY_AGAIN_LATER', e.message);
+      case 'store': return new CniError('IO_FAILURE', `IPAM datastore: ${e.message}`);
+      case 'invalid-pool': return new CniError('INVALID_CONFIG', e.message);
+    }
+  }
+  return new CniError('AGENT_INTERNAL', `agent: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+export function buildResult(cniVersion: string, link: PodLink, macs: { hostMac: string; podMac: string }): CniResult {
+  const has4 = link.addresses.some((a) => a.family === 4);
+  const has6 = link.addresses.some((a) => a.family === 6);
+  return {
+    cniVersion,
+    interfaces: [{ name: link.hostIf, mac: macs.hostMac }, { name: link.podIf, mac: macs.podMac, sandbox: link.netns }],
+    ips: link.addresses.map((a) => ({ address: `${a.address}/${a.prefix}`, gateway: a.family === 4 ? GATEWAY_V4 : GATEWAY_V6, interface: 1 })),
+    routes: [...(has4 ? [{ dst: '0.0.0.0/0', gw: GATEWAY_V4 }] : []), ...(has6 ? [{ dst: '::/0', gw: GATEWAY_V6 }] : [])],
+    dns: {},
+  };
+}
+
+export class CniHandler {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: CniHandlerOptions) {}
+
+  handle(req: AgentRequest): Promise<CniResult | undefined> {
+    const key = handleId(req.network, req.containerId, req.ifName);
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(() => this.dispatch(req), () => this.dispatch(req));
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => { if (this.locks.get(key) === tail) this.locks.delete(key); });
+    return run;
+  }
+
+  private dispatch(req: AgentRequest): Promise<CniResult | undefined> {
+    switch (req.command) {
+      case 'ADD': return this.add(req);
+      case 'DEL': return this.del(req).then(() => undefined);
+      case 'CHECK': return this.check(req).then(() => undefined);
+    }
+  }
+
+  private async add(req: AgentRequest): Promise<CniResult> {
+    const { ipam, wiring } = this.opts;
+    const netns = req.netns;
+    if (!netns) throw new CniError('INVALID_ENV', 'CNI_NETNS is not set');
+    if (!(await wiring.netnsExists(netns))) {
+      throw new CniError('UNKNOWN_CONTAINER', `container ${req.containerId}: network namespace ${netns} does not exist`);
+    }
+    const handle = handleId(req.network, req.containerId, req.ifName);
+    const pod = podOf(req.args);
+    let addresses: Assignment[];
+    try {
+      addresses = await ipam.assign({ handle, containerId: req.containerId, ...(pod ? { pod } : {}) });
+    } catch (e) {
+      throw ipamToCni(e);
+    }
+    const link: PodLink = { hostIf: hostIfName(req.containerId, req.ifName), podIf: req.ifName, netns, addresses, ...(req.mtu ? { mtu: req.mtu } : {}) };
+    let macs: { hostMac: string; podMac: string };
+    try {
+      macs = await wiring.add(link);
+    } catch (e) {
+      await wiring.del(link.hostIf).catch(() => false);
+      await ipam.release(handle).catch(() => undefined);
+      throw new CniError('DATAPLANE_FAILURE', `wiring ${req.ifName} of container ${req.containerId} (host side ${link.hostIf}) failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.opts.onEvent?.({ type: 'added', containerId: req.containerId, ifName: req.ifName, hostIf: link.hostIf, netns, addresses, ...(pod ? { pod } : {}) });
+    return buildResult(req.cniVersion, link, macs);
+  }
+
+  private async del(req: AgentRequest): Promise<void> {
+    const { ipam, wiring } = this.opts;
+    const hostIf = hostIfName(req.containerId, req.ifName);
+    const handle = handleId(req.network, req.containerId, req.ifName);
+    const addresses = (await ipam.lookup(handle).catch(() => undefined)) ?? [];
+    try {
+      await wiring.del(hostIf);
+    } catch (e) {
+      throw new CniError('DATAPLANE_FAILURE', `removing ${hostIf} of container ${req.containerId} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    try {
+      await ipam.release(handle);
+    } catch (e) {
+      throw ipamToCni(e);
+    }
+    const pod = podOf(req.args);
+    this.opts.onEvent?.({ type: 'removed', containerId: req.containerId, ifName: req.ifName, hostIf, addresses, ...(req.netns ? { netns: req.netns } : {}), ...(pod ? { pod } : {}) });
+  }
+
+  private async check(req: AgentRequest): Promise<void> {
+    const { ipam, wiring } = this.opts;
+    const handle = handleId(req.network, req.containerId, req.ifName);
+    const addresses = await ipam.lookup(handle).catch((e: unknown) => { throw ipamToCni(e); });
+    if (!addresses || addresses.length === 0) {
+      throw new CniError('UNKNOWN_CONTAINER', `container ${req.containerId} (${req.ifName}) is unknown to margay: it holds no address (was ADD called, or DEL already?)`);
+    }
+    const netns = req.netns as string;
+    if (!(await wiring.netnsExists(netns))) {
+      throw new CniError('UNKNOWN_CONTAINER', `container ${req.containerId}: network namespace ${netns} does not exist`);
+    }
+    const problems: string[] = [];
+    if (req.prevResult) {
+      const listed = new Set((req.prevResult.ips ?? []).map((ip) => ip.address));
+      for (const a of addresses) if (!listed.has(`${a.address}/${a.prefix}`)) problems.push(`prevResult does not list ${a.address}/${a.prefix}`);
+    }
+    const link: PodLink = { hostIf: hostIfName(req.containerId, req.ifName), podIf: req.ifName, netns, addresses, ...(req.mtu ? { mtu: req.mtu } : {}) };
+    problems.push(...(await wiring.check(link)));
+    if (problems.length > 0) throw new CniError('CHECK_FAILED', `container ${req.containerId}: ${problems.join('; ')}`);
+  }
+}
