@@ -44,10 +44,11 @@ async function preflight(tools?: string[]): Promise<boolean> {
 }
 
 /**
- * While a lab is being built, Ctrl-C (or SIGTERM) tears down what exists so far
- * instead of leaving namespaces behind; returns the function that disarms it.
+ * Runs `work` on a lab with a fresh prefix; until it returns, Ctrl-C (or SIGTERM)
+ * tears down what exists of that lab instead of leaving namespaces behind.
  */
-function cleanupOnInterrupt(prefix: string): () => void {
+async function withInterruptCleanup<T>(work: (prefix: string) => Promise<T>): Promise<T> {
+  const prefix = newRunPrefix();
   const onSignal = (sig: NodeJS.Signals) => {
     progress(`${sig}: tearing down lab ${prefix.slice(0, -1)}`);
     labDown(labStateRoot(), prefix, progress)
@@ -56,10 +57,12 @@ function cleanupOnInterrupt(prefix: string): () => void {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  return () => {
+  try {
+    return await work(prefix);
+  } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-  };
+  }
 }
 
 const up: Command = {
@@ -71,10 +74,7 @@ const up: Command = {
     const nodes = withUsage(() => intFlag(values.nodes, 'nodes', 3, 1, MAX_NODES));
     const fabric = withUsage(() => choiceFlag(values.fabric, 'fabric', FABRIC_KINDS, 'l2'));
     if (!(await preflight())) return 1;
-    const prefix = newRunPrefix();
-    const disarm = cleanupOnInterrupt(prefix);
-    const lab = await createLab({ nodes, fabric, prefix, origin: 'cli', onProgress: progress });
-    disarm();
+    const lab = await withInterruptCleanup((prefix) => createLab({ nodes, fabric, prefix, origin: 'cli', onProgress: progress }));
     out(renderLabSummary(lab).trimEnd());
     return 0;
   },
@@ -114,13 +114,7 @@ const demo: Command = {
   async run(argv) {
     const { values } = parseFlags(argv, { keep: { type: 'boolean' } }, DEMO_USAGE);
     if (!(await preflight(['ip', 'sysctl', 'ping']))) return 1;
-    const prefix = newRunPrefix();
-    const disarm = cleanupOnInterrupt(prefix);
-    try {
-      return await runDemo({ prefix, keep: values.keep ?? false, out, progress });
-    } finally {
-      disarm();
-    }
+    return withInterruptCleanup((prefix) => runDemo({ prefix, keep: values.keep ?? false, out, progress }));
   },
 };
 
