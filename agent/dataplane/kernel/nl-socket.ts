@@ -18,8 +18,8 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import sys from 'syscall-napi';
-import { NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR } from '../netlink/constants.js';
-import { decodeError, encodeMessage, type NlMessage, setSeq, splitMessages } from '../netlink/message.js';
+import { NETLINK_ROUTE, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR } from '../netlink/constants.js';
+import { decodeError, encodeMessage, type NlMessage, splitMessages } from '../netlink/message.js';
 import { EAGAIN, EINTR, errnoFromSyscallError, NetlinkError } from './errno.js';
 
 const AF_NETLINK = 16n;
@@ -153,24 +153,30 @@ export class NlSocket {
   batch(reqs: readonly NlRequest[]): BatchFailure[] {
     const failures: BatchFailure[] = [];
     const bySeq = new Map<number, number>();
-    let pending: Buffer[] = [];
+    const chunk = Buffer.allocUnsafe(CHUNK);
     let size = 0;
     const flush = (): void => {
-      if (pending.length === 0) return;
-      this.send(pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, size));
-      pending = [];
+      if (size === 0) return;
+      this.send(chunk.subarray(0, size));
       size = 0;
       this.drainErrors(bySeq, failures, true);
       bySeq.clear();
     };
     reqs.forEach((r, index) => {
-      const msg = encodeMessage({ type: r.type, flags: NLM_F_REQUEST | (r.flags & ~NLM_F_ACK), body: r.body });
-      if (size + msg.length > CHUNK) flush();
+      const len = NLMSG_HDRLEN + r.body.length;
+      const space = (len + 3) & ~3;
+      if (space > CHUNK) throw new Error(`netlink request of ${len} bytes is larger than a datagram`);
+      if (size + space > CHUNK) flush();
       const seq = this.nextSeq();
-      setSeq(msg, seq);
+      chunk.writeUInt32LE(len, size);
+      chunk.writeUInt16LE(r.type, size + 4);
+      chunk.writeUInt16LE(NLM_F_REQUEST | (r.flags & ~NLM_F_ACK), size + 6);
+      chunk.writeUInt32LE(seq, size + 8);
+      chunk.writeUInt32LE(0, size + 12);
+      r.body.copy(chunk, size + NLMSG_HDRLEN);
+      chunk.fill(0, size + len, size + space);
       bySeq.set(seq, index);
-      pending.push(msg);
-      size += msg.length;
+      size += space;
     });
     flush();
     return failures;

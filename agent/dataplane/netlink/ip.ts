@@ -14,8 +14,33 @@ export class AddressError extends Error {
 
 export const familyOf = (address: string): Family => (address.includes(':') ? 6 : 4);
 
+/** Dotted quad → 4 bytes, or undefined when it is not one (hot path: no regex, no arrays). */
+function v4Bytes(address: string): Buffer | undefined {
+  const out = Buffer.allocUnsafe(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= address.length; i++) {
+    const c = i < address.length ? address.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255 || part > 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else {
+      return undefined;
+    }
+  }
+  return part === 4 ? out : undefined;
+}
+
 export function ipToBytes(address: string): Buffer {
   if (familyOf(address) === 4) {
+    const fast = v4Bytes(address);
+    if (fast) return fast;
     const parts = address.split('.');
     const nums = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
     if (nums.length !== 4 || nums.some((n) => Number.isNaN(n) || n > 255)) throw new AddressError(`not an IPv4 address: ${address}`);

@@ -4,12 +4,12 @@
  * encoded with RTA_GATEWAY/RTA_OIF and RTNH_F_ONLINK in rtm_flags, several with
  * RTA_MULTIPATH (struct rtnexthop list), as the kernel itself does.
  */
-import { attr, attrMap, decodeAttrs, readU32, s32Attr, u32Attr } from './attrs.js';
+import { attr, attrMap, decodeAttrs, readU32 } from './attrs.js';
 import {
   AF_INET, AF_INET6, ROUTE_TYPES, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RTA_DST, RTA_GATEWAY,
   RTA_MULTIPATH, RTA_OIF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTNH_F_ONLINK, type RouteType,
 } from './constants.js';
-import { bytesToIp, type Family, ipToBytes, parsePrefix } from './ip.js';
+import { AddressError, bytesToIp, type Family, ipToBytes, maskBytes } from './ip.js';
 
 export interface NextHop {
   gateway?: string;
@@ -50,29 +50,51 @@ function encodeNexthop(nh: NextHop): Buffer {
   return out;
 }
 
-/** Body of RTM_NEWROUTE / RTM_DELROUTE. */
+/** Body of RTM_NEWROUTE / RTM_DELROUTE, written into one buffer (this is the hot path of a large batch). */
 export function encodeRoute(r: RouteMsg): Buffer {
-  const p = parsePrefix(r.dst);
-  const head = Buffer.alloc(RTMSG_LEN);
-  head.writeUInt8(famNum(r.family), 0);
-  head.writeUInt8(p.length, 1);
-  head.writeUInt8(r.table < 256 ? r.table : 0, 4);
-  head.writeUInt8(r.protocol, 5);
-  head.writeUInt8(r.scope, 6);
-  head.writeUInt8(ROUTE_TYPES.indexOf(r.type), 7);
+  const slash = r.dst.indexOf('/');
+  const length = slash < 0 ? (r.family === 4 ? 32 : 128) : Number(r.dst.slice(slash + 1));
+  const addr = ipToBytes(slash < 0 ? r.dst : r.dst.slice(0, slash));
+  if (!Number.isInteger(length) || length < 0 || length > addr.length * 8) throw new AddressError(`bad prefix ${r.dst}`);
+  const dst = length === addr.length * 8 ? addr : maskBytes(addr, length);
   const single = r.nexthops.length === 1 ? r.nexthops[0] : undefined;
-  head.writeUInt32LE(single?.onlink ? RTNH_F_ONLINK : 0, 8);
-  const parts = [head, u32Attr(RTA_TABLE, r.table)];
-  if (p.length > 0) parts.push(attr(RTA_DST, ipToBytes(p.address)));
-  if (r.priority !== undefined) parts.push(u32Attr(RTA_PRIORITY, r.priority));
-  if (r.prefsrc !== undefined) parts.push(attr(RTA_PREFSRC, ipToBytes(r.prefsrc)));
-  if (single) {
-    if (single.gateway !== undefined) parts.push(attr(RTA_GATEWAY, ipToBytes(single.gateway)));
-    if (single.ifindex !== undefined) parts.push(s32Attr(RTA_OIF, single.ifindex));
-  } else if (r.nexthops.length > 1) {
-    parts.push(attr(RTA_MULTIPATH, Buffer.concat(r.nexthops.map(encodeNexthop))));
-  }
-  return Buffer.concat(parts);
+  const gw = single?.gateway !== undefined ? ipToBytes(single.gateway) : undefined;
+  const src = r.prefsrc !== undefined ? ipToBytes(r.prefsrc) : undefined;
+  const multipath = r.nexthops.length > 1 ? Buffer.concat(r.nexthops.map(encodeNexthop)) : undefined;
+  const size = RTMSG_LEN + 8 + (length > 0 ? 4 + dst.length : 0) + (r.priority !== undefined ? 8 : 0) +
+    (src ? 4 + src.length : 0) + (gw ? 4 + gw.length : 0) + (single?.ifindex !== undefined ? 8 : 0) +
+    (multipath ? 4 + multipath.length : 0);
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt8(famNum(r.family), 0);
+  out.writeUInt8(length, 1);
+  out.writeUInt16LE(0, 2); // src_len, tos
+  out.writeUInt8(r.table < 256 ? r.table : 0, 4);
+  out.writeUInt8(r.protocol, 5);
+  out.writeUInt8(r.scope, 6);
+  out.writeUInt8(ROUTE_TYPES.indexOf(r.type), 7);
+  out.writeUInt32LE(single?.onlink ? RTNH_F_ONLINK : 0, 8);
+  let at = RTMSG_LEN;
+  const put = (type: number, data: Buffer): void => {
+    out.writeUInt16LE(4 + data.length, at);
+    out.writeUInt16LE(type, at + 2);
+    data.copy(out, at + 4);
+    at += 4 + data.length; // every payload here is a multiple of 4 bytes
+  };
+  const putU32 = (type: number, v: number, signed = false): void => {
+    out.writeUInt16LE(8, at);
+    out.writeUInt16LE(type, at + 2);
+    if (signed) out.writeInt32LE(v, at + 4);
+    else out.writeUInt32LE(v >>> 0, at + 4);
+    at += 8;
+  };
+  putU32(RTA_TABLE, r.table);
+  if (length > 0) put(RTA_DST, dst);
+  if (r.priority !== undefined) putU32(RTA_PRIORITY, r.priority);
+  if (src) put(RTA_PREFSRC, src);
+  if (gw) put(RTA_GATEWAY, gw);
+  if (single?.ifindex !== undefined) putU32(RTA_OIF, single.ifindex, true);
+  if (multipath) put(RTA_MULTIPATH, multipath);
+  return out;
 }
 
 function decodeMultipath(b: Buffer): NextHop[] {
