@@ -85,7 +85,7 @@ function decodeUnsafe(b: Uint8Array, opts: CodecOptions): DecodeResult {
       return r.discarded.length > 0 ? { ok: true, message: r.message, discarded: r.discarded } : { ok: true, message: r.message };
     }
     case K.MSG_NOTIFICATION:
-      return { ok: true, message: { type: 'NOTIFICATION', code: b[19] as number, subcode: b[20] as number, data: b.slice(21, length) } };
+      return { ok: true, message: { type: 'NOTIFICATION', code: b[19] as number, subcode: b[20] as number, data: new Uint8Array(b.subarray(21, length)) } };
     case K.MSG_KEEPALIVE:
       return { ok: true, message: { type: 'KEEPALIVE' } };
     default: { // ROUTE-REFRESH (checkHeader rejected unknown types)
