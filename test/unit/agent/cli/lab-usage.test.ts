@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { margay } from '../../../support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { margay, MARGAY_JS } from '../../../support/cli.js';
 
 // Flag errors are found before anything touches the kernel, so these run unprivileged.
 describe('margay lab usage', () => {
@@ -32,5 +36,31 @@ describe('margay lab usage', () => {
     const r = margay(['lab', '--help']);
     expect(r.status).toBe(0);
     for (const sub of ['up', 'down', 'demo']) expect(r.stdout).toMatch(new RegExp(`^  ${sub} `, 'm'));
+  });
+});
+
+describe('margay lab on a host that cannot run it', () => {
+  it('refuses, naming the reason, when not root (run as nobody when the tests are root)', () => {
+    const asRoot = process.getuid?.() === 0;
+    const r = spawnSync(process.execPath, [MARGAY_JS, 'lab', 'up', '--nodes', '2'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('margay lab: a lab needs root');
+    expect(r.stdout).toBe('');
+  });
+
+  it('says which tool is missing when `ip` is not on PATH', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'margay-nopath-'));
+    try {
+      await symlink('/bin/sh', join(bin, 'sh'));
+      const r = margay(['lab', 'down', '--prefix', 'mg12ab'], { env: { PATH: bin } });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('margay lab: "ip" is not installed (Debian package iproute2)');
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 });
