@@ -140,6 +140,7 @@ export function step(peer: PeerFsm, ev: FsmEvent, now: number): StepResult {
       return done();
     }
     case 'Cease':
+      if (ev.stop) { p.autoStart = false; stop('IdleHold'); }
       if (p.state === 'Idle') return done();
       if (p.state === 'Connect' || p.state === 'Active') { toIdle({ kind: 'notification-sent', code: 6, subcode: ev.subcode }); return done(); }
       notifyIdle(6, ev.subcode, ev.data ?? NO_DATA);

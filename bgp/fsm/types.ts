@@ -131,7 +131,7 @@ export type FsmEvent =
   /** a message the codec rejected with a session-resetting error (header, OPEN, UPDATE) */
   | { type: 'MessageError'; conn: number; code: number; subcode: number; data?: Uint8Array }
   /** the speaker ends the session: max-prefix (6/1), deconfigured (6/3), reset (6/4)… */
-  | { type: 'Cease'; subcode: number; data?: Uint8Array };
+  | { type: 'Cease'; subcode: number; data?: Uint8Array; /** no automatic restart afterwards */ stop?: boolean };
 
 export type FsmAction =
   | { type: 'connect'; conn: number }

@@ -1,0 +1,72 @@
+/**
+ * Adj-RIB-Out of one peer as "desired vs sent" (metallb's Set / sendUpdates):
+ * callers say what the peer should hold for a prefix (`want`), never "announce"
+ * or "withdraw"; `takeUpdates` returns only the difference from what was sent,
+ * announcements grouped by attribute set (interned per peer, so identical
+ * attributes are one object) so the codec packs many prefixes per UPDATE.
+ */
+import { attrsKey, type RouteAttrs } from './path.js';
+
+export interface AdjRibOut {
+  readonly sent: Map<string, RouteAttrs>;
+  readonly pending: Map<string, RouteAttrs | null>;
+  readonly intern: Map<string, RouteAttrs>;
+}
+
+export function newAdjRibOut(): AdjRibOut {
+  return { sent: new Map(), pending: new Map(), intern: new Map() };
+}
+
+/** The interned copy of `attrs` for this peer (identity = equality). */
+export function internOut(out: AdjRibOut, attrs: RouteAttrs): RouteAttrs {
+  const k = attrsKey(attrs);
+  const have = out.intern.get(k);
+  if (have) return have;
+  out.intern.set(k, attrs);
+  return attrs;
+}
+
+/** Desired state for one prefix: interned attributes, or null for "not advertised". */
+export function want(out: AdjRibOut, prefix: string, attrs: RouteAttrs | null): void {
+  out.pending.set(prefix, attrs);
+}
+
+export interface OutUpdates {
+  announce: Map<RouteAttrs, string[]>;
+  withdraw: string[];
+}
+
+export function takeUpdates(out: AdjRibOut): OutUpdates {
+  const announce = new Map<RouteAttrs, string[]>();
+  const withdraw: string[] = [];
+  for (const [prefix, attrs] of out.pending) {
+    const sent = out.sent.get(prefix);
+    if (attrs === null) {
+      if (sent === undefined) continue;
+      out.sent.delete(prefix);
+      withdraw.push(prefix);
+    } else {
+      if (sent === attrs) continue;
+      out.sent.set(prefix, attrs);
+      const group = announce.get(attrs);
+      if (group) group.push(prefix); else announce.set(attrs, [prefix]);
+    }
+  }
+  out.pending.clear();
+  return { announce, withdraw };
+}
+
+/** Route refresh / new session: forget what was sent so that everything goes out again. */
+export function resetSent(out: AdjRibOut): void {
+  for (const [prefix, attrs] of out.sent) if (!out.pending.has(prefix)) out.pending.set(prefix, attrs);
+  out.sent.clear();
+}
+
+/** Session down: nothing is held by the peer any more. */
+export function clearOut(out: AdjRibOut): void {
+  out.sent.clear(); out.pending.clear(); out.intern.clear();
+}
+
+export function hasPending(out: AdjRibOut): boolean {
+  return out.pending.size > 0;
+}

@@ -1,0 +1,101 @@
+/**
+ * What a path looks like when sent to one peer, or whether it is sent at all
+ * (RFC 4271 §9.1.3, §5.1; RFC 4456 §6, §8; RFC 1997):
+ * - never back to the peer it came from; NO_ADVERTISE to nobody; NO_EXPORT and
+ *   NO_EXPORT_SUBCONFED to no eBGP peer (margay has no confederations);
+ * - iBGP → iBGP only by route reflection: from a client to everyone, from a
+ *   non-client to clients only; reflection sets ORIGINATOR_ID (if absent) and
+ *   prepends our CLUSTER_ID to CLUSTER_LIST;
+ * - to eBGP: prepend our AS, next hop self (unless keep-original-next-hop),
+ *   strip LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST, and any MED learned from
+ *   another AS;
+ * - to iBGP: LOCAL_PREF always present, next hop unchanged unless next-hop-self
+ *   (reflected routes keep theirs).
+ */
+import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type AsPathSegment } from '../wire/types.js';
+import { DEFAULT_LOCAL_PREF } from './best-path.js';
+import type { Family, Path, RouteAttrs } from './path.js';
+
+export interface ExportTarget {
+  id: string;
+  asn: number;
+  ibgp: boolean;
+  rrClient: boolean;
+  nextHopSelf: boolean;
+  keepOriginalNextHop: boolean;
+  /** our address on the session for each family (next hop self) */
+  nextHop4?: string;
+  nextHop6?: string;
+  /** RFC 8950 negotiated: IPv4 routes may carry an IPv6 next hop */
+  extendedNextHop: boolean;
+}
+
+export interface LocalInfo {
+  asn: number;
+  routerId: string;
+  clusterId: string;
+}
+
+export type ExportSkip = 'source' | 'no-advertise' | 'no-export' | 'split-horizon' | 'no-next-hop';
+
+export function prependAs(asPath: readonly AsPathSegment[], asn: number): AsPathSegment[] {
+  const first = asPath[0];
+  if (first && first.type === 'AS_SEQUENCE' && first.asns.length < 255) {
+    return [{ type: 'AS_SEQUENCE', asns: [asn, ...first.asns] }, ...asPath.slice(1)];
+  }
+  return [{ type: 'AS_SEQUENCE', asns: [asn] }, ...asPath];
+}
+
+function selfNextHop(t: ExportTarget, family: Family): string[] | undefined {
+  if (family === 'ipv6') return t.nextHop6 ? [t.nextHop6] : undefined;
+  if (t.nextHop4) return [t.nextHop4];
+  return t.extendedNextHop && t.nextHop6 ? [t.nextHop6] : undefined;
+}
+
+/** Why `path` is not sent to `t`, or undefined when it is. */
+export function exportSkip(path: Path, t: ExportTarget): ExportSkip | undefined {
+  const src = path.source;
+  if (!src.local && src.id === t.id) return 'source';
+  const comms = path.attrs.communities;
+  if (comms) {
+    if (comms.includes(NO_ADVERTISE)) return 'no-advertise';
+    if (!t.ibgp && (comms.includes(NO_EXPORT) || comms.includes(NO_EXPORT_SUBCONFED))) return 'no-export';
+  }
+  if (t.ibgp && !src.local && src.ibgp && !src.rrClient && !t.rrClient) return 'split-horizon';
+  return undefined;
+}
+
+/** The attributes to send to `t` for a `family` route, or the reason it is not sent. */
+export function exportAttrs(path: Path, t: ExportTarget, local: LocalInfo, family: Family): RouteAttrs | ExportSkip {
+  const skip = exportSkip(path, t);
+  if (skip) return skip;
+  const src = path.source;
+  const a = path.attrs;
+  const reflected = t.ibgp && !src.local && src.ibgp;
+  let nextHops = a.nextHops;
+  const self = selfNextHop(t, family);
+  if (t.ibgp) {
+    if (nextHops.length === 0 || (t.nextHopSelf && !reflected)) nextHops = self ?? [];
+  } else if (nextHops.length === 0 || !t.keepOriginalNextHop) {
+    nextHops = self ?? [];
+  }
+  if (nextHops.length === 0) return 'no-next-hop';
+  const out: RouteAttrs = {
+    origin: a.origin,
+    asPath: t.ibgp ? a.asPath : prependAs(a.asPath, local.asn),
+    nextHops,
+  };
+  if (a.med !== undefined && (t.ibgp || src.local)) out.med = a.med;
+  if (t.ibgp) out.localPref = a.localPref ?? DEFAULT_LOCAL_PREF;
+  if (a.atomicAggregate) out.atomicAggregate = true;
+  if (a.aggregator) out.aggregator = a.aggregator;
+  if (a.communities) out.communities = a.communities;
+  if (reflected) {
+    out.originatorId = a.originatorId ?? src.routerId;
+    out.clusterList = [local.clusterId, ...(a.clusterList ?? [])];
+  }
+  if (a.extendedCommunities) out.extendedCommunities = a.extendedCommunities;
+  if (a.largeCommunities) out.largeCommunities = a.largeCommunities;
+  if (a.unknown) out.unknown = a.unknown;
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * Loc-RIB: the selected path per prefix (RFC 4271 §3.2), or with multipath the
+ * best path followed by its equal-cost siblings. `decide` runs the decision
+ * process for one prefix over the candidate paths and reports what changed, with
+ * the next hops the agent programs into the kernel.
+ */
+import { selectBest, type BestReason } from './best-path.js';
+import type { Path } from './path.js';
+
+export interface LocRib {
+  /** prefix key → best path (or [best, ...equal-cost] with multipath) */
+  readonly routes: Map<string, Path | Path[]>;
+  multipath: boolean;
+}
+
+export function newLocRib(multipath = false): LocRib {
+  return { routes: new Map(), multipath };
+}
+
+export interface RouteChange {
+  prefix: string;
+  kind: 'add' | 'change' | 'remove';
+  /** the new best path (absent on remove) */
+  best?: Path;
+  /** why it won */
+  reason?: BestReason;
+  /** next hops of the best path and, with multipath, of the equal-cost ones; [] = originated here */
+  nextHops: string[];
+}
+
+export function bestOf(e: Path | Path[] | undefined): Path | undefined {
+  return e === undefined ? undefined : Array.isArray(e) ? e[0] : e;
+}
+
+function nextHopsOf(e: Path | Path[]): string[] {
+  if (!Array.isArray(e)) return e.attrs.nextHops.length ? [e.attrs.nextHops[0]!] : [];
+  const out: string[] = [];
+  for (const p of e) { const nh = p.attrs.nextHops[0]; if (nh !== undefined && !out.includes(nh)) out.push(nh); }
+  return out;
+}
+
+function sameEntry(a: Path | Path[], b: Path | Path[]): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((p, i) => p === b[i]);
+}
+
+/** Re-runs the decision for `prefix` over `candidates`; returns the change, if any. */
+export function decide(loc: LocRib, prefix: string, candidates: readonly Path[]): RouteChange | undefined {
+  const old = loc.routes.get(prefix);
+  const sel = selectBest(candidates, loc.multipath);
+  if (!sel) {
+    if (old === undefined) return undefined;
+    loc.routes.delete(prefix);
+    return { prefix, kind: 'remove', nextHops: [] };
+  }
+  const entry: Path | Path[] = sel.multipath ?? sel.best;
+  if (old !== undefined && sameEntry(old, entry)) return undefined;
+  loc.routes.set(prefix, entry);
+  return { prefix, kind: old === undefined ? 'add' : 'change', best: sel.best, reason: sel.reason, nextHops: nextHopsOf(entry) };
+}

@@ -1,0 +1,69 @@
+/**
+ * Paths as the RIB holds them. A path is (source, attributes); many prefixes share
+ * one, so each Adj-RIB-In interns its paths by an attribute key and every table
+ * (Adj-RIB-In, Loc-RIB) stores a reference, never a per-prefix object. Prefixes are
+ * keyed by their text form ("10.0.0.0/24", "fd00::/64"), with "#pathId" appended
+ * for ADD-PATH routes in an Adj-RIB-In.
+ */
+import type {
+  Aggregator, AsPathSegment, Community, ExtendedCommunity, LargeCommunity, Origin, UnknownAttribute,
+} from '../wire/types.js';
+
+/** Path attributes after import: next hops resolved from NEXT_HOP or MP_REACH, AS4 reconciled. */
+export interface RouteAttrs {
+  origin: Origin;
+  asPath: AsPathSegment[];
+  /** one global next hop, or global + link-local (IPv6); empty = ourselves (originated) */
+  nextHops: string[];
+  med?: number;
+  localPref?: number;
+  atomicAggregate?: boolean;
+  aggregator?: Aggregator;
+  communities?: Community[];
+  originatorId?: string;
+  clusterList?: string[];
+  extendedCommunities?: ExtendedCommunity[];
+  largeCommunities?: LargeCommunity[];
+  /** optional transitive attributes we do not know, passed on with the Partial bit */
+  unknown?: UnknownAttribute[];
+}
+
+/** Who a path came from, as the decision process and export rules need it. */
+export interface PeerInfo {
+  readonly id: string;
+  /** peer address; '' for locally originated paths */
+  readonly address: string;
+  readonly asn: number;
+  /** the peer's BGP identifier */
+  readonly routerId: string;
+  readonly ibgp: boolean;
+  readonly rrClient: boolean;
+  /** originated by this speaker */
+  readonly local: boolean;
+}
+
+export interface Path {
+  readonly source: PeerInfo;
+  readonly attrs: RouteAttrs;
+  /** graceful restart: kept from a session that went away, not yet refreshed */
+  stale: boolean;
+  /** the attribute key it is interned under */
+  readonly key: string;
+}
+
+/** Deterministic key of an attribute set (field order fixed by construction). */
+export function attrsKey(a: RouteAttrs): string {
+  return JSON.stringify(a);
+}
+
+export type Family = 'ipv4' | 'ipv6';
+
+export function familyOfKey(key: string): Family {
+  return key.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+/** "10.0.0.0/24#7" → "10.0.0.0/24" */
+export function stripPathId(key: string): string {
+  const i = key.indexOf('#');
+  return i < 0 ? key : key.slice(0, i);
+}

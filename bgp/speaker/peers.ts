@@ -1,0 +1,255 @@
+/**
+ * Configuration changes at run time. A change that the peer must see in a new
+ * OPEN (address, AS, timers, families, graceful restart, ADD-PATH, passive, or a
+ * shell setting such as the password) resets that session with Cease 6/6; all
+ * others apply in place: export-side changes re-advertise (desired vs sent, so
+ * only the difference goes out), import-side changes re-filter what is held and
+ * ask the peer for a ROUTE-REFRESH. Other sessions are never touched.
+ */
+import { newPeerFsm } from '../fsm/step.js';
+import type { FsmConfig } from '../fsm/types.js';
+import { clearRib, newAdjRibIn, deleteRoute, internPath, setRoute } from '../rib/adj-rib-in.js';
+import { newAdjRibOut } from '../rib/adj-rib-out.js';
+import { newLocRib } from '../rib/loc-rib.js';
+import { attrsKey, type Path, type RouteAttrs } from '../rib/path.js';
+import { compilePrefixFilter } from '../rib/policy.js';
+import { parsePrefix, formatPrefix } from '../wire/prefix.js';
+import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type LargeCommunity } from '../wire/types.js';
+import { finish, freshCaches, peerInfo, runFsm } from './handle.js';
+import { fullExport, newOut, recompute, type Out } from './routing.js';
+import type { OriginatedRoute, PeerConfig, PeerState, Result, Speaker, SpeakerConfig } from './types.js';
+
+export const DEFAULT_DEFERRAL_TIME = 60;
+
+export function createSpeaker(config: SpeakerConfig): Result {
+  const local = { asn: config.asn, routerId: config.routerId, clusterId: config.clusterId ?? config.routerId };
+  const s: Speaker = {
+    config, local, peers: new Map(), byAddress: new Map(), originated: new Map(),
+    origin: newAdjRibIn({ id: '', address: '', asn: config.asn, routerId: config.routerId, ibgp: false, rrClient: false, local: true }),
+    loc: newLocRib(!!config.multipath), deferring: !!config.restarting,
+  };
+  const actions: Result['actions'] = s.deferring
+    ? [{ peer: '', action: { type: 'startTimer', name: 'Deferral', ms: (config.deferralTime ?? DEFAULT_DEFERRAL_TIME) * 1000 } }]
+    : [];
+  return { state: s, actions, routes: [] };
+}
+
+function fsmConfig(s: Speaker, c: PeerConfig): FsmConfig {
+  const families = c.families ?? ['ipv4'];
+  return {
+    localAs: s.local.asn, routerId: s.local.routerId, peerAs: c.asn, holdTime: c.holdTime ?? 90,
+    ...(c.keepaliveTime !== undefined ? { keepaliveTime: c.keepaliveTime } : {}),
+    connectRetryTime: c.connectRetryTime ?? 5, idleHoldTime: c.idleHoldTime ?? 5, passive: !!c.passive, families,
+    ...(c.gracefulRestart ? {
+      gracefulRestart: { restartTime: s.config.restartTime ?? 120, restarting: !!s.config.restarting, forwardingPreserved: !!s.config.restarting },
+    } : {}),
+    ...(c.addPath ? { addPathReceive: families } : {}),
+    ...(c.extendedNextHop ? { extendedNextHop: true } : {}),
+  };
+}
+
+const peerIdOf = (c: PeerConfig): string => c.id ?? c.address;
+
+function newPeerState(s: Speaker, c: PeerConfig, connSeq: number, now: number): PeerState {
+  const id = peerIdOf(c);
+  const fsm = { ...newPeerFsm(fsmConfig(s, c), now), connSeq };
+  const p = {
+    id, config: c, fsm, in: newAdjRibIn({ id, address: c.address, asn: c.asn, routerId: '', ibgp: c.asn === s.local.asn, rrClient: false, local: false }),
+    out: newAdjRibOut(), negotiated: undefined, filtered: new Set<string>(), eorReceived: new Set<'ipv4' | 'ipv6'>(), eorOwed: false,
+    importFilter: compilePrefixFilter(c.importPrefixes), exportFilter: compilePrefixFilter(c.exportPrefixes), exportCache: freshCaches(),
+    target: {
+      id, asn: c.asn, ibgp: c.asn === s.local.asn, rrClient: !!c.routeReflectorClient, nextHopSelf: !!c.nextHopSelf,
+      keepOriginalNextHop: !!c.keepOriginalNextHop, extendedNextHop: false,
+      ...(c.nextHop4 ? { nextHop4: c.nextHop4 } : {}), ...(c.nextHop6 ? { nextHop6: c.nextHop6 } : {}),
+    },
+  } as PeerState;
+  p.info = peerInfo(s, p, '', c.asn);
+  p.in.source = p.info;
+  return p;
+}
+
+/** Adds a peer and starts it (AutomaticStart; a passive peer waits in Active). */
+export function addPeer(s: Speaker, c: PeerConfig, now: number): Result {
+  const out = newOut();
+  const id = peerIdOf(c);
+  if (s.peers.has(id)) throw new Error(`peer ${id} already exists`);
+  const p = newPeerState(s, c, 0, now);
+  s.peers.set(id, p);
+  s.byAddress.set(c.address, id);
+  runFsm(s, p, { type: 'AutomaticStart' }, now, out);
+  return finish(s, out);
+}
+
+function dropPeerRoutes(s: Speaker, p: PeerState, out: Out): void {
+  p.in.staleCount = 0;
+  for (const key of clearRib(p.in)) recompute(s, key, out);
+}
+
+/** Stops a peer (Cease 6/3, Peer De-configured), withdraws what it taught us, forgets it. */
+export function removePeer(s: Speaker, id: string, now: number): Result {
+  const out = newOut();
+  const p = s.peers.get(id);
+  if (!p) return finish(s, out);
+  runFsm(s, p, { type: 'Cease', subcode: 3, stop: true }, now, out);
+  s.peers.delete(id);
+  if (s.byAddress.get(p.config.address) === id) s.byAddress.delete(p.config.address);
+  dropPeerRoutes(s, p, out);
+  for (const name of ['ConnectRetry', 'Hold', 'Keepalive', 'IdleHold', 'GrRestart', 'GrStale'] as const) {
+    out.actions.push({ peer: id, action: { type: 'stopTimer', name } });
+  }
+  return finish(s, out);
+}
+
+const RESET_FIELDS: (keyof PeerConfig)[] = [
+  'address', 'asn', 'passive', 'holdTime', 'keepaliveTime', 'families', 'gracefulRestart', 'addPath', 'extendedNextHop',
+  'password', 'port', 'ttlSecurity', 'localAddress',
+];
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+export function needsReset(a: PeerConfig, b: PeerConfig): boolean {
+  return RESET_FIELDS.some((f) => !same(a[f], b[f]));
+}
+
+/** Applies a changed configuration to the peer with the same id. */
+export function updatePeer(s: Speaker, c: PeerConfig, now: number): Result {
+  const id = peerIdOf(c);
+  const p = s.peers.get(id);
+  if (!p) return addPeer(s, c, now);
+  const out = newOut();
+  const old = p.config;
+  if (needsReset(old, c)) {
+    runFsm(s, p, { type: 'Cease', subcode: 6, stop: true }, now, out);
+    dropPeerRoutes(s, p, out);
+    const fresh = newPeerState(s, c, p.fsm.connSeq, now);
+    s.peers.set(id, fresh);
+    if (s.byAddress.get(old.address) === id) s.byAddress.delete(old.address);
+    s.byAddress.set(c.address, id);
+    out.actions.push({ peer: id, action: { type: 'stopTimer', name: 'IdleHold' } });
+    runFsm(s, fresh, { type: 'AutomaticStart' }, now, out);
+    return finish(s, out);
+  }
+  p.config = c;
+  p.fsm = { ...p.fsm, config: fsmConfig(s, c) };
+  if (old.routeReflectorClient !== c.routeReflectorClient) {
+    // paths carry their source's client flag: re-intern them and re-advertise everything
+    p.info = { ...p.info, rrClient: !!c.routeReflectorClient };
+    reinternSource(s, p, out);
+  }
+  if (!same(old.importPrefixes, c.importPrefixes)) {
+    p.importFilter = compilePrefixFilter(c.importPrefixes);
+    refilter(s, p, out);
+    const neg = p.negotiated;
+    if (neg?.routeRefresh && p.fsm.state === 'Established') {
+      for (const f of neg.families) {
+        out.actions.push({ peer: id, action: { type: 'send', conn: p.fsm.conn, message: { type: 'ROUTE-REFRESH', afi: f === 'ipv4' ? 1 : 2, safi: 1, subtype: 0 } } });
+      }
+    }
+  }
+  p.exportFilter = compilePrefixFilter(c.exportPrefixes);
+  p.target = {
+    ...p.target, rrClient: !!c.routeReflectorClient, nextHopSelf: !!c.nextHopSelf, keepOriginalNextHop: !!c.keepOriginalNextHop,
+    nextHop4: p.target.nextHop4 ?? c.nextHop4, nextHop6: p.target.nextHop6 ?? c.nextHop6,
+  };
+  p.exportCache = freshCaches();
+  if (p.fsm.state === 'Established' && !s.deferring) fullExport(s, p);
+  if (c.maxPrefixes !== undefined && p.in.routes.size > c.maxPrefixes && p.fsm.state === 'Established') {
+    const afi = p.negotiated?.families[0] === 'ipv6' ? 2 : 1;
+    const d = c.maxPrefixes;
+    runFsm(s, p, { type: 'Cease', subcode: 1, data: new Uint8Array([0, afi, 1, (d >>> 24) & 255, (d >>> 16) & 255, (d >>> 8) & 255, d & 255]), stop: true }, now, out);
+  } else if (p.fsm.state === 'Idle' && !p.fsm.autoStart) {
+    runFsm(s, p, { type: 'AutomaticStart' }, now, out); // e.g. stopped by max-prefix, limit now changed
+  }
+  return finish(s, out);
+}
+
+function reinternSource(s: Speaker, p: PeerState, out: Out): void {
+  p.in.source = p.info;
+  const map = new Map<Path, Path>();
+  p.in.intern = new Map();
+  for (const [key, path] of p.in.routes) {
+    let q = map.get(path);
+    if (!q) {
+      q = path.stale ? { source: p.info, attrs: path.attrs, stale: true, key: path.key } : internPath(p.in, path.attrs);
+      map.set(path, q);
+    }
+    p.in.routes.set(key, q);
+  }
+  for (const key of new Set([...p.in.routes.keys()].map((k) => k.split('#')[0]!))) {
+    recompute(s, key, out);
+  }
+  for (const q of s.peers.values()) if (q.fsm.state === 'Established') { q.exportCache = freshCaches(); fullExport(s, q); }
+}
+
+function refilter(s: Speaker, p: PeerState, out: Out): void {
+  const f = p.importFilter;
+  if (!f) return;
+  for (const key of [...p.in.routes.keys()]) {
+    const [prefix = '', id] = key.split('#');
+    const slash = prefix.lastIndexOf('/');
+    if (f(prefix.slice(0, slash), Number(prefix.slice(slash + 1)))) continue;
+    deleteRoute(p.in, prefix, id === undefined ? undefined : Number(id));
+    p.filtered.add(prefix);
+    recompute(s, prefix, out);
+  }
+}
+
+const WELL_KNOWN: Record<string, number> = { NO_EXPORT, NO_ADVERTISE, NO_EXPORT_SUBCONFED };
+
+export function parseCommunities(list: readonly string[]): { communities: number[]; large: LargeCommunity[] } {
+  const communities: number[] = [];
+  const large: LargeCommunity[] = [];
+  for (const c of list) {
+    const wk = WELL_KNOWN[c];
+    if (wk !== undefined) { communities.push(wk); continue; }
+    const parts = c.split(':').map(Number);
+    if (parts.length === 2) communities.push(((parts[0]! << 16) | parts[1]!) >>> 0);
+    else if (parts.length === 3) large.push({ global: parts[0]!, local1: parts[1]!, local2: parts[2]! });
+  }
+  return { communities, large };
+}
+
+function originAttrs(r: OriginatedRoute): RouteAttrs {
+  const a: RouteAttrs = { origin: 'IGP', asPath: [], nextHops: r.nextHop ? [r.nextHop] : [] };
+  if (r.med !== undefined) a.med = r.med;
+  const { communities, large } = parseCommunities(r.communities ?? []);
+  if (communities.length) a.communities = communities;
+  if (large.length) a.largeCommunities = large;
+  return a;
+}
+
+/** The whole set of locally originated routes (desired state; the difference is advertised). */
+export function originate(s: Speaker, routes: readonly OriginatedRoute[], _now: number): Result {
+  const out = newOut();
+  const next = new Map<string, RouteAttrs>();
+  for (const r of routes) {
+    const p = parsePrefix(r.prefix);
+    if (!p) throw new Error(`originate: not a prefix: ${r.prefix}`);
+    next.set(formatPrefix(p), originAttrs(r));
+  }
+  for (const key of [...s.origin.routes.keys()]) {
+    if (!next.has(key)) { deleteRoute(s.origin, key, undefined); recompute(s, key, out); }
+  }
+  for (const [key, attrs] of next) {
+    const have = s.origin.routes.get(key);
+    if (have && have.key === attrsKey(attrs)) continue;
+    setRoute(s.origin, key, undefined, internPath(s.origin, attrs));
+    recompute(s, key, out);
+  }
+  s.originated = new Map(routes.map((r) => [r.prefix, r]));
+  return finish(s, out);
+}
+
+/** Re-opens a peer that was stopped (e.g. after max-prefix) or starts/stops it by hand. */
+export function startPeer(s: Speaker, id: string, now: number): Result {
+  const out = newOut();
+  const p = s.peers.get(id);
+  if (p) runFsm(s, p, { type: 'ManualStart' }, now, out);
+  return finish(s, out);
+}
+
+export function stopPeer(s: Speaker, id: string, now: number, message?: string): Result {
+  const out = newOut();
+  const p = s.peers.get(id);
+  if (p) runFsm(s, p, { type: 'ManualStop', ...(message ? { message } : {}) }, now, out);
+  return finish(s, out);
+}

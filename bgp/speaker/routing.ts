@@ -1,0 +1,176 @@
+/**
+ * The route pipeline inside the speaker: UPDATE → Adj-RIB-In (import checks,
+ * prefix filter, max-prefix) → decision for each touched prefix → Loc-RIB change →
+ * desired Adj-RIB-Out entry of every Established peer → (at the end of each
+ * handled event) minimal UPDATEs. Per prefix this does a few Map operations and no
+ * allocation beyond the Loc-RIB change record; attribute work happens once per
+ * attribute set (interned paths, export results cached per path).
+ */
+import { deleteRoute, internPath, pathsFor, setRoute, sweepStale } from '../rib/adj-rib-in.js';
+import { internOut, resetSent, takeUpdates, want } from '../rib/adj-rib-out.js';
+import { exportAttrs } from '../rib/export.js';
+import { importAttrs, type ImportContext } from '../rib/import.js';
+import { bestOf, decide, type RouteChange } from '../rib/loc-rib.js';
+import { familyOfKey, type Family, type Path } from '../rib/path.js';
+import type { Prefix, UpdateMessage } from '../wire/types.js';
+import { buildUpdates, endOfRib, endOfRibFamily } from './messages.js';
+import type { PeerAction, PeerState, Speaker } from './types.js';
+
+export interface Out {
+  actions: PeerAction[];
+  routes: RouteChange[];
+  /** scratch list of candidate paths, reused per prefix */
+  scratch: Path[];
+}
+
+export function newOut(): Out {
+  return { actions: [], routes: [], scratch: [] };
+}
+
+/** Re-runs the decision for one prefix and queues what changed. */
+export function recompute(s: Speaker, key: string, out: Out): void {
+  const cands = out.scratch;
+  cands.length = 0;
+  if (s.origin.routes.size) pathsFor(s.origin, key, cands);
+  for (const p of s.peers.values()) if (p.in.routes.size) pathsFor(p.in, key, cands);
+  const change = decide(s.loc, key, cands);
+  cands.length = 0;
+  if (!change) return;
+  out.routes.push(change);
+  if (s.deferring) return;
+  const best = change.best;
+  for (const p of s.peers.values()) if (p.fsm.state === 'Established') wantFor(s, p, key, best);
+}
+
+/** Sets the desired Adj-RIB-Out entry of `p` for `key` given the Loc-RIB best path. */
+export function wantFor(s: Speaker, p: PeerState, key: string, best: Path | undefined): void {
+  const fam = familyOfKey(key);
+  if (best && p.negotiated?.families.includes(fam)) {
+    const cache = p.exportCache[fam];
+    let a = cache.get(best);
+    if (a === undefined) {
+      const r = exportAttrs(best, p.target, s.local, fam);
+      a = typeof r === 'string' ? r : internOut(p.out, r);
+      cache.set(best, a);
+    }
+    if (typeof a !== 'string' && (!p.exportFilter || p.exportFilter(key.slice(0, key.lastIndexOf('/')), Number(key.slice(key.lastIndexOf('/') + 1))))) {
+      want(p.out, key, a);
+      return;
+    }
+  }
+  if (p.out.sent.has(key) || p.out.pending.has(key)) want(p.out, key, null);
+}
+
+/** The whole Loc-RIB as desired for `p` (new session, changed export policy, end of deferral). */
+export function fullExport(s: Speaker, p: PeerState): void {
+  for (const [key, e] of s.loc.routes) wantFor(s, p, key, bestOf(e));
+  for (const key of p.out.sent.keys()) if (!s.loc.routes.has(key)) want(p.out, key, null);
+}
+
+/** Route refresh from the peer: send everything of the family again. */
+export function refreshOut(p: PeerState, fam: Family | undefined): void {
+  if (!fam) { resetSent(p.out); return; }
+  for (const [key, a] of p.out.sent) {
+    if (familyOfKey(key) !== fam) continue;
+    p.out.sent.delete(key);
+    if (!p.out.pending.has(key)) p.out.pending.set(key, a);
+  }
+}
+
+export function flushPeer(s: Speaker, p: PeerState, out: Out): void {
+  const neg = p.negotiated;
+  if (p.fsm.state !== 'Established' || !neg) { p.out.pending.clear(); return; }
+  if (s.deferring) return;
+  if (p.out.pending.size > 0) {
+    for (const message of buildUpdates(takeUpdates(p.out), neg)) {
+      out.actions.push({ peer: p.id, action: { type: 'send', conn: p.fsm.conn, message } });
+    }
+  }
+  if (p.eorOwed) {
+    p.eorOwed = false;
+    for (const f of neg.families) out.actions.push({ peer: p.id, action: { type: 'send', conn: p.fsm.conn, message: endOfRib(f) } });
+  }
+}
+
+export function flushAll(s: Speaker, out: Out): void {
+  for (const p of s.peers.values()) if (p.out.pending.size > 0 || p.eorOwed) flushPeer(s, p, out);
+}
+
+/** Drops a peer's stale routes (graceful restart over) and re-decides them. */
+export function sweep(s: Speaker, p: PeerState, fam: Family | undefined, out: Out): void {
+  for (const key of sweepStale(p.in, fam)) recompute(s, key, out);
+  if (p.in.staleCount === 0) {
+    out.actions.push({ peer: p.id, action: { type: 'stopTimer', name: 'GrRestart' } });
+    out.actions.push({ peer: p.id, action: { type: 'stopTimer', name: 'GrStale' } });
+  }
+}
+
+/** Restarting speaker: every graceful-restart peer has sent End-of-RIB for all its families? */
+export function deferralDone(s: Speaker): boolean {
+  for (const p of s.peers.values()) {
+    if (!p.config.gracefulRestart) continue;
+    const neg = p.negotiated;
+    if (p.fsm.state !== 'Established' || !neg) return false;
+    if (neg.gracefulRestart && !neg.families.every((f) => p.eorReceived.has(f))) return false;
+  }
+  return true;
+}
+
+export function endDeferral(s: Speaker, out: Out): void {
+  if (!s.deferring) return;
+  s.deferring = false;
+  out.actions.push({ peer: '', action: { type: 'stopTimer', name: 'Deferral' } });
+  for (const p of s.peers.values()) if (p.fsm.state === 'Established') fullExport(s, p);
+}
+
+const keyOf = (p: Prefix): string => `${p.addr}/${p.len}`;
+
+/** Imports one UPDATE from an Established peer; returns true when max-prefix trips. */
+export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Out): boolean {
+  const neg = p.negotiated;
+  if (!neg) return false;
+  const eor = endOfRibFamily(u);
+  if (eor) {
+    p.eorReceived.add(eor);
+    if (p.in.staleCount > 0) sweep(s, p, eor, out);
+    if (s.deferring && deferralDone(s)) endDeferral(s, out);
+    return false;
+  }
+  const withdraw = (list: readonly Prefix[]): void => {
+    for (const prefix of list) {
+      const key = keyOf(prefix);
+      if (p.filtered.size) p.filtered.delete(key);
+      if (deleteRoute(p.in, key, prefix.pathId)) recompute(s, key, out);
+    }
+  };
+  withdraw(u.withdrawn);
+  if (u.attributes.mpUnreach) withdraw(u.attributes.mpUnreach.withdrawn);
+  const ctx: ImportContext = { localAs: s.local.asn, routerId: s.local.routerId, clusterId: s.local.clusterId, ibgp: p.info.ibgp, as4: neg.as4 };
+  const max = p.config.maxPrefixes;
+  const announce = (nlri: readonly Prefix[], nextHops: string[]): boolean => {
+    if (nlri.length === 0) return false;
+    const fam: Family = nlri[0]!.afi === 2 ? 'ipv6' : 'ipv4';
+    if (!neg.families.includes(fam)) return false;
+    const v = importAttrs(u.attributes, nextHops, ctx);
+    if (!v.ok) { withdraw(nlri); return false; } // loops are treated as withdrawals
+    const path = internPath(p.in, v.attrs);
+    const filter = p.importFilter;
+    for (const prefix of nlri) {
+      const key = keyOf(prefix);
+      if (filter && !filter(prefix.addr, prefix.len)) {
+        p.filtered.add(key);
+        if (deleteRoute(p.in, key, prefix.pathId)) recompute(s, key, out);
+        continue;
+      }
+      const old = setRoute(p.in, key, prefix.pathId, path);
+      if (old === path) continue;
+      if (old === undefined && max !== undefined && p.in.routes.size > max) return true;
+      recompute(s, key, out);
+    }
+    return false;
+  };
+  const nh = u.attributes.nextHop;
+  if (announce(u.nlri, nh ? [nh] : [])) return true;
+  const mp = u.attributes.mpReach;
+  return mp ? announce(mp.nlri, mp.nextHops) : false;
+}
