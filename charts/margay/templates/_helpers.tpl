@@ -1,0 +1,81 @@
+{{/* The release's full name, at most 63 characters. */}}
+{{- define "margay.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "margay.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "margay.labels" -}}
+{{ include "margay.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "margay.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "margay.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "margay.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/* The Secrets named by bgp.peers[].password.existingSecret, sorted and unique. */}}
+{{- define "margay.peerSecrets" -}}
+{{- $names := list -}}
+{{- range .Values.bgp.peers -}}
+{{- if .password -}}
+{{- $names = append $names .password.existingSecret.name -}}
+{{- end -}}
+{{- end -}}
+{{- $names | uniq | sortAlpha | join "," -}}
+{{- end -}}
+
+{{/*
+Checks across fields that values.schema.json cannot express clearly; a failed check
+stops the install with a message naming the value.
+*/}}
+{{- define "margay.checkValues" -}}
+{{- range $i, $p := .Values.ipPools -}}
+{{- $v6 := contains ":" $p.cidr -}}
+{{- $ipip := default "Never" $p.ipipMode -}}
+{{- $vxlan := default "Never" $p.vxlanMode -}}
+{{- if and (ne $ipip "Never") (ne $vxlan "Never") -}}
+{{- fail (printf "ipPools[%d] (%s): ipipMode and vxlanMode cannot both be enabled" $i $p.name) -}}
+{{- end -}}
+{{- if and $v6 (ne $ipip "Never") -}}
+{{- fail (printf "ipPools[%d] (%s): ipipMode is IPv4-only; use vxlanMode for an IPv6 pool" $i $p.name) -}}
+{{- end -}}
+{{- if hasKey $p "blockSize" -}}
+{{- $bs := int64 $p.blockSize -}}
+{{- $len := int64 (last (splitList "/" $p.cidr)) -}}
+{{- if and $v6 (or (lt $bs 116) (gt $bs 128)) -}}
+{{- fail (printf "ipPools[%d] (%s): blockSize %d is out of range for IPv6; use 116-128" $i $p.name $bs) -}}
+{{- end -}}
+{{- if and (not $v6) (or (lt $bs 20) (gt $bs 32)) -}}
+{{- fail (printf "ipPools[%d] (%s): blockSize %d is out of range for IPv4; use 20-32" $i $p.name $bs) -}}
+{{- end -}}
+{{- if lt $bs $len -}}
+{{- fail (printf "ipPools[%d] (%s): blockSize %d is shorter than the pool's prefix /%d" $i $p.name $bs $len) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $names := list -}}
+{{- range .Values.ipPools -}}
+{{- if has .name $names -}}
+{{- fail (printf "ipPools: the name %s is used twice" .name) -}}
+{{- end -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { renderChart, type Rendered } from '../../support/helm-render/render.js';
+import { REPO_ROOT } from '../../support/cli.js';
+import { parse } from 'yaml';
+import { kubernetesErrors } from './k8s-schemas.js';
+import { checkCrd } from '../crds/structural-rules.js';
+
+const CHART = join(REPO_ROOT, 'charts', 'margay');
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const find = (r: Rendered, kind: string, name?: string): Obj[] =>
+  r.objects.map((o) => o.obj as Obj).filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+const one = (r: Rendered, kind: string, name?: string): Obj => {
+  const all = find(r, kind, name);
+  expect(all, `${kind} ${name ?? ''}`).toHaveLength(1);
+  return all[0]!;
+};
+
+const VALUE_SETS: Record<string, Record<string, unknown>[]> = {
+  default: [],
+  ipip: [{ ipPools: [{ name: 'pool-ipip', cidr: '10.50.0.0/16', ipipMode: 'Always', natOutgoing: true }] }],
+  vxlan: [{ ipPools: [{ name: 'pool-vxlan', cidr: '10.60.0.0/16', blockSize: 24, vxlanMode: 'Always' }] }],
+  'external peers with secrets': [{
+    bgp: {
+      asNumber: 4200000001,
+      nodeToNodeMesh: false,
+      serviceClusterIPs: ['10.96.0.0/12'],
+      peers: [
+        { name: 'tor-a', peerIP: '192.168.1.1', asNumber: 65001, nodeSelector: "rack == 'a'", password: { existingSecret: { name: 'tor-a-bgp', key: 'password' } } },
+        { name: 'tor-b', peerIP: 'fd00::1', asNumber: 4294967295, node: 'node-b', keepOriginalNextHop: true, maxRestartTime: '120s', password: { existingSecret: { name: 'tor-b-bgp', key: 'pw' } } },
+        { name: 'rr', peerSelector: "route-reflector == 'true'" },
+      ],
+    },
+  }],
+  'custom pools': [{
+    ipPools: [
+      { name: 'blue', cidr: '10.70.0.0/16', blockSize: 28, vxlanMode: 'CrossSubnet', nodeSelector: "zone == 'blue'" },
+      { name: 'green-v6', cidr: 'fd00:70::/56', blockSize: 122, vxlanMode: 'Always' },
+      { name: 'frozen', cidr: '10.71.0.0/24', blockSize: 26, disabled: true },
+    ],
+  }],
+  'no pools, capabilities instead of privileged, own service account': [{
+    ipPools: [], privileged: false, serviceAccount: { create: false, name: 'margay-sa' }, rbac: { create: true, readSecrets: true },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'net', effect: 'NoSchedule' }], healthPort: 9199, logLevel: 'debug',
+  }],
+};
+
+const renders = new Map<string, Rendered>();
+const render = (name: string): Rendered => {
+  if (!renders.has(name)) renders.set(name, renderChart(CHART, { values: VALUE_SETS[name]! }));
+  return renders.get(name)!;
+};
+
+describe('chart renders valid Kubernetes objects', () => {
+  it.each(Object.keys(VALUE_SETS))('%s: every object passes the API schemas (and CRD schemas for margay.io)', (name) => {
+    const r = render(name);
+    expect(r.objects.length).toBeGreaterThan(5);
+    expect(r.objects.flatMap((o) => kubernetesErrors(o.obj).map((e) => `${o.source}: ${e}`))).toEqual([]);
+    const keys = r.objects.map((o) => `${o.obj.kind}/${(o.obj.metadata as Obj).name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('the chart ships the six CRDs; they pass the CRD API schema and the structural rules', () => {
+    const r = render('default');
+    expect(r.crds).toHaveLength(6);
+    for (const c of r.crds) {
+      const crd = parse(c.content) as Record<string, unknown>;
+      expect(kubernetesErrors(crd), c.source).toEqual([]);
+      expect(checkCrd(crd), c.source).toEqual([]);
+    }
+  });
+
+  it('the schema check can fail: a broken DaemonSet, IPPool and an unexpected kind are reported', () => {
+    const ds = structuredClone(one(render('default'), 'DaemonSet'));
+    ds.spec.template.spec.containers[0].ports[0].containerPort = 'health';
+    delete ds.spec.selector;
+    expect(kubernetesErrors(ds).join('\n')).toMatch(/containerPort must be integer/);
+    expect(kubernetesErrors(ds).join('\n')).toMatch(/must have required property selector/);
+    const pool = structuredClone(one(render('default'), 'IPPool'));
+    pool.spec.vxlanMode = 'Sometimes';
+    expect(kubernetesErrors(pool)).toEqual(['margay.io/v1 IPPool: spec.vxlanMode: Unsupported value: "Sometimes": supported values: "Always", "CrossSubnet", "Never"']);
+    expect(kubernetesErrors({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } })).toEqual(['v1 Secret: not a kind the chart should render']);
+  });
+});
+
+describe('DaemonSet', () => {
+  const ds = (name = 'default') => one(render(name), 'DaemonSet');
+
+  it('runs on the host network, privileged, system-node-critical, tolerating every taint', () => {
+    const spec = ds().spec.template.spec;
+    expect(spec.hostNetwork).toBe(true);
+    expect(spec.priorityClassName).toBe('system-node-critical');
+    expect(spec.tolerations).toContainEqual({ operator: 'Exists' });
+    expect(spec.containers[0].securityContext).toEqual({ privileged: true });
+  });
+
+  it('rolls one node at a time', () => {
+    expect(ds().spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } });
+  });
+
+  it('probes /healthz and /readyz on the health port', () => {
+    const c = ds().spec.template.spec.containers[0];
+    expect(c.livenessProbe.httpGet).toEqual({ host: '127.0.0.1', path: '/healthz', port: 9099 });
+    expect(c.readinessProbe.httpGet).toEqual({ host: '127.0.0.1', path: '/readyz', port: 9099 });
+    const custom = ds('no pools, capabilities instead of privileged, own service account').spec.template.spec.containers[0];
+    expect(custom.livenessProbe.httpGet.port).toBe(9199);
+    expect(custom.readinessProbe.httpGet.port).toBe(9199);
+  });
+
+  it('mounts only the host paths it needs: CNI dirs in the init container, run dir, modules (ro) and xtables lock in the agent', () => {
+    const spec = ds().spec.template.spec;
+    const hostPaths = Object.fromEntries(spec.volumes.filter((v: Obj) => v.hostPath).map((v: Obj) => [v.name, v.hostPath.path]));
+    expect(hostPaths).toEqual({
+      'cni-bin': '/opt/cni/bin', 'cni-net': '/etc/cni/net.d', 'run-margay': '/run/margay', 'lib-modules': '/lib/modules', 'xtables-lock': '/run/xtables.lock',
+    });
+    const agentMounts = spec.containers[0].volumeMounts.map((m: Obj) => [m.name, m.mountPath, m.readOnly ?? false]);
+    expect(agentMounts).toEqual([['run-margay', '/run/margay', false], ['lib-modules', '/lib/modules', true], ['xtables-lock', '/run/xtables.lock', false]]);
+    const init = spec.initContainers[0];
+    expect(init.name).toBe('install-cni');
+    expect(init.volumeMounts.map((m: Obj) => m.name).sort()).toEqual(['cni-bin', 'cni-net', 'config']);
+    expect(spec.volumes.find((v: Obj) => v.name === 'xtables-lock').hostPath.type).toBe('FileOrCreate');
+  });
+
+  it('with privileged=false gets exactly NET_ADMIN, NET_RAW, NET_BIND_SERVICE, SYS_ADMIN and drops the rest', () => {
+    const sc = ds('no pools, capabilities instead of privileged, own service account').spec.template.spec.containers[0].securityContext;
+    expect(sc).toEqual({ privileged: false, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_ADMIN'] } });
+  });
+
+  it('adds extra tolerations after the catch-all and keeps the node selector', () => {
+    const spec = ds('no pools, capabilities instead of privileged, own service account').spec.template.spec;
+    expect(spec.tolerations).toEqual([{ operator: 'Exists' }, { key: 'dedicated', operator: 'Equal', value: 'net', effect: 'NoSchedule' }]);
+    expect(spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(spec.serviceAccountName).toBe('margay-sa');
+  });
+
+  it('rolls the pods when the configuration changes (config checksum)', () => {
+    const a = ds('default').spec.template.metadata.annotations['checksum/config'];
+    const b = ds('no pools, capabilities instead of privileged, own service account').spec.template.metadata.annotations['checksum/config'];
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(a).not.toBe(b);
+  });
+
+  it('uses the image built from the top-level Dockerfile, tagged with the appVersion', () => {
+    const spec = ds().spec.template.spec;
+    expect(spec.containers[0].image).toBe('ghcr.io/margay-io/margay:0.1.0');
+    expect(spec.initContainers[0].image).toBe(spec.containers[0].image);
+  });
+});
+
+describe('ConfigMap', () => {
+  it('carries the agent settings and a CNI conflist that kubelet can read', () => {
+    const cm = one(render('default'), 'ConfigMap');
+    expect(cm.data).toMatchObject({
+      MARGAY_DATASTORE: 'kubernetes', MARGAY_LOG_LEVEL: 'info', MARGAY_HEALTH_PORT: '9099',
+      MARGAY_BGP_AS_NUMBER: '64512', MARGAY_BGP_NODE_TO_NODE_MESH: 'true',
+    });
+    const conflist = JSON.parse(cm.data['cni-conflist']);
+    expect(conflist).toMatchObject({ cniVersion: '1.0.0', name: 'margay' });
+    expect(conflist.plugins[0].type).toBe('margay-cni');
+    expect(cm.data['install-cni.sh']).toContain('mv -f "$CONF/.10-margay.conflist.new" "$CONF/10-margay.conflist"');
+  });
+
+  it('prints a 4-octet AS number as an integer (values are JSON numbers in Helm)', () => {
+    const cm = one(render('external peers with secrets'), 'ConfigMap');
+    expect(cm.data.MARGAY_BGP_AS_NUMBER).toBe('4200000001');
+    expect(cm.data.MARGAY_BGP_NODE_TO_NODE_MESH).toBe('false');
+  });
+});
+
+describe('RBAC', () => {
+  const rulesOf = (r: Rendered) => [...find(r, 'ClusterRole'), ...find(r, 'Role')].flatMap((x) => x.rules as Obj[]);
+
+  it.each(Object.keys(VALUE_SETS))('%s: no "*" in any rule', (name) => {
+    for (const rule of rulesOf(render(name))) {
+      for (const field of ['apiGroups', 'resources', 'verbs', 'resourceNames', 'nonResourceURLs']) {
+        expect(rule[field] ?? [], `${field} of ${JSON.stringify(rule)}`).not.toContain('*');
+      }
+    }
+  });
+
+  it('grants exactly what the agent uses', () => {
+    expect(one(render('default'), 'ClusterRole').rules).toEqual([
+      { apiGroups: [''], resources: ['nodes', 'pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['margay.io'], resources: ['ippools', 'bgppeers', 'bgpconfigurations'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['margay.io'], resources: ['ipamblocks', 'blockaffinities', 'ipamhandles'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
+    ]);
+    const crb = one(render('default'), 'ClusterRoleBinding');
+    expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'margay', namespace: 'kube-system' }]);
+  });
+
+  it('reads no Secrets unless a peer password needs one, and then only those Secrets, in its namespace', () => {
+    expect(find(render('default'), 'Role')).toEqual([]);
+    const role = one(render('external peers with secrets'), 'Role');
+    expect(role.metadata.namespace).toBe('kube-system');
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['tor-a-bgp', 'tor-b-bgp'] }]);
+    const rb = one(render('external peers with secrets'), 'RoleBinding');
+    expect(rb.roleRef.name).toBe(role.metadata.name);
+    const open = one(render('no pools, capabilities instead of privileged, own service account'), 'Role');
+    expect(open.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+  });
+
+  it('creates no ServiceAccount when told to use an existing one', () => {
+    expect(find(render('no pools, capabilities instead of privileged, own service account'), 'ServiceAccount')).toEqual([]);
+    expect(one(render('default'), 'ServiceAccount').metadata.name).toBe('margay');
+  });
+});
+
+describe('margay objects from values', () => {
+  it('default: one VXLAN-CrossSubnet pool and the default BGPConfiguration', () => {
+    const r = render('default');
+    expect(one(r, 'IPPool').spec).toEqual({ cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: true, disabled: false });
+    expect(one(r, 'BGPConfiguration', 'default').spec).toEqual({ asNumber: 64512, nodeToNodeMeshEnabled: true, listenPort: 179, logSeverityScreen: 'Info' });
+    expect(find(r, 'BGPPeer')).toEqual([]);
+  });
+
+  it('IPIP and VXLAN pools carry their modes', () => {
+    expect(one(render('ipip'), 'IPPool').spec).toMatchObject({ ipipMode: 'Always', vxlanMode: 'Never', natOutgoing: true });
+    expect(one(render('ipip'), 'IPPool').spec.blockSize).toBeUndefined();
+    expect(one(render('vxlan'), 'IPPool').spec).toMatchObject({ ipipMode: 'Never', vxlanMode: 'Always', blockSize: 24 });
+  });
+
+  it('custom pools keep their selectors, sizes and disabled flag', () => {
+    const pools = find(render('custom pools'), 'IPPool');
+    expect(pools.map((p) => [p.metadata.name, p.spec.cidr, p.spec.blockSize, p.spec.disabled, p.spec.nodeSelector])).toEqual([
+      ['blue', '10.70.0.0/16', 28, false, "zone == 'blue'"],
+      ['green-v6', 'fd00:70::/56', 122, false, undefined],
+      ['frozen', '10.71.0.0/24', 26, true, undefined],
+    ]);
+    expect(find(render('no pools, capabilities instead of privileged, own service account'), 'IPPool')).toEqual([]);
+  });
+
+  it('external peers become BGPPeers with secretKeyRef passwords; the mesh turns off', () => {
+    const r = render('external peers with secrets');
+    expect(find(r, 'BGPPeer').map((p) => [p.metadata.name, p.spec])).toEqual([
+      ['tor-a', { nodeSelector: "rack == 'a'", peerIP: '192.168.1.1', asNumber: 65001, password: { secretKeyRef: { name: 'tor-a-bgp', key: 'password' } } }],
+      ['tor-b', { node: 'node-b', peerIP: 'fd00::1', asNumber: 4294967295, keepOriginalNextHop: true, maxRestartTime: '120s', password: { secretKeyRef: { name: 'tor-b-bgp', key: 'pw' } } }],
+      ['rr', { peerSelector: "route-reflector == 'true'" }],
+    ]);
+    expect(one(r, 'BGPConfiguration').spec).toEqual({
+      asNumber: 4200000001, nodeToNodeMeshEnabled: false, listenPort: 179, logSeverityScreen: 'Info', serviceClusterIPs: [{ cidr: '10.96.0.0/12' }],
+    });
+  });
+
+  it('--set overrides values like helm', () => {
+    const r = renderChart(CHART, { set: ['bgp.asNumber=65100', 'ipPools[0].vxlanMode=Always', 'logLevel=warn'] });
+    expect(one(r, 'BGPConfiguration').spec).toMatchObject({ asNumber: 65100, logSeverityScreen: 'Warning' });
+    expect(one(r, 'IPPool').spec.vxlanMode).toBe('Always');
+  });
+});
+
+describe('NOTES.txt', () => {
+  it('tells what to check after install, with this release\'s names', () => {
+    const notes = render('default').notes;
+    expect(notes).toContain('kubectl -n kube-system get daemonset margay');
+    expect(notes).toContain('pool default-ipv4: 10.244.0.0/16, IPIP Never, VXLAN CrossSubnet, NAT true');
+    expect(notes).toContain('margay status');
+    expect(notes).toContain('set rbac.readSecrets=true');
+    expect(render('external peers with secrets').notes).toContain('node-to-node mesh OFF, AS 4200000001, 3 BGPPeer(s)');
+  });
+});
