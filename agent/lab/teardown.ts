@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { deleteNetns, listNetns, NETNS_ROOT_PREFIX } from './netns.js';
-import { stopRecorded } from './processes.js';
+import { isRecordedProcessAlive, stopRecorded } from './processes.js';
 import { deletionOrder, pickLatestCliLab, unrecordedNamespaces } from './down-plan.js';
 import { labId, readLabState, readLabStates, removeLabState, type LabState } from './state.js';
 
@@ -79,7 +79,12 @@ export async function labDownAll(
 ): Promise<TeardownReport[]> {
   const states = (await readLabStates(root)).filter((s) => isOurs(s.prefix));
   const reports: TeardownReport[] = [];
-  for (const s of states) reports.push(await teardownState(root, s, { onProgress }));
+  for (const s of states) {
+    if (s.owner.pid !== process.pid && isRecordedProcessAlive(s.owner)) {
+      onProgress?.(`lab ${labId(s.prefix)} was built by PID ${s.owner.pid}, which is still running; removing it anyway`);
+    }
+    reports.push(await teardownState(root, s, { onProgress }));
+  }
   const strays = unrecordedNamespaces(await listNetns(), states, isOurs);
   if (strays.length > 0) {
     reports.push(await teardownState(root, { prefix: 'unrecorded', namespaces: strays, processes: [] }, { onProgress, keepLogs: true }));
