@@ -9,7 +9,7 @@ import { inNetns } from './exec.js';
  * A process runs as `ip netns exec NS argv...`; `ip` execs the program, so the PID
  * we get is the program's own. Its stdout and stderr go straight to a log file (not
  * through this process), so it keeps running — and keeps logging — if the process
- * that started it exits (`margay lab up`) or crashes. Each record carries the PID
+ * that started it exits (as `margay lab up` will need) or crashes. Each record carries the PID
  * and the kernel's start time of that PID (/proc/PID/stat field 22): a later
  * `margay lab down` signals the PID only if both still match, so a recycled PID
  * belonging to something else is never touched. Nothing is ever stopped by name.
@@ -34,7 +34,7 @@ export interface TrackedProcess extends ProcessRecord {
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Own process group and not waited for: outlives the caller (for `lab up`). */
+  /** Own process group and not waited for: outlives the caller (as `lab up` will need). */
   detached?: boolean;
 }
 

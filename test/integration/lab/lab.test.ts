@@ -81,6 +81,18 @@ labSuite('a 3-node lab on an L2 fabric', 3, 'l2', (get) => {
   });
 });
 
+labSuite('a 1-node lab on a routed fabric, with a detached process', 1, 'routed', (get) => {
+  it('starts a detached process in its own process group, recorded in the state file, and stops it', async () => {
+    const proc = await get().startProcess(get().node('n1').ns, ['sleep', '60'], { detached: true, name: 'bg' });
+    const stat = await readFile(`/proc/${proc.pid}/stat`, 'utf8');
+    const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    expect(pgrp).toBe(proc.pid);
+    expect(proc.logFile).toBe(join(get().logDir, 'bg.log'));
+    await get().stopProcess(proc);
+    expect(isRecordedProcessAlive(proc)).toBe(false);
+  });
+});
+
 labSuite('a 2-node lab on a routed fabric', 2, 'routed', (get) => {
   it('puts the two nodes on different subnets, one router hop apart', async () => {
     const [n1, n2] = get().nodes as [Lab['nodes'][number], Lab['nodes'][number]];
