@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { planDataplane } from '../../../../../agent/dataplane/plan/route-plan.js';
+import { DEFAULT_CONFIG, type DataplaneInput, type EncapMode, type NodeSpec } from '../../../../../agent/dataplane/plan/types.js';
+import { vtepMac } from '../../../../../agent/dataplane/plan/vtep.js';
+
+const nodes: NodeSpec[] = [
+  { name: 'a', address: '10.10.1.11/24', vxlanTunnelAddress: '10.244.1.0', ipipTunnelAddress: '10.244.1.1' },
+  { name: 'b', address: '10.10.1.12/24', vxlanTunnelAddress: '10.244.2.0' },
+  { name: 'c', address: '10.10.2.13/24', vxlanTunnelAddress: '10.244.3.0' },
+];
+const input = (vxlan: EncapMode, ipip: EncapMode = 'Never', extra: Partial<DataplaneInput> = {}): DataplaneInput => ({
+  localNode: 'a',
+  nodes,
+  blocks: [{ cidr: '10.244.1.0/26', node: 'a' }, { cidr: '10.244.2.0/26', node: 'b' }, { cidr: '10.244.3.0/26', node: 'c' }],
+  pools: [{ cidr: '10.244.0.0/16', vxlanMode: vxlan, ipipMode: ipip, natOutgoing: false }],
+  config: { ...DEFAULT_CONFIG, uplink: 'eth0', uplinkMtu: 1500 },
+  ...extra,
+});
+const hopsByDst = (i: DataplaneInput): Record<string, string> => Object.fromEntries(planDataplane(i).routes.map((r) => [r.dst,
+  r.type === 'blackhole' ? 'blackhole' : r.nexthops.map((n) => `${n.gateway} dev ${n.dev}${n.onlink ? ' onlink' : ''}`).join(' + ')]));
+
+describe('desired routes', () => {
+  it('own block → blackhole; the rest per mode (rows read: mode → block of b (same subnet), block of c (other subnet))', () => {
+    expect(hopsByDst(input('Always'))).toEqual({
+      '10.244.1.0/26': 'blackhole',
+      '10.244.2.0/26': '10.244.2.0 dev vxlan.margay onlink',
+      '10.244.3.0/26': '10.244.3.0 dev vxlan.margay onlink',
+    });
+    expect(hopsByDst(input('CrossSubnet'))).toEqual({
+      '10.244.1.0/26': 'blackhole',
+      '10.244.2.0/26': '10.10.1.12 dev eth0',
+      '10.244.3.0/26': '10.244.3.0 dev vxlan.margay onlink',
+    });
+    expect(hopsByDst(input('Never'))).toEqual({ '10.244.1.0/26': 'blackhole', '10.244.2.0/26': '10.10.1.12 dev eth0' });
+    expect(hopsByDst(input('Never', 'Always'))).toEqual({
+      '10.244.1.0/26': 'blackhole',
+      '10.244.2.0/26': '10.10.1.12 dev tunl0 onlink',
+      '10.244.3.0/26': '10.10.2.13 dev tunl0 onlink',
+    });
+    expect(hopsByDst(input('Never', 'CrossSubnet'))).toEqual({
+      '10.244.1.0/26': 'blackhole', '10.244.2.0/26': '10.10.1.12 dev eth0', '10.244.3.0/26': '10.10.2.13 dev tunl0 onlink',
+    });
+  });
+
+  it('names the block that has no path when nothing encapsulates and the fabric does not route pods', () => {
+    expect(planDataplane(input('Never')).problems).toEqual(['block 10.244.3.0/26: node c is on another subnet and its pool does not encapsulate']);
+    const fabric = input('Never', 'Never', { config: { ...DEFAULT_CONFIG, uplink: 'eth0', uplinkMtu: 1500, fabricCarriesPodRoutes: true } });
+    expect(planDataplane(fabric).problems).toEqual([]);
+    expect(planDataplane(fabric).routes.find((r) => r.dst === '10.244.3.0/26')).toBeUndefined();
+  });
+
+  it('makes one ECMP route when several nodes own a block', () => {
+    const i = input('Always', 'Never', { blocks: [{ cidr: '10.244.9.0/26', node: 'c' }, { cidr: '10.244.9.0/26', node: 'b' }] });
+    expect(hopsByDst(i)).toEqual({ '10.244.9.0/26': '10.244.2.0 dev vxlan.margay onlink + 10.244.3.0 dev vxlan.margay onlink' });
+  });
+
+  it('reports unknown owners and nodes without a VXLAN address, and keeps the rest', () => {
+    const i = input('Always', 'Never', {
+      nodes: [...nodes.slice(0, 2), { name: 'c', address: '10.10.2.13/24' }],
+      blocks: [{ cidr: '10.244.2.0/26', node: 'b' }, { cidr: '10.244.3.0/26', node: 'c' }, { cidr: '10.244.4.0/26', node: 'zz' }],
+    });
+    const plan = planDataplane(i);
+    expect(plan.problems).toEqual(['block 10.244.3.0/26: node c has no VXLAN tunnel address', 'block 10.244.4.0/26: owner node zz is unknown']);
+    expect(plan.routes.map((r) => r.dst)).toEqual(['10.244.2.0/26']);
+    expect(planDataplane({ ...i, localNode: 'nobody' }).problems).toEqual(['local node nobody is not among the nodes']);
+  });
+
+  it('plans the VXLAN device 50 below the uplink MTU, with a peer per remote VTEP, and tunl0 20 below', () => {
+    const p = planDataplane(input('Always'));
+    expect(p.vxlan).toEqual({
+      device: 'vxlan.margay', vni: 4096, port: 4789, mtu: 1450, mac: vtepMac('a'), local: '10.10.1.11', address: '10.244.1.0/32',
+      peers: [
+        { node: 'b', mac: vtepMac('b'), underlay: '10.10.1.12', tunnelAddress: '10.244.2.0' },
+        { node: 'c', mac: vtepMac('c'), underlay: '10.10.2.13', tunnelAddress: '10.244.3.0' },
+      ],
+    });
+    expect(p.ipip).toBeUndefined();
+    expect(planDataplane(input('Never', 'Always')).ipip).toEqual({ device: 'tunl0', mtu: 1480, address: '10.244.1.1/32' });
+    expect(planDataplane(input('Never')).vxlan).toBeUndefined();
+  });
+
+  it('derives VTEP MACs from the node name only: stable, locally administered, unicast, distinct', () => {
+    expect(vtepMac('a')).toBe(vtepMac('a'));
+    expect(vtepMac('a')).not.toBe(vtepMac('b'));
+    expect(vtepMac('node-1')).toMatch(/^66(:[0-9a-f]{2}){5}$/);
+  });
+});
