@@ -80,14 +80,27 @@ function runRenderer(args: string[]): string {
 export function checkValuesSchema(chartDir: string, values: unknown): FieldError[] {
   const schemaPath = join(chartDir, 'values.schema.json');
   if (!existsSync(schemaPath)) return [];
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
   addFormats(ajv);
   const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object);
   if (validate(values)) return [];
-  return (validate.errors as AjvLikeError[])
-    .filter((e) => !['anyOf', 'allOf', 'if'].includes(e.keyword) || (validate.errors ?? []).length === 1)
-    .map((e) => toFieldError(e, (p) => valueAtPointer(values, p)))
-    .map((e) => ({ ...e, path: e.path || pointerToPath('') }));
+  const errors = (validate.errors ?? []) as (AjvLikeError & { schemaPath: string; parentSchema?: { description?: string } })[];
+  // A failed anyOf/not is reported once, with the description of the schema that
+  // failed, instead of one message per branch.
+  const combined = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'not');
+  const insideCombined = (e: (typeof errors)[number]) =>
+    combined.some((c) => c !== e && e.instancePath === c.instancePath && e.schemaPath.startsWith(c.schemaPath.replace(/\/(anyOf|not)$/, '/')));
+  return errors
+    .filter((e) => !insideCombined(e))
+    .map((e) => {
+      const described = (e.keyword === 'anyOf' || e.keyword === 'not') && e.parentSchema?.description;
+      if (described) {
+        const v = valueAtPointer(values, e.instancePath);
+        const quoted = v !== null && typeof v === 'object' ? '' : `Invalid value: ${JSON.stringify(v)}: `;
+        return { path: pointerToPath(e.instancePath), message: `${quoted}${described}` };
+      }
+      return toFieldError(e, (ptr) => valueAtPointer(values, ptr));
+    });
 }
 
 export function renderChart(chartDir: string, opts: RenderOptions = {}): Rendered {
