@@ -45,14 +45,15 @@ export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly
       taken += n;
     }
   }
-  for (const s of tail) {
+  tail.forEach((s, i) => {
     const last = out[out.length - 1];
-    if (last !== undefined && last.type === 'AS_SEQUENCE' && s.type === 'AS_SEQUENCE' && last.asns.length + s.asns.length <= 255) {
+    // join the two halves into one AS_SEQUENCE where they meet (only there)
+    if (i === 0 && last !== undefined && last.type === 'AS_SEQUENCE' && s.type === 'AS_SEQUENCE' && last.asns.length + s.asns.length <= 255) {
       last.asns.push(...s.asns);
     } else {
       out.push({ type: s.type, asns: [...s.asns] });
     }
-  }
+  });
   return out;
 }
 

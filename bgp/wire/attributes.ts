@@ -221,7 +221,7 @@ export function encodeAttributes(a: PathAttributes, opts: CodecOptions, w: Write
     if ('encode' in r) r.encode(a, opts, w);
     else w.bytes(fromHex(r.hex) ?? new Uint8Array(0));
     const len = w.pos - start - 4;
-    const flags = ('encode' in r ? r.flags : r.flags & ~K.FLAG_EXTENDED & 0xf0);
+    const flags = 'encode' in r ? r.flags : r.flags & 0xe0; // the low four bits are unused (RFC 4271 §4.3)
     if (len > 0xffff) throw new RangeError(`${attributeName(r.code)} is longer than 65535 octets`);
     w.buf[start + 1] = r.code;
     if (len <= 255) {

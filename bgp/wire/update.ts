@@ -136,7 +136,7 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
 }
 
 function keepUnknown(a: PathAttributes, code: number, flags: number, b: Uint8Array, s: number, e: number): void {
-  const u: UnknownAttribute = { code, flags: flags & ~K.FLAG_EXTENDED & 0xff, hex: toHex(b.subarray(s, e)) };
+  const u: UnknownAttribute = { code, flags: flags & 0xe0, hex: toHex(b.subarray(s, e)) };
   (a.unknown ??= []).push(u);
 }
 
