@@ -117,6 +117,7 @@ export const NUD_NOARP = 0x40;
 export const NUD_PERMANENT = 0x80;
 export const NTF_SELF = 0x02;
 export const NTF_MASTER = 0x04;
+export const NTF_PROXY = 0x08;
 
 // IPV4_DEVCONF_* indices (1-based, as IFLA_INET_CONF nests them)
 export const IPV4_DEVCONF_FORWARDING = 1;

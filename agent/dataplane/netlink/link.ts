@@ -33,7 +33,7 @@ export interface IpipInfo {
 }
 
 export type LinkKind =
-  | { kind: 'veth'; peer?: { name: string; netnsFd?: number; mac?: string } }
+  | { kind: 'veth'; peer?: { name: string; netnsFd?: number; mac?: string; mtu?: number } }
   | { kind: 'vxlan'; vxlan: VxlanInfo }
   | { kind: 'ipip'; ipip: IpipInfo }
   | { kind: 'other'; name: string };
@@ -82,6 +82,7 @@ function encodeInfo(info: LinkKind): Buffer {
       if (!info.peer) return nested(IFLA_LINKINFO, [strAttr(IFLA_INFO_KIND, 'veth')]);
       const peerAttrs = [ifinfo(0, 0, 0), strAttr(IFLA_IFNAME, info.peer.name)];
       if (info.peer.mac) peerAttrs.push(attr(IFLA_ADDRESS, macToBytes(info.peer.mac)));
+      if (info.peer.mtu !== undefined) peerAttrs.push(u32Attr(IFLA_MTU, info.peer.mtu));
       if (info.peer.netnsFd !== undefined) peerAttrs.push(u32Attr(IFLA_NET_NS_FD, info.peer.netnsFd));
       return nested(IFLA_LINKINFO, [strAttr(IFLA_INFO_KIND, 'veth'), nested(IFLA_INFO_DATA, [nested(VETH_INFO_PEER, peerAttrs)])]);
     }

@@ -1,0 +1,149 @@
+/**
+ * PodWiring (agent/cni/handler.ts) over margay's netlink layer instead of iproute2:
+ * the same result as agent/cni/ip-wiring.ts (same MACs, gateways, route protocol),
+ * without a process per step. Runs in the node's namespace (the agent's); the pod
+ * end of the veth is created directly inside the pod namespace (IFLA_NET_NS_FD in
+ * VETH_INFO_PEER), and the pod side is programmed through a netlink socket opened in
+ * the pod namespace (setns around socket(2), see kernel/nl-socket.ts).
+ *
+ * Host side: veth with MAC ee:ee:ee:ee:ee:ee, up, forwarding + proxy_arp through
+ * IFLA_AF_SPEC (netlink), proxy_delay (and IPv6 proxy_ndp/forwarding) through
+ * /proc/sys of the agent's namespace, a proxy NDP entry for fe80::1, and a /32
+ * (/128) route to the pod with MARGAY_POD_ROUTE_PROTOCOL.
+ * Pod side: lo up, the pod's /32 (/128, no DAD), interface up, default routes via
+ * 169.254.1.1 (onlink) and fe80::1.
+ */
+import { closeSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from '../cni/handler.js';
+import { HOST_MAC, podMac } from '../cni/ip-wiring.js';
+import { withNetnsSync } from './kernel/nl-socket.js';
+import { openRtnl, type Rtnl, throwOnFailure } from './kernel/rtnl.js';
+import {
+  IFA_F_NODAD, IFF_UP, IPV4_DEVCONF_FORWARDING, IPV4_DEVCONF_PROXY_ARP, NTF_PROXY, NUD_PERMANENT, RT_SCOPE_LINK,
+  RT_SCOPE_UNIVERSE, RT_TABLE_MAIN,
+} from './netlink/constants.js';
+import type { RouteMsg } from './netlink/route.js';
+import { MARGAY_POD_ROUTE_PROTOCOL } from './plan/resolve.js';
+
+
+function withPod<T>(netns: string, fn: (pod: Rtnl) => T): T {
+  const pod = openRtnl({ netnsPath: netns });
+  try {
+    return fn(pod);
+  } finally {
+    pod.close();
+  }
+}
+
+const route = (family: 4 | 6, dst: string, scope: number, hop: { gateway?: string; ifindex: number; onlink: boolean }): RouteMsg => ({
+  family, dst, table: RT_TABLE_MAIN, protocol: MARGAY_POD_ROUTE_PROTOCOL, scope, type: 'unicast',
+  nexthops: [{ ...hop, weight: 1 }],
+});
+
+export class NetlinkPodWiring implements PodWiring {
+  private readonly host: Rtnl;
+
+  /**
+   * The node's namespace is the agent's own unless `nodeNetnsPath` names another
+   * (tests, or an agent that runs outside its node's namespace).
+   */
+  constructor(private readonly opts: { nodeNetnsPath?: string } = {}) {
+    this.host = openRtnl(opts.nodeNetnsPath !== undefined ? { netnsPath: opts.nodeNetnsPath } : {});
+  }
+
+  /** Writes /proc/sys/<path> in the node's namespace (/proc/sys/net follows the writing thread's namespace). */
+  private sysctl(path: string, value: string): void {
+    const write = (): void => writeFileSync(`/proc/sys/${path}`, value);
+    if (this.opts.nodeNetnsPath !== undefined) withNetnsSync(this.opts.nodeNetnsPath, write);
+    else write();
+  }
+
+  close(): void {
+    this.host.close();
+  }
+
+  async netnsExists(netns: string): Promise<boolean> {
+    try {
+      statSync(netns);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async add(l: PodLink): Promise<{ hostMac: string; podMac: string }> {
+    const stale = this.host.linkByName(l.hostIf);
+    if (stale) this.host.deleteLink(stale.index); // a retried ADD starts from scratch; the peer goes too
+    const fd = openSync(l.netns, 'r');
+    try {
+      this.host.addLink({
+        name: l.hostIf, mac: HOST_MAC, ...(l.mtu !== undefined ? { mtu: l.mtu } : {}),
+        info: { kind: 'veth', peer: { name: l.podIf, netnsFd: fd, mac: podMac(l.hostIf), ...(l.mtu !== undefined ? { mtu: l.mtu } : {}) } },
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const hostLink = this.host.linkByName(l.hostIf);
+    if (!hostLink) throw new Error(`veth ${l.hostIf} vanished after creation`);
+    const ifindex = hostLink.index;
+    this.host.setLink({ index: ifindex, up: true, inetConf: { [IPV4_DEVCONF_FORWARDING]: 1, [IPV4_DEVCONF_PROXY_ARP]: 1 } });
+    this.sysctl(`net/ipv4/neigh/${l.hostIf}/proxy_delay`, '0');
+    const v6 = l.addresses.some((a) => a.family === 6);
+    if (v6) {
+      this.sysctl(`net/ipv6/conf/${l.hostIf}/proxy_ndp`, '1');
+      this.sysctl(`net/ipv6/conf/${l.hostIf}/forwarding`, '1');
+      this.sysctl(`net/ipv6/neigh/${l.hostIf}/proxy_delay`, '0');
+      throwOnFailure(this.host.writeNeighs([{ op: 'replace', neigh: { family: 6, ifindex, state: NUD_PERMANENT, flags: NTF_PROXY, dst: GATEWAY_V6 } }]), () => `proxy NDP ${GATEWAY_V6} on ${l.hostIf}`);
+    }
+    const hostRoutes = l.addresses.map((a) => route(a.family, `${a.address}/${a.prefix}`, RT_SCOPE_LINK, { ifindex, onlink: false }));
+    throwOnFailure(this.host.writeRoutes(hostRoutes.map((r) => ({ op: 'replace', route: r }))), (i) => `route to ${hostRoutes[i]?.dst} via ${l.hostIf}`);
+
+    withPod(l.netns, (pod) => {
+      const links = pod.links();
+      const lo = links.find((x) => x.name === 'lo');
+      const eth = links.find((x) => x.name === l.podIf);
+      if (!eth) throw new Error(`${l.podIf} did not appear in ${l.netns}`);
+      if (lo && (lo.flags & IFF_UP) === 0) pod.setLink({ index: lo.index, up: true });
+      for (const a of l.addresses) pod.addAddr({ ifindex: eth.index, address: `${a.address}/${a.prefix}`, ...(a.family === 6 ? { flags: IFA_F_NODAD } : {}) });
+      pod.setLink({ index: eth.index, up: true });
+      const defaults: RouteMsg[] = [];
+      if (l.addresses.some((a) => a.family === 4)) defaults.push(route(4, '0.0.0.0/0', RT_SCOPE_UNIVERSE, { gateway: GATEWAY_V4, ifindex: eth.index, onlink: true }));
+      if (v6) defaults.push(route(6, '::/0', RT_SCOPE_UNIVERSE, { gateway: GATEWAY_V6, ifindex: eth.index, onlink: false }));
+      throwOnFailure(pod.writeRoutes(defaults.map((r) => ({ op: 'replace', route: r }))), (i) => `default route ${defaults[i]?.dst} in ${l.netns}`);
+    });
+    return { hostMac: HOST_MAC, podMac: podMac(l.hostIf) };
+  }
+
+  async del(hostIf: string): Promise<boolean> {
+    const link = this.host.linkByName(hostIf);
+    if (!link) return false;
+    this.host.deleteLink(link.index);
+    return true;
+  }
+
+  async check(l: PodLink): Promise<string[]> {
+    const host = this.host.linkByName(l.hostIf);
+    if (!host) return [`host interface ${l.hostIf} does not exist`];
+    const problems: string[] = [];
+    if ((host.flags & IFF_UP) === 0) problems.push(`host interface ${l.hostIf} is down`);
+    const families = [...new Set(l.addresses.map((a) => a.family))];
+    const hostRoutes = families.flatMap((f) => this.host.routes(f));
+    for (const a of l.addresses) {
+      const dst = `${a.address}/${a.prefix}`;
+      if (!hostRoutes.some((r) => r.dst === dst && r.nexthops.some((n) => n.ifindex === host.index))) problems.push(`no host route to ${dst} via ${l.hostIf}`);
+    }
+    if (!(await this.netnsExists(l.netns))) return [...problems, `interface ${l.podIf} does not exist in ${l.netns}`];
+    return withPod(l.netns, (pod) => {
+      const eth = pod.linkByName(l.podIf);
+      if (!eth) return [...problems, `interface ${l.podIf} does not exist in ${l.netns}`];
+      const have = new Set(pod.addrs().filter((a) => a.ifindex === eth.index).map((a) => a.address));
+      for (const a of l.addresses) if (!have.has(`${a.address}/${a.prefix}`)) problems.push(`${l.podIf} in ${l.netns} lacks ${a.address}/${a.prefix}`);
+      for (const [f, gw, zero] of [[4, GATEWAY_V4, '0.0.0.0/0'], [6, GATEWAY_V6, '::/0']] as const) {
+        if (!l.addresses.some((a) => a.family === f)) continue;
+        const ok = pod.routes(f).some((r) => r.dst === zero && r.nexthops.some((n) => n.gateway === gw && n.ifindex === eth.index));
+        if (!ok) problems.push(`no IPv${f} default route via ${gw} in ${l.netns}`);
+      }
+      return problems;
+    });
+  }
+}
