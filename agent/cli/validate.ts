@@ -2,13 +2,16 @@
  * `margay validate`: manifests (files, directories, or "-" for stdin; multi-document
  * YAML or JSON; `kind: List` expanded) checked against margay's CRD schemas and the
  * Kubernetes API schemas, through crds/schemas.ts — the same validation the agent
- * applies to what it reads. Produces one finding per field error, each naming the
- * file, line, document, object and field path.
+ * applies to what it reads — and, for a NetworkPolicy that fits the API schema,
+ * the policy compiler's semantic checks (policy/model/validate.ts: ipBlock except
+ * inside cidr, port ranges, selector operators, ...). Produces one finding per field
+ * error, each naming the file, line, document, object and field path.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { validateObject, type FieldError } from '../../crds/schemas.js';
+import { validateObject, type FieldError, type ValidationResult } from '../../crds/schemas.js';
+import { validatePolicy } from '../../policy/model/validate.js';
 
 export interface Finding {
   file: string;
@@ -73,6 +76,14 @@ function itemsOf(value: unknown, line: number): Item[] {
   return [{ value, line, prefix: '' }];
 }
 
+/** Schema validation, then the policy compiler's own checks for a NetworkPolicy. */
+export function checkObject(value: unknown): ValidationResult {
+  const r = validateObject(value);
+  if (!r.ok || r.kind !== 'NetworkPolicy') return r;
+  const p = validatePolicy(r.object);
+  return p.ok ? r : { ok: false, kind: r.kind, errors: p.errors };
+}
+
 /** Validates the text of one file. */
 export function validateText(file: string, text: string): { objects: number; invalidObjects: number; findings: Finding[] } {
   const lc = new LineCounter();
@@ -97,7 +108,7 @@ export function validateText(file: string, text: string): { objects: number; inv
     if (value === null || value === undefined) return; // an empty document ("---" at the end)
     for (const item of itemsOf(value, start)) {
       objects++;
-      const r = validateObject(item.value);
+      const r = checkObject(item.value);
       if (r.ok) continue;
       invalidObjects++;
       const object = describe(item.value);

@@ -158,7 +158,9 @@ describe('ConfigMap', () => {
     });
     const conflist = JSON.parse(cm.data['cni-conflist']);
     expect(conflist).toMatchObject({ cniVersion: '1.0.0', name: 'margay' });
-    expect(conflist.plugins[0].type).toBe('margay-cni');
+    expect(conflist.plugins).toEqual([{ type: 'margay-cni', socket: '/run/margay/cni.sock' }]);
+    const custom = one(renderChart(CHART, { values: [{ cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d', conflistName: '10-margay.conflist', pluginConfig: { mtu: 1400 } } }] }), 'ConfigMap');
+    expect(JSON.parse(custom.data['cni-conflist']).plugins).toEqual([{ type: 'margay-cni', socket: '/run/margay/cni.sock', mtu: 1400 }]);
     expect(cm.data['install-cni.sh']).toContain('mv -f "$CONF/.10-margay.conflist.new" "$CONF/10-margay.conflist"');
   });
 

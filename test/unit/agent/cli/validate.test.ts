@@ -46,6 +46,18 @@ describe('margay validate', () => {
     ]);
   });
 
+  it('adds the policy compiler\'s semantic checks for a NetworkPolicy that fits the API schema', () => {
+    const f = rel(join(FIX, 'bad', 'policy-semantics.yaml'));
+    const r = run([f]);
+    expect(r.status).toBe(1);
+    expect(r.stdout.split('\n')).toEqual([
+      `${f}:2: document 1, NetworkPolicy prod/odd: spec.podSelector.matchExpressions[0].values: must be specified when operator is In`,
+      `${f}:2: document 1, NetworkPolicy prod/odd: spec.ingress[0].from[0].ipBlock.except[0]: must be a strict subset of cidr 10.0.0.0/16`,
+      'invalid: 2 errors in 1 of 1 object (1 file)',
+      '',
+    ]);
+  });
+
   it('reports unparsable YAML with its line, and keeps going with the other files', () => {
     const bad = rel(join(FIX, 'bad', 'unparsable.yaml'));
     const good = rel(join(FIX, 'good', 'pools.yaml'));
