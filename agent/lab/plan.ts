@@ -31,11 +31,14 @@ export const FABRIC_KINDS: readonly FabricKind[] = ['l2', 'routed'];
 export const MAX_NODES = 64;
 export const POD_POOL_V4 = '10.244.0.0/16';
 export const POD_POOL_V6 = 'fd44::/48';
-/** The pod's default gateway (Calico's convention): answered by proxy ARP on the host veth. */
+/**
+ * The pod's default gateways, the same as the CNI plugin's (agent/cni/handler.ts),
+ * so a lab pod looks like a real one: 169.254.1.1 answered by proxy ARP, fe80::1 by
+ * a proxy NDP entry, both on the host veth, whose MAC is fixed.
+ */
 export const POD_GATEWAY_V4 = '169.254.1.1';
-/** The host veth's fixed MAC, so its IPv6 link-local address (the pod's v6 gateway) is known. */
+export const POD_GATEWAY_V6 = 'fe80::1';
 export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
-export const POD_GATEWAY_V6 = 'fe80::ecee:eeff:feee:eeee';
 
 export interface SubnetPlan {
   /** Bridge name in the fabric namespace. */

@@ -70,10 +70,10 @@ export interface PodAddresses {
 }
 
 /**
- * A pod wired to its node the way Calico does it (no bridge): pod-side eth0 with a
- * /32 (and /128) and a default route via 169.254.1.1 onlink (and the host veth's
- * link-local address); node-side a host veth with a fixed MAC, proxy ARP, and a
- * host route to each pod address.
+ * A pod wired to its node the way Calico does it (no bridge), with the CNI plugin's
+ * conventions: pod-side eth0 with a /32 (and /128), default routes via 169.254.1.1
+ * onlink (and fe80::1); node-side a host veth with a fixed MAC, proxy ARP (and a
+ * proxy NDP entry for fe80::1), and a host route to each pod address.
  */
 export function podSteps(node: NodePlan, pod: PodPlan, addrs: PodAddresses): Step[] {
   const nodeLines = [
@@ -87,8 +87,10 @@ export function podSteps(node: NodePlan, pod: PodPlan, addrs: PodAddresses): Ste
     'link set eth0 up',
     `route add default via ${POD_GATEWAY_V4} dev eth0 onlink`,
   ];
+  const nodeSysctls = [`net.ipv4.conf.${pod.hostVeth}.proxy_arp=1`, `net.ipv4.neigh.${pod.hostVeth}.proxy_delay=0`];
   if (addrs.ipv6 !== undefined) {
-    nodeLines.push(`route add ${addrs.ipv6}/128 dev ${pod.hostVeth}`);
+    nodeLines.push(`route add ${addrs.ipv6}/128 dev ${pod.hostVeth}`, `neigh add proxy ${POD_GATEWAY_V6} dev ${pod.hostVeth}`);
+    nodeSysctls.push(`net.ipv6.conf.${pod.hostVeth}.proxy_ndp=1`);
     podLines.splice(2, 0, `addr add ${addrs.ipv6}/128 dev eth0 nodad`);
     podLines.push(`route add default via ${POD_GATEWAY_V6} dev eth0`);
   }
@@ -97,11 +99,7 @@ export function podSteps(node: NodePlan, pod: PodPlan, addrs: PodAddresses): Ste
     { kind: 'sysctl', ns: pod.ns, settings: ['net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0'] },
     { kind: 'ip', ns: node.ns, lines: nodeLines },
     { kind: 'ip', ns: pod.ns, lines: podLines },
-    {
-      kind: 'sysctl',
-      ns: node.ns,
-      settings: [`net.ipv4.conf.${pod.hostVeth}.proxy_arp=1`, `net.ipv4.neigh.${pod.hostVeth}.proxy_delay=0`],
-    },
+    { kind: 'sysctl', ns: node.ns, settings: nodeSysctls },
   ];
 }
 

@@ -61,11 +61,13 @@ describe('lab wiring steps', () => {
     expect(steps.some((s) => s.kind === 'ip' && s.lines.some((l) => l.includes('fd44')))).toBe(false);
   });
 
-  it('adds the IPv6 address, host route and link-local default route only when asked', () => {
+  it('adds the IPv6 address, host route, proxy NDP for fe80::1 and the v6 default route only when asked', () => {
     const steps = podSteps(n1, pod, { ipv4: '10.244.1.2', ipv6: 'fd44:0:1::2' });
     const lines = steps.flatMap((s) => (s.kind === 'ip' ? s.lines : []));
     expect(lines).toContain('addr add fd44:0:1::2/128 dev eth0 nodad');
     expect(lines).toContain('route add fd44:0:1::2/128 dev p-web');
-    expect(lines).toContain('route add default via fe80::ecee:eeff:feee:eeee dev eth0');
+    expect(lines).toContain('route add default via fe80::1 dev eth0');
+    expect(lines).toContain('neigh add proxy fe80::1 dev p-web');
+    expect(steps.at(-1)).toMatchObject({ kind: 'sysctl', settings: expect.arrayContaining(['net.ipv6.conf.p-web.proxy_ndp=1']) });
   });
 });
