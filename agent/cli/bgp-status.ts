@@ -26,7 +26,7 @@ function ago(sinceIso: string, now: number): string {
 
 export function renderStatus(st: SpeakerStatus, now: number): string {
   const head = ['PEER', 'ASN', 'STATE', 'SINCE', 'RCVD', 'ACCEPTED', 'ADVERTISED', 'LAST REASON'];
-  const rows = st.peers.map((p) => [p.address, String(p.asn), p.state, ago(p.since, now), String(p.received), String(p.accepted), String(p.advertised), p.reason]);
+  const rows = st.peers.map((p) => [p.address, String(p.asn), p.state, ago(p.since, now), String(p.received), String(p.accepted), String(p.advertised), p.lastError && p.state !== 'Established' ? `${p.reason}; last error: ${p.lastError}` : p.reason]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ');
   const rib = Object.entries(st.locRib.families).map(([f, n]) => `${f} ${n}`).join(', ');

@@ -16,7 +16,7 @@ import { formatPrefix, parsePrefix } from '../wire/prefix.js';
 import type { Message, PathAttributes, Prefix, UpdateMessage } from '../wire/types.js';
 import type { NeighborConfig, OriginateConfig, SpeakerConfig } from './config.js';
 import type { PeerAction } from './driver.js';
-import type { SpeakerCore } from './runtime.js';
+import type { RouteEntry, SpeakerCore } from './runtime.js';
 import type { SpeakerStatus } from './status.js';
 
 interface PeerRec {
@@ -24,6 +24,7 @@ interface PeerRec {
   fsm: PeerFsm;
   adjIn: Map<string, PathAttributes>;
   advertised: Set<string>;
+  lastError?: string;
 }
 
 export function fsmConfigOf(c: SpeakerConfig, n: NeighborConfig): FsmConfig {
@@ -119,10 +120,19 @@ export class BasicCore implements SpeakerCore {
       asn: this.config.asn, routerId: this.config.routerId,
       peers: [...this.peers.values()].map((r) => ({
         address: r.cfg.address, asn: r.cfg.asn, state: r.fsm.state, since: new Date(r.fsm.since).toISOString(),
-        reason: describeReason(r.fsm.reason), received: r.adjIn.size, accepted: r.adjIn.size, advertised: r.advertised.size,
+        reason: describeReason(r.fsm.reason), ...(r.lastError ? { lastError: r.lastError } : {}), received: r.adjIn.size, accepted: r.adjIn.size, advertised: r.advertised.size,
       })),
       locRib: { total: seen.size, families: Object.fromEntries(rib) },
     };
+  }
+
+  routes(peer?: string): RouteEntry[] {
+    const out: RouteEntry[] = [];
+    for (const [address, rec] of this.peers) {
+      if (peer !== undefined && peer !== address) continue;
+      for (const [prefix, attributes] of rec.adjIn) out.push({ prefix, peer: address, attributes });
+    }
+    return out;
   }
 
   // ---- internals ----
@@ -136,6 +146,7 @@ export class BasicCore implements SpeakerCore {
     rec.fsm = r.peer;
     for (const action of r.actions) {
       out.push({ peer, action });
+      if (action.type === 'stateChange' && action.to === 'Idle') rec.lastError = describeReason(action.reason);
       if (action.type === 'established') this.advertise(peer, rec, out, true);
       else if (action.type === 'down') { rec.adjIn.clear(); rec.advertised.clear(); }
       else if (action.type === 'deliverUpdate') {

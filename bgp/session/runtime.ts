@@ -23,6 +23,15 @@ export interface SpeakerCore extends DriverCore {
   /** Cease (Administrative Shutdown) to every peer */
   shutdown(now: number): PeerAction[];
   status(now: number): SpeakerStatus;
+  /** received routes with their attributes (control socket `routes`), optionally of one peer */
+  routes(peer?: string): RouteEntry[];
+}
+
+export interface RouteEntry {
+  prefix: string;
+  peer: string;
+  attributes: unknown;
+  best?: boolean;
 }
 
 export interface RuntimeOptions {
@@ -75,7 +84,8 @@ export class SpeakerRuntime {
     if (c.controlSocket) {
       this.control = await serveControl(c.controlSocket, (req) => {
         if (req.cmd === 'status') return this.status();
-        return { error: `unknown command "${req.cmd}" (known: status)` };
+        if (req.cmd === 'routes') return { routes: this.o.core.routes(typeof req.peer === 'string' ? req.peer : undefined) };
+        return { error: `unknown command "${req.cmd}" (known: status, routes)` };
       });
     }
     this.driver.perform(this.o.core.start(Date.now()));

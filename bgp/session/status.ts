@@ -7,6 +7,8 @@ export interface PeerStatus {
   since: string;
   /** the reason of the last state change, printed (e.g. "notification received: Cease: ...") */
   reason: string;
+  /** why the session last went to Idle (kept across the automatic restart), if it ever did */
+  lastError?: string;
   /** prefixes received in UPDATEs (Adj-RIB-In size) */
   received: number;
   /** prefixes accepted by import policy */

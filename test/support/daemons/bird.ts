@@ -4,7 +4,7 @@
  */
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../../../agent/lab/exec.js';
+import { ExecError, run } from '../../../agent/lab/exec.js';
 import { daemonDir, startInNetns, waitFor, which, type Daemon } from './common.js';
 
 export interface Bird extends Daemon {
@@ -27,7 +27,15 @@ export async function bird(ns: string, config: string): Promise<Bird> {
   const sock = join(dir, 'bird.ctl');
   await writeFile(conf, config.replaceAll('@DIR@', dir));
   const d = startInNetns(ns, ['bird', '-f', '-c', conf, '-s', sock, '-P', join(dir, 'bird.pid')], dir);
-  const birdc = async (cmd: string): Promise<string> => (await run(['birdc', '-s', sock, ...cmd.split(' ')], { timeoutMs: 20_000 })).stdout;
+  // birdc exits non-zero for answers such as "Network not found": keep what it printed
+  const birdc = async (cmd: string): Promise<string> => {
+    try {
+      return (await run(['birdc', '-s', sock, ...cmd.split(' ')], { timeoutMs: 20_000 })).stdout;
+    } catch (err) {
+      if (err instanceof ExecError && err.stdout.includes('BIRD')) return err.stdout;
+      throw err;
+    }
+  };
   try {
     await waitFor('bird control socket', async () => (await birdc('show status')).includes('Daemon is up'), 15_000);
   } catch (err) {

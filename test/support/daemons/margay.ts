@@ -15,6 +15,8 @@ import { daemonDir, startInNetns, waitFor, type Daemon } from './common.js';
 export interface MargaySpeaker extends Daemon {
   socket: string;
   status(): Promise<SpeakerStatus>;
+  /** received routes with attributes (control socket `routes`) */
+  routes(peer?: string): Promise<{ prefix: string; peer: string; attributes: Record<string, unknown> }[]>;
   reload(config: Record<string, unknown>): Promise<void>;
   /** state of one peer, '' when unknown */
   peerState(address: string): Promise<string>;
@@ -40,6 +42,10 @@ export async function margaySpeaker(ns: string, config: Record<string, unknown>,
     ...d,
     socket,
     status,
+    async routes(peer) {
+      const r = (await queryControl(socket, peer ? { cmd: 'routes', peer } : { cmd: 'routes' })) as { routes: { prefix: string; peer: string; attributes: Record<string, unknown> }[] };
+      return r.routes;
+    },
     async reload(next) {
       await writeFile(file, stringify({ controlSocket: socket, ...next }));
       process.kill(d.pid, 'SIGHUP');
