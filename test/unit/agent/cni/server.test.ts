@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ipam } from '../../../../agent/ipam/allocator.js';
+import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
+import type { PodEvent, PodLink, PodWiring } from '../../../../agent/cni/handler.js';
+import { CniServer } from '../../../../agent/cni/server.js';
+import { MARGAY_CNI_JS } from '../../../support/cli.js';
+
+/** A kernel stand-in: remembers links; netns paths exist when listed. */
+class FakeWiring implements PodWiring {
+  links = new Map<string, PodLink>();
+  namespaces = new Set<string>(['/ns/a', '/ns/b']);
+  failNext = false;
+  async netnsExists(n: string): Promise<boolean> { return this.namespaces.has(n); }
+  async add(l: PodLink): Promise<{ hostMac: string; podMac: string }> {
+    if (this.failNext) { this.failNext = false; throw new Error('RTNETLINK answers: File exists'); }
+    this.links.set(l.hostIf, l);
+    return { hostMac: 'ee:ee:ee:ee:ee:ee', podMac: '0a:00:00:00:00:01' };
+  }
+  async del(h: string): Promise<boolean> { return this.links.delete(h); }
+  async check(l: PodLink): Promise<string[]> { return this.links.has(l.hostIf) ? [] : [`host interface ${l.hostIf} does not exist`]; }
+}
+
+describe.runIf(existsSync(MARGAY_CNI_JS))('margay-cni ⇄ CniServer (fake kernel)', async () => {
+  let dir: string;
+  let server: CniServer;
+  const wiring = new FakeWiring();
+  const store = new MemoryIpamStore();
+  const events: PodEvent[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'margay-cni-'));
+    const ipam = new Ipam({ store, node: 'n1', pools: [{ name: 'v4', spec: { cidr: '10.5.0.0/30', blockSize: 30 } }, { name: 'v6', spec: { cidr: 'fd05::/126', blockSize: 126 } }] });
+    server = new CniServer({ socketPath: join(dir, 'cni.sock'), ipam, wiring });
+    server.on('pod', (e) => events.push(e));
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // The server runs in this process: the plugin must be spawned asynchronously.
+  async function cni(command: string, id: string, opts: { netns?: string; conf?: object; raw?: string; ifName?: string } = {}): Promise<{ code: number | null; out: Record<string, unknown> | undefined }> {
+    const conf = { cniVersion: '1.0.0', name: 'k8s', type: 'margay-cni', socket: join(dir, 'cni.sock'), ...opts.conf };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_IFNAME: opts.ifName ?? 'eth0', CNI_PATH: '/usr/lib/cni', CNI_ARGS: `K8S_POD_NAMESPACE=ns;K8S_POD_NAME=${id}` };
+    if (opts.netns !== '') env.CNI_NETNS = opts.netns ?? '/ns/a';
+    const child = spawn(process.execPath, [MARGAY_CNI_JS], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stdin.end(opts.raw ?? JSON.stringify(conf));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    clearTimeout(timer);
+    return { code, out: stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : undefined };
+  }
+
+  it('ADD returns interfaces, one IPv4 and one IPv6 address, routes; a retried ADD returns the same', async () => {
+    const a = (await cni('ADD', 'c1'));
+    expect(a.code).toBe(0);
+    expect(a.out).toMatchObject({
+      cniVersion: '1.0.0',
+      interfaces: [{ name: expect.stringMatching(/^mgw/) as unknown }, { name: 'eth0', sandbox: '/ns/a' }],
+      ips: [{ address: '10.5.0.0/32', interface: 1 }, { address: 'fd05::/128', interface: 1 }],
+      routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
+    });
+    expect((await cni('ADD', 'c1'))).toEqual(a);
+    expect(events.filter((e) => e.containerId === 'c1').map((e) => [e.type, e.pod?.name, e.hostIf])).toEqual([['added', 'c1', (a.out!.interfaces as { name: string }[])[0]!.name], ['added', 'c1', (a.out!.interfaces as { name: string }[])[0]!.name]]);
+  });
+
+  it('CHECK passes after ADD, fails for an unknown container (3) and when the interface is gone (103)', async () => {
+    const add = (await cni('ADD', 'c2'));
+    expect((await cni('CHECK', 'c2', { conf: { prevResult: add.out } })).code).toBe(0);
+    expect((await cni('CHECK', 'nope')).out).toMatchObject({ code: 3, msg: expect.stringMatching(/container nope \(eth0\) is unknown to margay/) as unknown });
+    const bad = { ...add.out, ips: [{ address: '10.9.9.9/32' }] };
+    expect((await cni('CHECK', 'c2', { conf: { prevResult: bad } })).out).toMatchObject({ code: 103, msg: expect.stringMatching(/prevResult does not list 10\.5\.0\.1\/32/) as unknown });
+    wiring.links.delete((add.out!.interfaces as { name: string }[])[0]!.name);
+    expect((await cni('CHECK', 'c2')).out).toMatchObject({ code: 103, msg: expect.stringMatching(/host interface mgw\w+ does not exist/) as unknown });
+    expect((await cni('DEL', 'c2')).code).toBe(0);
+  });
+
+  it('DEL twice, DEL of an unknown container and DEL without CNI_NETNS all succeed', async () => {
+    expect((await cni('DEL', 'c1')).code).toBe(0);
+    expect((await cni('DEL', 'c1')).code).toBe(0);
+    expect((await cni('DEL', 'never-added', { netns: '' })).code).toBe(0);
+    expect((await cni('CHECK', 'c1')).out).toMatchObject({ code: 3 });
+  });
+
+  it('reports pool exhaustion (100); DEL gives the addresses back', async () => {
+    const got: { code: number | null }[] = [];
+    for (const id of ['e1', 'e2', 'e3', 'e4']) got.push(await cni('ADD', id));
+    expect(got.every((g) => g.code === 0)).toBe(true);
+    const r = (await cni('ADD', 'e5'));
+    expect(r.out).toMatchObject({ code: 100, msg: expect.stringMatching(/IPv4 pools exhausted: no free address in v4 \(10.5.0.0\/30\) for node n1/) as unknown });
+    for (const id of ['e1', 'e2', 'e3', 'e4']) expect((await cni('DEL', id)).code).toBe(0);
+    expect((await cni('ADD', 'e5')).code).toBe(0);
+    expect((await cni('DEL', 'e5')).code).toBe(0);
+  });
+
+  it('rolls back the allocation when wiring fails (102)', async () => {
+    wiring.failNext = true;
+    const r = (await cni('ADD', 'w1'));
+    expect(r.out).toMatchObject({ code: 102, msg: expect.stringMatching(/wiring eth0 of container w1 .* File exists/) as unknown });
+    expect(await store.get('handle', 'k8s.w1.eth0')).toBeUndefined();
+  });
+
+  it('reports a missing network namespace as an unknown container (3)', async () => {
+    expect((await cni('ADD', 'x1', { netns: '/ns/gone' })).out).toMatchObject({ code: 3, msg: 'container x1: network namespace /ns/gone does not exist' });
+  });
+
+  it('answers 0.4.0 configs with 0.4.0 results and refuses CHECK for 0.3.1 (1)', async () => {
+    const r = (await cni('ADD', 'v1', { conf: { cniVersion: '0.4.0' } }));
+    expect(r.out).toMatchObject({ cniVersion: '0.4.0', ips: [{ version: '4' }, { version: '6' }] });
+    expect((await cni('CHECK', 'v1', { conf: { cniVersion: '0.3.1' } })).out).toMatchObject({ code: 1 });
+    expect((await cni('DEL', 'v1')).code).toBe(0);
+  });
+
+  it('answers VERSION without the agent', async () => {
+    const r = (await cni('VERSION', '', { raw: '{"cniVersion":"1.0.0"}', conf: { socket: '/nonexistent/x.sock' } }));
+    expect(r).toEqual({ code: 0, out: { cniVersion: '1.0.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0'] } });
+  });
+
+  it('says so when the agent is not running (11)', async () => {
+    const r = (await cni('ADD', 'z1', { conf: { socket: join(dir, 'absent.sock') } }));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatchObject({ code: 11, msg: `the margay agent is not running on this node: there is no socket at ${join(dir, 'absent.sock')} (is the margay agent pod running?)` });
+  });
+
+  it('rejects bad input before talking to the agent (4, 6, 7)', async () => {
+    expect((await cni('ADD', 'y1', { netns: '' })).out).toMatchObject({ code: 4, msg: expect.stringMatching(/CNI_NETNS is not set/) as unknown });
+    expect((await cni('ADD', 'y1', { raw: 'not json' })).out).toMatchObject({ code: 6 });
+    expect((await cni('ADD', 'y1', { conf: { name: '' } })).out).toMatchObject({ code: 7 });
+  });
+
+  it('refuses to start a second server on a live socket', async () => {
+    const ipam = new Ipam({ store, node: 'n1', pools: [] });
+    await expect(new CniServer({ socketPath: server.socketPath, ipam, wiring }).start()).rejects.toThrow(/already serving/);
+  });
+});
