@@ -133,6 +133,13 @@ function evaluateDirection(s: Snapshot, policies: Policy[], flow: Flow, directio
 }
 
 export function evaluate(s: Snapshot, policies: Policy[], flow: Flow): Verdict {
+  if (flow.from.pod !== undefined && flow.from.pod === flow.to.pod) {
+    // A pod reaching itself (even by its own IP) never leaves its network
+    // namespace: "Pods cannot currently block localhost access" — no CNI filters it
+    // (Cyclonus' --ignore-loopback). Reported as allowed, not isolated.
+    const self = (direction: Direction): DirectionVerdict => ({ direction, isolated: false, allowed: true, policies: [], allowedBy: [], reason: 'a pod talking to itself is never filtered' });
+    return { allowed: true, egress: self('egress'), ingress: self('ingress') };
+  }
   const egress = evaluateDirection(s, policies, flow, 'egress');
   const ingress = evaluateDirection(s, policies, flow, 'ingress');
   return { allowed: egress.allowed && ingress.allowed, egress, ingress };

@@ -62,3 +62,11 @@ describe('evaluate (oracle)', () => {
     expect(d.ingress.reason).toMatch(/isolated by x\/deny-in/);
   });
 });
+
+describe('evaluate: a pod talking to itself', () => {
+  it('is allowed even under default deny both ways', () => {
+    const v = evaluate(snap, [policy('x', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] })], flow('x/a', 'x/a'));
+    expect(v.allowed).toBe(true);
+    expect(v.ingress.reason).toMatch(/itself/);
+  });
+});

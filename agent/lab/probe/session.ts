@@ -1,0 +1,176 @@
+/**
+ * A probe lab: the conformance model (model.ts) built with the lab harness, pods
+ * serving on 80/81, and NetworkPolicy enforced per node by the policy apply layer
+ * directly (until the node agent runs in the lab). Reused across many policy sets:
+ * `apply(objects)` replaces the policies (and model relabelling) on every node,
+ * `probe()` tries every (from, to, port, protocol) with real connections.
+ *
+ * Host veths: the harness names them `p-<pod>`; the probe renames each to the
+ * pod's `mgw…` workload name (down, rename, up, routes re-added) so the policy
+ * dispatch sees real workload interfaces. Cross-node pod routes are static routes
+ * between node namespaces (10.244.<k>.0/24 and fd44:0:<k>::/64 via node k).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLab, type Lab, type LabPod } from '../lab.js';
+import { compile } from '../../../policy/compile.js';
+import { PolicyApplier } from '../../../policy/apply/applier.js';
+import { hostExec } from '../../../policy/apply/exec.js';
+import type { RejectedPolicy } from '../../../policy/ir/types.js';
+import type { Rendered } from '../../../policy/render/model.js';
+import { buildModel, modelSnapshot, podId, MODEL_PORTS, type Model, type ModelPod } from './model.js';
+
+export type ProbeProtocol = 'TCP' | 'UDP' | 'SCTP';
+export const SCTP_SKIP_REASON = 'SCTP probing skipped: this kernel has no SCTP sockets (SCTP conntrack and the iptables sctp match exist, so policies mentioning SCTP are compiled and enforced)';
+
+export interface ProbeResult {
+  from: string;
+  to: string;
+  port: number;
+  protocol: ProbeProtocol;
+  allowed: boolean | null;
+  skipped?: string;
+}
+
+type Obj = Record<string, unknown>;
+
+/** The compiled helper scripts (dist/…/server.js and client.js) whether we run from dist or from sources. */
+function scriptPath(name: string): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, `${name}.js`);
+  if (existsSync(beside)) return beside;
+  const repo = resolvePath(here, '..', '..', '..');
+  const built = join(repo, 'dist', 'agent', 'lab', 'probe', `${name}.js`);
+  if (!existsSync(built)) throw new Error(`probe: ${built} not found; run npm run build`);
+  return built;
+}
+
+async function waitForLog(file: string, text: string, timeoutMs: number): Promise<void> {
+  for (let waited = 0; waited < timeoutMs; waited += 50) {
+    const content = await readFile(file, 'utf8').catch(() => '');
+    if (content.includes(text)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`probe: ${file} did not say "${text}" within ${timeoutMs} ms`);
+}
+
+export interface ProbeLabOptions {
+  nodes: number;
+  timeoutMs?: number;
+  onProgress?: (line: string) => void;
+}
+
+export class ProbeLab {
+  model: Model;
+  readonly appliers = new Map<string, PolicyApplier>();
+  private readonly labPods = new Map<string, LabPod>();
+  private lastRendered = new Map<string, Rendered>();
+
+  private constructor(readonly lab: Lab, readonly opts: ProbeLabOptions) {
+    this.model = buildModel(opts.nodes);
+  }
+
+  static async create(opts: ProbeLabOptions): Promise<ProbeLab> {
+    const lab = await createLab({ nodes: opts.nodes, fabric: 'l2', ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    const p = new ProbeLab(lab, opts);
+    try {
+      await p.build();
+    } catch (err) {
+      await lab.destroy().catch(() => undefined);
+      throw err;
+    }
+    return p;
+  }
+
+  private async build(): Promise<void> {
+    const { lab, model } = this;
+    for (const n of lab.nodes) {
+      for (const m of lab.nodes) {
+        if (m.name === n.name) continue;
+        await lab.exec(n.ns, ['ip', 'route', 'add', `10.244.${m.index}.0/24`, 'via', m.address]);
+        await lab.exec(n.ns, ['ip', '-6', 'route', 'add', `fd44:0:${m.index.toString(16)}::/64`, 'via', m.address6]);
+      }
+      this.appliers.set(n.name, new PolicyApplier(hostExec({ netns: n.ns })));
+    }
+    // Rules first (every model pod known, no policy): a pod interface is dropped
+    // until it is programmed, then open — as the agent will do it.
+    await this.apply([]);
+    const server = scriptPath('server');
+    for (const mp of model.pods) {
+      const pod = await lab.addPod(mp.node, `${mp.namespace}-${mp.name}`, mp.ips);
+      await this.renameHostVeth(mp, pod);
+      this.labPods.set(podId(mp), pod);
+      const proc = await lab.startProcess(pod.ns, [process.execPath, server, ...MODEL_PORTS.map(String)], { name: `${mp.namespace}-${mp.name}-server` });
+      await waitForLog(proc.logFile, 'ready', 10_000);
+    }
+    // Warm-up: with no policy everything must connect (ARP/NDP caches filled too).
+    for (let attempt = 0; ; attempt++) {
+      const bad = (await this.probe(['TCP', 'UDP'])).filter((r) => !r.allowed);
+      if (bad.length === 0) break;
+      if (attempt >= 2) throw new Error(`probe: lab not fully connected without policy: ${bad.slice(0, 5).map((r) => `${r.from}→${r.to} ${r.protocol}/${r.port}`).join(', ')}`);
+    }
+  }
+
+  private async renameHostVeth(mp: ModelPod, pod: LabPod): Promise<void> {
+    const ns = this.lab.node(mp.node).ns;
+    const x = (...args: string[]) => this.lab.exec(ns, ['ip', ...args]);
+    await x('link', 'set', pod.hostVeth, 'down');
+    await x('link', 'set', pod.hostVeth, 'name', mp.iface);
+    await x('link', 'set', mp.iface, 'up');
+    await x('route', 'replace', `${mp.ips.ipv4}/32`, 'dev', mp.iface, 'scope', 'link');
+    await x('-6', 'route', 'replace', `${mp.ips.ipv6}/128`, 'dev', mp.iface);
+  }
+
+  /** Enforces these objects (NetworkPolicies; Namespace and Pod stubs relabel the model) on every node. */
+  async apply(objects: Obj[]): Promise<{ rejected: RejectedPolicy[]; kernelWrites: number }> {
+    this.model = buildModel(this.opts.nodes, objects.filter((o) => o.kind === 'Namespace' || o.kind === 'Pod'));
+    const policies = objects.filter((o) => o.kind === undefined || o.kind === 'NetworkPolicy');
+    const snap = modelSnapshot(this.model);
+    let rejected: RejectedPolicy[] = [];
+    let kernelWrites = 0;
+    for (const [node, applier] of this.appliers) {
+      const c = compile(snap, policies, node);
+      rejected = c.rejected;
+      const r = await applier.apply(c.rendered);
+      if (!r.ok) throw new Error(`probe: applying policies on ${node} failed: ${r.error}`);
+      kernelWrites += r.kernelWrites;
+      this.lastRendered.set(node, c.rendered);
+    }
+    return { rejected, kernelWrites };
+  }
+
+  /** Real connections from every pod to every pod, port and protocol, concurrently. */
+  async probe(protocols: ProbeProtocol[] = ['TCP', 'UDP'], opts: { family?: 4 | 6 } = {}): Promise<ProbeResult[]> {
+    const client = scriptPath('client');
+    const pods = this.model.pods;
+    const live = protocols.filter((p): p is 'TCP' | 'UDP' => p !== 'SCTP');
+    const targets = pods.flatMap((to) => MODEL_PORTS.flatMap((port) => live.map((protocol) => ({ to, port, protocol }))));
+    const timeoutMs = this.opts.timeoutMs ?? 1000;
+    const perSource = await Promise.all(pods.map(async (from) => {
+      const pod = this.labPods.get(podId(from));
+      if (!pod) throw new Error(`probe: pod ${podId(from)} is not wired`);
+      const req = { timeoutMs, targets: targets.map((t) => ({ ip: opts.family === 6 ? t.to.ips.ipv6 : t.to.ips.ipv4, port: t.port, protocol: t.protocol })) };
+      const { stdout } = await this.lab.exec(pod.ns, [process.execPath, client, JSON.stringify(req)], { timeoutMs: timeoutMs + 20_000 });
+      const ok = JSON.parse(stdout) as boolean[];
+      return targets.map((t, i): ProbeResult => ({ from: podId(from), to: podId(t.to), port: t.port, protocol: t.protocol, allowed: ok[i] === true }));
+    }));
+    const results = perSource.flat();
+    if (protocols.includes('SCTP')) {
+      for (const from of pods) for (const to of pods) for (const port of MODEL_PORTS) {
+        results.push({ from: podId(from), to: podId(to), port, protocol: 'SCTP', allowed: null, skipped: SCTP_SKIP_REASON });
+      }
+    }
+    return results;
+  }
+
+  /** The last rules applied on a node (for diagnostics). */
+  rendered(node: string): Rendered | undefined {
+    return this.lastRendered.get(node);
+  }
+
+  async close(): Promise<void> {
+    await this.lab.destroy();
+  }
+}
