@@ -10,7 +10,7 @@
  *   that knows nothing of pods, means no path;
  * - several owners of one block → one multipath (ECMP) route.
  */
-import { canonicalPrefix, prefixContains, prefixCovers } from '../netlink/ip.js';
+import { canonicalPrefix, familyOf, prefixContains, prefixCovers } from '../netlink/ip.js';
 import type {
   DataplaneInput, DataplanePlan, DesiredNextHop, DesiredRoute, EncapMode, IpipPlan, NodeSpec, PoolSpec, VxlanPlan,
 } from './types.js';
@@ -26,7 +26,7 @@ export function poolOf(pools: readonly PoolSpec[], cidr: string): PoolSpec | und
   return pools.find((p) => prefixCovers(p.cidr, cidr));
 }
 
-/** Whether `remote` is on the local node's subnet (its address inside the local prefix). */
+/** Whether `remote` is on the local node's IPv4 subnet (its address inside the local prefix). */
 export const onSameSubnet = (local: NodeSpec, remote: NodeSpec): boolean => prefixContains(local.address, hostOf(remote.address));
 
 const nhKey = (n: DesiredNextHop): string => `${n.gateway ?? ''}|${n.dev ?? ''}|${n.onlink}|${n.weight}`;
@@ -55,19 +55,29 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
       continue;
     }
     const pool = poolOf(input.pools, dst);
-    const same = onSameSubnet(local, owner);
+    const v6 = familyOf(dst.split('/')[0] ?? '') === 6;
+    const localAddr = v6 ? local.address6 : local.address;
+    const ownerAddr = v6 ? owner.address6 : owner.address;
+    if (localAddr === undefined || ownerAddr === undefined) {
+      problems.push(`block ${dst}: node ${localAddr === undefined ? local.name : owner.name} has no IPv${v6 ? 6 : 4} address`);
+      continue;
+    }
+    const same = prefixContains(localAddr, hostOf(ownerAddr));
     let hop: DesiredNextHop | undefined;
     let reason: string;
-    if (pool && wants(pool.vxlanMode, same)) {
+    if (pool && (wants(pool.vxlanMode, same) || wants(pool.ipipMode, same)) && v6) {
+      reason = 'no path';
+      problems.push(`block ${dst}: IPv6 encapsulation is not supported (pool ${pool.cidr})`);
+    } else if (pool && wants(pool.vxlanMode, same)) {
       reason = `vxlan to ${owner.name}`;
       if (owner.vxlanTunnelAddress === undefined) problems.push(`block ${dst}: node ${owner.name} has no VXLAN tunnel address`);
       else hop = { gateway: hostOf(owner.vxlanTunnelAddress), dev: config.vxlanDevice, onlink: true, weight: 1 };
     } else if (pool && wants(pool.ipipMode, same)) {
       reason = `ipip to ${owner.name}`;
-      hop = { gateway: hostOf(owner.address), dev: config.ipipDevice, onlink: true, weight: 1 };
+      hop = { gateway: hostOf(ownerAddr), dev: config.ipipDevice, onlink: true, weight: 1 };
     } else if (same) {
       reason = `direct to ${owner.name}`;
-      hop = { gateway: hostOf(owner.address), dev: config.uplink, onlink: false, weight: 1 };
+      hop = { gateway: hostOf(ownerAddr), dev: config.uplink, onlink: false, weight: 1 };
     } else {
       reason = config.fabricCarriesPodRoutes ? 'left to the fabric' : 'no path';
       if (!config.fabricCarriesPodRoutes) problems.push(`block ${dst}: node ${owner.name} is on another subnet and its pool does not encapsulate`);

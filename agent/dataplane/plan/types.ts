@@ -13,6 +13,8 @@ export interface NodeSpec {
   name: string;
   /** The node's underlay address with its subnet length, e.g. "10.10.1.2/24". */
   address: string;
+  /** The node's IPv6 underlay address with its subnet length, for IPv6 blocks. */
+  address6?: string;
   /** Address of the node's VXLAN device (from its block), when VXLAN is in use. */
   vxlanTunnelAddress?: string;
   /** Address of the node's IPIP device (from its block), when IPIP is in use. */

@@ -85,3 +85,21 @@ describe('desired routes', () => {
     expect(vtepMac('node-1')).toMatch(/^66(:[0-9a-f]{2}){5}$/);
   });
 });
+
+describe('IPv6 blocks', () => {
+  const v6nodes: NodeSpec[] = [
+    { ...nodes[0] as NodeSpec, address6: 'fd30:1::11/64' },
+    { ...nodes[1] as NodeSpec, address6: 'fd30:1::12/64' },
+    { ...nodes[2] as NodeSpec },
+  ];
+  const v6 = (vxlan: EncapMode): DataplaneInput => input(vxlan, 'Never', {
+    nodes: v6nodes,
+    blocks: [{ cidr: 'fd44:1::/122', node: 'a' }, { cidr: 'fd44:2::/122', node: 'b' }, { cidr: 'fd44:3::/122', node: 'c' }],
+    pools: [{ cidr: 'fd44::/16', vxlanMode: vxlan, ipipMode: 'Never', natOutgoing: false }],
+  });
+  it('go direct over the IPv6 underlay on the same subnet; encapsulating them is reported as unsupported', () => {
+    expect(hopsByDst(v6('Never'))).toEqual({ 'fd44:1::/122': 'blackhole', 'fd44:2::/122': 'fd30:1::12 dev eth0' });
+    expect(planDataplane(v6('Never')).problems).toEqual(['block fd44:3::/122: node c has no IPv6 address']);
+    expect(planDataplane(v6('Always')).problems).toContain('block fd44:2::/122: IPv6 encapsulation is not supported (pool fd44::/16)');
+  });
+});
