@@ -41,7 +41,7 @@ function fsmConfig(s: Speaker, c: PeerConfig): FsmConfig {
     ...(c.keepaliveTime !== undefined ? { keepaliveTime: c.keepaliveTime } : {}),
     connectRetryTime: c.connectRetryTime ?? 5, idleHoldTime: c.idleHoldTime ?? 5, passive: !!c.passive, families,
     ...(c.gracefulRestart ? {
-      gracefulRestart: { restartTime: s.config.restartTime ?? 120, restarting: !!s.config.restarting, forwardingPreserved: !!s.config.restarting },
+      gracefulRestart: { restartTime: s.config.restartTime ?? 120, restarting: !!s.config.restarting, forwardingPreserved: s.config.forwardingPreserved ?? true },
     } : {}),
     ...(c.addPath ? { addPathReceive: families } : {}),
     ...(c.extendedNextHop ? { extendedNextHop: true } : {}),

@@ -21,6 +21,8 @@ export interface SpeakerConfig {
   restartTime?: number;
   /** RFC 4724 restarting speaker: set R bit, defer sending until peers' End-of-RIB or the deferral timer */
   restarting?: boolean;
+  /** F bit: our forwarding state survives a restart (default true: margay never flushes kernel routes) */
+  forwardingPreserved?: boolean;
   /** seconds to wait for peers' End-of-RIB when restarting (default 60) */
   deferralTime?: number;
   /** seconds to keep a restarted peer's stale routes waiting for its End-of-RIB (default 360) */
