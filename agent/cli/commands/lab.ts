@@ -3,7 +3,7 @@ import { choiceFlag, intFlag, parseFlags } from '../args.js';
 import { UsageError } from '../usage-error.js';
 import { createLab } from '../../lab/lab.js';
 import { runDemo } from '../../lab/demo.js';
-import { FABRIC_KINDS, MAX_NODES } from '../../lab/plan.js';
+import { FABRIC_KINDS, MAX_NODES, podAddress } from '../../lab/plan.js';
 import { newRunPrefix } from '../../lab/netns.js';
 import { labHostProblems } from '../../lab/preflight.js';
 import { labStateRoot } from '../../lab/state.js';
@@ -14,14 +14,17 @@ import { renderLabSummary } from '../../lab/summary.js';
 const progress = (line: string) => process.stderr.write(`lab: ${line}\n`);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-const UP_USAGE = `usage: margay lab up [--nodes N] [--fabric l2|routed]
+const MAX_PODS = 16;
+
+const UP_USAGE = `usage: margay lab up [--nodes N] [--fabric l2|routed] [--pods K]
 
 Builds a lab: a fabric namespace and N node namespaces (default 3, at most ${MAX_NODES}),
 and leaves it running. Prints how to enter each namespace. Needs root.
 
   --nodes N        number of nodes (1..${MAX_NODES}, default 3)
   --fabric KIND    l2: one bridge, one subnet (default);
-                   routed: a router between two subnets, nodes alternating`;
+                   routed: a router between two subnets, nodes alternating
+  --pods K         K pods on each node (0..${MAX_PODS}, default 0), wired like Calico`;
 
 const DOWN_USAGE = `usage: margay lab down [--prefix P | --all]
 
@@ -70,11 +73,18 @@ const up: Command = {
   summary: 'build a lab and leave it running',
   usage: UP_USAGE,
   async run(argv) {
-    const { values } = parseFlags(argv, { nodes: { type: 'string' }, fabric: { type: 'string' } }, UP_USAGE);
+    const { values } = parseFlags(argv, { nodes: { type: 'string' }, fabric: { type: 'string' }, pods: { type: 'string' } }, UP_USAGE);
     const nodes = withUsage(() => intFlag(values.nodes, 'nodes', 3, 1, MAX_NODES));
     const fabric = withUsage(() => choiceFlag(values.fabric, 'fabric', FABRIC_KINDS, 'l2'));
+    const pods = withUsage(() => intFlag(values.pods, 'pods', 0, 0, MAX_PODS));
     if (!(await preflight())) return 1;
-    const lab = await withInterruptCleanup((prefix) => createLab({ nodes, fabric, prefix, origin: 'cli', onProgress: progress }));
+    const lab = await withInterruptCleanup(async (prefix) => {
+      const built = await createLab({ nodes, fabric, prefix, origin: 'cli', onProgress: progress });
+      for (const n of built.nodes) {
+        for (let k = 1; k <= pods; k++) await built.addPod(n.name, `pod${k}`, podAddress(n.index, k));
+      }
+      return built;
+    });
     out(renderLabSummary(lab).trimEnd());
     return 0;
   },

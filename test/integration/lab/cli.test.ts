@@ -50,7 +50,7 @@ describe.skipIf(needsRoot)('margay lab on the command line (needs root)', () => 
   });
 
   it('lab up builds a lab, prints how to enter it, and lab down removes it', async () => {
-    const up = margay(['lab', 'up', '--nodes', '3'], { env: env() });
+    const up = margay(['lab', 'up', '--nodes', '3', '--pods', '1'], { env: env() });
     expect(up.status, up.stderr).toBe(0);
     const prefix = /lab (mg[0-9a-f]+):/.exec(up.stdout)?.[1];
     expect(prefix).toBeDefined();
@@ -58,12 +58,13 @@ describe.skipIf(needsRoot)('margay lab on the command line (needs root)', () => 
     expect(up.stdout).toContain(`ip netns exec ${prefix}-n1`);
     expect(up.stdout).toMatch(/node n3 +\S+ +172\.30\.0\.13/);
     expect(up.stderr).toMatch(/^lab: node n2 /m);
+    expect(up.stdout).toMatch(/pod n3\/pod1 +\S+ +10\.244\.3\.2 /);
     expect((await listNetns()).filter((n) => n.startsWith(`${prefix}-`)).sort()).toEqual(
-      [`${prefix}-fabric`, `${prefix}-n1`, `${prefix}-n2`, `${prefix}-n3`],
+      [`${prefix}-fabric`, `${prefix}-n1`, `${prefix}-n1-pod1`, `${prefix}-n2`, `${prefix}-n2-pod1`, `${prefix}-n3`, `${prefix}-n3-pod1`],
     );
     const down = margay(['lab', 'down'], { env: env() });
     expect(down.status, down.stderr).toBe(0);
-    expect(down.stdout).toContain(`lab ${prefix}: deleted 4 namespaces`);
+    expect(down.stdout).toContain(`lab ${prefix}: deleted 7 namespaces`);
     expect((await listNetns()).filter((n) => n.startsWith(`${prefix}-`))).toEqual([]);
     const again = margay(['lab', 'down'], { env: env() });
     expect(again.status).toBe(0);
