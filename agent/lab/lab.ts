@@ -106,7 +106,9 @@ export async function createLab(opts: CreateLabOptions): Promise<Lab> {
   const logDir = labLogDir(root, plan.prefix);
   await mkdir(logDir, { recursive: true });
   const save = () => writeLabState(root, state);
+  let destroyed = false;
   const steps = async (list: Step[]) => {
+    if (destroyed) throw new Error(`lab ${plan.prefix} has been destroyed`);
     for (const step of list) {
       if (step.kind === 'netns') {
         state.namespaces.push(step.ns);
@@ -122,7 +124,6 @@ export async function createLab(opts: CreateLabOptions): Promise<Lab> {
   const children = new Map<number, ChildProcess>();
   const nodes = plan.nodes.map(toLabNode);
   const pods: LabPod[] = [];
-  let destroyed = false;
 
   const lab: Lab = {
     prefix: plan.prefix,
@@ -149,7 +150,7 @@ export async function createLab(opts: CreateLabOptions): Promise<Lab> {
       return pod;
     },
     async startProcess(ns, argv, o = {}) {
-      if (!state.namespaces.includes(ns)) throw new Error(`lab ${plan.prefix}: ${ns} is not one of its namespaces`);
+      if (destroyed || !state.namespaces.includes(ns)) throw new Error(`lab ${plan.prefix}: ${ns} is not one of its namespaces (any more)`);
       const base = o.name ?? `${ns.slice(plan.prefix.length)}-${(argv[0] ?? 'proc').split('/').pop()}`;
       let name = base;
       for (let i = 2; state.processes.some((p) => p.name === name); i++) name = `${base}-${i}`;
