@@ -95,6 +95,25 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
     }
   });
 
+  it('repairs overlay drift: FDB and ARP entries deleted by hand, MTU changed, VNI changed (device recreated)', async () => {
+    const n1 = lab.node('n1').ns;
+    const n2 = lab.node('n2');
+    await lab.exec(n1, ['bridge', 'fdb', 'del', vtepMac('n2'), 'dev', 'vxlan.margay', 'dst', n2.address]);
+    await lab.exec(n1, ['ip', 'neigh', 'del', '10.244.2.0', 'dev', 'vxlan.margay']);
+    await lab.exec(n1, ['ip', 'link', 'set', 'vxlan.margay', 'mtu', '1300']);
+    expect(await reach('10.244.2.2')).toBe(false);
+    const [r1] = await applyMode({ vxlan: 'Always', ipip: 'Never' });
+    expect(r1?.vxlan?.changes.sort()).toEqual([`arp +10.244.2.0>${vtepMac('n2')}`, `fdb +${n2.address}>${vtepMac('n2')}`, 'link settings']);
+    expect(await reach('10.244.2.2')).toBe(true);
+    // a VNI cannot be changed in place: margay recreates the device and its routes come back
+    await lab.exec(n1, ['ip', 'link', 'del', 'vxlan.margay']);
+    await lab.exec(n1, ['ip', 'link', 'add', 'vxlan.margay', 'type', 'vxlan', 'id', '99', 'dstport', '4789', 'dev', 'eth0']);
+    const [again] = await applyMode({ vxlan: 'Always', ipip: 'Never' });
+    expect(again?.vxlan).toMatchObject({ recreated: true });
+    expect(again?.routes).toMatchObject({ added: 1, failed: [] });
+    expect(await reach('10.244.2.2')).toBe(true);
+  });
+
   it('with vxlanMode CrossSubnet (nodes on different subnets) they still do', async () => {
     await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never' });
     expect(await reach('10.244.2.2')).toBe(true);
@@ -104,8 +123,11 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
     const router = lab.fabric.subnets[1]?.gateway as string; // the fabric router on n2's subnet: no route to pods
     await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never', nat: false });
     expect(await reach(router)).toBe(false);
-    await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never', nat: true });
+    const [withNat] = await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never', nat: true });
+    expect(withNat?.natChanged).toBe(true);
     expect(await reach(router)).toBe(true);
+    const [again] = await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never', nat: true });
+    expect(again?.natChanged).toBe(false);
     const rules = (await lab.exec(lab.node('n1').ns, ['iptables', '-w', '-t', 'nat', '-S'])).stdout;
     expect(rules).toContain('-A POSTROUTING -m comment --comment "margay:nat-outgoing" -j MARGAY-NAT-OUTGOING');
     expect(rules).toContain(`-A MARGAY-NAT-OUTGOING -d ${POOL} -j RETURN`);

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { applyNatOutgoing, type Exec } from '../../../../agent/dataplane/nat-outgoing.js';
+import { planNatOutgoing } from '../../../../agent/dataplane/plan/nat-plan.js';
+
+// A fake iptables: answers -C/-S from a tiny model of the nat table and records calls.
+function fakeIptables(state: { jump: boolean; chain: string | undefined }): { exec: Exec; calls: string[] } {
+  const calls: string[] = [];
+  const exec: Exec = async (argv, input) => {
+    calls.push(argv.join(' ') + (input !== undefined ? ` <<${input.split('\n').length} lines` : ''));
+    const verb = argv.find((a) => ['-C', '-S', '-A', '-D', '-F', '-X'].includes(a));
+    if (argv[0] === 'iptables-restore') {
+      state.chain = ['-N MARGAY-NAT-OUTGOING', ...(input ?? '').split('\n').filter((l) => l.startsWith('-A '))].join('\n');
+      return { code: 0, stdout: '', stderr: '' };
+    }
+    if (verb === '-C') return { code: state.jump ? 0 : 1, stdout: '', stderr: '' };
+    if (verb === '-S') return state.chain !== undefined ? { code: 0, stdout: `${state.chain}\n`, stderr: '' } : { code: 1, stdout: '', stderr: 'No chain' };
+    if (verb === '-A') state.jump = true;
+    if (verb === '-D') state.jump = false;
+    if (verb === '-X') state.chain = undefined;
+    return { code: 0, stdout: '', stderr: '' };
+  };
+  return { exec, calls };
+}
+
+const pools = [{ cidr: '10.244.0.0/16', natOutgoing: true, ipipMode: 'Never' as const, vxlanMode: 'Never' as const }];
+
+describe('applyNatOutgoing', () => {
+  it('writes the chain and the jump once, then does nothing while nothing changes', async () => {
+    const state = { jump: false, chain: undefined as string | undefined };
+    const { exec, calls } = fakeIptables(state);
+    expect(await applyNatOutgoing(exec, planNatOutgoing(pools, 4))).toEqual({ changed: true });
+    expect(calls).toEqual([
+      'iptables -w -t nat -C POSTROUTING -m comment --comment margay:nat-outgoing -j MARGAY-NAT-OUTGOING',
+      'iptables -w -t nat -S MARGAY-NAT-OUTGOING',
+      'iptables-restore -w --noflush <<6 lines',
+      'iptables -w -t nat -A POSTROUTING -m comment --comment margay:nat-outgoing -j MARGAY-NAT-OUTGOING',
+    ]);
+    calls.length = 0;
+    expect(await applyNatOutgoing(exec, planNatOutgoing(pools, 4))).toEqual({ changed: false });
+    expect(calls.some((c) => c.startsWith('iptables-restore') || c.includes(' -A '))).toBe(false);
+  });
+  it('removes the jump and the chain when no pool wants NAT', async () => {
+    const state = { jump: true, chain: '-N MARGAY-NAT-OUTGOING\n-A MARGAY-NAT-OUTGOING -s 10.244.0.0/16 -j MASQUERADE' };
+    const { exec } = fakeIptables(state);
+    expect(await applyNatOutgoing(exec, planNatOutgoing([], 4))).toEqual({ changed: true });
+    expect(state).toEqual({ jump: false, chain: undefined });
+    expect(await applyNatOutgoing(exec, planNatOutgoing([], 4))).toEqual({ changed: false });
+  });
+  it('uses ip6tables for IPv6 and reports a failing tool with its message', async () => {
+    const calls: string[] = [];
+    const exec: Exec = async (argv) => { calls.push(argv[0] as string); return argv.includes('-C') || argv.includes('-S') ? { code: 1, stdout: '', stderr: '' } : { code: 4, stdout: '', stderr: 'Permission denied' }; };
+    await expect(applyNatOutgoing(exec, planNatOutgoing([{ ...pools[0], cidr: 'fd44::/48' } as never], 6))).rejects.toThrow(/ip6tables-restore -w --noflush failed \(exit 4\): Permission denied/);
+    expect(new Set(calls)).toEqual(new Set(['ip6tables', 'ip6tables-restore']));
+  });
+});
