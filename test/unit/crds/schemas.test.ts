@@ -66,11 +66,14 @@ describe('validateObject: margay kinds against the CRD schemas', () => {
     ['a port out of range', { apiVersion: 'margay.io/v1', kind: 'BGPConfiguration', metadata: meta, spec: { listenPort: 70000 } }, [
       'spec.listenPort: Invalid value: 70000: must be <= 65535',
     ]],
-    ['a negative handle count under a CIDR key', { apiVersion: 'margay.io/v1', kind: 'IPAMHandle', metadata: meta, spec: { handleID: 'h', block: { '10.0.0.0/26': -1 } } }, [
-      'spec.block["10.0.0.0/26"]: Invalid value: -1: must be >= 0',
+    ['a handle address that is not an IP', { apiVersion: 'margay.io/v1', kind: 'IPAMHandle', metadata: meta, spec: { handle: 'h', attrs: { node: 'n' }, addresses: [{ family: 4, address: '10.0.0.300', block: '10.0.0.0/26', pool: 'p' }] } }, [
+      'spec.addresses[0].address: address must be an IPv4 or IPv6 address',
     ]],
-    ['a block allocation that is a string', { apiVersion: 'margay.io/v1', kind: 'IPAMBlock', metadata: meta, spec: { cidr: '10.0.0.0/30', allocations: [0, null, 'x', null], unallocated: [1], attributes: [{ handle_id: 'h' }] } }, [
-      'spec.allocations[2]: Invalid value: "x": must be integer',
+    ['a block allocation that is a number', { apiVersion: 'margay.io/v1', kind: 'IPAMBlock', metadata: meta, spec: { cidr: '10.0.0.0/30', pool: 'p', affinity: null, allocations: ['h', null, 3, null], attributes: { h: { node: 'n' } } } }, [
+      'spec.allocations[2]: Invalid value: 3: must be string',
+    ]],
+    ['block attributes without a node', { apiVersion: 'margay.io/v1', kind: 'IPAMBlock', metadata: meta, spec: { cidr: '10.0.0.0/30', pool: 'p', affinity: 'host:n', allocations: ['h', null, null, null], attributes: { h: { pod: { namespace: 'd', name: 'p' } } } } }, [
+      'spec.attributes.h.node: Required value',
     ]],
     ['an unknown affinity state', { apiVersion: 'margay.io/v1', kind: 'BlockAffinity', metadata: meta, spec: { node: 'n', cidr: '10.0.0.0/26', state: 'maybe' } }, [
       'spec.state: Unsupported value: "maybe": supported values: "pending", "confirmed", "pendingDeletion"',
@@ -89,7 +92,6 @@ describe('validateObject: margay kinds against the CRD schemas', () => {
     pool({ cidr: '10.0.0.0/8', blockSize: 20, vxlanMode: 'CrossSubnet', natOutgoing: true, nodeSelector: "zone == 'a'" }),
     peer({ peerSelector: "rr == 'true'" }),
     peer({ node: 'n1', peerIP: '::ffff:10.0.0.1', asNumber: 4294967295, password: { secretKeyRef: { name: 's', key: 'k' } }, maxRestartTime: '1m30s' }),
-    { apiVersion: 'margay.io/v1', kind: 'IPAMBlock', metadata: { name: '10-0-0-0-30' }, spec: { cidr: '10.0.0.0/30', affinity: 'host:n1', allocations: [0, null, null, null], unallocated: [1, 2, 3], attributes: [{ handle_id: 'h', secondary: { pod: 'p' } }] } },
     { apiVersion: 'margay.io/v1', kind: 'BlockAffinity', metadata: { name: 'n1-10-0-0-0-26' }, spec: { node: 'n1', cidr: '10.0.0.0/26', state: 'confirmed' } },
   ])('accepts valid object %#', (obj) => {
     expect(errorsOf(obj)).toEqual([]);

@@ -4,6 +4,25 @@ import { parse } from 'yaml';
 import { crdFiles, loadCrds } from '../../../crds/schemas.js';
 import { CEL_RULES } from '../../../crds/cel-rules.js';
 import { checkCrd } from './structural-rules.js';
+import { newAjv, strictUnknownFields, type JsonSchema } from '../../../crds/compile.js';
+
+/** Every schema node with a default, and whether the default validates against its node (the API server requires it). */
+function badDefaults(root: unknown, path = ''): string[] {
+  const out: string[] = [];
+  const walk = (n: unknown, p: string): void => {
+    if (Array.isArray(n)) return n.forEach((x, i) => walk(x, `${p}[${i}]`));
+    if (!n || typeof n !== 'object') return;
+    const node = n as JsonSchema;
+    if ('default' in node && typeof node.type === 'string') {
+      const { default: _d, ...withoutDefault } = node;
+      const validate = newAjv().compile(strictUnknownFields(withoutDefault));
+      if (!validate(structuredClone(node.default))) out.push(`${p}: default ${JSON.stringify(node.default)} is invalid: ${validate.errors?.[0]?.message}`);
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== 'default') walk(v, `${p}.${k}`);
+  };
+  walk(root, path);
+  return out;
+}
 
 const KINDS = ['BGPConfiguration', 'BGPPeer', 'BlockAffinity', 'IPAMBlock', 'IPAMHandle', 'IPPool'];
 
@@ -23,6 +42,17 @@ describe('CRD files', () => {
 
   it.each(files)('%s satisfies the apiextensions v1 structural-schema rules', (file) => {
     expect(checkCrd(parse(readFileSync(file, 'utf8')))).toEqual([]);
+  });
+
+  it('every default is valid against its own schema, and there are defaults to check', () => {
+    const crds = loadCrds();
+    expect(badDefaults(crds)).toEqual([]);
+    const count = JSON.stringify(crds).match(/"default":/g)?.length ?? 0;
+    expect(count).toBeGreaterThan(10);
+    const broken = structuredClone(crds.find((c) => c.spec.names.kind === 'IPPool')!) as Json;
+    broken.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.ipipMode.default = 'Sometimes';
+    broken.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.natOutgoing.default = 'yes';
+    expect(badDefaults(broken).length).toBe(2);
   });
 
   it('every CEL rule in the CRDs has a predicate, and every predicate is used', () => {
