@@ -1,11 +1,8 @@
-/**
- * Chooses the core behind the runtime. Today: BasicCore (FSM per peer, originate,
- * Adj-RIB-In counts). When bgp/speaker lands, its adapter replaces this.
- */
-import { BasicCore } from './basic-core.js';
+/** Chooses the core behind the runtime: the pure speaker (bgp/speaker). */
 import type { SpeakerConfig } from './config.js';
 import type { SpeakerCore } from './runtime.js';
+import { PureSpeakerCore, type SpeakerCoreOptions } from './speaker-core.js';
 
-export function createCore(config: SpeakerConfig): SpeakerCore {
-  return new BasicCore(config);
+export function createCore(config: SpeakerConfig, opts: SpeakerCoreOptions = {}): SpeakerCore {
+  return new PureSpeakerCore(config, opts);
 }

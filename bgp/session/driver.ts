@@ -17,8 +17,9 @@
  */
 import type net from 'node:net';
 import type { CodecOptions, Message } from '../wire/types.js';
-import type { FsmAction, FsmEvent, TimerName } from '../fsm/types.js';
 import { messageEvent } from '../fsm/step.js';
+import type { PeerAction, SpeakerAction, SpeakerEvent } from '../speaker/types.js';
+import { timerEvent } from '../speaker/handle.js';
 import type { ConnectOptions, Transport } from './transport.js';
 import { plainAddress } from './transport.js';
 
@@ -33,18 +34,17 @@ export interface DriverCodec {
   initial: CodecOptions;
 }
 
-export interface PeerAction {
-  peer: string;
-  action: FsmAction;
-}
+export type { PeerAction };
 
-/** The pure core as the driver sees it (see speaker-core.ts for the adapter). */
+/** The pure core as the driver sees it (see speaker-core.ts for the adapter over bgp/speaker). */
 export interface DriverCore {
-  /** whether `address` is a configured peer (accepted connections from others are closed) */
-  knows(peer: string): boolean;
-  /** the peer's current connection sequence number (the next accepted conn is this + 1) */
-  connSeq(peer: string): number;
-  handle(peer: string, event: FsmEvent, now: number): PeerAction[];
+  /**
+   * A connection accepted from `remote`: the peer and connection number to name it
+   * with (undefined: unknown peer, close it) and the actions that follow.
+   */
+  incoming(remote: string, local: string, now: number): { peer?: string; conn?: number; actions: PeerAction[] };
+  /** one event for one peer (peer '' = speaker-wide timers) */
+  handle(peer: string, event: SpeakerEvent, now: number): PeerAction[];
 }
 
 export interface DriverLog {
@@ -77,13 +77,6 @@ interface Conn {
   closed: boolean;
 }
 
-const TIMER_EVENTS: Record<TimerName, FsmEvent['type']> = {
-  ConnectRetry: 'ConnectRetryTimerExpires',
-  Hold: 'HoldTimerExpires',
-  Keepalive: 'KeepaliveTimerExpires',
-  IdleHold: 'IdleHoldTimerExpires',
-};
-
 export class SessionDriver {
   private readonly conns = new Map<string, Conn>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -98,7 +91,7 @@ export class SessionDriver {
   }
 
   /** Feeds one event to the core for `peer` and performs what comes back. */
-  dispatch(peer: string, event: FsmEvent): void {
+  dispatch(peer: string, event: SpeakerEvent): void {
     if (this.stopped) return;
     let actions: PeerAction[];
     try {
@@ -126,16 +119,25 @@ export class SessionDriver {
 
   /** A connection accepted by the listener. */
   accept(socket: net.Socket): void {
-    const peer = plainAddress(socket.remoteAddress);
+    const remote = plainAddress(socket.remoteAddress);
     socket.on('error', () => undefined);
-    if (this.stopped || !this.o.core.knows(peer)) {
-      this.o.log.info({ peer }, 'connection from an unknown address refused');
+    if (this.stopped) { socket.destroy(); return; }
+    let r: ReturnType<DriverCore['incoming']>;
+    try {
+      r = this.o.core.incoming(remote, plainAddress(socket.localAddress), this.now());
+    } catch (err) {
+      this.o.log.error({ peer: remote, err: (err as Error).stack ?? String(err) }, 'core failed on an accepted connection');
       socket.destroy();
       return;
     }
-    const conn = this.o.core.connSeq(peer) + 1;
-    this.attach(peer, conn, socket);
-    this.dispatch(peer, { type: 'TcpConnectionConfirmed', direction: 'in', localAddress: plainAddress(socket.localAddress) });
+    if (r.peer === undefined || r.conn === undefined) {
+      this.o.log.info({ peer: remote }, 'connection from an unknown address refused');
+      socket.destroy();
+    } else {
+      socket.setNoDelay(true);
+      this.attach(r.peer, r.conn, socket);
+    }
+    this.perform(r.actions);
   }
 
   /** Stops timers and closes every connection (after the core has queued its Cease). */
@@ -159,7 +161,7 @@ export class SessionDriver {
 
   // ---- internals ----
 
-  private performOne(peer: string, a: FsmAction): void {
+  private performOne(peer: string, a: SpeakerAction): void {
     switch (a.type) {
       case 'send': {
         const c = this.conns.get(`${peer}#${a.conn}`);
@@ -182,10 +184,10 @@ export class SessionDriver {
         const key = `${peer}/${a.name}`;
         const old = this.timers.get(key);
         if (old) clearTimeout(old);
-        const type = TIMER_EVENTS[a.name];
+        const ev = timerEvent(a.name);
         this.timers.set(key, setTimeout(() => {
           this.timers.delete(key);
-          this.dispatch(peer, { type } as FsmEvent);
+          this.dispatch(peer, ev);
         }, a.ms));
         return;
       }

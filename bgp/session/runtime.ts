@@ -32,6 +32,7 @@ export interface RouteEntry {
   peer: string;
   attributes: unknown;
   best?: boolean;
+  stale?: boolean;
 }
 
 export interface RuntimeOptions {

@@ -15,6 +15,8 @@ export interface PeerStatus {
   accepted: number;
   /** prefixes advertised to the peer (Adj-RIB-Out size) */
   advertised: number;
+  /** routes kept stale by graceful restart */
+  stale?: number;
 }
 
 export interface SpeakerStatus {

@@ -45,7 +45,7 @@ for (const mode of ['active', 'passive'] as const) {
           { address: net.b.v4, asn: 65002, holdTime: 9, passive: mode === 'passive' },
           { address: net.b.v6, asn: 65002, holdTime: 9, passive: mode === 'passive', families: ['ipv6'] },
         ],
-        originate: [{ prefix: '10.88.0.0/24', communities: ['65001:7', 'NO_EXPORT', '4200000001:1:2'] }, { prefix: 'fd88:1::/64', communities: ['65001:8'] }],
+        originate: [{ prefix: '10.88.0.0/24', communities: ['65001:7', '4200000001:1:2'] }, { prefix: '10.88.9.0/24', communities: ['NO_EXPORT'] }, { prefix: 'fd88:1::/64', communities: ['65001:8'] }],
       });
     });
     afterAll(async () => {
@@ -68,9 +68,12 @@ for (const mode of ['active', 'passive'] as const) {
       }, 10_000);
       expect(out).toContain('BGP.as_path: 4200000001');
       expect(out).toContain('(65001,7)');
-      expect(out).toMatch(/no_export|\(65535,65281\)/);
       expect(out).toContain('(4200000001, 1, 2)');
       expect(out).toContain(`BGP.next_hop: ${net.a.v4}`);
+    });
+
+    it('does not send a NO_EXPORT route to an eBGP peer (RFC 1997)', async () => {
+      expect(await b.birdc('show route 10.88.9.0/24')).not.toContain('10.88.9.0/24');
     });
 
     it('BIRD receives margay\'s IPv6 route over the IPv6 session', async () => {
@@ -91,7 +94,7 @@ for (const mode of ['active', 'passive'] as const) {
         return v4 === 2 && v6 === 1;
       }, 10_000);
       const st = await m.status();
-      expect(st.locRib.families).toMatchObject({ ipv4: 3, ipv6: 2 });
+      expect(st.locRib.families).toMatchObject({ ipv4: 4, ipv6: 2 });
     });
   });
 }

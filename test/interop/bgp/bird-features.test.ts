@@ -51,7 +51,7 @@ protocol bgp m1 { local ${net.b.v4} as 65001; neighbor ${net.a.v4} as 65001; pas
 
   it('margay receives MED, LOCAL_PREF and communities intact', async () => {
     const r = await waitFor('route from BIRD', async () => (await m.routes()).find((x) => x.prefix === '10.99.1.0/24'), 10_000);
-    expect(r.attributes).toMatchObject({ med: 42, localPref: 250, communities: [65001 * 65536 + 9], nextHop: net.b.v4, origin: 'IGP' });
+    expect(r.attributes).toMatchObject({ med: 42, localPref: 250, communities: [65001 * 65536 + 9], nextHops: [net.b.v4], origin: 'IGP' });
   });
 
   it('stays Established with a 3 s hold time for 12 s', async () => {
