@@ -16,7 +16,7 @@ describe('validateObject: margay kinds against the CRD schemas', () => {
     expect(r).toEqual({
       ok: true,
       kind: 'IPPool',
-      object: pool({ cidr: '10.244.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, disabled: false, disableBGPExport: false }),
+      object: pool({ cidr: '10.244.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, disabled: false }),
     });
     expect(input.spec).toEqual({ cidr: '10.244.0.0/16' });
   });
