@@ -1,0 +1,27 @@
+import type { Snapshot } from './snapshot.js';
+
+/** An object the datastore refused, with where it came from and why (field paths). */
+export interface Rejection {
+  /** a file path (file datastore) or an API path (kubernetes) */
+  source: string;
+  /** "NetworkPolicy x/deny-all", or the document index when it has no identity */
+  object: string;
+  errors: { path: string; message: string }[];
+}
+
+export interface DatastoreListener {
+  /** Called after the initial sync and after every change (coalesced). */
+  onSnapshot(snapshot: Snapshot): void;
+  onRejected?(rejection: Rejection): void;
+}
+
+/**
+ * Where the agent reads the cluster from: `file` (a directory of YAML manifests) or
+ * `kubernetes` (the API server). `start` resolves once the first full snapshot has
+ * been delivered; afterwards changes arrive through the listener until `stop`.
+ */
+export interface Datastore {
+  readonly name: 'file' | 'kubernetes';
+  start(listener: DatastoreListener): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,182 @@
+/**
+ * The `file` datastore: a directory of YAML manifests (the same kinds and schemas
+ * as the Kubernetes API), watched for changes. Every change re-reads only the files
+ * whose size or mtime moved, rebuilds the object set and, if anything differs,
+ * delivers a new snapshot. Invalid objects are reported once per file version with
+ * their field paths and left out; everything else keeps working. Sub-directories
+ * whose name starts with '.' or is `ipam` (IPAM records live there) are not read.
+ *
+ * fs.watch is the fast path (changes land within ~debounceMs); a slow poll catches
+ * anything the watch misses (editors that replace directories, NFS).
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Logger } from 'pino';
+import { parseManifest } from './manifests.js';
+import { ObjectCache } from './snapshot.js';
+import { KINDS, describeObject, objectKey, type Resource, type ResourceKind } from './resources.js';
+import type { Datastore, DatastoreListener, Rejection } from './datastore.js';
+import type { ObjectValidator } from './validate.js';
+
+export interface FileDatastoreOptions {
+  dir: string;
+  validate?: ObjectValidator;
+  log?: Logger;
+  debounceMs?: number;
+  pollIntervalMs?: number;
+}
+
+interface FileEntry {
+  mtimeMs: number;
+  size: number;
+  resources: Resource[];
+}
+
+const MANIFEST = /\.(ya?ml|json)$/i;
+
+export class FileDatastore implements Datastore {
+  readonly name = 'file' as const;
+  private readonly cache = new ObjectCache();
+  private readonly files = new Map<string, FileEntry>();
+  private listener?: DatastoreListener;
+  private watcher?: FSWatcher;
+  private poll?: NodeJS.Timeout;
+  private debounce?: NodeJS.Timeout;
+  private scanning?: Promise<void>;
+  private rescanWanted = false;
+  private stopped = false;
+
+  constructor(private readonly opts: FileDatastoreOptions) {}
+
+  async start(listener: DatastoreListener): Promise<void> {
+    this.listener = listener;
+    await stat(this.opts.dir).catch(() => {
+      throw new Error(`file datastore: directory ${this.opts.dir} does not exist`);
+    });
+    await this.scan(true);
+    try {
+      this.watcher = watch(this.opts.dir, { recursive: true }, () => this.schedule());
+      this.watcher.on('error', (err) => this.opts.log?.warn({ err: err.message }, 'directory watch failed; polling only'));
+    } catch (err) {
+      this.opts.log?.warn({ err: (err as Error).message }, 'cannot watch directory; polling only');
+    }
+    this.poll = setInterval(() => this.schedule(), this.opts.pollIntervalMs ?? 2000);
+    this.poll.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher?.close();
+    if (this.poll) clearInterval(this.poll);
+    if (this.debounce) clearTimeout(this.debounce);
+    await this.scanning;
+  }
+
+  /** Re-reads the directory now (tests and `SIGHUP` use it); resolves when delivered. */
+  async resync(): Promise<void> {
+    await this.scan(false);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => void this.scan(false), this.opts.debounceMs ?? 10);
+  }
+
+  private async scan(initial: boolean): Promise<void> {
+    if (this.scanning) {
+      this.rescanWanted = true;
+      return this.scanning;
+    }
+    this.scanning = (async () => {
+      do {
+        this.rescanWanted = false;
+        try {
+          await this.scanOnce(initial);
+        } catch (err) {
+          this.opts.log?.error({ err: (err as Error).message }, 'reading manifests failed; keeping the last good state');
+        }
+      } while (this.rescanWanted && !this.stopped);
+    })();
+    try {
+      await this.scanning;
+    } finally {
+      this.scanning = undefined;
+    }
+  }
+
+  private async scanOnce(initial: boolean): Promise<void> {
+    const paths = await listManifests(this.opts.dir);
+    const seen = new Set(paths);
+    for (const p of [...this.files.keys()]) if (!seen.has(p)) this.files.delete(p);
+    for (const p of paths) await this.readIfChanged(p);
+    const byKind = new Map<ResourceKind, Map<string, Resource>>(KINDS.map((k) => [k.kind, new Map()]));
+    const owner = new Map<string, string>();
+    for (const p of paths) {
+      for (const r of this.files.get(p)?.resources ?? []) {
+        const id = `${r.kind}/${objectKey(r.metadata)}`;
+        const first = owner.get(id);
+        if (first !== undefined) {
+          this.reject({ source: this.rel(p), object: describeObject(r.kind, r.metadata), errors: [{ path: '.metadata.name', message: `duplicate: already defined in ${this.rel(first)}; this copy is ignored` }] });
+          continue;
+        }
+        owner.set(id, p);
+        byKind.get(r.kind)?.set(objectKey(r.metadata), r);
+      }
+    }
+    for (const [kind, objs] of byKind) this.cache.replaceKind(kind, objs.values());
+    if ((this.cache.changed || initial) && !this.stopped) this.listener?.onSnapshot(this.cache.snapshot());
+  }
+
+  private async readIfChanged(path: string): Promise<void> {
+    const st = await stat(path).catch(() => undefined);
+    if (!st) {
+      this.files.delete(path);
+      return;
+    }
+    const prev = this.files.get(path);
+    if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) return;
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text === undefined) return;
+    const parsed = parseManifest(text, this.opts.validate);
+    for (const r of parsed.rejected) this.reject({ source: this.rel(path), object: r.object, errors: r.errors });
+    // Keep object identity for unchanged documents so the snapshot diff stays small.
+    const resources = parsed.resources.map((r) => reuseIfEqual(prev?.resources, r));
+    this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, resources });
+  }
+
+  private reject(r: Rejection): void {
+    this.opts.log?.warn({ source: r.source, object: r.object, errors: r.errors }, `rejected ${r.object}: ${r.errors.map((e) => `${e.path || '(document)'} ${e.message}`).join('; ')}`);
+    this.listener?.onRejected?.(r);
+  }
+
+  private rel(p: string): string {
+    return relative(this.opts.dir, p) || p;
+  }
+}
+
+function reuseIfEqual(prev: Resource[] | undefined, r: Resource): Resource {
+  if (!prev) return r;
+  const json = JSON.stringify(r);
+  return prev.find((p) => p.kind === r.kind && objectKey(p.metadata) === objectKey(r.metadata) && JSON.stringify(p) === json) ?? r;
+}
+
+async function listManifests(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string, depth: number): Promise<void> => {
+    if (depth > 8) return;
+    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'ipam') await walk(p, depth + 1);
+      } else if (e.isFile() && MANIFEST.test(e.name)) {
+        out.push(p);
+      }
+    }
+  };
+  await walk(dir, 0);
+  return out.sort();
+}

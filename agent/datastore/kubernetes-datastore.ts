@@ -1,0 +1,105 @@
+/**
+ * The `kubernetes` datastore: one reflector per kind (Nodes, Namespaces, Pods,
+ * NetworkPolicies and margay's CRDs) against the API server. Changes are coalesced
+ * (a burst of events yields one snapshot) and delivered whole. Each object is
+ * validated with the same schemas as the file datastore; an invalid one is logged
+ * with its field paths and left out (a previously valid version of it is removed,
+ * so nothing half-understood is enforced), the rest keeps working.
+ */
+import type { Logger } from 'pino';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KINDS, describeObject, objectKey, type KindInfo, type Resource } from './resources.js';
+import { ObjectCache } from './snapshot.js';
+import { Reflector } from './reflector.js';
+import { kubeTransport, loadKubeConfig, type KubeConnection } from './kubernetes-transport.js';
+import { checkEnvelope, type ObjectValidator } from './validate.js';
+import type { Datastore, DatastoreListener } from './datastore.js';
+
+export interface KubernetesDatastoreOptions extends KubeConnection {
+  validate?: ObjectValidator;
+  log?: Logger;
+  /** coalescing window for bursts of events */
+  coalesceMs?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  watchTimeoutSeconds?: number;
+}
+
+export class KubernetesDatastore implements Datastore {
+  readonly name = 'kubernetes' as const;
+  readonly kubeConfig: KubeConfig;
+  private readonly cache = new ObjectCache();
+  private readonly reflectors: Reflector[] = [];
+  private listener?: DatastoreListener;
+  private flushTimer?: NodeJS.Timeout;
+  private started = false;
+
+  constructor(private readonly opts: KubernetesDatastoreOptions) {
+    this.kubeConfig = loadKubeConfig(opts);
+  }
+
+  async start(listener: DatastoreListener): Promise<void> {
+    this.listener = listener;
+    const syncs = KINDS.map((info) => {
+      const r = new Reflector(kubeTransport(this.kubeConfig, info, { watchTimeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 }), this.sinkFor(info), {
+        minBackoffMs: this.opts.minBackoffMs ?? 250,
+        maxBackoffMs: this.opts.maxBackoffMs ?? 10_000,
+      });
+      this.reflectors.push(r);
+      return r.start();
+    });
+    await Promise.all(syncs);
+    this.started = true;
+    this.listener.onSnapshot(this.cache.snapshot());
+  }
+
+  async stop(): Promise<void> {
+    for (const r of this.reflectors) r.stop();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+  }
+
+  private sinkFor(info: KindInfo) {
+    return {
+      replace: (items: Resource[]) => {
+        const ok = items.map((i) => this.admit(info, i)).filter((i): i is Resource => i !== undefined);
+        if (this.cache.replaceKind(info.kind, ok)) this.changed();
+      },
+      upsert: (obj: Resource) => {
+        const ok = this.admit(info, obj);
+        const key = objectKey(obj.metadata ?? { name: '' });
+        if (ok ? this.cache.set(ok) : this.cache.delete(info.kind, key)) this.changed();
+      },
+      remove: (obj: Resource) => {
+        if (this.cache.delete(info.kind, objectKey(obj.metadata))) this.changed();
+      },
+      error: (err: unknown, phase: 'list' | 'watch') => {
+        this.opts.log?.warn({ kind: info.kind, phase, err: err instanceof Error ? err.message : String(err) }, `${phase} ${info.plural} failed; retrying`);
+      },
+      relisted: (reason: 'initial' | 'gone') => {
+        if (reason === 'gone') this.opts.log?.info({ kind: info.kind }, `watch history expired (410 Gone); re-listed ${info.plural}`);
+      },
+    };
+  }
+
+  private admit(info: KindInfo, raw: Resource): Resource | undefined {
+    const obj = { ...raw, kind: info.kind, apiVersion: info.apiVersion } as Resource;
+    const env = checkEnvelope(obj);
+    const errors = env.ok ? (this.opts.validate ? this.opts.validate(env.resource) : { ok: true as const }) : { ok: false as const, errors: env.errors };
+    if (!env.ok || !errors.ok) {
+      const errs = 'errors' in errors ? errors.errors : [];
+      const label = describeObject(info.kind, raw.metadata);
+      this.opts.log?.warn({ object: label, errors: errs }, `rejected ${label}: ${errs.map((e) => `${e.path || '(object)'} ${e.message}`).join('; ')}`);
+      this.listener?.onRejected?.({ source: `kubernetes:${info.plural}`, object: label, errors: errs });
+      return undefined;
+    }
+    return env.resource;
+  }
+
+  private changed(): void {
+    if (!this.started || this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (this.cache.changed) this.listener?.onSnapshot(this.cache.snapshot());
+    }, this.opts.coalesceMs ?? 5);
+  }
+}

@@ -1,0 +1,52 @@
+import { parseAllDocuments } from 'yaml';
+import { checkEnvelope, type FieldError, type ObjectValidator } from './validate.js';
+import { describeObject, type Resource } from './resources.js';
+
+export interface ParsedManifest {
+  resources: Resource[];
+  rejected: { object: string; errors: FieldError[] }[];
+}
+
+/**
+ * Parses a multi-document YAML (or JSON) manifest into the objects margay reads.
+ * `kind: List` documents are unrolled. Each object is checked (envelope, then the
+ * schema validator); an invalid one is reported with its field paths and left out,
+ * the others are kept. Pure: text in, values out.
+ */
+export function parseManifest(text: string, validate?: ObjectValidator): ParsedManifest {
+  const out: ParsedManifest = { resources: [], rejected: [] };
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  list.forEach((doc, index) => {
+    const where = `document ${index + 1}`;
+    if (doc.errors.length > 0) {
+      out.rejected.push({ object: where, errors: doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}` })) });
+      return;
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return; // empty document
+    const items = isList(value) ? value.items : [value];
+    for (const item of items) addObject(out, item, where, validate);
+  });
+  return out;
+}
+
+function isList(v: unknown): v is { items: unknown[] } {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'List' && Array.isArray((v as { items?: unknown }).items);
+}
+
+function addObject(out: ParsedManifest, item: unknown, where: string, validate?: ObjectValidator): void {
+  const env = checkEnvelope(item);
+  if (!env.ok) {
+    out.rejected.push({ object: `${env.object} (${where})`, errors: env.errors });
+    return;
+  }
+  if (validate) {
+    const r = validate(env.resource);
+    if (!r.ok) {
+      out.rejected.push({ object: `${describeObject(env.resource.kind, env.resource.metadata)} (${where})`, errors: r.errors });
+      return;
+    }
+  }
+  out.resources.push(env.resource);
+}

@@ -1,0 +1,135 @@
+/**
+ * A reflector keeps one kind's objects in step with the API server, the way
+ * client-go's does: list (remember the list's resourceVersion), then watch from
+ * it with bookmarks; every event moves the resourceVersion on; a dropped watch
+ * resumes from the last resourceVersion after a short backoff; "410 Gone" (the
+ * history was compacted) re-lists from scratch. Transport (list, watch) is
+ * injected, so the loop is exercised against the fake API server in tests and
+ * against client-node's Watch in production.
+ */
+import type { Resource } from './resources.js';
+
+export interface ListResult {
+  resourceVersion: string;
+  items: Resource[];
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface ReflectorTransport {
+  list(): Promise<ListResult>;
+  /** Starts a watch; resolves to a handle whose abort() ends it; `done` is called once when it ends. */
+  watch(
+    resourceVersion: string,
+    onEvent: (type: WatchEventType, obj: Record<string, unknown>) => void,
+    done: (err: unknown) => void,
+  ): Promise<{ abort(): void }>;
+}
+
+export interface ReflectorSink {
+  replace(items: Resource[]): void;
+  upsert(obj: Resource): void;
+  remove(obj: Resource): void;
+  /** a transport error worth logging (the reflector retries by itself) */
+  error?(err: unknown, phase: 'list' | 'watch'): void;
+  relisted?(reason: 'initial' | 'gone'): void;
+}
+
+export interface ReflectorOptions {
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class Reflector {
+  private rv = '';
+  private stopped = false;
+  private handle?: { abort(): void };
+  private timer?: NodeJS.Timeout;
+  private backoffMs: number;
+  private synced?: () => void;
+  private relistReason: 'initial' | 'gone' = 'initial';
+
+  constructor(private readonly transport: ReflectorTransport, private readonly sink: ReflectorSink, private readonly opts: ReflectorOptions = {}) {
+    this.backoffMs = opts.minBackoffMs ?? 200;
+  }
+
+  /** Resolves after the first successful list has been delivered to the sink. */
+  start(): Promise<void> {
+    const first = new Promise<void>((resolve) => (this.synced = resolve));
+    void this.cycle();
+    return first;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.handle?.abort();
+  }
+
+  get resourceVersion(): string {
+    return this.rv;
+  }
+
+  private async cycle(): Promise<void> {
+    if (this.stopped) return;
+    if (this.rv === '') {
+      try {
+        const list = await this.transport.list();
+        if (this.stopped) return;
+        this.sink.replace(list.items);
+        this.sink.relisted?.(this.relistReason);
+        this.rv = list.resourceVersion;
+        this.synced?.();
+        this.synced = undefined;
+      } catch (err) {
+        this.sink.error?.(err, 'list');
+        return this.retry();
+      }
+    }
+    let ended = false;
+    const done = (err: unknown): void => {
+      if (ended) return;
+      ended = true;
+      this.handle = undefined;
+      if (this.stopped) return;
+      if (isGone(err)) this.gone();
+      else if (err) this.sink.error?.(err, 'watch');
+      this.retry();
+    };
+    try {
+      this.handle = await this.transport.watch(this.rv, (type, obj) => this.onEvent(type, obj), done);
+    } catch (err) {
+      done(err);
+    }
+  }
+
+  private onEvent(type: WatchEventType, obj: Record<string, unknown>): void {
+    if (type === 'ERROR') {
+      if (isGone(obj)) this.gone();
+      return;
+    }
+    const meta = obj.metadata as { resourceVersion?: string } | undefined;
+    if (type === 'ADDED' || type === 'MODIFIED') this.sink.upsert(obj as Resource);
+    else if (type === 'DELETED') this.sink.remove(obj as Resource);
+    if (meta?.resourceVersion) this.rv = meta.resourceVersion;
+    this.backoffMs = this.opts.minBackoffMs ?? 200;
+  }
+
+  private gone(): void {
+    this.rv = '';
+    this.relistReason = 'gone';
+  }
+
+  private retry(): void {
+    if (this.stopped) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.maxBackoffMs ?? 10_000);
+    this.timer = setTimeout(() => void this.cycle(), delay);
+  }
+}
+
+function isGone(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as { code?: unknown; statusCode?: unknown; reason?: unknown };
+  return o.code === 410 || o.statusCode === 410 || o.reason === 'Expired' || o.reason === 'Gone';
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { parseManifest } from '../../../../agent/datastore/manifests.js';
+import type { ObjectValidator } from '../../../../agent/datastore/validate.js';
+
+describe('parseManifest', () => {
+  it('reads every document of a multi-document file and unrolls Lists', () => {
+    const text = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: x, labels: {ns: x}}
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: margay.io/v1
+    kind: IPPool
+    metadata: {name: pool-a}
+    spec: {cidr: 10.244.0.0/16}
+  - apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: deny, namespace: x}
+    spec: {podSelector: {}}
+---
+`;
+    const r = parseManifest(text);
+    expect(r.rejected).toEqual([]);
+    expect(r.resources.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/x', 'IPPool/pool-a', 'NetworkPolicy/deny']);
+  });
+
+  it('defaults the namespace of a namespaced object to "default", as kubectl does', () => {
+    const r = parseManifest('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n');
+    expect(r.resources[0]?.metadata.namespace).toBe('default');
+  });
+
+  it('rejects a bad object with its field path and keeps the others', () => {
+    const text = `apiVersion: v1
+kind: Namespace
+metadata: {name: good}
+---
+apiVersion: v2
+kind: Namespace
+metadata: {name: Bad_Name}
+---
+kind: Deployment
+apiVersion: apps/v1
+metadata: {name: d}
+`;
+    const r = parseManifest(text);
+    expect(r.resources.map((o) => o.metadata.name)).toEqual(['good']);
+    expect(r.rejected).toHaveLength(2);
+    expect(r.rejected[0]?.object).toContain('document 2');
+    expect(r.rejected[0]?.errors.map((e) => e.path).sort()).toEqual(['.apiVersion', '.metadata.name']);
+    expect(r.rejected[1]?.errors[0]?.message).toContain('"Deployment" is not a kind margay reads');
+  });
+
+  it('reports YAML syntax errors per document without losing the good ones', () => {
+    const r = parseManifest('apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\nkind: [unclosed\n');
+    expect(r.resources).toHaveLength(1);
+    expect(r.rejected[0]?.errors[0]?.message).toMatch(/^YAML:/);
+  });
+
+  it('runs the schema validator and reports its field paths', () => {
+    const validate: ObjectValidator = (o) =>
+      (o as { spec?: { cidr?: string } }).spec?.cidr === 'nope' ? { ok: false, errors: [{ path: '.spec.cidr', message: 'must be a CIDR' }] } : { ok: true };
+    const r = parseManifest('apiVersion: margay.io/v1\nkind: IPPool\nmetadata: {name: p}\nspec: {cidr: nope}\n', validate);
+    expect(r.resources).toEqual([]);
+    expect(r.rejected[0]).toEqual({ object: 'IPPool p (document 1)', errors: [{ path: '.spec.cidr', message: 'must be a CIDR' }] });
+  });
+
+  it('refuses a namespace on a cluster-scoped kind', () => {
+    const r = parseManifest('apiVersion: margay.io/v1\nkind: BGPPeer\nmetadata: {name: p, namespace: x}\n');
+    expect(r.rejected[0]?.errors[0]?.path).toBe('.metadata.namespace');
+  });
+});
