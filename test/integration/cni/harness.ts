@@ -1,0 +1,169 @@
+/**
+ * A node namespace with a CNI server in it, and a minimal container runtime that
+ * calls plugins the way containerd does (binary found in CNI_PATH, CNI_* env,
+ * config on stdin, a conflist chain with prevResult). Shared by the CNI
+ * integration tests and the CNI benchmark.
+ *
+ * Namespaces: <prefix>node (the node, with an uplink to <prefix>fab, which gives
+ * it a default route as real nodes have: proxy ARP needs a route to 169.254.1.1),
+ * and pod namespaces created by the caller. Every process runs inside them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inNetns, run, stopProcess } from '../../../agent/lab/exec.js';
+import { addNetns, addVethPair, deleteNetns, ip, netnsExec, newRunPrefix } from '../../../agent/lab/netns.js';
+import type { IpPool } from '../../../agent/ipam/types.js';
+import { REPO_ROOT } from '../../support/cli.js';
+
+export const NODE_ADDR = '192.168.77.2';
+export const FABRIC_ADDR = '192.168.77.1';
+export const NODE_ADDR6 = 'fd77:77::2';
+export const FABRIC_ADDR6 = 'fd77:77::1';
+
+export interface CniNode {
+  prefix: string;
+  nodeNs: string;
+  fabricNs: string;
+  dir: string;
+  socket: string;
+  cniPath: string;
+  server: ChildProcess;
+  /** JSON lines the server printed (ready, pod events). */
+  lines: Record<string, unknown>[];
+  namespaces: string[];
+}
+
+export interface PluginResult {
+  code: number | null;
+  out: Record<string, unknown> | undefined;
+  stderr: string;
+  ms: number;
+  /** In a chain: the plugin type that produced this result. */
+  plugin?: string;
+}
+
+/** Creates the node, writes CNI_PATH (margay-cni wrapper + Debian's plugins) and starts the CNI server. */
+export async function createCniNode(pools: IpPool[], opts: { strictAffinity?: boolean } = {}): Promise<CniNode> {
+  const prefix = newRunPrefix();
+  const nodeNs = `${prefix}node`;
+  const fabricNs = `${prefix}fab`;
+  const dir = mkdtempSync(join(tmpdir(), 'margay-cni-it-'));
+  const node: CniNode = { prefix, nodeNs, fabricNs, dir, socket: join(dir, 'run', 'cni.sock'), cniPath: join(dir, 'bin'), server: undefined as unknown as ChildProcess, lines: [], namespaces: [] };
+  node.namespaces.push(nodeNs, fabricNs);
+  await addNetns(nodeNs);
+  await addNetns(fabricNs);
+  await addVethPair(nodeNs, 'up0', fabricNs, 'dn0');
+  await netnsExec(nodeNs, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
+  await netnsExec(fabricNs, ['sysctl', '-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
+  await ip(nodeNs, 'addr', 'add', `${NODE_ADDR}/24`, 'dev', 'up0');
+  await ip(nodeNs, 'addr', 'add', `${NODE_ADDR6}/64`, 'dev', 'up0', 'nodad');
+  await ip(fabricNs, 'addr', 'add', `${FABRIC_ADDR}/24`, 'dev', 'dn0');
+  await ip(fabricNs, 'addr', 'add', `${FABRIC_ADDR6}/64`, 'dev', 'dn0', 'nodad');
+  await ip(nodeNs, 'route', 'add', 'default', 'via', FABRIC_ADDR);
+  await ip(nodeNs, 'route', 'add', 'default', 'via', FABRIC_ADDR6);
+
+  mkdirSync(node.cniPath);
+  const wrapper = join(node.cniPath, 'margay-cni');
+  writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${join(REPO_ROOT, 'dist', 'agent', 'cni', 'margay-cni.js')}" "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  for (const p of ['portmap', 'loopback']) symlinkSync(`/usr/lib/cni/${p}`, join(node.cniPath, p));
+
+  const cfg = join(dir, 'server.json');
+  writeFileSync(cfg, JSON.stringify({ socket: node.socket, node: 'node1', storeDir: join(dir, 'ipam'), pools, strictAffinity: opts.strictAffinity === true }));
+  node.server = spawn('ip', inNetns(nodeNs, [process.execPath, join(REPO_ROOT, 'dist', 'agent', 'cni', 'standalone.js'), cfg]).slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MARGAY_LOG_LEVEL: 'warn' } });
+  let buf = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('CNI server did not get ready in 15 s')), 15_000);
+    node.server.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+    node.server.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
+        buf = buf.slice(nl + 1);
+        node.lines.push(line);
+        if (line.ready) { clearTimeout(timer); resolve(); }
+      }
+    });
+    node.server.once('exit', (c) => { clearTimeout(timer); reject(new Error(`CNI server exited ${c}`)); });
+  });
+  return node;
+}
+
+export async function destroyCniNode(node: CniNode | undefined): Promise<void> {
+  if (!node) return;
+  if (node.server) await stopProcess(node.server);
+  for (const ns of node.namespaces) await deleteNetns(ns);
+  rmSync(node.dir, { recursive: true, force: true });
+}
+
+export async function addPodNs(node: CniNode, name: string): Promise<string> {
+  const ns = `${node.prefix}${name}`;
+  await addNetns(ns);
+  node.namespaces.push(ns);
+  return ns;
+}
+
+export interface Invocation {
+  command: 'ADD' | 'DEL' | 'CHECK' | 'VERSION';
+  containerId: string;
+  netns?: string;
+  ifName?: string;
+  args?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/** Runs one plugin binary from CNI_PATH inside the node namespace, as a runtime does. */
+export function execPlugin(node: CniNode, type: string, inv: Invocation, stdin: string): Promise<PluginResult> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: inv.command, CNI_CONTAINERID: inv.containerId, CNI_IFNAME: inv.ifName ?? 'eth0', CNI_PATH: node.cniPath };
+  if (inv.netns !== undefined) env.CNI_NETNS = inv.netns;
+  if (inv.args !== undefined) env.CNI_ARGS = inv.args;
+  for (const [k, v] of Object.entries(inv.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const t0 = performance.now();
+  const child = spawn('ip', ['netns', 'exec', node.nodeNs, join(node.cniPath, type)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdin.end(stdin);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => {
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      let out: Record<string, unknown> | undefined;
+      try {
+        out = stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
+      } catch {
+        out = { unparsed: stdout };
+      }
+      resolve({ code, out, stderr, ms: performance.now() - t0 });
+    });
+  });
+}
+
+export interface ConfList {
+  cniVersion: string;
+  name: string;
+  plugins: Record<string, unknown>[];
+}
+
+/** ADD/CHECK/DEL of a conflist chain, as libcni does it (DEL in reverse; prevResult threaded). */
+export async function execChain(node: CniNode, list: ConfList, inv: Invocation, cached?: Record<string, unknown>): Promise<PluginResult> {
+  const plugins = inv.command === 'DEL' ? [...list.plugins].reverse() : list.plugins;
+  let prev = inv.command === 'ADD' ? undefined : cached;
+  let last: PluginResult = { code: 0, out: undefined, stderr: '', ms: 0 };
+  for (const p of plugins) {
+    const conf = { ...p, cniVersion: list.cniVersion, name: list.name, ...(prev ? { prevResult: prev } : {}) };
+    last = { ...(await execPlugin(node, String(p.type), inv, JSON.stringify(conf))), plugin: String(p.type) };
+    if (last.code !== 0) return last;
+    if (inv.command === 'ADD') prev = last.out;
+  }
+  return inv.command === 'ADD' ? last : { ...last, out: undefined };
+}
+
+export { run, netnsExec, ip };
