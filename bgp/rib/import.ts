@@ -5,7 +5,8 @@
  * loop detection (own AS in AS_PATH from eBGP, our router id as ORIGINATOR_ID, our
  * cluster id in CLUSTER_LIST) — a looped route is treated as withdrawn.
  */
-import { AS_TRANS, type AsPathSegment, type PathAttributes } from '../wire/types.js';
+import { reconcileAs4 } from '../wire/as4.js';
+import type { PathAttributes } from '../wire/types.js';
 import type { RouteAttrs } from './path.js';
 
 export interface ImportContext {
@@ -19,46 +20,10 @@ export interface ImportContext {
 
 export type ImportVerdict = { ok: true; attrs: RouteAttrs } | { ok: false; reason: 'as-loop' | 'originator-loop' | 'cluster-loop' };
 
-function countAses(segs: readonly AsPathSegment[]): number {
-  let n = 0;
-  for (const s of segs) n += s.type === 'AS_SEQUENCE' ? s.asns.length : s.type === 'AS_SET' ? 1 : 0;
-  return n;
-}
-
-/** RFC 6793 §4.2.3: rebuild the 4-octet path from AS_PATH and AS4_PATH. */
-export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly AsPathSegment[]): AsPathSegment[] {
-  const as4 = as4Path.filter((s) => s.type === 'AS_SEQUENCE' || s.type === 'AS_SET');
-  const total = countAses(asPath);
-  const tail = countAses(as4);
-  if (total < tail) return asPath.map((s) => ({ type: s.type, asns: [...s.asns] }));
-  let keep = total - tail;
-  const out: AsPathSegment[] = [];
-  for (const s of asPath) {
-    if (keep <= 0) break;
-    if (s.type === 'AS_CONFED_SEQUENCE' || s.type === 'AS_CONFED_SET') { out.push({ type: s.type, asns: [...s.asns] }); continue; }
-    if (s.type === 'AS_SET') { out.push({ type: s.type, asns: [...s.asns] }); keep -= 1; continue; }
-    const take = s.asns.slice(0, keep);
-    out.push({ type: 'AS_SEQUENCE', asns: take });
-    keep -= take.length;
-  }
-  for (const s of as4) {
-    const last = out[out.length - 1];
-    if (last && last.type === 'AS_SEQUENCE' && s.type === 'AS_SEQUENCE' && last.asns.length + s.asns.length <= 255) last.asns.push(...s.asns);
-    else out.push({ type: s.type, asns: [...s.asns] });
-  }
-  return out;
-}
-
-export function importAttrs(a: PathAttributes, nextHops: string[], ctx: ImportContext): ImportVerdict {
-  let asPath = a.asPath ?? [];
-  let aggregator = a.aggregator;
-  if (!ctx.as4 && (a.as4Path || a.as4Aggregator)) {
-    // §4.2.3: an AGGREGATOR with a real 2-octet AS means AS4_PATH/AS4_AGGREGATOR are stale: ignore both
-    if (!(aggregator && aggregator.asn !== AS_TRANS)) {
-      if (a.as4Path) asPath = mergeAs4Path(asPath, a.as4Path);
-      if (a.as4Aggregator) aggregator = a.as4Aggregator;
-    }
-  }
+export function importAttrs(received: PathAttributes, nextHops: string[], ctx: ImportContext): ImportVerdict {
+  const a = reconcileAs4(received, ctx.as4); // the codec's RFC 6793 §4.2.3 merge
+  const asPath = a.asPath ?? [];
+  const aggregator = a.aggregator;
   if (!ctx.ibgp) {
     for (const s of asPath) if (s.asns.includes(ctx.localAs)) return { ok: false, reason: 'as-loop' };
   }

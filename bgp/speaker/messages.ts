@@ -1,10 +1,12 @@
 /**
  * From Adj-RIB-Out differences to UPDATE messages: IPv4 with an IPv4 next hop in
  * the classic fields, everything else in MP_REACH / MP_UNREACH (RFC 4760, 8950);
- * AS4_PATH / AS4_AGGREGATOR for 2-octet peers (RFC 6793 §4.2.2); prefixes split
- * so that each message fits 4096 octets; End-of-RIB markers (RFC 4724 §2).
+ * prefixes split so that each message fits 4096 octets even when the codec adds
+ * AS4_PATH / AS4_AGGREGATOR for a 2-octet peer (RFC 6793 §4.2.2, done in
+ * encodeMessage); End-of-RIB markers (RFC 4724 §2).
  */
-import { AS_TRANS, type PathAttributes, type Prefix, type UpdateMessage } from '../wire/types.js';
+import { endOfRib as wireEndOfRib, isEndOfRib } from '../wire/eor.js';
+import type { PathAttributes, Prefix, UpdateMessage } from '../wire/types.js';
 import type { Family, Negotiated } from '../fsm/types.js';
 import type { OutUpdates } from '../rib/adj-rib-out.js';
 import type { RouteAttrs } from '../rib/path.js';
@@ -19,13 +21,13 @@ export function keyToPrefix(key: string): Prefix {
   return { afi: addr.includes(':') ? 2 : 1, addr, len: Number(key.slice(i + 1)) };
 }
 
-const prefixBytes = (key: string): number => 1 + ((Number(key.slice(key.lastIndexOf('/') + 1)) + 7) >> 3);
+const prefixBytes = (key: string, extra: number): number => extra + 1 + ((Number(key.slice(key.lastIndexOf('/') + 1)) + 7) >> 3);
 
 /** An upper bound of the encoded size of the attributes (without NLRI). */
 export function attrBytes(a: PathAttributes): number {
   let n = 4 + 4 + 7 + 7 + 7 + 3; // origin, NEXT_HOP, MED, LOCAL_PREF, ORIGINATOR_ID, ATOMIC
-  for (const s of a.asPath ?? []) n += 2 + 4 * s.asns.length;
-  for (const s of a.as4Path ?? []) n += 2 + 4 * s.asns.length;
+  // AS_PATH, and as much again for an AS4_PATH the codec may add for a 2-octet peer
+  for (const s of a.asPath ?? []) n += 2 * (2 + 4 * s.asns.length);
   n += 8 + 4 * 2; // path headers
   if (a.aggregator) n += 12;
   if (a.as4Aggregator) n += 12;
@@ -36,12 +38,12 @@ export function attrBytes(a: PathAttributes): number {
   return n;
 }
 
-function chunks(keys: readonly string[], budget: number): string[][] {
+function chunks(keys: readonly string[], budget: number, extra = 0): string[][] {
   const out: string[][] = [];
   let cur: string[] = [];
   let used = 0;
   for (const k of keys) {
-    const b = prefixBytes(k);
+    const b = prefixBytes(k, extra);
     if (used + b > budget && cur.length > 0) { out.push(cur); cur = []; used = 0; }
     cur.push(k); used += b;
   }
@@ -49,11 +51,7 @@ function chunks(keys: readonly string[], budget: number): string[][] {
   return out;
 }
 
-function hasBig(a: RouteAttrs): boolean {
-  return a.asPath.some((s) => s.asns.some((x) => x > 0xffff)) || (a.aggregator?.asn ?? 0) > 0xffff;
-}
-
-function baseAttributes(a: RouteAttrs, as4: boolean): PathAttributes {
+function baseAttributes(a: RouteAttrs): PathAttributes {
   const out: PathAttributes = { origin: a.origin, asPath: a.asPath };
   if (a.med !== undefined) out.med = a.med;
   if (a.localPref !== undefined) out.localPref = a.localPref;
@@ -65,14 +63,6 @@ function baseAttributes(a: RouteAttrs, as4: boolean): PathAttributes {
   if (a.extendedCommunities) out.extendedCommunities = a.extendedCommunities;
   if (a.largeCommunities) out.largeCommunities = a.largeCommunities;
   if (a.unknown) out.unknown = a.unknown;
-  if (!as4 && hasBig(a)) {
-    // RFC 6793 §4.2.2: the 2-octet peer gets AS_TRANS in AS_PATH (the codec writes it) and the truth in AS4_PATH
-    out.as4Path = a.asPath.filter((s) => s.type === 'AS_SEQUENCE' || s.type === 'AS_SET');
-    if (a.aggregator && a.aggregator.asn > 0xffff) {
-      out.as4Aggregator = a.aggregator;
-      out.aggregator = { asn: AS_TRANS, address: a.aggregator.address };
-    }
-  }
   return out;
 }
 
@@ -80,16 +70,17 @@ const familyOf = (key: string): Family => (key.includes(':') ? 'ipv6' : 'ipv4');
 
 export function buildUpdates(u: OutUpdates, neg: Negotiated): UpdateMessage[] {
   const msgs: UpdateMessage[] = [];
+  const pathIdBytes = neg.codecOut.addPath.size > 0 ? 4 : 0; // ADD-PATH send (not offered today)
   const w4 = u.withdraw.filter((k) => familyOf(k) === 'ipv4');
   const w6 = u.withdraw.filter((k) => familyOf(k) === 'ipv6');
-  for (const c of chunks(w4, MAX_MESSAGE - OVERHEAD)) {
+  for (const c of chunks(w4, MAX_MESSAGE - OVERHEAD, pathIdBytes)) {
     msgs.push({ type: 'UPDATE', withdrawn: c.map(keyToPrefix), attributes: {}, nlri: [] });
   }
-  for (const c of chunks(w6, MAX_MESSAGE - OVERHEAD)) {
+  for (const c of chunks(w6, MAX_MESSAGE - OVERHEAD, pathIdBytes)) {
     msgs.push({ type: 'UPDATE', withdrawn: [], attributes: { mpUnreach: { afi: 2, safi: 1, withdrawn: c.map(keyToPrefix) } }, nlri: [] });
   }
   for (const [attrs, keys] of u.announce) {
-    const base = baseAttributes(attrs, neg.codecOut.as4);
+    const base = baseAttributes(attrs);
     for (const fam of ['ipv4', 'ipv6'] as const) {
       const ks = keys.filter((k) => familyOf(k) === fam);
       if (ks.length === 0) continue;
@@ -97,7 +88,7 @@ export function buildUpdates(u: OutUpdates, neg: Negotiated): UpdateMessage[] {
       const proto: PathAttributes = classic
         ? { ...base, nextHop: attrs.nextHops[0]! }
         : { ...base, mpReach: { afi: fam === 'ipv4' ? 1 : 2, safi: 1, nextHops: attrs.nextHops, nlri: [] } };
-      for (const c of chunks(ks, MAX_MESSAGE - OVERHEAD - attrBytes(proto))) {
+      for (const c of chunks(ks, MAX_MESSAGE - OVERHEAD - attrBytes(proto), pathIdBytes)) {
         const nlri = c.map(keyToPrefix);
         if (classic) msgs.push({ type: 'UPDATE', withdrawn: [], attributes: proto, nlri });
         else msgs.push({ type: 'UPDATE', withdrawn: [], attributes: { ...proto, mpReach: { ...proto.mpReach!, nlri } }, nlri: [] });
@@ -109,17 +100,12 @@ export function buildUpdates(u: OutUpdates, neg: Negotiated): UpdateMessage[] {
 
 /** RFC 4724 §2: IPv4 unicast = an empty UPDATE; others = an empty MP_UNREACH_NLRI. */
 export function endOfRib(f: Family): UpdateMessage {
-  return f === 'ipv4'
-    ? { type: 'UPDATE', withdrawn: [], attributes: {}, nlri: [] }
-    : { type: 'UPDATE', withdrawn: [], attributes: { mpUnreach: { afi: 2, safi: 1, withdrawn: [] } }, nlri: [] };
+  return wireEndOfRib(f === 'ipv4' ? 1 : 2, 1);
 }
 
 /** The family an End-of-RIB marker stands for, or undefined if `u` is not one. */
 export function endOfRibFamily(u: UpdateMessage): Family | undefined {
-  if (u.withdrawn.length || u.nlri.length) return undefined;
-  const keys = Object.keys(u.attributes).filter((k) => (u.attributes as Record<string, unknown>)[k] !== undefined);
-  if (keys.length === 0) return 'ipv4';
-  const mu = u.attributes.mpUnreach;
-  if (keys.length === 1 && mu && mu.withdrawn.length === 0 && mu.safi === 1) return mu.afi === 1 ? 'ipv4' : mu.afi === 2 ? 'ipv6' : undefined;
-  return undefined;
+  const e = isEndOfRib(u);
+  if (!e || e.safi !== 1) return undefined;
+  return e.afi === 1 ? 'ipv4' : e.afi === 2 ? 'ipv6' : undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { importAttrs, mergeAs4Path, type ImportContext } from '../../../../bgp/rib/import.js';
+import { importAttrs, type ImportContext } from '../../../../bgp/rib/import.js';
 import { compilePrefixFilter, maxPrefixData } from '../../../../bgp/rib/policy.js';
 
 const ctx: ImportContext = { localAs: 65000, routerId: '10.0.0.1', clusterId: '10.0.0.1', ibgp: false, as4: true };
@@ -26,8 +26,9 @@ describe('import checks', () => {
     const a = { origin: 'IGP' as const, asPath: [seq(65001, 23456, 23456)], as4Path: [seq(4200000001, 4200000002)] };
     const r = importAttrs(a, ['192.0.2.1'], { ...ctx, as4: false });
     expect(r.ok && r.attrs.asPath).toEqual([seq(65001, 4200000001, 4200000002)]);
-    // longer AS4_PATH than AS_PATH: ignored
-    expect(mergeAs4Path([seq(1)], [seq(7, 8)])).toEqual([seq(1)]);
+    // on a 4-octet session AS4_PATH means nothing
+    const n = importAttrs(a, ['192.0.2.1'], ctx);
+    expect(n.ok && n.attrs.asPath).toEqual([seq(65001, 23456, 23456)]);
     // an AGGREGATOR from a real 2-octet AS makes AS4_PATH stale
     const b = importAttrs({ ...a, aggregator: { asn: 65001, address: '1.1.1.1' } }, ['192.0.2.1'], { ...ctx, as4: false });
     expect(b.ok && b.attrs.asPath).toEqual([seq(65001, 23456, 23456)]);

@@ -1,18 +1,21 @@
 /**
  * A simulated network of speakers for unit tests: connections are pairs of ends
- * that pass message values (cloned) instead of bytes, timers are a table advanced
- * by hand, and every action is performed the way a driver would. No sockets.
+ * that pass each message through the real codec (encode with the sender's
+ * negotiated options, decode with the receiver's), timers are a table advanced by
+ * hand, and every action is performed the way a driver would. No sockets.
  */
 import { handle, incoming, messageEvent, timerEvent, addPeer, createSpeaker } from '../../../../bgp/speaker/index.js';
 import type { PeerAction, PeerConfig, RouteChange, Speaker, SpeakerConfig, SpeakerEvent, SpeakerTimerName, Result } from '../../../../bgp/speaker/index.js';
-import type { Message } from '../../../../bgp/wire/types.js';
+import { decodeMessage, encodeMessage } from '../../../../bgp/wire/index.js';
+import { DEFAULT_CODEC_OPTIONS, type CodecOptions, type Message } from '../../../../bgp/wire/types.js';
 
-interface End { node: string; peer: string; conn: number | undefined }
-interface Link { a: End; b: End; buffered: Message[]; open: boolean }
+interface End { node: string; peer: string; conn: number | undefined; codecIn: CodecOptions; codecOut: CodecOptions }
+interface Link { a: End; b: End; buffered: Uint8Array[]; open: boolean }
 
 type Item =
   | { kind: 'event'; node: string; peer: string; ev: SpeakerEvent }
-  | { kind: 'accept'; link: Link };
+  | { kind: 'accept'; link: Link }
+  | { kind: 'frame'; to: End; frame: Uint8Array };
 
 export interface Sent { from: string; to: string; message: Message }
 
@@ -62,7 +65,11 @@ export class Sim {
           this.queue.push({ kind: 'event', node, peer, ev: { type: 'TcpConnectionFails', conn: a.conn } });
           return;
         }
-        const link: Link = { a: { node, peer, conn: a.conn }, b: { node: peer, peer: node, conn: undefined }, buffered: [], open: true };
+        const c = DEFAULT_CODEC_OPTIONS;
+        const link: Link = {
+          a: { node, peer, conn: a.conn, codecIn: c, codecOut: c }, b: { node: peer, peer: node, conn: undefined, codecIn: c, codecOut: c },
+          buffered: [], open: true,
+        };
         this.links.push(link);
         this.queue.push({ kind: 'event', node, peer, ev: { type: 'TcpConnectionConfirmed', direction: 'out', conn: a.conn, localAddress: node } });
         this.queue.push({ kind: 'accept', link });
@@ -71,10 +78,15 @@ export class Sim {
       case 'send': {
         const e = this.endOf(node, peer, a.conn);
         if (!e) return;
-        const message = structuredClone(a.message);
-        this.sent.push({ from: node, to: peer, message });
-        if (e.other.conn === undefined) e.link.buffered.push(message);
-        else this.queue.push({ kind: 'event', node: e.other.node, peer: e.other.peer, ev: messageEvent(e.other.conn, message) });
+        this.sent.push({ from: node, to: peer, message: a.message });
+        const frame = encodeMessage(a.message, e.me.codecOut);
+        if (e.other.conn === undefined) e.link.buffered.push(frame);
+        else this.deliver(e.other, frame);
+        return;
+      }
+      case 'negotiated': {
+        const e = this.endOf(node, peer, a.conn);
+        if (e) { e.me.codecIn = a.negotiated.codecIn; e.me.codecOut = a.negotiated.codecOut; }
         return;
       }
       case 'close': {
@@ -93,6 +105,11 @@ export class Sim {
       default:
         return;
     }
+  }
+
+  /** Decodes a frame as the receiving end's driver would (the options at delivery time). */
+  private deliver(to: End, frame: Uint8Array): void {
+    this.queue.push({ kind: 'frame', to, frame });
   }
 
   /** Lets every pending connect complete before any is accepted (provokes collisions). */
@@ -118,9 +135,18 @@ export class Sim {
           continue;
         }
         link.b.conn = r.conn;
-        for (const m of link.buffered) this.queue.push({ kind: 'event', node: link.b.node, peer: link.b.peer, ev: messageEvent(r.conn, m) });
+        for (const f of link.buffered) this.deliver(link.b, f);
         link.buffered = [];
         this.apply(link.b.node, r);
+        continue;
+      }
+      if (item.kind === 'frame') {
+        const { to } = item;
+        if (to.conn === undefined) continue;
+        const d = decodeMessage(item.frame, to.codecIn);
+        const ev: SpeakerEvent = d.ok ? messageEvent(to.conn, d.message)
+          : { type: 'MessageError', conn: to.conn, code: d.error.code, subcode: d.error.subcode, data: d.error.data };
+        this.apply(to.node, handle(this.speaker(to.node), to.peer, ev, this.now));
         continue;
       }
       this.apply(item.node, handle(this.speaker(item.node), item.peer, item.ev, this.now));
