@@ -9,6 +9,7 @@ import { labHostProblems } from '../../lab/preflight.js';
 import { labStateRoot } from '../../lab/state.js';
 import { labDown, labDownAll, type TeardownReport } from '../../lab/teardown.js';
 import { renderLabSummary } from '../../lab/summary.js';
+import { labProbeCommand } from '../../lab/probe/command.js';
 
 // Progress for a person at a terminal goes to stderr; the summary to stdout.
 const progress = (line: string) => process.stderr.write(`lab: ${line}\n`);
@@ -143,4 +144,4 @@ function withUsage<T>(f: () => T): T {
   }
 }
 
-export const labCommand = groupCommand('lab', 'a cluster of network namespaces on this machine', [up, down, demo]);
+export const labCommand = groupCommand('lab', 'a cluster of network namespaces on this machine', [up, down, demo, labProbeCommand]);

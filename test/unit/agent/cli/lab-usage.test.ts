@@ -33,10 +33,10 @@ describe('margay lab usage', () => {
     expect(r.stdout).toContain(`usage: margay lab ${sub}`);
   });
 
-  it('lists up, down and demo in "lab --help"', () => {
+  it('lists up, down, demo and probe in "lab --help"', () => {
     const r = margay(['lab', '--help']);
     expect(r.status).toBe(0);
-    for (const sub of ['up', 'down', 'demo']) expect(r.stdout).toMatch(new RegExp(`^  ${sub} `, 'm'));
+    for (const sub of ['up', 'down', 'demo', 'probe']) expect(r.stdout).toMatch(new RegExp(`^  ${sub} `, 'm'));
   });
 });
 
