@@ -15,9 +15,20 @@ import { parseAllDocuments } from 'yaml';
 import { compileCrds, newAjv, METADATA_SCHEMA, type CrdDocument, type KindValidator } from './compile.js';
 import { CORE_KINDS } from './core-kinds.js';
 import { sortErrors, toFieldError, valueAtPointer, type AjvLikeError, type FieldError } from './errors.js';
+import { rootTypeName, unknownFields, type TypeLookup } from './unknown-fields.js';
 
 export type { FieldError } from './errors.js';
 export type { CrdDocument } from './compile.js';
+export type { TypeLookup } from './unknown-fields.js';
+
+export interface ValidateOptions {
+  /**
+   * A type table for Kubernetes' own kinds (crds/client-node-types.ts): with it,
+   * fields NetworkPolicy/Node/Namespace/Pod do not have are errors, as in kubectl's
+   * strict field validation. margay's own kinds always get that from their CRDs.
+   */
+  types?: TypeLookup;
+}
 
 export type ValidationResult =
   | { ok: true; kind: string; object: Record<string, unknown> }
@@ -68,7 +79,7 @@ function fieldErrors(errs: AjvLikeError[], root: unknown): FieldError[] {
   return sortErrors(errs.map((e) => toFieldError(e, (p) => valueAtPointer(root, p))));
 }
 
-export function validateObject(obj: unknown): ValidationResult {
+export function validateObject(obj: unknown, opts: ValidateOptions = {}): ValidationResult {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     return { ok: false, errors: [{ path: '', message: 'must be an object with apiVersion, kind and metadata' }] };
   }
@@ -96,7 +107,9 @@ export function validateObject(obj: unknown): ValidationResult {
       errs.push(...(((metadataCheck as { errors?: AjvLikeError[] }).errors ?? []).map((e) => ({ ...e, instancePath: `/metadata${e.instancePath}` }))));
     }
     if (copy.metadata === undefined) errs.push({ instancePath: '', keyword: 'required', params: { missingProperty: 'metadata' } });
-    return errs.length === 0 ? { ok: true, kind, object: copy } : { ok: false, kind, errors: fieldErrors(errs, o) };
+    const unknown = opts.types ? unknownFields(o, rootTypeName(apiVersion, kind), opts.types) : [];
+    if (errs.length === 0 && unknown.length === 0) return { ok: true, kind, object: copy };
+    return { ok: false, kind, errors: sortErrors([...fieldErrors(errs, o), ...unknown]) };
   }
   const versions = [...mine, ...core].map((v) => v.apiVersion);
   if (versions.length > 0) {

@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { validateObject, type FieldError, type ValidationResult } from '../../crds/schemas.js';
+import { validateObject, type FieldError, type TypeLookup, type ValidationResult } from '../../crds/schemas.js';
 import { validatePolicy } from '../../policy/model/validate.js';
 
 export interface Finding {
@@ -77,15 +77,15 @@ function itemsOf(value: unknown, line: number): Item[] {
 }
 
 /** Schema validation, then the policy compiler's own checks for a NetworkPolicy. */
-export function checkObject(value: unknown): ValidationResult {
-  const r = validateObject(value);
+export function checkObject(value: unknown, types?: TypeLookup): ValidationResult {
+  const r = validateObject(value, types ? { types } : {});
   if (!r.ok || r.kind !== 'NetworkPolicy') return r;
   const p = validatePolicy(r.object);
   return p.ok ? r : { ok: false, kind: r.kind, errors: p.errors };
 }
 
 /** Validates the text of one file. */
-export function validateText(file: string, text: string): { objects: number; invalidObjects: number; findings: Finding[] } {
+export function validateText(file: string, text: string, types?: TypeLookup): { objects: number; invalidObjects: number; findings: Finding[] } {
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false });
   const findings: Finding[] = [];
@@ -108,7 +108,7 @@ export function validateText(file: string, text: string): { objects: number; inv
     if (value === null || value === undefined) return; // an empty document ("---" at the end)
     for (const item of itemsOf(value, start)) {
       objects++;
-      const r = checkObject(item.value);
+      const r = checkObject(item.value, types);
       if (r.ok) continue;
       invalidObjects++;
       const object = describe(item.value);
@@ -121,7 +121,7 @@ export function validateText(file: string, text: string): { objects: number; inv
   return { objects, invalidObjects, findings };
 }
 
-export function validateFiles(paths: string[], readStdin: () => string): ValidateReport {
+export function validateFiles(paths: string[], readStdin: () => string, types?: TypeLookup): ValidateReport {
   const files = expandPaths(paths);
   const report: ValidateReport = { files: files.length, objects: 0, invalidObjects: 0, findings: [] };
   for (const file of files) {
@@ -132,7 +132,7 @@ export function validateFiles(paths: string[], readStdin: () => string): Validat
       report.findings.push({ file, document: 0, line: 0, object: '(file)', path: '', message: (err as Error).message });
       continue;
     }
-    const r = validateText(file === '-' ? '(stdin)' : file, text);
+    const r = validateText(file === '-' ? '(stdin)' : file, text, types);
     report.objects += r.objects;
     report.invalidObjects += r.invalidObjects;
     report.findings.push(...r.findings);

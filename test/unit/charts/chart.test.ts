@@ -76,8 +76,10 @@ describe('chart renders valid Kubernetes objects', () => {
     const ds = structuredClone(one(render('default'), 'DaemonSet'));
     ds.spec.template.spec.containers[0].ports[0].containerPort = 'health';
     delete ds.spec.selector;
+    ds.spec.template.spec.containers[0].readinesProbe = {};
     expect(kubernetesErrors(ds).join('\n')).toMatch(/containerPort must be integer/);
     expect(kubernetesErrors(ds).join('\n')).toMatch(/must have required property selector/);
+    expect(kubernetesErrors(ds)).toContain('apps/v1 DaemonSet: spec.template.spec.containers[0].readinesProbe: unknown field');
     const pool = structuredClone(one(render('default'), 'IPPool'));
     pool.spec.vxlanMode = 'Sometimes';
     expect(kubernetesErrors(pool)).toEqual(['margay.io/v1 IPPool: spec.vxlanMode: Unsupported value: "Sometimes": supported values: "Always", "CrossSubnet", "Never"']);

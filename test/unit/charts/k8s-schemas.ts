@@ -1,14 +1,19 @@
 /**
  * Validates a rendered object against the Kubernetes API schema of its kind
- * (kubernetes-models, e.g. `new DaemonSet(obj).validate()`), or against margay's
- * CRD schemas for margay.io kinds. Returns error strings; a kind the chart is not
- * expected to render is an error too.
+ * (kubernetes-models, e.g. `new DaemonSet(obj).validate()`) plus strict field
+ * validation (no field the API type lacks, from @kubernetes/client-node's models),
+ * or against margay's CRD schemas for margay.io kinds. Returns error strings; a
+ * kind the chart is not expected to render is an error too.
  */
 import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { ConfigMap, ServiceAccount } from 'kubernetes-models/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { validateObject } from '../../../crds/schemas.js';
+import { loadKubernetesTypes } from '../../../crds/client-node-types.js';
+import { rootTypeName, unknownFields } from '../../../crds/unknown-fields.js';
+
+const types = await loadKubernetesTypes();
 
 type Model = { validate(): void };
 const MODELS: Record<string, new (data: never) => Model> = {
@@ -30,10 +35,11 @@ export function kubernetesErrors(obj: Record<string, unknown>): string[] {
   }
   const M = MODELS[key];
   if (!M) return [`${key}: not a kind the chart should render`];
+  const out = unknownFields(obj, rootTypeName(String(obj.apiVersion), String(obj.kind)), types).map((e) => `${key}: ${e.path}: ${e.message}`);
   try {
     new M(obj as never).validate();
-    return [];
   } catch (err) {
-    return [`${key}: ${(err as Error).message}`];
+    out.push(`${key}: ${(err as Error).message}`);
   }
+  return out;
 }

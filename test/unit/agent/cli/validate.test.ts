@@ -58,6 +58,18 @@ describe('margay validate', () => {
     ]);
   });
 
+  it('reports unknown (misspelt) fields, for Kubernetes kinds and margay kinds alike', () => {
+    const f = rel(join(FIX, 'bad', 'typos.yaml'));
+    const r = run([f]);
+    expect(r.status).toBe(1);
+    expect(r.stdout.split('\n')).toEqual([
+      `${f}:1: document 1, NetworkPolicy prod/allow-web: spec.ingres: unknown field`,
+      `${f}:12: document 2, IPPool pool: spec.natOutgoin: unknown field`,
+      'invalid: 2 errors in 2 of 2 objects (1 file)',
+      '',
+    ]);
+  });
+
   it('reports unparsable YAML with its line, and keeps going with the other files', () => {
     const bad = rel(join(FIX, 'bad', 'unparsable.yaml'));
     const good = rel(join(FIX, 'good', 'pools.yaml'));
