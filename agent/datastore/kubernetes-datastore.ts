@@ -92,7 +92,7 @@ export class KubernetesDatastore implements Datastore {
       this.listener?.onRejected?.({ source: `kubernetes:${info.plural}`, object: label, errors: errs });
       return undefined;
     }
-    return env.resource;
+    return errors.object !== undefined ? (errors.object as Resource) : env.resource;
   }
 
   private changed(): void {

@@ -41,12 +41,10 @@ function addObject(out: ParsedManifest, item: unknown, where: string, validate?:
     out.rejected.push({ object: `${env.object} (${where})`, errors: env.errors });
     return;
   }
-  if (validate) {
-    const r = validate(env.resource);
-    if (!r.ok) {
-      out.rejected.push({ object: `${describeObject(env.resource.kind, env.resource.metadata)} (${where})`, errors: r.errors });
-      return;
-    }
+  const r = validate ? validate(env.resource) : { ok: true as const };
+  if (!r.ok) {
+    out.rejected.push({ object: `${describeObject(env.resource.kind, env.resource.metadata)} (${where})`, errors: r.errors });
+    return;
   }
-  out.resources.push(env.resource);
+  out.resources.push(r.object !== undefined ? (r.object as Resource) : env.resource);
 }

@@ -5,7 +5,8 @@ export interface FieldError {
   message: string;
 }
 
-export type ValidationResult = { ok: true } | { ok: false; errors: FieldError[] };
+/** `object`, when given, is the validated object with schema defaults applied. */
+export type ValidationResult = { ok: true; object?: unknown } | { ok: false; errors: FieldError[] };
 
 /** Validates one object against its kind's schema. */
 export type ObjectValidator = (obj: unknown) => ValidationResult;
@@ -27,18 +28,18 @@ export function checkEnvelope(obj: unknown): { ok: true; resource: Resource } | 
   const label = describeObject(kind, { name, namespace });
   const errors: FieldError[] = [];
   const info = kind === undefined ? undefined : kindInfo(kind);
-  if (kind === undefined) errors.push({ path: '.kind', message: 'is required' });
-  else if (!info) errors.push({ path: '.kind', message: `"${kind}" is not a kind margay reads` });
+  if (kind === undefined) errors.push({ path: 'kind', message: 'is required' });
+  else if (!info) errors.push({ path: 'kind', message: `"${kind}" is not a kind margay reads` });
   if (info && o.apiVersion !== info.apiVersion) {
-    errors.push({ path: '.apiVersion', message: `must be "${info.apiVersion}" for ${info.kind}, got ${JSON.stringify(o.apiVersion)}` });
+    errors.push({ path: 'apiVersion', message: `must be "${info.apiVersion}" for ${info.kind}, got ${JSON.stringify(o.apiVersion)}` });
   }
-  if (!meta) errors.push({ path: '.metadata', message: 'is required' });
-  else if (name === undefined || name === '') errors.push({ path: '.metadata.name', message: 'is required' });
+  if (!meta) errors.push({ path: 'metadata', message: 'is required' });
+  else if (name === undefined || name === '') errors.push({ path: 'metadata.name', message: 'is required' });
   else if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
-    errors.push({ path: '.metadata.name', message: `"${name}" is not a valid name (lowercase letters, digits, '-' and '.')` });
+    errors.push({ path: 'metadata.name', message: `"${name}" is not a valid name (lowercase letters, digits, '-' and '.')` });
   }
   if (info && !info.namespaced && namespace !== undefined) {
-    errors.push({ path: '.metadata.namespace', message: `${info.kind} is cluster-scoped and takes no namespace` });
+    errors.push({ path: 'metadata.namespace', message: `${info.kind} is cluster-scoped and takes no namespace` });
   }
   if (errors.length > 0) return { ok: false, object: label, errors };
   const resource = { ...o } as Resource;

@@ -170,7 +170,8 @@ export class FakeApiServer {
       } else if (method === 'PUT' && name !== undefined) {
         r = this.doUpdate(spec, namespace, name, parsed);
       } else if (method === 'DELETE' && name !== undefined) {
-        r = this.doDelete(spec, namespace, name);
+        const pre = (parsed.preconditions ?? {}) as { resourceVersion?: string };
+        r = this.doDelete(spec, namespace, name, pre.resourceVersion);
       } else {
         return this.status(res, 405, 'MethodNotAllowed', `${method} is not supported here`);
       }
@@ -300,10 +301,13 @@ export class FakeApiServer {
     return { obj: stored };
   }
 
-  private doDelete(spec: KindSpec, namespace: string | undefined, name: string): { obj: StoredObject } | { error: { code: number; reason: string; message: string } } {
+  private doDelete(spec: KindSpec, namespace: string | undefined, name: string, precondition?: string): { obj: StoredObject } | { error: { code: number; reason: string; message: string } } {
     const key = this.key(spec, spec.namespaced ? (namespace ?? 'default') : undefined, name);
     const current = this.objects.get(key);
     if (!current) return { error: { code: 404, reason: 'NotFound', message: `${spec.plural} "${name}" not found` } };
+    if (precondition !== undefined && precondition !== current.metadata.resourceVersion) {
+      return { error: { code: 409, reason: 'Conflict', message: `Precondition failed: UID in precondition / ResourceVersion ${precondition} does not match ${current.metadata.resourceVersion}` } };
+    }
     this.objects.delete(key);
     this.rv++;
     const gone: StoredObject = { ...current, metadata: { ...current.metadata, resourceVersion: String(this.rv) } };

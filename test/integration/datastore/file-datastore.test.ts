@@ -70,7 +70,7 @@ describe('file datastore', () => {
     expect(names('NetworkPolicy')).toEqual(['fine']);
     expect(names('Namespace')).toEqual([]);
     expect(rejected).toHaveLength(1);
-    expect(rejected[0]).toMatchObject({ source: 'bad.yaml', errors: [{ path: '.metadata.name' }] });
+    expect(rejected[0]).toMatchObject({ source: 'bad.yaml', errors: [{ path: 'metadata.name' }] });
   });
 
   it('ignores a second definition of the same object and says where the first is', async () => {

@@ -25,7 +25,7 @@ describe('kubernetes datastore against a fake API server (list/watch protocol)',
   const validate: ObjectValidator = (o) => {
     const cidr = (o as { kind?: string; spec?: { cidr?: unknown } }).spec?.cidr;
     if ((o as { kind?: string }).kind === 'IPPool' && (typeof cidr !== 'string' || !cidr.includes('/'))) {
-      return { ok: false, errors: [{ path: '.spec.cidr', message: 'must be a CIDR such as 10.244.0.0/16' }] };
+      return { ok: false, errors: [{ path: 'spec.cidr', message: 'must be a CIDR such as 10.244.0.0/16' }] };
     }
     return { ok: true };
   };
@@ -108,7 +108,7 @@ describe('kubernetes datastore against a fake API server (list/watch protocol)',
     api.create(pool('bad', 'not-a-cidr'));
     await start();
     expect(objectsOf(latest(), 'IPPool').map((p) => p.metadata.name)).toEqual(['good']);
-    expect(rejected).toEqual([{ source: 'kubernetes:ippools', object: 'IPPool bad', errors: [{ path: '.spec.cidr', message: 'must be a CIDR such as 10.244.0.0/16' }] }]);
+    expect(rejected).toEqual([{ source: 'kubernetes:ippools', object: 'IPPool bad', errors: [{ path: 'spec.cidr', message: 'must be a CIDR such as 10.244.0.0/16' }] }]);
     // An update that breaks a valid object removes it rather than keep a stale version.
     api.update(pool('good', 'broken'));
     await waitFor(() => objectsOf(latest(), 'IPPool').length === 0, 3000, 'broken pool to be dropped');

@@ -49,7 +49,7 @@ metadata: {name: d}
     expect(r.resources.map((o) => o.metadata.name)).toEqual(['good']);
     expect(r.rejected).toHaveLength(2);
     expect(r.rejected[0]?.object).toContain('document 2');
-    expect(r.rejected[0]?.errors.map((e) => e.path).sort()).toEqual(['.apiVersion', '.metadata.name']);
+    expect(r.rejected[0]?.errors.map((e) => e.path).sort()).toEqual(['apiVersion', 'metadata.name']);
     expect(r.rejected[1]?.errors[0]?.message).toContain('"Deployment" is not a kind margay reads');
   });
 
@@ -61,14 +61,14 @@ metadata: {name: d}
 
   it('runs the schema validator and reports its field paths', () => {
     const validate: ObjectValidator = (o) =>
-      (o as { spec?: { cidr?: string } }).spec?.cidr === 'nope' ? { ok: false, errors: [{ path: '.spec.cidr', message: 'must be a CIDR' }] } : { ok: true };
+      (o as { spec?: { cidr?: string } }).spec?.cidr === 'nope' ? { ok: false, errors: [{ path: 'spec.cidr', message: 'must be a CIDR' }] } : { ok: true };
     const r = parseManifest('apiVersion: margay.io/v1\nkind: IPPool\nmetadata: {name: p}\nspec: {cidr: nope}\n', validate);
     expect(r.resources).toEqual([]);
-    expect(r.rejected[0]).toEqual({ object: 'IPPool p (document 1)', errors: [{ path: '.spec.cidr', message: 'must be a CIDR' }] });
+    expect(r.rejected[0]).toEqual({ object: 'IPPool p (document 1)', errors: [{ path: 'spec.cidr', message: 'must be a CIDR' }] });
   });
 
   it('refuses a namespace on a cluster-scoped kind', () => {
     const r = parseManifest('apiVersion: margay.io/v1\nkind: BGPPeer\nmetadata: {name: p, namespace: x}\n');
-    expect(r.rejected[0]?.errors[0]?.path).toBe('.metadata.namespace');
+    expect(r.rejected[0]?.errors[0]?.path).toBe('metadata.namespace');
   });
 });
