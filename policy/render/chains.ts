@@ -123,6 +123,8 @@ function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
       { args: ['-o', WL, ...invalid], comment: 'invalid' },
       { args: ['-i', WL, '-j', CHAINS.fromDispatch], comment: 'egress of the sending pod' },
       { args: ['-o', WL, '-j', CHAINS.toDispatch], comment: 'ingress of the receiving pod' },
+      { args: ['-i', WL, '-j', 'MARK', '--set-xmark', CLEAR_MARK], comment: 'leave no mark behind' },
+      { args: ['-o', WL, '-j', 'MARK', '--set-xmark', CLEAR_MARK], comment: 'leave no mark behind' },
       { args: ['-i', WL, '-j', 'ACCEPT'], comment: 'allowed by policy' },
       { args: ['-o', WL, '-j', 'ACCEPT'], comment: 'allowed by policy' },
     ],

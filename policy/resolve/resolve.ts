@@ -41,8 +41,11 @@ export function policyAppliesTo(policy: Policy, direction: Direction, pod: PodIn
 export function peerMatchesPod(peer: Extract<Peer, { kind: 'pods' }>, policyNs: string, pod: PodInfo, ns: NamespaceInfo | undefined): boolean {
   if (peer.namespaceSelector === undefined) {
     if (pod.namespace !== policyNs) return false;
-  } else if (!ns || !matchesSelector(peer.namespaceSelector, ns.labels)) {
-    return false;
+  } else {
+    // A namespace missing from the snapshot still carries the label the API server
+    // always sets, so `namespaceSelector: {}` selects its pods.
+    const labels = ns?.labels ?? { 'kubernetes.io/metadata.name': pod.namespace };
+    if (!matchesSelector(peer.namespaceSelector, labels)) return false;
   }
   return peer.podSelector === undefined || matchesSelector(peer.podSelector, pod.labels);
 }

@@ -64,7 +64,8 @@ export const labProbeCommand: Command = {
       for (const r of rejected) for (const e of r.errors) process.stderr.write(`margay: rejected NetworkPolicy ${r.name}: ${e.path}: ${e.message}\n`);
       if (rejected.length > 0) exitCode = 1;
       const results = await lab.probe(protocols);
-      if (values.json) process.stdout.write(`${JSON.stringify({ model: modelOut, results })}\n`);
+      const plain = results.map((r) => ({ from: r.from, to: r.to, port: r.port, protocol: r.protocol, allowed: r.allowed, ...(r.skipped ? { skipped: r.skipped } : {}) }));
+      if (values.json) process.stdout.write(`${JSON.stringify({ model: modelOut, results: plain })}\n`);
       else process.stdout.write(formatMatrix(results, lab.model.pods.map(podId)));
     } finally {
       await lab.close();

@@ -6,7 +6,7 @@
  * `probe()` tries every (from, to, port, protocol) with real connections.
  *
  * Host veths: the harness names them `p-<pod>`; the probe renames each to the
- * pod's `mgw…` workload name (down, rename, up, routes re-added) so the policy
+ * pod's `mgw…` workload name (down, rename, up, routes and proxy NDP re-added) so the policy
  * dispatch sees real workload interfaces. Cross-node pod routes are static routes
  * between node namespaces (10.244.<k>.0/24 and fd44:0:<k>::/64 via node k).
  */
@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLab, type Lab, type LabPod } from '../lab.js';
+import { POD_GATEWAY_V6 } from '../plan.js';
 import { compile } from '../../../policy/compile.js';
 import { PolicyApplier } from '../../../policy/apply/applier.js';
 import { hostExec } from '../../../policy/apply/exec.js';
@@ -26,6 +27,8 @@ export type ProbeProtocol = 'TCP' | 'UDP' | 'SCTP';
 export const SCTP_SKIP_REASON = 'SCTP probing skipped: this kernel has no SCTP sockets (SCTP conntrack and the iptables sctp match exist, so policies mentioning SCTP are compiled and enforced)';
 
 export interface ProbeResult {
+  /** IP family of the addresses probed. */
+  family: 4 | 6;
   from: string;
   to: string;
   port: number;
@@ -105,9 +108,10 @@ export class ProbeLab {
       const proc = await lab.startProcess(pod.ns, [process.execPath, server, ...MODEL_PORTS.map(String)], { name: `${mp.namespace}-${mp.name}-server` });
       await waitForLog(proc.logFile, 'ready', 10_000);
     }
-    // Warm-up: with no policy everything must connect (ARP/NDP caches filled too).
+    // Warm-up: with no policy everything must connect, over IPv4 and IPv6 (this
+    // also fills the ARP and neighbour caches).
     for (let attempt = 0; ; attempt++) {
-      const bad = (await this.probe(['TCP', 'UDP'])).filter((r) => !r.allowed);
+      const bad = (await this.probe(['TCP', 'UDP'], { families: [4, 6] })).filter((r) => !r.allowed);
       if (bad.length === 0) break;
       if (attempt >= 2) throw new Error(`probe: lab not fully connected without policy: ${bad.slice(0, 5).map((r) => `${r.from}→${r.to} ${r.protocol}/${r.port}`).join(', ')}`);
     }
@@ -121,6 +125,10 @@ export class ProbeLab {
     await x('link', 'set', mp.iface, 'up');
     await x('route', 'replace', `${mp.ips.ipv4}/32`, 'dev', mp.iface, 'scope', 'link');
     await x('-6', 'route', 'replace', `${mp.ips.ipv6}/128`, 'dev', mp.iface);
+    // Link down dropped the proxy NDP entry that answers for the pod's v6 gateway.
+    await x('-6', 'neigh', 'replace', 'proxy', POD_GATEWAY_V6, 'dev', mp.iface);
+    // Proxy NDP answers after a random delay of up to proxy_delay (0.8 s): none.
+    await this.lab.exec(ns, ['sysctl', '-q', '-w', `net.ipv6.neigh.${mp.iface}.proxy_delay=0`]);
   }
 
   /** Enforces these objects (NetworkPolicies; Namespace and Pod stubs relabel the model) on every node. */
@@ -141,25 +149,30 @@ export class ProbeLab {
     return { rejected, kernelWrites };
   }
 
-  /** Real connections from every pod to every pod, port and protocol, concurrently. */
-  async probe(protocols: ProbeProtocol[] = ['TCP', 'UDP'], opts: { family?: 4 | 6 } = {}): Promise<ProbeResult[]> {
+  /**
+   * Real connections from every pod to every pod, port and protocol (and family:
+   * IPv4 by default), concurrently: one client process per source pod.
+   */
+  async probe(protocols: ProbeProtocol[] = ['TCP', 'UDP'], opts: { families?: (4 | 6)[] } = {}): Promise<ProbeResult[]> {
     const client = scriptPath('client');
     const pods = this.model.pods;
+    const families = opts.families ?? [4];
     const live = protocols.filter((p): p is 'TCP' | 'UDP' => p !== 'SCTP');
-    const targets = pods.flatMap((to) => MODEL_PORTS.flatMap((port) => live.map((protocol) => ({ to, port, protocol }))));
+    const targets = families.flatMap((family) => pods.flatMap((to) => MODEL_PORTS.flatMap((port) => live.map((protocol) => ({ family, to, port, protocol })))));
     const timeoutMs = this.opts.timeoutMs ?? 1000;
     const perSource = await Promise.all(pods.map(async (from) => {
       const pod = this.labPods.get(podId(from));
       if (!pod) throw new Error(`probe: pod ${podId(from)} is not wired`);
-      const req = { timeoutMs, targets: targets.map((t) => ({ ip: opts.family === 6 ? t.to.ips.ipv6 : t.to.ips.ipv4, port: t.port, protocol: t.protocol })) };
+      if (targets.length === 0) return [];
+      const req = { timeoutMs, targets: targets.map((t) => ({ ip: t.family === 6 ? t.to.ips.ipv6 : t.to.ips.ipv4, port: t.port, protocol: t.protocol })) };
       const { stdout } = await this.lab.exec(pod.ns, [process.execPath, client, JSON.stringify(req)], { timeoutMs: timeoutMs + 20_000 });
       const ok = JSON.parse(stdout) as boolean[];
-      return targets.map((t, i): ProbeResult => ({ from: podId(from), to: podId(t.to), port: t.port, protocol: t.protocol, allowed: ok[i] === true }));
+      return targets.map((t, i): ProbeResult => ({ family: t.family, from: podId(from), to: podId(t.to), port: t.port, protocol: t.protocol, allowed: ok[i] === true }));
     }));
     const results = perSource.flat();
     if (protocols.includes('SCTP')) {
-      for (const from of pods) for (const to of pods) for (const port of MODEL_PORTS) {
-        results.push({ from: podId(from), to: podId(to), port, protocol: 'SCTP', allowed: null, skipped: SCTP_SKIP_REASON });
+      for (const family of families) for (const from of pods) for (const to of pods) for (const port of MODEL_PORTS) {
+        results.push({ family, from: podId(from), to: podId(to), port, protocol: 'SCTP', allowed: null, skipped: SCTP_SKIP_REASON });
       }
     }
     return results;
