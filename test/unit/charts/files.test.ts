@@ -71,7 +71,8 @@ describe('chart files', () => {
     expect(`dist/${pkgJson.bin.margay.replace(/^dist\//, '')}`).toBe('dist/agent/cli/margay.js');
     // what the install-cni script copies out of the image must be in the image
     const script = read('charts', 'margay', 'templates', 'configmap.yaml');
-    const copied = script.match(/cp -R ([^"]+?) "\$BIN/)![1]!.split(' ');
+    expect(script).toContain('APP="${MARGAY_APP_DIR:-/app}"');
+    const copied = script.match(/cp -R (.+?) "\$BIN\/margay\.d\.new\/"/)![1]!.split(' ').map((p) => p.replace(/^"\$APP(.*)"$/, '/app$1'));
     expect(copied).toEqual(['/app/dist', '/app/node_modules', '/app/package.json', '/app/crds']);
     for (const p of copied) expect(runtime).toMatch(new RegExp(`^COPY --from=build ${p} ${p}$`, 'm'));
     expect(script).toContain(`margay.d/${pkgJson.bin['margay-cni']}`);
