@@ -56,8 +56,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write('margay 0.1.0\n');
       return 0;
     }
-    const command = commands.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command "${name}"`, TOP_USAGE);
+    const entry = commands.find((c) => c.name === name);
+    if (!entry) throw new UsageError(`unknown command "${name}"`, TOP_USAGE);
+    const command = await entry.load();
     if (wantsHelp(args) && !command.ownsHelp) {
       process.stdout.write(`${command.usage}\n`);
       return 0;
