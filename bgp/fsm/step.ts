@@ -142,7 +142,7 @@ export function step(peer: PeerFsm, ev: FsmEvent, now: number): StepResult {
     case 'Cease':
       if (ev.stop) { p.autoStart = false; stop('IdleHold'); }
       if (p.state === 'Idle') return done();
-      if (p.state === 'Connect' || p.state === 'Active') { toIdle({ kind: 'notification-sent', code: 6, subcode: ev.subcode }); return done(); }
+      if (p.state === 'Connect' || p.state === 'Active') { toIdle({ kind: 'manual-stop', message: `Cease 6/${ev.subcode} before the session was up` }); return done(); }
       notifyIdle(6, ev.subcode, ev.data ?? NO_DATA);
       return done();
     case 'ConnectRetryTimerExpires':
@@ -189,15 +189,20 @@ export function step(peer: PeerFsm, ev: FsmEvent, now: number): StepResult {
       return done();
     }
     case 'TcpConnectionFails':
+      if (p.alt && (p.state === 'OpenSent' || p.state === 'OpenConfirm')) {
+        // the collision candidate (OPEN sent, none received yet) carries on as the main connection
+        out.push({ type: 'close', conn: p.conn });
+        const alt = p.alt; p.alt = undefined;
+        p.conn = alt.conn; p.direction = alt.direction; p.localAddress = alt.localAddress; p.negotiated = undefined;
+        stop('Keepalive');
+        out.push({ type: 'startTimer', name: 'Hold', ms: OPEN_SENT_HOLD_MS });
+        goto('OpenSent', { kind: 'tcp-failed' });
+        return done();
+      }
       if (p.state === 'Connect' || p.state === 'OpenSent') {
         out.push({ type: 'close', conn: p.conn });
         p.conn = 0;
         stop('Hold');
-        if (p.alt) { // the collision candidate carries on as the main connection
-          const alt = p.alt; p.alt = undefined;
-          p.conn = alt.conn; p.direction = alt.direction; p.localAddress = alt.localAddress;
-          return done();
-        }
         if (!c.passive) timer('ConnectRetry', c.connectRetryTime);
         goto('Active', { kind: 'tcp-failed' });
       } else if (p.state !== 'Idle' && p.state !== 'Active') {

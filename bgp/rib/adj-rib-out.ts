@@ -39,6 +39,8 @@ export interface OutUpdates {
 export function takeUpdates(out: AdjRibOut): OutUpdates {
   const announce = new Map<RouteAttrs, string[]>();
   const withdraw: string[] = [];
+  let lastAttrs: RouteAttrs | undefined;
+  let lastGroup: string[] = [];
   for (const [prefix, attrs] of out.pending) {
     const sent = out.sent.get(prefix);
     if (attrs === null) {
@@ -48,8 +50,12 @@ export function takeUpdates(out: AdjRibOut): OutUpdates {
     } else {
       if (sent === attrs) continue;
       out.sent.set(prefix, attrs);
-      const group = announce.get(attrs);
-      if (group) group.push(prefix); else announce.set(attrs, [prefix]);
+      if (attrs !== lastAttrs) {
+        lastAttrs = attrs;
+        const group = announce.get(attrs);
+        if (group) lastGroup = group; else announce.set(attrs, (lastGroup = []));
+      }
+      lastGroup.push(prefix);
     }
   }
   out.pending.clear();

@@ -11,7 +11,7 @@ import type { FsmConfig } from '../fsm/types.js';
 import { clearRib, newAdjRibIn, deleteRoute, internPath, setRoute } from '../rib/adj-rib-in.js';
 import { newAdjRibOut } from '../rib/adj-rib-out.js';
 import { newLocRib } from '../rib/loc-rib.js';
-import { attrsKey, type Path, type RouteAttrs } from '../rib/path.js';
+import type { Path, RouteAttrs } from '../rib/path.js';
 import { compilePrefixFilter } from '../rib/policy.js';
 import { parsePrefix, formatPrefix } from '../wire/prefix.js';
 import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type LargeCommunity } from '../wire/types.js';
@@ -24,7 +24,7 @@ export const DEFAULT_DEFERRAL_TIME = 60;
 export function createSpeaker(config: SpeakerConfig): Result {
   const local = { asn: config.asn, routerId: config.routerId, clusterId: config.clusterId ?? config.routerId };
   const s: Speaker = {
-    config, local, peers: new Map(), byAddress: new Map(), originated: new Map(),
+    config, local, peers: new Map(), byAddress: new Map(),
     origin: newAdjRibIn({ id: '', address: '', asn: config.asn, routerId: config.routerId, ibgp: false, rrClient: false, local: true }),
     loc: newLocRib(!!config.multipath), deferring: !!config.restarting,
   };
@@ -220,22 +220,24 @@ function originAttrs(r: OriginatedRoute): RouteAttrs {
 /** The whole set of locally originated routes (desired state; the difference is advertised). */
 export function originate(s: Speaker, routes: readonly OriginatedRoute[], _now: number): Result {
   const out = newOut();
-  const next = new Map<string, RouteAttrs>();
+  const next = new Map<string, Path>();
+  const bySignature = new Map<string, Path>(); // routes with the same extras share one path
   for (const r of routes) {
     const p = parsePrefix(r.prefix);
     if (!p) throw new Error(`originate: not a prefix: ${r.prefix}`);
-    next.set(formatPrefix(p), originAttrs(r));
+    const sig = `${r.nextHop ?? ''}|${r.med ?? ''}|${(r.communities ?? []).join(',')}`;
+    let path = bySignature.get(sig);
+    if (!path) { path = internPath(s.origin, originAttrs(r)); bySignature.set(sig, path); }
+    next.set(formatPrefix(p), path);
   }
   for (const key of [...s.origin.routes.keys()]) {
     if (!next.has(key)) { deleteRoute(s.origin, key, undefined); recompute(s, key, out); }
   }
-  for (const [key, attrs] of next) {
-    const have = s.origin.routes.get(key);
-    if (have && have.key === attrsKey(attrs)) continue;
-    setRoute(s.origin, key, undefined, internPath(s.origin, attrs));
+  for (const [key, path] of next) {
+    if (s.origin.routes.get(key) === path) continue;
+    setRoute(s.origin, key, undefined, path);
     recompute(s, key, out);
   }
-  s.originated = new Map(routes.map((r) => [r.prefix, r]));
   return finish(s, out);
 }
 

@@ -132,7 +132,6 @@ export interface Speaker {
   byAddress: Map<string, string>;
   /** locally originated routes */
   origin: AdjRibIn;
-  originated: Map<string, OriginatedRoute>;
   loc: LocRib;
   /** restarting speaker: not advertising until peers' End-of-RIB or the deferral timer */
   deferring: boolean;

@@ -55,3 +55,17 @@ describe('collision inside the FSM', () => {
     expect(r.peer.state).toBe('OpenSent');
   });
 });
+
+describe('collision candidate survives the main connection', () => {
+  it('when the main connection fails, the second one carries on in OpenSent', () => {
+    let p = newPeerFsm(cfg('10.0.0.1'));
+    p = step(p, { type: 'ManualStart' }, 0).peer;
+    p = step(p, { type: 'TcpConnectionConfirmed', direction: 'out', conn: 1 }, 0).peer;
+    p = step(p, { type: 'TcpConnectionConfirmed', direction: 'in' }, 0).peer;
+    const r = step(p, { type: 'TcpConnectionFails', conn: 1 }, 0);
+    expect(r.peer).toMatchObject({ state: 'OpenSent', conn: 2, alt: undefined });
+    expect(r.actions).toContainEqual({ type: 'startTimer', name: 'Hold', ms: 240_000 });
+    const o = step(r.peer, { type: 'BGPOpen', conn: 2, open: peerOpen }, 0);
+    expect(o.peer.state).toBe('OpenConfirm');
+  });
+});
