@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { ObjectCache, type Snapshot } from '../../../../agent/datastore/snapshot.js';
+import type { Resource } from '../../../../agent/datastore/resources.js';
+import { planNodeBgp } from '../../../../agent/node-config/node-config.js';
+import { parseDuration, parseAddressPrefix } from '../../../../agent/node-config/node-info.js';
+
+const node = (name: string, addr: string, opts: { labels?: Record<string, string>; ann?: Record<string, string> } = {}): Resource => ({
+  apiVersion: 'v1', kind: 'Node',
+  metadata: { name, labels: opts.labels ?? {}, annotations: { 'margay.io/bgp-ipv4-address': addr, ...(opts.ann ?? {}) } },
+});
+const bgpConfig = (name: string, spec: object): Resource => ({ apiVersion: 'margay.io/v1', kind: 'BGPConfiguration', metadata: { name }, spec });
+const bgpPeer = (name: string, spec: object): Resource => ({ apiVersion: 'margay.io/v1', kind: 'BGPPeer', metadata: { name }, spec });
+
+function snap(...objs: Resource[]): Snapshot {
+  const c = new ObjectCache();
+  for (const o of objs) c.set(o);
+  return c.snapshot();
+}
+
+const three = [node('n1', '172.30.0.11/24'), node('n2', '172.30.0.12/24'), node('n3', '172.30.0.13/24')];
+
+describe('node-config: defaults and the node-to-node mesh', () => {
+  it('defaults: AS 64512, mesh on, port 179, router ID = the IPv4 address', () => {
+    const p = planNodeBgp(snap(...three), 'n2');
+    expect(p.problems).toEqual([]);
+    expect(p.local).toMatchObject({ name: 'n2', asn: 64512, meshEnabled: true, listenPort: 179, routerId: '172.30.0.12', address: '172.30.0.12/24' });
+    expect(p.peers.map((x) => [x.address, x.type, x.asn, x.port])).toEqual([
+      ['172.30.0.11', 'node-to-node mesh', 64512, 179],
+      ['172.30.0.13', 'node-to-node mesh', 64512, 179],
+    ]);
+  });
+
+  it('exactly one side of every pair is active: the node with the higher address is passive toward the lower', () => {
+    const nodes = [node('a', '10.0.0.9/24'), node('b', '10.0.0.10/24'), node('c', '10.0.0.100/24'), node('d', '10.0.1.2/24')];
+    const s = snap(...nodes);
+    const plans = new Map(nodes.map((n) => [n.metadata.name, planNodeBgp(s, n.metadata.name)]));
+    for (const x of nodes) {
+      for (const y of nodes) {
+        if (x === y) continue;
+        const xy = plans.get(x.metadata.name)!.peers.find((p) => p.node === y.metadata.name)!;
+        const yx = plans.get(y.metadata.name)!.peers.find((p) => p.node === x.metadata.name)!;
+        expect(xy.passive !== yx.passive, `${x.metadata.name}↔${y.metadata.name}`).toBe(true);
+      }
+    }
+    // numeric, not textual, order: 10.0.0.9 < 10.0.0.10 < 10.0.0.100
+    expect(plans.get('a')!.peers.every((p) => !p.passive)).toBe(true);
+    expect(plans.get('b')!.peers.find((p) => p.node === 'a')!.passive).toBe(true);
+    expect(plans.get('b')!.peers.find((p) => p.node === 'c')!.passive).toBe(false);
+  });
+
+  it('BGPConfiguration sets AS, port and service IPs; node.NAME overrides for that node; mesh off removes mesh peers', () => {
+    const s = snap(...three, bgpConfig('default', { asNumber: 65000, listenPort: 1179, serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] }),
+      bgpConfig('node.n1', { asNumber: 65001 }));
+    const p1 = planNodeBgp(s, 'n1');
+    expect(p1.local).toMatchObject({ asn: 65001, listenPort: 1179, serviceClusterIPs: ['10.96.0.0/12'] });
+    expect(p1.peers.map((x) => [x.asn, x.port])).toEqual([[65000, 1179], [65000, 1179]]);
+    expect(planNodeBgp(s, 'n2').local?.asn).toBe(65000);
+    const off = planNodeBgp(snap(...three, bgpConfig('default', { nodeToNodeMeshEnabled: false })), 'n1');
+    expect(off.peers).toEqual([]);
+  });
+
+  it('annotations: per-node AS (and peers see it), router ID, bad values are problems and fall back', () => {
+    const s = snap(node('n1', '172.30.0.11/24', { ann: { 'margay.io/as-number': '65101', 'margay.io/router-id': '1.1.1.1' } }),
+      node('n2', '172.30.0.12/24', { ann: { 'margay.io/as-number': 'x' } }));
+    const p1 = planNodeBgp(s, 'n1');
+    expect(p1.local).toMatchObject({ asn: 65101, routerId: '1.1.1.1' });
+    const p2 = planNodeBgp(s, 'n2');
+    expect(p2.local?.asn).toBe(64512);
+    expect(p2.peers[0]).toMatchObject({ address: '172.30.0.11', asn: 65101 });
+    expect(p2.problems.join('\n')).toContain('margay.io/as-number');
+  });
+
+  it('an InternalIP is used without the annotation; an unknown node or one without address has no peers', () => {
+    const n: Resource = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'k1' }, status: { addresses: [{ type: 'Hostname', address: 'k1' }, { type: 'InternalIP', address: '192.168.1.5' }] } };
+    expect(planNodeBgp(snap(n, ...three), 'k1').local?.address).toBe('192.168.1.5/32');
+    expect(planNodeBgp(snap(...three), 'zz').problems.join()).toContain('not in the datastore');
+    const bare: Resource = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'b' } };
+    expect(planNodeBgp(snap(bare, ...three), 'b')).toMatchObject({ peers: [] });
+  });
+
+  it('dual-stack nodes carry both families on the IPv4 session', () => {
+    const a = node('a', '10.0.0.1/24', { ann: { 'margay.io/bgp-ipv6-address': 'fd00::1/64' } });
+    const b = node('b', '10.0.0.2/24', { ann: { 'margay.io/bgp-ipv6-address': 'fd00::2/64' } });
+    expect(planNodeBgp(snap(a, b), 'a').peers[0]?.families).toEqual(['ipv4', 'ipv6']);
+    expect(planNodeBgp(snap(a, node('c', '10.0.0.3/24')), 'a').peers[0]?.families).toEqual(['ipv4']);
+  });
+});
+
+describe('node-config: BGPPeer', () => {
+  const rrNodes = [
+    node('rr', '172.30.0.10/24', { labels: { 'route-reflector': 'true' }, ann: { 'margay.io/route-reflector-cluster-id': '224.0.0.1' } }),
+    ...three,
+  ];
+  const rrPeer = bgpPeer('rr', { nodeSelector: 'all()', peerSelector: "route-reflector == 'true'" });
+  const meshOff = bgpConfig('default', { nodeToNodeMeshEnabled: false });
+
+  it('route reflector topology: clients peer with the RR only; the RR peers back with every client and marks them clients', () => {
+    const s = snap(...rrNodes, rrPeer, meshOff);
+    const rr = planNodeBgp(s, 'rr');
+    expect(rr.local?.clusterId).toBe('224.0.0.1');
+    expect(rr.peers.map((p) => [p.address, p.type, p.routeReflectorClient, p.passive])).toEqual([
+      ['172.30.0.11', 'route reflector', true, false],
+      ['172.30.0.12', 'route reflector', true, false],
+      ['172.30.0.13', 'route reflector', true, false],
+    ]);
+    const c = planNodeBgp(s, 'n2');
+    expect(c.peers.map((p) => [p.address, p.type, p.routeReflectorClient, p.passive, p.source])).toEqual([
+      ['172.30.0.10', 'route reflector', false, true, 'BGPPeer rr'],
+    ]);
+  });
+
+  it('two reflectors of one cluster are not each other\'s clients', () => {
+    const rr2 = node('rr2', '172.30.0.9/24', { labels: { 'route-reflector': 'true' }, ann: { 'margay.io/route-reflector-cluster-id': '224.0.0.1' } });
+    const p = planNodeBgp(snap(...rrNodes, rr2, rrPeer, meshOff), 'rr');
+    expect(p.peers.find((x) => x.node === 'rr2')).toMatchObject({ routeReflectorClient: false, passive: true });
+  });
+
+  it('global, per-node and nodeSelector peers with peerIP; password, keepOriginalNextHop, maxRestartTime', () => {
+    const s = snap(...[node('n1', '172.30.0.11/24', { labels: { rack: 'r1' } }), node('n2', '172.30.0.12/24', { labels: { rack: 'r2' } })],
+      meshOff,
+      bgpPeer('tor-all', { peerIP: '172.30.0.1', asNumber: 65010, password: { value: 's3cret' }, maxRestartTime: '2m' }),
+      bgpPeer('tor-r1', { nodeSelector: "rack == 'r1'", peerIP: '172.30.0.2', asNumber: 65011, keepOriginalNextHop: true }),
+      bgpPeer('just-n2', { node: 'n2', peerIP: 'fd30::1', asNumber: 65012, password: { secretKeyRef: { name: 's', key: 'k' } } }));
+    const p1 = planNodeBgp(s, 'n1');
+    expect(p1.peers.map((p) => [p.address, p.type, p.asn])).toEqual([['172.30.0.1', 'global', 65010], ['172.30.0.2', 'node-specific', 65011]]);
+    expect(p1.peers[0]).toMatchObject({ password: { value: 's3cret' }, maxRestartTime: 120, keepOriginalNextHop: false, passive: false });
+    expect(p1.peers[1]).toMatchObject({ keepOriginalNextHop: true });
+    const p2 = planNodeBgp(s, 'n2');
+    expect(p2.peers.map((p) => [p.address, p.type, p.families])).toEqual([['172.30.0.1', 'global', ['ipv4']], ['fd30::1', 'node-specific', ['ipv6']]]);
+    expect(p2.peers[1]?.password).toEqual({ secretKeyRef: { name: 's', key: 'k' } });
+  });
+
+  it('one session per address: an explicit BGPPeer to another node wins over the mesh and keeps the passive rule', () => {
+    const s = snap(...three, bgpPeer('to-n3', { node: 'n1', peerIP: '172.30.0.13', asNumber: 64512, password: { value: 'pw' } }));
+    const p1 = planNodeBgp(s, 'n1');
+    expect(p1.peers.filter((p) => p.address === '172.30.0.13')).toHaveLength(1);
+    expect(p1.peers.find((p) => p.address === '172.30.0.13')).toMatchObject({ type: 'node-specific', node: 'n3', passive: false, password: { value: 'pw' } });
+  });
+
+  it('a bad selector is a problem naming the object, and other peers still apply', () => {
+    const s = snap(...three, meshOff, bgpPeer('bad', { nodeSelector: 'rack ==', peerIP: '1.2.3.4', asNumber: 1 }), bgpPeer('ok', { peerIP: '1.2.3.5', asNumber: 2 }));
+    const p = planNodeBgp(s, 'n1');
+    expect(p.problems.join()).toContain('BGPPeer bad: nodeSelector');
+    expect(p.peers.map((x) => x.address)).toEqual(['1.2.3.5']);
+  });
+});
+
+describe('node-config: parsing helpers', () => {
+  it('durations and address prefixes', () => {
+    expect(parseDuration('120s')).toBe(120);
+    expect(parseDuration('1m30s')).toBe(90);
+    expect(parseDuration('1.5h')).toBe(5400);
+    expect(parseDuration('10')).toBeUndefined();
+    expect(parseAddressPrefix('10.0.0.1', 4)).toBe('10.0.0.1/32');
+    expect(parseAddressPrefix('10.0.0.1/33', 4)).toBeUndefined();
+    expect(parseAddressPrefix('fd00::1/64', 4)).toBeUndefined();
+  });
+});
