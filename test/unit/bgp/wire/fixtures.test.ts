@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import {
   decodeMessage, splitFrames, type Capability, type CodecOptions, type Message, type OpenMessage, type Prefix,
 } from '../../../../bgp/wire/index.js';
-import { ATTRIBUTE_TABLE } from '../../../../bgp/wire/attributes.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const streams = readdirSync(dir).filter((f) => f.endsWith('.bgp')).sort();
