@@ -24,7 +24,7 @@ export const DEFAULT_DEFERRAL_TIME = 60;
 export function createSpeaker(config: SpeakerConfig): Result {
   const local = { asn: config.asn, routerId: config.routerId, clusterId: config.clusterId ?? config.routerId };
   const s: Speaker = {
-    config, local, peers: new Map(), byAddress: new Map(),
+    config, local, peers: new Map(), byAddress: new Map(), retiredConnSeq: new Map(),
     origin: newAdjRibIn({ id: '', address: '', asn: config.asn, routerId: config.routerId, ibgp: false, rrClient: false, local: true }),
     loc: newLocRib(!!config.multipath), deferring: !!config.restarting,
   };
@@ -73,7 +73,8 @@ export function addPeer(s: Speaker, c: PeerConfig, now: number): Result {
   const out = newOut();
   const id = peerIdOf(c);
   if (s.peers.has(id)) throw new Error(`peer ${id} already exists`);
-  const p = newPeerState(s, c, 0, now);
+  const p = newPeerState(s, c, s.retiredConnSeq.get(id) ?? 0, now);
+  s.retiredConnSeq.delete(id);
   s.peers.set(id, p);
   s.byAddress.set(c.address, id);
   runFsm(s, p, { type: 'AutomaticStart' }, now, out);
@@ -92,6 +93,7 @@ export function removePeer(s: Speaker, id: string, now: number): Result {
   if (!p) return finish(s, out);
   runFsm(s, p, { type: 'Cease', subcode: 3, stop: true }, now, out);
   s.peers.delete(id);
+  s.retiredConnSeq.set(id, p.fsm.connSeq);
   if (s.byAddress.get(p.config.address) === id) s.byAddress.delete(p.config.address);
   dropPeerRoutes(s, p, out);
   for (const name of ['ConnectRetry', 'Hold', 'Keepalive', 'IdleHold', 'GrRestart', 'GrStale'] as const) {

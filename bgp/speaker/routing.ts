@@ -151,6 +151,7 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
     if (nlri.length === 0) return false;
     const fam: Family = nlri[0]!.afi === 2 ? 'ipv6' : 'ipv4';
     if (!neg.families.includes(fam)) return false;
+    if (nextHops.length === 0) { withdraw(nlri); return false; } // no next hop: unusable
     const v = importAttrs(u.attributes, nextHops, ctx);
     if (!v.ok) { withdraw(nlri); return false; } // loops are treated as withdrawals
     const path = internPath(p.in, v.attrs);

@@ -130,6 +130,8 @@ export interface Speaker {
   peers: Map<string, PeerState>;
   /** id by address, for accepted connections */
   byAddress: Map<string, string>;
+  /** last connection number of removed peers, so a re-added peer never reuses one */
+  retiredConnSeq: Map<string, number>;
   /** locally originated routes */
   origin: AdjRibIn;
   loc: LocRib;
