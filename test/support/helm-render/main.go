@@ -3,7 +3,8 @@
 // the Helm functions and objects margay's chart uses: include, tpl, required,
 // toYaml, fromYaml, toJson (sprig), lookup (always empty, as in `helm template`),
 // .Values (values.yaml, then each -f file, then each --set, deep-merged),
-// .Release, .Chart, .Capabilities (KubeVersion, APIVersions.Has), .Template,
+// .Release, .Chart, .Capabilities (KubeVersion, default v1.31.0, APIVersions.Has),
+// .Template, the chart's kubeVersion constraint,
 // .Files.Get. Like Helm, numbers in values files are float64 (JSON numbers), and
 // a missing value renders as an empty string. values.schema.json is NOT checked
 // here; the TypeScript wrapper checks it with ajv first, as helm does before
@@ -26,6 +27,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/Masterminds/semver"
 	"github.com/Masterminds/sprig"
 	"gopkg.in/yaml.v3"
 )
@@ -76,7 +78,7 @@ func main() {
 
 func run(args []string) error {
 	var valueFiles, sets stringList
-	release, namespace, kubeVersion := "margay", "kube-system", "v1.30.0"
+	release, namespace, kubeVersion := "margay", "kube-system", "v1.31.0"
 	chartDir := ""
 	valuesOnly := false
 	for i := 0; i < len(args); i++ {
@@ -139,6 +141,21 @@ func run(args []string) error {
 
 	if valuesOnly {
 		return json.NewEncoder(os.Stdout).Encode(values)
+	}
+
+	// Like helm: a chart's kubeVersion constraint is checked against the cluster's.
+	if c, ok := chartMeta["kubeVersion"].(string); ok && c != "" {
+		constraint, err := semver.NewConstraint(c)
+		if err != nil {
+			return fmt.Errorf("Chart.yaml kubeVersion %q: %v", c, err)
+		}
+		v, err := semver.NewVersion(kubeVersion)
+		if err != nil {
+			return fmt.Errorf("bad --kube-version %q: %v", kubeVersion, err)
+		}
+		if !constraint.Check(v) {
+			return fmt.Errorf("chart requires kubeVersion: %s which is incompatible with Kubernetes %s", c, kubeVersion)
+		}
 	}
 
 	chartName, _ := chartMeta["name"].(string)

@@ -24,6 +24,8 @@ export interface RenderOptions {
   set?: string[];
   name?: string;
   namespace?: string;
+  /** the cluster version (.Capabilities.KubeVersion), default v1.31.0 */
+  kubeVersion?: string;
 }
 
 export interface RenderedObject {
@@ -113,6 +115,7 @@ export function renderChart(chartDir: string, opts: RenderOptions = {}): Rendere
       args.push('-f', f);
     });
     for (const s of opts.set ?? []) args.push('--set', s);
+    if (opts.kubeVersion) args.push('--kube-version', opts.kubeVersion);
     const merged = JSON.parse(runRenderer([...args, '--values-only'])) as unknown;
     const schemaErrors = checkValuesSchema(chartDir, merged);
     if (schemaErrors.length > 0) throw new ValuesSchemaError(schemaErrors);

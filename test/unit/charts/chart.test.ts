@@ -1,10 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { renderChart, type Rendered } from '../../support/helm-render/render.js';
+import { renderChart, type Rendered, helmRenderBinary } from '../../support/helm-render/render.js';
 import { REPO_ROOT } from '../../support/cli.js';
 import { parse } from 'yaml';
 import { kubernetesErrors } from './k8s-schemas.js';
 import { checkCrd } from '../crds/structural-rules.js';
+
+// The first run builds the Go renderer (cached by source hash): allow for it.
+beforeAll(() => {
+  helmRenderBinary();
+}, 300_000);
 
 const CHART = join(REPO_ROOT, 'charts', 'margay');
 
@@ -252,6 +257,13 @@ describe('margay objects from values', () => {
     const r = renderChart(CHART, { set: ['bgp.asNumber=65100', 'ipPools[0].vxlanMode=Always', 'logLevel=warn'] });
     expect(one(r, 'BGPConfiguration').spec).toMatchObject({ asNumber: 65100, logSeverityScreen: 'Warning' });
     expect(one(r, 'IPPool').spec.vxlanMode).toBe('Always');
+  });
+});
+
+describe('Kubernetes version', () => {
+  it('needs 1.31 or later (the CRDs use CEL\'s IP/CIDR library), and says so', () => {
+    expect(() => renderChart(CHART, { kubeVersion: 'v1.30.4' })).toThrow(/chart requires kubeVersion: >=1.31.0-0 which is incompatible with Kubernetes v1.30.4/);
+    expect(renderChart(CHART, { kubeVersion: 'v1.33.1' }).objects.length).toBeGreaterThan(5);
   });
 });
 

@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { renderChart, RenderError, ValuesSchemaError } from '../../support/helm-render/render.js';
+import { renderChart, RenderError, ValuesSchemaError, helmRenderBinary } from '../../support/helm-render/render.js';
 import { REPO_ROOT } from '../../support/cli.js';
+
+// The first run builds the Go renderer (cached by source hash): allow for it.
+beforeAll(() => {
+  helmRenderBinary();
+}, 300_000);
 
 const CHART = join(REPO_ROOT, 'charts', 'margay');
 const pool = (extra: Record<string, unknown>) => ({ ipPools: [{ name: 'p', cidr: '10.0.0.0/16', ...extra }] });
