@@ -19,7 +19,7 @@
 import type { Rendered } from '../render/model.js';
 import { parseIpsetSave, parseSave } from './actual.js';
 import { ExecFailure, type Exec } from './exec.js';
-import { actualOf, planApply, type Actual, type Plan } from './plan.js';
+import { actualOf, objectsOf, planApply, type Actual, type Plan } from './plan.js';
 import { hookLine } from '../render/restore-text.js';
 
 export interface ApplyLogger {
@@ -59,6 +59,8 @@ export function failingLine(stderr: string, input: string): string | undefined {
 export class PolicyApplier {
   readonly metrics: ApplyMetrics = { applies: 0, failures: 0, kernelWrites: 0, lastError: null };
   private last: Actual | null = null;
+  /** Chains and sets of the last applied desired state (valid while `last` is). */
+  private lastObjects = new WeakSet<object>();
 
   constructor(private readonly exec: Exec, private readonly log: ApplyLogger = silent) {}
 
@@ -100,14 +102,17 @@ export class PolicyApplier {
       }
     };
     try {
+      const known = this.last !== null;
       const actual = this.last ?? (await this.readActual());
-      plan = planApply(desired, actual);
+      const previous = this.lastObjects;
+      plan = planApply(desired, actual, known ? (o) => previous.has(o) : () => false);
       for (const c of plan.conflicts) this.log.warn({ conflict: c }, 'policy: ipset conflict, left as is');
       await step(['ipset', 'restore'], plan.ipsetBefore);
       await step(['iptables-restore', '--noflush'], plan.iptables.v4);
       await step(['ip6tables-restore', '--noflush'], plan.iptables.v6);
       await step(['ipset', 'restore'], plan.ipsetAfter);
-      this.last = actualOf(desired);
+      this.last = actualOf(desired, known ? this.last : null, known ? (o) => previous.has(o) : () => false);
+      this.lastObjects = objectsOf(desired);
       this.log.info({ ...plan.stats, kernelWrites: writes }, 'policy: applied');
       return { ok: true, plan, kernelWrites: writes };
     } catch (err) {

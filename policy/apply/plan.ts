@@ -33,10 +33,18 @@ export interface Plan {
 
 const sameList = (a: string[] | undefined, b: string[]): boolean => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 
-function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats']): string {
+/**
+ * Objects (chains, sets) of the previous desired state that the kernel is known to
+ * hold: an object that is the very same (===) in the new desired state is skipped
+ * without comparing its contents. Only valid when `actual` is what that previous
+ * state produced (not after reading the kernel).
+ */
+export type Unchanged = (obj: object) => boolean;
+
+function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats'], unchanged: Unchanged): string {
   const lines: string[] = [];
   for (const c of d.chains) {
-    if (sameList(a.chains.get(c.name), c.rules.map(ruleHash))) continue;
+    if (unchanged(c) || sameList(a.chains.get(c.name), c.rules.map(ruleHash))) continue;
     lines.push(...chainLines(c));
     stats.chainsWritten++;
     stats.rulesWritten += c.rules.length;
@@ -59,11 +67,12 @@ function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats']): str
   return lines.length === 0 ? '' : ['*filter', ...lines, 'COMMIT', ''].join('\n');
 }
 
-function planSets(desired: RenderedSet[], actual: ActualSets, stats: Plan['stats'], conflicts: string[]): { before: string; after: string } {
+function planSets(desired: RenderedSet[], actual: ActualSets, stats: Plan['stats'], conflicts: string[], unchanged: Unchanged): { before: string; after: string } {
   const before: string[] = [];
   const wanted = new Set<string>();
   for (const s of desired) {
     wanted.add(s.name);
+    if (unchanged(s)) continue;
     const have = actual.get(s.name);
     if (!have) {
       before.push(setCreateLine(s), ...s.members.map((m) => setAddLine(s.name, m)));
@@ -99,26 +108,45 @@ function planSets(desired: RenderedSet[], actual: ActualSets, stats: Plan['stats
   return { before: text(before), after: text(after) };
 }
 
-export function planApply(desired: Rendered, actual: Actual): Plan {
+export function planApply(desired: Rendered, actual: Actual, unchanged: Unchanged = () => false): Plan {
   const stats: Plan['stats'] = { chainsWritten: 0, chainsDeleted: 0, rulesWritten: 0, setsCreated: 0, setsDestroyed: 0, membersAdded: 0, membersDeleted: 0 };
   const conflicts: string[] = [];
-  const sets = planSets([...desired.v4.sets, ...desired.v6.sets], actual.sets, stats, conflicts);
+  const sets = planSets([...desired.v4.sets, ...desired.v6.sets], actual.sets, stats, conflicts, unchanged);
   return {
     ipsetBefore: sets.before,
-    iptables: { v4: planFamily(desired.v4, actual.v4, stats), v6: planFamily(desired.v6, actual.v6, stats) },
+    iptables: { v4: planFamily(desired.v4, actual.v4, stats, unchanged), v6: planFamily(desired.v6, actual.v6, stats, unchanged) },
     ipsetAfter: sets.after,
     conflicts,
     stats,
   };
 }
 
-/** The state the kernel holds once `desired` has been applied in full. */
-export function actualOf(desired: Rendered): Actual {
-  const fam = (f: FamilyRender): ActualChains => ({
-    chains: new Map(f.chains.map((c) => [c.name, c.rules.map(ruleHash)])),
+/**
+ * The state the kernel holds once `desired` has been applied in full. With `prev`
+ * (the state before) and `unchanged`, entries of unchanged objects are reused.
+ */
+export function actualOf(desired: Rendered, prev: Actual | null = null, unchanged: Unchanged = () => false): Actual {
+  const fam = (f: FamilyRender, p: ActualChains | undefined): ActualChains => ({
+    chains: new Map(f.chains.map((c) => {
+      const old = unchanged(c) ? p?.chains.get(c.name) : undefined;
+      return [c.name, old ?? c.rules.map(ruleHash)];
+    })),
     hooks: new Map(f.hooks.map((h) => [`${h.chain} ${h.target}`, 1])),
   });
   const sets: ActualSets = new Map();
-  for (const s of [...desired.v4.sets, ...desired.v6.sets]) sets.set(s.name, { type: s.type, family: s.family, members: new Set(s.members) });
-  return { v4: fam(desired.v4), v6: fam(desired.v6), sets };
+  for (const s of [...desired.v4.sets, ...desired.v6.sets]) {
+    const old = unchanged(s) ? prev?.sets.get(s.name) : undefined;
+    sets.set(s.name, old ?? { type: s.type, family: s.family, members: new Set(s.members) });
+  }
+  return { v4: fam(desired.v4, prev?.v4), v6: fam(desired.v6, prev?.v6), sets };
+}
+
+/** Every chain and set object of a desired state (for `Unchanged` checks next time). */
+export function objectsOf(desired: Rendered): WeakSet<object> {
+  const w = new WeakSet<object>();
+  for (const f of [desired.v4, desired.v6]) {
+    for (const c of f.chains) w.add(c);
+    for (const s of f.sets) w.add(s);
+  }
+  return w;
 }

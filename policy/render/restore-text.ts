@@ -14,8 +14,16 @@ function quote(s: string): string {
   return `"${s.replace(/["\\]/g, '').slice(0, 200)}"`;
 }
 
+const hashes = new WeakMap<RenderedRule, string>();
+
+/** The rule's identity hash (memoised per rule object: unchanged rules are not rehashed). */
 export function ruleHash(rule: RenderedRule): string {
-  return shortHash(`${rule.args.join('\u0000')}\u0001${rule.comment}`, 12);
+  let h = hashes.get(rule);
+  if (h === undefined) {
+    h = shortHash(`${rule.args.join('\u0000')}\u0001${rule.comment}`, 12);
+    hashes.set(rule, h);
+  }
+  return h;
 }
 
 export function ruleLine(chain: string, rule: RenderedRule): string {

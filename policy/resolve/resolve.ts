@@ -84,12 +84,12 @@ function resolvePeer(peer: Peer, policyNs: string, ctx: Ctx): PeerIR {
 
 /** (ip, port) of every policy pod that names a container port `name` with `protocol`. */
 export function namedPortMembers(pods: PodInfo[], name: string, protocol: Protocol): { ip: string; port: number }[] {
-  const out: { ip: string; port: number }[] = [];
+  const out = new Map<string, { ip: string; port: number }>();
   for (const p of pods) {
     const cp = p.ports.find((x) => x.name === name && x.protocol === protocol);
-    if (cp) for (const ip of p.ips) out.push({ ip, port: cp.port });
+    if (cp) for (const ip of p.ips) out.set(`${ip} ${cp.port}`, { ip, port: cp.port });
   }
-  return out.sort((a, b) => byString(a.ip, b.ip) || a.port - b.port);
+  return [...out.values()].sort((a, b) => byString(a.ip, b.ip) || a.port - b.port);
 }
 
 function resolvePort(port: PortSpec, ctx: Ctx): PortIR {
