@@ -4,7 +4,9 @@
  * cost a few hundred Path objects. Graceful restart (RFC 4724, receiving speaker):
  * `markStale` flags every interned path of the peer (O(attribute sets), not
  * O(routes)) and starts a new intern table, so re-announced routes get fresh,
- * non-stale paths; `sweepStale` then drops whatever is still stale.
+ * non-stale paths; `sweepStale` then drops whatever is still stale. Paths are
+ * reference-counted, so an attribute set no route uses any more leaves the intern
+ * table (churning attributes do not grow it).
  */
 import { attrsKey, familyOfKey, stripPathId, type Family, type Path, type PeerInfo, type RouteAttrs } from './path.js';
 
@@ -27,10 +29,23 @@ export function internPath(rib: AdjRibIn, attrs: RouteAttrs): Path {
   const key = attrsKey(attrs);
   let p = rib.intern.get(key);
   if (!p) {
-    p = { source: rib.source, attrs, stale: false, key };
+    p = { source: rib.source, attrs, stale: false, key, refs: 0 };
     rib.intern.set(key, p);
   }
   return p;
+}
+
+function release(rib: AdjRibIn, p: Path): void {
+  if (--p.refs <= 0 && rib.intern.get(p.key) === p) rib.intern.delete(p.key);
+}
+
+function replaced(rib: AdjRibIn, old: Path | undefined, path: Path): void {
+  if (old === path) return;
+  path.refs++;
+  if (old) {
+    if (old.stale) rib.staleCount--;
+    release(rib, old);
+  }
 }
 
 /** Stores a route; returns the path it replaced, if any. */
@@ -38,13 +53,13 @@ export function setRoute(rib: AdjRibIn, prefix: string, pathId: number | undefin
   if (pathId === undefined) {
     const old = rib.routes.get(prefix);
     rib.routes.set(prefix, path);
-    if (old?.stale) rib.staleCount--;
+    replaced(rib, old, path);
     return old;
   }
   const key = `${prefix}#${pathId}`;
   const old = rib.routes.get(key);
   rib.routes.set(key, path);
-  if (old?.stale) rib.staleCount--;
+  replaced(rib, old, path);
   if (!old) {
     const ids = rib.addPath.get(prefix);
     if (ids) ids.push(pathId); else rib.addPath.set(prefix, [pathId]);
@@ -58,6 +73,7 @@ export function deleteRoute(rib: AdjRibIn, prefix: string, pathId: number | unde
   if (!old) return undefined;
   rib.routes.delete(key);
   if (old.stale) rib.staleCount--;
+  release(rib, old);
   if (pathId !== undefined) {
     const ids = rib.addPath.get(prefix);
     if (ids) {
@@ -104,6 +120,22 @@ export function sweepStale(rib: AdjRibIn, family?: Family): string[] {
     removed.push(stripPathId(key));
   }
   return removed;
+}
+
+/** New source info (e.g. route-reflector-client changed): every path is re-created for it. */
+export function rebaseSource(rib: AdjRibIn, source: PeerInfo): void {
+  rib.source = source;
+  rib.intern = new Map();
+  const map = new Map<Path, Path>();
+  for (const [key, old] of rib.routes) {
+    let q = map.get(old);
+    if (!q) {
+      q = old.stale ? { source, attrs: old.attrs, stale: true, key: old.key, refs: 0 } : internPath(rib, old.attrs);
+      map.set(old, q);
+    }
+    q.refs++;
+    rib.routes.set(key, q);
+  }
 }
 
 /** Empties the table; returns the prefixes it held (for re-running the decision). */

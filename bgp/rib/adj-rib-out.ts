@@ -11,10 +11,21 @@ export interface AdjRibOut {
   readonly sent: Map<string, RouteAttrs>;
   readonly pending: Map<string, RouteAttrs | null>;
   readonly intern: Map<string, RouteAttrs>;
+  /** intern table size that triggers dropping attribute sets no sent route uses */
+  sweepAt: number;
 }
 
+const MIN_SWEEP = 1024;
+
 export function newAdjRibOut(): AdjRibOut {
-  return { sent: new Map(), pending: new Map(), intern: new Map() };
+  return { sent: new Map(), pending: new Map(), intern: new Map(), sweepAt: MIN_SWEEP };
+}
+
+/** Amortised: forget interned attribute sets that nothing sent refers to. */
+function sweepIntern(out: AdjRibOut): void {
+  const live = new Set(out.sent.values());
+  for (const [k, a] of out.intern) if (!live.has(a)) out.intern.delete(k);
+  out.sweepAt = Math.max(MIN_SWEEP, 2 * out.intern.size);
 }
 
 /** The interned copy of `attrs` for this peer (identity = equality). */
@@ -59,6 +70,7 @@ export function takeUpdates(out: AdjRibOut): OutUpdates {
     }
   }
   out.pending.clear();
+  if (out.intern.size > out.sweepAt) sweepIntern(out);
   return { announce, withdraw };
 }
 
@@ -70,7 +82,7 @@ export function resetSent(out: AdjRibOut): void {
 
 /** Session down: nothing is held by the peer any more. */
 export function clearOut(out: AdjRibOut): void {
-  out.sent.clear(); out.pending.clear(); out.intern.clear();
+  out.sent.clear(); out.pending.clear(); out.intern.clear(); out.sweepAt = MIN_SWEEP;
 }
 
 export function hasPending(out: AdjRibOut): boolean {

@@ -49,6 +49,8 @@ export interface Path {
   stale: boolean;
   /** the attribute key it is interned under */
   readonly key: string;
+  /** Adj-RIB-In routes referring to it (the intern table forgets it at 0) */
+  refs: number;
 }
 
 /** Deterministic key of an attribute set (field order fixed by construction). */

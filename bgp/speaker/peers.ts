@@ -8,7 +8,7 @@
  */
 import { newPeerFsm } from '../fsm/step.js';
 import type { FsmConfig } from '../fsm/types.js';
-import { clearRib, newAdjRibIn, deleteRoute, internPath, setRoute } from '../rib/adj-rib-in.js';
+import { clearRib, newAdjRibIn, deleteRoute, internPath, rebaseSource, setRoute } from '../rib/adj-rib-in.js';
 import { newAdjRibOut } from '../rib/adj-rib-out.js';
 import { newLocRib } from '../rib/loc-rib.js';
 import type { Path, RouteAttrs } from '../rib/path.js';
@@ -165,20 +165,8 @@ export function updatePeer(s: Speaker, c: PeerConfig, now: number): Result {
 }
 
 function reinternSource(s: Speaker, p: PeerState, out: Out): void {
-  p.in.source = p.info;
-  const map = new Map<Path, Path>();
-  p.in.intern = new Map();
-  for (const [key, path] of p.in.routes) {
-    let q = map.get(path);
-    if (!q) {
-      q = path.stale ? { source: p.info, attrs: path.attrs, stale: true, key: path.key } : internPath(p.in, path.attrs);
-      map.set(path, q);
-    }
-    p.in.routes.set(key, q);
-  }
-  for (const key of new Set([...p.in.routes.keys()].map((k) => k.split('#')[0]!))) {
-    recompute(s, key, out);
-  }
+  rebaseSource(p.in, p.info);
+  for (const key of new Set([...p.in.routes.keys()].map((k) => k.split('#')[0]!))) recompute(s, key, out);
   for (const q of s.peers.values()) if (q.fsm.state === 'Established') { q.exportCache = freshCaches(); fullExport(s, q); }
 }
 

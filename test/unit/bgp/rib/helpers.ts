@@ -11,5 +11,5 @@ export function attrs(over: Partial<RouteAttrs> = {}): RouteAttrs {
 
 export function path(src: Partial<PeerInfo> = {}, a: Partial<RouteAttrs> = {}): Path {
   const at = attrs(a);
-  return { source: peer(src), attrs: at, stale: false, key: attrsKey(at) };
+  return { source: peer(src), attrs: at, stale: false, key: attrsKey(at), refs: 0 };
 }

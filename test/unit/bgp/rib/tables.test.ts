@@ -19,6 +19,19 @@ describe('Adj-RIB-In', () => {
     expect(rib.routes.get('10.0.0.0/24')).toBe(rib.routes.get('10.0.1.0/24'));
   });
 
+  it('forgets an attribute set once no route uses it', () => {
+    const rib = newAdjRibIn(peer());
+    for (let med = 0; med < 50; med++) setRoute(rib, '10.0.0.0/24', undefined, internPath(rib, attrs({ med })));
+    expect(rib.intern.size).toBe(1);
+    const kept = internPath(rib, attrs({ med: 49 }));
+    expect(rib.routes.get('10.0.0.0/24')).toBe(kept);
+    setRoute(rib, '10.0.1.0/24', undefined, kept);
+    deleteRoute(rib, '10.0.0.0/24', undefined);
+    expect(rib.intern.size).toBe(1);
+    deleteRoute(rib, '10.0.1.0/24', undefined);
+    expect(rib.intern.size).toBe(0);
+  });
+
   it('ADD-PATH keeps several paths per prefix and counts the prefix once', () => {
     const rib = newAdjRibIn(peer());
     setRoute(rib, '10.0.0.0/24', 1, internPath(rib, attrs({ med: 1 })));
@@ -74,6 +87,17 @@ describe('Loc-RIB', () => {
 });
 
 describe('Adj-RIB-Out: desired vs sent', () => {
+  it('drops interned attribute sets nothing sent uses once the table grows', () => {
+    const out = newAdjRibOut();
+    for (let med = 0; med < 3000; med++) {
+      want(out, 'p', internOut(out, attrs({ med })));
+      takeUpdates(out);
+    }
+    expect(out.intern.size).toBeLessThan(1100);
+    expect(out.sent.get('p')?.med).toBe(2999);
+    expect(internOut(out, attrs({ med: 2999 }))).toBe(out.sent.get('p'));
+  });
+
   it('sends only differences, grouped by attribute set', () => {
     const out = newAdjRibOut();
     const x = internOut(out, attrs({ med: 1 }));

@@ -207,6 +207,22 @@ describe('speaker: iBGP', () => {
     expect(sim.rib('10.0.0.4')).toEqual({});
   });
 
+  it('making a non-client a client applies in place: its routes now reach non-clients too', () => {
+    const sim = mesh(true);
+    sim.node('10.0.0.4', { asn: 65000 });
+    sim.peer('10.0.0.4', { address: R, asn: 65000 });
+    sim.peer(R, { address: '10.0.0.4', asn: 65000, passive: true });
+    sim.run();
+    sim.apply(B, originate(sim.speaker(B), [{ prefix: '10.244.2.0/26' }], sim.now));
+    sim.run();
+    expect(sim.rib('10.0.0.4')).toEqual({});
+    sim.apply(R, updatePeer(sim.speaker(R), { address: B, asn: 65000, passive: true, routeReflectorClient: true }, sim.now));
+    sim.run();
+    expect(sim.rib('10.0.0.4')).toEqual({ '10.244.2.0/26': [B] });
+    expect(sim.state(R, B)).toBe('Established');
+    expect(sim.sent.some((m) => m.message.type === 'NOTIFICATION')).toBe(false);
+  });
+
   it('multipath: two equal routes give both next hops', () => {
     const sim = new Sim();
     sim.node(A, { asn: 65000, multipath: true });
