@@ -94,7 +94,14 @@ const ROWS: AttributeRow[] = [
   },
   {
     code: K.ATTR_NEXT_HOP, name: 'NEXT_HOP', flags: WK, onMalformed: 'treat-as-withdraw',
-    decode(b, s, e, _o, a) { fixed('NEXT_HOP', e - s, 4); a.nextHop = formatIpv4(b, s); },
+    decode(b, s, e, _o, a) {
+      fixed('NEXT_HOP', e - s, 4);
+      // RFC 4271 §6.3: syntactically incorrect — unspecified, multicast or class E (incl. broadcast)
+      if (readU32(b, s) === 0 || (b[s] as number) >= 224) {
+        throw wireError(K.ERR_UPDATE, K.UPD_INVALID_NEXT_HOP, `NEXT_HOP: ${formatIpv4(b, s)} is not a unicast address`);
+      }
+      a.nextHop = formatIpv4(b, s);
+    },
     present: (a) => a.nextHop !== undefined,
     encode(a, _o, w) { writeIpv4(w, a.nextHop!); },
   },

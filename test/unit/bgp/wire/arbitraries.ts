@@ -11,6 +11,8 @@ const hexBytes = (max: number) => fc.uint8Array({ maxLength: max }).map((b) => B
 
 export const ipv4 = fc.tuple(byte, byte, byte, byte).map((b) => b.join('.'));
 export const ipv4NonZero = ipv4.filter((s) => s !== '0.0.0.0');
+/** a next hop the codec accepts: not 0.0.0.0, multicast or class E */
+export const ipv4Unicast = fc.tuple(fc.integer({ min: 0, max: 223 }), byte, byte, fc.integer({ min: 1, max: 255 })).map((b) => b.join('.'));
 const v6Groups = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 });
 export const ipv6 = v6Groups.map((g) => parsePrefix(`${g.map((x) => x.toString(16)).join(':')}/128`)!.addr);
 
@@ -36,7 +38,7 @@ export function attributes(o: GenOptions, withNlri: boolean): fc.Arbitrary<PathA
   return fc.record({
     origin: fc.constantFrom('IGP', 'EGP', 'INCOMPLETE'),
     asPath: fc.array(segment(asn), { maxLength: 3 }),
-    nextHop: ipv4,
+    nextHop: ipv4Unicast,
     med: u32,
     localPref: u32,
     atomicAggregate: fc.constant(true),

@@ -58,6 +58,8 @@ const rows: Row[] = [
   { rule: '7606 §7.2 AS_PATH segment overrun', bytes: frame(2, updateBody('', ORIGIN + attr(0x40, 2, '02 02 0000fde8') + NEXT_HOP, NLRI)), code: 3, subcode: 11, action: 'treat-as-withdraw' },
   { rule: '7606 §7.2 AS_PATH zero-length segment', bytes: frame(2, updateBody('', ORIGIN + attr(0x40, 2, '02 00') + NEXT_HOP, NLRI)), code: 3, subcode: 11, action: 'treat-as-withdraw' },
   { rule: '7606 §7.3 NEXT_HOP length 5', bytes: frame(2, updateBody('', ORIGIN + AS_PATH + attr(0x40, 3, '0a00000100'), NLRI)), code: 3, subcode: 5, action: 'treat-as-withdraw' },
+  { rule: '6.3 NEXT_HOP 0.0.0.0 → Invalid NEXT_HOP, data = the attribute', bytes: frame(2, updateBody('', ORIGIN + AS_PATH + attr(0x40, 3, '00000000'), NLRI)), code: 3, subcode: 8, action: 'treat-as-withdraw', data: '40030400000000' },
+  { rule: '6.3 NEXT_HOP multicast 224.0.0.5 → Invalid NEXT_HOP', bytes: frame(2, updateBody('', ORIGIN + AS_PATH + attr(0x40, 3, 'e0000005'), NLRI)), code: 3, subcode: 8, action: 'treat-as-withdraw' },
   { rule: '7606 §7.4 MED length 3', bytes: frame(2, updateBody('', BASE + attr(0x80, 4, '000001'), NLRI)), code: 3, subcode: 5, action: 'treat-as-withdraw' },
   { rule: '7606 §7.5 LOCAL_PREF length 2', bytes: frame(2, updateBody('', BASE + attr(0x40, 5, '0001'), NLRI)), code: 3, subcode: 5, action: 'treat-as-withdraw' },
   { rule: '7606 §7.8 COMMUNITIES length 5', bytes: frame(2, updateBody('', BASE + attr(0xc0, 8, '0000000100'), NLRI)), code: 3, subcode: 5, action: 'treat-as-withdraw' },
