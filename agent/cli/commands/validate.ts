@@ -7,14 +7,16 @@ import { loadKubernetesTypes } from '../../../crds/client-node-types.js';
 
 const USAGE = `usage: margay validate [--json] FILE|DIR|- ...
 
-Validates manifests of margay's kinds (IPPool, BGPPeer, BGPConfiguration, IPAMBlock,
-BlockAffinity, IPAMHandle) against the CRD schemas, and NetworkPolicy, Node,
-Namespace and Pod against the Kubernetes API schemas; unknown fields are errors,
-as with kubectl's strict field validation. NetworkPolicies also get the policy
-compiler's checks. Files may hold several YAML
-documents or a List; directories are searched for *.yaml, *.yml and *.json; "-"
-reads stdin. Each error names the file and line, the document, the object and the
-field path; a summary line follows. Exit 0 when everything is valid, 1 otherwise.
+Validates manifests of margay's kinds (IPPool, BGPPeer, BGPConfiguration,
+IPAMBlock, BlockAffinity, IPAMHandle) against the CRD schemas, and NetworkPolicy,
+Node, Namespace and Pod against the Kubernetes API schemas. Unknown fields are
+errors, as with kubectl's strict field validation; NetworkPolicies also get the
+policy compiler's checks. Files may hold several YAML documents or a List;
+directories are searched for *.yaml, *.yml and *.json; "-" reads stdin.
+
+Each error names the file and line, the document, the object and the field path;
+a summary line follows. Exit 0 when everything is valid, 1 otherwise, 2 for a
+usage error (no file, a file that does not exist).
 
 flags:
   --json   print the report as one JSON object instead`;
