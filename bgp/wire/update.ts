@@ -145,11 +145,17 @@ export function encodeUpdate(m: UpdateMessage, opts: CodecOptions, w: Writer): v
   const v4AddPath = opts.addPath.has('1/1');
   const wAt = w.pos;
   w.u16(0);
-  for (const p of m.withdrawn) writePrefix(w, p, v4AddPath);
+  for (const p of m.withdrawn) writeIpv4Prefix(w, p, v4AddPath);
   w.patchU16(wAt, w.pos - wAt - 2);
   const aAt = w.pos;
   w.u16(0);
   encodeAttributes(!opts.as4 && m.attributes.as4Path === undefined && needsAs4Attributes(m.attributes) ? toTwoOctetPeer(m.attributes) : m.attributes, opts, w);
   w.patchU16(aAt, w.pos - aAt - 2);
-  for (const p of m.nlri) writePrefix(w, p, v4AddPath);
+  for (const p of m.nlri) writeIpv4Prefix(w, p, v4AddPath);
+}
+
+/** The Withdrawn Routes and NLRI fields carry IPv4 unicast only; other families go in MP_* attributes. */
+function writeIpv4Prefix(w: Writer, p: Prefix, addPath: boolean): void {
+  if (p.afi !== AFI_IPV4) throw new RangeError(`${p.addr}/${p.len}: the UPDATE's own prefix fields are IPv4; use mpReach / mpUnreach`);
+  writePrefix(w, p, addPath);
 }
