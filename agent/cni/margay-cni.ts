@@ -96,4 +96,10 @@ async function main(): Promise<number> {
   }
 }
 
+// Whatever happens, the runtime gets an answer in the spec's form.
+process.on('uncaughtException', (e) => {
+  process.stdout.write(`${JSON.stringify(new CniError('AGENT_INTERNAL', `margay-cni crashed: ${e.message}`, e.stack).toJson('1.0.0'))}\n`);
+  process.exit(1);
+});
+
 process.exitCode = await main();

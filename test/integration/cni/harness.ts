@@ -9,13 +9,21 @@
  * and pod namespaces created by the caller. Every process runs inside them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inNetns, run, stopProcess } from '../../../agent/lab/exec.js';
 import { addNetns, addVethPair, deleteNetns, ip, netnsExec, newRunPrefix } from '../../../agent/lab/netns.js';
 import type { IpPool } from '../../../agent/ipam/types.js';
-import { REPO_ROOT } from '../../support/cli.js';
+
+/** The repository root, whether this file runs from test/ (vitest) or dist/test/ (bench). */
+function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+const REPO_ROOT = repoRoot();
 
 export const NODE_ADDR = '192.168.77.2';
 export const FABRIC_ADDR = '192.168.77.1';
@@ -52,6 +60,17 @@ export async function createCniNode(pools: IpPool[], opts: { strictAffinity?: bo
   const dir = mkdtempSync(join(tmpdir(), 'margay-cni-it-'));
   const node: CniNode = { prefix, nodeNs, fabricNs, dir, socket: join(dir, 'run', 'cni.sock'), cniPath: join(dir, 'bin'), server: undefined as unknown as ChildProcess, lines: [], namespaces: [] };
   node.namespaces.push(nodeNs, fabricNs);
+  try {
+    await setUp(node, pools, opts);
+  } catch (e) {
+    await destroyCniNode(node);
+    throw e;
+  }
+  return node;
+}
+
+async function setUp(node: CniNode, pools: IpPool[], opts: { strictAffinity?: boolean }): Promise<void> {
+  const { nodeNs, fabricNs, dir } = node;
   await addNetns(nodeNs);
   await addNetns(fabricNs);
   await addVethPair(nodeNs, 'up0', fabricNs, 'dn0');
@@ -89,12 +108,12 @@ export async function createCniNode(pools: IpPool[], opts: { strictAffinity?: bo
     });
     node.server.once('exit', (c) => { clearTimeout(timer); reject(new Error(`CNI server exited ${c}`)); });
   });
-  return node;
 }
 
 export async function destroyCniNode(node: CniNode | undefined): Promise<void> {
   if (!node) return;
   if (node.server) await stopProcess(node.server);
+  // pods' host veths go with the node namespace; pod namespaces are deleted by name
   for (const ns of node.namespaces) await deleteNetns(ns);
   rmSync(node.dir, { recursive: true, force: true });
 }

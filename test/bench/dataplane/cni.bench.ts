@@ -1,0 +1,84 @@
+/**
+ * CNI ADD latency: wall time of the margay-cni process (including Node start) for
+ * 200 pods against a CNI server in a node namespace, p50/p99, and the agent's share
+ * (as the server measured it) separately; DEL likewise. Needs root (namespaces).
+ * margay-cni itself only talks to a unix socket, so it is spawned directly; the
+ * server does all kernel work inside the lab namespaces.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isRoot } from '../../../agent/lab/netns.js';
+import { addPodNs, createCniNode, destroyCniNode, type CniNode } from '../../integration/cni/harness.js';
+import type { Emit } from '../run.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CNI_JS = join(here, '..', '..', '..', 'agent', 'cni', 'margay-cni.js');
+const PODS = Number(process.env.MARGAY_BENCH_PODS ?? 200);
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return +(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN).toFixed(2);
+}
+
+interface Call { wallMs: number; agentMs: number; code: number | null; stderr: string }
+
+function agentShare(stderr: string): number {
+  try {
+    return Number((JSON.parse(stderr.trim().split('\n').pop() ?? '') as { agentMs?: number }).agentMs);
+  } catch {
+    return NaN;
+  }
+}
+
+function plugin(node: CniNode, command: string, id: string, netns: string): Promise<Call> {
+  const env = { PATH: process.env.PATH ?? '', CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: node.cniPath, CNI_ARGS: `K8S_POD_NAMESPACE=bench;K8S_POD_NAME=${id}`, MARGAY_CNI_TIMING: '1' };
+  const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: node.socket });
+  const t0 = performance.now();
+  const c = spawn(process.execPath, [CNI_JS], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  c.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  c.stdout.resume();
+  c.stdin.end(conf);
+  return new Promise((resolve) => c.on('exit', (code) => {
+    const wallMs = performance.now() - t0;
+    resolve({ wallMs, agentMs: agentShare(err), code, stderr: err });
+  }));
+}
+
+function nodeStartMs(): Promise<number> {
+  const t0 = performance.now();
+  const c = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  return new Promise((resolve) => c.on('exit', () => resolve(performance.now() - t0)));
+}
+
+export async function run(emit: Emit): Promise<void> {
+  if (!isRoot()) {
+    process.stderr.write('bench dataplane/cni: skipped, needs root (network namespaces)\n');
+    return;
+  }
+  if (!existsSync(CNI_JS)) throw new Error(`${CNI_JS} missing: build first`);
+  let node: CniNode | undefined;
+  try {
+    node = await createCniNode([{ name: 'v4', spec: { cidr: '10.200.0.0/16' } }, { name: 'v6', spec: { cidr: 'fd20::/112' } }]);
+    const ns: string[] = [];
+    for (let i = 0; i < PODS; i++) ns.push(await addPodNs(node, `b${i}`));
+    const starts: number[] = [];
+    for (let i = 0; i < 20; i++) starts.push(await nodeStartMs());
+    const add = [];
+    for (let i = 0; i < PODS; i++) add.push(await plugin(node, 'ADD', `bench${i}`, `/var/run/netns/${ns[i]}`));
+    const del = [];
+    for (let i = 0; i < PODS; i++) del.push(await plugin(node, 'DEL', `bench${i}`, `/var/run/netns/${ns[i]}`));
+    const failed = [...add, ...del].filter((r) => r.code !== 0);
+    if (failed.length > 0) throw new Error(`${failed.length} CNI calls failed, first: ${failed[0]?.stderr.slice(0, 800)}`);
+    const fig = (xs: { wallMs: number; agentMs: number }[]) => ({
+      wallP50Ms: pct(xs.map((x) => x.wallMs), 50), wallP99Ms: pct(xs.map((x) => x.wallMs), 99),
+      agentP50Ms: pct(xs.map((x) => x.agentMs), 50), agentP99Ms: pct(xs.map((x) => x.agentMs), 99),
+    });
+    emit({ bench: 'dataplane/cni-add-latency', pods: PODS, dualStack: true, ...fig(add), nodeStartP50Ms: pct(starts, 50), targetP99Ms: 100, targetAgentP99Ms: 10, wiring: 'ip -batch + nsenter' });
+    emit({ bench: 'dataplane/cni-del-latency', pods: PODS, ...fig(del) });
+  } finally {
+    await destroyCniNode(node);
+  }
+}
