@@ -62,7 +62,11 @@ export function step(peer: PeerFsm, ev: FsmEvent, now: number): StepResult {
     closeAlt(false);
     p.conn = 0; p.direction = undefined; p.negotiated = undefined; p.localAddress = undefined;
     goto('Idle', reason);
-    if (p.autoStart) timer('IdleHold', c.idleHoldTime);
+    if (p.autoStart) {
+      // a passive peer only listens: waiting in Idle would just refuse the peer's next attempt
+      if (c.passive) goto('Active', { kind: 'automatic-start' });
+      else timer('IdleHold', c.idleHoldTime);
+    }
   };
   const notifyIdle = (code: number, subcode: number, data: Uint8Array = NO_DATA, detail?: string): void => {
     if (p.conn) send(p.conn, notif(code, subcode, data));

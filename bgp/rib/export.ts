@@ -79,6 +79,8 @@ export function exportAttrs(path: Path, t: ExportTarget, local: LocalInfo, famil
   } else if (nextHops.length === 0 || !t.keepOriginalNextHop) {
     nextHops = self ?? [];
   }
+  // an IPv6 next hop for an IPv4 route needs RFC 8950 on this session
+  if (family === 'ipv4' && nextHops[0]?.includes(':') && !t.extendedNextHop) nextHops = t.nextHop4 ? [t.nextHop4] : [];
   if (nextHops.length === 0) return 'no-next-hop';
   const out: RouteAttrs = {
     origin: a.origin,

@@ -118,6 +118,16 @@ describe('FSM transition table (RFC 4271 §8.2.2)', () => {
     expect(step(stopped.peer, { type: 'IdleHoldTimerExpires' }, 1).peer.state).toBe('Idle');
   });
 
+  it('a passive peer goes straight back to Active when its session ends', () => {
+    const cfg = { ...config, passive: true };
+    let p = step(newPeerFsm(cfg), { type: 'AutomaticStart' }, 0).peer;
+    p = step(p, { type: 'TcpConnectionConfirmed', direction: 'in' }, 0).peer;
+    const r = step(p, { type: 'HoldTimerExpires' }, 0);
+    expect(r.peer.state).toBe('Active');
+    expect(kinds(r.actions)).toEqual(expect.arrayContaining(['OpenSent→Idle', 'Idle→Active']));
+    expect(kinds(r.actions)).not.toContain('start IdleHold');
+  });
+
   it('a passive peer waits in Active and never connects', () => {
     const cfg = { ...config, passive: true };
     const r = step(newPeerFsm(cfg), { type: 'AutomaticStart' }, 0);

@@ -82,6 +82,12 @@ describe('eBGP export (RFC 4271 §5.1)', () => {
     expect(exportAttrs(own, ebgp({ nextHop4: undefined }), local, 'ipv4')).toBe('no-next-hop');
     expect(asAttrs(exportAttrs(own, ebgp({ nextHop4: undefined, extendedNextHop: true }), local, 'ipv4')).nextHops).toEqual(['fd00::1']);
   });
+  it('an IPv6 next hop on an IPv4 route without extended next hop: ours instead, or not sent', () => {
+    const p = path({ asn: 65100 }, { nextHops: ['fd00::9'] });
+    expect(asAttrs(exportAttrs(p, target(), local, 'ipv4')).nextHops).toEqual(['10.0.0.1']);
+    expect(exportAttrs(p, target({ nextHop4: undefined }), local, 'ipv4')).toBe('no-next-hop');
+    expect(asAttrs(exportAttrs(p, target({ extendedNextHop: true }), local, 'ipv4')).nextHops).toEqual(['fd00::9']);
+  });
   it('prepend starts a new segment after an AS_SET or a full sequence', () => {
     expect(prependAs([{ type: 'AS_SET', asns: [1, 2] }], 9)).toEqual([{ type: 'AS_SEQUENCE', asns: [9] }, { type: 'AS_SET', asns: [1, 2] }]);
     const full = { type: 'AS_SEQUENCE' as const, asns: Array(255).fill(7) };
