@@ -18,7 +18,9 @@ export type Reason =
   | { kind: 'notification-received'; code: number; subcode: number; data?: Uint8Array }
   /** we sent a NOTIFICATION (OPEN error, FSM error, message error, cease) */
   | { kind: 'notification-sent'; code: number; subcode: number; data?: Uint8Array; detail?: string }
-  | { kind: 'collision-lost' };
+  | { kind: 'collision-lost' }
+  /** RFC 4724 §4.2: a new connection while Established with graceful restart: the peer restarted */
+  | { kind: 'peer-restarted' };
 
 const CODES: Record<number, [string, Record<number, string>]> = {
   1: ['Message Header Error', { 1: 'Connection Not Synchronized', 2: 'Bad Message Length', 3: 'Bad Message Type' }],
@@ -75,5 +77,6 @@ export function describeReason(r: Reason): string {
       return `NOTIFICATION sent ${r.code}/${r.subcode} (${notificationName(r.code, r.subcode)})${hex(r.data)}` +
         (r.detail ? `: ${r.detail}` : '');
     case 'collision-lost': return 'connection collision resolved in favour of the other connection';
+    case 'peer-restarted': return 'peer restarted (new connection while Established, graceful restart)';
   }
 }

@@ -188,7 +188,18 @@ export function step(peer: PeerFsm, ev: FsmEvent, now: number): StepResult {
           p.alt = { conn, direction: 'in', ...(ev.localAddress ? { localAddress: ev.localAddress } : {}) };
           send(conn, buildOpen(c));
           break;
-        case 'Established': send(conn, notif(6, 7)); out.push({ type: 'close', conn }); break;
+        case 'Established':
+          if (p.negotiated?.gracefulRestart) {
+            // RFC 4724 §4.2: the peer restarted before we noticed; the old session is gone
+            const auto = p.autoStart;
+            p.autoStart = false;
+            toIdle({ kind: 'peer-restarted' });
+            p.autoStart = auto;
+            openSent(conn, 'in', ev.localAddress);
+          } else {
+            send(conn, notif(6, 7)); out.push({ type: 'close', conn });
+          }
+          break;
       }
       return done();
     }

@@ -134,7 +134,7 @@ function onDown(s: Speaker, p: PeerState, reason: Reason, out: Out): void {
   p.negotiated = undefined;
   p.eorOwed = false;
   // RFC 4724 §4.2: only a session that ends without a NOTIFICATION keeps its routes
-  if (gr && gr.restartTime > 0 && reason.kind === 'tcp-failed' && p.in.routes.size > 0) {
+  if (gr && gr.restartTime > 0 && (reason.kind === 'tcp-failed' || reason.kind === 'peer-restarted') && p.in.routes.size > 0) {
     markStale(p.in);
     out.actions.push({ peer: p.id, action: { type: 'startTimer', name: 'GrRestart', ms: gr.restartTime * 1000 } });
     return;

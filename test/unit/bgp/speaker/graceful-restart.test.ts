@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSpeaker, handle, originate, speakerStatus } from '../../../../bgp/speaker/index.js';
+import { createSpeaker, handle, incoming, originate, speakerStatus } from '../../../../bgp/speaker/index.js';
 import { Sim } from './sim.js';
 
 const A = '10.0.0.1';
@@ -45,6 +45,35 @@ describe('graceful restart, receiving speaker (RFC 4724 §4.2)', () => {
     const removes = sim.routes(B).filter((r) => r.kind === 'remove');
     expect(removes.length - removesBefore).toBe(1);
     expect([...sim.timers.values()].some((t) => t.node === B && (t.name === 'GrRestart' || t.name === 'GrStale'))).toBe(false);
+  });
+
+  it('a new connection while Established means the peer restarted: the old session ends, routes kept stale', () => {
+    const sim = grPair();
+    const b = sim.speaker(B);
+    const oldConn = b.peers.get(A)!.fsm.conn;
+    // A restarts without B noticing the old connection die: a new A connects to B
+    const r = incoming(b, A, B, sim.now);
+    expect(r.actions.map((x) => x.action.type)).toEqual(expect.arrayContaining(['close', 'down', 'send']));
+    expect(r.actions).toContainEqual({ peer: A, action: { type: 'close', conn: oldConn } });
+    expect(b.peers.get(A)!.fsm.state).toBe('OpenSent');
+    expect(r.routes).toEqual([]);
+    expect(speakerStatus(b).peers[0]?.stale).toBe(2);
+    expect(r.actions).toContainEqual({ peer: A, action: { type: 'down', reason: { kind: 'peer-restarted' } } });
+  });
+
+  it('without graceful restart a second connection while Established is refused with Cease 6/7', () => {
+    const sim = new Sim();
+    sim.node(A, { asn: 65001 });
+    sim.node(B, { asn: 65002 });
+    sim.peer(A, { address: B, asn: 65002 });
+    sim.peer(B, { address: A, asn: 65001, passive: true });
+    sim.run();
+    const r = incoming(sim.speaker(B), A, B, sim.now);
+    expect(r.actions.map((x) => x.action)).toEqual([
+      { type: 'send', conn: r.conn, message: { type: 'NOTIFICATION', code: 6, subcode: 7, data: new Uint8Array() } },
+      { type: 'close', conn: r.conn },
+    ]);
+    expect(sim.state(B, A)).toBe('Established');
   });
 
   it('drops stale routes at once when the new OPEN does not preserve forwarding', () => {
