@@ -4,12 +4,14 @@
  * one API command (e.g. "announce route 10.9.0.0/24 next-hop self med 5"). Useful for
  * precise attributes and for a 2-octet-only peer (`capability { asn4 disable; }`).
  */
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { daemonDir, startInNetns, which, type Daemon } from './common.js';
 
 export interface ExaBgp extends Daemon {
   announce(command: string): Promise<void>;
+  /** UPDATEs ExaBGP received, as its JSON API printed them (one object per line) */
+  received(): Promise<Record<string, unknown>[]>;
 }
 
 export const haveExaBgp = (): boolean => which('exabgp') !== undefined;
@@ -29,6 +31,10 @@ export function exabgpConfig(commandFile: string, n: ExaNeighbor): string {
   run /usr/bin/tail -n +1 -F ${commandFile};
   encoder text;
 }
+process sink {
+  run /bin/sh -c "cat >> ${commandFile}.received";
+  encoder json;
+}
 neighbor ${n.address} {
   router-id ${n.routerId};
   local-address ${n.localAddress};
@@ -37,6 +43,7 @@ neighbor ${n.address} {
   hold-time ${n.holdTime ?? 90};
   capability { asn4 ${n.asn4 === false ? 'disable' : 'enable'}; }
   api { processes [ feed ]; }
+  api { processes [ sink ]; receive { parsed; packets; update; } }
 }
 `;
 }
@@ -55,5 +62,11 @@ export async function exabgp(ns: string, config: (commandFile: string) => string
     exabgp_api_pipename: join(dir, 'exabgp'), exabgp_cache_attributes: 'false',
   };
   const d = startInNetns(ns, ['exabgp', conf], dir, { env });
-  return { ...d, announce: (line) => appendFile(cmds, `${line}\n`) };
+  return {
+    ...d,
+    announce: (line) => appendFile(cmds, `${line}\n`),
+    received: async () => (await readFile(`${cmds}.received`, 'utf8').catch(() => '')).split('\n').filter((l) => l.startsWith('{')).flatMap((l) => {
+      try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; }
+    }),
+  };
 }
