@@ -1,5 +1,84 @@
-import { notBuilt } from '../not-built.js';
+/**
+ * `margay agent`: run the node agent. Every setting is a flag or an environment
+ * variable (the flag wins); construction of the shells lives in agent/node/main.ts.
+ */
+import type { Command } from '../command.js';
+import { parseFlags, intFlag, choiceFlag } from '../args.js';
+import { UsageError } from '../usage-error.js';
 
-export const agentCommand = notBuilt('agent', 'run the node agent', `usage: margay agent [flags]
+const USAGE = `usage: margay agent --node NAME [flags]
 
-Runs the node agent: datastore watches, IPAM, CNI server, BGP, dataplane, policy.`);
+Runs the node agent: datastore watch, IPAM, the CNI server, BGP (node-to-node mesh,
+route reflectors, external peers), routes and tunnels, NetworkPolicy enforcement,
+health, metrics and the status socket. SIGTERM/SIGINT stop it gracefully: routes
+and rules stay in the kernel and BGP peers keep this node's routes (graceful
+restart) until it is back.
+
+flags (environment variable in brackets):
+  --node NAME              this node's name, as in the Node object [MARGAY_NODE, NODE_NAME]
+  --datastore KIND         file | kubernetes (default file) [MARGAY_DATASTORE]
+  --datastore-dir DIR      file datastore: the directory of YAML manifests [MARGAY_DATASTORE_DIR]
+  --ipam-dir DIR           IPAM records as files (default DATASTORE_DIR/ipam; kubernetes:
+                           IPAMBlock/IPAMHandle objects unless given) [MARGAY_IPAM_DIR]
+  --kube-server URL        kubernetes: API server URL (default: kubeconfig / in-cluster) [MARGAY_KUBE_SERVER]
+  --kubeconfig FILE        kubernetes: kubeconfig file [KUBECONFIG]
+  --secret-namespace NS    kubernetes: namespace of BGP password Secrets (default kube-system) [MARGAY_NAMESPACE]
+  --cni-socket PATH        unix socket margay-cni talks to (default /run/margay/cni.sock; "" = no CNI server) [MARGAY_CNI_SOCKET]
+  --status-socket PATH     unix socket 'margay status' asks (default /run/margay/agent.sock) [MARGAY_STATUS_SOCKET]
+  --health-port N          /healthz /readyz /metrics on this port (default 9099; 0 = off) [MARGAY_HEALTH_PORT]
+  --health-address ADDR    address the health port binds (default 127.0.0.1) [MARGAY_HEALTH_ADDRESS]
+  --uplink DEV             the underlay device (default: the device holding the node's address) [MARGAY_UPLINK]
+  --bgp-sync-timeout MS    longest wait for peers' End-of-RIB before programming routes (default 10000) [MARGAY_BGP_SYNC_TIMEOUT]
+  --hold-time S            BGP hold time offered to peers (default 90) [MARGAY_BGP_HOLD_TIME]
+  --restart-time S         graceful-restart time announced to peers (default 120) [MARGAY_BGP_RESTART_TIME]
+  --resync MS              periodic full reconcile of routes and rules (default 30000) [MARGAY_RESYNC]
+  --log-level LEVEL        fatal|error|warn|info|debug|trace (default info) [MARGAY_LOG_LEVEL]
+
+Per-node BGP settings come from Node annotations (see docs/agent.md):
+  margay.io/bgp-ipv4-address: 172.30.0.11/24    margay.io/as-number: "65001"
+  margay.io/route-reflector-cluster-id: 224.0.0.1  margay.io/router-id: 10.0.0.1`;
+
+const FLAGS = {
+  node: { type: 'string' }, datastore: { type: 'string' }, 'datastore-dir': { type: 'string' }, 'ipam-dir': { type: 'string' },
+  'kube-server': { type: 'string' }, kubeconfig: { type: 'string' }, 'secret-namespace': { type: 'string' },
+  'cni-socket': { type: 'string' }, 'status-socket': { type: 'string' }, 'health-port': { type: 'string' },
+  'health-address': { type: 'string' }, uplink: { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
+  'hold-time': { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' },
+} as const;
+
+export const agentCommand: Command = {
+  name: 'agent',
+  summary: 'run the node agent',
+  usage: USAGE,
+  async run(argv) {
+    const { values: v } = parseFlags(argv, FLAGS, USAGE);
+    const env = process.env;
+    const str = (flag: string | undefined, ...vars: (string | undefined)[]): string | undefined => flag ?? vars.find((x) => x !== undefined && x !== '');
+    const node = str(v.node, env.MARGAY_NODE, env.NODE_NAME);
+    if (!node) throw new UsageError('--node NAME is required (or MARGAY_NODE / NODE_NAME)', USAGE);
+    const datastore = choiceFlag(str(v.datastore, env.MARGAY_DATASTORE), 'datastore', ['file', 'kubernetes'] as const, 'file');
+    const datastoreDir = str(v['datastore-dir'], env.MARGAY_DATASTORE_DIR);
+    if (datastore === 'file' && !datastoreDir) throw new UsageError('--datastore-dir DIR is required with the file datastore', USAGE);
+    const hold = intFlag(str(v['hold-time'], env.MARGAY_BGP_HOLD_TIME), 'hold-time', 90, 0, 65535);
+    if (hold > 0 && hold < 3) throw new UsageError('--hold-time must be 0 or at least 3', USAGE);
+    const cniSocket = v['cni-socket'] ?? env.MARGAY_CNI_SOCKET ?? '/run/margay/cni.sock';
+    const { runAgent } = await import('../../node/main.js');
+    return runAgent({
+      node, datastore,
+      ...(datastoreDir ? { datastoreDir } : {}),
+      ...(str(v['ipam-dir'], env.MARGAY_IPAM_DIR) ? { ipamDir: str(v['ipam-dir'], env.MARGAY_IPAM_DIR) as string } : {}),
+      ...(str(v['kube-server'], env.MARGAY_KUBE_SERVER) ? { kubeServer: str(v['kube-server'], env.MARGAY_KUBE_SERVER) as string } : {}),
+      ...(str(v.kubeconfig, env.KUBECONFIG) ? { kubeconfig: str(v.kubeconfig, env.KUBECONFIG) as string } : {}),
+      secretNamespace: str(v['secret-namespace'], env.MARGAY_NAMESPACE) ?? 'kube-system',
+      cniSocket: cniSocket === '' ? null : cniSocket,
+      statusSocket: str(v['status-socket'], env.MARGAY_STATUS_SOCKET) ?? '/run/margay/agent.sock',
+      healthPort: intFlag(str(v['health-port'], env.MARGAY_HEALTH_PORT), 'health-port', 9099, 0, 65535),
+      healthAddress: str(v['health-address'], env.MARGAY_HEALTH_ADDRESS) ?? '127.0.0.1',
+      ...(str(v.uplink, env.MARGAY_UPLINK) ? { uplink: str(v.uplink, env.MARGAY_UPLINK) as string } : {}),
+      syncBoundMs: intFlag(str(v['bgp-sync-timeout'], env.MARGAY_BGP_SYNC_TIMEOUT), 'bgp-sync-timeout', 10_000, 0, 3_600_000),
+      holdTime: hold,
+      restartTime: intFlag(str(v['restart-time'], env.MARGAY_BGP_RESTART_TIME), 'restart-time', 120, 1, 4095),
+      resyncMs: intFlag(str(v.resync, env.MARGAY_RESYNC), 'resync', 30_000, 100, 86_400_000),
+    });
+  },
+};

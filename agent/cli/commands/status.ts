@@ -1,5 +1,41 @@
-import { notBuilt } from '../not-built.js';
+/** `margay status [--json]`: asks the local agent over its status socket. */
+import type { Command } from '../command.js';
+import { parseFlags, intFlag } from '../args.js';
+import { queryControl } from '../../../bgp/session/control.js';
+import { renderStatus } from '../../status/render.js';
+import type { AgentStatus } from '../../status/types.js';
 
-export const statusCommand = notBuilt('status', 'BGP peers, routes, IPAM blocks and policy counts', `usage: margay status [--json]
+const USAGE = `usage: margay status [--json] [--socket PATH]
 
-Asks the local agent for its BGP peers, routes, IPAM blocks and policy counts.`);
+Asks the local agent for its BGP peers (address, type: node-to-node mesh / route
+reflector / global / node-specific, state, since, info), the routes it programs,
+its IPAM blocks and its policy counts.
+
+flags (environment variable in brackets):
+  --json           the agent's answer as JSON
+  --socket PATH    the agent's status socket (default /run/margay/agent.sock) [MARGAY_STATUS_SOCKET]
+  --timeout MS     give up after this long (default 5000)`;
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'BGP peers, routes, IPAM blocks and policy counts',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseFlags(argv, { json: { type: 'boolean' }, socket: { type: 'string' }, timeout: { type: 'string' } }, USAGE);
+    const socket = values.socket ?? (process.env.MARGAY_STATUS_SOCKET || '/run/margay/agent.sock');
+    let answer: unknown;
+    try {
+      answer = await queryControl(socket, { cmd: 'status' }, intFlag(values.timeout, 'timeout', 5000, 1, 600_000));
+    } catch (err) {
+      process.stderr.write(`margay status: ${(err as Error).message.replace('the speaker', 'the agent')} (is 'margay agent' running? --socket PATH)\n`);
+      return 1;
+    }
+    if (typeof answer === 'object' && answer !== null && 'error' in answer) {
+      process.stderr.write(`margay status: the agent answered: ${String((answer as { error: unknown }).error)}\n`);
+      return 1;
+    }
+    const st = answer as AgentStatus;
+    process.stdout.write(values.json ? `${JSON.stringify(st, null, 2)}\n` : renderStatus(st));
+    return 0;
+  },
+};

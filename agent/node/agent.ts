@@ -1,0 +1,310 @@
+/**
+ * The node agent: connects the pure pieces to their shells. One value per input —
+ * the datastore snapshot, IPAM records, the speaker's best routes, local pods from
+ * the CNI server — and three writers, each a serialised reconcile loop that
+ * computes desired state whole from those values and applies the difference:
+ *
+ *   snapshot ─┬─ node-config ──────────────▶ speaker peers / originated blocks (bgp.ts)
+ *             ├─ IPPools ─▶ IPAM allocator ◀── CNI server (unix socket) ◀── margay-cni
+ *             ├─ nodes + pools + own blocks + learned routes ─▶ dataplane loop (routes, tunnels, NAT)
+ *             └─ pods + namespaces + policies + IPAM handles ─▶ compile ─▶ policy applier
+ *
+ * Restart: nothing is flushed. The speaker starts with its own blocks already
+ * originated (so its End-of-RIB follows a complete advertisement), sessions close
+ * without NOTIFICATION on SIGTERM (peers keep our routes stale), and the dataplane
+ * loop removes no route until BGP has synced — every peer Established with its
+ * End-of-RIB — or `syncBoundMs` has passed, whichever comes first (never waiting
+ * on peers that are themselves restarting). Policy's first pass reconciles
+ * against the kernel with every local pod known, so no pod loses its rules.
+ *
+ * Every failure is logged and retried by the next pass; none stops the agent.
+ */
+import type { Logger } from 'pino';
+import type { Datastore, Rejection } from '../datastore/datastore.js';
+import type { Snapshot } from '../datastore/snapshot.js';
+import { applyDataplane, type DataplaneReport } from '../dataplane/apply.js';
+import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
+import { execIn } from '../dataplane/nat-outgoing.js';
+import { openRtnl, type Rtnl } from '../dataplane/kernel/rtnl.js';
+import { DEFAULT_CONFIG, type DataplaneConfig } from '../dataplane/plan/types.js';
+import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
+import { CniServer } from '../cni/server.js';
+import { hostIfName } from '../cni/names.js';
+import { Ipam } from '../ipam/allocator.js';
+import type { IpamStore } from '../ipam/store.js';
+import type { Block, Handle } from '../ipam/types.js';
+import { AgentMetrics, readiness } from '../health/agent-metrics.js';
+import { serveHealth, type HealthServer } from '../health/server.js';
+import { planNodeBgp, readNodes } from '../node-config/node-config.js';
+import { hostOf } from '../node-config/node-info.js';
+import { serveControl, type ControlServer } from '../../bgp/session/control.js';
+import { compile } from '../../policy/compile.js';
+import { PolicyApplier } from '../../policy/apply/applier.js';
+import { hostExec } from '../../policy/apply/exec.js';
+import type { AgentStatus, RouteRow } from '../status/types.js';
+import { NodeBgp, type SecretReader } from './bgp.js';
+import { dataplanePoolsOf, dataplaneInputOf, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf } from './desired.js';
+
+export interface AgentOptions {
+  node: string;
+  datastore: Datastore;
+  ipamStore: IpamStore;
+  /** where margay-cni reaches the agent; null: no CNI server */
+  cniSocket: string | null;
+  statusSocket: string;
+  health: { port: number; host: string } | null;
+  /** the underlay device; default: the device holding the node's address */
+  uplink?: string;
+  readSecret?: SecretReader;
+  logs: { agent: Logger; bgp: Logger; dataplane: Logger; policy: Logger; cni: Logger };
+  syncBoundMs?: number;
+  resyncMs?: number;
+  restartTime?: number;
+  holdTime?: number;
+}
+
+export class Agent {
+  private snapshot: Snapshot | undefined;
+  private rtnl: Rtnl | undefined;
+  private ipam: Ipam | undefined;
+  private cni: CniServer | undefined;
+  private control: ControlServer | undefined;
+  private healthServer: HealthServer | undefined;
+  private routesLoop: DataplaneLoop | undefined;
+  private policyLoop: DataplaneLoop | undefined;
+  private readonly bgp: NodeBgp;
+  private readonly applier: PolicyApplier;
+  readonly metrics = new AgentMetrics();
+  private blocks: Block[] = [];
+  private handles: Handle[] = [];
+  private lastReport: DataplaneReport | undefined;
+  private unmapped: string[] = [];
+  private policyCounts = { policies: 0, rejected: 0, localPods: 0 };
+  private policyOk = false;
+  private policyFirst = true;
+  private gateOpen = false;
+  private readonly startedAt = Date.now();
+  private routeDirtySince: number | undefined;
+  private policyDirtySince: number | undefined;
+  private rejected = new Map<string, Rejection>();
+  private timers: NodeJS.Timeout[] = [];
+  private lastHandles = '';
+
+  constructor(private readonly o: AgentOptions) {
+    this.bgp = new NodeBgp({
+      log: o.logs.bgp, restartTime: o.restartTime ?? 120, holdTime: o.holdTime ?? 90,
+      ...(o.readSecret ? { readSecret: o.readSecret } : {}),
+      onRoutesChanged: () => this.kickRoutes(),
+    });
+    this.applier = new PolicyApplier(hostExec(), o.logs.policy);
+  }
+
+  private get log(): Logger {
+    return this.o.logs.agent;
+  }
+
+  async start(): Promise<void> {
+    const { node } = this.o;
+    this.rtnl = openRtnl();
+    await this.o.datastore.start({
+      onSnapshot: (s) => this.onSnapshot(s),
+      onRejected: (r) => {
+        this.rejected.set(`${r.source} ${r.object}`, r);
+        this.metrics.rejectedObjects(this.rejected.size);
+        this.log.warn({ source: r.source, object: r.object, errors: r.errors }, 'datastore: object rejected and ignored');
+      },
+    });
+    const snap = this.snapshot as Snapshot;
+    const nodeObj = snap.objects.get('Node')?.get(node);
+    this.ipam = new Ipam({ store: this.o.ipamStore, node, pools: ipamPoolsOf(snap), nodeLabels: nodeObj?.metadata.labels ?? {} });
+    await this.refreshIpam();
+    if (this.o.cniSocket) {
+      this.cni = new CniServer({ socketPath: this.o.cniSocket, ipam: this.ipam, wiring: new NetlinkPodWiring(), log: this.o.logs.cni });
+      this.cni.on('pod', (e) => {
+        this.log.info({ type: e.type, pod: e.pod, hostIf: e.hostIf, addresses: e.addresses.map((a) => a.address) }, `pod ${e.type}`);
+        void this.refreshIpam().then(() => this.inputsChanged());
+      });
+      await this.cni.start();
+    }
+    this.routesLoop = startDataplaneLoop(() => this.routesPass(), { resyncMs: this.o.resyncMs ?? 30_000, onError: (err) => this.failed('dataplane', err) });
+    this.policyLoop = startDataplaneLoop(() => this.policyPass(), { resyncMs: this.o.resyncMs ?? 30_000, onError: (err) => this.failed('policy', err) });
+    await this.updateBgp();
+    this.control = await serveControl(this.o.statusSocket, (req) => {
+      if (req.cmd === 'status') return this.status();
+      return { error: `unknown command "${req.cmd}" (known: status)` };
+    });
+    if (this.o.health) {
+      this.healthServer = await serveHealth({ health: () => this.health(), metrics: () => this.metrics.render() }, this.o.health);
+      this.log.info({ port: this.healthServer.port }, 'health and metrics listening');
+    }
+    // the gate opens on sync (checked on every route change) or after the bound
+    this.timers.push(setTimeout(() => this.kickRoutes(), (this.o.syncBoundMs ?? 10_000) + 10));
+    // other agents' IPAM writes (remote pods' addresses for policy peers) and peer counters
+    this.timers.push(setInterval(() => void this.refreshIpam().then((changed) => { if (changed) this.kickPolicy(); }), 2000));
+    this.timers.push(setInterval(() => this.metrics.observePeers(this.bgp.rows()), 1000));
+    for (const t of this.timers) t.unref();
+    void this.policyLoop.kick();
+    void this.routesLoop.kick();
+    this.log.info({ node, datastore: this.o.datastore.name, cniSocket: this.o.cniSocket, statusSocket: this.o.statusSocket }, 'agent started');
+  }
+
+  /** Graceful stop (SIGTERM): keeps kernel routes and rules, closes BGP without NOTIFICATION. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.routesLoop?.stop();
+    this.policyLoop?.stop();
+    await this.cni?.stop().catch(() => undefined);
+    await this.bgp.stop(true).catch((err: unknown) => this.log.warn({ err: String(err) }, 'bgp: stop failed'));
+    await this.o.datastore.stop().catch(() => undefined);
+    await this.control?.close().catch(() => undefined);
+    await this.healthServer?.close().catch(() => undefined);
+    this.rtnl?.close();
+    this.log.info({}, 'agent stopped (routes and rules left in place for the next start)');
+  }
+
+  private onSnapshot(s: Snapshot): void {
+    this.snapshot = s;
+    if (!this.ipam) return; // the first snapshot arrives inside start()
+    const nodeObj = s.objects.get('Node')?.get(this.o.node);
+    this.ipam.setPools(ipamPoolsOf(s));
+    this.ipam.setNodeLabels(nodeObj?.metadata.labels ?? {});
+    this.inputsChanged();
+  }
+
+  private inputsChanged(): void {
+    this.kickPolicy();
+    this.kickRoutes();
+    void this.updateBgp();
+  }
+
+  private kickRoutes(): void {
+    this.routeDirtySince ??= performance.now();
+    void this.routesLoop?.kick();
+  }
+
+  private kickPolicy(): void {
+    this.policyDirtySince ??= performance.now();
+    void this.policyLoop?.kick();
+  }
+
+  /** Re-reads IPAM records; true when anything changed. */
+  private async refreshIpam(): Promise<boolean> {
+    try {
+      const [blocks, handles] = await Promise.all([this.o.ipamStore.list('block'), this.o.ipamStore.list('handle')]);
+      this.blocks = blocks.map((b) => b.value);
+      this.handles = handles.map((h) => h.value);
+      const key = JSON.stringify([blocks.map((b) => b.version), handles.map((h) => h.version)]);
+      const changed = key !== this.lastHandles;
+      this.lastHandles = key;
+      const own = ownBlocks(this.blocks, this.o.node);
+      this.metrics.observeBlocks(own.map((b) => ({ cidr: b.cidr, pool: b.pool, used: b.allocations.filter((x) => x !== null).length, size: b.allocations.length })));
+      if (changed) void this.updateBgp();
+      return changed;
+    } catch (err) {
+      this.failed('ipam', err);
+      return false;
+    }
+  }
+
+  private updateBgp(): Promise<void> {
+    if (!this.snapshot) return Promise.resolve();
+    const plan = planNodeBgp(this.snapshot, this.o.node);
+    const own = ownBlocks(this.blocks, this.o.node);
+    return this.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []));
+  }
+
+  private dataplaneConfig(): DataplaneConfig | undefined {
+    const nl = this.rtnl as Rtnl;
+    const me = readNodes(this.snapshot as Snapshot).find((n) => n.name === this.o.node);
+    let uplink = this.o.uplink ? nl.linkByName(this.o.uplink) : undefined;
+    if (!uplink && me?.address) {
+      const a = nl.addrs(4).find((x) => hostOf(x.address) === hostOf(me.address as string));
+      if (a) uplink = nl.links().find((l) => l.index === a.ifindex);
+    }
+    if (!uplink) return undefined;
+    return { ...DEFAULT_CONFIG, uplink: uplink.name, uplinkMtu: uplink.mtu ?? 1500 };
+  }
+
+  private async routesPass(): Promise<void> {
+    const snap = this.snapshot;
+    if (!snap || !this.rtnl) return;
+    if (!this.gateOpen) {
+      const s = this.bgp.synced();
+      const waited = Date.now() - this.startedAt >= (this.o.syncBoundMs ?? 10_000);
+      if (!(this.bgp.running && s.synced) && !waited) return;
+      this.gateOpen = true;
+      this.log.info({ synced: s.synced, waiting: s.waiting, afterMs: Date.now() - this.startedAt }, s.synced ? 'bgp synced: programming routes' : 'bgp not synced within the bound: programming routes with what is known');
+    }
+    const t0 = this.routeDirtySince ?? performance.now();
+    this.routeDirtySince = undefined;
+    const config = this.dataplaneConfig();
+    if (!config) {
+      this.failed('dataplane', new Error(`no uplink device: give --uplink, or annotate Node ${this.o.node} with its address (margay.io/bgp-ipv4-address)`));
+      return;
+    }
+    const { input, unmapped } = dataplaneInputOf({
+      node: this.o.node, nodes: readNodes(snap), pools: dataplanePoolsOf(snap), own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
+    });
+    this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: next hop is no node of the cluster, not programmed`);
+    const report = await applyDataplane(this.rtnl, execIn(), input);
+    this.lastReport = report;
+    const ok = report.problems.length === 0;
+    this.metrics.applied('dataplane', ok);
+    this.metrics.routeProgrammed((performance.now() - t0) / 1000);
+    const r = report.routes;
+    if (r.added + r.replaced + r.deleted > 0 || !ok) {
+      this.o.logs.dataplane.info({ added: r.added, replaced: r.replaced, deleted: r.deleted, unchanged: r.unchanged, problems: report.problems }, 'dataplane: routes converged');
+    }
+  }
+
+  private async policyPass(): Promise<void> {
+    const snap = this.snapshot;
+    if (!snap) return;
+    const t0 = this.policyDirtySince ?? performance.now();
+    this.policyDirtySince = undefined;
+    const input = policyInputOf(snap, this.handles, this.o.node, hostIfName);
+    const compiled = compile(input.snapshot, input.policies, this.o.node);
+    for (const r of compiled.rejected) this.o.logs.policy.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
+    this.policyCounts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };
+    const result = this.policyFirst ? await this.applier.reconcile(compiled.rendered) : await this.applier.apply(compiled.rendered);
+    this.policyOk = result.ok;
+    this.metrics.applied('policy', result.ok);
+    if (result.ok) {
+      this.policyFirst = false;
+      this.metrics.policySynced((performance.now() - t0) / 1000);
+    } else {
+      // fail closed: the previous rules stay; try again soon with the newest inputs
+      this.policyDirtySince ??= t0;
+      const t = setTimeout(() => void this.policyLoop?.kick(), 500);
+      t.unref();
+    }
+  }
+
+  private failed(component: string, err: unknown): void {
+    this.metrics.applied(component, false);
+    this.log.error({ component, err: err instanceof Error ? err.stack ?? err.message : String(err) }, `${component}: pass failed; the next pass retries`);
+  }
+
+  private health() {
+    return readiness({ datastoreSynced: this.snapshot !== undefined, bgpSynced: this.gateOpen, policySynced: this.policyOk });
+  }
+
+  status(): AgentStatus {
+    const h = this.health();
+    const id = this.bgp.identityInfo();
+    const routes: RouteRow[] = (this.lastReport?.plan.routes ?? []).map((r) => ({
+      prefix: r.dst,
+      via: r.type === 'blackhole' ? 'blackhole' : r.nexthops.map((n) => `${n.gateway ? `via ${n.gateway} ` : ''}dev ${n.dev ?? '?'}${n.onlink ? ' onlink' : ''}`).join(', '),
+      reason: r.reason,
+    }));
+    const m = this.applier.metrics;
+    return {
+      node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
+      ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced,
+      peers: this.bgp.rows(), routes,
+      blocks: ownBlocks(this.blocks, this.o.node).map((b) => ({ cidr: b.cidr, pool: b.pool, used: b.allocations.filter((x) => x !== null).length, size: b.allocations.length })),
+      policy: { ...this.policyCounts, applies: m.applies, failures: m.failures, lastError: m.lastError, synced: this.policyOk },
+      problems: [...this.bgp.problems, ...this.unmapped, ...(this.lastReport?.problems ?? []), ...[...this.rejected.values()].map((r) => `${r.source}: ${r.object} rejected: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`)],
+    };
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The agent's speaker core: the SpeakerCore the session runtime drives, over the
+ * pure speaker (bgp/speaker), like bgp/session's PureSpeakerCore but with the
+ * agent's full per-peer settings (keepOriginalNextHop, next hops for the other
+ * family, graceful restart on every session) which the standalone speaker's YAML
+ * does not carry. It holds the one Speaker value.
+ *
+ * - Peers: `reconfigure` diffs the wanted PeerConfigs against the applied ones:
+ *   gone → removePeer (Cease 6/3), changed → updatePeer (the speaker resets only
+ *   when a session setting changed), same → untouched.
+ * - Graceful stop (agent restart): `shutdown` returns no Cease when `graceful` is
+ *   set, so the runtime only closes the TCP connections; peers that negotiated
+ *   graceful restart keep our routes as stale (RFC 4724 §4.2), and the kernel keeps
+ *   forwarding on both sides.
+ * - `synced()`: every peer Established and its End-of-RIB received (or no graceful
+ *   restart negotiated); the agent waits for this — bounded — before it lets the
+ *   dataplane remove routes it did not learn again.
+ */
+import { describeReason } from '../../bgp/fsm/reasons.js';
+import {
+  addPeer, createSpeaker, handle, incoming, originate, removePeer, speakerStatus, updatePeer,
+  type PeerConfig, type Result, type RouteChange, type Speaker,
+} from '../../bgp/speaker/index.js';
+import type { SpeakerEvent } from '../../bgp/speaker/types.js';
+import type { SpeakerConfig } from '../../bgp/session/config.js';
+import type { PeerAction } from '../../bgp/session/driver.js';
+import type { RouteEntry, SpeakerCore } from '../../bgp/session/runtime.js';
+import type { SpeakerStatus } from '../../bgp/session/status.js';
+
+export interface AgentCoreOptions {
+  asn: number;
+  routerId: string;
+  clusterId?: string;
+  restartTime: number;
+  onRoutes(changes: RouteChange[]): void;
+}
+
+export class AgentSpeakerCore implements SpeakerCore {
+  private readonly s: Speaker;
+  private applied = new Map<string, PeerConfig>();
+  private wanted = new Map<string, PeerConfig>();
+  private originated = '';
+  private wantedOrigin: string[] = [];
+  private startActions: PeerAction[];
+  private readonly lastError = new Map<string, string>();
+  /** close sessions without a NOTIFICATION on shutdown (restart: peers keep our routes) */
+  graceful = true;
+
+  constructor(private readonly o: AgentCoreOptions) {
+    const r = createSpeaker({ asn: o.asn, routerId: o.routerId, restartTime: o.restartTime, ...(o.clusterId ? { clusterId: o.clusterId } : {}) });
+    this.s = r.state;
+    this.startActions = this.take(r);
+  }
+
+  /** The prefixes the next start()/reconfigure() originates. */
+  setOriginated(prefixes: readonly string[]): void {
+    this.wantedOrigin = [...prefixes];
+  }
+
+  /** The peers the next start()/reconfigure() applies, by address. */
+  setPeers(peers: readonly PeerConfig[]): void {
+    this.wanted = new Map(peers.map((p) => [p.address, p]));
+  }
+
+  incoming(remote: string, local: string, now: number): { peer?: string; conn?: number; actions: PeerAction[] } {
+    const r = incoming(this.s, remote, local || undefined, now);
+    return { ...(r.peer !== undefined ? { peer: r.peer } : {}), ...(r.conn !== undefined ? { conn: r.conn } : {}), actions: this.take(r) };
+  }
+
+  handle(peer: string, event: SpeakerEvent, now: number): PeerAction[] {
+    return this.take(handle(this.s, peer, event, now));
+  }
+
+  start(now: number): PeerAction[] {
+    const out = this.startActions;
+    this.startActions = [];
+    return [...out, ...this.apply(now)];
+  }
+
+  /** Applies setPeers/setOriginated (the runtime's config only carries the shell's settings). */
+  reconfigure(_config: SpeakerConfig, now: number): PeerAction[] {
+    return this.apply(now);
+  }
+
+  private apply(now: number): PeerAction[] {
+    const out: PeerAction[] = [];
+    const text = JSON.stringify(this.wantedOrigin);
+    if (text !== this.originated) {
+      this.originated = text;
+      out.push(...this.take(originate(this.s, this.wantedOrigin.map((prefix) => ({ prefix })), now)));
+    }
+    for (const addr of [...this.applied.keys()]) {
+      if (!this.wanted.has(addr)) {
+        out.push(...this.take(removePeer(this.s, addr, now)));
+        this.applied.delete(addr);
+        this.lastError.delete(addr);
+      }
+    }
+    for (const [addr, c] of this.wanted) {
+      const old = this.applied.get(addr);
+      if (old && JSON.stringify(old) === JSON.stringify(c)) continue;
+      out.push(...this.take(old ? updatePeer(this.s, c, now) : addPeer(this.s, c, now)));
+      this.applied.set(addr, c);
+    }
+    return out;
+  }
+
+  shutdown(now: number): PeerAction[] {
+    if (this.graceful) return [];
+    const out: PeerAction[] = [];
+    for (const id of [...this.s.peers.keys()]) out.push(...this.take(handle(this.s, id, { type: 'Cease', subcode: 2, stop: true }, now)));
+    return out;
+  }
+
+  /** Every peer Established with its End-of-RIB in (or no graceful restart negotiated). */
+  synced(): { synced: boolean; waiting: string[] } {
+    const waiting: string[] = [];
+    for (const p of this.s.peers.values()) {
+      const fams = p.negotiated?.gracefulRestart ? p.negotiated.families : [];
+      const done = p.fsm.state === 'Established' && fams.every((f) => p.eorReceived.has(f));
+      if (!done) waiting.push(p.config.address);
+    }
+    return { synced: waiting.length === 0, waiting };
+  }
+
+  status(_now: number): SpeakerStatus {
+    const st = speakerStatus(this.s);
+    const families: Record<string, number> = {};
+    for (const k of this.s.loc.routes.keys()) {
+      const f = k.includes(':') ? 'ipv6' : 'ipv4';
+      families[f] = (families[f] ?? 0) + 1;
+    }
+    return {
+      asn: st.asn, routerId: st.routerId,
+      peers: st.peers.map((p) => ({
+        address: p.address, asn: p.asn, state: p.state, since: new Date(p.since).toISOString(), reason: p.reason,
+        ...(this.lastError.has(p.id) ? { lastError: this.lastError.get(p.id) as string } : {}),
+        received: p.received, accepted: p.accepted, advertised: p.advertised, stale: p.stale,
+      })),
+      locRib: { total: st.locRib, families },
+    };
+  }
+
+  routes(peer?: string): RouteEntry[] {
+    const out: RouteEntry[] = [];
+    for (const [id, p] of this.s.peers) {
+      if (peer !== undefined && peer !== id && peer !== p.config.address) continue;
+      for (const [prefix, path] of p.in.routes) {
+        const best = this.s.loc.routes.get(prefix);
+        const isBest = Array.isArray(best) ? best.includes(path) : best === path;
+        out.push({ prefix, peer: id, attributes: path.attrs, best: isBest, stale: path.stale });
+      }
+    }
+    return out;
+  }
+
+  private take(r: Result): PeerAction[] {
+    for (const { peer, action } of r.actions) {
+      if (action.type === 'stateChange' && action.to === 'Idle') this.lastError.set(peer, describeReason(action.reason));
+    }
+    if (r.routes.length > 0) this.o.onRoutes(r.routes);
+    return r.actions;
+  }
+}

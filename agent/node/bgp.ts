@@ -1,0 +1,194 @@
+/**
+ * The agent's BGP side: node-config's plan in, a running speaker out. Keeps one
+ * session runtime (listener + driver) around AgentSpeakerCore and reconciles it
+ * with every new plan: peers are added, changed or removed without disturbing the
+ * others; originated prefixes are replaced whole. A change of the node's own
+ * identity (AS, router ID, cluster ID, listen port) restarts the speaker.
+ *
+ * It keeps the Loc-RIB's best routes with their next hops (`learned`) for the
+ * dataplane, and says when BGP has synced (every peer Established with its
+ * End-of-RIB in) — or, bounded, that the agent has waited long enough.
+ */
+import type { Logger } from 'pino';
+import type { PeerConfig, RouteChange } from '../../bgp/speaker/index.js';
+import type { NeighborConfig, SpeakerConfig } from '../../bgp/session/config.js';
+import { SpeakerRuntime } from '../../bgp/session/runtime.js';
+import { wireCodec } from '../../bgp/session/wire-codec.js';
+import type { NodeBgpPlan, PasswordSource, PlannedPeer } from '../node-config/types.js';
+import { hostOf } from '../node-config/node-info.js';
+import type { PeerRow } from '../status/types.js';
+import { AgentSpeakerCore } from './bgp-core.js';
+
+export type SecretReader = (ref: { name: string; key: string }) => Promise<string>;
+
+export interface NodeBgpOptions {
+  log: Logger;
+  /** reads a Secret's key (kubernetes datastore); absent: secretKeyRef passwords are refused */
+  readSecret?: SecretReader;
+  /** graceful-restart time announced to peers (seconds) */
+  restartTime: number;
+  holdTime: number;
+  onRoutesChanged(): void;
+}
+
+const identityOf = (p: NodeBgpPlan): string => JSON.stringify(p.local ? [p.local.asn, p.local.routerId, p.local.clusterId, p.local.listenPort] : null);
+
+export class NodeBgp {
+  private runtime: SpeakerRuntime | undefined;
+  private core: AgentSpeakerCore | undefined;
+  private identity = 'null';
+  private peers: PlannedPeer[] = [];
+  readonly learned = new Map<string, string[]>();
+  readonly problems: string[] = [];
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: NodeBgpOptions) {}
+
+  /** Reconciles the speaker with a plan (calls run one at a time). */
+  update(plan: NodeBgpPlan, originated: readonly string[]): Promise<void> {
+    const run = this.chain.then(() => this.apply(plan, originated)).catch((err: unknown) => {
+      this.o.log.error({ err: (err as Error).stack ?? String(err) }, 'bgp: applying the configuration failed; keeping what runs');
+    });
+    this.chain = run;
+    return run;
+  }
+
+  private async apply(plan: NodeBgpPlan, originated: readonly string[]): Promise<void> {
+    const id = identityOf(plan);
+    if (id !== this.identity) {
+      if (this.runtime) {
+        this.o.log.warn({ from: this.identity, to: id }, 'bgp: node identity changed (AS, router ID, cluster ID or port): restarting the speaker');
+        await this.stop(false);
+      }
+      this.identity = id;
+      if (!plan.local?.routerId) {
+        if (plan.local) this.o.log.error({ node: plan.local.name }, 'bgp: the node has no IPv4 router ID (annotation margay.io/router-id or an IPv4 address): BGP stays off');
+        return;
+      }
+      const local = plan.local;
+      const core = new AgentSpeakerCore({
+        asn: local.asn, routerId: local.routerId as string, restartTime: this.o.restartTime,
+        ...(local.clusterId ? { clusterId: local.clusterId } : {}),
+        onRoutes: (changes) => this.onRoutes(changes),
+      });
+      const peers = await this.peerConfigs(plan);
+      core.setPeers(peers);
+      core.setOriginated(originated);
+      const config = this.runtimeConfig(plan, peers);
+      this.core = core;
+      this.runtime = new SpeakerRuntime({ config, core, codec: wireCodec, log: this.o.log });
+      await this.runtime.start();
+      this.o.log.info({ asn: local.asn, routerId: local.routerId, clusterId: local.clusterId, port: local.listenPort, peers: peers.length, originated }, 'bgp: speaker started');
+      return;
+    }
+    if (!this.runtime || !this.core) return;
+    const peers = await this.peerConfigs(plan);
+    this.core.setPeers(peers);
+    this.core.setOriginated(originated);
+    this.runtime.reload(this.runtimeConfig(plan, peers));
+  }
+
+  private async password(p: PlannedPeer, src: PasswordSource): Promise<string | undefined> {
+    if ('value' in src) return src.value;
+    if (!this.o.readSecret) {
+      this.problems.push(`peer ${p.address} (${p.source}): password.secretKeyRef needs the kubernetes datastore; use password.value in file mode`);
+      return undefined;
+    }
+    try {
+      return await this.o.readSecret(src.secretKeyRef);
+    } catch (err) {
+      this.problems.push(`peer ${p.address} (${p.source}): cannot read Secret ${src.secretKeyRef.name} key ${src.secretKeyRef.key}: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async peerConfigs(plan: NodeBgpPlan): Promise<PeerConfig[]> {
+    this.problems.length = 0;
+    this.problems.push(...plan.problems);
+    const local = plan.local;
+    const out: PeerConfig[] = [];
+    const kept: PlannedPeer[] = [];
+    for (const p of plan.peers) {
+      let password: string | undefined;
+      if (p.password) {
+        password = await this.password(p, p.password);
+        if (password === undefined) continue; // never open a session without the key it was asked to have
+      }
+      const v6 = p.address.includes(':');
+      const localAddress = v6 ? local?.address6 : local?.address;
+      const c: PeerConfig = {
+        address: p.address, asn: p.asn, passive: p.passive, routeReflectorClient: p.routeReflectorClient,
+        holdTime: this.o.holdTime, families: [...p.families], gracefulRestart: true, nextHopSelf: false,
+        keepOriginalNextHop: p.keepOriginalNextHop, port: p.port,
+        ...(password !== undefined ? { password } : {}),
+        ...(localAddress && p.node ? { localAddress: hostOf(localAddress) } : {}),
+        ...(local?.address ? { nextHop4: hostOf(local.address) } : {}),
+        ...(local?.address6 ? { nextHop6: hostOf(local.address6) } : {}),
+      };
+      out.push(c);
+      kept.push(p);
+    }
+    this.peers = kept;
+    return out;
+  }
+
+  private runtimeConfig(plan: NodeBgpPlan, peers: PeerConfig[]): SpeakerConfig {
+    const local = plan.local;
+    const neighbors: NeighborConfig[] = peers.map((c) => ({
+      address: c.address, asn: c.asn, passive: !!c.passive, routeReflectorClient: !!c.routeReflectorClient, holdTime: c.holdTime ?? 90,
+      families: [...(c.families ?? ['ipv4'])], nextHopSelf: false, gracefulRestart: true, port: c.port ?? 179,
+      ...(c.password !== undefined ? { password: c.password } : {}), ...(c.localAddress ? { localAddress: c.localAddress } : {}),
+    }));
+    return {
+      asn: local?.asn ?? 0, routerId: local?.routerId ?? '0.0.0.0', restartTime: this.o.restartTime, originate: [], neighbors,
+      listen: { address: local?.address ? '0.0.0.0' : '::', port: local?.listenPort ?? 179 },
+      ...(local?.clusterId ? { clusterId: local.clusterId } : {}),
+    };
+  }
+
+  private onRoutes(changes: RouteChange[]): void {
+    for (const c of changes) {
+      if (c.kind === 'remove' || c.nextHops.length === 0) this.learned.delete(c.prefix);
+      else this.learned.set(c.prefix, [...c.nextHops]);
+    }
+    this.o.onRoutesChanged();
+  }
+
+  synced(): { synced: boolean; waiting: string[] } {
+    return this.core?.synced() ?? { synced: false, waiting: [] };
+  }
+
+  get running(): boolean {
+    return this.runtime !== undefined;
+  }
+
+  identityInfo(): { asn: number; routerId: string } | undefined {
+    const st = this.runtime?.status();
+    return st ? { asn: st.asn, routerId: st.routerId } : undefined;
+  }
+
+  rows(): PeerRow[] {
+    const st = this.runtime?.status();
+    if (!st) return [];
+    return this.peers.map((p) => {
+      const s = st.peers.find((x) => x.address === p.address);
+      const fsm = s?.state ?? 'Idle';
+      const info = fsm === 'Established' ? 'Established' : `${fsm}${s?.lastError ? ` (last: ${s.lastError})` : s?.reason ? ` (${s.reason})` : ''}`;
+      return {
+        address: p.address, type: p.type, state: fsm === 'Established' ? 'up' : 'start', fsm, since: s?.since ?? '', info, asn: p.asn,
+        ...(p.node ? { node: p.node } : {}), passive: p.passive, received: s?.received ?? 0, advertised: s?.advertised ?? 0, stale: s?.stale ?? 0,
+      };
+    });
+  }
+
+  /** Graceful (restart): close the sessions without NOTIFICATION so peers keep our routes. */
+  async stop(graceful: boolean): Promise<void> {
+    const rt = this.runtime;
+    this.runtime = undefined;
+    if (this.core) this.core.graceful = graceful;
+    this.core = undefined;
+    this.identity = 'null';
+    if (rt) await rt.stop();
+    if (!graceful) this.learned.clear();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Pure translations from what the agent knows (a datastore snapshot, IPAM records,
+ * the speaker's best routes) to what its writers want: IPPools for IPAM and the
+ * dataplane, the dataplane's input, originated prefixes, and the policy compiler's
+ * pod/namespace snapshot.
+ *
+ * Pod addresses (documented in docs/agent.md): `status.podIPs` when the Pod object
+ * has them (the kubernetes datastore: the kubelet writes them); otherwise the
+ * addresses IPAM handed to that pod (handle records name the pod from the CNI
+ * ADD's K8S_POD_NAMESPACE / K8S_POD_NAME) — which is how the file datastore's pods
+ * get theirs. A local pod's host interface is the CNI plugin's deterministic name
+ * for the handle's container ID and interface. A pod that margay's CNI wired but
+ * that has no Pod object is still known to policy (no labels) so that it gets its
+ * chains instead of falling to the fail-closed default.
+ */
+import type { Snapshot } from '../datastore/snapshot.js';
+import { objectsOf } from '../datastore/snapshot.js';
+import type { Resource } from '../datastore/resources.js';
+import type { DataplaneConfig, DataplaneInput, NodeSpec, PoolSpec, EncapMode } from '../dataplane/plan/types.js';
+import type { Block, Handle, IpPool } from '../ipam/types.js';
+import type { NodeBgpInfo } from '../node-config/types.js';
+import { hostOf } from '../node-config/node-info.js';
+import { podFromObject, namespaceFromObject, type PodInfo, type Snapshot as PolicySnapshot } from '../../policy/model/snapshot.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const mode = (v: unknown): EncapMode => (v === 'Always' || v === 'CrossSubnet' ? v : 'Never');
+
+/** IPPool objects → the IPAM allocator's pools. */
+export function ipamPoolsOf(snapshot: Snapshot): IpPool[] {
+  return objectsOf(snapshot, 'IPPool').map((r) => ({ name: r.metadata.name, spec: (isObj(r.spec) ? r.spec : {}) as unknown as IpPool['spec'] }));
+}
+
+/** IPPool objects → the dataplane's pool view. */
+export function dataplanePoolsOf(snapshot: Snapshot): PoolSpec[] {
+  const out: PoolSpec[] = [];
+  for (const r of objectsOf(snapshot, 'IPPool')) {
+    const s = isObj(r.spec) ? r.spec : {};
+    if (typeof s.cidr !== 'string') continue;
+    out.push({ cidr: s.cidr, ipipMode: mode(s.ipipMode), vxlanMode: mode(s.vxlanMode), natOutgoing: s.natOutgoing === true, ...(s.disabled === true ? { disabled: true } : {}) });
+  }
+  return out;
+}
+
+export const affinityOf = (node: string): string => `host:${node}`;
+
+/** The blocks this node holds (affinity), sorted. */
+export function ownBlocks(blocks: readonly Block[], node: string): Block[] {
+  return blocks.filter((b) => b.affinity === affinityOf(node)).sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
+}
+
+/** Prefixes this node originates: its blocks, then the service cluster IP ranges. */
+export function originatedPrefixes(own: readonly Block[], serviceClusterIPs: readonly string[]): string[] {
+  return [...new Set([...own.map((b) => b.cidr), ...serviceClusterIPs])];
+}
+
+export interface RoutesToNodes {
+  input: DataplaneInput;
+  /** learned prefixes whose next hop is no node of the cluster (not programmed) */
+  unmapped: { prefix: string; nextHops: string[] }[];
+}
+
+/**
+ * The dataplane's input: own blocks (blackholes) from IPAM, remote blocks from the
+ * speaker's best routes — each next hop mapped to the node with that address (the
+ * dataplane decides direct / VXLAN / IPIP from the pool and the subnets).
+ */
+export function dataplaneInputOf(a: {
+  node: string; nodes: readonly NodeBgpInfo[]; pools: PoolSpec[]; own: readonly Block[];
+  learned: ReadonlyMap<string, readonly string[]>; config: DataplaneConfig;
+}): RoutesToNodes {
+  const byAddress = new Map<string, string>();
+  const nodes: NodeSpec[] = [];
+  for (const n of a.nodes) {
+    if (n.address) byAddress.set(hostOf(n.address), n.name);
+    if (n.address6) byAddress.set(hostOf(n.address6), n.name);
+    if (!n.address) continue;
+    nodes.push({ name: n.name, address: n.address, ...(n.address6 ? { address6: n.address6 } : {}), ...(n.vxlanTunnelAddress ? { vxlanTunnelAddress: n.vxlanTunnelAddress } : {}) });
+  }
+  const blocks = a.own.map((b) => ({ cidr: b.cidr, node: a.node }));
+  const ownSet = new Set(a.own.map((b) => b.cidr));
+  const unmapped: RoutesToNodes['unmapped'] = [];
+  for (const [prefix, hops] of [...a.learned].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+    if (ownSet.has(prefix) || hops.length === 0) continue;
+    const owners = [...new Set(hops.map((h) => byAddress.get(h)).filter((n): n is string => n !== undefined && n !== a.node))];
+    if (owners.length === 0) { unmapped.push({ prefix, nextHops: [...hops] }); continue; }
+    for (const o of owners) blocks.push({ cidr: prefix, node: o });
+  }
+  return { input: { localNode: a.node, nodes, blocks, pools: a.pools, config: a.config }, unmapped };
+}
+
+/** "net.containerId.ifName" → ifName (container IDs have no dots; interface names never do). */
+export function ifNameOfHandle(handle: string): string {
+  const i = handle.lastIndexOf('.');
+  return i < 0 ? 'eth0' : handle.slice(i + 1);
+}
+
+export interface PolicyInput {
+  snapshot: PolicySnapshot;
+  policies: Resource[];
+  /** local pods and their interfaces (for status) */
+  localPods: { namespace: string; name: string; interface?: string; ips: string[] }[];
+}
+
+/**
+ * The compiler's snapshot. `hostIf(containerId, ifName)` is the CNI plugin's
+ * naming rule (injected to keep this module free of node:crypto).
+ */
+export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], node: string, hostIf: (containerId: string, ifName: string) => string): PolicyInput {
+  const byPod = new Map<string, Handle[]>();
+  for (const h of handles) {
+    if (!h.attrs.pod) continue;
+    const k = `${h.attrs.pod.namespace}/${h.attrs.pod.name}`;
+    byPod.set(k, [...(byPod.get(k) ?? []), h]);
+  }
+  const fill = (pod: PodInfo, hs: readonly Handle[]): PodInfo => {
+    const p = { ...pod };
+    if (p.ips.length === 0) p.ips = [...new Set(hs.flatMap((h) => h.addresses.map((x) => x.address)))];
+    if (p.node === undefined && hs[0]) p.node = hs[0].attrs.node;
+    const local = hs.find((h) => h.attrs.node === node && h.attrs.containerId !== undefined);
+    if (p.interface === undefined && p.node === node && local) p.interface = hostIf(local.attrs.containerId as string, ifNameOfHandle(local.handle));
+    return p;
+  };
+  const pods: PodInfo[] = [];
+  const seen = new Set<string>();
+  for (const r of objectsOf(snapshot, 'Pod')) {
+    const k = `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
+    seen.add(k);
+    pods.push(fill(podFromObject(r), byPod.get(k) ?? []));
+  }
+  for (const [k, hs] of byPod) {
+    if (seen.has(k)) continue;
+    const [namespace, name] = k.split('/') as [string, string];
+    pods.push(fill({ namespace, name, labels: {}, ips: [], hostNetwork: false, phase: 'Running', terminating: false, ports: [] }, hs));
+  }
+  const localPods = pods.filter((p) => p.node === node).map((p) => ({ namespace: p.namespace, name: p.name, ips: p.ips, ...(p.interface ? { interface: p.interface } : {}) }));
+  return {
+    snapshot: { pods, namespaces: objectsOf(snapshot, 'Namespace').map(namespaceFromObject) },
+    policies: objectsOf(snapshot, 'NetworkPolicy'),
+    localPods,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The agent's composition root (thin): builds the datastore, the IPAM store and
+ * the loggers from the CLI's settings, runs the Agent until SIGTERM/SIGINT, and
+ * keeps the process alive through any stray exception (logged, never fatal).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { validateObject } from '../../crds/schemas.js';
+import { logger } from '../log.js';
+import { FileDatastore } from '../datastore/file-datastore.js';
+import { KubernetesDatastore } from '../datastore/kubernetes-datastore.js';
+import { KubernetesIpamStore } from '../datastore/kubernetes-ipam-store.js';
+import { kubeRequest } from '../datastore/kubernetes-transport.js';
+import type { Datastore } from '../datastore/datastore.js';
+import type { ObjectValidator } from '../datastore/validate.js';
+import { FileIpamStore } from '../ipam/file-store.js';
+import type { IpamStore } from '../ipam/store.js';
+import { Agent } from './agent.js';
+import type { SecretReader } from './bgp.js';
+
+export interface AgentSettings {
+  node: string;
+  datastore: 'file' | 'kubernetes';
+  datastoreDir?: string;
+  ipamDir?: string;
+  kubeServer?: string;
+  kubeconfig?: string;
+  secretNamespace: string;
+  cniSocket: string | null;
+  statusSocket: string;
+  healthPort: number;
+  healthAddress: string;
+  uplink?: string;
+  syncBoundMs: number;
+  holdTime: number;
+  restartTime: number;
+  resyncMs: number;
+}
+
+/** crds/schemas' validateObject as the datastore's validator. */
+export const validator: ObjectValidator = (obj) => {
+  const r = validateObject(obj);
+  return r.ok ? { ok: true } : { ok: false, errors: r.errors.map((e) => ({ path: e.path, message: e.message })) };
+};
+
+export async function runAgent(s: AgentSettings): Promise<number> {
+  const log = logger('agent');
+  process.on('uncaughtException', (err) => log.error({ err: err.stack ?? String(err) }, 'uncaught exception (a bug): logged, the agent keeps running'));
+  process.on('unhandledRejection', (err) => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection (a bug): logged, the agent keeps running'));
+  let datastore: Datastore;
+  let ipamStore: IpamStore;
+  let readSecret: SecretReader | undefined;
+  if (s.datastore === 'file') {
+    const dir = s.datastoreDir as string;
+    datastore = new FileDatastore({ dir, validate: validator, log: logger('datastore') });
+    ipamStore = new FileIpamStore(s.ipamDir ?? join(dir, 'ipam'));
+  } else {
+    const k = new KubernetesDatastore({ ...(s.kubeServer ? { server: s.kubeServer } : {}), ...(s.kubeconfig ? { kubeconfig: s.kubeconfig } : {}), validate: validator, log: logger('datastore') });
+    datastore = k;
+    ipamStore = s.ipamDir ? new FileIpamStore(s.ipamDir) : new KubernetesIpamStore(k.kubeConfig);
+    readSecret = async (ref) => {
+      const secret = await kubeRequest(k.kubeConfig, 'GET', `/api/v1/namespaces/${encodeURIComponent(s.secretNamespace)}/secrets/${encodeURIComponent(ref.name)}`);
+      const data = (secret.data ?? {}) as Record<string, string>;
+      const v = data[ref.key];
+      if (typeof v !== 'string') throw new Error(`Secret ${s.secretNamespace}/${ref.name} has no key "${ref.key}"`);
+      return Buffer.from(v, 'base64').toString('utf8');
+    };
+  }
+  for (const p of [s.statusSocket, s.cniSocket]) if (p) mkdirSync(dirname(p), { recursive: true, mode: 0o700 });
+  const agent = new Agent({
+    node: s.node, datastore, ipamStore, cniSocket: s.cniSocket, statusSocket: s.statusSocket,
+    health: s.healthPort > 0 ? { port: s.healthPort, host: s.healthAddress } : null,
+    ...(s.uplink ? { uplink: s.uplink } : {}), ...(readSecret ? { readSecret } : {}),
+    logs: { agent: log, bgp: logger('bgp'), dataplane: logger('dataplane'), policy: logger('policy'), cni: logger('cni') },
+    syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, restartTime: s.restartTime, holdTime: s.holdTime,
+  });
+  try {
+    await agent.start();
+  } catch (err) {
+    log.fatal({ err: (err as Error).stack ?? String(err) }, 'agent cannot start');
+    await agent.stop().catch(() => undefined);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ signal }, 'stopping gracefully');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await agent.stop();
+  return 0;
+}

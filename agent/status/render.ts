@@ -1,0 +1,48 @@
+/**
+ * `margay status` as text (pure): a peers table like `calicoctl node status`, then
+ * the routes the agent programs, its IPAM blocks and the policy counts.
+ */
+import type { AgentStatus } from './types.js';
+
+export function renderTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
+  const row = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  return [line, row(header), line, ...rows.map(row), ...(rows.length > 0 ? [line] : [])].join('\n');
+}
+
+const time = (iso: string): string => {
+  const m = /T(\d\d:\d\d:\d\d)/.exec(iso);
+  return m ? (m[1] as string) : iso;
+};
+
+export function renderStatus(s: AgentStatus): string {
+  const out: string[] = [];
+  out.push(`margay agent on ${s.node}${s.asn !== undefined ? ` (AS ${s.asn}, router ID ${s.routerId ?? '?'})` : ''}: ${s.ready ? 'ready' : 'not ready'}`);
+  for (const r of s.reasons) out.push(`  - ${r}`);
+  out.push('');
+  for (const fam of ['IPv4', 'IPv6'] as const) {
+    const peers = s.peers.filter((p) => p.address.includes(':') === (fam === 'IPv6'));
+    if (fam === 'IPv6' && peers.length === 0) continue;
+    out.push(`${fam} BGP status`);
+    if (peers.length === 0) out.push('No IPv4 peers found.');
+    else out.push(renderTable(['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'], peers.map((p) => [p.address, p.type, p.state, time(p.since), p.info])));
+    out.push('');
+  }
+  out.push('Routes');
+  if (s.routes.length === 0) out.push('No routes programmed.');
+  else out.push(renderTable(['PREFIX', 'VIA', 'WHY'], s.routes.map((r) => [r.prefix, r.via, r.reason])));
+  out.push('');
+  out.push('IPAM blocks');
+  if (s.blocks.length === 0) out.push('No blocks held by this node.');
+  else out.push(renderTable(['BLOCK', 'POOL', 'IN USE'], s.blocks.map((b) => [b.cidr, b.pool, `${b.used}/${b.size}`])));
+  out.push('');
+  const p = s.policy;
+  out.push(`Policy: ${p.policies} NetworkPolicies (${p.rejected} rejected), ${p.localPods} local pods, ${p.applies} applies, ${p.failures} failures, ${p.synced ? 'in sync' : 'NOT in sync'}${p.lastError ? ` (last error: ${p.lastError})` : ''}`);
+  if (s.problems.length > 0) {
+    out.push('');
+    out.push('Problems');
+    for (const x of s.problems) out.push(`  - ${x}`);
+  }
+  return `${out.join('\n')}\n`;
+}
