@@ -141,8 +141,8 @@ function theirs(m: J): Summary {
 describe('captured sessions (BIRD, GoBGP, FRR, ExaBGP)', () => {
   it('has the fixtures capture.ts wrote', () => {
     console.log(`fixtures: ${streams.length} message streams, ${pcaps.length} pcaps`);
-    expect(streams.length).toBe(12);
-    expect(pcaps).toEqual(['bird-frr-addpath.pcap', 'bird-gobgp.pcap', 'frr-exabgp.pcap']);
+    expect(streams.length).toBe(14);
+    expect(pcaps).toEqual(['bird-frr-addpath.pcap', 'bird-frr-refresh.pcap', 'bird-gobgp.pcap', 'frr-exabgp.pcap']);
     expect(new Set(files.map((f) => f.sender))).toEqual(new Set(['bird', 'gobgp', 'frr', 'exabgp']));
   });
 
@@ -157,7 +157,7 @@ describe('captured sessions (BIRD, GoBGP, FRR, ExaBGP)', () => {
     }
   });
 
-  it('covers what the daemons put on the wire: RFC 8950 + ADD-PATH, AS_TRANS + AS4_PATH, link-local next hops, AS_SET, End-of-RIB', () => {
+  it('covers what the daemons put on the wire: RFC 8950 + ADD-PATH, AS_TRANS + AS4_PATH, link-local next hops, AS_SET, Cease, ROUTE-REFRESH', () => {
     const decoded = files.flatMap((f) => f.frames.map((fr) => decodeMessage(fr, optionsFor(f)))).flatMap((r) => (r.ok ? [r.message] : []));
     const updates = decoded.filter((m): m is Extract<Message, { type: 'UPDATE' }> => m.type === 'UPDATE');
     expect(updates.some((u) => u.attributes.mpReach?.afi === 1 && u.attributes.mpReach.nlri.some((p) => p.pathId !== undefined))).toBe(true);
@@ -165,6 +165,8 @@ describe('captured sessions (BIRD, GoBGP, FRR, ExaBGP)', () => {
     expect(updates.some((u) => u.attributes.mpReach?.nextHops[1]?.startsWith('fe80:'))).toBe(true);
     expect(updates.some((u) => u.attributes.asPath?.some((s) => s.type === 'AS_SET'))).toBe(true);
     expect(decoded.some((m) => m.type === 'NOTIFICATION' && m.code === 6)).toBe(true);
+    const refreshes = decoded.flatMap((m) => (m.type === 'ROUTE-REFRESH' ? [m.subtype] : []));
+    expect(new Set(refreshes)).toEqual(new Set([0, 1, 2])); // plain, BoRR and EoRR (RFC 7313)
   });
 
   describe.skipIf(!tshark)(`agrees with tshark${tshark ? '' : ' (skipped: tshark is not installed)'}`, () => {

@@ -131,7 +131,7 @@ describe(`decoder fuzz (${COUNT} inputs, seed ${SEED})`, () => {
     const next = rng(SEED);
     const pool = seeds();
     expect(pool.length).toBeGreaterThan(300);
-    expect(fixtureFiles).toBe(12); // the captured streams are seeds too
+    expect(fixtureFiles).toBe(14); // the captured streams are seeds too
     const t: Tally = { ok: 0, reset: 0, withdraw: 0, discard: 0 };
     for (let i = 0; i < COUNT; i++) {
       const input = i % 10 === 9 ? randomMessage(next) : mutate(pool[next() % pool.length]!, next);
