@@ -108,7 +108,7 @@ export function checkOpen(c: FsmConfig, open: OpenMessage): OpenVerdict {
     negotiated: {
       peerAs, peerId: open.bgpId, holdTime, keepaliveTime, as4, families,
       routeRefresh: caps.some((x) => x.code === 2),
-      enhancedRouteRefresh: caps.some((x) => x.code === 70),
+      enhancedRouteRefresh: false, // RFC 7313 is not offered by margay, so never negotiated
       extendedNextHop: ext, addPathReceive, addPathSend, gracefulRestart,
       codecIn: { as4, addPath: new Set(addPathReceive.map(key)) },
       codecOut: { as4, addPath: new Set(addPathSend.map(key)) },

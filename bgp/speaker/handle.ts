@@ -71,7 +71,8 @@ export function runFsm(s: Speaker, p: PeerState, ev: FsmEvent, now: number, out:
         if (!trip) trip = importUpdate(s, p, a.update, out);
         break;
       case 'deliverRefresh':
-        refreshOut(p, afiFamily(a.refresh.afi, a.refresh.safi));
+        // subtypes 1/2 (BoRR/EoRR, RFC 7313) only mark a refresh the peer sends us: nothing to resend
+        if (a.refresh.subtype === 0) refreshOut(p, afiFamily(a.refresh.afi, a.refresh.safi));
         break;
       case 'established':
         out.actions.push({ peer: p.id, action: a });

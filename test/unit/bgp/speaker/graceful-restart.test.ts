@@ -165,5 +165,10 @@ describe('route refresh', () => {
     const again = sim.sent.slice(before).filter((m) => m.from === A && m.message.type === 'UPDATE' && m.message.nlri.length > 0);
     expect(again.flatMap((m) => (m.message.type === 'UPDATE' ? m.message.nlri.map((x) => x.addr) : [])).sort()).toEqual(['10.244.1.0', '10.244.2.0']);
     expect(p.out.sent.size).toBe(2);
+    // a BoRR marker (RFC 7313) is not a request: nothing is re-sent
+    const mark = sim.sent.length;
+    sim.apply(B, { actions: [{ peer: A, action: { type: 'send', conn: sim.speaker(B).peers.get(A)!.fsm.conn, message: { type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 1 } } }], routes: [] });
+    sim.run();
+    expect(sim.sent.slice(mark).filter((m) => m.from === A && m.message.type === 'UPDATE')).toEqual([]);
   });
 });

@@ -28,12 +28,12 @@ const update = fc.record({
   attrs,
 });
 
-function toMessage(peer: number, u: { withdrawn: Prefix[]; nlri: Prefix[]; attrs: { med?: number; localPref?: number; path: number[]; origin: 'IGP' | 'EGP' | 'INCOMPLETE'; communities?: number[] } }): UpdateMessage {
+function toMessage(peer: number, u: { withdrawn: Prefix[]; nlri: Prefix[]; attrs: { med?: number; localPref?: number; path: number[]; origin: 'IGP' | 'EGP' | 'INCOMPLETE'; communities?: readonly number[] } }): UpdateMessage {
   const asPath = [{ type: 'AS_SEQUENCE' as const, asns: ASNS[peer] === 65000 ? u.attrs.path : [ASNS[peer]!, ...u.attrs.path] }];
   const base: PathAttributes = { origin: u.attrs.origin, asPath };
   if (u.attrs.med !== undefined) base.med = u.attrs.med;
   if (u.attrs.localPref !== undefined) base.localPref = u.attrs.localPref;
-  if (u.attrs.communities) base.communities = u.attrs.communities;
+  if (u.attrs.communities) base.communities = [...u.attrs.communities];
   const v4 = u.nlri.filter((p) => p.afi === 1);
   const v6 = u.nlri.filter((p) => p.afi === 2);
   const attributes: PathAttributes = { ...base };
