@@ -59,6 +59,8 @@ export class Ipam {
   private readonly maxAttempts: number;
   /** Hint: CIDRs of blocks believed affine to this node. */
   private own: Set<string> | undefined;
+  /** Hint: own blocks found full; tried again only before claiming or borrowing. */
+  private readonly full = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: IpamOptions) {
@@ -191,12 +193,18 @@ export class Ipam {
 
   private async fromOwnBlocks(family: Family, poolNames: Set<string>, handle: string, attrs: HandleAttrs): Promise<Outcome> {
     const mine = affinityOf(this.node);
-    for (const key of await this.ownBlockKeys()) {
-      if (parseCidr(key).family !== family) continue;
+    const keys = (await this.ownBlockKeys()).filter((k) => (k.includes(':') ? 6 : 4) === family);
+    // Blocks with room first; the ones found full only when those are exhausted
+    // (someone else may have freed addresses in them), so a node with many full
+    // blocks does not re-read them all for every address.
+    const order = [...keys.filter((k) => !this.full.has(k)), ...keys.filter((k) => this.full.has(k))];
+    for (const key of order) {
       const rec = await this.store.get('block', key);
-      if (!rec || rec.value.affinity !== mine) { this.own?.delete(key); continue; }
+      if (!rec || rec.value.affinity !== mine) { this.own?.delete(key); this.full.delete(key); continue; }
       if (!poolNames.has(rec.value.pool)) continue;
       const o = await this.tryBlock(rec, handle, attrs);
+      if (o.kind === 'none') this.full.add(key);
+      else if (o.kind === 'done') this.full.delete(key);
       if (o.kind !== 'none') return o;
     }
     return { kind: 'none' };
@@ -259,6 +267,7 @@ export class Ipam {
       return r.block;
     });
     if (released.length > 0) {
+      this.full.delete(cidr);
       const still = await this.store.get('block', cidr);
       if (!still) this.own?.delete(cidr);
     }
