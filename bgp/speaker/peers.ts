@@ -215,7 +215,8 @@ export function originate(s: Speaker, routes: readonly OriginatedRoute[], _now: 
   for (const r of routes) {
     const p = parsePrefix(r.prefix);
     if (!p) throw new Error(`originate: not a prefix: ${r.prefix}`);
-    const sig = `${r.nextHop ?? ''}|${r.med ?? ''}|${(r.communities ?? []).join(',')}`;
+    const plain = r.nextHop === undefined && r.med === undefined && !r.communities?.length;
+    const sig = plain ? '' : `${r.nextHop ?? ''}|${r.med ?? ''}|${(r.communities ?? []).join(',')}`;
     let path = bySignature.get(sig);
     if (!path) { path = internPath(s.origin, originAttrs(r)); bySignature.set(sig, path); }
     next.set(formatPrefix(p), path);
