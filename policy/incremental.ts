@@ -22,7 +22,10 @@ import { setName, type IpFamily } from './render/names.js';
 type PodsPeer = Extract<Peer, { kind: 'pods' }>;
 
 export class NodeCompiler {
-  private snapshot: Snapshot;
+  private readonly pods = new Map<string, PodInfo>();
+  private namespaces: NamespaceInfo[];
+  /** IP → keys of the pods holding it (to keep members another pod still needs). */
+  private readonly byIp = new Map<string, Set<string>>();
   private policies: Policy[] = [];
   private rejectedList: RejectedPolicy[] = [];
   private current!: Rendered;
@@ -33,7 +36,8 @@ export class NodeCompiler {
   private named = new Set<string>();
 
   constructor(readonly node: string | null, snapshot: Snapshot, policyObjects: unknown[]) {
-    this.snapshot = { pods: [...snapshot.pods], namespaces: [...snapshot.namespaces] };
+    this.namespaces = [...snapshot.namespaces];
+    for (const p of snapshot.pods) this.put(p);
     this.setPolicies(policyObjects);
   }
 
@@ -46,8 +50,33 @@ export class NodeCompiler {
   }
 
   get ir(): NodeIR {
-    this.irCache ??= resolveNode(this.snapshot, this.policies, this.node);
+    this.irCache ??= resolveNode(this.snapshot(), this.policies, this.node);
     return this.irCache;
+  }
+
+  snapshot(): Snapshot {
+    return { pods: [...this.pods.values()], namespaces: [...this.namespaces] };
+  }
+
+  private put(p: PodInfo): void {
+    this.drop(podKey(p));
+    this.pods.set(podKey(p), p);
+    for (const ip of p.ips) {
+      const keys = this.byIp.get(ip) ?? new Set<string>();
+      keys.add(podKey(p));
+      this.byIp.set(ip, keys);
+    }
+  }
+
+  private drop(key: string): void {
+    const old = this.pods.get(key);
+    if (!old) return;
+    this.pods.delete(key);
+    for (const ip of old.ips) {
+      const keys = this.byIp.get(ip);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byIp.delete(ip);
+    }
   }
 
   setPolicies(objects: unknown[]): Rendered {
@@ -58,23 +87,21 @@ export class NodeCompiler {
   }
 
   setNamespace(ns: NamespaceInfo): Rendered {
-    this.snapshot.namespaces = [...this.snapshot.namespaces.filter((n) => n.name !== ns.name), ns];
+    this.namespaces = [...this.namespaces.filter((n) => n.name !== ns.name), ns];
     return this.recompile();
   }
 
   upsertPod(pod: PodInfo): Rendered {
-    const key = podKey(pod);
-    const old = this.snapshot.pods.find((p) => podKey(p) === key);
-    this.snapshot.pods = [...this.snapshot.pods.filter((p) => podKey(p) !== key), pod];
+    const old = this.pods.get(podKey(pod));
+    this.put(pod);
     if (this.isLocal(pod) || (old && this.isLocal(old))) return this.recompile();
     return this.updateMemberships(old, pod);
   }
 
   removePod(namespace: string, name: string): Rendered {
-    const key = `${namespace}/${name}`;
-    const old = this.snapshot.pods.find((p) => podKey(p) === key);
+    const old = this.pods.get(`${namespace}/${name}`);
     if (!old) return this.current;
-    this.snapshot.pods = this.snapshot.pods.filter((p) => podKey(p) !== key);
+    this.drop(podKey(old));
     if (this.isLocal(old)) return this.recompile();
     return this.updateMemberships(old, undefined);
   }
@@ -84,7 +111,7 @@ export class NodeCompiler {
   }
 
   private recompile(): Rendered {
-    const ir = resolveNode(this.snapshot, this.policies, this.node);
+    const ir = resolveNode(this.snapshot(), this.policies, this.node);
     this.irCache = ir;
     this.peers.clear();
     this.named.clear();
@@ -108,7 +135,7 @@ export class NodeCompiler {
     const add = (name: string, entry: string): void => {
       out.set(name, [...(out.get(name) ?? []), entry]);
     };
-    const ns = this.snapshot.namespaces.find((n) => n.name === pod.namespace);
+    const ns = this.namespaces.find((n) => n.name === pod.namespace);
     for (const [id, { peer, ns: policyNs }] of this.peers) {
       if (!peerMatchesPod(peer, policyNs, pod, ns)) continue;
       for (const ip of pod.ips) add(setName('pods', id, ipFamily(ip) as IpFamily), ip);
@@ -128,9 +155,10 @@ export class NodeCompiler {
     // Another pod with one of the same IPs (an address being handed over) keeps
     // contributing its members: they must not be removed.
     if (old) {
-      for (const other of this.snapshot.pods) {
-        if (podKey(other) === podKey(old) || !other.ips.some((ip) => old.ips.includes(ip))) continue;
-        for (const [name, entries] of this.contributions(other)) after.set(name, [...(after.get(name) ?? []), ...entries]);
+      const others = new Set(old.ips.flatMap((ip) => [...(this.byIp.get(ip) ?? [])]));
+      others.delete(podKey(old));
+      for (const key of others) {
+        for (const [name, entries] of this.contributions(this.pods.get(key))) after.set(name, [...(after.get(name) ?? []), ...entries]);
       }
     }
     const names = new Set([...before.keys(), ...after.keys()]);

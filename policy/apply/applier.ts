@@ -108,8 +108,10 @@ export class PolicyApplier {
       plan = planApply(desired, actual, known ? (o) => previous.has(o) : () => false);
       for (const c of plan.conflicts) this.log.warn({ conflict: c }, 'policy: ipset conflict, left as is');
       await step(['ipset', 'restore'], plan.ipsetBefore);
-      await step(['iptables-restore', '--noflush'], plan.iptables.v4);
-      await step(['ip6tables-restore', '--noflush'], plan.iptables.v6);
+      // The two families are independent tables: their transactions run side by side.
+      // Both are awaited before anything else happens, even when one fails.
+      const families = await Promise.allSettled([step(['iptables-restore', '--noflush'], plan.iptables.v4), step(['ip6tables-restore', '--noflush'], plan.iptables.v6)]);
+      for (const f of families) if (f.status === 'rejected') throw f.reason;
       await step(['ipset', 'restore'], plan.ipsetAfter);
       this.last = actualOf(desired, known ? this.last : null, known ? (o) => previous.has(o) : () => false);
       this.lastObjects = objectsOf(desired);

@@ -35,11 +35,16 @@ class SetBook {
   }
 }
 
+/** Family of a canonical IP text from the IR (cheap: no parsing). */
+const familyOf = (ip: string): IpFamily => (ip.includes(':') ? 6 : 4);
+
 function peerMatches(peer: PeerIR, dir: Direction, family: IpFamily, book: SetBook): string[] | undefined {
   const side = dir === 'ingress' ? 'src' : 'dst';
   if (peer.kind === 'pods') {
-    const members = peer.ips.filter((ip) => ipFamily(ip) === family);
-    const name = book.add({ name: setName('pods', peer.id, family), type: 'hash:ip', family, members, comment: `pods ${peer.id}` });
+    const name = setName('pods', peer.id, family);
+    if (!book.sets.has(name)) {
+      book.add({ name, type: 'hash:ip', family, members: peer.ips.filter((ip) => familyOf(ip) === family), comment: `pods ${peer.id}` });
+    }
     return ['-m', 'set', '--match-set', name, side];
   }
   if (ipFamily(peer.cidr.split('/')[0] as string) !== family) return undefined;
@@ -61,8 +66,11 @@ function portMatches(port: PortIR, family: IpFamily, book: SetBook): string[] {
   if (port.kind === 'range') {
     return [...base, '-m', proto, '--dport', port.from === port.to ? String(port.from) : `${port.from}:${port.to}`];
   }
-  const members = port.members.filter((m) => ipFamily(m.ip) === family).map((m) => `${m.ip},${proto}:${m.port}`).sort(byString);
-  const name = book.add({ name: setName('named', `${port.name}/${port.protocol}`, family), type: 'hash:ip,port', family, members, comment: `named port ${port.name}/${port.protocol}` });
+  const name = setName('named', `${port.name}/${port.protocol}`, family);
+  if (!book.sets.has(name)) {
+    const members = port.members.filter((m) => familyOf(m.ip) === family).map((m) => `${m.ip},${proto}:${m.port}`).sort(byString);
+    book.add({ name, type: 'hash:ip,port', family, members, comment: `named port ${port.name}/${port.protocol}` });
+  }
   return [...base, '-m', 'set', '--match-set', name, 'dst,dst'];
 }
 
@@ -94,24 +102,48 @@ function renderWorkloadChain(w: WorkloadIR, dir: Direction): RenderedChain {
   return { name, rules };
 }
 
+/** Above this many local pods the dispatch becomes two-level (bucketed by the first hex digit). */
+export const DISPATCH_BUCKET_THRESHOLD = 16;
+
+/**
+ * The dispatch chain of one direction (and its buckets): `-o IFACE -g MARGAY-TW-…`
+ * per local pod, last rule dropping unknown `mgw+` interfaces. With many pods the
+ * packet first picks a bucket by the interface's 4th character (`-o mgw3+ -g
+ * MARGAY-TO-WL-3`), so it walks ~1/16 of the entries; every bucket ends in the same drop.
+ */
+function renderDispatch(workloads: WorkloadIR[], dir: Direction): RenderedChain[] {
+  const flag = dir === 'ingress' ? '-o' : '-i';
+  const main = dir === 'ingress' ? CHAINS.toDispatch : CHAINS.fromDispatch;
+  const entry = (w: WorkloadIR): RenderedRule => ({ args: [flag, w.iface, '-g', workloadChainName(w.key, dir)], comment: `${dir === 'ingress' ? 'to' : 'from'} ${w.key}` });
+  const drop: RenderedRule = { args: [flag, WL, '-j', 'DROP'], comment: 'unknown workload interface' };
+  const bucketOf = (w: WorkloadIR): string | undefined => {
+    const c = w.iface.charAt(WORKLOAD_IFACE_PREFIX.length);
+    return w.iface.startsWith(WORKLOAD_IFACE_PREFIX) && /^[0-9a-f]$/.test(c) ? c : undefined;
+  };
+  if (workloads.length <= DISPATCH_BUCKET_THRESHOLD) return [{ name: main, rules: [...workloads.map(entry), drop] }];
+  const buckets = new Map<string, WorkloadIR[]>();
+  const direct: WorkloadIR[] = [];
+  for (const w of workloads) {
+    const b = bucketOf(w);
+    if (b === undefined) direct.push(w);
+    else buckets.set(b, [...(buckets.get(b) ?? []), w]);
+  }
+  const keys = [...buckets.keys()].sort();
+  const sub = keys.map((k): RenderedChain => ({ name: `${main}-${k}`, rules: [...(buckets.get(k) ?? []).map(entry), drop] }));
+  const rules = [
+    ...direct.map(entry),
+    ...keys.map((k): RenderedRule => ({ args: [flag, `${WORKLOAD_IFACE_PREFIX}${k}+`, '-g', `${main}-${k}`], comment: `interfaces ${WORKLOAD_IFACE_PREFIX}${k}…` })),
+    drop,
+  ];
+  return [{ name: main, rules }, ...sub];
+}
+
 function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
   const book = new SetBook();
   const policyChains = ir.policies.map((p) => renderPolicyChain(p, family, book));
   const workloadChains = ir.workloads.flatMap((w) => [renderWorkloadChain(w, 'ingress'), renderWorkloadChain(w, 'egress')]);
-  const to: RenderedChain = {
-    name: CHAINS.toDispatch,
-    rules: [
-      ...ir.workloads.map((w) => ({ args: ['-o', w.iface, '-g', workloadChainName(w.key, 'ingress')], comment: `to ${w.key}` })),
-      { args: ['-o', WL, '-j', 'DROP'], comment: 'unknown workload interface' },
-    ],
-  };
-  const from: RenderedChain = {
-    name: CHAINS.fromDispatch,
-    rules: [
-      ...ir.workloads.map((w) => ({ args: ['-i', w.iface, '-g', workloadChainName(w.key, 'egress')], comment: `from ${w.key}` })),
-      { args: ['-i', WL, '-j', 'DROP'], comment: 'unknown workload interface' },
-    ],
-  };
+  const [to, ...toBuckets] = renderDispatch(ir.workloads, 'ingress');
+  const [from, ...fromBuckets] = renderDispatch(ir.workloads, 'egress');
   const established = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'];
   const invalid = ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'];
   const forward: RenderedChain = {
@@ -143,7 +175,7 @@ function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
   const sets = [...book.sets.values()].sort((a, b) => byString(a.name, b.name));
   return {
     family,
-    chains: [...policyChains, ...workloadChains, to, from, forward, input],
+    chains: [...policyChains, ...workloadChains, ...toBuckets, ...fromBuckets, to as RenderedChain, from as RenderedChain, forward, input],
     sets,
     hooks: [{ chain: 'FORWARD', target: CHAINS.forward }, { chain: 'INPUT', target: CHAINS.input }],
   };

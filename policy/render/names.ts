@@ -20,8 +20,18 @@ export const CHAINS = {
   fromDispatch: 'MARGAY-FROM-WL',
 } as const;
 
+const memo = new Map<string, string>();
+
+/** A short hash of `s` (memoised: names are derived again and again from the same identities). */
 export function shortHash(s: string, len = 16): string {
-  return createHash('sha256').update(s).digest('base64url').replace(/[-_]/g, 'x').slice(0, len);
+  const key = `${len}\u0000${s}`;
+  let h = memo.get(key);
+  if (h === undefined) {
+    h = createHash('sha256').update(s).digest('base64url').replace(/[-_]/g, 'x').slice(0, len);
+    if (memo.size > 200_000) memo.clear();
+    memo.set(key, h);
+  }
+  return h;
 }
 
 /** Per-policy-direction chain, e.g. MARGAY-PI-<16> (26 chars). */

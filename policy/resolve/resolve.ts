@@ -56,8 +56,13 @@ export function peerIdentity(peer: Extract<Peer, { kind: 'pods' }>, policyNs: st
   return `${nsPart} ${podPart}`;
 }
 
+function peerNamespaceMatches(peer: Extract<Peer, { kind: 'pods' }>, ns: NamespaceInfo | undefined, name: string): boolean {
+  return peer.namespaceSelector === undefined || matchesSelector(peer.namespaceSelector, ns?.labels ?? { 'kubernetes.io/metadata.name': name });
+}
+
 interface Ctx {
   pods: PodInfo[];
+  podsByNs: Map<string, PodInfo[]>;
   nsByName: Map<string, NamespaceInfo>;
   peerCache: Map<string, string[]>;
   namedCache: Map<string, { ip: string; port: number }[]>;
@@ -72,9 +77,16 @@ function resolvePeer(peer: Peer, policyNs: string, ctx: Ctx): PeerIR {
   let ips = ctx.peerCache.get(id);
   if (!ips) {
     const set = new Set<string>();
-    for (const p of ctx.pods) {
-      if (p.ips.length === 0) continue;
-      if (peerMatchesPod(peer, policyNs, p, ctx.nsByName.get(p.namespace))) for (const ip of p.ips) set.add(ip);
+    // Only the namespaces the peer can reach: its policy's own, or those its
+    // namespaceSelector selects (pods of a namespace missing from the snapshot too).
+    const namespaces = peer.namespaceSelector === undefined
+      ? [policyNs]
+      : [...ctx.podsByNs.keys()].filter((n) => peerNamespaceMatches(peer, ctx.nsByName.get(n), n));
+    for (const n of namespaces) {
+      for (const p of ctx.podsByNs.get(n) ?? []) {
+        if (p.ips.length === 0) continue;
+        if (peerMatchesPod(peer, policyNs, p, ctx.nsByName.get(p.namespace))) for (const ip of p.ips) set.add(ip);
+      }
     }
     ips = [...set].sort(byString);
     ctx.peerCache.set(id, ips);
@@ -126,7 +138,13 @@ function resolveDirection(policy: Policy, direction: Direction, ctx: Ctx): Polic
  */
 export function resolveNode(snapshot: Snapshot, policies: Policy[], node: string | null): NodeIR {
   const pods = snapshot.pods.filter(isPolicyPod);
-  const ctx: Ctx = { pods, nsByName: new Map(snapshot.namespaces.map((n) => [n.name, n])), peerCache: new Map(), namedCache: new Map() };
+  const podsByNs = new Map<string, PodInfo[]>();
+  for (const p of pods) {
+    const list = podsByNs.get(p.namespace);
+    if (list) list.push(p);
+    else podsByNs.set(p.namespace, [p]);
+  }
+  const ctx: Ctx = { pods, podsByNs, nsByName: new Map(snapshot.namespaces.map((n) => [n.name, n])), peerCache: new Map(), namedCache: new Map() };
   const sortedPolicies = [...policies].sort((a, b) => byString(policyKey(a), policyKey(b)));
   const local = pods.filter((p) => node === null || p.node === node).sort((a, b) => byString(podKey(a), podKey(b)));
   const used = new Map<string, { policy: Policy; direction: Direction }>();

@@ -74,3 +74,24 @@ describe('render', () => {
     expect(after.v4.sets[0]?.members).toEqual(['10.0.0.50']);
   });
 });
+
+describe('render: two-level dispatch', () => {
+  it('above the threshold, buckets by the interface digit; every pod reachable exactly once; every chain ends in the drop', () => {
+    const snap = cluster();
+    for (let i = 0; i < 30; i++) snap.pods.push(pod('x', `p${i}`, `10.1.0.${i}`, { node: 'n1' }));
+    const r = renderNode(resolveNode(snap, [], 'n1')).v4;
+    const main = chain(r, 'MARGAY-TO-WL');
+    const buckets = r.chains.filter((c) => c.name.startsWith('MARGAY-TO-WL-'));
+    expect(buckets.length).toBeGreaterThan(1);
+    for (const c of [main, ...buckets]) expect(c?.rules.at(-1)?.args).toEqual(['-o', 'mgw+', '-j', 'DROP']);
+    const entries = buckets.flatMap((b) => b.rules.slice(0, -1).map((x) => x.args[1] as string));
+    expect(entries).toHaveLength(35);
+    expect(new Set(entries).size).toBe(35);
+    for (const b of buckets) {
+      const digit = b.name.slice(-1);
+      expect(main?.rules.some((x) => x.args.join(' ') === `-o mgw${digit}+ -g ${b.name}`)).toBe(true);
+      expect(b.rules.slice(0, -1).every((x) => (x.args[1] as string).startsWith(`mgw${digit}`))).toBe(true);
+    }
+    expect(r.chains.indexOf(buckets[0]!)).toBeLessThan(r.chains.indexOf(main!));
+  });
+});
