@@ -58,6 +58,13 @@ export const labProbeCommand: Command = {
     }
     const say = (l: string) => process.stderr.write(`probe: ${l}\n`);
     const lab = await ProbeLab.create({ nodes, onProgress: say });
+    // Ctrl-C while probing: tear the lab down instead of leaving namespaces behind.
+    const onSignal = (sig: NodeJS.Signals) => {
+      say(`${sig}: tearing the lab down`);
+      lab.close().finally(() => process.exit(130));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     let exitCode = 0;
     try {
       const { rejected } = await lab.apply(objects);
@@ -68,6 +75,8 @@ export const labProbeCommand: Command = {
       if (values.json) process.stdout.write(`${JSON.stringify({ model: modelOut, results: plain })}\n`);
       else process.stdout.write(formatMatrix(results, lab.model.pods.map(podId)));
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await lab.close();
     }
     return exitCode;
