@@ -53,7 +53,9 @@ export interface PluginResult {
 }
 
 /** Creates the node, writes CNI_PATH (margay-cni wrapper + Debian's plugins) and starts the CNI server. */
-export async function createCniNode(pools: IpPool[], opts: { strictAffinity?: boolean } = {}): Promise<CniNode> {
+export type WiringKind = 'netlink' | 'ip';
+
+export async function createCniNode(pools: IpPool[], opts: { strictAffinity?: boolean; wiring?: WiringKind; storeDir?: string } = {}): Promise<CniNode> {
   const prefix = newRunPrefix();
   const nodeNs = `${prefix}node`;
   const fabricNs = `${prefix}fab`;
@@ -69,7 +71,7 @@ export async function createCniNode(pools: IpPool[], opts: { strictAffinity?: bo
   return node;
 }
 
-async function setUp(node: CniNode, pools: IpPool[], opts: { strictAffinity?: boolean }): Promise<void> {
+async function setUp(node: CniNode, pools: IpPool[], opts: { strictAffinity?: boolean; wiring?: WiringKind; storeDir?: string }): Promise<void> {
   const { nodeNs, fabricNs, dir } = node;
   await addNetns(nodeNs);
   await addNetns(fabricNs);
@@ -90,7 +92,7 @@ async function setUp(node: CniNode, pools: IpPool[], opts: { strictAffinity?: bo
   for (const p of ['portmap', 'loopback']) symlinkSync(`/usr/lib/cni/${p}`, join(node.cniPath, p));
 
   const cfg = join(dir, 'server.json');
-  writeFileSync(cfg, JSON.stringify({ socket: node.socket, node: 'node1', storeDir: join(dir, 'ipam'), pools, strictAffinity: opts.strictAffinity === true }));
+  writeFileSync(cfg, JSON.stringify({ socket: node.socket, node: 'node1', storeDir: opts.storeDir ?? join(dir, 'ipam'), pools, strictAffinity: opts.strictAffinity === true, wiring: opts.wiring ?? 'netlink' }));
   node.server = spawn('ip', inNetns(nodeNs, [process.execPath, join(REPO_ROOT, 'dist', 'agent', 'cni', 'standalone.js'), cfg]).slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MARGAY_LOG_LEVEL: 'warn' } });
   let buf = '';
   await new Promise<void>((resolve, reject) => {
