@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { queryControl } from '../../../bgp/session/control.js';
 import type { SpeakerStatus } from '../../../bgp/session/status.js';
+import { existsSync } from 'node:fs';
 import { MARGAY_JS } from '../cli.js';
 import { daemonDir, startInNetns, waitFor, type Daemon } from './common.js';
 
@@ -25,12 +26,15 @@ export interface MargaySpeaker extends Daemon {
   signal(sig: NodeJS.Signals): void;
 }
 
+/** The built CLI, whether this module runs from the sources (vitest) or from dist/ (benches). */
+const CLI_JS = existsSync(MARGAY_JS) ? MARGAY_JS : MARGAY_JS.replace(/\/dist\/dist\//, '/dist/');
+
 export async function margaySpeaker(ns: string, config: Record<string, unknown>, opts: { logLevel?: string; keepDir?: boolean } = {}): Promise<MargaySpeaker> {
   const dir = await daemonDir('speaker');
   const socket = join(dir, 'bgp.ctl');
   const file = join(dir, 'speaker.yaml');
   await writeFile(file, stringify({ controlSocket: socket, ...config }));
-  const d = startInNetns(ns, [process.execPath, MARGAY_JS, '--log-level', opts.logLevel ?? 'info', 'bgp', 'speaker', '--config', file], dir, opts.keepDir ? { keepDir: true } : {});
+  const d = startInNetns(ns, [process.execPath, CLI_JS, '--log-level', opts.logLevel ?? 'info', 'bgp', 'speaker', '--config', file], dir, opts.keepDir ? { keepDir: true } : {});
   const status = async (): Promise<SpeakerStatus> => (await queryControl(socket, { cmd: 'status' })) as SpeakerStatus;
   try {
     await waitFor('speaker control socket', async () => (await status()).peers !== undefined, 15_000);

@@ -1,0 +1,93 @@
+/**
+ * Shared pieces of the BGP benchmarks: skip checks, a GoBGP feeder loaded from an
+ * MRT file, BIRD and margay progress probes, RSS readings. Times are taken from
+ * each receiver's own "Established since" stamp to the first poll that sees every
+ * prefix, so the poll interval bounds the error (reported as `poll_ms`).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isRoot } from '../../../agent/lab/netns.js';
+import { haveBird, type Bird } from '../../support/daemons/bird.js';
+import { haveGoBgp, type GoBgp } from '../../support/daemons/gobgp.js';
+import { sleep } from '../../support/daemons/common.js';
+import { writeMrt } from '../../support/daemons/mrt.js';
+
+export const POLL_MS = 100;
+
+/** The reason the BGP benches cannot run here, or undefined. */
+export function skipReason(): string | undefined {
+  if (!isRoot()) return 'needs root (network namespaces)';
+  if (!haveBird()) return 'needs bird2';
+  if (!haveGoBgp()) return 'needs gobgpd';
+  return undefined;
+}
+
+export function prefixCounts(): number[] {
+  if (process.env.BENCH_BGP_PREFIXES) return [Number(process.env.BENCH_BGP_PREFIXES)];
+  return process.env.BENCH_FULL === '1' ? [100_000, 1_000_000] : [100_000];
+}
+
+export async function gobgpRibCount(g: GoBgp): Promise<number> {
+  const out = await g.cli(['global', 'rib', 'summary', '-a', 'ipv4']);
+  const m = /Destination:\s*(\d+)/.exec(out);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * Loads `count` prefixes into GoBGP's global RIB through `gobgp mrt inject`. The
+ * 3.10 CLI may drop the tail of a streamed feed, so the feed is padded and the
+ * RIB is trimmed to exactly `count` by waiting, then deleting any extra.
+ */
+export async function loadGoBgp(g: GoBgp, count: number, nextHop: string, peerAs: number): Promise<number> {
+  const file = join(g.dir, 'feed.mrt');
+  const pad = Math.min(2000, Math.ceil(count * 0.02) + 500);
+  await writeMrt(file, { count: count + pad, nextHop, peerAs });
+  await g.cli(['mrt', 'inject', 'global', file], { timeoutMs: 600_000 });
+  let last = -1;
+  for (let i = 0; i < 600; i++) {
+    const n = await gobgpRibCount(g);
+    if (n >= count && n === last) return n;
+    last = n;
+    await sleep(500);
+  }
+  throw new Error(`GoBGP holds ${last} prefixes, wanted at least ${count}`);
+}
+
+export async function rssBytes(pid: number): Promise<number> {
+  const s = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s*(\d+) kB/.exec(s);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** BIRD's "since" of a protocol as ms since epoch (BIRD prints local time of day). */
+export async function birdSince(b: Bird, proto: string): Promise<number | undefined> {
+  const out = await b.birdc(`show protocols ${proto}`);
+  const line = out.split('\n').find((l) => l.startsWith(`${proto} `));
+  if (!line || !line.includes('Established')) return undefined;
+  const m = /(\d\d):(\d\d):(\d\d)\.(\d\d\d)/.exec(line);
+  if (!m) return undefined;
+  const d = new Date();
+  d.setHours(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]));
+  if (d.getTime() > Date.now() + 1000) d.setDate(d.getDate() - 1);
+  return d.getTime();
+}
+
+export async function birdProtocolRoutes(b: Bird, proto: string): Promise<number> {
+  const out = await b.birdc(`show route protocol ${proto} count`);
+  const m = /(\d+) of \d+ routes/.exec(out) ?? /(\d+) routes/.exec(out);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Polls until `probe` ≥ want; returns the time it was first seen (ms epoch). */
+export async function whenCount(what: string, probe: () => Promise<number>, want: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let n = 0;
+  while (Date.now() < deadline) {
+    n = await probe().catch(() => 0);
+    if (n >= want) return Date.now();
+    await sleep(POLL_MS);
+  }
+  throw new Error(`${what}: ${n} of ${want} after ${timeoutMs} ms`);
+}
+
+export const round = (x: number, digits = 3): number => Number(x.toFixed(digits));

@@ -1,0 +1,80 @@
+/**
+ * Ingest: GoBGP (the feeder, loaded from MRT) announces N IPv4 prefixes over one
+ * eBGP session, first to margay, then to BIRD, in the same run and topology. For
+ * each: seconds from Established to all N in the RIB, and RSS bytes per route
+ * (RSS after minus RSS before the session, over N). Ratios margay / BIRD.
+ * N = 100k (and 1M with BENCH_FULL=1; BENCH_BGP_PREFIXES overrides).
+ */
+import type { Emit } from '../run.js';
+import { netStar } from '../../support/daemons/netstar.js';
+import { gobgp, gobgpConfig } from '../../support/daemons/gobgp.js';
+import { bird } from '../../support/daemons/bird.js';
+import { margaySpeaker } from '../../support/daemons/margay.js';
+import { waitFor } from '../../support/daemons/common.js';
+import { birdProtocolRoutes, birdSince, loadGoBgp, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
+
+export async function run(emit: Emit): Promise<void> {
+  const why = skipReason();
+  if (why) {
+    process.stderr.write(`bench bgp/ingest skipped: ${why}\n`);
+    return;
+  }
+  for (const n of prefixCounts()) await once(emit, n);
+}
+
+async function once(emit: Emit, n: number): Promise<void> {
+  const star = await netStar([81, 82]);
+  const [lm, lb] = star.leaves as [typeof star.leaves[0], typeof star.leaves[0]];
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const g = await gobgp(star.centre, gobgpConfig(65100, lm.centreV4, [
+      { address: lm.v4, asn: 65001, passive: true }, { address: lb.v4, asn: 65002, passive: true },
+    ]));
+    stops.push(() => g.stop());
+    const total = await loadGoBgp(g, n, '0.0.0.0', 65100); // 0.0.0.0: GoBGP puts its own session address
+    const timeout = 60_000 + n * 0.2;
+
+    // margay
+    const m = await margaySpeaker(lm.ns, {
+      asn: 65001, routerId: lm.v4, listen: false, neighbors: [{ address: lm.centreV4, asn: 65100 }],
+    }, { logLevel: 'warn' });
+    stops.push(() => m.stop());
+    const mRss0 = await rssBytes(m.pid);
+    const mDone = await whenCount('margay ingest', async () => (await m.status()).peers[0]?.received ?? 0, total, timeout);
+    const st = await m.status();
+    const mEst = Date.parse(st.peers[0]?.since ?? '');
+    const mRss1 = await rssBytes(m.pid);
+    const mLoc = st.locRib.total;
+    await m.stop();
+    stops.pop();
+
+    // BIRD
+    const b = await bird(lb.ns, `router id ${lb.v4};
+protocol device {}
+protocol bgp feed { local ${lb.v4} as 65002; neighbor ${lb.centreV4} as 65100; ipv4 { import all; export none; }; }
+`);
+    stops.push(() => b.stop());
+    const bRss0 = await rssBytes(b.pid);
+    const bDone = await whenCount('BIRD ingest', () => birdProtocolRoutes(b, 'feed'), total, timeout);
+    const bEst = await waitFor('BIRD since', () => birdSince(b, 'feed'), 5000);
+    const bRss1 = await rssBytes(b.pid);
+
+    const margayS = (mDone - mEst) / 1000;
+    const birdS = (bDone - bEst) / 1000;
+    const mPer = (mRss1 - mRss0) / total;
+    const bPer = (bRss1 - bRss0) / total;
+    emit({
+      bench: 'bgp/ingest', prefixes: total, feeder: 'gobgp', poll_ms: POLL_MS,
+      margay_s: round(margayS), bird_s: round(birdS), ratio_margay_vs_bird: round(margayS / birdS, 2),
+      margay_locrib: mLoc,
+    });
+    emit({
+      bench: 'bgp/memory', prefixes: total,
+      margay_rss_bytes_per_route: Math.round(mPer), bird_rss_bytes_per_route: Math.round(bPer),
+      ratio_margay_vs_bird: round(mPer / bPer, 2), margay_rss_mb: round(mRss1 / 2 ** 20, 1), bird_rss_mb: round(bRss1 / 2 ** 20, 1),
+    });
+  } finally {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    await star.destroy();
+  }
+}
