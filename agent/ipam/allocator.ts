@@ -26,7 +26,7 @@
 import { parseCidr, formatCidr, blockCount, nthBlock, type Family } from './cidr.js';
 import { affinityOf, allocateInBlock, freeCount, isEmpty, newBlock, releaseInBlock } from './block.js';
 import { IpamError } from './errors.js';
-import { poolsForNode, resolvePools, type ResolvedPool } from './pool.js';
+import { partitionPools, poolsForNode, type ResolvedPool } from './pool.js';
 import type { IpamStore, Versioned } from './store.js';
 import type { Assignment, Block, Handle, HandleAttrs, IpPool, PodRef } from './types.js';
 
@@ -54,7 +54,8 @@ export class Ipam {
   readonly node: string;
   private readonly store: IpamStore;
   private labels: Readonly<Record<string, string>>;
-  private pools: ResolvedPool[];
+  private pools: ResolvedPool[] = [];
+  private errors: IpamError[] = [];
   private readonly strict: boolean;
   private readonly maxAttempts: number;
   /** Hint: CIDRs of blocks believed affine to this node. */
@@ -67,13 +68,25 @@ export class Ipam {
     this.store = opts.store;
     this.node = opts.node;
     this.labels = opts.nodeLabels ?? {};
-    this.pools = resolvePools(opts.pools);
+    this.setPools(opts.pools);
     this.strict = opts.strictAffinity === true;
     this.maxAttempts = opts.maxAttempts ?? 50;
   }
 
-  setPools(pools: readonly IpPool[]): void {
-    this.pools = resolvePools(pools);
+  /**
+   * Replaces the pools. Invalid ones (or one overlapping a pool listed before it)
+   * are left out and returned, naming the field; the others keep serving.
+   */
+  setPools(pools: readonly IpPool[]): IpamError[] {
+    const { valid, errors } = partitionPools(pools);
+    this.pools = valid;
+    this.errors = errors;
+    return errors;
+  }
+
+  /** Errors of the pools left out by the last setPools. */
+  poolErrors(): readonly IpamError[] {
+    return this.errors;
   }
 
   setNodeLabels(labels: Readonly<Record<string, string>>): void {

@@ -75,6 +75,27 @@ export function resolvePools(pools: readonly IpPool[]): ResolvedPool[] {
   return out;
 }
 
+/**
+ * Lenient form for a running agent: invalid pools (and a pool overlapping one
+ * accepted before it) are set aside with their error; the rest keep working.
+ */
+export function partitionPools(pools: readonly IpPool[]): { valid: ResolvedPool[]; errors: IpamError[] } {
+  const valid: ResolvedPool[] = [];
+  const errors: IpamError[] = [];
+  for (const p of pools) {
+    try {
+      const r = resolvePool(p);
+      const clash = valid.find((v) => cidrCovers(v.cidr, r.cidr) || cidrCovers(r.cidr, v.cidr));
+      if (clash) bad(r.name, 'cidr', `${r.cidrText} overlaps IPPool ${clash.name} (${clash.cidrText})`);
+      valid.push(r);
+    } catch (e) {
+      if (!(e instanceof IpamError)) throw e;
+      errors.push(e);
+    }
+  }
+  return { valid, errors };
+}
+
 /** Enabled pools of a family whose nodeSelector matches the node's labels. */
 export function poolsForNode(pools: readonly ResolvedPool[], family: Family, nodeLabels: Readonly<Record<string, string>>): ResolvedPool[] {
   return pools.filter((p) => p.family === family && !p.disabled && matchSelector(p.selector, nodeLabels));

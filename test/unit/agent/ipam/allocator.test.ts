@@ -98,6 +98,17 @@ describe('Ipam', () => {
     expect(ok!.pool).toBe('z');
   });
 
+  it('sets invalid or overlapping pools aside and keeps serving from the others', async () => {
+    const store = new MemoryIpamStore();
+    const a = new Ipam({ store, node: 'a', pools: [{ name: 'bad', spec: { cidr: '10.0.0.1/24' } }, v4, { name: 'clash', spec: { cidr: '10.0.0.0/24' } }] });
+    expect(a.poolErrors().map((e) => e.message)).toEqual([
+      expect.stringMatching(/^IPPool bad: spec\.cidr: .*host bits/),
+      'IPPool clash: spec.cidr: 10.0.0.0/24 overlaps IPPool v4 (10.0.0.0/28)',
+    ]);
+    expect((await a.assign({ handle: 'h' }))[0]!.pool).toBe('v4');
+    expect(a.setPools([v4])).toEqual([]);
+  });
+
   it('releases empty blocks but keeps the node\'s last one warm', async () => {
     const store = new MemoryIpamStore();
     const a = node(store, 'a');
