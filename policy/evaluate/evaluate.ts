@@ -11,7 +11,32 @@ import { isPolicyPod } from '../model/snapshot.js';
 import { cidrContainsIp, parseCidr, parseIp } from '../model/cidr.js';
 import type { Direction, Peer, Policy, PortSpec, Protocol, Rule } from '../model/types.js';
 import { policyKey } from '../model/types.js';
-import { peerMatchesPod, policyAppliesTo } from '../resolve/resolve.js';
+import { matchesSelector } from '../resolve/selector.js';
+
+// The oracle re-reads the spec on its own rather than reuse resolve/: only label
+// selector matching (tested by its own table) is shared.
+
+/** "podSelector selects the pods to which this NetworkPolicy object applies" (in its namespace). */
+function appliesTo(policy: Policy, direction: Direction, pod: PodInfo): boolean {
+  // policyTypes: "List of rule types that the NetworkPolicy relates to."
+  const types = direction === 'ingress' ? policy.ingressIsolating : policy.egressIsolating;
+  return types && pod.namespace === policy.namespace && matchesSelector(policy.podSelector, pod.labels);
+}
+
+/** NetworkPolicyPeer with podSelector and/or namespaceSelector. */
+function selectorsMatch(peer: Extract<Peer, { kind: 'pods' }>, policy: Policy, pod: PodInfo, s: Snapshot): boolean {
+  if (peer.namespaceSelector !== undefined) {
+    // "namespaceSelector selects namespaces using cluster-scoped labels. ... If
+    // podSelector is also set, then the NetworkPolicyPeer as a whole selects the pods
+    // matching podSelector in the namespaces selected by namespaceSelector."
+    const ns = s.namespaces.find((n) => n.name === pod.namespace);
+    if (!matchesSelector(peer.namespaceSelector, ns?.labels ?? { 'kubernetes.io/metadata.name': pod.namespace })) return false;
+  } else if (pod.namespace !== policy.namespace) {
+    // "Otherwise it selects the pods matching podSelector in the policy's own namespace."
+    return false;
+  }
+  return peer.podSelector === undefined || matchesSelector(peer.podSelector, pod.labels);
+}
 
 export interface Endpoint {
   /** `namespace/name` of a pod in the snapshot, when the endpoint is a pod. */
@@ -66,7 +91,7 @@ function peerMatches(peer: Peer, policy: Policy, other: Endpoint, otherPod: PodI
   // podSelector / namespaceSelector describe pods: a host-network pod or an outside
   // IP is never one of them.
   if (!otherPod || !isPolicyPod(otherPod) || !otherPod.ips.includes(other.ip)) return false;
-  return peerMatchesPod(peer, policy.namespace, otherPod, s.namespaces.find((n) => n.name === otherPod.namespace));
+  return selectorsMatch(peer, policy, otherPod, s);
 }
 
 /** NetworkPolicyPort, checked against the destination pod (named ports) of the flow. */
@@ -105,7 +130,7 @@ function evaluateDirection(s: Snapshot, policies: Policy[], flow: Flow, directio
   if (!selfPod || !isPolicyPod(selfPod)) {
     return { ...base, isolated: false, allowed: true, reason: `${self.pod ?? self.ip} is not a pod policy applies to` };
   }
-  const selecting = policies.filter((p) => policyAppliesTo(p, direction, selfPod));
+  const selecting = policies.filter((p) => appliesTo(p, direction, selfPod));
   if (selecting.length === 0) {
     // "By default, a pod is non-isolated for <direction>; all connections are allowed."
     return { ...base, isolated: false, allowed: true, reason: `no ${direction} policy selects ${self.pod}` };

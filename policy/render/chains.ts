@@ -170,6 +170,7 @@ function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
       { args: ['-i', WL, ...established], comment: 'reply traffic' },
       ...ndp,
       { args: ['-i', WL, '-j', CHAINS.fromDispatch], comment: 'egress of the sending pod to its node' },
+      { args: ['-i', WL, '-j', 'MARK', '--set-xmark', CLEAR_MARK], comment: 'leave no mark behind' },
     ],
   };
   const sets = [...book.sets.values()].sort((a, b) => byString(a.name, b.name));
