@@ -89,6 +89,8 @@ export class Agent {
   private rejected = new Map<string, Rejection>();
   private timers: NodeJS.Timeout[] = [];
   private lastHandles = '';
+  private routingKey = '';
+  private ownKey = '';
 
   constructor(private readonly o: AgentOptions) {
     this.bgp = new NodeBgp({
@@ -141,7 +143,7 @@ export class Agent {
     this.timers.push(setTimeout(() => this.kickRoutes(), (this.o.syncBoundMs ?? 10_000) + 10));
     // other agents' IPAM writes (remote pods' addresses for policy peers) and peer counters
     this.timers.push(setInterval(() => void this.refreshIpam().then((changed) => { if (changed) this.kickPolicy(); }), 2000));
-    this.timers.push(setInterval(() => this.metrics.observePeers(this.bgp.rows()), 1000));
+    this.timers.push(setInterval(() => this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))), 1000));
     for (const t of this.timers) t.unref();
     void this.policyLoop.kick();
     void this.routesLoop.kick();
@@ -173,8 +175,15 @@ export class Agent {
 
   private inputsChanged(): void {
     this.kickPolicy();
-    this.kickRoutes();
-    void this.updateBgp();
+    // routing reads nodes, pools and BGP settings only: a pod or policy change must not
+    // compete with the policy pass for the CPU
+    const snap = this.snapshot;
+    const key = snap ? JSON.stringify(['Node', 'IPPool', 'BGPPeer', 'BGPConfiguration'].map((k) => [...(snap.objects.get(k as 'Node')?.values() ?? [])])) : '';
+    if (key !== this.routingKey) {
+      this.routingKey = key;
+      this.kickRoutes();
+      void this.updateBgp();
+    }
   }
 
   private kickRoutes(): void {
@@ -197,8 +206,13 @@ export class Agent {
       const changed = key !== this.lastHandles;
       this.lastHandles = key;
       const own = ownBlocks(this.blocks, this.o.node);
+      const ownKey = own.map((b) => b.cidr).join(',');
+      if (ownKey !== this.ownKey) {
+        this.ownKey = ownKey;
+        this.kickRoutes();
+        void this.updateBgp();
+      }
       this.metrics.observeBlocks(own.map((b) => ({ cidr: b.cidr, pool: b.pool, used: b.allocations.filter((x) => x !== null).length, size: b.allocations.length })));
-      if (changed) void this.updateBgp();
       return changed;
     } catch (err) {
       this.failed('ipam', err);

@@ -119,7 +119,7 @@ export class NodeBgp {
       const c: PeerConfig = {
         address: p.address, asn: p.asn, passive: p.passive, routeReflectorClient: p.routeReflectorClient,
         holdTime: this.o.holdTime, families: [...p.families], gracefulRestart: true, nextHopSelf: false,
-        keepOriginalNextHop: p.keepOriginalNextHop, port: p.port,
+        keepOriginalNextHop: p.keepOriginalNextHop, port: p.port, connectRetryTime: 2, idleHoldTime: 1,
         ...(password !== undefined ? { password } : {}),
         ...(localAddress && p.node ? { localAddress: hostOf(localAddress) } : {}),
         ...(local?.address ? { nextHop4: hostOf(local.address) } : {}),

@@ -8,9 +8,6 @@ import { dirname, join } from 'node:path';
 import { validateObject } from '../../crds/schemas.js';
 import { logger } from '../log.js';
 import { FileDatastore } from '../datastore/file-datastore.js';
-import { KubernetesDatastore } from '../datastore/kubernetes-datastore.js';
-import { KubernetesIpamStore } from '../datastore/kubernetes-ipam-store.js';
-import { kubeRequest } from '../datastore/kubernetes-transport.js';
 import type { Datastore } from '../datastore/datastore.js';
 import type { ObjectValidator } from '../datastore/validate.js';
 import { FileIpamStore } from '../ipam/file-store.js';
@@ -52,9 +49,13 @@ export async function runAgent(s: AgentSettings): Promise<number> {
   let readSecret: SecretReader | undefined;
   if (s.datastore === 'file') {
     const dir = s.datastoreDir as string;
-    datastore = new FileDatastore({ dir, validate: validator, log: logger('datastore') });
+    datastore = new FileDatastore({ dir, validate: validator, log: logger('datastore'), debounceMs: 5 });
     ipamStore = new FileIpamStore(s.ipamDir ?? join(dir, 'ipam'));
   } else {
+    // loaded only in kubernetes mode: the file datastore never needs the client library
+    const { KubernetesDatastore } = await import('../datastore/kubernetes-datastore.js');
+    const { KubernetesIpamStore } = await import('../datastore/kubernetes-ipam-store.js');
+    const { kubeRequest } = await import('../datastore/kubernetes-transport.js');
     const k = new KubernetesDatastore({ ...(s.kubeServer ? { server: s.kubeServer } : {}), ...(s.kubeconfig ? { kubeconfig: s.kubeconfig } : {}), validate: validator, log: logger('datastore') });
     datastore = k;
     ipamStore = s.ipamDir ? new FileIpamStore(s.ipamDir) : new KubernetesIpamStore(k.kubeConfig);

@@ -1,0 +1,157 @@
+/**
+ * Real agents in a lab: one `margay agent` process inside each node namespace, all
+ * sharing one file datastore directory (manifests + IPAM records) under a
+ * temporary directory, and pods created through the real margay-cni plugin (run in
+ * the node namespace, as a container runtime would). Used by the agent's
+ * end-to-end tests and by `margay lab demo`.
+ *
+ * Pod namespaces are `<prefix><node>-<pod>` like the lab's own pods; this module
+ * creates them and deletes them in destroy() (before the lab's teardown).
+ * Nothing is created in the root namespace.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { queryControl } from '../../bgp/session/control.js';
+import type { AgentStatus } from '../status/types.js';
+import type { Lab, LabProcess } from './lab.js';
+import { addNetns, deleteNetns } from './netns.js';
+import { POD_POOL_V4 } from './plan.js';
+
+// built files: beside this one when it runs from dist/, else the repository's dist/ (tests run the sources)
+const here = dirname(fileURLToPath(import.meta.url));
+const distAgent = here.split(/[\\/]/).includes('dist') ? join(here, '..') : join(here, '..', '..', 'dist', 'agent');
+export const MARGAY_JS = join(distAgent, 'cli', 'margay.js');
+export const MARGAY_CNI_JS = join(distAgent, 'cni', 'margay-cni.js');
+
+export interface CniPod {
+  name: string;
+  namespace: string;
+  node: string;
+  netns: string;
+  containerId: string;
+  ipv4: string;
+}
+
+export interface AgentCluster {
+  readonly lab: Lab;
+  /** the shared file datastore directory */
+  readonly dir: string;
+  readonly pods: CniPod[];
+  /** writes (or replaces) a manifest file in the datastore directory */
+  writeManifest(file: string, docs: object[]): Promise<void>;
+  removeManifest(file: string): Promise<void>;
+  startAgent(node: string, extraArgs?: string[]): Promise<LabProcess>;
+  stopAgent(node: string): Promise<void>;
+  agentProcess(node: string): LabProcess | undefined;
+  /** creates the pod's namespace and runs margay-cni ADD for it in the node namespace */
+  addPod(node: string, name: string, opts?: { namespace?: string; labels?: Record<string, string>; ports?: { name?: string; containerPort: number; protocol?: string }[] }): Promise<CniPod>;
+  status(node: string, timeoutMs?: number): Promise<AgentStatus>;
+  statusSocket(node: string): string;
+  destroy(): Promise<void>;
+}
+
+export interface AgentClusterOptions {
+  /** extra manifests written before the agents start */
+  manifests?: Record<string, object[]>;
+  /** IPPool spec override (default: the lab pool, /26 blocks, no encapsulation) */
+  pool?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {}): Promise<AgentCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'margay-agents-'));
+  const run = join(dir, '.run');
+  await mkdir(run, { recursive: true });
+  const agents = new Map<string, LabProcess>();
+  const podNs: string[] = [];
+  const pods: CniPod[] = [];
+  const writeManifest = async (file: string, docs: object[]): Promise<void> => {
+    const tmp = join(dir, `.${file}.tmp`);
+    await writeFile(tmp, docs.map((d) => stringify(d)).join('---\n'));
+    const { rename } = await import('node:fs/promises');
+    await rename(tmp, join(dir, file));
+  };
+  await writeManifest('nodes.yaml', lab.nodes.map((n) => ({
+    apiVersion: 'v1', kind: 'Node',
+    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name }, annotations: { 'margay.io/bgp-ipv4-address': `${n.address}/${n.subnet.split('/')[1]}` } },
+  })));
+  await writeManifest('ippool.yaml', [{
+    apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool' },
+    spec: { cidr: POD_POOL_V4, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, ...(opts.pool ?? {}) },
+  }]);
+  for (const [file, docs] of Object.entries(opts.manifests ?? {})) await writeManifest(file, docs);
+  const statusSocket = (node: string): string => join(run, node, 'agent.sock');
+  const cniSocket = (node: string): string => join(run, node, 'cni.sock');
+
+  const cluster: AgentCluster = {
+    lab, dir, pods, writeManifest,
+    async removeManifest(file) {
+      await rm(join(dir, file), { force: true });
+    },
+    async startAgent(node, extraArgs = []) {
+      const n = lab.node(node);
+      const argv = [process.execPath, MARGAY_JS, 'agent', '--node', node, '--datastore', 'file', '--datastore-dir', dir,
+        '--cni-socket', cniSocket(node), '--status-socket', statusSocket(node), '--bgp-sync-timeout', '5000', ...extraArgs];
+      const proc = await lab.startProcess(n.ns, argv, { name: `agent-${node}`, env: { ...process.env, MARGAY_LOG_LEVEL: 'info', ...(opts.env ?? {}) } });
+      agents.set(node, proc);
+      return proc;
+    },
+    async stopAgent(node) {
+      const p = agents.get(node);
+      if (!p) return;
+      agents.delete(node);
+      await lab.stopProcess(p, 5000);
+    },
+    agentProcess: (node) => agents.get(node),
+    async addPod(node, name, o = {}) {
+      const n = lab.node(node);
+      const netns = `${lab.prefix}${node}-${name}`;
+      await addNetns(netns);
+      podNs.push(netns);
+      const namespace = o.namespace ?? 'default';
+      const containerId = `${node}${name}`.replace(/[^a-z0-9]/g, '').padEnd(12, '0');
+      const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: cniSocket(node) });
+      const env = {
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: 'ADD', CNI_CONTAINERID: containerId, CNI_NETNS: `/var/run/netns/${netns}`,
+        CNI_IFNAME: 'eth0', CNI_PATH: dirname(MARGAY_CNI_JS), CNI_ARGS: `K8S_POD_NAMESPACE=${namespace};K8S_POD_NAME=${name}`,
+      };
+      const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn('ip', ['netns', 'exec', n.ns, process.execPath, MARGAY_CNI_JS], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+        child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+        child.stdin.end(conf);
+      });
+      if (out.code !== 0) throw new Error(`margay-cni ADD for ${namespace}/${name} on ${node} failed (exit ${out.code}): ${out.stdout}${out.stderr}`);
+      const result = JSON.parse(out.stdout) as { ips?: { address: string }[] };
+      const v4 = result.ips?.map((i) => i.address.split('/')[0] as string).find((a) => !a.includes(':'));
+      if (!v4) throw new Error(`margay-cni ADD for ${name}: no IPv4 address in ${out.stdout}`);
+      const pod: CniPod = { name, namespace, node, netns, containerId, ipv4: v4 };
+      pods.push(pod);
+      await writeManifest(`pod-${namespace}-${name}.yaml`, [{
+        apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: o.labels ?? { app: name } },
+        spec: { nodeName: node, containers: [{ name: 'c', image: 'none', ...(o.ports ? { ports: o.ports } : {}) }] },
+      }]);
+      return pod;
+    },
+    async status(node, timeoutMs = 3000) {
+      const a = await queryControl(statusSocket(node), { cmd: 'status' }, timeoutMs);
+      if (typeof a === 'object' && a !== null && 'error' in a) throw new Error(String((a as { error: unknown }).error));
+      return a as AgentStatus;
+    },
+    statusSocket,
+    async destroy() {
+      for (const node of [...agents.keys()]) await cluster.stopAgent(node).catch(() => undefined);
+      for (const ns of podNs) await deleteNetns(ns).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}

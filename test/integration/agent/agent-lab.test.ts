@@ -1,0 +1,167 @@
+/**
+ * Real agents in a 3-node L2 lab: one `margay agent` per node namespace, one shared
+ * file datastore, pods created through the real margay-cni. Full mesh, pod
+ * connectivity across nodes, status CLI, health/metrics, NetworkPolicy enforced
+ * across nodes (and how fast), and agent restarts under a continuous ping.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, type Lab } from '../../../agent/lab/lab.js';
+import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
+import { netnsExec } from '../../../agent/lab/netns.js';
+import type { AgentStatus } from '../../../agent/status/types.js';
+import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
+import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { waitFor } from '../../support/wait.js';
+
+const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+if (!built) process.stderr.write('test/integration/agent: skipped, dist/ missing (run npx tsc -p tsconfig.json)\n');
+
+const NODES = ['n1', 'n2', 'n3'];
+
+describe.skipIf(needsRoot || !built)(`node agents in a 3-node lab (${ROOT_SKIP_REASON})`, () => {
+  let lab: Lab | undefined;
+  let cluster: AgentCluster | undefined;
+  const c = (): AgentCluster => cluster as AgentCluster;
+  const pods: Record<string, CniPod> = {};
+
+  const status = (node: string): Promise<AgentStatus | undefined> => c().status(node, 2000).catch(() => undefined);
+  const converged = async (node: string): Promise<AgentStatus | undefined> => {
+    const s = await status(node);
+    return s && s.ready && s.peers.length === 2 && s.peers.every((p) => p.fsm === 'Established') ? s : undefined;
+  };
+  const reach = async (from: CniPod, to: CniPod): Promise<boolean> => (await c().lab.ping(from.netns, to.ipv4, { count: 1, timeoutS: 1 })).ok;
+  const kernelRoutes = async (node: string): Promise<string> => (await c().lab.exec(c().lab.node(node).ns, ['ip', 'route', 'show', 'proto', '80'])).stdout;
+
+  beforeAll(async () => {
+    lab = await createLab({ nodes: 3, fabric: 'l2' });
+    cluster = await createAgentCluster(lab);
+    for (const n of NODES) await cluster.startAgent(n);
+    for (const n of NODES) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n} status socket`, 50);
+    pods.a = await cluster.addPod('n1', 'a', { labels: { app: 'a' } });
+    pods.b = await cluster.addPod('n2', 'b', { labels: { app: 'b' } });
+    pods.c = await cluster.addPod('n3', 'c', { labels: { app: 'c' } });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (lab && cluster && process.env.MARGAY_KEEP_LOGS) process.stderr.write(`agent logs: ${lab.logDir}\n`);
+    await cluster?.destroy();
+    await lab?.destroy({ keepLogs: process.env.MARGAY_KEEP_LOGS !== undefined });
+  }, 60_000);
+
+  it('full mesh converges: every agent has both peers Established, one active side per pair, and every other node\'s block in its kernel', async () => {
+    const sts = new Map<string, AgentStatus>();
+    for (const n of NODES) sts.set(n, await waitFor(() => converged(n), 30_000, `${n} converged`, 200));
+    for (const [n, s] of sts) {
+      expect(s.asn).toBe(64512);
+      expect(s.peers.map((p) => p.type)).toEqual(['node-to-node mesh', 'node-to-node mesh']);
+      expect(s.blocks).toHaveLength(1);
+      expect(s.blocks[0]).toMatchObject({ pool: 'lab-pool', used: 1, size: 64 });
+      // exactly one side of each pair is passive: the higher address
+      for (const p of s.peers) {
+        const other = sts.get(p.node as string)!.peers.find((x) => x.node === n)!;
+        expect(p.passive !== other.passive).toBe(true);
+      }
+    }
+    for (const n of NODES) {
+      const routes = await waitFor(async () => {
+        const text = await kernelRoutes(n);
+        return NODES.filter((m) => m !== n).every((m) => text.includes(`${sts.get(m)!.blocks[0]!.cidr} via ${lab!.node(m).address} dev eth0`)) ? text : undefined;
+      }, 10_000, `${n} kernel routes`, 100);
+      expect(routes).toContain(`blackhole ${sts.get(n)!.blocks[0]!.cidr}`);
+    }
+  }, 60_000);
+
+  it('pods created through margay-cni on different nodes reach each other', async () => {
+    for (const [x, y] of [['a', 'b'], ['a', 'c'], ['b', 'c'], ['c', 'a']] as const) {
+      expect(await waitFor(() => reach(pods[x]!, pods[y]!), 10_000, `${x} → ${y}`, 100), `${x} → ${y}`).toBe(true);
+    }
+  }, 60_000);
+
+  it('margay status prints the peers table (text) and the same facts as JSON', async () => {
+    const text = spawnSync(process.execPath, [MARGAY_JS, 'status', '--socket', c().statusSocket('n2')], { encoding: 'utf8', timeout: 15_000 });
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/\| PEER ADDRESS \| PEER TYPE\s+\| STATE \| SINCE\s+\| INFO\s+\|/);
+    expect(text.stdout).toMatch(/\| 172\.30\.0\.11\s+\| node-to-node mesh \| up\s+\| \d\d:\d\d:\d\d \| Established \|/);
+    expect(text.stdout).toContain('own block');
+    const json = spawnSync(process.execPath, [MARGAY_JS, 'status', '--json', '--socket', c().statusSocket('n2')], { encoding: 'utf8', timeout: 15_000 });
+    const st = JSON.parse(json.stdout) as AgentStatus;
+    expect(st.node).toBe('n2');
+    expect(st.peers.map((p) => [p.address, p.state])).toEqual([['172.30.0.11', 'up'], ['172.30.0.13', 'up']]);
+    const gone = spawnSync(process.execPath, [MARGAY_JS, 'status', '--socket', '/nonexistent/agent.sock'], { encoding: 'utf8', timeout: 15_000 });
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toContain('is \'margay agent\' running?');
+  }, 30_000);
+
+  it('serves /readyz and /metrics inside the node namespace', async () => {
+    const ns = c().lab.node('n1').ns;
+    const ready = await netnsExec(ns, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:9099/readyz']);
+    expect(ready.stdout).toBe('200');
+    const m = (await netnsExec(ns, ['curl', '-s', 'http://127.0.0.1:9099/metrics'])).stdout;
+    expect(m, m).toContain('margay_bgp_sessions{state="Established"} 2');
+    expect(m).toMatch(/margay_bgp_prefixes_received\{peer="172\.30\.0\.12"\} 1/);
+    expect(m).toMatch(/margay_ipam_addresses_used\{pool="lab-pool"\} 1/);
+    expect(m).toMatch(/margay_policy_sync_seconds_count [1-9]/);
+  }, 30_000);
+
+  it('a NetworkPolicy written to the datastore dir is enforced across nodes, each change within 100 ms', async () => {
+    expect(await reach(pods.b!, pods.c!)).toBe(true);
+    const policy = (allowFrom: string) => [{
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'c-ingress', namespace: 'default' },
+      spec: { podSelector: { matchLabels: { app: 'c' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: allowFrom } } }] }] },
+    }];
+    const n3 = c().lab.node('n3').ns;
+    const rules = async (): Promise<string> => (await netnsExec(n3, ['iptables-save', '-t', 'filter'])).stdout;
+    const timings: number[] = [];
+    // each change: write the file, then watch the kernel of the node that must enforce it
+    for (const allow of ['a', 'b', 'a']) {
+      const before = await rules();
+      const t0 = performance.now();
+      await c().writeManifest('policy-c.yaml', policy(allow));
+      await waitFor(async () => (await rules()) !== before, 5000, `rules for allow-from-${allow}`, 2);
+      timings.push(performance.now() - t0);
+      await waitFor(async () => (await c().status('n3')).policy.synced, 5000, 'policy synced', 20);
+    }
+    // allow a: a (n1) → c (n3) passes, b (n2) → c does not
+    expect(await waitFor(() => reach(pods.a!, pods.c!), 5000, 'a → c allowed', 50)).toBe(true);
+    expect(await reach(pods.b!, pods.c!)).toBe(false);
+    // unaffected directions stay open
+    expect(await reach(pods.c!, pods.b!)).toBe(true);
+    process.stderr.write(`policy enforcement (file written → n3's rules changed): ${timings.map((t) => `${t.toFixed(1)} ms`).join(', ')}\n`);
+    const sorted = [...timings].sort((x, y) => x - y);
+    expect(sorted[1]).toBeLessThan(100); // median of 3
+    await c().removeManifest('policy-c.yaml');
+    expect(await waitFor(() => reach(pods.b!, pods.c!), 5000, 'b → c open again', 50)).toBe(true);
+  }, 60_000);
+
+  const pingUnderRestart = async (restart: string[]): Promise<{ sent: number; received: number }> => {
+    const count = 200; // 10 s at 0.05 s
+    const pinging = netnsExec(pods.a!.netns, ['ping', '-n', '-q', '-c', String(count), '-i', '0.05', '-W', '1', pods.c!.ipv4], { timeoutMs: 40_000 }).then((r) => r.stdout, (e: Error) => e.message);
+    await new Promise((r) => setTimeout(r, 1000));
+    // one after the other (the lab's state file is written per call), well inside one restart window
+    for (const n of restart) await c().stopAgent(n);
+    for (const n of restart) await c().startAgent(n);
+    for (const n of restart) await waitFor(() => converged(n), 20_000, `${n} converged again`, 100);
+    const out = await pinging;
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+    if (!m) throw new Error(`unexpected ping output: ${out}`);
+    return { sent: Number(m[1]), received: Number(m[2]) };
+  };
+
+  it('an agent restart under a continuous ping (0.05 s) between pods on two nodes loses nothing', async () => {
+    const r = await pingUnderRestart(['n1']);
+    expect(r.sent).toBe(200);
+    expect(r.received).toBe(200);
+    // after the restart n1 still has both remote blocks, learned again over BGP
+    const s = await c().status('n1');
+    expect(s.routes.filter((x) => x.reason.startsWith('direct to'))).toHaveLength(2);
+  }, 60_000);
+
+  it('two agents restarting at once (each waiting for the other\'s End-of-RIB) still lose nothing and converge within the bound', async () => {
+    const t0 = Date.now();
+    const r = await pingUnderRestart(['n1', 'n3']);
+    expect(r.received).toBe(r.sent);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  }, 60_000);
+});
