@@ -54,5 +54,35 @@ describe('IPAM across processes (FileIpamStore)', () => {
     expect(handles.flatMap((h) => h.value.addresses.map((a) => a.address)).sort()).toEqual([...held].sort());
   });
 
+  it.runIf(existsSync(WORKER))('an agent killed mid-allocation blocks nobody; its half-written state is consistent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'margay-ipam-kill-'));
+    dirs.push(dir);
+    const victim = spawn(process.execPath, [WORKER, dir, 'victim', '100000', '10.10.0.0/22', '28'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 700));
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('exit', r));
+    // Whatever lock it held belongs to a dead pid: the next agent breaks it at once.
+    const t0 = performance.now();
+    const after = await runWorker([dir, 'survivor', '30', '10.10.0.0/22', '28']);
+    expect(after.held).toHaveLength(30);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    const store = new FileIpamStore(dir);
+    const owners = new Map<string, string>();
+    for (const { value: b } of await store.list('block')) {
+      const c = parseCidr(b.cidr);
+      b.allocations.forEach((h, i) => {
+        if (h === null) return;
+        const a = addrAt(c, i);
+        expect(owners.has(a), `${a} held twice`).toBe(false);
+        owners.set(a, h);
+      });
+    }
+    for (const a of after.held) expect(owners.get(a)).toMatch(/^survivor-/);
+    // Every handle record points at an address its block gives to that handle.
+    for (const { value: h } of await store.list('handle')) {
+      for (const a of h.addresses) expect(owners.get(a.address)).toBe(h.handle);
+    }
+  });
+
   it.skipIf(existsSync(WORKER))(`needs the build (${WORKER}); run npx tsc -p tsconfig.json`, () => undefined);
 });
