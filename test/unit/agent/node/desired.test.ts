@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ObjectCache, type Snapshot } from '../../../../agent/datastore/snapshot.js';
+import type { Resource } from '../../../../agent/datastore/resources.js';
+import { DEFAULT_CONFIG } from '../../../../agent/dataplane/plan/types.js';
+import type { Block, Handle } from '../../../../agent/ipam/types.js';
+import { readNodes } from '../../../../agent/node-config/node-config.js';
+import { dataplaneInputOf, dataplanePoolsOf, originatedPrefixes, ownBlocks, policyInputOf } from '../../../../agent/node/desired.js';
+
+function snap(...objs: Resource[]): Snapshot {
+  const c = new ObjectCache();
+  for (const o of objs) c.set(o);
+  return c.snapshot();
+}
+const node = (name: string, addr: string): Resource => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, annotations: { 'margay.io/bgp-ipv4-address': addr } } });
+const block = (cidr: string, owner: string | null, used = 1): Block => ({ cidr, pool: 'p', affinity: owner ? `host:${owner}` : null, allocations: Array.from({ length: 4 }, (_, i) => (i < used ? 'h' : null)), attributes: {} });
+const handle = (id: string, node: string, pod: { namespace: string; name: string } | undefined, address: string): Handle => ({
+  handle: id, addresses: [{ family: 4, address, block: 'b', pool: 'p' }], attrs: { node, ...(pod ? { pod } : {}), containerId: id.split('.')[1] as string },
+});
+const config = { ...DEFAULT_CONFIG, uplink: 'eth0', uplinkMtu: 1500 };
+
+describe('agent desired state', () => {
+  it('own blocks and originated prefixes (blocks, then service IPs, no duplicates)', () => {
+    const blocks = [block('10.0.0.64/26', 'n1'), block('10.0.0.0/26', 'n1'), block('10.0.1.0/26', 'n2'), block('10.0.2.0/26', null)];
+    expect(ownBlocks(blocks, 'n1').map((b) => b.cidr)).toEqual(['10.0.0.0/26', '10.0.0.64/26']);
+    expect(originatedPrefixes(ownBlocks(blocks, 'n1'), ['10.96.0.0/12', '10.0.0.0/26'])).toEqual(['10.0.0.0/26', '10.0.0.64/26', '10.96.0.0/12']);
+  });
+
+  it('learned routes map next hops to nodes; unknown next hops and own blocks are not programmed; ECMP keeps every owner', () => {
+    const s = snap(node('n1', '172.30.0.11/24'), node('n2', '172.30.0.12/24'), node('n3', '172.30.0.13/24'),
+      { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.0.0.0/16', vxlanMode: 'CrossSubnet', natOutgoing: true } });
+    const learned = new Map([
+      ['10.0.1.0/26', ['172.30.0.12']],
+      ['10.0.2.0/26', ['172.30.0.12', '172.30.0.13']],
+      ['10.0.0.0/26', ['172.30.0.12']], // our own block reflected back
+      ['192.0.2.0/24', ['172.30.0.1']], // a router's route
+    ]);
+    const r = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: dataplanePoolsOf(s), own: [block('10.0.0.0/26', 'n1')], learned, config });
+    expect(r.input.blocks).toEqual([
+      { cidr: '10.0.0.0/26', node: 'n1' }, { cidr: '10.0.1.0/26', node: 'n2' }, { cidr: '10.0.2.0/26', node: 'n2' }, { cidr: '10.0.2.0/26', node: 'n3' },
+    ]);
+    expect(r.unmapped).toEqual([{ prefix: '192.0.2.0/24', nextHops: ['172.30.0.1'] }]);
+    expect(r.input.pools).toEqual([{ cidr: '10.0.0.0/16', ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: true }]);
+    expect(r.input.nodes.map((n) => [n.name, n.address])).toEqual([['n1', '172.30.0.11/24'], ['n2', '172.30.0.12/24'], ['n3', '172.30.0.13/24']]);
+  });
+
+  it('policy pods: status.podIPs first, else IPAM handles; local interface from the handle; CNI pods without an object still appear', () => {
+    const pod = (name: string, nodeName: string, ips?: string[]): Resource => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'x', labels: { app: name } }, spec: { nodeName },
+      ...(ips ? { status: { podIPs: ips.map((ip) => ({ ip })) } } : {}),
+    });
+    const s = snap(pod('a', 'n1'), pod('b', 'n2', ['10.9.9.9']), pod('c', 'n2'));
+    const handles = [
+      handle('k8s-pod-network.cid1.eth0', 'n1', { namespace: 'x', name: 'a' }, '10.0.0.1'),
+      handle('k8s-pod-network.cid2.eth0', 'n2', { namespace: 'x', name: 'b' }, '10.0.1.1'),
+      handle('k8s-pod-network.cid3.net1', 'n1', { namespace: 'y', name: 'orphan' }, '10.0.0.2'),
+      handle('k8s-pod-network.cid4.eth0', 'n2', undefined, '10.0.1.9'),
+    ];
+    const r = policyInputOf(s, handles, 'n1', (cid, ifName) => `if-${cid}-${ifName}`);
+    const byName = new Map(r.snapshot.pods.map((p) => [p.name, p]));
+    expect(byName.get('a')).toMatchObject({ ips: ['10.0.0.1'], node: 'n1', interface: 'if-cid1-eth0', labels: { app: 'a' } });
+    expect(byName.get('b')).toMatchObject({ ips: ['10.9.9.9'], node: 'n2' });
+    expect(byName.get('b')?.interface).toBeUndefined();
+    expect(byName.get('c')).toMatchObject({ ips: [], node: 'n2' });
+    expect(byName.get('orphan')).toMatchObject({ namespace: 'y', ips: ['10.0.0.2'], node: 'n1', interface: 'if-cid3-net1', labels: {} });
+    expect(r.snapshot.pods).toHaveLength(4);
+    expect(r.localPods.map((p) => p.name).sort()).toEqual(['a', 'orphan']);
+  });
+});
