@@ -58,3 +58,23 @@ export async function releaseLeaks(ipam: Ipam, leaks: readonly Leak[]): Promise<
 export async function scanLeaks(store: IpamStore, livePods: readonly PodRef[]): Promise<Leak[]> {
   return findLeaks((await store.list('block')).map((r) => r.value), livePods);
 }
+
+/**
+ * The two-pass collector an agent runs periodically: each pass lists leaks and
+ * releases those also seen in the previous pass. Keep one per agent; give it the
+ * live pod list (all pods of the cluster, or of this node for node-local GC).
+ */
+export class LeakCollector {
+  private previous: Leak[] = [];
+
+  constructor(private readonly ipam: Ipam, private readonly store: IpamStore) {}
+
+  async pass(livePods: readonly PodRef[]): Promise<{ released: Leak[]; pending: Leak[] }> {
+    const current = await scanLeaks(this.store, livePods);
+    const released = confirmLeaks(this.previous, current);
+    await releaseLeaks(this.ipam, released);
+    const done = new Set(released.map((l) => l.handle));
+    this.previous = current.filter((l) => !done.has(l.handle));
+    return { released, pending: this.previous };
+  }
+}

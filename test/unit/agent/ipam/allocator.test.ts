@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Ipam } from '../../../../agent/ipam/allocator.js';
-import { confirmLeaks, findLeaks, releaseLeaks } from '../../../../agent/ipam/gc.js';
+import { confirmLeaks, findLeaks, LeakCollector, releaseLeaks } from '../../../../agent/ipam/gc.js';
 import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 import type { IpPool } from '../../../../agent/ipam/types.js';
 
@@ -154,5 +154,23 @@ describe('Ipam', () => {
     expect(findLeaks((await store.list('block')).map((r) => r.value), [{ namespace: 'ns', name: 'live' }])).toEqual([]);
     expect(await a.lookup('live')).toBeDefined();
     expect(await a.lookup('nopod')).toBeDefined();
+  });
+
+  it('collects a leak only when two passes agree (a pod created between listings survives)', async () => {
+    const store = new MemoryIpamStore();
+    const a = node(store, 'a');
+    const gc = new LeakCollector(a, store);
+    const [old] = await a.assign({ handle: 'old', pod: { namespace: 'ns', name: 'old' } });
+    const first = await gc.pass([]);
+    expect(first).toEqual({ released: [], pending: [expect.objectContaining({ handle: 'old' }) as unknown] });
+    // 'young' appears after the pod list was taken: pending, not released
+    await a.assign({ handle: 'young', pod: { namespace: 'ns', name: 'young' } });
+    const second = await gc.pass([]);
+    expect(second.released.map((l) => [l.handle, l.addresses])).toEqual([['old', [old!.address]]]);
+    expect(second.pending.map((l) => l.handle)).toEqual(['young']);
+    // by the next pass the pod list knows 'young'
+    expect(await gc.pass([{ namespace: 'ns', name: 'young' }])).toEqual({ released: [], pending: [] });
+    expect(await a.lookup('young')).toBeDefined();
+    expect(await a.lookup('old')).toBeUndefined();
   });
 });
