@@ -60,6 +60,8 @@ export interface AgentClusterOptions {
   /** IPPool spec override (default: the lab pool, /26 blocks, no encapsulation) */
   pool?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /** extra labels / annotations per node (route reflectors, AS per rack) */
+  nodeMeta?: (node: string) => { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 
 export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {}): Promise<AgentCluster> {
@@ -77,7 +79,11 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
   };
   await writeManifest('nodes.yaml', lab.nodes.map((n) => ({
     apiVersion: 'v1', kind: 'Node',
-    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name }, annotations: { 'margay.io/bgp-ipv4-address': `${n.address}/${n.subnet.split('/')[1]}` } },
+    metadata: {
+      name: n.name,
+      labels: { 'kubernetes.io/hostname': n.name, ...(opts.nodeMeta?.(n.name).labels ?? {}) },
+      annotations: { 'margay.io/bgp-ipv4-address': `${n.address}/${n.subnet.split('/')[1]}`, ...(opts.nodeMeta?.(n.name).annotations ?? {}) },
+    },
   })));
   await writeManifest('ippool.yaml', [{
     apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool' },
