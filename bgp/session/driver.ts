@@ -217,7 +217,8 @@ export class SessionDriver {
       this.pending.delete(key);
       socket.setNoDelay(true);
       this.attach(peer, conn, socket);
-      this.dispatch(peer, { type: 'TcpConnectionConfirmed', direction: 'out', conn, localAddress: plainAddress(socket.localAddress) });
+      const localAddress = plainAddress(socket.localAddress);
+      this.dispatch(peer, { type: 'TcpConnectionConfirmed', direction: 'out', conn, ...(localAddress ? { localAddress } : {}) });
     }, (err: Error) => {
       if (flag.abandoned || this.stopped) return;
       this.pending.delete(key);

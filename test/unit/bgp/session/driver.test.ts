@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SessionDriver, type DriverCore, type DriverLog } from '../../../../bgp/session/driver.js';
+import { wireCodec } from '../../../../bgp/session/wire-codec.js';
+import { PureSpeakerCore } from '../../../../bgp/session/speaker-core.js';
+import { parseConfig } from '../../../../bgp/session/config.js';
+import type { Transport } from '../../../../bgp/session/transport.js';
+import { splitFrames } from '../../../../bgp/wire/framing.js';
+import { decodeMessage, encodeMessage } from '../../../../bgp/wire/message.js';
+import type { Message } from '../../../../bgp/wire/types.js';
+
+// The driver between a real core (the pure speaker) and a scripted remote peer,
+// over a unix-socket stand-in for TCP: no network, real sockets and timers. iBGP,
+// because a unix socket has no local address to put in an eBGP next hop.
+
+const silent: DriverLog & { errors: string[] } = {
+  errors: [],
+  info: () => undefined, debug: () => undefined, warn: () => undefined,
+  error(obj) { this.errors.push(JSON.stringify(obj)); },
+};
+
+interface Remote {
+  sock: net.Socket;
+  next(): Promise<Message | 'closed'>;
+  send(m: Message | Buffer): void;
+}
+
+async function pairTransport(): Promise<{ transport: Transport; remote: Promise<Remote>; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'margay-driver-'));
+  const path = join(dir, 's');
+  let resolveRemote: (r: Remote) => void = () => undefined;
+  const remote = new Promise<Remote>((r) => { resolveRemote = r; });
+  const server = net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    const queue: Message[] = [];
+    let closed = false;
+    let wake: (() => void) | undefined;
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const f = splitFrames(buf);
+      for (const fr of f.frames) { const r = decodeMessage(fr); if (r.ok) queue.push(r.message); }
+      buf = Buffer.from(f.rest);
+      wake?.();
+    });
+    sock.on('close', () => { closed = true; wake?.(); });
+    resolveRemote({
+      sock,
+      send: (m) => sock.write(Buffer.isBuffer(m) ? m : encodeMessage(m)),
+      next: () => new Promise((res) => {
+        const take = (): boolean => {
+          const m = queue.shift();
+          if (m) { res(m); return true; }
+          if (closed) { res('closed'); return true; }
+          return false;
+        };
+        if (!take()) wake = () => { if (take()) wake = undefined; };
+      }),
+    });
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  const transport: Transport = {
+    connect: () => new Promise((res, rej) => { const s = net.connect(path, () => res(s)); s.once('error', rej); }),
+    listen: () => Promise.reject(new Error('not used')),
+  };
+  return { transport, remote, cleanup: async () => { server.close(); await rm(dir, { recursive: true, force: true }); } };
+}
+
+const CONFIG = parseConfig('asn: 65001\nrouterId: 10.0.0.1\nlisten: false\nneighbors: [{address: 10.0.0.2, asn: 65001, holdTime: 90}]\noriginate: [{prefix: 10.9.0.0/24, nextHop: 10.0.0.1}]\n');
+const peerOpen: Message = {
+  type: 'OPEN', version: 4, myAs: 65001, holdTime: 90, bgpId: '10.0.0.2',
+  capabilities: [{ code: 1, name: 'MULTIPROTOCOL', afi: 1, safi: 1 }, { code: 65, name: 'FOUR_OCTET_AS', asn: 65001 }],
+};
+
+let cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups) await c();
+  cleanups = [];
+});
+
+async function established(core: DriverCore & PureSpeakerCore): Promise<{ driver: SessionDriver; r: Remote }> {
+  const t = await pairTransport();
+  const driver = new SessionDriver({ transport: t.transport, codec: wireCodec, core, log: silent, connectOptions: (remote) => ({ remote }) });
+  cleanups.push(async () => { await driver.shutdown(100); await t.cleanup(); });
+  driver.perform(core.start(Date.now()));
+  const r = await t.remote;
+  expect(await r.next()).toMatchObject({ type: 'OPEN', myAs: 65001, bgpId: '10.0.0.1' });
+  r.send(peerOpen);
+  expect(await r.next()).toEqual({ type: 'KEEPALIVE' });
+  r.send({ type: 'KEEPALIVE' });
+  return { driver, r };
+}
+
+describe('session driver', () => {
+  it('connects, exchanges OPEN and KEEPALIVE, and advertises the originated prefix', async () => {
+    const core = new PureSpeakerCore(CONFIG);
+    const { r } = await established(core);
+    const upd = await r.next();
+    expect(upd).toMatchObject({ type: 'UPDATE', nlri: [{ addr: '10.9.0.0', len: 24 }] });
+    expect(core.status(Date.now()).peers[0]?.state).toBe('Established');
+  });
+
+  it('answers a broken header with NOTIFICATION 1/1 and closes only that session', async () => {
+    const core = new PureSpeakerCore(CONFIG);
+    const { r } = await established(core);
+    await r.next(); // the UPDATE
+    const bad = Buffer.alloc(19, 0xff);
+    bad[0] = 0; // marker not all ones
+    r.send(bad);
+    let m = await r.next();
+    while (m !== 'closed' && m.type !== 'NOTIFICATION') m = await r.next();
+    expect(m).toMatchObject({ type: 'NOTIFICATION', code: 1, subcode: 1 });
+    expect(await r.next()).toBe('closed');
+    expect(core.status(Date.now()).peers[0]?.lastError).toMatch(/NOTIFICATION sent 1\/1/);
+  });
+
+  it('survives a core that throws: the peer gets a Cease and the process goes on', async () => {
+    const core = new PureSpeakerCore(CONFIG);
+    const { r } = await established(core);
+    await r.next();
+    const real = core.handle.bind(core);
+    let thrown = 0;
+    core.handle = (peer, ev, now) => {
+      if (ev.type === 'UpdateMsg' && thrown++ === 0) throw new Error('boom');
+      return real(peer, ev, now);
+    };
+    r.send({ type: 'UPDATE', withdrawn: [], nlri: [{ afi: 1, addr: '10.7.0.0', len: 24 }], attributes: { origin: 'IGP', asPath: [], nextHop: '10.0.0.2', localPref: 100 } });
+    let m = await r.next();
+    while (m !== 'closed' && m.type !== 'NOTIFICATION') m = await r.next();
+    expect(m).toMatchObject({ type: 'NOTIFICATION', code: 6, subcode: 8 });
+    expect(silent.errors.some((e) => e.includes('boom'))).toBe(true);
+  });
+});
