@@ -110,9 +110,9 @@ export class IpPodWiring implements PodWiring {
       ...(JSON.parse((await run(['ip', '-j', '-4', 'route', 'show', 'dev', l.hostIf])).stdout) as IpRoute[]),
       ...(JSON.parse((await run(['ip', '-j', '-6', 'route', 'show', 'dev', l.hostIf])).stdout) as IpRoute[]),
     ];
+    // `ip -j` prints a host route's dst without its /32 or /128
     for (const a of l.addresses) {
-      const dst = a.family === 4 ? a.address : `${a.address}`;
-      if (!routes.some((r) => r.dst === dst || r.dst === `${a.address}/${a.prefix}`)) problems.push(`no host route to ${a.address}/${a.prefix} via ${l.hostIf}`);
+      if (!routes.some((r) => r.dst === a.address || r.dst === `${a.address}/${a.prefix}`)) problems.push(`no host route to ${a.address}/${a.prefix} via ${l.hostIf}`);
     }
     let pod: IpAddr | undefined;
     try {
