@@ -14,6 +14,7 @@
  * Stale locks: a lock whose pid is dead or that is older than `staleMs` is broken;
  * breaking takes a second O_EXCL lock (`<key>.lock.break`) and re-checks that the
  * lock is still the one judged stale, so two breakers cannot remove a fresh lock.
+ * Temporary files left by a writer that died are swept when a store is opened.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -54,6 +55,23 @@ export class FileIpamStore implements IpamStore {
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
     this.staleMs = opts.staleMs ?? 30_000;
     for (const k of KINDS) mkdirSync(join(dir, k), { recursive: true });
+    this.sweep();
+  }
+
+  /** Removes `<record>.json.tmp-<pid>-<rand>` files whose writer is dead. */
+  private sweep(): void {
+    for (const k of KINDS) {
+      for (const f of readdirSync(join(this.dir, k))) {
+        const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(f);
+        if (m && !pidAlive(Number(m[1]))) {
+          try {
+            unlinkSync(join(this.dir, k, f));
+          } catch {
+            // another process swept it
+          }
+        }
+      }
+    }
   }
 
   private path(kind: IpamKind, key: string): string {

@@ -63,6 +63,17 @@ describe('FileIpamStore', () => {
     expect(existsSync(join(dir, 'handle', 'h.json.lock'))).toBe(false);
   });
 
+  it('sweeps temporary files of dead writers when opened, keeps live ones', async () => {
+    new FileIpamStore(dir);
+    const dead = join(dir, 'block', `x.json.tmp-${2 ** 22 + 1}-abcd`);
+    const live = join(dir, 'block', `y.json.tmp-${process.pid}-abcd`);
+    writeFileSync(dead, '{');
+    writeFileSync(live, '{');
+    new FileIpamStore(dir);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
+
   it('waits for a live lock and times out with a clear error', async () => {
     const s = new FileIpamStore(dir, { lockTimeoutMs: 150 });
     writeFileSync(join(dir, 'handle', 'h.json.lock'), `${process.pid} cafe`);
