@@ -10,6 +10,8 @@ import { labStateRoot } from '../../lab/state.js';
 import { labDown, labDownAll, type TeardownReport } from '../../lab/teardown.js';
 import { renderLabSummary } from '../../lab/summary.js';
 import { labProbeCommand } from '../../lab/probe/command.js';
+import { renderTopologyHints, upLabTopology, type LabTopology } from '../../lab/topology/lab-up.js';
+import { TOR_KINDS } from '../../lab/topology/manifests.js';
 
 // Progress for a person at a terminal goes to stderr; the summary to stdout.
 const progress = (line: string) => process.stderr.write(`lab: ${line}\n`);
@@ -18,6 +20,7 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const MAX_PODS = 16;
 
 const UP_USAGE = `usage: margay lab up [--nodes N] [--fabric l2|routed] [--pods K]
+                    [--route-reflector NODE | --tor bird]
 
 Builds a lab: a fabric namespace and N node namespaces (default 3, at most ${MAX_NODES}),
 and leaves it running. Prints how to enter each namespace. Needs root.
@@ -25,7 +28,12 @@ and leaves it running. Prints how to enter each namespace. Needs root.
   --nodes N        number of nodes (1..${MAX_NODES}, default 3)
   --fabric KIND    l2: one bridge, one subnet (default);
                    routed: a router between two subnets, nodes alternating
-  --pods K         K pods on each node (0..${MAX_PODS}, default 0), wired like Calico`;
+  --pods K         K pods on each node (0..${MAX_PODS}, default 0), wired like Calico
+  --route-reflector NODE
+                   run a margay agent on every node, node-to-node mesh off, NODE a
+                   route reflector and every other node its client (docs/topologies.md)
+  --tor bird       run a margay agent on every node, mesh off, each peering over eBGP
+                   with BIRD (AS 65000) in the fabric namespace as top-of-rack router`;
 
 const DOWN_USAGE = `usage: margay lab down [--prefix P | --all]
 
@@ -74,19 +82,36 @@ const up: Command = {
   summary: 'build a lab and leave it running',
   usage: UP_USAGE,
   async run(argv) {
-    const { values } = parseFlags(argv, { nodes: { type: 'string' }, fabric: { type: 'string' }, pods: { type: 'string' } }, UP_USAGE);
+    const { values } = parseFlags(argv, {
+      nodes: { type: 'string' }, fabric: { type: 'string' }, pods: { type: 'string' }, 'route-reflector': { type: 'string' }, tor: { type: 'string' },
+    }, UP_USAGE);
     const nodes = withUsage(() => intFlag(values.nodes, 'nodes', 3, 1, MAX_NODES));
     const fabric = withUsage(() => choiceFlag(values.fabric, 'fabric', FABRIC_KINDS, 'l2'));
     const pods = withUsage(() => intFlag(values.pods, 'pods', 0, 0, MAX_PODS));
-    if (!(await preflight())) return 1;
+    const rr = values['route-reflector'];
+    const tor = values.tor === undefined ? undefined : withUsage(() => choiceFlag(values.tor, 'tor', TOR_KINDS, 'bird'));
+    if (rr !== undefined && tor !== undefined) throw new UsageError('--route-reflector and --tor exclude each other', UP_USAGE);
+    if (rr !== undefined && !/^n\d+$/.test(rr)) throw new UsageError(`--route-reflector must name a node (n1..n${nodes}), got "${rr}"`, UP_USAGE);
+    if (rr !== undefined && Number(rr.slice(1)) > nodes) throw new UsageError(`--route-reflector ${rr}: the lab has nodes n1..n${nodes}`, UP_USAGE);
+    const topology = rr !== undefined || tor !== undefined;
+    if (topology && pods > 0) throw new UsageError('--pods wires static pods the agents do not know: with --route-reflector or --tor, create pods through margay-cni', UP_USAGE);
+    if (!(await preflight(tor ? ['ip', 'sysctl', 'bird', 'birdc'] : undefined))) return 1;
+    let topo: LabTopology | undefined;
     const lab = await withInterruptCleanup(async (prefix) => {
       const built = await createLab({ nodes, fabric, prefix, origin: 'cli', onProgress: progress });
-      for (const n of built.nodes) {
-        for (let k = 1; k <= pods; k++) await built.addPod(n.name, `pod${k}`, podAddress(n.index, k));
+      try {
+        if (topology) topo = await upLabTopology(built, { ...(rr !== undefined ? { routeReflector: rr } : {}), ...(tor ? { tor } : {}) }, progress);
+        for (const n of built.nodes) {
+          for (let k = 1; k <= pods; k++) await built.addPod(n.name, `pod${k}`, podAddress(n.index, k));
+        }
+      } catch (err) {
+        await built.destroy().catch(() => undefined);
+        throw err;
       }
       return built;
     });
     out(renderLabSummary(lab).trimEnd());
+    if (topo) out(`\n${renderTopologyHints(lab, topo).trimEnd()}`);
     return 0;
   },
 };

@@ -30,13 +30,13 @@ export interface LabBird {
   stop(): Promise<void>;
 }
 
-export async function startBird(lab: Lab, ns: string, name: string, config: string, timeoutMs = 15_000): Promise<LabBird> {
+export async function startBird(lab: Lab, ns: string, name: string, config: string, timeoutMs = 15_000, opts: { detached?: boolean } = {}): Promise<LabBird> {
   const dir = join(lab.logDir, name);
   await mkdir(dir, { recursive: true });
   const conf = join(dir, 'bird.conf');
   const socket = join(dir, 'bird.ctl');
   await writeFile(conf, config);
-  const proc = await lab.startProcess(ns, ['bird', '-f', '-c', conf, '-s', socket, '-P', join(dir, 'bird.pid')], { name });
+  const proc = await lab.startProcess(ns, ['bird', '-f', '-c', conf, '-s', socket, '-P', join(dir, 'bird.pid')], { name, ...(opts.detached ? { detached: true } : {}) });
   const birdc = async (cmd: string): Promise<string> => {
     try {
       return (await run(['birdc', '-s', socket, ...cmd.split(' ')], { timeoutMs: 10_000 })).stdout;
@@ -83,7 +83,7 @@ export async function startBird(lab: Lab, ns: string, name: string, config: stri
 }
 
 /** The ToR of a `tor` topology plan: BIRD in the fabric namespace, peering with every node. */
-export async function startTorBird(lab: Lab, plan: TopologyPlan, opts: { acceptPrefixes?: string[] } = {}): Promise<LabBird> {
+export async function startTorBird(lab: Lab, plan: TopologyPlan, opts: { acceptPrefixes?: string[]; detached?: boolean } = {}): Promise<LabBird> {
   if (!plan.tor) throw new Error(`topology ${plan.kind} has no top-of-rack router`);
   const gateways = lab.fabric.subnets.map((s) => s.gateway);
   const config = renderTorBirdConfig({
@@ -93,5 +93,5 @@ export async function startTorBird(lab: Lab, plan: TopologyPlan, opts: { acceptP
     acceptPrefixes: opts.acceptPrefixes ?? [POD_POOL_V4],
     peers: plan.tor.peers,
   });
-  return startBird(lab, lab.fabric.ns, 'tor-bird', config);
+  return startBird(lab, lab.fabric.ns, 'tor-bird', config, 15_000, { detached: opts.detached ?? false });
 }
