@@ -25,6 +25,7 @@ import { POD_POOL_V4 } from './plan.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const distAgent = here.split(/[\\/]/).includes('dist') ? join(here, '..') : join(here, '..', '..', 'dist', 'agent');
 export const MARGAY_JS = join(distAgent, 'cli', 'margay.js');
+export const REPO_ROOT = join(distAgent, '..', '..');
 export const MARGAY_CNI_JS = join(distAgent, 'cni', 'margay-cni.js');
 
 export interface CniPod {
@@ -51,6 +52,8 @@ export interface AgentCluster {
   addPod(node: string, name: string, opts?: { namespace?: string; labels?: Record<string, string>; ports?: { name?: string; containerPort: number; protocol?: string }[] }): Promise<CniPod>;
   status(node: string, timeoutMs?: number): Promise<AgentStatus>;
   statusSocket(node: string): string;
+  /** the pod namespaces this cluster created */
+  readonly podNamespaces: readonly string[];
   destroy(): Promise<void>;
 }
 
@@ -60,6 +63,8 @@ export interface AgentClusterOptions {
   /** IPPool spec override (default: the lab pool, /26 blocks, no encapsulation) */
   pool?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /** agents in their own process group, not waited for (they outlive a `--keep` demo) */
+  detached?: boolean;
   /** extra labels / annotations per node (route reflectors, AS per rack) */
   nodeMeta?: (node: string) => { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
@@ -102,7 +107,9 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
       const n = lab.node(node);
       const argv = [process.execPath, MARGAY_JS, 'agent', '--node', node, '--datastore', 'file', '--datastore-dir', dir,
         '--cni-socket', cniSocket(node), '--status-socket', statusSocket(node), '--bgp-sync-timeout', '5000', ...extraArgs];
-      const proc = await lab.startProcess(n.ns, argv, { name: `agent-${node}`, env: { ...process.env, MARGAY_LOG_LEVEL: 'info', ...(opts.env ?? {}) } });
+      const proc = await lab.startProcess(n.ns, argv, {
+        name: `agent-${node}`, env: { ...process.env, MARGAY_LOG_LEVEL: 'info', ...(opts.env ?? {}) }, ...(opts.detached ? { detached: true } : {}),
+      });
       agents.set(node, proc);
       return proc;
     },
@@ -115,11 +122,11 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
     agentProcess: (node) => agents.get(node),
     async addPod(node, name, o = {}) {
       const n = lab.node(node);
-      const netns = `${lab.prefix}${node}-${name}`;
+      const namespace = o.namespace ?? 'default';
+      const netns = `${lab.prefix}${node}-${namespace === 'default' ? '' : `${namespace}-`}${name}`;
       await addNetns(netns);
       podNs.push(netns);
-      const namespace = o.namespace ?? 'default';
-      const containerId = `${node}${name}`.replace(/[^a-z0-9]/g, '').padEnd(12, '0');
+      const containerId = `${node}${namespace}${name}`.replace(/[^a-z0-9]/g, '').padEnd(12, '0');
       const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: cniSocket(node) });
       const env = {
         PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: 'ADD', CNI_CONTAINERID: containerId, CNI_NETNS: `/var/run/netns/${netns}`,
@@ -153,6 +160,7 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
       return a as AgentStatus;
     },
     statusSocket,
+    podNamespaces: podNs,
     async destroy() {
       for (const node of [...agents.keys()]) await cluster.stopAgent(node).catch(() => undefined);
       for (const ns of podNs) await deleteNetns(ns).catch(() => undefined);
