@@ -146,6 +146,12 @@ export class ProbeLab {
       kernelWrites += r.kernelWrites;
       this.lastRendered.set(node, c.rendered);
     }
+    // Connections tracked under the previous policies would still pass (replies of
+    // allowed connections do, by design); each matrix must show the new policies
+    // alone, so the probe forgets them. Enforcement itself never flushes.
+    for (const n of this.lab.nodes) await this.lab.exec(n.ns, ['conntrack', '-F']).catch((err: Error) => {
+      if (!/0 flow entries/.test(err.message)) throw new Error(`probe: conntrack -F in ${n.ns} failed (is the conntrack tool installed?): ${err.message}`);
+    });
     return { rejected, kernelWrites };
   }
 

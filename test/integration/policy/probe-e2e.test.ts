@@ -13,6 +13,7 @@ import type { Snapshot } from '../../../policy/model/snapshot.js';
 import type { Policy, Protocol } from '../../../policy/model/types.js';
 import { needsRoot } from '../../support/root.js';
 import { CASES } from './cases.js';
+import { generatedCases } from './generated-cases.js';
 
 // Real packets on a 2-node lab: every case's probe matrix (TCP and UDP on 80/81,
 // 9×9 pods, IPv4 and IPv6 at once) must equal the oracle's truth table, and the hand-written
@@ -34,7 +35,7 @@ describe.skipIf(needsRoot)('NetworkPolicy end to end with real packets (needs ro
     await lab?.close();
   });
 
-  for (const c of CASES) {
+  for (const c of [...CASES, ...generatedCases(21)]) {
     it(c.name, async () => {
       const objects = parseManifests(c.yaml, c.name);
       const { rejected } = await lab.apply(objects);
