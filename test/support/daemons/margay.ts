@@ -34,7 +34,9 @@ export async function margaySpeaker(ns: string, config: Record<string, unknown>,
   const socket = join(dir, 'bgp.ctl');
   const file = join(dir, 'speaker.yaml');
   await writeFile(file, stringify({ controlSocket: socket, ...config }));
-  const d = startInNetns(ns, [process.execPath, CLI_JS, '--log-level', opts.logLevel ?? 'info', 'bgp', 'speaker', '--config', file], dir, opts.keepDir ? { keepDir: true } : {});
+  // MARGAY_SPEAKER_NODE_ARGS: extra node flags for profiling (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  const nodeArgs = (process.env.MARGAY_SPEAKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const d = startInNetns(ns, [process.execPath, ...nodeArgs, CLI_JS, '--log-level', opts.logLevel ?? 'info', 'bgp', 'speaker', '--config', file], dir, opts.keepDir ? { keepDir: true } : {});
   const status = async (): Promise<SpeakerStatus> => (await queryControl(socket, { cmd: 'status' })) as SpeakerStatus;
   try {
     await waitFor('speaker control socket', async () => (await status()).peers !== undefined, 15_000);
