@@ -52,6 +52,7 @@ export interface AgentCluster {
   addPod(node: string, name: string, opts?: { namespace?: string; labels?: Record<string, string>; ports?: { name?: string; containerPort: number; protocol?: string }[] }): Promise<CniPod>;
   status(node: string, timeoutMs?: number): Promise<AgentStatus>;
   statusSocket(node: string): string;
+  cniSocket(node: string): string;
   /** the pod namespaces this cluster created */
   readonly podNamespaces: readonly string[];
   destroy(): Promise<void>;
@@ -160,6 +161,7 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
       return a as AgentStatus;
     },
     statusSocket,
+    cniSocket,
     podNamespaces: podNs,
     async destroy() {
       for (const node of [...agents.keys()]) await cluster.stopAgent(node).catch(() => undefined);

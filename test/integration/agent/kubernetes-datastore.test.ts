@@ -1,0 +1,118 @@
+/**
+ * Real agents on the kubernetes datastore, against the fake API server (the real
+ * list/watch protocol). The fake server listens on a unix socket in this process;
+ * inside each node namespace `socat` bridges 127.0.0.1:6443 to it, so nothing
+ * listens or connects in the root network namespace. IPAM records are IPAMBlock /
+ * IPAMHandle objects in the API. Objects created, changed and deleted through the
+ * API show up in the agents' sessions, routes and rules.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, type Lab } from '../../../agent/lab/lab.js';
+import { createAgentCluster, MARGAY_JS as AGENT_JS, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
+import { KINDS } from '../../../agent/datastore/resources.js';
+import type { AgentStatus } from '../../../agent/status/types.js';
+import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
+import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { waitFor } from '../../support/wait.js';
+
+const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const NODES = ['n1', 'n2'];
+
+describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake API server) (${ROOT_SKIP_REASON})`, () => {
+  let lab: Lab | undefined;
+  let cluster: AgentCluster | undefined;
+  let api: FakeApiServer | undefined;
+  let server: Server | undefined;
+  let dir: string | undefined;
+  const pods: Record<string, CniPod> = {};
+  const c = (): AgentCluster => cluster as AgentCluster;
+  const a = (): FakeApiServer => api as FakeApiServer;
+
+  const podObject = (p: CniPod, labels: Record<string, string>) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, labels }, spec: { nodeName: p.node, containers: [{ name: 'c', image: 'none' }] },
+  });
+  const reach = async (from: CniPod, to: CniPod): Promise<boolean> => (await c().lab.ping(from.netns, to.ipv4, { count: 1, timeoutS: 1 })).ok;
+  const status = (n: string): Promise<AgentStatus | undefined> => c().status(n, 2000).catch(() => undefined);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'margay-k8s-agents-'));
+    api = new FakeApiServer([
+      ...KINDS.map((k) => ({ kind: k.kind, group: k.group, version: k.version, plural: k.plural, namespaced: k.namespaced })),
+      { kind: 'IPAMBlock', group: 'margay.io', version: 'v1', plural: 'ipamblocks', namespaced: false },
+      { kind: 'IPAMHandle', group: 'margay.io', version: 'v1', plural: 'ipamhandles', namespaced: false },
+    ], { bookmarkIntervalMs: 1000 });
+    const sock = join(dir, 'api.sock');
+    const handle = (api as unknown as { handle(req: IncomingMessage, res: ServerResponse): void }).handle.bind(api);
+    server = createServer(handle);
+    await new Promise<void>((resolve) => server!.listen(sock, resolve));
+    lab = await createLab({ nodes: 2, fabric: 'l2' });
+    cluster = await createAgentCluster(lab);
+    for (const n of lab.nodes) {
+      a().create({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, annotations: { 'margay.io/bgp-ipv4-address': `${n.address}/24` } } });
+    }
+    a().create({ apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'pool' }, spec: { cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never' } });
+    for (const n of lab.nodes) {
+      await lab.startProcess(n.ns, ['socat', 'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr', `UNIX-CONNECT:${sock}`], { name: `socat-${n.name}` });
+      await lab.exec(n.ns, ['ip', 'link', 'set', 'lo', 'up']);
+      await lab.startProcess(n.ns, [process.execPath, AGENT_JS, 'agent', '--node', n.name, '--datastore', 'kubernetes', '--kube-server', 'http://127.0.0.1:6443',
+        '--cni-socket', cluster.cniSocket(n.name), '--status-socket', cluster.statusSocket(n.name), '--bgp-sync-timeout', '3000'], { name: `agent-${n.name}` });
+    }
+    for (const n of NODES) await waitFor(() => existsSync(cluster!.statusSocket(n)), 30_000, `agent ${n}`, 100);
+    pods.a = await cluster.addPod('n1', 'a');
+    pods.b = await cluster.addPod('n2', 'b');
+    for (const p of Object.values(pods)) a().create(podObject(p, { app: p.name }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+    await lab?.destroy();
+    api?.dropWatches();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('the mesh comes up from Node objects in the API; IPAM blocks are IPAMBlock objects; pods reach each other', async () => {
+    for (const n of NODES) {
+      await waitFor(async () => {
+        const s = await status(n);
+        return s?.peers.length === 1 && s.peers[0]!.fsm === 'Established' && s.routes.length === 2 ? s : undefined;
+      }, 30_000, `${n} established with both blocks routed`, 200);
+    }
+    expect(a().list('IPAMBlock').map((b) => (b.spec as { cidr: string }).cidr).sort()).toEqual(['10.244.0.0/26', '10.244.0.64/26']);
+    expect(a().list('IPAMHandle')).toHaveLength(2);
+    expect(await waitFor(() => reach(pods.a!, pods.b!), 10_000, 'a → b', 100)).toBe(true);
+  }, 60_000);
+
+  it('a NetworkPolicy created, changed and deleted through the API is enforced, changed and lifted', async () => {
+    const np = (from: string) => ({
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'b-in', namespace: 'default' },
+      spec: { podSelector: { matchLabels: { app: 'b' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: from } } }] }] },
+    });
+    a().create(np('nobody'));
+    await waitFor(async () => !(await reach(pods.a!, pods.b!)), 10_000, 'a → b blocked', 50);
+    a().update(np('a'));
+    await waitFor(() => reach(pods.a!, pods.b!), 10_000, 'a → b allowed again by the changed policy', 50);
+    // a relabelled pod leaves the policy's peers
+    a().update(podObject(pods.a!, { app: 'other' }));
+    await waitFor(async () => !(await reach(pods.a!, pods.b!)), 10_000, 'a → b blocked after relabel', 50);
+    a().delete('NetworkPolicy', 'b-in', 'default');
+    await waitFor(() => reach(pods.a!, pods.b!), 10_000, 'a → b open after delete', 50);
+  }, 60_000);
+
+  it('a BGPConfiguration change through the API (AS number) restarts the sessions with the new AS', async () => {
+    a().create({ apiVersion: 'margay.io/v1', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { asNumber: 65123 } });
+    for (const n of NODES) {
+      await waitFor(async () => {
+        const s = await status(n);
+        return s?.asn === 65123 && s.peers[0]?.fsm === 'Established' && s.peers[0].asn === 65123 ? s : undefined;
+      }, 30_000, `${n} re-established in AS 65123`, 200);
+    }
+    expect(await waitFor(() => reach(pods.a!, pods.b!), 15_000, 'a → b after the AS change', 100)).toBe(true);
+  }, 60_000);
+});
