@@ -116,6 +116,11 @@ export class SpeakerRuntime {
 
   private syncKeys(): void {
     if (!this.listener) return;
+    try {
+      this.listener.setSendTtl255(this.config.neighbors.some((n) => n.ttlSecurity !== undefined));
+    } catch (err) {
+      this.o.log.error({ err: (err as Error).message }, 'cannot set TTL 255 on the listener (GTSM)');
+    }
     const want = new Map(this.config.neighbors.filter((n) => n.password).map((n) => [n.address, n.password as string]));
     for (const [peer, key] of want) {
       if (this.keyed.get(peer) === key) continue;

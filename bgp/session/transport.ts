@@ -10,7 +10,10 @@
  * hand it any pair of connected sockets.
  */
 import net from 'node:net';
-import { bindTo, closeFd, connectFd, familyOf, AF_INET6, setSendTimeout, shutdownFd, tcpSocket } from './sockopt.js';
+import {
+  bindTo, closeFd, connectFd, familyOf, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IP_TTL, IPV6_UNICAST_HOPS,
+  setSendTimeout, setsockoptInt, shutdownFd, tcpSocket,
+} from './sockopt.js';
 import { setMd5Key, setTtlSecurity } from './tcp-md5.js';
 
 export const BGP_PORT = 179;
@@ -36,6 +39,12 @@ export interface Listener {
   readonly port: number;
   /** set ('' removes) the MD5 key for connections from `peer` */
   setPeerPassword(peer: string, password: string): void;
+  /**
+   * GTSM on the passive side: the SYN-ACK leaves before the accepted socket can be
+   * configured, so the listener itself sends with TTL 255 (harmless for other peers);
+   * the minimum TTL is then set per accepted connection.
+   */
+  setSendTtl255(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -115,6 +124,11 @@ export const kernelTransport: Transport = {
             // an IPv6 listener sees IPv4 peers as v4-mapped addresses
             const key = v6 && net.isIPv4(peer) ? `::ffff:${peer}` : peer;
             setMd5Key(handleFd(server), key, password);
+          },
+          setSendTtl255(on) {
+            const fd = handleFd(server);
+            if (v6) setsockoptInt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, on ? 255 : -1);
+            setsockoptInt(fd, IPPROTO_IP, IP_TTL, on ? 255 : -1); // -1: back to the system default
           },
           close: () => new Promise<void>((res) => server.close(() => res())),
         });
