@@ -35,13 +35,35 @@ describe.skipIf(needsRoot)('NetworkPolicy end to end with real packets (needs ro
     await lab?.close();
   });
 
+  /**
+   * Probes; a flow that failed to connect although the oracle allows it (a timeout
+   * on a loaded machine) is probed again, at most twice. A flow that connected
+   * although it should be blocked is never retried: openness always fails the test.
+   */
+  async function probeSettled(snap: Snapshot, policies: Policy[]): Promise<ProbeResult[]> {
+    const results = await lab.probe(['TCP', 'UDP'], { families: [4, 6] });
+    const key = (r: ProbeResult) => `${r.family} ${r.from} ${r.to} ${r.protocol} ${r.port}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const missed = new Set(results.filter((r) => r.allowed === false && oracle(snap, policies, r)).map(key));
+      if (missed.size === 0) break;
+      const again = new Map((await lab.probe(['TCP', 'UDP'], { families: [4, 6] })).map((r) => [key(r), r]));
+      for (let i = 0; i < results.length; i++) {
+        const k = key(results[i] as ProbeResult);
+        const r2 = again.get(k) as ProbeResult;
+        // Take a late connection for a missed flow; and any openness seen on the retry.
+        if ((missed.has(k) && r2.allowed === true) || (r2.allowed === true && !oracle(snap, policies, r2))) results[i] = r2;
+      }
+    }
+    return results;
+  }
+
   for (const c of [...CASES, ...generatedCases(21)]) {
     it(c.name, async () => {
       const objects = parseManifests(c.yaml, c.name);
       const { rejected } = await lab.apply(objects);
       const { policies } = validatePolicies(objects.filter((o) => o.kind === 'NetworkPolicy'));
       const snap = modelSnapshot(lab.model);
-      const results = await lab.probe(['TCP', 'UDP'], { families: [4, 6] });
+      const results = await probeSettled(snap, policies);
       expect(results).toHaveLength(9 * 9 * 2 * 2 * 2);
       const vsOracle = results.filter((r) => r.allowed !== oracle(snap, policies, r));
       expect(vsOracle.map(show), 'probe differs from the oracle').toEqual([]);
