@@ -22,6 +22,7 @@
 import type { Logger } from 'pino';
 import type { Datastore, Rejection } from '../datastore/datastore.js';
 import type { Snapshot } from '../datastore/snapshot.js';
+import { describeObject } from '../datastore/resources.js';
 import { applyDataplane, type DataplaneReport } from '../dataplane/apply.js';
 import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
 import { execIn } from '../dataplane/nat-outgoing.js';
@@ -143,6 +144,7 @@ export class Agent {
     this.timers.push(setTimeout(() => this.kickRoutes(), (this.o.syncBoundMs ?? 10_000) + 10));
     // other agents' IPAM writes (remote pods' addresses for policy peers) and peer counters
     this.timers.push(setInterval(() => void this.refreshIpam().then((changed) => { if (changed) this.kickPolicy(); }), 2000));
+    this.timers.push(setInterval(() => { if (this.bgp.secretsMissing) void this.updateBgp(); }, 3000));
     this.timers.push(setInterval(() => this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))), 1000));
     for (const t of this.timers) t.unref();
     void this.policyLoop.kick();
@@ -166,6 +168,13 @@ export class Agent {
 
   private onSnapshot(s: Snapshot): void {
     this.snapshot = s;
+    // a rejected object that is now in the snapshot has been fixed
+    if (this.rejected.size > 0) {
+      const present = new Set<string>();
+      for (const [kind, objs] of s.objects) for (const o of objs.values()) present.add(describeObject(kind, o.metadata));
+      for (const [k, r] of this.rejected) if (present.has(r.object)) this.rejected.delete(k);
+      this.metrics.rejectedObjects(this.rejected.size);
+    }
     if (!this.ipam) return; // the first snapshot arrives inside start()
     const nodeObj = s.objects.get('Node')?.get(this.o.node);
     this.ipam.setPools(ipamPoolsOf(s));

@@ -40,6 +40,8 @@ export class NodeBgp {
   private peers: PlannedPeer[] = [];
   readonly learned = new Map<string, string[]>();
   readonly problems: string[] = [];
+  /** a Secret could not be read: the agent retries (Secrets are not watched) */
+  secretsMissing = false;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: NodeBgpOptions) {}
@@ -97,6 +99,7 @@ export class NodeBgp {
     try {
       return await this.o.readSecret(src.secretKeyRef);
     } catch (err) {
+      this.secretsMissing = true;
       this.problems.push(`peer ${p.address} (${p.source}): cannot read Secret ${src.secretKeyRef.name} key ${src.secretKeyRef.key}: ${(err as Error).message}`);
       return undefined;
     }
@@ -105,6 +108,7 @@ export class NodeBgp {
   private async peerConfigs(plan: NodeBgpPlan): Promise<PeerConfig[]> {
     this.problems.length = 0;
     this.problems.push(...plan.problems);
+    this.secretsMissing = false;
     const local = plan.local;
     const out: PeerConfig[] = [];
     const kept: PlannedPeer[] = [];

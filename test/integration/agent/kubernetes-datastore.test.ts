@@ -45,6 +45,7 @@ describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake A
       ...KINDS.map((k) => ({ kind: k.kind, group: k.group, version: k.version, plural: k.plural, namespaced: k.namespaced })),
       { kind: 'IPAMBlock', group: 'margay.io', version: 'v1', plural: 'ipamblocks', namespaced: false },
       { kind: 'IPAMHandle', group: 'margay.io', version: 'v1', plural: 'ipamhandles', namespaced: false },
+      { kind: 'Secret', group: '', version: 'v1', plural: 'secrets', namespaced: true },
     ], { bookmarkIntervalMs: 1000 });
     const sock = join(dir, 'api.sock');
     const handle = (api as unknown as { handle(req: IncomingMessage, res: ServerResponse): void }).handle.bind(api);
@@ -115,4 +116,27 @@ describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake A
     }
     expect(await waitFor(() => reach(pods.a!, pods.b!), 15_000, 'a → b after the AS change', 100)).toBe(true);
   }, 60_000);
+
+  it('a BGPPeer whose TCP MD5 password is a secretKeyRef: a missing Secret is a reported problem, the Secret brings the session up with MD5', async () => {
+    a().create({
+      apiVersion: 'margay.io/v1', kind: 'BGPPeer', metadata: { name: 'md5-mesh' },
+      spec: { nodeSelector: 'all()', peerSelector: 'all()', password: { secretKeyRef: { name: 'bgp-auth', key: 'password' } } },
+    });
+    const s1 = await waitFor(async () => {
+      const s = await status('n1');
+      return s?.problems.some((p) => p.includes('cannot read Secret bgp-auth')) ? s : undefined;
+    }, 15_000, 'n1 reports the missing Secret', 200);
+    expect(s1.peers).toEqual([]); // never opened without the key it was asked to have
+    a().create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bgp-auth', namespace: 'kube-system' }, data: { password: Buffer.from('s3cret-md5').toString('base64') } });
+    // Secrets are not watched: the agent retries a missing one every few seconds
+    for (const n of NODES) {
+      await waitFor(async () => {
+        const s = await status(n);
+        return s?.peers.length === 1 && s.peers[0]!.fsm === 'Established' && s.peers[0]!.type === 'node-specific' ? s : undefined;
+      }, 30_000, `${n} established over the MD5 session`, 200);
+    }
+    // the kernel holds the MD5 key for the peer (ss shows md5 on the BGP connection)
+    const ss = await c().lab.exec(c().lab.node('n1').ns, ['ss', '-tni', 'state', 'established', '( sport = :179 or dport = :179 )']);
+    expect(ss.stdout).toMatch(/md5/);
+  }, 90_000);
 });
