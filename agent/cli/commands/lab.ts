@@ -45,9 +45,11 @@ Tears a lab down: stops its processes by PID, deletes its namespaces.
 
 const DEMO_USAGE = `usage: margay lab demo [--keep]
 
-Builds 3 nodes on an L2 fabric with one pod each, pings across nodes and from
-each pod to its node, prints a summary and tears the lab down. Needs root.
-  --keep        leave the lab up afterwards ('margay lab down' removes it)`;
+Builds 3 nodes on an L2 fabric, starts a real margay agent in each (file
+datastore, BGP full mesh), creates pods through margay-cni, shows the peers table,
+the routes and the pod-to-pod connectivity matrix before and after the example
+NetworkPolicies (examples/policies 01 + 02), then tears the lab down. Needs root.
+  --keep        leave the lab and its agents up afterwards ('margay lab down' removes it)`;
 
 async function preflight(tools?: string[]): Promise<boolean> {
   const problems = await labHostProblems(tools);
@@ -149,7 +151,7 @@ const demo: Command = {
   usage: DEMO_USAGE,
   async run(argv) {
     const { values } = parseFlags(argv, { keep: { type: 'boolean' } }, DEMO_USAGE);
-    if (!(await preflight(['ip', 'sysctl', 'ping']))) return 1;
+    if (!(await preflight(['ip', 'sysctl', 'ping', 'iptables-restore', 'ipset']))) return 1;
     return withInterruptCleanup((prefix) => runDemo({ prefix, keep: values.keep ?? false, out, progress }));
   },
 };
