@@ -147,6 +147,8 @@ export function renderBirdSpeakerConfig(o: BirdSpeakerOptions): string {
       `  neighbor ${p.address} as ${p.asn ?? o.asn};`,
       '  hold time 9;',
       '  connect retry time 1;',
+      // peers share the node's subnet: a direct session, next hops resolved on it (iBGP is multihop by default)
+      '  direct;',
       '  ipv4 { import all; export where source = RTS_INHERIT; next hop self; };',
       '}',
       '',

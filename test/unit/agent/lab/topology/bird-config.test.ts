@@ -62,5 +62,6 @@ describe('renderBirdSpeakerConfig', () => {
     expect(conf).toContain('export where source = RTS_BGP;');
     expect(protocol(conf, 'node_n2')).toContain('neighbor 172.30.0.12 as 64512;');
     expect(protocol(conf, 'node_n3')).toContain('local 172.30.0.11 as 64512;');
+    expect(protocol(conf, 'node_n3')).toContain('direct;');
   });
 });

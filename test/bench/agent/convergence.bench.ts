@@ -1,0 +1,155 @@
+/**
+ * Convergence (issue 6): a pod created on n1 → reachable from a pod on n3, p50/p99
+ * over 50 pods (BENCH_QUICK=1: 12) on a 3-node full-mesh lab of real agents, with
+ * /29 IPAM blocks so that every 8th pod opens a new block and a BGP UPDATE must
+ * travel before n3 can reach it. Figures:
+ * - podReachableMs: CNI ADD started → first ping reply from the n3 pod;
+ * - reachableAfterAddMs: CNI ADD returned → first reply (includes starting ping in
+ *   the n3 pod: probeOverheadMs is that cost toward a pod already reachable);
+ * - newBlock.remoteKernelFromAddMs: for pods that opened a block, CNI ADD started →
+ *   the block's route in n3's kernel (`ip monitor route`), and
+ *   newBlock.remoteFromLocalKernelMs: the block's blackhole in n1's kernel → n3's kernel.
+ * Reference in the same run: a second lab with BIRD as each node's speaker (iBGP full
+ * mesh, own blocks learned from the kernel): a blackhole route for a new /26 added in
+ * n1's kernel (through one long-lived `ip -batch -`) → the route in n3's kernel.
+ * The ratio line compares like for like (a new block in n1's kernel → in n3's kernel)
+ * and, end to end, margay from CNI ADD (plugin process start and IPAM included)
+ * against BIRD from the kernel route. Needs root.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createLab, type Lab } from '../../../agent/lab/lab.js';
+import { createAgentCluster, MARGAY_JS, type AgentCluster } from '../../../agent/lab/agents.js';
+import { isRoot } from '../../../agent/lab/netns.js';
+import { renderBirdSpeakerConfig } from '../../../agent/lab/topology/bird-config.js';
+import { startBird, type LabBird } from '../../../agent/lab/topology/bird.js';
+import type { Emit } from '../run.js';
+import { firstReply, QUICK, round, routeMonitor, summary } from './support.js';
+
+const PODS = QUICK ? 12 : 50;
+const BIRD_BLOCKS = QUICK ? 8 : 30;
+const BENCH = 'agent/convergence';
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function margay(emit: Emit): Promise<{ fromAdd: number; fromLocalKernel: number }> {
+  const lab = await createLab({ nodes: 3, fabric: 'l2' });
+  let cluster: AgentCluster | undefined;
+  const monitors: { stop(): void }[] = [];
+  try {
+    cluster = await createAgentCluster(lab, { pool: { blockSize: 29 } });
+    const c = cluster;
+    for (const n of lab.nodes) await c.startAgent(n.name);
+    for (const n of lab.nodes) {
+      await until(`${n.name} mesh`, async () => { const s = await c.status(n.name, 2000); return s.peers.length === 2 && s.peers.every((p) => p.fsm === 'Established') ? s : undefined; }, 30_000);
+    }
+    const probe = await c.addPod('n3', 'probe');
+    const first = await c.addPod('n1', 'warm');
+    await firstReply(probe.netns, first.ipv4, 10);
+    const overhead: number[] = [];
+    for (let i = 0; i < 5; i++) { const t = performance.now(); overhead.push((await firstReply(probe.netns, first.ipv4, 5)) - t); }
+    const monN1 = await routeMonitor(lab.node('n1').ns);
+    const monN3 = await routeMonitor(lab.node('n3').ns);
+    monitors.push(monN1, monN3);
+    const known = new Set((await c.status('n1')).blocks.map((b) => b.cidr));
+    const total: number[] = [];
+    const afterAdd: number[] = [];
+    const add: number[] = [];
+    const newBlockTotal: number[] = [];
+    const blockFromAdd: number[] = [];
+    const blockFromLocal: number[] = [];
+    for (let i = 0; i < PODS; i++) {
+      const t0 = performance.now();
+      const pod = await c.addPod('n1', `c${i}`);
+      const tAdd = performance.now();
+      const tReply = await firstReply(probe.netns, pod.ipv4, 10);
+      total.push(tReply - t0);
+      afterAdd.push(tReply - tAdd);
+      add.push(tAdd - t0);
+      const blocks = (await c.status('n1')).blocks.map((b) => b.cidr).filter((b) => !known.has(b));
+      for (const b of blocks) {
+        known.add(b);
+        const [tLocal, tRemote] = await Promise.all([monN1.next(b, 5000), monN3.next(b, 5000)]);
+        blockFromAdd.push(tRemote - t0);
+        blockFromLocal.push(tRemote - tLocal);
+        newBlockTotal.push(tReply - t0);
+      }
+    }
+    const stats = await Promise.all(lab.nodes.map((n) => c.status(n.name)));
+    emit({
+      bench: BENCH, system: 'margay', nodes: 3, pods: PODS, blockSize: 29,
+      podReachableMs: summary(total), reachableAfterAddMs: summary(afterAdd), cniAddMs: summary(add),
+      probeOverheadMs: summary(overhead),
+      newBlock: { pods: blockFromAdd.length, podReachableMs: summary(newBlockTotal), remoteKernelFromAddMs: summary(blockFromAdd), remoteFromLocalKernelMs: summary(blockFromLocal) },
+      blocksOnN1: stats[0]?.blocks.length,
+    });
+    return { fromAdd: summary(blockFromAdd).p50, fromLocalKernel: summary(blockFromLocal).p50 };
+  } finally {
+    for (const m of monitors) m.stop();
+    await cluster?.destroy().catch(() => undefined);
+    await lab.destroy();
+  }
+}
+
+async function birdMesh(emit: Emit): Promise<number> {
+  const lab: Lab = await createLab({ nodes: 3, fabric: 'l2' });
+  const monitors: { stop(): void }[] = [];
+  let batch: ReturnType<typeof spawn> | undefined;
+  try {
+    const birds: LabBird[] = [];
+    for (const n of lab.nodes) {
+      const config = renderBirdSpeakerConfig({
+        routerId: n.address, asn: 64512, local: n.address, originatePrefixes: ['10.244.0.0/16'],
+        peers: lab.nodes.filter((m) => m !== n).map((m) => ({ name: m.name, address: m.address })),
+      });
+      birds.push(await startBird(lab, n.ns, `${n.name}-bird`, config));
+    }
+    for (const b of birds) {
+      await until(`${b.name} mesh`, async () => (Object.values(await b.bgpStates()).filter((s) => s.startsWith('Established')).length === 2 ? true : undefined), 30_000);
+    }
+    const monN3 = await routeMonitor(lab.node('n3').ns);
+    monitors.push(monN3);
+    batch = spawn('ip', ['-n', lab.node('n1').ns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const times: number[] = [];
+    for (let i = 0; i < BIRD_BLOCKS; i++) {
+      const prefix = `10.244.${100 + i}.0/26`;
+      const t0 = performance.now();
+      batch.stdin?.write(`route add blackhole ${prefix}\n`);
+      times.push((await monN3.next(prefix, 10_000)) - t0);
+    }
+    emit({ bench: BENCH, system: 'bird-mesh', nodes: 3, blocks: BIRD_BLOCKS, blockRemoteKernelMs: summary(times) });
+    return summary(times).p50;
+  } finally {
+    batch?.stdin?.end();
+    batch?.kill('SIGTERM');
+    for (const m of monitors) m.stop();
+    await lab.destroy();
+  }
+}
+
+export async function run(emit: Emit): Promise<void> {
+  if (!isRoot()) {
+    process.stderr.write(`${BENCH}: skipped, needs root (network namespaces)\n`);
+    return;
+  }
+  const bird = await birdMesh(emit);
+  if (!existsSync(MARGAY_JS)) {
+    process.stderr.write(`${BENCH}: margay part skipped, ${MARGAY_JS} missing (build first)\n`);
+    return;
+  }
+  const ours = await margay(emit);
+  // like for like: new block in n1's kernel → in n3's kernel; and margay end to end (from CNI ADD)
+  emit({
+    bench: `${BENCH}/ratio`, birdFromKernelRouteP50: bird,
+    margayFromLocalKernelP50: ours.fromLocalKernel, ratioFromLocalKernel: round(ours.fromLocalKernel / bird),
+    margayFromCniAddP50: ours.fromAdd, ratioFromCniAdd: round(ours.fromAdd / bird),
+  });
+}

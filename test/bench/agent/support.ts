@@ -1,0 +1,85 @@
+/**
+ * Shared pieces of the agent benchmarks: a route monitor in a namespace (`ip monitor
+ * route`, one long-lived process, so waiting costs no process start), a ping that
+ * resolves at the first reply, percentiles, and per-process CPU/RSS from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export const QUICK = process.env.BENCH_QUICK === '1';
+
+export function pct(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return +(s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number).toFixed(2);
+}
+
+export const round = (x: number, d = 2): number => +x.toFixed(d);
+
+export interface RouteMonitor {
+  /** resolves with performance.now() when a route line for `prefix` appears (not a deletion) */
+  next(prefix: string, timeoutMs: number): Promise<number>;
+  stop(): void;
+}
+
+/** `ip monitor route` inside ns; every added route line is timestamped on arrival. */
+export async function routeMonitor(ns: string): Promise<RouteMonitor> {
+  const child: ChildProcess = spawn('ip', ['-n', ns, '-4', 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const seen = new Map<string, number>();
+  const waiters = new Map<string, (t: number) => void>();
+  let buf = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    const t = performance.now();
+    buf += d.toString('utf8');
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.startsWith('Deleted')) continue;
+      // a usable route: `PREFIX via ...`/`PREFIX dev ...`, or an own block's blackhole (never `unreachable`)
+      const m = /^(?:blackhole )?(\d+\.\d+\.\d+\.\d+\/\d+)(?= (?:via|dev|proto|$))/.exec(line);
+      if (!m) continue;
+      const prefix = m[1] as string;
+      const w = waiters.get(prefix);
+      if (w) { waiters.delete(prefix); w(t); } else if (!seen.has(prefix)) seen.set(prefix, t);
+    }
+  });
+  await new Promise((r) => setTimeout(r, 100)); // the monitor is subscribed
+  return {
+    next(prefix, timeoutMs) {
+      const already = seen.get(prefix);
+      if (already !== undefined) { seen.delete(prefix); return Promise.resolve(already); }
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { waiters.delete(prefix); reject(new Error(`route ${prefix} did not appear in ${ns} within ${timeoutMs} ms`)); }, timeoutMs);
+        waiters.set(prefix, (t) => { clearTimeout(timer); resolve(t); });
+      });
+    },
+    stop() { child.kill('SIGTERM'); },
+  };
+}
+
+/** Pings from ns every 2 ms until the first reply; resolves performance.now() of that reply. */
+export function firstReply(ns: string, address: string, timeoutS = 10): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, 'ping', '-n', '-i', '0.002', '-w', String(timeoutS), '-c', '1', address], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let done = false;
+    child.stdout.on('data', (d: Buffer) => {
+      if (!done && d.toString('utf8').includes('bytes from')) { done = true; resolve(performance.now()); }
+    });
+    child.on('exit', () => { if (!done) reject(new Error(`${address} not reachable from ${ns} within ${timeoutS} s`)); });
+  });
+}
+
+const TICK_MS = 10; // USER_HZ 100 on Linux
+
+/** CPU time (user+system, ms) and RSS (MB) of a process from /proc. */
+export function procStats(pid: number): { cpuMs: number; rssMB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuMs = (Number(f[11]) + Number(f[12])) * TICK_MS;
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuMs, rssMB: round(Number(rss?.[1] ?? NaN) / 1024, 1) };
+}
+
+export function summary(xs: readonly number[]): { n: number; p50: number; p99: number; max: number } {
+  return { n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: pct(xs, 100) };
+}
