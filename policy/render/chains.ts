@@ -8,8 +8,9 @@
  *   MARGAY-FROM-WL / MARGAY-TO-WL: one `-i IFACE -g MARGAY-FW-…` / `-o IFACE -g
  *     MARGAY-TW-…` per local pod; the last rule drops any other `mgw+` interface, so
  *     a pod margay has not programmed yet carries nothing (fail closed).
- *   MARGAY-TW-/FW-<pod>: not isolated → RETURN; isolated → clear the accept mark,
- *     jump to each selecting policy's chain, RETURN when one set the mark, else DROP.
+ *   MARGAY-TW-/FW-<pod>: (FW first drops sources other than the pod's address)
+ *     not isolated → RETURN; isolated → clear the accept mark, jump to each
+ *     selecting policy's chain, RETURN when one set the mark, else DROP.
  *   MARGAY-PI-/PE-<policy>: one rule per (peer, port) of each rule, setting the mark.
  * Host → local pod traffic (OUTPUT) is not filtered: Kubernetes documents that a pod
  * cannot block its own node.
@@ -88,11 +89,25 @@ function renderPolicyChain(p: PolicyDirIR, family: IpFamily, book: SetBook): Ren
   return { name: policyChainName(p.policy, p.direction), rules };
 }
 
-function renderWorkloadChain(w: WorkloadIR, dir: Direction): RenderedChain {
+/**
+ * Anti-spoofing, first in a pod's egress chain: a packet from the pod must carry
+ * the pod's own address of its family (else another pod's policies would see a
+ * forged peer). No address of the family yet: nothing of that family leaves.
+ * Several addresses of one family (unusual): not checked.
+ */
+function sourceCheck(w: WorkloadIR, family: IpFamily): RenderedRule[] {
+  const own = w.ips.filter((ip) => familyOf(ip) === family);
+  if (own.length === 1) return [{ args: ['!', '-s', own[0] as string, '-j', 'DROP'], comment: `${w.key}: source is not the pod's address` }];
+  if (own.length === 0) return [{ args: ['-j', 'DROP'], comment: `${w.key}: no IPv${family} address yet` }];
+  return [];
+}
+
+function renderWorkloadChain(w: WorkloadIR, dir: Direction, family: IpFamily): RenderedChain {
   const ids = dir === 'ingress' ? w.ingress : w.egress;
   const name = workloadChainName(w.key, dir);
-  if (ids === null) return { name, rules: [{ args: ['-j', 'RETURN'], comment: `${w.key} ${dir}: no policy selects it` }] };
-  const rules: RenderedRule[] = [{ args: ['-j', 'MARK', '--set-xmark', CLEAR_MARK], comment: `${w.key} ${dir}` }];
+  const rules: RenderedRule[] = dir === 'egress' ? sourceCheck(w, family) : [];
+  if (ids === null) return { name, rules: [...rules, { args: ['-j', 'RETURN'], comment: `${w.key} ${dir}: no policy selects it` }] };
+  rules.push({ args: ['-j', 'MARK', '--set-xmark', CLEAR_MARK], comment: `${w.key} ${dir}` });
   for (const id of ids) {
     const policy = id.slice(0, id.lastIndexOf('/'));
     rules.push({ args: ['-j', policyChainName(policy, dir)], comment: `${w.key} ${dir} ${policy}` });
@@ -141,7 +156,7 @@ function renderDispatch(workloads: WorkloadIR[], dir: Direction): RenderedChain[
 function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
   const book = new SetBook();
   const policyChains = ir.policies.map((p) => renderPolicyChain(p, family, book));
-  const workloadChains = ir.workloads.flatMap((w) => [renderWorkloadChain(w, 'ingress'), renderWorkloadChain(w, 'egress')]);
+  const workloadChains = ir.workloads.flatMap((w) => [renderWorkloadChain(w, 'ingress', family), renderWorkloadChain(w, 'egress', family)]);
   const [to, ...toBuckets] = renderDispatch(ir.workloads, 'ingress');
   const [from, ...fromBuckets] = renderDispatch(ir.workloads, 'egress');
   const established = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadManifests, parseManifests } from '../../../agent/cli/policy-compile.js';
 import { workloadInterfaceName } from '../../../policy/resolve/interface-name.js';
+import { workloadChainName } from '../../../policy/render/names.js';
 import { REPO_ROOT } from '../../support/cli.js';
 import { ProbeLab, type ProbeResult } from '../../../agent/lab/probe/session.js';
 import { modelSnapshot } from '../../../agent/lab/probe/model.js';
@@ -105,6 +106,28 @@ describe.skipIf(needsRoot)('NetworkPolicy end to end with real packets (needs ro
     expect((await lab.lab.ping(pod.ns, xa?.ips.ipv4 as string, { count: 1, timeoutS: 2 })).ok).toBe(true);
     await lab.apply([]); // back to the model: the late pod's interface is unknown again
     expect((await lab.lab.ping(pod.ns, xa?.ips.ipv4 as string, { count: 1, timeoutS: 1 })).ok).toBe(false);
+  });
+
+  it('anti-spoofing: a packet with another source address than the pod\'s never leaves it', async () => {
+    await lab.apply([]);
+    const xa = lab.lab.pods.find((p) => p.name === 'x-a');
+    const xb = lab.model.pods.find((p) => p.namespace === 'x' && p.name === 'b');
+    const ya = lab.model.pods.find((p) => p.namespace === 'y' && p.name === 'a');
+    if (!xa || !xb || !ya) throw new Error('model pods missing');
+    const ping = (src: string) => lab.lab.exec(xa.ns, ['ping', '-n', '-c', '1', '-W', '1', '-I', src, xb.ips.ipv4]).then(() => true, () => false);
+    expect(await ping(lab.model.pods[0]?.ips.ipv4 as string)).toBe(true);
+    // x/a borrows y/a's address: dropped at its own host veth, whatever the policies.
+    await lab.lab.exec(xa.ns, ['ip', 'addr', 'add', `${ya.ips.ipv4}/32`, 'dev', 'eth0']);
+    try {
+      expect(await ping(ya.ips.ipv4)).toBe(false);
+      // ... by margay's source check (not, say, reverse-path filtering): its counter moved.
+      const chainName = workloadChainName('x/a', 'egress');
+      const { stdout } = await lab.lab.exec(lab.lab.node(xa.node).ns, ['iptables', '-L', chainName, '-v', '-x', '-n']);
+      const line = stdout.split('\n').find((l) => l.includes('source is not'));
+      expect(Number(line?.trim().split(/\s+/)[0])).toBeGreaterThan(0);
+    } finally {
+      await lab.lab.exec(xa.ns, ['ip', 'addr', 'del', `${ya.ips.ipv4}/32`, 'dev', 'eth0']);
+    }
   });
 
   it('IPv6 alone: y/b is the only peer that reaches x/a over v6', async () => {

@@ -95,3 +95,16 @@ describe('render: two-level dispatch', () => {
     expect(r.chains.indexOf(buckets[0]!)).toBeLessThan(r.chains.indexOf(main!));
   });
 });
+
+describe('render: anti-spoofing', () => {
+  it("a pod's egress chain first drops sources other than its own address, per family", () => {
+    const snap = cluster();
+    snap.pods[0] = pod('x', 'a', '10.0.0.1', { ips: ['10.0.0.1', 'fd00::1'], node: 'n1' });
+    const r = renderNode(resolveNode(snap, [], 'n1'));
+    expect(chain(r.v4, workloadChainName('x/a', 'egress'))?.rules[0]?.args).toEqual(['!', '-s', '10.0.0.1', '-j', 'DROP']);
+    expect(chain(r.v6, workloadChainName('x/a', 'egress'))?.rules[0]?.args).toEqual(['!', '-s', 'fd00::1', '-j', 'DROP']);
+    // x/c has no IPv6 address: nothing IPv6 leaves it; ingress chains have no source check.
+    expect(chain(r.v6, workloadChainName('x/c', 'egress'))?.rules[0]?.args).toEqual(['-j', 'DROP']);
+    expect(chain(r.v4, workloadChainName('x/a', 'ingress'))?.rules.map((x) => x.args)).toEqual([['-j', 'RETURN']]);
+  });
+});
