@@ -115,6 +115,9 @@ export class PolicyApplier {
       await step(['ipset', 'restore'], plan.ipsetAfter);
       this.last = actualOf(desired, known ? this.last : null, known ? (o) => previous.has(o) : () => false);
       this.lastObjects = objectsOf(desired);
+      // A conflicting set was left as it is: the kernel does not match `desired`,
+      // so the next apply must look again (and report it again).
+      if (plan.conflicts.length > 0) this.invalidate();
       this.log.info({ ...plan.stats, kernelWrites: writes }, 'policy: applied');
       return { ok: true, plan, kernelWrites: writes };
     } catch (err) {

@@ -63,3 +63,28 @@ describe('PolicyApplier (fake exec)', () => {
     expect(failingLine('nothing', 'a')).toBeUndefined();
   });
 });
+
+describe('PolicyApplier: a set of the wrong type in the kernel', () => {
+  it('is reported, left alone, and looked at again next time', async () => {
+    const want = renderNode(resolveNode(cluster(), [policy('x', 'p', { podSelector: {}, ingress: [{ from: [{ podSelector: {} }] }] })], 'n1'));
+    const set = want.v4.sets[0]!;
+    const calls: string[] = [];
+    const exec: Exec = {
+      async run(argv, input = '') {
+        calls.push(argv[0] as string);
+        if (argv[0] === 'ipset' && argv[1] === 'save') return { stdout: `create ${set.name} hash:net family inet\n`, stderr: '' };
+        if (argv[0] === 'ipset') expect(input).not.toContain(`create ${set.name} `);
+        return { stdout: '', stderr: '' };
+      },
+    };
+    const warnings: string[] = [];
+    const a = new PolicyApplier(exec, { info: () => undefined, warn: (o) => warnings.push(JSON.stringify(o)), error: () => undefined });
+    const r = await a.apply(want);
+    expect(r.ok).toBe(true);
+    expect(r.plan.conflicts).toEqual([`${set.name}: kernel has hash:net family 4, want hash:ip family 4`]);
+    expect(warnings).toHaveLength(1);
+    calls.length = 0;
+    await a.apply(want);
+    expect(calls).toContain('iptables-save');
+  });
+});
