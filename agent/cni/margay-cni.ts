@@ -14,6 +14,9 @@ import { CniError } from './errors.js';
 import { formatResult, mergeResults, parseEnv, parseNetConf, versionResult, type CniEnv, type NetConf } from './protocol.js';
 import { decodeResponse, WIRE_VERSION, type AgentRequest, type AgentResponse } from './wire.js';
 
+/** Milliseconds since process start (performance.timeOrigin) at each stage, for MARGAY_CNI_TIMING. */
+const stages: Record<string, number> = { loaded: performance.now() };
+
 function callAgent(socket: string, req: AgentRequest, timeoutMs: number): Promise<AgentResponse> {
   return new Promise((resolve, reject) => {
     const c = createConnection(socket);
@@ -23,9 +26,10 @@ function callAgent(socket: string, req: AgentRequest, timeoutMs: number): Promis
       reject(new CniError('TRY_AGAIN_LATER', `the margay agent at ${socket} did not answer ${req.command} within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     c.setEncoding('utf8');
-    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
+    c.on('connect', () => { stages.connected = performance.now(); c.write(`${JSON.stringify(req)}\n`); });
     c.on('data', (d: string) => { buf += d; });
     c.on('end', () => {
+      stages.answered = performance.now();
       clearTimeout(timer);
       try {
         resolve(decodeResponse(buf.trim()));
@@ -79,7 +83,7 @@ async function main(): Promise<number> {
       ...(conf.prevResult ? { prevResult: conf.prevResult } : {}),
     };
     const resp = await callAgent(conf.socket, req, conf.timeoutSeconds * 1000);
-    if (process.env.MARGAY_CNI_TIMING) process.stderr.write(`${JSON.stringify({ agentMs: resp.agentMs })}\n`);
+    if (process.env.MARGAY_CNI_TIMING) process.stderr.write(`${JSON.stringify({ agentMs: resp.agentMs, ...stages, done: performance.now() })}\n`);
     if (!resp.ok) {
       process.stdout.write(`${JSON.stringify({ cniVersion: version, ...resp.error })}\n`);
       return 1;

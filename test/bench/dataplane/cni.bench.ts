@@ -23,13 +23,20 @@ function pct(xs: number[], p: number): number {
   return +(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN).toFixed(2);
 }
 
-interface Call { wallMs: number; agentMs: number; code: number | null; stderr: string }
+/**
+ * One plugin run. The plugin (MARGAY_CNI_TIMING=1) reports the agent's share and,
+ * in ms since its own process start, when its modules were loaded (`loaded`), when
+ * it had connected, had its answer and was done; wall − done is exec + exit.
+ */
+interface Call { wallMs: number; agentMs: number; loadedMs: number; roundTripMs: number; code: number | null; stderr: string }
 
-function agentShare(stderr: string): number {
+interface Timing { agentMs?: number; loaded?: number; connected?: number; answered?: number; done?: number }
+
+function timing(stderr: string): Timing {
   try {
-    return Number((JSON.parse(stderr.trim().split('\n').pop() ?? '') as { agentMs?: number }).agentMs);
+    return JSON.parse(stderr.trim().split('\n').pop() ?? '') as Timing;
   } catch {
-    return NaN;
+    return {};
   }
 }
 
@@ -44,7 +51,8 @@ function plugin(node: CniNode, command: string, id: string, netns: string): Prom
   c.stdin.end(conf);
   return new Promise((resolve) => c.on('exit', (code) => {
     const wallMs = performance.now() - t0;
-    resolve({ wallMs, agentMs: agentShare(err), code, stderr: err });
+    const t = timing(err);
+    resolve({ wallMs, agentMs: Number(t.agentMs), loadedMs: Number(t.loaded), roundTripMs: Number(t.answered) - Number(t.connected), code, stderr: err });
   }));
 }
 
@@ -81,9 +89,12 @@ async function runWith(emit: Emit, wiring: WiringKind): Promise<void> {
     for (let i = 0; i < PODS; i++) del.push(await plugin(node, 'DEL', `bench${i}`, `/var/run/netns/${ns[i]}`));
     const failed = [...add, ...del].filter((r) => r.code !== 0);
     if (failed.length > 0) throw new Error(`${failed.length} CNI calls failed, first: ${failed[0]?.stderr.slice(0, 800)}`);
-    const fig = (xs: { wallMs: number; agentMs: number }[]) => ({
+    const fig = (xs: Call[]) => ({
       wallP50Ms: pct(xs.map((x) => x.wallMs), 50), wallP99Ms: pct(xs.map((x) => x.wallMs), 99),
       agentP50Ms: pct(xs.map((x) => x.agentMs), 50), agentP99Ms: pct(xs.map((x) => x.agentMs), 99),
+      // the plugin's own start (process start → its modules loaded) and the socket round trip
+      loadedP50Ms: pct(xs.map((x) => x.loadedMs), 50), loadedP99Ms: pct(xs.map((x) => x.loadedMs), 99),
+      roundTripP50Ms: pct(xs.map((x) => x.roundTripMs), 50), roundTripP99Ms: pct(xs.map((x) => x.roundTripMs), 99),
     });
     emit({ bench: `dataplane/cni-add-latency-${wiring}`, pods: PODS, dualStack: true, wiring, ipamStore: tmpfs ? 'file on tmpfs' : 'file on disk', ...fig(add), nodeStartP50Ms: pct(starts, 50), targetP99Ms: 100, targetAgentP99Ms: 10 });
     emit({ bench: `dataplane/cni-del-latency-${wiring}`, pods: PODS, wiring, ...fig(del) });
