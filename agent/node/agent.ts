@@ -44,7 +44,9 @@ import { PolicyApplier } from '../../policy/apply/applier.js';
 import { hostExec } from '../../policy/apply/exec.js';
 import type { AgentStatus, RouteRow } from '../status/types.js';
 import { NodeBgp, type SecretReader } from './bgp.js';
-import { dataplanePoolsOf, dataplaneInputOf, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf } from './desired.js';
+import {
+  dataplanePoolsOf, dataplaneInputOf, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan,
+} from './desired.js';
 
 export interface AgentOptions {
   node: string;
@@ -140,8 +142,13 @@ export class Agent {
       this.healthServer = await serveHealth({ health: () => this.health(), metrics: () => this.metrics.render() }, this.o.health);
       this.log.info({ port: this.healthServer.port }, 'health and metrics listening');
     }
-    // the gate opens on sync (checked on every route change) or after the bound
+    // the gate opens on sync (every peer's End-of-RIB in) or after the bound
     this.timers.push(setTimeout(() => this.kickRoutes(), (this.o.syncBoundMs ?? 10_000) + 10));
+    const gate = setInterval(() => {
+      if (this.gateOpen) clearInterval(gate);
+      else if (this.bgp.running && this.bgp.synced().synced) this.kickRoutes();
+    }, 100);
+    this.timers.push(gate);
     // other agents' IPAM writes (remote pods' addresses for policy peers) and peer counters
     this.timers.push(setInterval(() => void this.refreshIpam().then((changed) => { if (changed) this.kickPolicy(); }), 2000));
     this.timers.push(setInterval(() => { if (this.bgp.secretsMissing) void this.updateBgp(); }, 3000));
@@ -215,7 +222,8 @@ export class Agent {
       const changed = key !== this.lastHandles;
       this.lastHandles = key;
       const own = ownBlocks(this.blocks, this.o.node);
-      const ownKey = own.map((b) => b.cidr).join(',');
+      // own blocks (originated, blackholed) and VXLAN tunnel addresses feed the route pass
+      const ownKey = JSON.stringify([own.map((b) => b.cidr), [...vxlanTunnelAddresses(this.handles)]]);
       if (ownKey !== this.ownKey) {
         this.ownKey = ownKey;
         this.kickRoutes();
@@ -265,8 +273,11 @@ export class Agent {
       this.failed('dataplane', new Error(`no uplink device: give --uplink, or annotate Node ${this.o.node} with its address (margay.io/bgp-ipv4-address)`));
       return;
     }
+    const pools = dataplanePoolsOf(snap);
+    if (wantsVxlan(pools)) await this.ensureTunnelAddress();
     const { input, unmapped } = dataplaneInputOf({
-      node: this.o.node, nodes: readNodes(snap), pools: dataplanePoolsOf(snap), own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
+      node: this.o.node, nodes: readNodes(snap), pools, own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
+      tunnels: vxlanTunnelAddresses(this.handles),
     });
     this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: next hop is no node of the cluster, not programmed`);
     const report = await applyDataplane(this.rtnl, execIn(), input);
@@ -278,6 +289,14 @@ export class Agent {
     if (r.added + r.replaced + r.deleted > 0 || !ok) {
       this.o.logs.dataplane.info({ added: r.added, replaced: r.replaced, deleted: r.deleted, unchanged: r.unchanged, problems: report.problems }, 'dataplane: routes converged');
     }
+  }
+
+  /** This node's VXLAN device address: an IPAM allocation under a well-known handle. */
+  private async ensureTunnelAddress(): Promise<void> {
+    if (!this.ipam || vxlanTunnelAddresses(this.handles).has(this.o.node)) return;
+    const got = await this.ipam.assign({ handle: vxlanTunnelHandle(this.o.node), families: [4] });
+    this.o.logs.dataplane.info({ address: got.map((a) => a.address) }, 'dataplane: VXLAN tunnel address allocated');
+    await this.refreshIpam();
   }
 
   private async policyPass(): Promise<void> {

@@ -44,6 +44,26 @@ export function dataplanePoolsOf(snapshot: Snapshot): PoolSpec[] {
 
 export const affinityOf = (node: string): string => `host:${node}`;
 
+/**
+ * Each node's VXLAN device address is an ordinary IPAM allocation (from one of its
+ * own blocks, so the block's route covers it) under this handle; every agent reads
+ * the others' from the IPAM records, in both datastores.
+ */
+export const vxlanTunnelHandle = (node: string): string => `vxlan-tunnel-addr-${node}`;
+
+export function vxlanTunnelAddresses(handles: readonly Handle[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const h of handles) {
+    if (h.handle !== vxlanTunnelHandle(h.attrs.node)) continue;
+    const v4 = h.addresses.find((a) => a.family === 4);
+    if (v4) out.set(h.attrs.node, v4.address);
+  }
+  return out;
+}
+
+/** Whether any enabled pool wants VXLAN (Always or CrossSubnet). */
+export const wantsVxlan = (pools: readonly PoolSpec[]): boolean => pools.some((p) => !p.disabled && p.vxlanMode !== 'Never');
+
 /** The blocks this node holds (affinity), sorted. */
 export function ownBlocks(blocks: readonly Block[], node: string): Block[] {
   return blocks.filter((b) => b.affinity === affinityOf(node)).sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
@@ -68,6 +88,8 @@ export interface RoutesToNodes {
 export function dataplaneInputOf(a: {
   node: string; nodes: readonly NodeBgpInfo[]; pools: PoolSpec[]; own: readonly Block[];
   learned: ReadonlyMap<string, readonly string[]>; config: DataplaneConfig;
+  /** VXLAN device addresses by node (from IPAM); a Node annotation wins */
+  tunnels?: ReadonlyMap<string, string>;
 }): RoutesToNodes {
   const byAddress = new Map<string, string>();
   const nodes: NodeSpec[] = [];
@@ -75,7 +97,8 @@ export function dataplaneInputOf(a: {
     if (n.address) byAddress.set(hostOf(n.address), n.name);
     if (n.address6) byAddress.set(hostOf(n.address6), n.name);
     if (!n.address) continue;
-    nodes.push({ name: n.name, address: n.address, ...(n.address6 ? { address6: n.address6 } : {}), ...(n.vxlanTunnelAddress ? { vxlanTunnelAddress: n.vxlanTunnelAddress } : {}) });
+    const vx = n.vxlanTunnelAddress ?? a.tunnels?.get(n.name);
+    nodes.push({ name: n.name, address: n.address, ...(n.address6 ? { address6: n.address6 } : {}), ...(vx ? { vxlanTunnelAddress: vx } : {}) });
   }
   const blocks = a.own.map((b) => ({ cidr: b.cidr, node: a.node }));
   const ownSet = new Set(a.own.map((b) => b.cidr));

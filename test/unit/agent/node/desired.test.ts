@@ -4,7 +4,7 @@ import type { Resource } from '../../../../agent/datastore/resources.js';
 import { DEFAULT_CONFIG } from '../../../../agent/dataplane/plan/types.js';
 import type { Block, Handle } from '../../../../agent/ipam/types.js';
 import { readNodes } from '../../../../agent/node-config/node-config.js';
-import { dataplaneInputOf, dataplanePoolsOf, originatedPrefixes, ownBlocks, policyInputOf } from '../../../../agent/node/desired.js';
+import { dataplaneInputOf, dataplanePoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan } from '../../../../agent/node/desired.js';
 
 function snap(...objs: Resource[]): Snapshot {
   const c = new ObjectCache();
@@ -64,5 +64,21 @@ describe('agent desired state', () => {
     expect(byName.get('orphan')).toMatchObject({ namespace: 'y', ips: ['10.0.0.2'], node: 'n1', interface: 'if-cid3-net1', labels: {} });
     expect(r.snapshot.pods).toHaveLength(4);
     expect(r.localPods.map((p) => p.name).sort()).toEqual(['a', 'orphan']);
+  });
+
+  it('VXLAN tunnel addresses come from IPAM handles named after their node; a Node annotation wins', () => {
+    const handles = [
+      handle(vxlanTunnelHandle('n2'), 'n2', undefined, '10.0.1.7'),
+      handle(vxlanTunnelHandle('n2'), 'n3', undefined, '10.0.2.7'), // n3 holding n2's handle name: not n3's address
+      handle('k8s-pod-network.cid.eth0', 'n3', undefined, '10.0.2.1'),
+    ];
+    const tunnels = vxlanTunnelAddresses(handles);
+    expect([...tunnels]).toEqual([['n2', '10.0.1.7']]);
+    const s = snap(node('n1', '172.30.0.11/24'), node('n2', '172.30.1.12/24'),
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n3', annotations: { 'margay.io/bgp-ipv4-address': '172.30.0.13/24', 'margay.io/vxlan-tunnel-address': '10.9.9.9' } } });
+    const r = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: [], own: [], learned: new Map(), config, tunnels: new Map([...tunnels, ['n3', '10.0.2.9']]) });
+    expect(r.input.nodes.map((n) => [n.name, n.vxlanTunnelAddress])).toEqual([['n1', undefined], ['n2', '10.0.1.7'], ['n3', '10.9.9.9']]);
+    expect(wantsVxlan([{ cidr: '10.0.0.0/16', ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false }])).toBe(true);
+    expect(wantsVxlan([{ cidr: '10.0.0.0/16', ipipMode: 'Always', vxlanMode: 'Always', natOutgoing: false, disabled: true }])).toBe(false);
   });
 });

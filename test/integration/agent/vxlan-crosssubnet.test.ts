@@ -1,0 +1,56 @@
+/**
+ * VXLAN CrossSubnet with real agents on a routed lab (n1 and n3 on subnet a, n2 on
+ * subnet b; the fabric router knows nothing of pods): each agent allocates its VXLAN
+ * device address from IPAM, learns the others' from the IPAM records, routes
+ * same-subnet blocks directly and other-subnet blocks through vxlan.margay.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, type Lab } from '../../../agent/lab/lab.js';
+import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
+import type { AgentStatus } from '../../../agent/status/types.js';
+import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
+import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { waitFor } from '../../support/wait.js';
+
+const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+
+describe.skipIf(needsRoot || !built)(`VXLAN CrossSubnet with real agents on a routed fabric (${ROOT_SKIP_REASON})`, () => {
+  let lab: Lab | undefined;
+  let cluster: AgentCluster | undefined;
+  const pods: Record<string, CniPod> = {};
+
+  beforeAll(async () => {
+    lab = await createLab({ nodes: 3, fabric: 'routed' });
+    cluster = await createAgentCluster(lab, { pool: { vxlanMode: 'CrossSubnet' } });
+    for (const n of ['n1', 'n2', 'n3']) await cluster.startAgent(n);
+    for (const n of ['n1', 'n2', 'n3']) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n}`, 50);
+    pods.a = await cluster.addPod('n1', 'a');
+    pods.b = await cluster.addPod('n2', 'b');
+    pods.c = await cluster.addPod('n3', 'c');
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+    if (lab && process.env.MARGAY_KEEP_LOGS) process.stderr.write(`agent logs: ${lab.logDir}\n`);
+    await lab?.destroy({ keepLogs: process.env.MARGAY_KEEP_LOGS !== undefined });
+  }, 60_000);
+
+  it('other-subnet blocks go through vxlan.margay, same-subnet blocks directly, and pods reach each other', async () => {
+    const c = cluster as AgentCluster;
+    const n1 = await waitFor(async () => {
+      const s: AgentStatus | undefined = await c.status('n1').catch(() => undefined);
+      return s && s.routes.some((r) => r.reason === 'vxlan to n2') && s.routes.some((r) => r.reason === 'direct to n3') ? s : undefined;
+    }, 30_000, 'n1 routes n2 over VXLAN and n3 directly', 200);
+    expect(n1.routes.find((r) => r.reason === 'vxlan to n2')?.via).toMatch(/^via 10\.244\.\d+\.\d+ dev vxlan\.margay onlink$/);
+    expect(n1.routes.find((r) => r.reason === 'direct to n3')?.via).toBe(`via ${c.lab.node('n3').address} dev eth0`);
+    expect(n1.problems).toEqual([]);
+    // the fabric router has no pod routes: crossing subnets needs the tunnel
+    expect((await c.lab.exec(c.lab.fabric.ns, ['ip', 'route', 'show', '10.244.0.0/16', 'match', '10.244.0.0/16'])).stdout).not.toContain('10.244');
+    for (const [x, y] of [['a', 'b'], ['b', 'c'], ['c', 'a'], ['a', 'c']] as const) {
+      expect(await waitFor(async () => (await c.lab.ping(pods[x]!.netns, pods[y]!.ipv4, { count: 1, timeoutS: 1 })).ok, 15_000, `${x} → ${y}`, 100), `${x} → ${y}`).toBe(true);
+    }
+    const link = await c.lab.exec(c.lab.node('n1').ns, ['ip', '-d', 'link', 'show', 'vxlan.margay']);
+    expect(link.stdout).toContain('vxlan id 4096');
+  }, 90_000);
+});
