@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { AgentSpeakerCore } from '../../../../agent/node/bgp-core.js';
+import type { PeerConfig, RouteChange } from '../../../../bgp/speaker/index.js';
+import type { SpeakerConfig } from '../../../../bgp/session/config.js';
+
+const cfg = {} as SpeakerConfig; // the agent's core reads its settings from setPeers/setOriginated only
+const peer = (address: string, extra: Partial<PeerConfig> = {}): PeerConfig => ({ address, asn: 64512, passive: false, gracefulRestart: true, families: ['ipv4'], port: 179, ...extra });
+
+function core(): { c: AgentSpeakerCore; routes: RouteChange[] } {
+  const routes: RouteChange[] = [];
+  const c = new AgentSpeakerCore({ asn: 64512, routerId: '10.0.0.1', restartTime: 120, onRoutes: (r) => routes.push(...r) });
+  return { c, routes };
+}
+
+describe('the agent speaker core', () => {
+  it('reconciles peers: unchanged peers get no action, a removed or changed peer only its own', () => {
+    const { c } = core();
+    c.setPeers([peer('10.0.0.2'), peer('10.0.0.3')]);
+    const start = c.start(0);
+    expect(new Set(start.map((a) => a.peer))).toEqual(new Set(['10.0.0.2', '10.0.0.3']));
+    c.setPeers([peer('10.0.0.2'), peer('10.0.0.3')]);
+    expect(c.reconfigure(cfg, 1)).toEqual([]);
+    c.setPeers([peer('10.0.0.2')]);
+    const removed = c.reconfigure(cfg, 2);
+    expect(removed.length).toBeGreaterThan(0);
+    expect(removed.every((a) => a.peer === '10.0.0.3')).toBe(true);
+    c.setPeers([peer('10.0.0.2', { password: 'x' })]);
+    const changed = c.reconfigure(cfg, 3);
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.every((a) => a.peer === '10.0.0.2')).toBe(true);
+    expect(c.status(4).peers.map((p) => p.address)).toEqual(['10.0.0.2']);
+  });
+
+  it('originated prefixes are replaced whole and reported as routes with no next hop', () => {
+    const { c, routes } = core();
+    c.setOriginated(['10.244.0.0/26', '10.244.0.64/26']);
+    c.start(0);
+    expect(routes.map((r) => [r.prefix, r.kind, r.nextHops])).toEqual([['10.244.0.0/26', 'add', []], ['10.244.0.64/26', 'add', []]]);
+    routes.length = 0;
+    c.setOriginated(['10.244.0.64/26']);
+    c.reconfigure(cfg, 1);
+    expect(routes.map((r) => [r.prefix, r.kind])).toEqual([['10.244.0.0/26', 'remove']]);
+  });
+
+  it('synced only when every peer is Established; a graceful shutdown sends no NOTIFICATION', () => {
+    const { c } = core();
+    expect(c.synced()).toEqual({ synced: true, waiting: [] });
+    c.setPeers([peer('10.0.0.2')]);
+    c.start(0);
+    expect(c.synced()).toEqual({ synced: false, waiting: ['10.0.0.2'] });
+    expect(c.shutdown(1)).toEqual([]);
+    c.graceful = false;
+    expect(c.shutdown(2).some((a) => a.peer === '10.0.0.2' && a.action.type === 'stateChange')).toBe(true);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { renderStatus, renderTable } from '../../../../agent/status/render.js';
+import type { AgentStatus } from '../../../../agent/status/types.js';
+
+const base: AgentStatus = {
+  node: 'n1', asn: 64512, routerId: '172.30.0.11', ready: true, reasons: [], bgpSynced: true,
+  peers: [
+    { address: '172.30.0.12', type: 'node-to-node mesh', state: 'up', fsm: 'Established', since: '2026-11-21T06:00:01.000Z', info: 'Established', asn: 64512, node: 'n2', passive: false, received: 1, advertised: 1, stale: 0 },
+    { address: '172.30.0.1', type: 'global', state: 'start', fsm: 'Active', since: '2026-11-21T06:00:02.000Z', info: 'Active (last: TCP connection failed or closed)', asn: 65010, passive: false, received: 0, advertised: 0, stale: 0 },
+    { address: 'fd30::1', type: 'node-specific', state: 'up', fsm: 'Established', since: '2026-11-21T06:00:03.000Z', info: 'Established', asn: 65010, passive: false, received: 0, advertised: 1, stale: 0 },
+  ],
+  routes: [{ prefix: '10.244.0.0/26', via: 'blackhole', reason: 'own block' }, { prefix: '10.244.0.64/26', via: 'via 172.30.0.12 dev eth0', reason: 'direct to n2' }],
+  blocks: [{ cidr: '10.244.0.0/26', pool: 'lab-pool', used: 3, size: 64 }],
+  policy: { policies: 2, rejected: 1, localPods: 3, applies: 9, failures: 1, lastError: 'iptables-restore failed', synced: true },
+  problems: ['BGPPeer bad: nodeSelector: invalid selector'],
+};
+
+describe('margay status text', () => {
+  it('tables have a border, a header and padded cells', () => {
+    expect(renderTable(['A', 'LONGER'], [['xyz', '1']])).toBe(['+-----+--------+', '| A   | LONGER |', '+-----+--------+', '| xyz | 1      |', '+-----+--------+'].join('\n'));
+    expect(renderTable(['A'], [])).toBe(['+---+', '| A |', '+---+'].join('\n'));
+  });
+
+  it('shows identity, IPv4 and IPv6 peer tables like calicoctl, routes, blocks, policy counts and problems', () => {
+    const t = renderStatus(base);
+    expect(t).toContain('margay agent on n1 (AS 64512, router ID 172.30.0.11): ready');
+    expect(t).toContain('IPv4 BGP status');
+    expect(t).toMatch(/\| 172\.30\.0\.12\s+\| node-to-node mesh \| up\s+\| 06:00:01 \| Established\s+\|/);
+    expect(t).toMatch(/\| 172\.30\.0\.1\s+\| global\s+\| start \| 06:00:02 \| Active \(last: TCP connection failed or closed\) \|/);
+    expect(t).toContain('IPv6 BGP status');
+    expect(t.indexOf('fd30::1')).toBeGreaterThan(t.indexOf('IPv6 BGP status'));
+    expect(t).toMatch(/\| 10\.244\.0\.64\/26 \| via 172\.30\.0\.12 dev eth0 \| direct to n2 \|/);
+    expect(t).toMatch(/\| 10\.244\.0\.0\/26 \| lab-pool \| 3\/64\s+\|/);
+    expect(t).toContain('Policy: 2 NetworkPolicies (1 rejected), 3 local pods, 9 applies, 1 failures, in sync (last error: iptables-restore failed)');
+    expect(t).toContain('  - BGPPeer bad: nodeSelector: invalid selector');
+  });
+
+  it('a node that is not ready says why; no peers and no routes are said plainly', () => {
+    const t = renderStatus({ ...base, ready: false, reasons: ['bgp: not synced'], peers: [], routes: [], blocks: [], problems: [] });
+    expect(t).toContain(': not ready\n  - bgp: not synced');
+    expect(t).toContain('No IPv4 peers found.');
+    expect(t).not.toContain('IPv6 BGP status');
+    expect(t).toContain('No routes programmed.');
+    expect(t).toContain('No blocks held by this node.');
+    expect(t).not.toContain('Problems');
+  });
+});
