@@ -47,6 +47,16 @@ export interface Sleeper {
   sleep(ms: number): Promise<void>;
 }
 
+/**
+ * `--noflush`: only the chains named in the input change. `-w 5`: with the legacy
+ * backend, wait up to 5 s for the xtables lock another writer (kube-proxy) holds
+ * instead of failing; the nf_tables backend accepts and ignores it.
+ */
+const RESTORE = {
+  v4: ['iptables-restore', '-w', '5', '--noflush'],
+  v6: ['ip6tables-restore', '-w', '5', '--noflush'],
+} as const;
+
 const silent: ApplyLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Picks the input line a restore tool complains about ("line: 4" / "line 4 failed"). */
@@ -89,12 +99,12 @@ export class PolicyApplier {
     this.metrics.applies++;
     let plan: Plan | undefined;
     let writes = 0;
-    const step = async (argv: string[], input: string): Promise<void> => {
+    const step = async (argv: readonly string[], input: string): Promise<void> => {
       if (input === '') return;
       writes++;
       this.metrics.kernelWrites++;
       try {
-        await this.exec.run(argv, input);
+        await this.exec.run([...argv], input);
       } catch (err) {
         const stderr = err instanceof ExecFailure ? err.stderr : String(err);
         const line = failingLine(stderr, input);
@@ -110,7 +120,7 @@ export class PolicyApplier {
       await step(['ipset', 'restore'], plan.ipsetBefore);
       // The two families are independent tables: their transactions run side by side.
       // Both are awaited before anything else happens, even when one fails.
-      const families = await Promise.allSettled([step(['iptables-restore', '--noflush'], plan.iptables.v4), step(['ip6tables-restore', '--noflush'], plan.iptables.v6)]);
+      const families = await Promise.allSettled([step(RESTORE.v4, plan.iptables.v4), step(RESTORE.v6, plan.iptables.v6)]);
       for (const f of families) if (f.status === 'rejected') throw f.reason;
       await step(['ipset', 'restore'], plan.ipsetAfter);
       this.last = actualOf(desired, known ? this.last : null, known ? (o) => previous.has(o) : () => false);
@@ -150,7 +160,7 @@ export class PolicyApplier {
   /** Removes every margay hook, chain and set (uninstall; opens all pods). */
   async removeAll(): Promise<void> {
     const actual = await this.readActual();
-    for (const [argv, fam] of [[['iptables-restore', '--noflush'], actual.v4], [['ip6tables-restore', '--noflush'], actual.v6]] as const) {
+    for (const [argv, fam] of [[RESTORE.v4, actual.v4], [RESTORE.v6, actual.v6]] as const) {
       const lines: string[] = [];
       for (const [key, n] of fam.hooks) {
         const [chain, target] = key.split(' ') as ['FORWARD' | 'INPUT', string];
