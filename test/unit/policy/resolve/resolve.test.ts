@@ -81,3 +81,38 @@ describe('resolveNode', () => {
     ]);
   });
 });
+
+describe('resolveNode: rules, ports and directions', () => {
+  it('absent/empty from and ports become all; each port kind resolves', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'p', {
+      podSelector: {},
+      ingress: [{}, { from: [], ports: [] }, { ports: [{ protocol: 'UDP' }, { port: 80, endPort: 90, protocol: 'SCTP' }, { port: 81 }] }],
+    })], null);
+    expect(ir.policies[0]?.rules).toEqual([
+      { index: 0, peers: 'all', ports: 'all' },
+      { index: 1, peers: 'all', ports: 'all' },
+      { index: 2, peers: 'all', ports: [{ protocol: 'UDP', kind: 'any' }, { protocol: 'SCTP', kind: 'range', from: 80, to: 90 }, { protocol: 'TCP', kind: 'range', from: 81, to: 81 }] }],
+    );
+  });
+
+  it('policyTypes decide the directions: [Egress] puts the policy in egress only, its ingress rules ignored', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'e', { podSelector: {}, policyTypes: ['Egress'], ingress: [{}], egress: [] })], null);
+    const xa = ir.workloads.find((w) => w.key === 'x/a');
+    expect([xa?.ingress, xa?.egress]).toEqual([null, ['x/e/egress']]);
+    expect(ir.policies).toEqual([{ id: 'x/e/egress', policy: 'x/e', direction: 'egress', rules: [] }]);
+  });
+
+  it('a policy selecting nothing adds nothing; policies of other namespaces never select', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'none', { podSelector: { matchLabels: { pod: 'nobody' } } }), policy('w', 'other-ns', { podSelector: {} })], null);
+    expect(ir.policies).toEqual([]);
+    expect(ir.workloads.every((w) => w.ingress === null)).toBe(true);
+  });
+
+  it('a namespaceSelector peer reaches pods of a namespace missing from the snapshot through kubernetes.io/metadata.name', () => {
+    const snap = cluster();
+    snap.pods.push(pod('ghost', 'g', '10.0.0.77', { node: 'n2' }));
+    const ir = resolveNode(snap, [policy('x', 'p', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ghost' } } }, { namespaceSelector: { matchLabels: { ns: 'ghost' } } }] }] })], null);
+    const peers = ir.policies[0]?.rules[0]?.peers as { ips: string[] }[];
+    expect(peers.map((p) => p.ips)).toEqual([['10.0.0.77'], []]);
+  });
+});
