@@ -33,7 +33,10 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const specOf = (r: Resource | undefined): Obj => (r && isObj(r.spec) ? r.spec : {});
 
+const LOG_LEVELS = { Debug: 'debug', Info: 'info', Warning: 'warn', Error: 'error', Fatal: 'fatal' } as const;
+
 interface ClusterBgp {
+  logLevel?: (typeof LOG_LEVELS)[keyof typeof LOG_LEVELS];
   asn: number;
   meshEnabled: boolean;
   listenPort: number;
@@ -47,7 +50,9 @@ function clusterSettings(snapshot: Snapshot, nodeName: string): ClusterBgp {
   const cidrs = (o: Obj): string[] | undefined => Array.isArray(o.serviceClusterIPs)
     ? o.serviceClusterIPs.filter(isObj).map((x) => x.cidr).filter((c): c is string => typeof c === 'string')
     : undefined;
+  const level = pick((o) => (typeof o.logSeverityScreen === 'string' ? LOG_LEVELS[o.logSeverityScreen as keyof typeof LOG_LEVELS] : undefined), undefined);
   return {
+    ...(level ? { logLevel: level } : {}),
     asn: pick((o) => parseAsn(o.asNumber), DEFAULT_ASN),
     meshEnabled: typeof d.nodeToNodeMeshEnabled === 'boolean' ? d.nodeToNodeMeshEnabled : true,
     listenPort: pick((o) => (typeof o.listenPort === 'number' ? o.listenPort : undefined), DEFAULT_LISTEN_PORT),
@@ -104,7 +109,10 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string): NodeBgpPlan {
   if (!me.address && !me.address6) {
     return { peers: [], problems: [...problems, `Node ${nodeName} has no BGP address (annotation margay.io/bgp-ipv4-address or an InternalIP)`] };
   }
-  const local = { ...me, listenPort: cluster.listenPort, meshEnabled: cluster.meshEnabled, serviceClusterIPs: cluster.serviceClusterIPs };
+  const local = {
+    ...me, listenPort: cluster.listenPort, meshEnabled: cluster.meshEnabled, serviceClusterIPs: cluster.serviceClusterIPs,
+    ...(cluster.logLevel ? { logLevel: cluster.logLevel } : {}),
+  };
   const others = nodes.filter((n) => n.name !== nodeName);
   const nodePort = { port: cluster.listenPort };
 

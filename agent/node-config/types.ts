@@ -63,7 +63,11 @@ export interface PlannedPeer {
 
 export interface NodeBgpPlan {
   /** absent when the node itself is unknown or has no address */
-  local?: NodeBgpInfo & { listenPort: number; meshEnabled: boolean; serviceClusterIPs: string[] };
+  local?: NodeBgpInfo & {
+    listenPort: number; meshEnabled: boolean; serviceClusterIPs: string[];
+    /** BGPConfiguration.logSeverityScreen as a log level, when set */
+    logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  };
   peers: PlannedPeer[];
   /** sentences naming the object, for the log */
   problems: string[];

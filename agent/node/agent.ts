@@ -46,6 +46,7 @@ import type { AgentStatus, RouteRow } from '../status/types.js';
 import { NodeBgp, type SecretReader } from './bgp.js';
 import {
   dataplanePoolsOf, dataplaneInputOf, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan,
+  withNodeAddress,
 } from './desired.js';
 
 export interface AgentOptions {
@@ -58,6 +59,8 @@ export interface AgentOptions {
   health: { port: number; host: string } | null;
   /** the underlay device; default: the device holding the node's address */
   uplink?: string;
+  /** this node's BGP address/prefix when its Node object does not give one */
+  nodeAddress?: string;
   readSecret?: SecretReader;
   logs: { agent: Logger; bgp: Logger; dataplane: Logger; policy: Logger; cni: Logger };
   syncBoundMs?: number;
@@ -173,7 +176,8 @@ export class Agent {
     this.log.info({}, 'agent stopped (routes and rules left in place for the next start)');
   }
 
-  private onSnapshot(s: Snapshot): void {
+  private onSnapshot(raw: Snapshot): void {
+    const s = withNodeAddress(raw, this.o.node, this.o.nodeAddress);
     this.snapshot = s;
     // a rejected object that is now in the snapshot has been fixed
     if (this.rejected.size > 0) {
@@ -240,6 +244,10 @@ export class Agent {
   private updateBgp(): Promise<void> {
     if (!this.snapshot) return Promise.resolve();
     const plan = planNodeBgp(this.snapshot, this.o.node);
+    if (plan.local?.logLevel && this.o.logs.bgp.level !== plan.local.logLevel) {
+      this.log.info({ level: plan.local.logLevel }, 'bgp: log level from BGPConfiguration.logSeverityScreen');
+      this.o.logs.bgp.level = plan.local.logLevel;
+    }
     const own = ownBlocks(this.blocks, this.o.node);
     return this.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []));
   }

@@ -18,13 +18,27 @@ import { objectsOf } from '../datastore/snapshot.js';
 import type { Resource } from '../datastore/resources.js';
 import type { DataplaneConfig, DataplaneInput, NodeSpec, PoolSpec, EncapMode } from '../dataplane/plan/types.js';
 import type { Block, Handle, IpPool } from '../ipam/types.js';
-import type { NodeBgpInfo } from '../node-config/types.js';
+import { ANNOTATIONS, type NodeBgpInfo } from '../node-config/types.js';
 import { hostOf } from '../node-config/node-info.js';
 import { podFromObject, namespaceFromObject, type PodInfo, type Snapshot as PolicySnapshot } from '../../policy/model/snapshot.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const mode = (v: unknown): EncapMode => (v === 'Always' || v === 'CrossSubnet' ? v : 'Never');
+
+/**
+ * The snapshot with this node's BGP address set from the `--node-address` flag when
+ * its Node object has no `margay.io/bgp-ipv4-address` annotation (the flag never
+ * overrides what the cluster says).
+ */
+export function withNodeAddress(snapshot: Snapshot, node: string, address: string | undefined): Snapshot {
+  const n = snapshot.objects.get('Node')?.get(node);
+  if (!address || !n || n.metadata.annotations?.[ANNOTATIONS.ipv4Address] !== undefined) return snapshot;
+  const patched: Resource = { ...n, metadata: { ...n.metadata, annotations: { ...(n.metadata.annotations ?? {}), [ANNOTATIONS.ipv4Address]: address } } };
+  const objects = new Map(snapshot.objects);
+  objects.set('Node', new Map([...(snapshot.objects.get('Node') ?? new Map<string, Resource>())].map(([k, v]) => [k, k === node ? patched : v])));
+  return { revision: snapshot.revision, objects };
+}
 
 /** IPPool objects → the IPAM allocator's pools. */
 export function ipamPoolsOf(snapshot: Snapshot): IpPool[] {

@@ -28,6 +28,7 @@ export interface AgentSettings {
   healthPort: number;
   healthAddress: string;
   uplink?: string;
+  nodeAddress?: string;
   syncBoundMs: number;
   holdTime: number;
   restartTime: number;
@@ -71,7 +72,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
   const agent = new Agent({
     node: s.node, datastore, ipamStore, cniSocket: s.cniSocket, statusSocket: s.statusSocket,
     health: s.healthPort > 0 ? { port: s.healthPort, host: s.healthAddress } : null,
-    ...(s.uplink ? { uplink: s.uplink } : {}), ...(readSecret ? { readSecret } : {}),
+    ...(s.uplink ? { uplink: s.uplink } : {}), ...(s.nodeAddress ? { nodeAddress: s.nodeAddress } : {}), ...(readSecret ? { readSecret } : {}),
     logs: { agent: log, bgp: logger('bgp'), dataplane: logger('dataplane'), policy: logger('policy'), cni: logger('cni') },
     syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, restartTime: s.restartTime, holdTime: s.holdTime,
   });

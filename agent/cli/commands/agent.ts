@@ -28,6 +28,8 @@ flags (environment variable in brackets):
   --health-port N          /healthz /readyz /metrics on this port (default 9099; 0 = off) [MARGAY_HEALTH_PORT]
   --health-address ADDR    address the health port binds (default 127.0.0.1) [MARGAY_HEALTH_ADDRESS]
   --uplink DEV             the underlay device (default: the device holding the node's address) [MARGAY_UPLINK]
+  --node-address CIDR      this node's BGP address/prefix (e.g. 10.0.0.5/24) when its Node object has no
+                           margay.io/bgp-ipv4-address annotation [MARGAY_NODE_ADDRESS]
   --bgp-sync-timeout MS    longest wait for peers' End-of-RIB before programming routes (default 10000) [MARGAY_BGP_SYNC_TIMEOUT]
   --hold-time S            BGP hold time offered to peers (default 90) [MARGAY_BGP_HOLD_TIME]
   --restart-time S         graceful-restart time announced to peers (default 120) [MARGAY_BGP_RESTART_TIME]
@@ -42,7 +44,7 @@ const FLAGS = {
   node: { type: 'string' }, datastore: { type: 'string' }, 'datastore-dir': { type: 'string' }, 'ipam-dir': { type: 'string' },
   'kube-server': { type: 'string' }, kubeconfig: { type: 'string' }, 'secret-namespace': { type: 'string' },
   'cni-socket': { type: 'string' }, 'status-socket': { type: 'string' }, 'health-port': { type: 'string' },
-  'health-address': { type: 'string' }, uplink: { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
+  'health-address': { type: 'string' }, uplink: { type: 'string' }, 'node-address': { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
   'hold-time': { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' },
 } as const;
 
@@ -61,6 +63,8 @@ export const agentCommand: Command = {
     if (datastore === 'file' && !datastoreDir) throw new UsageError('--datastore-dir DIR is required with the file datastore', USAGE);
     const hold = intFlag(str(v['hold-time'], env.MARGAY_BGP_HOLD_TIME), 'hold-time', 90, 0, 65535);
     if (hold > 0 && hold < 3) throw new UsageError('--hold-time must be 0 or at least 3', USAGE);
+    const nodeAddress = str(v['node-address'], env.MARGAY_NODE_ADDRESS);
+    if (nodeAddress !== undefined && !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(nodeAddress)) throw new UsageError(`--node-address must be an IPv4 address/prefix like 10.0.0.5/24, got "${nodeAddress}"`, USAGE);
     const cniSocket = v['cni-socket'] ?? env.MARGAY_CNI_SOCKET ?? '/run/margay/cni.sock';
     const { runAgent } = await import('../../node/main.js');
     return runAgent({
@@ -75,6 +79,7 @@ export const agentCommand: Command = {
       healthPort: intFlag(str(v['health-port'], env.MARGAY_HEALTH_PORT), 'health-port', 9099, 0, 65535),
       healthAddress: str(v['health-address'], env.MARGAY_HEALTH_ADDRESS) ?? '127.0.0.1',
       ...(str(v.uplink, env.MARGAY_UPLINK) ? { uplink: str(v.uplink, env.MARGAY_UPLINK) as string } : {}),
+      ...(nodeAddress ? { nodeAddress } : {}),
       syncBoundMs: intFlag(str(v['bgp-sync-timeout'], env.MARGAY_BGP_SYNC_TIMEOUT), 'bgp-sync-timeout', 10_000, 0, 3_600_000),
       holdTime: hold,
       restartTime: intFlag(str(v['restart-time'], env.MARGAY_BGP_RESTART_TIME), 'restart-time', 120, 1, 4095),

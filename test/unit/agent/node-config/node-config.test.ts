@@ -55,6 +55,8 @@ describe('node-config: defaults and the node-to-node mesh', () => {
     expect(p1.local).toMatchObject({ asn: 65001, listenPort: 1179, serviceClusterIPs: ['10.96.0.0/12'] });
     expect(p1.peers.map((x) => [x.asn, x.port])).toEqual([[65000, 1179], [65000, 1179]]);
     expect(planNodeBgp(s, 'n2').local?.asn).toBe(65000);
+    expect(planNodeBgp(s, 'n2').local?.logLevel).toBeUndefined();
+    expect(planNodeBgp(snap(...three, bgpConfig('default', { logSeverityScreen: 'Warning' })), 'n2').local?.logLevel).toBe('warn');
     const off = planNodeBgp(snap(...three, bgpConfig('default', { nodeToNodeMeshEnabled: false })), 'n1');
     expect(off.peers).toEqual([]);
   });

@@ -4,7 +4,7 @@ import type { Resource } from '../../../../agent/datastore/resources.js';
 import { DEFAULT_CONFIG } from '../../../../agent/dataplane/plan/types.js';
 import type { Block, Handle } from '../../../../agent/ipam/types.js';
 import { readNodes } from '../../../../agent/node-config/node-config.js';
-import { dataplaneInputOf, dataplanePoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan } from '../../../../agent/node/desired.js';
+import { dataplaneInputOf, dataplanePoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan, withNodeAddress } from '../../../../agent/node/desired.js';
 
 function snap(...objs: Resource[]): Snapshot {
   const c = new ObjectCache();
@@ -80,5 +80,15 @@ describe('agent desired state', () => {
     expect(r.input.nodes.map((n) => [n.name, n.vxlanTunnelAddress])).toEqual([['n1', undefined], ['n2', '10.0.1.7'], ['n3', '10.9.9.9']]);
     expect(wantsVxlan([{ cidr: '10.0.0.0/16', ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false }])).toBe(true);
     expect(wantsVxlan([{ cidr: '10.0.0.0/16', ipipMode: 'Always', vxlanMode: 'Always', natOutgoing: false, disabled: true }])).toBe(false);
+  });
+
+  it('--node-address fills in the local Node\'s BGP address only when the Node object has none', () => {
+    const bare: Resource = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { a: 'b' } } };
+    const s = snap(bare, node('n2', '172.30.0.12/24'));
+    const w = withNodeAddress(s, 'n1', '172.30.0.11/24');
+    expect(readNodes(w).map((n) => [n.name, n.address])).toEqual([['n1', '172.30.0.11/24'], ['n2', '172.30.0.12/24']]);
+    expect(readNodes(s)[0]?.address).toBeUndefined(); // the original snapshot is untouched
+    expect(withNodeAddress(s, 'n2', '10.0.0.1/8')).toBe(s); // an annotated node keeps its own
+    expect(withNodeAddress(s, 'zz', '10.0.0.1/8')).toBe(s);
   });
 });
