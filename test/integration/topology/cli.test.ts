@@ -69,7 +69,10 @@ describe.skipIf(needsRoot)(`margay lab up --route-reflector / --tor bird (${ROOT
     const rr = await waitFor('n1 reflecting', async () => {
       const s = await status(`${id}-n1`, sock('n1'));
       return s && s.peers.length === 2 && s.peers.every((p) => p.fsm === 'Established' && p.type === 'route reflector') ? s : undefined;
-    }, 40_000, 250).catch((err: Error) => { throw new Error(`${err.message}; last status error: ${last}`); });
+    }, 40_000, 250).catch(async (err: Error) => {
+      const log = await readFile(join(stateRoot, id, 'agent-n1.log'), 'utf8').catch(() => '(no log)');
+      throw new Error(`${err.message}; last status error: ${last}; agent-n1.log ends: ${log.slice(-1500)}`);
+    });
     expect(rr.peers.map((p) => p.address)).toEqual(['172.30.0.12', '172.30.0.13']);
     const client = await status(`${id}-n3`, sock('n3'));
     expect(client?.peers.map((p) => p.address)).toEqual(['172.30.0.11']);
@@ -81,8 +84,8 @@ describe.skipIf(needsRoot)(`margay lab up --route-reflector / --tor bird (${ROOT
     expect((await listNetns()).filter((n) => n.startsWith(`${id}-`))).toEqual([]);
   }, 120_000);
 
-  it('--tor bird: BIRD runs in the fabric namespace, every node peers with it, lab down stops BIRD too', async () => {
-    const up = margay(['lab', 'up', '--nodes', '2', '--tor', 'bird'], { env: env(), timeoutMs: 90_000 });
+  it('--tor bird on a routed fabric: BIRD in the fabric namespace peers with every node from its subnet\'s gateway, lab down stops BIRD too', async () => {
+    const up = margay(['lab', 'up', '--nodes', '3', '--fabric', 'routed', '--tor', 'bird'], { env: env(), timeoutMs: 90_000 });
     expect(up.status, up.stderr).toBe(0);
     const id = /lab (mg[0-9a-z]+):/.exec(up.stdout)?.[1] as string;
     leftovers.push(id);
@@ -94,15 +97,20 @@ describe.skipIf(needsRoot)(`margay lab up --route-reflector / --tor bird (${ROOT
     expect(existsSync(birdSock)).toBe(true);
     await waitFor('BIRD sessions', async () => {
       const out = (await run(['birdc', '-s', birdSock, 'show', 'protocols'])).stdout;
-      return (out.match(/Established/g) ?? []).length === 2;
+      return (out.match(/Established/g) ?? []).length === 3;
     }, 40_000, 250);
+    const n2 = await waitFor('n2 session', async () => {
+      const st = await status(`${id}-n2`, join(stateRoot, id, 'run', 'n2', 'agent.sock'));
+      return st?.peers[0]?.fsm === 'Established' ? st : undefined;
+    }, 20_000, 250);
+    expect(n2.peers.map((p) => p.address)).toEqual(['172.30.2.1']);
     // (no pods yet, so no blocks: agents-topology.test.ts checks BIRD learning every block)
     const n1 = (await run(['birdc', '-s', birdSock, 'show', 'protocols', 'all', 'node_n1'])).stdout;
-    expect(n1).toMatch(/Neighbor address:\s+172\.30\.0\.11/);
+    expect(n1).toMatch(/Neighbor address:\s+172\.30\.1\.11/);
     expect(n1).toMatch(/Neighbor AS:\s+64512/);
     const down = margay(['lab', 'down', '--prefix', id], { env: env() });
     expect(down.status, down.stderr).toBe(0);
-    expect(down.stdout).toMatch(/stopped 3 processes/);
+    expect(down.stdout).toMatch(/stopped 4 processes/);
     for (const p of state?.processes ?? []) expect(isRecordedProcessAlive(p)).toBe(false);
   }, 120_000);
 });
