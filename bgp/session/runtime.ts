@@ -117,7 +117,11 @@ export class SpeakerRuntime {
   private syncKeys(): void {
     if (!this.listener) return;
     try {
-      this.listener.setSendTtl255(this.config.neighbors.some((n) => n.ttlSecurity !== undefined));
+      const ns = this.config.neighbors;
+      this.listener.setSendTtl255(ns.some((n) => n.ttlSecurity !== undefined));
+      // every peer uses GTSM: check SYNs too (the widest allowed hop count wins)
+      const all = ns.length > 0 && ns.every((n) => n.ttlSecurity !== undefined);
+      this.listener.setMinTtl(all ? 256 - Math.max(...ns.map((n) => n.ttlSecurity as number)) : 0);
     } catch (err) {
       this.o.log.error({ err: (err as Error).message }, 'cannot set TTL 255 on the listener (GTSM)');
     }

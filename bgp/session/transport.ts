@@ -11,7 +11,7 @@
  */
 import net from 'node:net';
 import {
-  bindTo, closeFd, connectFd, familyOf, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IP_TTL, IPV6_UNICAST_HOPS,
+  bindTo, closeFd, connectFd, familyOf, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IP_MINTTL, IP_TTL, IPV6_MINHOPCOUNT, IPV6_UNICAST_HOPS,
   setSendTimeout, setsockoptInt, shutdownFd, tcpSocket,
 } from './sockopt.js';
 import { setMd5Key, setTtlSecurity } from './tcp-md5.js';
@@ -45,6 +45,12 @@ export interface Listener {
    * the minimum TTL is then set per accepted connection.
    */
   setSendTtl255(on: boolean): void;
+  /**
+   * Minimum TTL of every incoming segment, SYNs included (0 = off). Only safe when
+   * every peer that may connect uses GTSM; otherwise the per-connection minimum set
+   * after accept applies, and a non-GTSM peer's first segments may slip in before it.
+   */
+  setMinTtl(min: number): void;
   close(): Promise<void>;
 }
 
@@ -129,6 +135,11 @@ export const kernelTransport: Transport = {
             const fd = handleFd(server);
             if (v6) setsockoptInt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, on ? 255 : -1);
             setsockoptInt(fd, IPPROTO_IP, IP_TTL, on ? 255 : -1); // -1: back to the system default
+          },
+          setMinTtl(min) {
+            const fd = handleFd(server);
+            if (v6) setsockoptInt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, min);
+            setsockoptInt(fd, IPPROTO_IP, IP_MINTTL, min);
           },
           close: () => new Promise<void>((res) => server.close(() => res())),
         });

@@ -14,6 +14,9 @@ const skip = needsRoot || !haveBird();
 //   gtsm_p: margay passive + GTSM  ↔ BIRD active + GTSM    → Established
 //   miss_a: margay active, no GTSM ↔ BIRD passive + GTSM   → BIRD drops margay's TTL-64 SYN
 //   miss_p: margay passive + GTSM  ↔ BIRD active, no GTSM  → margay drops BIRD's TTL-64 segments
+// The last one runs against a second margay whose peers all use GTSM, so that its
+// listener checks SYNs too; with mixed peers the minimum TTL is set per accepted
+// connection, and a peer's first segments can race ahead of it (see DESIGN.md).
 const PAIRS = [
   { name: 'gtsm_a', m: '10.58.0.1', b: '10.58.0.2', marg: { ttlSecurity: 1 }, bird: 'passive on; ttl security on;' },
   { name: 'gtsm_p', m: '10.58.0.11', b: '10.58.0.3', marg: { ttlSecurity: 1, passive: true }, bird: 'ttl security on; connect retry time 1;' },
@@ -53,11 +56,21 @@ ${PAIRS.map((p) => `protocol bgp ${p.name} { local ${p.b} as 65002; neighbor ${p
     }
   });
 
-  it('does not establish when one side does not send TTL 255', async () => {
+  it('does not establish when margay sends TTL 64 to a GTSM peer', async () => {
     await sleep(4000);
-    for (const p of PAIRS.slice(2)) {
-      expect(await birdProtocolState(b, p.name)).not.toMatch(/Established/);
-      expect(await m.peerState(p.b)).not.toBe('Established');
-    }
+    expect(await birdProtocolState(b, 'miss_a')).not.toMatch(/Established/);
+    expect(await m.peerState('10.58.0.4')).not.toBe('Established');
+  });
+
+  it('drops a peer that does not send TTL 255 when every peer uses GTSM', async () => {
+    await m.stop();
+    m = await margaySpeaker(net.a.ns, {
+      asn: 65001, routerId: net.a.v4, listen: { address: '0.0.0.0', port: 179 },
+      neighbors: [{ address: '10.58.0.5', asn: 65002, localAddress: '10.58.0.13', ttlSecurity: 1, passive: true }],
+    });
+    await b.birdc('restart miss_p'); // forget whatever it had with the first speaker
+    await sleep(5000);
+    expect(await birdProtocolState(b, 'miss_p')).not.toMatch(/Established/);
+    expect(await m.peerState('10.58.0.5')).toBe('Active');
   });
 });
