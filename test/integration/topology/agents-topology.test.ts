@@ -146,3 +146,29 @@ describe.skipIf(needsRoot || !built)(`BIRD top-of-rack peering, mesh off (${ROOT
     await everyPodReachesEveryOther(env as Env);
   }, 90_000);
 });
+
+describe.skipIf(needsRoot || !built)(`BIRD top-of-rack, AS per node from Node annotations (${ROOT_SKIP_REASON})`, () => {
+  let env: Env | undefined;
+  beforeAll(async () => { env = await setUp({ kind: 'tor', asPerNode: true }, true); }, 120_000);
+  afterAll(() => tearDown(env), 60_000);
+
+  it('each agent speaks its annotated AS, BIRD sees each node in its own AS and learns every block with that origin AS', async () => {
+    const e = env as Env;
+    for (const n of e.lab.nodes) {
+      const s = await waitFor(() => established(e, n.name, 1), 30_000, `${n.name} ToR session`, 200);
+      expect(s.asn).toBe(65100 + n.index);
+      expect(s.peers[0]?.asn).toBe(65000);
+    }
+    const tor = e.tor as LabBird;
+    for (const n of e.lab.nodes) {
+      expect(await tor.birdc(`show protocols all node_${n.name}`)).toMatch(new RegExp(`Neighbor AS:\\s+${65100 + n.index}`));
+    }
+    const blocks = await Promise.all(e.lab.nodes.map((n) => ownBlock(e, n.name)));
+    await waitFor(async () => (await tor.routeCount()) === blocks.length, 15_000, 'BIRD routes', 100).catch(() => undefined);
+    expect(await tor.routeCount()).toBe(blocks.length);
+    for (const [i, n] of e.lab.nodes.entries()) {
+      expect(await tor.birdc(`show route ${blocks[i]} all`)).toMatch(new RegExp(`BGP\\.as_path: ${65100 + n.index}\\s*$`, 'm'));
+    }
+    await everyPodReachesEveryOther(e);
+  }, 90_000);
+});
