@@ -33,6 +33,7 @@ import { CniServer } from '../cni/server.js';
 import { hostIfName } from '../cni/names.js';
 import { Ipam } from '../ipam/allocator.js';
 import type { IpamStore } from '../ipam/store.js';
+import { confirmLeaks, releaseLeaks, scanLeaks, type Leak } from '../ipam/gc.js';
 import type { Block, Handle } from '../ipam/types.js';
 import { AgentMetrics, readiness } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
@@ -65,6 +66,8 @@ export interface AgentOptions {
   logs: { agent: Logger; bgp: Logger; dataplane: Logger; policy: Logger; cni: Logger };
   syncBoundMs?: number;
   resyncMs?: number;
+  /** release addresses of pods that no longer exist (kubernetes: Pod objects are the truth); 0 = off */
+  ipamGcMs?: number;
   restartTime?: number;
   holdTime?: number;
 }
@@ -88,6 +91,7 @@ export class Agent {
   private policyCounts = { policies: 0, rejected: 0, localPods: 0 };
   private policyOk = false;
   private policyFirst = true;
+  private policyRetryMs = 250;
   private gateOpen = false;
   private readonly startedAt = Date.now();
   private routeDirtySince: number | undefined;
@@ -97,6 +101,7 @@ export class Agent {
   private lastHandles = '';
   private routingKey = '';
   private ownKey = '';
+  private leaks: Leak[] = [];
 
   constructor(private readonly o: AgentOptions) {
     this.bgp = new NodeBgp({
@@ -156,6 +161,7 @@ export class Agent {
     this.timers.push(setInterval(() => void this.refreshIpam().then((changed) => { if (changed) this.kickPolicy(); }), 2000));
     this.timers.push(setInterval(() => { if (this.bgp.secretsMissing) void this.updateBgp(); }, 3000));
     this.timers.push(setInterval(() => this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))), 1000));
+    if ((this.o.ipamGcMs ?? 0) > 0) this.timers.push(setInterval(() => void this.collectLeaks(), this.o.ipamGcMs));
     for (const t of this.timers) t.unref();
     void this.policyLoop.kick();
     void this.routesLoop.kick();
@@ -299,6 +305,28 @@ export class Agent {
     }
   }
 
+  /**
+   * IPAM garbage collection for this node's allocations: a handle made for a pod that
+   * is in no snapshot in two passes in a row is released (the runtime never called
+   * DEL). Only where Pod objects are the whole truth (the kubernetes datastore).
+   */
+  private async collectLeaks(): Promise<void> {
+    const snap = this.snapshot;
+    if (!snap || !this.ipam) return;
+    try {
+      const live = [...(snap.objects.get('Pod')?.values() ?? [])].map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }));
+      const leaks = (await scanLeaks(this.o.ipamStore, live)).filter((l) => l.node === this.o.node);
+      const confirmed = confirmLeaks(this.leaks, leaks);
+      this.leaks = leaks;
+      if (confirmed.length === 0) return;
+      const released = await releaseLeaks(this.ipam, confirmed);
+      this.log.warn({ pods: confirmed.map((l) => `${l.pod.namespace}/${l.pod.name}`), released }, 'ipam: released the addresses of pods that no longer exist');
+      if (await this.refreshIpam()) this.kickPolicy();
+    } catch (err) {
+      this.failed('ipam', err);
+    }
+  }
+
   /** This node's VXLAN device address: an IPAM allocation under a well-known handle. */
   private async ensureTunnelAddress(): Promise<void> {
     if (!this.ipam || vxlanTunnelAddresses(this.handles).has(this.o.node)) return;
@@ -321,11 +349,13 @@ export class Agent {
     this.metrics.applied('policy', result.ok);
     if (result.ok) {
       this.policyFirst = false;
+      this.policyRetryMs = 250;
       this.metrics.policySynced((performance.now() - t0) / 1000);
     } else {
-      // fail closed: the previous rules stay; try again soon with the newest inputs
+      // fail closed: the previous rules stay; try again with the newest inputs, backing off to 10 s
       this.policyDirtySince ??= t0;
-      const t = setTimeout(() => void this.policyLoop?.kick(), 500);
+      this.policyRetryMs = Math.min(this.policyRetryMs * 2, 10_000);
+      const t = setTimeout(() => void this.policyLoop?.kick(), this.policyRetryMs);
       t.unref();
     }
   }

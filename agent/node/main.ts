@@ -33,6 +33,8 @@ export interface AgentSettings {
   holdTime: number;
   restartTime: number;
   resyncMs: number;
+  /** undefined: 60 s with the kubernetes datastore, off with files */
+  ipamGcMs?: number;
 }
 
 /** crds/schemas' validateObject as the datastore's validator. */
@@ -74,7 +76,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     health: s.healthPort > 0 ? { port: s.healthPort, host: s.healthAddress } : null,
     ...(s.uplink ? { uplink: s.uplink } : {}), ...(s.nodeAddress ? { nodeAddress: s.nodeAddress } : {}), ...(readSecret ? { readSecret } : {}),
     logs: { agent: log, bgp: logger('bgp'), dataplane: logger('dataplane'), policy: logger('policy'), cni: logger('cni') },
-    syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, restartTime: s.restartTime, holdTime: s.holdTime,
+    syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? (s.datastore === 'kubernetes' ? 60_000 : 0), restartTime: s.restartTime, holdTime: s.holdTime,
   });
   try {
     await agent.start();

@@ -34,6 +34,9 @@ flags (environment variable in brackets):
   --hold-time S            BGP hold time offered to peers (default 90) [MARGAY_BGP_HOLD_TIME]
   --restart-time S         graceful-restart time announced to peers (default 120) [MARGAY_BGP_RESTART_TIME]
   --resync MS              periodic full reconcile of routes and rules (default 30000) [MARGAY_RESYNC]
+  --ipam-gc-interval MS    release addresses of pods gone without a CNI DEL, confirmed over two
+                           passes (default 60000 with kubernetes, 0 = off; off with files, whose
+                           pods may have no Pod object) [MARGAY_IPAM_GC_INTERVAL]
   --log-level LEVEL        fatal|error|warn|info|debug|trace (default info) [MARGAY_LOG_LEVEL]
 
 Per-node BGP settings come from Node annotations (see docs/agent.md):
@@ -45,7 +48,7 @@ const FLAGS = {
   'kube-server': { type: 'string' }, kubeconfig: { type: 'string' }, 'secret-namespace': { type: 'string' },
   'cni-socket': { type: 'string' }, 'status-socket': { type: 'string' }, 'health-port': { type: 'string' },
   'health-address': { type: 'string' }, uplink: { type: 'string' }, 'node-address': { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
-  'hold-time': { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' },
+  'hold-time': { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' }, 'ipam-gc-interval': { type: 'string' },
 } as const;
 
 export const agentCommand: Command = {
@@ -84,6 +87,8 @@ export const agentCommand: Command = {
       holdTime: hold,
       restartTime: intFlag(str(v['restart-time'], env.MARGAY_BGP_RESTART_TIME), 'restart-time', 120, 1, 4095),
       resyncMs: intFlag(str(v.resync, env.MARGAY_RESYNC), 'resync', 30_000, 100, 86_400_000),
+      ...(str(v['ipam-gc-interval'], env.MARGAY_IPAM_GC_INTERVAL) !== undefined
+        ? { ipamGcMs: intFlag(str(v['ipam-gc-interval'], env.MARGAY_IPAM_GC_INTERVAL), 'ipam-gc-interval', 0, 0, 86_400_000) } : {}),
     });
   },
 };

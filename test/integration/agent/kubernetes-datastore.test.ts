@@ -61,7 +61,7 @@ describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake A
       await lab.startProcess(n.ns, ['socat', 'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr', `UNIX-CONNECT:${sock}`], { name: `socat-${n.name}` });
       await lab.exec(n.ns, ['ip', 'link', 'set', 'lo', 'up']);
       await lab.startProcess(n.ns, [process.execPath, AGENT_JS, 'agent', '--node', n.name, '--datastore', 'kubernetes', '--kube-server', 'http://127.0.0.1:6443',
-        '--cni-socket', cluster.cniSocket(n.name), '--status-socket', cluster.statusSocket(n.name), '--bgp-sync-timeout', '3000'], { name: `agent-${n.name}` });
+        '--cni-socket', cluster.cniSocket(n.name), '--status-socket', cluster.statusSocket(n.name), '--bgp-sync-timeout', '3000', '--ipam-gc-interval', '1000'], { name: `agent-${n.name}` });
     }
     for (const n of NODES) await waitFor(() => existsSync(cluster!.statusSocket(n)), 30_000, `agent ${n}`, 100);
     pods.a = await cluster.addPod('n1', 'a');
@@ -139,4 +139,16 @@ describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake A
     const ss = await c().lab.exec(c().lab.node('n1').ns, ['ss', '-tni', 'state', 'established', '( sport = :179 or dport = :179 )']);
     expect(ss.stdout).toMatch(/md5/);
   }, 90_000);
+
+  it('IPAM garbage collection: the addresses of a pod deleted without a CNI DEL are released, nobody else\'s', async () => {
+    const g = await c().addPod('n1', 'g');
+    a().create(podObject(g, { app: 'g' }));
+    const handles = (): string[] => a().list('IPAMHandle').map((h) => (h.spec as { handle: string }).handle);
+    expect(handles().some((h) => h.includes(g.containerId))).toBe(true);
+    await new Promise((r) => setTimeout(r, 2500)); // two GC passes with the Pod present: nothing released
+    expect(handles().some((h) => h.includes(g.containerId))).toBe(true);
+    a().delete('Pod', 'g', 'default');
+    await waitFor(() => !handles().some((h) => h.includes(g.containerId)), 15_000, 'g\'s handle released', 200);
+    expect(handles().filter((h) => h.includes(pods.a!.containerId) || h.includes(pods.b!.containerId))).toHaveLength(2);
+  }, 60_000);
 });
