@@ -109,6 +109,6 @@ protocol bgp two { local 10.55.0.3 as 65002; neighbor 10.55.0.11 as 65001; conne
   it('SIGTERM sends Cease (administrative shutdown) and stops', async () => {
     m.signal('SIGTERM');
     await waitFor('BIRD saw the shutdown', async () => /Administrative shutdown/i.test(await b.birdc('show protocols all two')), 15_000);
-    expect(m.logs().some((l) => l.msg === 'speaker stopped')).toBe(true);
+    await waitFor('speaker stopped', () => m.logs().some((l) => l.msg === 'speaker stopped'), 10_000);
   });
 });
