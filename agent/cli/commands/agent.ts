@@ -18,8 +18,8 @@ flags (environment variable in brackets):
   --node NAME              this node's name, as in the Node object [MARGAY_NODE, NODE_NAME]
   --datastore KIND         file | kubernetes (default file) [MARGAY_DATASTORE]
   --datastore-dir DIR      file datastore: the directory of YAML manifests [MARGAY_DATASTORE_DIR]
-  --ipam-dir DIR           IPAM records as files (default DATASTORE_DIR/ipam; kubernetes:
-                           IPAMBlock/IPAMHandle objects unless given) [MARGAY_IPAM_DIR]
+  --ipam-dir DIR           IPAM records as files [MARGAY_IPAM_DIR] (default DATASTORE_DIR/ipam;
+                           kubernetes: IPAMBlock/IPAMHandle objects unless given)
   --kube-server URL        kubernetes: API server URL (default: kubeconfig / in-cluster) [MARGAY_KUBE_SERVER]
   --kubeconfig FILE        kubernetes: kubeconfig file [KUBECONFIG]
   --secret-namespace NS    kubernetes: namespace of BGP password Secrets (default kube-system) [MARGAY_NAMESPACE]
@@ -28,15 +28,15 @@ flags (environment variable in brackets):
   --health-port N          /healthz /readyz /metrics on this port (default 9099; 0 = off) [MARGAY_HEALTH_PORT]
   --health-address ADDR    address the health port binds (default 127.0.0.1) [MARGAY_HEALTH_ADDRESS]
   --uplink DEV             the underlay device (default: the device holding the node's address) [MARGAY_UPLINK]
-  --node-address CIDR      this node's BGP address/prefix (e.g. 10.0.0.5/24) when its Node object has no
-                           margay.io/bgp-ipv4-address annotation [MARGAY_NODE_ADDRESS]
+  --node-address CIDR      this node's BGP address/prefix, e.g. 10.0.0.5/24 [MARGAY_NODE_ADDRESS]
+                           (only when its Node object has no margay.io/bgp-ipv4-address)
   --bgp-sync-timeout MS    longest wait for peers' End-of-RIB before programming routes (default 10000) [MARGAY_BGP_SYNC_TIMEOUT]
   --hold-time S            BGP hold time offered to peers (default 90) [MARGAY_BGP_HOLD_TIME]
   --restart-time S         graceful-restart time announced to peers (default 120) [MARGAY_BGP_RESTART_TIME]
   --resync MS              periodic full reconcile of routes and rules (default 30000) [MARGAY_RESYNC]
-  --ipam-gc-interval MS    release addresses of pods gone without a CNI DEL, confirmed over two
-                           passes (default 60000 with kubernetes, 0 = off; off with files, whose
-                           pods may have no Pod object) [MARGAY_IPAM_GC_INTERVAL]
+  --ipam-gc-interval MS    release addresses of pods gone without a CNI DEL [MARGAY_IPAM_GC_INTERVAL]
+                           (confirmed over two passes; default 60000 with kubernetes, 0 = off;
+                           off with files, whose pods may have no Pod object)
   --log-level LEVEL        fatal|error|warn|info|debug|trace (default info) [MARGAY_LOG_LEVEL]
 
 Per-node BGP settings come from Node annotations (see docs/agent.md):

@@ -23,9 +23,10 @@ export const statusCommand: Command = {
   async run(argv) {
     const { values } = parseFlags(argv, { json: { type: 'boolean' }, socket: { type: 'string' }, timeout: { type: 'string' } }, USAGE);
     const socket = values.socket ?? (process.env.MARGAY_STATUS_SOCKET || '/run/margay/agent.sock');
+    const timeout = intFlag(values.timeout, 'timeout', 5000, 1, 600_000);
     let answer: unknown;
     try {
-      answer = await queryControl(socket, { cmd: 'status' }, intFlag(values.timeout, 'timeout', 5000, 1, 600_000));
+      answer = await queryControl(socket, { cmd: 'status' }, timeout);
     } catch (err) {
       process.stderr.write(`margay status: ${(err as Error).message.replace('the speaker', 'the agent')} (is 'margay agent' running? --socket PATH)\n`);
       return 1;

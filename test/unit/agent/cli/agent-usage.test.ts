@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { margay } from '../../../support/cli.js';
+
+describe('margay agent / margay status on the command line (no root needed)', () => {
+  it('--help documents every flag with its environment variable', () => {
+    const r = margay(['agent', '--help']);
+    expect(r.status).toBe(0);
+    for (const flag of ['--node', '--datastore', '--datastore-dir', '--ipam-dir', '--kube-server', '--kubeconfig', '--cni-socket', '--status-socket',
+      '--health-port', '--uplink', '--node-address', '--bgp-sync-timeout', '--hold-time', '--restart-time', '--resync', '--ipam-gc-interval', '--log-level']) {
+      expect(r.stdout, flag).toMatch(new RegExp(`^  ${flag} .*\\[[A-Z_, ]+\\]`, 'm'));
+    }
+  });
+
+  it.each([
+    [[], '--node NAME is required'],
+    [['--node', 'n1'], '--datastore-dir DIR is required'],
+    [['--node', 'n1', '--datastore', 'etcd'], '--datastore must be one of file, kubernetes'],
+    [['--node', 'n1', '--datastore-dir', '/x', '--hold-time', '2'], '--hold-time must be 0 or at least 3'],
+    [['--node', 'n1', '--datastore-dir', '/x', '--health-port', 'http'], '--health-port must be a whole number'],
+    [['--node', 'n1', '--datastore-dir', '/x', '--node-address', 'fd00::1'], '--node-address must be an IPv4 address/prefix'],
+    [['--node', 'n1', '--bogus'], 'unknown flag'],
+  ])('agent %j is a usage error (exit 2): %s', (args, message) => {
+    const r = margay(['agent', ...args], { env: { MARGAY_NODE: '', NODE_NAME: '', MARGAY_DATASTORE_DIR: '' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('flags fall back to the environment', () => {
+    const r = margay(['agent'], { env: { MARGAY_NODE: 'n1', MARGAY_DATASTORE: 'file', MARGAY_DATASTORE_DIR: '', MARGAY_HOLD_TIME: '' } });
+    expect(r.stderr).toContain('--datastore-dir DIR is required'); // the node came from MARGAY_NODE
+  });
+
+  it('status without an agent says so (exit 1); a bad flag is a usage error', () => {
+    const r = margay(['status', '--socket', '/nonexistent/margay/agent.sock']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("is 'margay agent' running?");
+    expect(margay(['status', '--timeout', 'soon']).status).toBe(2);
+  });
+});
