@@ -1,7 +1,7 @@
 /**
  * What margay finds in the kernel, reading only its own objects: chains named
  * MARGAY-* with the rule hashes from their `margay:<hash>` comments, margay's hook
- * rules in FORWARD/INPUT, and ipsets named margay*. Nobody else's rule or set is
+ * rules in FORWARD/INPUT/OUTPUT, and ipsets named margay*. Nobody else's rule or set is
  * interpreted; their lines are skipped by name.
  */
 import type { IpFamily } from '../render/names.js';
@@ -42,7 +42,7 @@ export function parseSave(text: string): ActualChains {
       const list = chains.get(name) ?? [];
       list.push(m && m[1] !== 'hook' ? (m[1] as string) : '?');
       chains.set(name, list);
-    } else if ((line.startsWith('-A FORWARD ') || line.startsWith('-A INPUT ')) && line.includes(HOOK_COMMENT)) {
+    } else if (/^-A (FORWARD|INPUT|OUTPUT) /.test(line) && line.includes(HOOK_COMMENT)) {
       const target = / -j (\S+)/.exec(line)?.[1] ?? '?';
       const key = `${line.split(' ')[1]} ${target}`;
       hooks.set(key, (hooks.get(key) ?? 0) + 1);

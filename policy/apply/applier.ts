@@ -163,7 +163,7 @@ export class PolicyApplier {
     for (const [argv, fam] of [[RESTORE.v4, actual.v4], [RESTORE.v6, actual.v6]] as const) {
       const lines: string[] = [];
       for (const [key, n] of fam.hooks) {
-        const [chain, target] = key.split(' ') as ['FORWARD' | 'INPUT', string];
+        const [chain, target] = key.split(' ') as ['FORWARD' | 'INPUT' | 'OUTPUT', string];
         for (let i = 0; i < n; i++) lines.push(hookLine({ chain, target }).replace(/^-I (\S+) 1 /, '-D $1 '));
       }
       for (const name of fam.chains.keys()) lines.push(`-F ${name}`);

@@ -12,8 +12,8 @@
  *     not isolated → RETURN; isolated → clear the accept mark, jump to each
  *     selecting policy's chain, RETURN when one set the mark, else DROP.
  *   MARGAY-PI-/PE-<policy>: one rule per (peer, port) of each rule, setting the mark.
- * Host → local pod traffic (OUTPUT) is not filtered: Kubernetes documents that a pod
- * cannot block its own node.
+ *   OUTPUT → MARGAY-OUTPUT → MARGAY-HOST-WL: the node may always reach a known local
+ *     pod (Kubernetes: a pod cannot block its own node); unknown mgw+ → DROP.
  */
 import type { NodeIR, PeerIR, PolicyDirIR, PortIR, WorkloadIR } from '../ir/types.js';
 import { formatCidr, ipFamily, parseCidr, splitZero } from '../model/cidr.js';
@@ -126,10 +126,15 @@ export const DISPATCH_BUCKET_THRESHOLD = 16;
  * packet first picks a bucket by the interface's 4th character (`-o mgw3+ -g
  * MARGAY-TO-WL-3`), so it walks ~1/16 of the entries; every bucket ends in the same drop.
  */
-function renderDispatch(workloads: WorkloadIR[], dir: Direction): RenderedChain[] {
-  const flag = dir === 'ingress' ? '-o' : '-i';
-  const main = dir === 'ingress' ? CHAINS.toDispatch : CHAINS.fromDispatch;
-  const entry = (w: WorkloadIR): RenderedRule => ({ args: [flag, w.iface, '-g', workloadChainName(w.key, dir)], comment: `${dir === 'ingress' ? 'to' : 'from'} ${w.key}` });
+type DispatchKind = Direction | 'host';
+
+function renderDispatch(workloads: WorkloadIR[], kind: DispatchKind): RenderedChain[] {
+  const flag = kind === 'egress' ? '-i' : '-o';
+  const main = kind === 'ingress' ? CHAINS.toDispatch : kind === 'egress' ? CHAINS.fromDispatch : CHAINS.hostDispatch;
+  // Host → pod: a known pod is always reachable from its node (RETURN to the caller).
+  const entry = (w: WorkloadIR): RenderedRule => kind === 'host'
+    ? { args: [flag, w.iface, '-j', 'RETURN'], comment: `node to ${w.key}` }
+    : { args: [flag, w.iface, '-g', workloadChainName(w.key, kind)], comment: `${kind === 'ingress' ? 'to' : 'from'} ${w.key}` };
   const drop: RenderedRule = { args: [flag, WL, '-j', 'DROP'], comment: 'unknown workload interface' };
   const bucketOf = (w: WorkloadIR): string | undefined => {
     const c = w.iface.charAt(WORKLOAD_IFACE_PREFIX.length);
@@ -159,6 +164,7 @@ function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
   const workloadChains = ir.workloads.flatMap((w) => [renderWorkloadChain(w, 'ingress', family), renderWorkloadChain(w, 'egress', family)]);
   const [to, ...toBuckets] = renderDispatch(ir.workloads, 'ingress');
   const [from, ...fromBuckets] = renderDispatch(ir.workloads, 'egress');
+  const [host, ...hostBuckets] = renderDispatch(ir.workloads, 'host');
   const established = ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'];
   const invalid = ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'];
   const forward: RenderedChain = {
@@ -188,12 +194,18 @@ function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
       { args: ['-i', WL, '-j', 'MARK', '--set-xmark', CLEAR_MARK], comment: 'leave no mark behind' },
     ],
   };
+  // Node → local pod: always allowed for a known pod ("a pod cannot block its own
+  // node"); an unknown workload interface gets nothing, even from the node.
+  const output: RenderedChain = {
+    name: CHAINS.output,
+    rules: [{ args: ['-o', WL, '-j', CHAINS.hostDispatch], comment: 'the node to its pods' }],
+  };
   const sets = [...book.sets.values()].sort((a, b) => byString(a.name, b.name));
   return {
     family,
-    chains: [...policyChains, ...workloadChains, ...toBuckets, ...fromBuckets, to as RenderedChain, from as RenderedChain, forward, input],
+    chains: [...policyChains, ...workloadChains, ...toBuckets, ...fromBuckets, ...hostBuckets, to as RenderedChain, from as RenderedChain, host as RenderedChain, forward, input, output],
     sets,
-    hooks: [{ chain: 'FORWARD', target: CHAINS.forward }, { chain: 'INPUT', target: CHAINS.input }],
+    hooks: [{ chain: 'FORWARD', target: CHAINS.forward }, { chain: 'INPUT', target: CHAINS.input }, { chain: 'OUTPUT', target: CHAINS.output }],
   };
 }
 

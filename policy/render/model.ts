@@ -30,7 +30,7 @@ export interface RenderedSet {
 
 /** A rule margay inserts into a built-in chain to reach its own chains. */
 export interface Hook {
-  chain: 'FORWARD' | 'INPUT';
+  chain: 'FORWARD' | 'INPUT' | 'OUTPUT';
   target: string;
 }
 

@@ -18,6 +18,8 @@ export const CHAINS = {
   input: 'MARGAY-INPUT',
   toDispatch: 'MARGAY-TO-WL',
   fromDispatch: 'MARGAY-FROM-WL',
+  output: 'MARGAY-OUTPUT',
+  hostDispatch: 'MARGAY-HOST-WL',
 } as const;
 
 const memo = new Map<string, string>();

@@ -98,14 +98,27 @@ describe.skipIf(needsRoot)('NetworkPolicy end to end with real packets (needs ro
     }
     const xa = lab.model.pods.find((p) => p.namespace === 'x' && p.name === 'a');
     expect((await lab.lab.ping(pod.ns, xa?.ips.ipv4 as string, { count: 1, timeoutS: 1 })).ok).toBe(false);
+    expect((await lab.lab.ping(node.ns, '10.244.1.200', { count: 1, timeoutS: 1 })).ok).toBe(false); // not even from its node
     // Programmed: the pod is known (no policy selects it), so it is open.
     const snap = modelSnapshot(lab.model);
     snap.pods.push({ namespace: 'x', name: 'late', labels: {}, ips: ['10.244.1.200'], node: 'n1', hostNetwork: false, phase: 'Running', terminating: false, ports: [], interface: iface });
     const r = await lab.appliers.get('n1')?.apply(compile(snap, [], 'n1').rendered);
     expect(r?.ok).toBe(true);
     expect((await lab.lab.ping(pod.ns, xa?.ips.ipv4 as string, { count: 1, timeoutS: 2 })).ok).toBe(true);
+    expect((await lab.lab.ping(node.ns, '10.244.1.200', { count: 1, timeoutS: 2 })).ok).toBe(true);
     await lab.apply([]); // back to the model: the late pod's interface is unknown again
     expect((await lab.lab.ping(pod.ns, xa?.ips.ipv4 as string, { count: 1, timeoutS: 1 })).ok).toBe(false);
+  });
+
+  it('a pod cannot block its own node: deny-all ingress and egress still let the node reach it', async () => {
+    await lab.apply(parseManifests(CASES.find((c) => c.name === 'default deny both ways in x')?.yaml ?? '', 'deny'));
+    for (const p of lab.model.pods.filter((m) => m.namespace === 'x')) {
+      const nodeNs = lab.lab.node(p.node).ns;
+      expect((await lab.lab.ping(nodeNs, p.ips.ipv4, { count: 1, timeoutS: 2 })).ok, `${p.node} → x/${p.name}`).toBe(true);
+      // ... while another node cannot: that is ingress from outside the pod's node.
+      const other = lab.lab.nodes.find((n) => n.name !== p.node) as { ns: string };
+      expect((await lab.lab.ping(other.ns, p.ips.ipv4, { count: 1, timeoutS: 1 })).ok).toBe(false);
+    }
   });
 
   it('anti-spoofing: a packet with another source address than the pod\'s never leaves it', async () => {

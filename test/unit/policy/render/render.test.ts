@@ -108,3 +108,15 @@ describe('render: anti-spoofing', () => {
     expect(chain(r.v4, workloadChainName('x/a', 'ingress'))?.rules.map((x) => x.args)).toEqual([['-j', 'RETURN']]);
   });
 });
+
+describe('render: node → pod (OUTPUT)', () => {
+  it('known pods RETURN (always reachable from their node), unknown workload interfaces are dropped; hooked from OUTPUT', () => {
+    const r = renderNode(resolveNode(cluster(), [policy('x', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] })], 'n1')).v4;
+    const host = chain(r, 'MARGAY-HOST-WL');
+    expect(host?.rules.slice(0, -1).every((x) => x.args[2] === '-j' && x.args[3] === 'RETURN')).toBe(true);
+    expect(host?.rules).toHaveLength(6);
+    expect(host?.rules.at(-1)?.args).toEqual(['-o', 'mgw+', '-j', 'DROP']);
+    expect(chain(r, 'MARGAY-OUTPUT')?.rules.map((x) => x.args)).toEqual([['-o', 'mgw+', '-j', 'MARGAY-HOST-WL']]);
+    expect(r.hooks).toContainEqual({ chain: 'OUTPUT', target: 'MARGAY-OUTPUT' });
+  });
+});
