@@ -80,6 +80,11 @@ export class SpeakerRuntime {
     if (c.listen) {
       this.listener = await this.transport.listen(c.listen, (s) => this.driver.accept(s));
       this.o.log.info({ address: this.listener.address, port: this.listener.port }, 'listening');
+      const v4only = c.listen.address === '0.0.0.0';
+      const v6peers = c.neighbors.filter((n) => n.address.includes(':') && n.passive).map((n) => n.address);
+      if (v4only && v6peers.length > 0) {
+        this.o.log.warn({ peers: v6peers }, 'listening on 0.0.0.0 only: passive IPv6 peers cannot connect (listen on "::" for both families)');
+      }
     }
     this.syncKeys();
     if (c.controlSocket) {

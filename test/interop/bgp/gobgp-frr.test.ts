@@ -15,6 +15,8 @@ interface Case {
   kind: 'eBGP' | 'iBGP';
   margayPassive: boolean;
   subnet: number;
+  /** both sides connect (collision resolution, FRR's 5/0 tolerated) */
+  bothActive?: boolean;
 }
 const CASES: Case[] = [
   { kind: 'eBGP', margayPassive: false, subnet: 61 },
@@ -92,8 +94,8 @@ for (const c of CASES) {
 }
 
 const skipFrr = needsRoot || !haveFrr();
-for (const c of CASES) {
-  describe.skipIf(skipFrr)(`${c.kind} with FRR, margay ${c.margayPassive ? 'passive' : 'active'}${skipFrr ? ' (skipped: needs root and frr)' : ''}`, () => {
+for (const c of [...CASES, { kind: 'eBGP', margayPassive: false, subnet: 63, bothActive: true } as Case]) {
+  describe.skipIf(skipFrr)(`${c.kind} with FRR, margay ${c.bothActive ? 'and FRR both active' : c.margayPassive ? 'passive' : 'active'}${skipFrr ? ' (skipped: needs root and frr)' : ''}`, () => {
     let net: NetPair;
     let f: Frr;
     let m: MargaySpeaker;
@@ -103,7 +105,7 @@ for (const c of CASES) {
       const nb = (addr: string): string => `neighbor ${addr} remote-as 65001
  neighbor ${addr} timers 3 9
  neighbor ${addr} timers connect 1
-${c.margayPassive ? '' : ` neighbor ${addr} passive\n`}`;
+${c.margayPassive || c.bothActive ? '' : ` neighbor ${addr} passive\n`}`;
       f = await frr(net.b.ns, `frr defaults traditional
 route-map SETATTR permit 10
  set community 65002:5
