@@ -42,7 +42,8 @@ protocol bgp fromg { local ${lg.centreV4} as 65200; neighbor ${lg.v4} as 65002; 
     const m = await margaySpeaker(lm.ns, {
       asn: 65001, routerId: lm.v4, listen: false,
       neighbors: [{ address: lm.centreV4, asn: 65200 }],
-      originate: Array.from({ length: total }, (_, i) => feedPrefix(i)),
+      // 100 attribute sets, as in GoBGP's feed (there MED + community vary; here the community)
+      originate: Array.from({ length: total }, (_, i) => ({ prefix: feedPrefix(i), communities: [`65001:${i % 100}`] })),
     }, { logLevel: 'warn' });
     stops.push(() => m.stop());
     const mDone = await whenCount('BIRD from margay', () => birdProtocolRoutes(b, 'fromm'), total, timeout);

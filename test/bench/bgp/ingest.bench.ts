@@ -3,7 +3,9 @@
  * eBGP session, first to margay, then to BIRD, in the same run and topology. For
  * each: seconds from Established to all N in the RIB, and RSS bytes per route
  * (RSS after minus RSS before the session, over N). Ratios margay / BIRD.
- * N = 100k (and 1M with BENCH_FULL=1; BENCH_BGP_PREFIXES overrides).
+ * N = 100k (and 1M with BENCH_FULL=1; BENCH_BGP_PREFIXES overrides). Times and RSS
+ * are medians of BENCH_REPS runs (default 3 up to 100k prefixes, 1 above), each a
+ * fresh receiver process against the same loaded feeder.
  */
 import type { Emit } from '../run.js';
 import { netStar } from '../../support/daemons/netstar.js';
@@ -12,6 +14,11 @@ import { bird } from '../../support/daemons/bird.js';
 import { margaySpeaker } from '../../support/daemons/margay.js';
 import { waitFor } from '../../support/daemons/common.js';
 import { birdProtocolRoutes, birdSince, loadGoBgp, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
 
 export async function run(emit: Emit): Promise<void> {
   const why = skipReason();
@@ -34,39 +41,53 @@ async function once(emit: Emit, n: number): Promise<void> {
     const total = await loadGoBgp(g, n, '0.0.0.0', 65100); // 0.0.0.0: GoBGP puts its own session address
     const timeout = 60_000 + n * 0.2;
 
-    // margay
-    const m = await margaySpeaker(lm.ns, {
-      asn: 65001, routerId: lm.v4, listen: false, neighbors: [{ address: lm.centreV4, asn: 65100 }],
-    }, { logLevel: 'warn' });
-    stops.push(() => m.stop());
-    const mRss0 = await rssBytes(m.pid);
-    const mDone = await whenCount('margay ingest', async () => (await m.status()).peers[0]?.received ?? 0, total, timeout);
-    const st = await m.status();
-    const mEst = Date.parse(st.peers[0]?.since ?? '');
-    const mRss1 = await rssBytes(m.pid);
-    const mLoc = st.locRib.total;
-    await m.stop();
-    stops.pop();
+    const reps = Number(process.env.BENCH_REPS ?? (n <= 100_000 ? 3 : 1));
+    const mTimes: number[] = [];
+    const mPers: number[] = [];
+    const bTimes: number[] = [];
+    const bPers: number[] = [];
+    let mRss1 = 0;
+    let bRss1 = 0;
+    let mLoc = 0;
+    for (let rep = 0; rep < reps; rep++) {
+      // margay
+      const m = await margaySpeaker(lm.ns, {
+        asn: 65001, routerId: lm.v4, listen: false, neighbors: [{ address: lm.centreV4, asn: 65100 }],
+      }, { logLevel: 'warn' });
+      stops.push(() => m.stop());
+      const mRss0 = await rssBytes(m.pid);
+      const mDone = await whenCount('margay ingest', async () => (await m.status()).peers[0]?.received ?? 0, total, timeout);
+      const st = await m.status();
+      mTimes.push((mDone - Date.parse(st.peers[0]?.since ?? '')) / 1000);
+      mRss1 = await rssBytes(m.pid);
+      mPers.push((mRss1 - mRss0) / total);
+      mLoc = st.locRib.total;
+      await m.stop();
+      stops.pop();
 
-    // BIRD
-    const b = await bird(lb.ns, `router id ${lb.v4};
+      // BIRD
+      const b = await bird(lb.ns, `router id ${lb.v4};
 protocol device {}
 protocol bgp feed { local ${lb.v4} as 65002; neighbor ${lb.centreV4} as 65100; ipv4 { import all; export none; }; }
 `);
-    stops.push(() => b.stop());
-    const bRss0 = await rssBytes(b.pid);
-    const bDone = await whenCount('BIRD ingest', () => birdProtocolRoutes(b, 'feed'), total, timeout);
-    const bEst = await waitFor('BIRD since', () => birdSince(b, 'feed'), 5000);
-    const bRss1 = await rssBytes(b.pid);
+      stops.push(() => b.stop());
+      const bRss0 = await rssBytes(b.pid);
+      const bDone = await whenCount('BIRD ingest', () => birdProtocolRoutes(b, 'feed'), total, timeout);
+      bTimes.push((bDone - await waitFor('BIRD since', () => birdSince(b, 'feed'), 5000)) / 1000);
+      bRss1 = await rssBytes(b.pid);
+      bPers.push((bRss1 - bRss0) / total);
+      await b.stop();
+      stops.pop();
+    }
 
-    const margayS = (mDone - mEst) / 1000;
-    const birdS = (bDone - bEst) / 1000;
-    const mPer = (mRss1 - mRss0) / total;
-    const bPer = (bRss1 - bRss0) / total;
+    const margayS = median(mTimes);
+    const birdS = median(bTimes);
+    const mPer = median(mPers);
+    const bPer = median(bPers);
     emit({
-      bench: 'bgp/ingest', prefixes: total, feeder: 'gobgp', poll_ms: POLL_MS,
+      bench: 'bgp/ingest', prefixes: total, feeder: 'gobgp', poll_ms: POLL_MS, runs: reps,
       margay_s: round(margayS), bird_s: round(birdS), ratio_margay_vs_bird: round(margayS / birdS, 2),
-      margay_locrib: mLoc,
+      margay_runs_s: mTimes.map((x) => round(x)), bird_runs_s: bTimes.map((x) => round(x)), margay_locrib: mLoc,
     });
     emit({
       bench: 'bgp/memory', prefixes: total,
