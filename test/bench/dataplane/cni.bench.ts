@@ -17,6 +17,7 @@ import type { Emit } from '../run.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const CNI_JS = join(here, '..', '..', '..', 'agent', 'cni', 'margay-cni.js');
 const PODS = Number(process.env.MARGAY_BENCH_PODS ?? 200);
+const WIRINGS = (process.env.MARGAY_BENCH_CNI_WIRINGS ?? 'netlink,ip').split(',').filter((w): w is WiringKind => w === 'netlink' || w === 'ip');
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -26,11 +27,12 @@ function pct(xs: number[], p: number): number {
 /**
  * One plugin run. The plugin (MARGAY_CNI_TIMING=1) reports the agent's share and,
  * in ms since its own process start, when its modules were loaded (`loaded`), when
- * it had connected, had its answer and was done; wall − done is exec + exit.
+ * it had connected, had its answer and was done (wall − done is exec + exit), and
+ * its CPU time (user + system), the figure least disturbed by a busy machine.
  */
-interface Call { wallMs: number; agentMs: number; loadedMs: number; roundTripMs: number; code: number | null; stderr: string }
+interface Call { wallMs: number; agentMs: number; loadedMs: number; connectMs: number; roundTripMs: number; exitMs: number; cpuMs: number; code: number | null; stderr: string }
 
-interface Timing { agentMs?: number; loaded?: number; connected?: number; answered?: number; done?: number }
+interface Timing { agentMs?: number; loaded?: number; connected?: number; answered?: number; done?: number; cpu?: number }
 
 function timing(stderr: string): Timing {
   try {
@@ -52,7 +54,7 @@ function plugin(node: CniNode, command: string, id: string, netns: string): Prom
   return new Promise((resolve) => c.on('exit', (code) => {
     const wallMs = performance.now() - t0;
     const t = timing(err);
-    resolve({ wallMs, agentMs: Number(t.agentMs), loadedMs: Number(t.loaded), roundTripMs: Number(t.answered) - Number(t.connected), code, stderr: err });
+    resolve({ wallMs, agentMs: Number(t.agentMs), loadedMs: Number(t.loaded), connectMs: Number(t.connected) - Number(t.loaded), roundTripMs: Number(t.answered) - Number(t.connected), exitMs: wallMs - Number(t.done), cpuMs: Number(t.cpu), code, stderr: err });
   }));
 }
 
@@ -68,7 +70,7 @@ export async function run(emit: Emit): Promise<void> {
     return;
   }
   if (!existsSync(CNI_JS)) throw new Error(`${CNI_JS} missing: build first`);
-  for (const wiring of ['netlink', 'ip'] as const) await runWith(emit, wiring);
+  for (const wiring of WIRINGS) await runWith(emit, wiring);
 }
 
 async function runWith(emit: Emit, wiring: WiringKind): Promise<void> {
@@ -81,10 +83,14 @@ async function runWith(emit: Emit, wiring: WiringKind): Promise<void> {
     node = await createCniNode([{ name: 'v4', spec: { cidr: '10.200.0.0/16' } }, { name: 'v6', spec: { cidr: 'fd20::/112' } }], { wiring, storeDir });
     const ns: string[] = [];
     for (let i = 0; i < PODS; i++) ns.push(await addPodNs(node, `b${i}`));
+    // A bare `node -e ''` before each ADD: the floor under the same load as the ADDs
+    // (the machine is shared; its p99 says how much of the plugin's is noise).
     const starts: number[] = [];
-    for (let i = 0; i < 20; i++) starts.push(await nodeStartMs());
     const add = [];
-    for (let i = 0; i < PODS; i++) add.push(await plugin(node, 'ADD', `bench${i}`, `/var/run/netns/${ns[i]}`));
+    for (let i = 0; i < PODS; i++) {
+      starts.push(await nodeStartMs());
+      add.push(await plugin(node, 'ADD', `bench${i}`, `/var/run/netns/${ns[i]}`));
+    }
     const del = [];
     for (let i = 0; i < PODS; i++) del.push(await plugin(node, 'DEL', `bench${i}`, `/var/run/netns/${ns[i]}`));
     const failed = [...add, ...del].filter((r) => r.code !== 0);
@@ -95,8 +101,11 @@ async function runWith(emit: Emit, wiring: WiringKind): Promise<void> {
       // the plugin's own start (process start → its modules loaded) and the socket round trip
       loadedP50Ms: pct(xs.map((x) => x.loadedMs), 50), loadedP99Ms: pct(xs.map((x) => x.loadedMs), 99),
       roundTripP50Ms: pct(xs.map((x) => x.roundTripMs), 50), roundTripP99Ms: pct(xs.map((x) => x.roundTripMs), 99),
+      // loaded → connected (config, env, connect) and done → exit seen by the parent
+      connectP50Ms: pct(xs.map((x) => x.connectMs), 50), exitP50Ms: pct(xs.map((x) => x.exitMs), 50),
+      cpuP50Ms: pct(xs.map((x) => x.cpuMs), 50),
     });
-    emit({ bench: `dataplane/cni-add-latency-${wiring}`, pods: PODS, dualStack: true, wiring, ipamStore: tmpfs ? 'file on tmpfs' : 'file on disk', ...fig(add), nodeStartP50Ms: pct(starts, 50), targetP99Ms: 100, targetAgentP99Ms: 10 });
+    emit({ bench: `dataplane/cni-add-latency-${wiring}`, pods: PODS, dualStack: true, wiring, ipamStore: tmpfs ? 'file on tmpfs' : 'file on disk', ...fig(add), nodeStartP50Ms: pct(starts, 50), nodeStartP99Ms: pct(starts, 99), targetP99Ms: 100, targetAgentP99Ms: 10 });
     emit({ bench: `dataplane/cni-del-latency-${wiring}`, pods: PODS, wiring, ...fig(del) });
   } finally {
     await destroyCniNode(node);
