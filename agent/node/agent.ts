@@ -23,7 +23,7 @@ import type { Logger } from 'pino';
 import type { Datastore, Rejection } from '../datastore/datastore.js';
 import type { Snapshot } from '../datastore/snapshot.js';
 import { describeObject } from '../datastore/resources.js';
-import { applyDataplane, type DataplaneReport } from '../dataplane/apply.js';
+import type { DataplaneReport } from '../dataplane/apply.js';
 import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
 import { execIn } from '../dataplane/nat-outgoing.js';
 import { openRtnl, type Rtnl } from '../dataplane/kernel/rtnl.js';
@@ -45,6 +45,7 @@ import { PolicyApplier } from '../../policy/apply/applier.js';
 import { hostExec } from '../../policy/apply/exec.js';
 import type { AgentStatus, RouteRow } from '../status/types.js';
 import { NodeBgp, type SecretReader } from './bgp.js';
+import { DataplanePass } from './dataplane-pass.js';
 import {
   dataplanePoolsOf, dataplaneInputOf, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan,
   withNodeAddress,
@@ -87,6 +88,7 @@ export class Agent {
   private blocks: Block[] = [];
   private handles: Handle[] = [];
   private lastReport: DataplaneReport | undefined;
+  private pass: DataplanePass | undefined;
   private unmapped: string[] = [];
   private policyCounts = { policies: 0, rejected: 0, localPods: 0 };
   private policyOk = false;
@@ -147,7 +149,13 @@ export class Agent {
       return { error: `unknown command "${req.cmd}" (known: status)` };
     });
     if (this.o.health) {
-      this.healthServer = await serveHealth({ health: () => this.health(), metrics: () => this.metrics.render() }, this.o.health);
+      this.healthServer = await serveHealth({
+        health: () => this.health(),
+        metrics: () => {
+          this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))); // fresh at every scrape
+          return this.metrics.render();
+        },
+      }, this.o.health);
       this.log.info({ port: this.healthServer.port }, 'health and metrics listening');
     }
     // the gate opens on sync (every peer's End-of-RIB in) or after the bound
@@ -294,7 +302,10 @@ export class Agent {
       tunnels: vxlanTunnelAddresses(this.handles),
     });
     this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: next hop is no node of the cluster, not programmed`);
-    const report = await applyDataplane(this.rtnl, execIn(), input);
+    const tp = performance.now();
+    this.pass ??= new DataplanePass(this.rtnl, execIn(), this.o.resyncMs ?? 30_000);
+    const report = await this.pass.run(input, performance.now());
+    this.o.logs.dataplane.debug({ ms: Math.round((performance.now() - tp) * 10) / 10 }, 'dataplane: pass');
     this.lastReport = report;
     const ok = report.problems.length === 0;
     this.metrics.applied('dataplane', ok);
