@@ -50,6 +50,8 @@ export interface AgentCluster {
   agentProcess(node: string): LabProcess | undefined;
   /** creates the pod's namespace and runs margay-cni ADD for it in the node namespace */
   addPod(node: string, name: string, opts?: { namespace?: string; labels?: Record<string, string>; ports?: { name?: string; containerPort: number; protocol?: string }[] }): Promise<CniPod>;
+  /** runs margay-cni DEL for the pod, then deletes its namespace and its Pod manifest */
+  delPod(pod: CniPod): Promise<void>;
   status(node: string, timeoutMs?: number): Promise<AgentStatus>;
   statusSocket(node: string): string;
   cniSocket(node: string): string;
@@ -99,6 +101,25 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
   const statusSocket = (node: string): string => join(run, node, 'agent.sock');
   const cniSocket = (node: string): string => join(run, node, 'cni.sock');
 
+  /** margay-cni run in the node namespace as a container runtime would */
+  const cni = (command: 'ADD' | 'DEL', nodeNs: string, node: string, p: { containerId: string; netns: string; namespace: string; name: string }) => {
+    const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: cniSocket(node) });
+    const env = {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: p.containerId, CNI_NETNS: `/var/run/netns/${p.netns}`,
+      CNI_IFNAME: 'eth0', CNI_PATH: dirname(MARGAY_CNI_JS), CNI_ARGS: `K8S_POD_NAMESPACE=${p.namespace};K8S_POD_NAME=${p.name}`,
+    };
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('ip', ['netns', 'exec', nodeNs, process.execPath, MARGAY_CNI_JS], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+      child.stdin.end(conf);
+    });
+  };
+
   const cluster: AgentCluster = {
     lab, dir, pods, writeManifest,
     async removeManifest(file) {
@@ -128,21 +149,7 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
       await addNetns(netns);
       podNs.push(netns);
       const containerId = `${node}${namespace}${name}`.replace(/[^a-z0-9]/g, '').padEnd(12, '0');
-      const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: cniSocket(node) });
-      const env = {
-        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: 'ADD', CNI_CONTAINERID: containerId, CNI_NETNS: `/var/run/netns/${netns}`,
-        CNI_IFNAME: 'eth0', CNI_PATH: dirname(MARGAY_CNI_JS), CNI_ARGS: `K8S_POD_NAMESPACE=${namespace};K8S_POD_NAME=${name}`,
-      };
-      const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn('ip', ['netns', 'exec', n.ns, process.execPath, MARGAY_CNI_JS], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-        child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-        child.stdin.end(conf);
-      });
+      const out = await cni('ADD', n.ns, node, { containerId, netns, namespace, name });
       if (out.code !== 0) throw new Error(`margay-cni ADD for ${namespace}/${name} on ${node} failed (exit ${out.code}): ${out.stdout}${out.stderr}`);
       const result = JSON.parse(out.stdout) as { ips?: { address: string }[] };
       const v4 = result.ips?.map((i) => i.address.split('/')[0] as string).find((a) => !a.includes(':'));
@@ -154,6 +161,15 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
         spec: { nodeName: node, containers: [{ name: 'c', image: 'none', ...(o.ports ? { ports: o.ports } : {}) }] },
       }]);
       return pod;
+    },
+    async delPod(pod) {
+      const out = await cni('DEL', lab.node(pod.node).ns, pod.node, pod);
+      if (out.code !== 0) throw new Error(`margay-cni DEL for ${pod.namespace}/${pod.name} failed (exit ${out.code}): ${out.stdout}${out.stderr}`);
+      await deleteNetns(pod.netns).catch(() => undefined);
+      const i = podNs.indexOf(pod.netns);
+      if (i >= 0) podNs.splice(i, 1);
+      pods.splice(pods.indexOf(pod), 1);
+      await rm(join(dir, `pod-${pod.namespace}-${pod.name}.yaml`), { force: true });
     },
     async status(node, timeoutMs = 3000) {
       const a = await queryControl(statusSocket(node), { cmd: 'status' }, timeoutMs);

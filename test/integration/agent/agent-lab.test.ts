@@ -136,6 +136,35 @@ describe.skipIf(needsRoot || !built)(`node agents in a 3-node lab (${ROOT_SKIP_R
     expect(await waitFor(() => reach(pods.b!, pods.c!), 5000, 'b → c open again', 50)).toBe(true);
   }, 60_000);
 
+  it('an invalid object in the datastore dir is reported with its field path and ignored; everything else keeps working', async () => {
+    await c().writeManifest('bad-peer.yaml', [{ apiVersion: 'margay.io/v1', kind: 'BGPPeer', metadata: { name: 'bad' }, spec: { peerIP: 'not-an-ip', asNumber: 65000 } }]);
+    const s = await waitFor(async () => {
+      const st = await c().status('n1');
+      return st.problems.some((p) => p.includes('BGPPeer bad') && p.includes('peerIP')) ? st : undefined;
+    }, 10_000, 'n1 reports the invalid BGPPeer', 100);
+    expect(s.peers.map((p) => p.fsm)).toEqual(['Established', 'Established']);
+    expect(await reach(pods.a!, pods.c!)).toBe(true);
+    await c().removeManifest('bad-peer.yaml');
+  }, 30_000);
+
+  it('a CNI DEL releases the address and removes the pod from policy; a new pod on the same node works', async () => {
+    const d = await c().addPod('n2', 'd', { labels: { app: 'd' } });
+    expect(await waitFor(() => reach(pods.a!, d), 10_000, 'a → d', 50)).toBe(true);
+    const before = await waitFor(async () => {
+      const st = await c().status('n2');
+      return st.policy.localPods === 2 ? st : undefined;
+    }, 10_000, 'n2 knows 2 local pods', 50);
+    expect(before.blocks[0]?.used).toBe(2);
+    await c().delPod(d);
+    const after = await waitFor(async () => {
+      const st = await c().status('n2');
+      return st.policy.localPods === 1 && st.blocks[0]?.used === 1 ? st : undefined;
+    }, 10_000, 'n2 forgets d and frees its address', 50);
+    expect(after.blocks).toHaveLength(1);
+    const e = await c().addPod('n2', 'e', { labels: { app: 'e' } });
+    expect(await waitFor(() => reach(pods.a!, e), 10_000, 'a → e', 50)).toBe(true);
+  }, 60_000);
+
   const pingUnderRestart = async (restart: string[]): Promise<{ sent: number; received: number }> => {
     const count = 200; // 10 s at 0.05 s
     const pinging = netnsExec(pods.a!.netns, ['ping', '-n', '-q', '-c', String(count), '-i', '0.05', '-W', '1', pods.c!.ipv4], { timeoutMs: 40_000 }).then((r) => r.stdout, (e: Error) => e.message);
