@@ -19,7 +19,7 @@ import { queryControl } from '../../bgp/session/control.js';
 import type { AgentStatus } from '../status/types.js';
 import type { Lab, LabProcess } from './lab.js';
 import { addNetns, deleteNetns } from './netns.js';
-import { POD_POOL_V4 } from './plan.js';
+import { POD_POOL_V4, POD_POOL_V6 } from './plan.js';
 
 // built files: beside this one when it runs from dist/, else the repository's dist/ (tests run the sources)
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,6 +35,7 @@ export interface CniPod {
   netns: string;
   containerId: string;
   ipv4: string;
+  ipv6?: string;
 }
 
 export interface AgentCluster {
@@ -66,6 +67,8 @@ export interface AgentClusterOptions {
   /** IPPool spec override (default: the lab pool, /26 blocks, no encapsulation) */
   pool?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /** dual stack: an IPv6 pool too (the lab's fd44::/48, /122 blocks) and nodes' IPv6 BGP addresses */
+  ipv6?: boolean;
   /** agents in their own process group, not waited for (they outlive a `--keep` demo) */
   detached?: boolean;
   /** extra labels / annotations per node (route reflectors, AS per rack) */
@@ -90,13 +93,17 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
     metadata: {
       name: n.name,
       labels: { 'kubernetes.io/hostname': n.name, ...(opts.nodeMeta?.(n.name).labels ?? {}) },
-      annotations: { 'margay.io/bgp-ipv4-address': `${n.address}/${n.subnet.split('/')[1]}`, ...(opts.nodeMeta?.(n.name).annotations ?? {}) },
+      annotations: {
+        'margay.io/bgp-ipv4-address': `${n.address}/${n.subnet.split('/')[1]}`,
+        ...(opts.ipv6 ? { 'margay.io/bgp-ipv6-address': `${n.address6}/${n.subnet6.split('/')[1]}` } : {}),
+        ...(opts.nodeMeta?.(n.name).annotations ?? {}),
+      },
     },
   })));
   await writeManifest('ippool.yaml', [{
     apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool' },
     spec: { cidr: POD_POOL_V4, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, ...(opts.pool ?? {}) },
-  }]);
+  }, ...(opts.ipv6 ? [{ apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool-v6' }, spec: { cidr: POD_POOL_V6, blockSize: 122 } }] : [])]);
   for (const [file, docs] of Object.entries(opts.manifests ?? {})) await writeManifest(file, docs);
   const statusSocket = (node: string): string => join(run, node, 'agent.sock');
   const cniSocket = (node: string): string => join(run, node, 'cni.sock');
@@ -154,7 +161,8 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
       const result = JSON.parse(out.stdout) as { ips?: { address: string }[] };
       const v4 = result.ips?.map((i) => i.address.split('/')[0] as string).find((a) => !a.includes(':'));
       if (!v4) throw new Error(`margay-cni ADD for ${name}: no IPv4 address in ${out.stdout}`);
-      const pod: CniPod = { name, namespace, node, netns, containerId, ipv4: v4 };
+      const v6 = result.ips?.map((i) => i.address.split('/')[0] as string).find((a) => a.includes(':'));
+      const pod: CniPod = { name, namespace, node, netns, containerId, ipv4: v4, ...(v6 ? { ipv6: v6 } : {}) };
       pods.push(pod);
       await writeManifest(`pod-${namespace}-${name}.yaml`, [{
         apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: o.labels ?? { app: name } },
