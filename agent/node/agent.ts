@@ -67,6 +67,8 @@ export interface AgentOptions {
   logs: { agent: Logger; bgp: Logger; dataplane: Logger; policy: Logger; cni: Logger };
   syncBoundMs?: number;
   resyncMs?: number;
+  /** re-read IPAM records (other nodes' pods and tunnel addresses) this often */
+  ipamPollMs?: number;
   /** release addresses of pods that no longer exist (kubernetes: Pod objects are the truth); 0 = off */
   ipamGcMs?: number;
   restartTime?: number;
@@ -166,7 +168,7 @@ export class Agent {
     }, 100);
     this.timers.push(gate);
     // other agents' IPAM writes (remote pods' addresses for policy peers) and peer counters
-    this.timers.push(setInterval(() => void this.refreshIpam().then((changed) => { if (changed) this.kickPolicy(); }), 2000));
+    this.timers.push(setInterval(() => void this.refreshIpam().then((changed) => { if (changed) this.kickPolicy(); }), this.o.ipamPollMs ?? 2000));
     this.timers.push(setInterval(() => { if (this.bgp.secretsMissing) void this.updateBgp(); }, 3000));
     this.timers.push(setInterval(() => this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))), 1000));
     if ((this.o.ipamGcMs ?? 0) > 0) this.timers.push(setInterval(() => void this.collectLeaks(), this.o.ipamGcMs));

@@ -76,7 +76,9 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     health: s.healthPort > 0 ? { port: s.healthPort, host: s.healthAddress } : null,
     ...(s.uplink ? { uplink: s.uplink } : {}), ...(s.nodeAddress ? { nodeAddress: s.nodeAddress } : {}), ...(readSecret ? { readSecret } : {}),
     logs: { agent: log, bgp: logger('bgp'), dataplane: logger('dataplane'), policy: logger('policy'), cni: logger('cni') },
-    syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? (s.datastore === 'kubernetes' ? 60_000 : 0), restartTime: s.restartTime, holdTime: s.holdTime,
+    syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? (s.datastore === 'kubernetes' ? 60_000 : 0),
+    // files: other agents' pods get their addresses only from IPAM records; kubernetes: from status.podIPs
+    ipamPollMs: s.datastore === 'kubernetes' ? 30_000 : 2000, restartTime: s.restartTime, holdTime: s.holdTime,
   });
   try {
     await agent.start();
