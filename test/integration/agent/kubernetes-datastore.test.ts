@@ -35,6 +35,8 @@ describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake A
 
   const podObject = (p: CniPod, labels: Record<string, string>) => ({
     apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, labels }, spec: { nodeName: p.node, containers: [{ name: 'c', image: 'none' }] },
+    // as the kubelet writes it after the CNI ADD
+    status: { phase: 'Running', podIP: p.ipv4, podIPs: [{ ip: p.ipv4 }] },
   });
   const reach = async (from: CniPod, to: CniPod): Promise<boolean> => (await c().lab.ping(from.netns, to.ipv4, { count: 1, timeoutS: 1 })).ok;
   const status = (n: string): Promise<AgentStatus | undefined> => c().status(n, 2000).catch(() => undefined);
