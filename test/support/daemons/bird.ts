@@ -37,7 +37,7 @@ export async function bird(ns: string, config: string): Promise<Bird> {
     }
   };
   try {
-    await waitFor('bird control socket', async () => (await birdc('show status')).includes('Daemon is up'), 15_000);
+    await waitFor('bird control socket', async () => (await birdc('show status')).includes('Daemon is up'), 30_000);
   } catch (err) {
     await d.stop();
     throw new Error(`${(err as Error).message}\n${d.output()}`);

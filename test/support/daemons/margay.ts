@@ -39,7 +39,7 @@ export async function margaySpeaker(ns: string, config: Record<string, unknown>,
   const d = startInNetns(ns, [process.execPath, ...nodeArgs, CLI_JS, '--log-level', opts.logLevel ?? 'info', 'bgp', 'speaker', '--config', file], dir, opts.keepDir ? { keepDir: true } : {});
   const status = async (): Promise<SpeakerStatus> => (await queryControl(socket, { cmd: 'status' })) as SpeakerStatus;
   try {
-    await waitFor('speaker control socket', async () => (await status()).peers !== undefined, 15_000);
+    await waitFor('speaker control socket', async () => (await status()).peers !== undefined, 30_000);
   } catch (err) {
     await d.stop();
     throw new Error(`${(err as Error).message}\n${d.output()}`);
