@@ -43,9 +43,10 @@ import { serveControl, type ControlServer } from '../../bgp/session/control.js';
 import { compile } from '../../policy/compile.js';
 import { PolicyApplier } from '../../policy/apply/applier.js';
 import { hostExec } from '../../policy/apply/exec.js';
-import type { AgentStatus, RouteRow } from '../status/types.js';
+import type { AgentStatus } from '../status/types.js';
 import { NodeBgp, type SecretReader } from './bgp.js';
 import { DataplanePass } from './dataplane-pass.js';
+import { blockRows, rejectionSentence, routeRows } from './status-view.js';
 import {
   dataplanePoolsOf, dataplaneInputOf, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan,
   withNodeAddress,
@@ -106,6 +107,8 @@ export class Agent {
   private routingKey = '';
   private ownKey = '';
   private leaks: Leak[] = [];
+  /** IPAM has been read once: until then nothing is originated, routed or enforced (an empty read would withdraw everything) */
+  private ipamRead = false;
 
   constructor(private readonly o: AgentOptions) {
     this.bgp = new NodeBgp({
@@ -238,6 +241,10 @@ export class Agent {
       const [blocks, handles] = await Promise.all([this.o.ipamStore.list('block'), this.o.ipamStore.list('handle')]);
       this.blocks = blocks.map((b) => b.value);
       this.handles = handles.map((h) => h.value);
+      if (!this.ipamRead) {
+        this.ipamRead = true;
+        this.kickPolicy();
+      }
       const key = JSON.stringify([blocks.map((b) => b.version), handles.map((h) => h.version)]);
       const changed = key !== this.lastHandles;
       this.lastHandles = key;
@@ -249,7 +256,7 @@ export class Agent {
         this.kickRoutes();
         void this.updateBgp();
       }
-      this.metrics.observeBlocks(own.map((b) => ({ cidr: b.cidr, pool: b.pool, used: b.allocations.filter((x) => x !== null).length, size: b.allocations.length })));
+      this.metrics.observeBlocks(blockRows(own));
       return changed;
     } catch (err) {
       this.failed('ipam', err);
@@ -258,7 +265,7 @@ export class Agent {
   }
 
   private updateBgp(): Promise<void> {
-    if (!this.snapshot) return Promise.resolve();
+    if (!this.snapshot || !this.ipamRead) return Promise.resolve();
     const plan = planNodeBgp(this.snapshot, this.o.node);
     if (plan.local?.logLevel && this.o.logs.bgp.level !== plan.local.logLevel) {
       this.log.info({ level: plan.local.logLevel }, 'bgp: log level from BGPConfiguration.logSeverityScreen');
@@ -282,7 +289,7 @@ export class Agent {
 
   private async routesPass(): Promise<void> {
     const snap = this.snapshot;
-    if (!snap || !this.rtnl) return;
+    if (!snap || !this.rtnl || !this.ipamRead) return;
     if (!this.gateOpen) {
       const s = this.bgp.synced();
       const waited = Date.now() - this.startedAt >= (this.o.syncBoundMs ?? 10_000);
@@ -350,7 +357,7 @@ export class Agent {
 
   private async policyPass(): Promise<void> {
     const snap = this.snapshot;
-    if (!snap) return;
+    if (!snap || !this.ipamRead) return;
     const t0 = this.policyDirtySince ?? performance.now();
     this.policyDirtySince = undefined;
     const input = policyInputOf(snap, this.handles, this.o.node, hostIfName);
@@ -385,19 +392,14 @@ export class Agent {
   status(): AgentStatus {
     const h = this.health();
     const id = this.bgp.identityInfo();
-    const routes: RouteRow[] = (this.lastReport?.plan.routes ?? []).map((r) => ({
-      prefix: r.dst,
-      via: r.type === 'blackhole' ? 'blackhole' : r.nexthops.map((n) => `${n.gateway ? `via ${n.gateway} ` : ''}dev ${n.dev ?? '?'}${n.onlink ? ' onlink' : ''}`).join(', '),
-      reason: r.reason,
-    }));
     const m = this.applier.metrics;
     return {
       node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
       ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced,
-      peers: this.bgp.rows(), routes,
-      blocks: ownBlocks(this.blocks, this.o.node).map((b) => ({ cidr: b.cidr, pool: b.pool, used: b.allocations.filter((x) => x !== null).length, size: b.allocations.length })),
+      peers: this.bgp.rows(), routes: routeRows(this.lastReport?.plan.routes ?? []), blocks: blockRows(ownBlocks(this.blocks, this.o.node)),
       policy: { ...this.policyCounts, applies: m.applies, failures: m.failures, lastError: m.lastError, synced: this.policyOk },
-      problems: [...this.bgp.problems, ...this.unmapped, ...(this.lastReport?.problems ?? []), ...[...this.rejected.values()].map((r) => `${r.source}: ${r.object} rejected: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`)],
+      problems: [...this.bgp.problems, ...this.unmapped, ...(this.lastReport?.problems ?? []), ...[...this.rejected.values()].map(rejectionSentence)],
     };
   }
+
 }
