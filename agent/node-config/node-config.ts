@@ -43,7 +43,14 @@ interface ClusterBgp {
   serviceClusterIPs: string[];
 }
 
-function clusterSettings(snapshot: Snapshot, nodeName: string): ClusterBgp {
+/** Cluster defaults when no BGPConfiguration "default" says otherwise (the agent's flags / the chart's values). */
+export interface BgpDefaults {
+  asn?: number;
+  meshEnabled?: boolean;
+  listenPort?: number;
+}
+
+function clusterSettings(snapshot: Snapshot, nodeName: string, defaults: BgpDefaults = {}): ClusterBgp {
   const d = specOf(getObject(snapshot, 'BGPConfiguration', 'default'));
   const n = specOf(getObject(snapshot, 'BGPConfiguration', `node.${nodeName}`));
   const pick = <T>(f: (o: Obj) => T | undefined, fallback: T): T => f(n) ?? f(d) ?? fallback;
@@ -53,9 +60,9 @@ function clusterSettings(snapshot: Snapshot, nodeName: string): ClusterBgp {
   const level = pick((o) => (typeof o.logSeverityScreen === 'string' ? LOG_LEVELS[o.logSeverityScreen as keyof typeof LOG_LEVELS] : undefined), undefined);
   return {
     ...(level ? { logLevel: level } : {}),
-    asn: pick((o) => parseAsn(o.asNumber), DEFAULT_ASN),
-    meshEnabled: typeof d.nodeToNodeMeshEnabled === 'boolean' ? d.nodeToNodeMeshEnabled : true,
-    listenPort: pick((o) => (typeof o.listenPort === 'number' ? o.listenPort : undefined), DEFAULT_LISTEN_PORT),
+    asn: pick((o) => parseAsn(o.asNumber), defaults.asn ?? DEFAULT_ASN),
+    meshEnabled: typeof d.nodeToNodeMeshEnabled === 'boolean' ? d.nodeToNodeMeshEnabled : defaults.meshEnabled ?? true,
+    listenPort: pick((o) => (typeof o.listenPort === 'number' ? o.listenPort : undefined), defaults.listenPort ?? DEFAULT_LISTEN_PORT),
     serviceClusterIPs: pick(cidrs, []),
   };
 }
@@ -100,10 +107,10 @@ function nodePeers(local: NodeBgpInfo, remote: NodeBgpInfo, base: { type: PeerTy
   return out;
 }
 
-export function planNodeBgp(snapshot: Snapshot, nodeName: string): NodeBgpPlan {
+export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpDefaults = {}): NodeBgpPlan {
   const problems: string[] = [];
-  const cluster = clusterSettings(snapshot, nodeName);
-  const nodes = objectsOf(snapshot, 'Node').map((n) => readNode(n, clusterSettings(snapshot, n.metadata.name).asn, problems));
+  const cluster = clusterSettings(snapshot, nodeName, defaults);
+  const nodes = objectsOf(snapshot, 'Node').map((n) => readNode(n, clusterSettings(snapshot, n.metadata.name, defaults).asn, problems));
   const me = nodes.find((n) => n.name === nodeName);
   if (!me) return { peers: [], problems: [...problems, `Node ${nodeName} is not in the datastore: no BGP until it is`] };
   if (!me.address && !me.address6) {
@@ -184,7 +191,7 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string): NodeBgpPlan {
 }
 
 /** Every node's BGP info (the agent maps learned next hops to nodes with it). */
-export function readNodes(snapshot: Snapshot): NodeBgpInfo[] {
+export function readNodes(snapshot: Snapshot, defaults: BgpDefaults = {}): NodeBgpInfo[] {
   const sink: string[] = [];
-  return objectsOf(snapshot, 'Node').map((n) => readNode(n, clusterSettings(snapshot, n.metadata.name).asn, sink));
+  return objectsOf(snapshot, 'Node').map((n) => readNode(n, clusterSettings(snapshot, n.metadata.name, defaults).asn, sink));
 }

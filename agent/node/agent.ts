@@ -37,7 +37,7 @@ import { confirmLeaks, releaseLeaks, scanLeaks, type Leak } from '../ipam/gc.js'
 import type { Block, Handle } from '../ipam/types.js';
 import { AgentMetrics, readiness } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
-import { planNodeBgp, readNodes } from '../node-config/node-config.js';
+import { planNodeBgp, readNodes, type BgpDefaults } from '../node-config/node-config.js';
 import { hostOf } from '../node-config/node-info.js';
 import { serveControl, type ControlServer } from '../../bgp/session/control.js';
 import { compile } from '../../policy/compile.js';
@@ -62,6 +62,8 @@ export interface AgentOptions {
   health: { port: number; host: string } | null;
   /** the underlay device; default: the device holding the node's address */
   uplink?: string;
+  /** BGP defaults when no BGPConfiguration "default" exists */
+  bgpDefaults?: BgpDefaults;
   /** this node's BGP address/prefix when its Node object does not give one */
   nodeAddress?: string;
   readSecret?: SecretReader;
@@ -266,7 +268,7 @@ export class Agent {
 
   private updateBgp(): Promise<void> {
     if (!this.snapshot || !this.ipamRead) return Promise.resolve();
-    const plan = planNodeBgp(this.snapshot, this.o.node);
+    const plan = planNodeBgp(this.snapshot, this.o.node, this.o.bgpDefaults);
     if (plan.local?.logLevel && this.o.logs.bgp.level !== plan.local.logLevel) {
       this.log.info({ level: plan.local.logLevel }, 'bgp: log level from BGPConfiguration.logSeverityScreen');
       this.o.logs.bgp.level = plan.local.logLevel;
@@ -277,7 +279,7 @@ export class Agent {
 
   private dataplaneConfig(): DataplaneConfig | undefined {
     const nl = this.rtnl as Rtnl;
-    const me = readNodes(this.snapshot as Snapshot).find((n) => n.name === this.o.node);
+    const me = readNodes(this.snapshot as Snapshot, this.o.bgpDefaults).find((n) => n.name === this.o.node);
     let uplink = this.o.uplink ? nl.linkByName(this.o.uplink) : undefined;
     if (!uplink && me?.address) {
       const a = nl.addrs(4).find((x) => hostOf(x.address) === hostOf(me.address as string));
@@ -307,7 +309,7 @@ export class Agent {
     const pools = dataplanePoolsOf(snap);
     if (wantsVxlan(pools)) await this.ensureTunnelAddress();
     const { input, unmapped } = dataplaneInputOf({
-      node: this.o.node, nodes: readNodes(snap), pools, own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
+      node: this.o.node, nodes: readNodes(snap, this.o.bgpDefaults), pools, own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
       tunnels: vxlanTunnelAddresses(this.handles),
     });
     this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: next hop is no node of the cluster, not programmed`);

@@ -14,6 +14,7 @@ import { FileIpamStore } from '../ipam/file-store.js';
 import type { IpamStore } from '../ipam/store.js';
 import { Agent } from './agent.js';
 import type { SecretReader } from './bgp.js';
+import type { BgpDefaults } from '../node-config/node-config.js';
 
 export interface AgentSettings {
   node: string;
@@ -29,6 +30,7 @@ export interface AgentSettings {
   healthAddress: string;
   uplink?: string;
   nodeAddress?: string;
+  bgpDefaults: BgpDefaults;
   syncBoundMs: number;
   holdTime: number;
   restartTime: number;
@@ -74,7 +76,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
   const agent = new Agent({
     node: s.node, datastore, ipamStore, cniSocket: s.cniSocket, statusSocket: s.statusSocket,
     health: s.healthPort > 0 ? { port: s.healthPort, host: s.healthAddress } : null,
-    ...(s.uplink ? { uplink: s.uplink } : {}), ...(s.nodeAddress ? { nodeAddress: s.nodeAddress } : {}), ...(readSecret ? { readSecret } : {}),
+    ...(s.uplink ? { uplink: s.uplink } : {}), ...(s.nodeAddress ? { nodeAddress: s.nodeAddress } : {}), bgpDefaults: s.bgpDefaults, ...(readSecret ? { readSecret } : {}),
     logs: { agent: log, bgp: logger('bgp'), dataplane: logger('dataplane'), policy: logger('policy'), cni: logger('cni') },
     syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? (s.datastore === 'kubernetes' ? 60_000 : 0),
     // files: other agents' pods get their addresses only from IPAM records; kubernetes: from status.podIPs

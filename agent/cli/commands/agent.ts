@@ -22,14 +22,19 @@ flags (environment variable in brackets):
                            kubernetes: IPAMBlock/IPAMHandle objects unless given)
   --kube-server URL        kubernetes: API server URL (default: kubeconfig / in-cluster) [MARGAY_KUBE_SERVER]
   --kubeconfig FILE        kubernetes: kubeconfig file [KUBECONFIG]
-  --secret-namespace NS    kubernetes: namespace of BGP password Secrets (default kube-system) [MARGAY_NAMESPACE]
-  --cni-socket PATH        unix socket margay-cni talks to (default /run/margay/cni.sock; "" = no CNI server) [MARGAY_CNI_SOCKET]
-  --status-socket PATH     unix socket 'margay status' asks (default /run/margay/agent.sock) [MARGAY_STATUS_SOCKET]
+  --secret-namespace NS    kubernetes: namespace of BGP password Secrets [MARGAY_NAMESPACE, POD_NAMESPACE]
+                           (default kube-system)
+  --run-dir DIR            where the sockets live (default /run/margay) [MARGAY_RUN_DIR]
+  --cni-socket PATH        unix socket margay-cni talks to (default RUN_DIR/cni.sock; "" = no CNI server) [MARGAY_CNI_SOCKET]
+  --status-socket PATH     unix socket 'margay status' asks (default RUN_DIR/agent.sock) [MARGAY_STATUS_SOCKET]
   --health-port N          /healthz /readyz /metrics on this port (default 9099; 0 = off) [MARGAY_HEALTH_PORT]
   --health-address ADDR    address the health port binds (default 127.0.0.1) [MARGAY_HEALTH_ADDRESS]
   --uplink DEV             the underlay device (default: the device holding the node's address) [MARGAY_UPLINK]
   --node-address CIDR      this node's BGP address/prefix, e.g. 10.0.0.5/24 [MARGAY_NODE_ADDRESS]
                            (only when its Node object has no margay.io/bgp-ipv4-address)
+  --as-number N            cluster AS when no BGPConfiguration "default" sets one (default 64512) [MARGAY_BGP_AS_NUMBER]
+  --node-to-node-mesh B    true|false, likewise (default true) [MARGAY_BGP_NODE_TO_NODE_MESH]
+  --bgp-listen-port N      likewise (default 179) [MARGAY_BGP_LISTEN_PORT]
   --bgp-sync-timeout MS    longest wait for peers' End-of-RIB before programming routes (default 10000) [MARGAY_BGP_SYNC_TIMEOUT]
   --hold-time S            BGP hold time offered to peers (default 90) [MARGAY_BGP_HOLD_TIME]
   --restart-time S         graceful-restart time announced to peers (default 120) [MARGAY_BGP_RESTART_TIME]
@@ -46,7 +51,8 @@ Per-node BGP settings come from Node annotations (see docs/agent.md):
 const FLAGS = {
   node: { type: 'string' }, datastore: { type: 'string' }, 'datastore-dir': { type: 'string' }, 'ipam-dir': { type: 'string' },
   'kube-server': { type: 'string' }, kubeconfig: { type: 'string' }, 'secret-namespace': { type: 'string' },
-  'cni-socket': { type: 'string' }, 'status-socket': { type: 'string' }, 'health-port': { type: 'string' },
+  'cni-socket': { type: 'string' }, 'status-socket': { type: 'string' }, 'run-dir': { type: 'string' },
+  'as-number': { type: 'string' }, 'node-to-node-mesh': { type: 'string' }, 'bgp-listen-port': { type: 'string' }, 'health-port': { type: 'string' },
   'health-address': { type: 'string' }, uplink: { type: 'string' }, 'node-address': { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
   'hold-time': { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' }, 'ipam-gc-interval': { type: 'string' },
 } as const;
@@ -68,7 +74,17 @@ export const agentCommand: Command = {
     if (hold > 0 && hold < 3) throw new UsageError('--hold-time must be 0 or at least 3', USAGE);
     const nodeAddress = str(v['node-address'], env.MARGAY_NODE_ADDRESS);
     if (nodeAddress !== undefined && !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(nodeAddress)) throw new UsageError(`--node-address must be an IPv4 address/prefix like 10.0.0.5/24, got "${nodeAddress}"`, USAGE);
-    const cniSocket = v['cni-socket'] ?? env.MARGAY_CNI_SOCKET ?? '/run/margay/cni.sock';
+    const runDir = str(v['run-dir'], env.MARGAY_RUN_DIR) ?? '/run/margay';
+    const cniSocket = v['cni-socket'] ?? env.MARGAY_CNI_SOCKET ?? `${runDir}/cni.sock`;
+    const asText = str(v['as-number'], env.MARGAY_BGP_AS_NUMBER);
+    const mesh = str(v['node-to-node-mesh'], env.MARGAY_BGP_NODE_TO_NODE_MESH);
+    if (mesh !== undefined && mesh !== 'true' && mesh !== 'false') throw new UsageError(`--node-to-node-mesh must be true or false, got "${mesh}"`, USAGE);
+    const bgpDefaults = {
+      ...(asText !== undefined ? { asn: intFlag(asText, 'as-number', 64512, 1, 4294967295) } : {}),
+      ...(mesh !== undefined ? { meshEnabled: mesh === 'true' } : {}),
+      ...(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT) !== undefined
+        ? { listenPort: intFlag(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT), 'bgp-listen-port', 179, 1, 65535) } : {}),
+    };
     const { runAgent } = await import('../../node/main.js');
     return runAgent({
       node, datastore,
@@ -76,9 +92,10 @@ export const agentCommand: Command = {
       ...(str(v['ipam-dir'], env.MARGAY_IPAM_DIR) ? { ipamDir: str(v['ipam-dir'], env.MARGAY_IPAM_DIR) as string } : {}),
       ...(str(v['kube-server'], env.MARGAY_KUBE_SERVER) ? { kubeServer: str(v['kube-server'], env.MARGAY_KUBE_SERVER) as string } : {}),
       ...(str(v.kubeconfig, env.KUBECONFIG) ? { kubeconfig: str(v.kubeconfig, env.KUBECONFIG) as string } : {}),
-      secretNamespace: str(v['secret-namespace'], env.MARGAY_NAMESPACE) ?? 'kube-system',
+      secretNamespace: str(v['secret-namespace'], env.MARGAY_NAMESPACE, env.POD_NAMESPACE) ?? 'kube-system',
+      bgpDefaults,
       cniSocket: cniSocket === '' ? null : cniSocket,
-      statusSocket: str(v['status-socket'], env.MARGAY_STATUS_SOCKET) ?? '/run/margay/agent.sock',
+      statusSocket: str(v['status-socket'], env.MARGAY_STATUS_SOCKET) ?? `${runDir}/agent.sock`,
       healthPort: intFlag(str(v['health-port'], env.MARGAY_HEALTH_PORT), 'health-port', 9099, 0, 65535),
       healthAddress: str(v['health-address'], env.MARGAY_HEALTH_ADDRESS) ?? '127.0.0.1',
       ...(str(v.uplink, env.MARGAY_UPLINK) ? { uplink: str(v.uplink, env.MARGAY_UPLINK) as string } : {}),

@@ -13,7 +13,8 @@ its IPAM blocks and its policy counts.
 
 flags (environment variable in brackets):
   --json           the agent's answer as JSON
-  --socket PATH    the agent's status socket (default /run/margay/agent.sock) [MARGAY_STATUS_SOCKET]
+  --socket PATH    the agent's status socket (default RUN_DIR/agent.sock) [MARGAY_STATUS_SOCKET]
+                   (RUN_DIR: MARGAY_RUN_DIR, default /run/margay)
   --timeout MS     give up after this long (default 5000)`;
 
 export const statusCommand: Command = {
@@ -22,7 +23,7 @@ export const statusCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const { values } = parseFlags(argv, { json: { type: 'boolean' }, socket: { type: 'string' }, timeout: { type: 'string' } }, USAGE);
-    const socket = values.socket ?? (process.env.MARGAY_STATUS_SOCKET || '/run/margay/agent.sock');
+    const socket = values.socket ?? (process.env.MARGAY_STATUS_SOCKET || `${process.env.MARGAY_RUN_DIR || '/run/margay'}/agent.sock`);
     const timeout = intFlag(values.timeout, 'timeout', 5000, 1, 600_000);
     let answer: unknown;
     try {

@@ -5,7 +5,8 @@ describe('margay agent / margay status on the command line (no root needed)', ()
   it('--help documents every flag with its environment variable', () => {
     const r = margay(['agent', '--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--node', '--datastore', '--datastore-dir', '--ipam-dir', '--kube-server', '--kubeconfig', '--cni-socket', '--status-socket',
+    for (const flag of ['--node', '--datastore', '--datastore-dir', '--ipam-dir', '--kube-server', '--kubeconfig', '--secret-namespace', '--run-dir', '--cni-socket', '--status-socket',
+      '--as-number', '--node-to-node-mesh', '--bgp-listen-port',
       '--health-port', '--uplink', '--node-address', '--bgp-sync-timeout', '--hold-time', '--restart-time', '--resync', '--ipam-gc-interval', '--log-level']) {
       expect(r.stdout, flag).toMatch(new RegExp(`^  ${flag} .*\\[[A-Z_, ]+\\]`, 'm'));
     }
@@ -19,6 +20,8 @@ describe('margay agent / margay status on the command line (no root needed)', ()
     [['--node', 'n1', '--datastore-dir', '/x', '--health-port', 'http'], '--health-port must be a whole number'],
     [['--node', 'n1', '--datastore-dir', '/x', '--node-address', 'fd00::1'], '--node-address must be an IPv4 address/prefix'],
     [['--node', 'n1', '--bogus'], 'unknown flag'],
+    [['--node', 'n1', '--datastore-dir', '/x', '--node-to-node-mesh', 'yes'], '--node-to-node-mesh must be true or false'],
+    [['--node', 'n1', '--datastore-dir', '/x', '--as-number', '0'], '--as-number must be between 1 and 4294967295'],
   ])('agent %j is a usage error (exit 2): %s', (args, message) => {
     const r = margay(['agent', ...args], { env: { MARGAY_NODE: '', NODE_NAME: '', MARGAY_DATASTORE_DIR: '' } });
     expect(r.status).toBe(2);

@@ -61,6 +61,16 @@ describe('node-config: defaults and the node-to-node mesh', () => {
     expect(off.peers).toEqual([]);
   });
 
+  it('the agent\'s defaults (flags / chart values) apply when no BGPConfiguration says otherwise', () => {
+    const defaults = { asn: 65500, meshEnabled: false, listenPort: 1790 };
+    const p = planNodeBgp(snap(...three), 'n1', defaults);
+    expect(p.local).toMatchObject({ asn: 65500, meshEnabled: false, listenPort: 1790 });
+    expect(p.peers).toEqual([]);
+    const q = planNodeBgp(snap(...three, bgpConfig('default', { asNumber: 65000, nodeToNodeMeshEnabled: true })), 'n1', defaults);
+    expect(q.local).toMatchObject({ asn: 65000, meshEnabled: true, listenPort: 1790 });
+    expect(q.peers.map((x) => [x.asn, x.port])).toEqual([[65000, 1790], [65000, 1790]]);
+  });
+
   it('annotations: per-node AS (and peers see it), router ID, bad values are problems and fall back', () => {
     const s = snap(node('n1', '172.30.0.11/24', { ann: { 'margay.io/as-number': '65101', 'margay.io/router-id': '1.1.1.1' } }),
       node('n2', '172.30.0.12/24', { ann: { 'margay.io/as-number': 'x' } }));
