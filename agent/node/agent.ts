@@ -38,6 +38,7 @@ import type { Block, Handle } from '../ipam/types.js';
 import { AgentMetrics, readiness } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
 import { planNodeBgp, readNodes, type BgpDefaults } from '../node-config/node-config.js';
+import type { NodeBgpInfo } from '../node-config/types.js';
 import { hostOf } from '../node-config/node-info.js';
 import { serveControl, type ControlServer } from '../../bgp/session/control.js';
 import { compile } from '../../policy/compile.js';
@@ -277,17 +278,24 @@ export class Agent {
     return this.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []));
   }
 
-  private dataplaneConfig(): DataplaneConfig | undefined {
+  /**
+   * The uplink (flag, or the device holding the node's address) and the local node's
+   * address with the kernel's prefix length: a Node that only has an InternalIP (/32)
+   * would otherwise share a subnet with nobody (CrossSubnet, direct routes).
+   */
+  private dataplaneConfig(nodes: NodeBgpInfo[]): DataplaneConfig | undefined {
     const nl = this.rtnl as Rtnl;
-    const me = readNodes(this.snapshot as Snapshot, this.o.bgpDefaults).find((n) => n.name === this.o.node);
+    const me = nodes.find((n) => n.name === this.o.node);
+    const mine = me?.address ? nl.addrs(4).find((x) => hostOf(x.address) === hostOf(me.address as string)) : undefined;
+    if (me && mine && me.address !== mine.address) me.address = mine.address;
+    const mine6 = me?.address6 ? nl.addrs(6).find((x) => hostOf(x.address) === hostOf(me.address6 as string)) : undefined;
+    if (me && mine6 && me.address6 !== mine6.address) me.address6 = mine6.address;
     let uplink = this.o.uplink ? nl.linkByName(this.o.uplink) : undefined;
-    if (!uplink && me?.address) {
-      const a = nl.addrs(4).find((x) => hostOf(x.address) === hostOf(me.address as string));
-      if (a) uplink = nl.links().find((l) => l.index === a.ifindex);
-    }
+    if (!uplink && mine) uplink = nl.links().find((l) => l.index === mine.ifindex);
     if (!uplink) return undefined;
     return { ...DEFAULT_CONFIG, uplink: uplink.name, uplinkMtu: uplink.mtu ?? 1500 };
   }
+
 
   private async routesPass(): Promise<void> {
     const snap = this.snapshot;
@@ -301,7 +309,8 @@ export class Agent {
     }
     const t0 = this.routeDirtySince ?? performance.now();
     this.routeDirtySince = undefined;
-    const config = this.dataplaneConfig();
+    const nodes = readNodes(snap, this.o.bgpDefaults);
+    const config = this.dataplaneConfig(nodes);
     if (!config) {
       this.failed('dataplane', new Error(`no uplink device: give --uplink, or annotate Node ${this.o.node} with its address (margay.io/bgp-ipv4-address)`));
       return;
@@ -309,7 +318,7 @@ export class Agent {
     const pools = dataplanePoolsOf(snap);
     if (wantsVxlan(pools)) await this.ensureTunnelAddress();
     const { input, unmapped } = dataplaneInputOf({
-      node: this.o.node, nodes: readNodes(snap, this.o.bgpDefaults), pools, own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
+      node: this.o.node, nodes, pools, own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
       tunnels: vxlanTunnelAddresses(this.handles),
     });
     this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: next hop is no node of the cluster, not programmed`);

@@ -56,7 +56,8 @@ describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake A
     lab = await createLab({ nodes: 2, fabric: 'l2' });
     cluster = await createAgentCluster(lab);
     for (const n of lab.nodes) {
-      a().create({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, annotations: { 'margay.io/bgp-ipv4-address': `${n.address}/24` } } });
+      // as a kubelet registers it: no margay annotation, an InternalIP without prefix length
+      a().create({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name }, status: { addresses: [{ type: 'InternalIP', address: n.address }, { type: 'Hostname', address: n.name }] } });
     }
     a().create({ apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'pool' }, spec: { cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never' } });
     for (const n of lab.nodes) {
@@ -80,7 +81,7 @@ describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake A
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('the mesh comes up from Node objects in the API; IPAM blocks are IPAMBlock objects; pods reach each other', async () => {
+  it('the mesh comes up from Node objects in the API (InternalIP, subnet from the kernel); IPAM blocks are IPAMBlock objects; pods reach each other', async () => {
     for (const n of NODES) {
       await waitFor(async () => {
         const s = await status(n);
@@ -88,6 +89,10 @@ describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake A
       }, 30_000, `${n} established with both blocks routed`, 200);
     }
     expect(a().list('IPAMBlock').map((b) => (b.spec as { cidr: string }).cidr).sort()).toEqual(['10.244.0.0/26', '10.244.0.64/26']);
+    // same subnet by the kernel's prefix: a direct route, no problem reported
+    const s1 = (await status('n1'))!;
+    expect(s1.routes.find((r) => r.reason === 'direct to n2')?.via).toBe(`via ${c().lab.node('n2').address} dev eth0`);
+    expect(s1.problems).toEqual([]);
     expect(a().list('IPAMHandle')).toHaveLength(2);
     expect(await waitFor(() => reach(pods.a!, pods.b!), 10_000, 'a → b', 100)).toBe(true);
   }, 60_000);
