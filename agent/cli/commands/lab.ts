@@ -65,7 +65,10 @@ async function withInterruptCleanup<T>(work: (prefix: string) => Promise<T>): Pr
   const prefix = newRunPrefix();
   const onSignal = (sig: NodeJS.Signals) => {
     progress(`${sig}: tearing down lab ${prefix.slice(0, -1)}`);
+    // the recorded lab first, then any namespace of this prefix it did not record
+    // (the demo's pods, created through margay-cni)
     labDown(labStateRoot(), prefix, progress)
+      .then(() => labDown(labStateRoot(), prefix, progress))
       .catch((err: Error) => progress(err.message))
       .finally(() => process.exit(130));
   };
