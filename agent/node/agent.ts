@@ -20,7 +20,7 @@
  * Every failure is logged and retried by the next pass; none stops the agent.
  */
 import type { Logger } from 'pino';
-import type { Datastore, Rejection } from '../datastore/datastore.js';
+import type { Rejection } from '../datastore/datastore.js';
 import type { Snapshot } from '../datastore/snapshot.js';
 import { describeObject } from '../datastore/resources.js';
 import type { DataplaneReport } from '../dataplane/apply.js';
@@ -32,12 +32,11 @@ import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
 import { hostIfName } from '../cni/names.js';
 import { Ipam } from '../ipam/allocator.js';
-import type { IpamStore } from '../ipam/store.js';
 import { confirmLeaks, releaseLeaks, scanLeaks, type Leak } from '../ipam/gc.js';
 import type { Block, Handle } from '../ipam/types.js';
 import { AgentMetrics, readiness } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
-import { planNodeBgp, readNodes, type BgpDefaults } from '../node-config/node-config.js';
+import { planNodeBgp, readNodes } from '../node-config/node-config.js';
 import type { NodeBgpInfo } from '../node-config/types.js';
 import { hostOf } from '../node-config/node-info.js';
 import { serveControl, type ControlServer } from '../../bgp/session/control.js';
@@ -45,7 +44,10 @@ import { compile } from '../../policy/compile.js';
 import { PolicyApplier } from '../../policy/apply/applier.js';
 import { hostExec } from '../../policy/apply/exec.js';
 import type { AgentStatus } from '../status/types.js';
-import { NodeBgp, type SecretReader } from './bgp.js';
+import { NodeBgp } from './bgp.js';
+import type { AgentOptions } from './options.js';
+
+export type { AgentOptions } from './options.js';
 import { DataplanePass } from './dataplane-pass.js';
 import { blockRows, rejectionSentence, routeRows } from './status-view.js';
 import {
@@ -53,31 +55,6 @@ import {
   withNodeAddress,
 } from './desired.js';
 
-export interface AgentOptions {
-  node: string;
-  datastore: Datastore;
-  ipamStore: IpamStore;
-  /** where margay-cni reaches the agent; null: no CNI server */
-  cniSocket: string | null;
-  statusSocket: string;
-  health: { port: number; host: string } | null;
-  /** the underlay device; default: the device holding the node's address */
-  uplink?: string;
-  /** BGP defaults when no BGPConfiguration "default" exists */
-  bgpDefaults?: BgpDefaults;
-  /** this node's BGP address/prefix when its Node object does not give one */
-  nodeAddress?: string;
-  readSecret?: SecretReader;
-  logs: { agent: Logger; bgp: Logger; dataplane: Logger; policy: Logger; cni: Logger };
-  syncBoundMs?: number;
-  resyncMs?: number;
-  /** re-read IPAM records (other nodes' pods and tunnel addresses) this often */
-  ipamPollMs?: number;
-  /** release addresses of pods that no longer exist (kubernetes: Pod objects are the truth); 0 = off */
-  ipamGcMs?: number;
-  restartTime?: number;
-  holdTime?: number;
-}
 
 export class Agent {
   private snapshot: Snapshot | undefined;

@@ -1,0 +1,32 @@
+/** What the composition root (main.ts) hands the Agent. */
+import type { Logger } from 'pino';
+import type { Datastore } from '../datastore/datastore.js';
+import type { IpamStore } from '../ipam/store.js';
+import type { BgpDefaults } from '../node-config/node-config.js';
+import type { SecretReader } from './bgp.js';
+
+export interface AgentOptions {
+  node: string;
+  datastore: Datastore;
+  ipamStore: IpamStore;
+  /** where margay-cni reaches the agent; null: no CNI server */
+  cniSocket: string | null;
+  statusSocket: string;
+  health: { port: number; host: string } | null;
+  /** the underlay device; default: the device holding the node's address */
+  uplink?: string;
+  /** BGP defaults when no BGPConfiguration "default" exists */
+  bgpDefaults?: BgpDefaults;
+  /** this node's BGP address/prefix when its Node object does not give one */
+  nodeAddress?: string;
+  readSecret?: SecretReader;
+  logs: { agent: Logger; bgp: Logger; dataplane: Logger; policy: Logger; cni: Logger };
+  syncBoundMs?: number;
+  resyncMs?: number;
+  /** re-read IPAM records (other nodes' pods and tunnel addresses) this often */
+  ipamPollMs?: number;
+  /** release addresses of pods that no longer exist (kubernetes: Pod objects are the truth); 0 = off */
+  ipamGcMs?: number;
+  restartTime?: number;
+  holdTime?: number;
+}
