@@ -36,6 +36,7 @@ const specOf = (r: Resource | undefined): Obj => (r && isObj(r.spec) ? r.spec : 
 const LOG_LEVELS = { Debug: 'debug', Info: 'info', Warning: 'warn', Error: 'error', Fatal: 'fatal' } as const;
 
 interface ClusterBgp {
+  meshMaxRestartTime?: number;
   logLevel?: (typeof LOG_LEVELS)[keyof typeof LOG_LEVELS];
   asn: number;
   meshEnabled: boolean;
@@ -57,9 +58,11 @@ function clusterSettings(snapshot: Snapshot, nodeName: string, defaults: BgpDefa
   const cidrs = (o: Obj): string[] | undefined => Array.isArray(o.serviceClusterIPs)
     ? o.serviceClusterIPs.filter(isObj).map((x) => x.cidr).filter((c): c is string => typeof c === 'string')
     : undefined;
+  const meshRestart = typeof d.nodeMeshMaxRestartTime === 'string' ? parseDuration(d.nodeMeshMaxRestartTime) : undefined;
   const level = pick((o) => (typeof o.logSeverityScreen === 'string' ? LOG_LEVELS[o.logSeverityScreen as keyof typeof LOG_LEVELS] : undefined), undefined);
   return {
     ...(level ? { logLevel: level } : {}),
+    ...(meshRestart !== undefined ? { meshMaxRestartTime: meshRestart } : {}),
     asn: pick((o) => parseAsn(o.asNumber), defaults.asn ?? DEFAULT_ASN),
     meshEnabled: typeof d.nodeToNodeMeshEnabled === 'boolean' ? d.nodeToNodeMeshEnabled : defaults.meshEnabled ?? true,
     listenPort: pick((o) => (typeof o.listenPort === 'number' ? o.listenPort : undefined), defaults.listenPort ?? DEFAULT_LISTEN_PORT),
@@ -177,7 +180,8 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
   }
   const mesh: PlannedPeer[] = [];
   if (cluster.meshEnabled) {
-    for (const n of others) mesh.push(...nodePeers(me, n, { type: 'node-to-node mesh', source: 'mesh', ...nodePort }, {}));
+    const extra = cluster.meshMaxRestartTime !== undefined ? { maxRestartTime: cluster.meshMaxRestartTime } : {};
+    for (const n of others) mesh.push(...nodePeers(me, n, { type: 'node-to-node mesh', source: 'mesh', ...nodePort }, extra));
   }
   const peers: PlannedPeer[] = [];
   const seen = new Set<string>();

@@ -43,6 +43,7 @@ export class AgentSpeakerCore implements SpeakerCore {
   private wantedOrigin: string[] = [];
   private startActions: PeerAction[];
   private readonly lastError = new Map<string, string>();
+  private caps = new Map<string, number>();
   /** close sessions without a NOTIFICATION on shutdown (restart: peers keep our routes) */
   graceful = true;
 
@@ -57,9 +58,14 @@ export class AgentSpeakerCore implements SpeakerCore {
     this.wantedOrigin = [...prefixes];
   }
 
-  /** The peers the next start()/reconfigure() applies, by address. */
-  setPeers(peers: readonly PeerConfig[]): void {
+  /**
+   * The peers the next start()/reconfigure() applies, by address, and for some the
+   * longest time (s) their routes are kept stale after their session drops
+   * (BGPPeer.maxRestartTime), whatever restart time they announced.
+   */
+  setPeers(peers: readonly PeerConfig[], maxRestartTime: ReadonlyMap<string, number> = new Map()): void {
     this.wanted = new Map(peers.map((p) => [p.address, p]));
+    this.caps = new Map(maxRestartTime);
   }
 
   incoming(remote: string, local: string, now: number): { peer?: string; conn?: number; actions: PeerAction[] } {
@@ -159,6 +165,20 @@ export class AgentSpeakerCore implements SpeakerCore {
       if (action.type === 'stateChange' && action.to === 'Idle') this.lastError.set(peer, describeReason(action.reason));
     }
     if (r.routes.length > 0) this.o.onRoutes(r.routes);
-    return r.actions;
+    return clampRestartTimers(r.actions, this.caps);
   }
+}
+
+/**
+ * BGPPeer.maxRestartTime: the speaker keeps a dropped peer's routes stale for the
+ * restart time the peer announced (RFC 4724); the GrRestart timer it asks for is cut
+ * to the configured maximum, so expiry sweeps the stale routes sooner.
+ */
+export function clampRestartTimers(actions: PeerAction[], caps: ReadonlyMap<string, number>): PeerAction[] {
+  if (caps.size === 0) return actions;
+  return actions.map((a) => {
+    const cap = caps.get(a.peer);
+    if (cap === undefined || a.action.type !== 'startTimer' || a.action.name !== 'GrRestart' || a.action.ms <= cap * 1000) return a;
+    return { peer: a.peer, action: { ...a.action, ms: cap * 1000 } };
+  });
 }

@@ -74,7 +74,7 @@ export class NodeBgp {
         onRoutes: (changes) => this.onRoutes(changes),
       });
       const peers = await this.peerConfigs(plan);
-      core.setPeers(peers);
+      core.setPeers(peers, this.caps());
       core.setOriginated(originated);
       const config = this.runtimeConfig(plan, peers);
       this.core = core;
@@ -85,7 +85,7 @@ export class NodeBgp {
     }
     if (!this.runtime || !this.core) return;
     const peers = await this.peerConfigs(plan);
-    this.core.setPeers(peers);
+    this.core.setPeers(peers, this.caps());
     this.core.setOriginated(originated);
     this.runtime.reload(this.runtimeConfig(plan, peers));
   }
@@ -134,6 +134,10 @@ export class NodeBgp {
     }
     this.peers = kept;
     return out;
+  }
+
+  private caps(): Map<string, number> {
+    return new Map(this.peers.filter((p) => p.maxRestartTime !== undefined).map((p) => [p.address, p.maxRestartTime as number]));
   }
 
   private runtimeConfig(plan: NodeBgpPlan, peers: PeerConfig[]): SpeakerConfig {

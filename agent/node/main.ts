@@ -98,5 +98,8 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await agent.stop();
+  // everything is closed; a handle a library keeps open must not hold the process
+  // (a restart waits for it): exit shortly unless the loop empties first
+  setTimeout(() => process.exit(0), 300).unref();
   return 0;
 }

@@ -57,6 +57,8 @@ describe('node-config: defaults and the node-to-node mesh', () => {
     expect(planNodeBgp(s, 'n2').local?.asn).toBe(65000);
     expect(planNodeBgp(s, 'n2').local?.logLevel).toBeUndefined();
     expect(planNodeBgp(snap(...three, bgpConfig('default', { logSeverityScreen: 'Warning' })), 'n2').local?.logLevel).toBe('warn');
+    const capped = planNodeBgp(snap(...three, bgpConfig('default', { nodeMeshMaxRestartTime: '30s' })), 'n2');
+    expect(capped.peers.map((p) => p.maxRestartTime)).toEqual([30, 30]);
     const off = planNodeBgp(snap(...three, bgpConfig('default', { nodeToNodeMeshEnabled: false })), 'n1');
     expect(off.peers).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentSpeakerCore } from '../../../../agent/node/bgp-core.js';
+import { AgentSpeakerCore, clampRestartTimers } from '../../../../agent/node/bgp-core.js';
 import type { PeerConfig, RouteChange } from '../../../../bgp/speaker/index.js';
 import type { SpeakerConfig } from '../../../../bgp/session/config.js';
 
@@ -51,5 +51,17 @@ describe('the agent speaker core', () => {
     expect(c.shutdown(1)).toEqual([]);
     c.graceful = false;
     expect(c.shutdown(2).some((a) => a.peer === '10.0.0.2' && a.action.type === 'stateChange')).toBe(true);
+  });
+
+  it('maxRestartTime cuts the graceful-restart timer of that peer only, and never lengthens it', () => {
+    const caps = new Map([['10.0.0.2', 5]]);
+    const actions = [
+      { peer: '10.0.0.2', action: { type: 'startTimer' as const, name: 'GrRestart' as const, ms: 120_000 } },
+      { peer: '10.0.0.3', action: { type: 'startTimer' as const, name: 'GrRestart' as const, ms: 120_000 } },
+      { peer: '10.0.0.2', action: { type: 'startTimer' as const, name: 'Hold' as const, ms: 90_000 } },
+      { peer: '10.0.0.2', action: { type: 'stopTimer' as const, name: 'GrRestart' as const } },
+    ];
+    expect(clampRestartTimers(actions, caps).map((a) => (a.action.type === 'startTimer' ? a.action.ms : 'stop'))).toEqual([5000, 120_000, 90_000, 'stop']);
+    expect(clampRestartTimers([{ peer: '10.0.0.2', action: { type: 'startTimer', name: 'GrRestart', ms: 1000 } }], caps)[0]?.action).toMatchObject({ ms: 1000 });
   });
 });
