@@ -12,11 +12,19 @@
  * (/128) route to the pod with MARGAY_POD_ROUTE_PROTOCOL.
  * Pod side: lo up, the pod's /32 (/128, no DAD), interface up, default routes via
  * 169.254.1.1 (onlink) and fe80::1.
+ *
+ * Netlink calls are synchronous. ADD's are short (~1 ms in all), but deleting a veth
+ * sleeps in the kernel for tens of ms (RCU grace periods), which would stall the
+ * agent's event loop — and every CNI request queued behind it. So DEL runs on a
+ * worker thread (this same module, started with DELETER_ROLE) with its own socket
+ * in the node's namespace; if the worker cannot run (e.g. this module loaded as
+ * TypeScript source), DEL falls back to the synchronous call.
  */
 import { closeSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from '../cni/handler.js';
 import { HOST_MAC, podMac } from '../cni/ip-wiring.js';
-import { EEXIST, NetlinkError } from './kernel/errno.js';
+import { EEXIST, ENODEV, NetlinkError } from './kernel/errno.js';
 import { withNetnsSync } from './kernel/nl-socket.js';
 import { openRtnl, type Rtnl, throwOnFailure } from './kernel/rtnl.js';
 import {
@@ -41,8 +49,69 @@ const route = (family: 4 | 6, dst: string, scope: number, hop: { gateway?: strin
   nexthops: [{ ...hop, weight: 1 }],
 });
 
+const DELETER_ROLE = 'margay-veth-deleter';
+
+interface DeleterData { role: typeof DELETER_ROLE; nodeNetnsPath?: string }
+interface DeleteRequest { id: number; hostIf: string }
+/** `broken`: the worker is gone; the caller deletes synchronously instead. */
+interface DeleteReply { id: number; deleted?: boolean; error?: string; broken?: boolean }
+
+/** Deletes the link named `hostIf` (its veth peer goes with it); false when there is none. */
+function deleteByName(rtnl: Rtnl, hostIf: string): boolean {
+  const link = rtnl.linkByName(hostIf);
+  if (!link) return false;
+  try {
+    rtnl.deleteLink(link.index);
+  } catch (e) {
+    if (e instanceof NetlinkError && e.errno === ENODEV) return false; // gone meanwhile
+    throw e;
+  }
+  return true;
+}
+
+/** The main thread's end of the deleting worker. */
+class VethDeleter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, (r: DeleteReply) => void>();
+  private nextId = 1;
+  broken = false;
+
+  constructor(nodeNetnsPath: string | undefined) {
+    const data: DeleterData = { role: DELETER_ROLE, ...(nodeNetnsPath !== undefined ? { nodeNetnsPath } : {}) };
+    this.worker = new Worker(new URL(import.meta.url), { workerData: data });
+    this.worker.on('message', (r: DeleteReply) => {
+      this.pending.get(r.id)?.(r);
+      this.pending.delete(r.id);
+      if (this.pending.size === 0) this.worker.unref();
+    });
+    const fail = (): void => {
+      this.broken = true;
+      for (const [id, done] of this.pending) done({ id, broken: true });
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', fail);
+    this.worker.unref(); // after the listeners; held only while a DEL is pending
+  }
+
+  delete(hostIf: string): Promise<DeleteReply> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ id, hostIf } satisfies DeleteRequest);
+    });
+  }
+
+  close(): void {
+    this.broken = true;
+    void this.worker.terminate();
+  }
+}
+
 export class NetlinkPodWiring implements PodWiring {
   private readonly host: Rtnl;
+  private readonly deleter: VethDeleter | undefined;
 
   /**
    * The node's namespace is the agent's own unless `nodeNetnsPath` names another
@@ -50,6 +119,11 @@ export class NetlinkPodWiring implements PodWiring {
    */
   constructor(private readonly opts: { nodeNetnsPath?: string } = {}) {
     this.host = openRtnl(opts.nodeNetnsPath !== undefined ? { netnsPath: opts.nodeNetnsPath } : {});
+    try {
+      this.deleter = new VethDeleter(opts.nodeNetnsPath);
+    } catch {
+      this.deleter = undefined; // DEL stays synchronous
+    }
   }
 
   /** Writes /proc/sys/<path> in the node's namespace (/proc/sys/net follows the writing thread's namespace). */
@@ -60,6 +134,7 @@ export class NetlinkPodWiring implements PodWiring {
   }
 
   close(): void {
+    this.deleter?.close();
     this.host.close();
   }
 
@@ -134,10 +209,14 @@ export class NetlinkPodWiring implements PodWiring {
   }
 
   async del(hostIf: string): Promise<boolean> {
-    const link = this.host.linkByName(hostIf);
-    if (!link) return false;
-    this.host.deleteLink(link.index);
-    return true;
+    if (this.deleter && !this.deleter.broken) {
+      const r = await this.deleter.delete(hostIf);
+      if (!r.broken) {
+        if (r.error !== undefined) throw new Error(r.error);
+        return r.deleted === true;
+      }
+    }
+    return deleteByName(this.host, hostIf);
   }
 
   async check(l: PodLink): Promise<string[]> {
@@ -165,4 +244,24 @@ export class NetlinkPodWiring implements PodWiring {
       return problems;
     });
   }
+}
+
+// The deleting worker: this module, loaded on a worker thread with DELETER_ROLE.
+function isDeleterData(d: unknown): d is DeleterData {
+  return typeof d === 'object' && d !== null && (d as { role?: unknown }).role === DELETER_ROLE;
+}
+
+if (!isMainThread && parentPort && isDeleterData(workerData)) {
+  const port = parentPort;
+  const path = workerData.nodeNetnsPath;
+  const rtnl = openRtnl(path !== undefined ? { netnsPath: path } : {});
+  port.on('message', (m: DeleteRequest) => {
+    let reply: DeleteReply;
+    try {
+      reply = { id: m.id, deleted: deleteByName(rtnl, m.hostIf) };
+    } catch (e) {
+      reply = { id: m.id, error: e instanceof Error ? e.message : String(e) };
+    }
+    port.postMessage(reply);
+  });
 }

@@ -17,6 +17,8 @@ import type { Emit } from '../run.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const CNI_JS = join(here, '..', '..', '..', 'agent', 'cni', 'margay-cni.js');
 const PODS = Number(process.env.MARGAY_BENCH_PODS ?? 200);
+/** ADDs launched together with a DEL of another pod. */
+const CHURN = Number(process.env.MARGAY_BENCH_CNI_CHURN ?? 50);
 const WIRINGS = (process.env.MARGAY_BENCH_CNI_WIRINGS ?? 'netlink,ip').split(',').filter((w): w is WiringKind => w === 'netlink' || w === 'ip');
 
 function pct(xs: number[], p: number): number {
@@ -93,7 +95,22 @@ async function runWith(emit: Emit, wiring: WiringKind): Promise<void> {
     }
     const del = [];
     for (let i = 0; i < PODS; i++) del.push(await plugin(node, 'DEL', `bench${i}`, `/var/run/netns/${ns[i]}`));
-    const failed = [...add, ...del].filter((r) => r.code !== 0);
+    // Churn, as a node sees it: each ADD launched together with the DEL of another
+    // pod (the kernel takes tens of ms to delete a veth; the ADD must not queue behind it).
+    const churn = Math.min(CHURN, Math.floor(PODS / 2));
+    const churnAdd = [];
+    const churnDel = [];
+    for (let i = 0; i < churn; i++) churnDel.push(await plugin(node, 'ADD', `old${i}`, `/var/run/netns/${ns[i]}`));
+    for (let i = 0; i < churn; i++) {
+      const [d, a] = await Promise.all([
+        plugin(node, 'DEL', `old${i}`, `/var/run/netns/${ns[i]}`),
+        plugin(node, 'ADD', `new${i}`, `/var/run/netns/${ns[churn + i]}`),
+      ]);
+      churnDel.push(d);
+      churnAdd.push(a);
+    }
+    for (let i = 0; i < churn; i++) churnDel.push(await plugin(node, 'DEL', `new${i}`, `/var/run/netns/${ns[churn + i]}`));
+    const failed = [...add, ...del, ...churnAdd, ...churnDel].filter((r) => r.code !== 0);
     if (failed.length > 0) throw new Error(`${failed.length} CNI calls failed, first: ${failed[0]?.stderr.slice(0, 800)}`);
     const fig = (xs: Call[]) => ({
       wallP50Ms: pct(xs.map((x) => x.wallMs), 50), wallP99Ms: pct(xs.map((x) => x.wallMs), 99),
@@ -107,6 +124,8 @@ async function runWith(emit: Emit, wiring: WiringKind): Promise<void> {
     });
     emit({ bench: `dataplane/cni-add-latency-${wiring}`, pods: PODS, dualStack: true, wiring, ipamStore: tmpfs ? 'file on tmpfs' : 'file on disk', ...fig(add), nodeStartP50Ms: pct(starts, 50), nodeStartP99Ms: pct(starts, 99), targetP99Ms: 100, targetAgentP99Ms: 10 });
     emit({ bench: `dataplane/cni-del-latency-${wiring}`, pods: PODS, wiring, ...fig(del) });
+    // roundTrip includes any wait for the agent's event loop; agent does not
+    emit({ bench: `dataplane/cni-add-latency-with-concurrent-del-${wiring}`, pods: churn, wiring, ...fig(churnAdd) });
   } finally {
     await destroyCniNode(node);
     rmSync(storeDir, { recursive: true, force: true });
