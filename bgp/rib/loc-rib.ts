@@ -32,8 +32,24 @@ export function bestOf(e: Path | Path[] | undefined): Path | undefined {
   return e === undefined ? undefined : Array.isArray(e) ? e[0] : e;
 }
 
+/**
+ * The next-hop list of a single path, built once per (interned) path and shared
+ * by every RouteChange that names it: a full table costs no array per route.
+ * Frozen, since many changes hold the same array.
+ */
+const hopsOfPath = new WeakMap<Path, string[]>();
+
+function singleHops(p: Path): string[] {
+  let h = hopsOfPath.get(p);
+  if (h === undefined) {
+    h = Object.freeze(p.attrs.nextHops.length ? [p.attrs.nextHops[0]!] : []) as string[];
+    hopsOfPath.set(p, h);
+  }
+  return h;
+}
+
 function nextHopsOf(e: Path | Path[]): string[] {
-  if (!Array.isArray(e)) return e.attrs.nextHops.length ? [e.attrs.nextHops[0]!] : [];
+  if (!Array.isArray(e)) return singleHops(e);
   const out: string[] = [];
   for (const p of e) { const nh = p.attrs.nextHops[0]; if (nh !== undefined && !out.includes(nh)) out.push(nh); }
   return out;
@@ -48,6 +64,13 @@ function sameEntry(a: Path | Path[], b: Path | Path[]): boolean {
 /** Re-runs the decision for `prefix` over `candidates`; returns the change, if any. */
 export function decide(loc: LocRib, prefix: string, candidates: readonly Path[]): RouteChange | undefined {
   const old = loc.routes.get(prefix);
+  if (candidates.length === 1) {
+    // the common case (one peer, or one path per prefix): no comparison to run
+    const only = candidates[0]!;
+    if (old === only) return undefined;
+    loc.routes.set(prefix, only);
+    return { prefix, kind: old === undefined ? 'add' : 'change', best: only, reason: 'only-path', nextHops: singleHops(only) };
+  }
   const sel = selectBest(candidates, loc.multipath);
   if (!sel) {
     if (old === undefined) return undefined;
