@@ -195,7 +195,7 @@ export async function runDemo(opts: DemoOptions, steps: DemoStep[] = DEMO_STEPS)
       }
     }
     opts.out('');
-    opts.out(renderLabSummary({ ...lab, pods: ctx.pods.map((p) => ({ name: `${p.namespace}/${p.name}`, node: p.node, ns: p.netns, ipv4: p.ipv4 })) }).trimEnd());
+    opts.out(renderLabSummary({ ...lab, pods: ctx.pods.map((p) => ({ name: `${p.namespace}/${p.name}`, node: p.node, ns: p.netns, ipv4: p.ipv4 })) }, { hints: opts.keep }).trimEnd());
     opts.out('');
     opts.out(failed === 0 ? 'demo: every check passed' : `demo: ${failed} check(s) FAILED`);
   } finally {

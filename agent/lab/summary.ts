@@ -11,7 +11,8 @@ export interface LabView {
   pods: readonly { name: string; node: string; ns: string; ipv4: string; ipv6?: string }[];
 }
 
-export function renderLabSummary(lab: LabView): string {
+/** `hints`: how to get into and remove the lab — only useful while it stays up. */
+export function renderLabSummary(lab: LabView, opts: { hints?: boolean } = {}): string {
   const id = lab.prefix.endsWith('-') ? lab.prefix.slice(0, -1) : lab.prefix;
   const kind = lab.fabric.kind === 'l2' ? 'an L2 fabric (one bridge)' : 'a routed fabric (a router between two subnets)';
   const rows: string[][] = [['', 'namespace', 'IPv4', 'IPv6', 'subnet']];
@@ -21,6 +22,7 @@ export function renderLabSummary(lab: LabView): string {
   const first = lab.nodes[0];
   const second = lab.nodes[1];
   const lines = [`lab ${id}: ${lab.nodes.length} node${lab.nodes.length === 1 ? '' : 's'} on ${kind}`, '', ...table(rows), ''];
+  if (opts.hints === false) return `${lines.join('\n')}`;
   if (first) lines.push(`a shell on a node:   ip netns exec ${first.ns} bash`);
   if (first && second) lines.push(`ping across nodes:   ip netns exec ${first.ns} ping -c 3 ${second.address}`);
   lines.push(`list its namespaces: ip netns list | grep ${id}-`);
