@@ -3,6 +3,7 @@ import { commands } from './commands/index.js';
 import { UsageError } from './usage-error.js';
 import { wantsHelp } from './args.js';
 import { initLogging } from '../log.js';
+import { reexecUnderProjectNode } from './runtime-node.js';
 
 const TOP_USAGE = `usage: margay <command> [flags]
 
@@ -75,5 +76,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const exitCode = await main(process.argv.slice(2));
-process.exitCode = exitCode;
+const reexecCode = await reexecUnderProjectNode(process.argv.slice(2));
+process.exitCode = reexecCode ?? (await main(process.argv.slice(2)));

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { margay } from '../../../support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { margay, MARGAY_JS, REPO_ROOT } from '../../../support/cli.js';
 
 const SUBCOMMANDS = ['agent', 'status', 'bgp', 'policy', 'lab', 'validate'];
 
@@ -38,5 +40,18 @@ describe('margay CLI usage', () => {
     const r = margay(['--log-level', 'loud', '--help']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('log level must be one of');
+  });
+});
+
+describe('margay under an older system Node', () => {
+  const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => {
+    const r = spawnSync(p, ['--version'], { encoding: 'utf8' });
+    return r.status === 0 && Number(r.stdout.trim().slice(1).split('.')[0]) < 22;
+  });
+  it.skipIf(!systemNode)('runs itself again under the project Node 24 (skipped when no Node < 22 is installed)', () => {
+    const r = spawnSync(systemNode as string, [MARGAY_JS, 'validate', join(REPO_ROOT, 'examples')], { encoding: 'utf8', env: { ...process.env, MARGAY_NO_REEXEC: '' } });
+    expect(r.stderr).not.toContain('TypeError');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/valid/);
   });
 });
