@@ -298,7 +298,7 @@ export class Agent {
       node: this.o.node, nodes, pools, own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
       tunnels: vxlanTunnelAddresses(this.handles),
     });
-    this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: next hop is no node of the cluster, not programmed`);
+    this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`);
     const tp = performance.now();
     this.pass ??= new DataplanePass(this.rtnl, execIn(), this.o.resyncMs ?? 30_000);
     const report = await this.pass.run(input, performance.now());

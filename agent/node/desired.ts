@@ -16,7 +16,7 @@
 import type { Snapshot } from '../datastore/snapshot.js';
 import { objectsOf } from '../datastore/snapshot.js';
 import type { Resource } from '../datastore/resources.js';
-import type { DataplaneConfig, DataplaneInput, NodeSpec, PoolSpec, EncapMode } from '../dataplane/plan/types.js';
+import type { DataplaneConfig, DataplaneInput, ExternalRouteSpec, NodeSpec, PoolSpec, EncapMode } from '../dataplane/plan/types.js';
 import type { Block, Handle, IpPool } from '../ipam/types.js';
 import { ANNOTATIONS, type NodeBgpInfo } from '../node-config/types.js';
 import { hostOf } from '../node-config/node-info.js';
@@ -90,14 +90,21 @@ export function originatedPrefixes(own: readonly Block[], serviceClusterIPs: rea
 
 export interface RoutesToNodes {
   input: DataplaneInput;
-  /** learned prefixes whose next hop is no node of the cluster (not programmed) */
+  /**
+   * Learned prefixes left with no next hop to program: every next hop is this node
+   * itself. (Next hops that are no node go to `input.external`: the dataplane
+   * programs those on this node's subnet and reports the others.)
+   */
   unmapped: { prefix: string; nextHops: string[] }[];
 }
 
 /**
  * The dataplane's input: own blocks (blackholes) from IPAM, remote blocks from the
  * speaker's best routes — each next hop mapped to the node with that address (the
- * dataplane decides direct / VXLAN / IPIP from the pool and the subnets).
+ * dataplane decides direct / VXLAN / IPIP from the pool and the subnets); next hops
+ * that are no node (a router's: a top-of-rack switch with next-hop-self) become
+ * external routes, programmed via that router when it is on this node's subnet. A
+ * prefix with both kinds of next hop gets both (one ECMP route).
  */
 export function dataplaneInputOf(a: {
   node: string; nodes: readonly NodeBgpInfo[]; pools: PoolSpec[]; own: readonly Block[];
@@ -117,13 +124,16 @@ export function dataplaneInputOf(a: {
   const blocks = a.own.map((b) => ({ cidr: b.cidr, node: a.node }));
   const ownSet = new Set(a.own.map((b) => b.cidr));
   const unmapped: RoutesToNodes['unmapped'] = [];
+  const external: ExternalRouteSpec[] = [];
   for (const [prefix, hops] of [...a.learned].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
     if (ownSet.has(prefix) || hops.length === 0) continue;
     const owners = [...new Set(hops.map((h) => byAddress.get(h)).filter((n): n is string => n !== undefined && n !== a.node))];
-    if (owners.length === 0) { unmapped.push({ prefix, nextHops: [...hops] }); continue; }
+    const routers = [...new Set(hops.filter((h) => !byAddress.has(h)))];
+    if (owners.length === 0 && routers.length === 0) { unmapped.push({ prefix, nextHops: [...hops] }); continue; }
     for (const o of owners) blocks.push({ cidr: prefix, node: o });
+    if (routers.length > 0) external.push({ cidr: prefix, nextHops: routers });
   }
-  return { input: { localNode: a.node, nodes, blocks, pools: a.pools, config: a.config }, unmapped };
+  return { input: { localNode: a.node, nodes, blocks, ...(external.length > 0 ? { external } : {}), pools: a.pools, config: a.config }, unmapped };
 }
 
 /** "net.containerId.ifName" → ifName (container IDs have no dots; interface names never do). */

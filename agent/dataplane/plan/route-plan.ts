@@ -8,11 +8,16 @@
  *   otherwise directly via the node when it is on the local subnet; otherwise left
  *   to the fabric (no kernel route) — which, with encapsulation Never and a fabric
  *   that knows nothing of pods, means no path;
- * - several owners of one block → one multipath (ECMP) route.
+ * - several owners of one block → one multipath (ECMP) route;
+ * - learned routes whose next hop is no node (a router: a top-of-rack switch with
+ *   next-hop-self, or a prefix it originates) → plainly via that next hop on the
+ *   uplink when it lies on this node's own subnet (directly connected, so no onlink);
+ *   a next hop elsewhere is reported, not guessed at (no recursive resolution).
+ *   Node and router next hops of one prefix merge into one ECMP route.
  */
 import { canonicalPrefix, familyOf, prefixContains, prefixCovers } from '../netlink/ip.js';
 import type {
-  DataplaneInput, DataplanePlan, DesiredNextHop, DesiredRoute, EncapMode, IpipPlan, NodeSpec, PoolSpec, VxlanPlan,
+  DataplaneConfig, DataplaneInput, DataplanePlan, DesiredNextHop, DesiredRoute, EncapMode, ExternalRouteSpec, IpipPlan, NodeSpec, PoolSpec, VxlanPlan,
 } from './types.js';
 import { vtepMac } from './vtep.js';
 
@@ -31,6 +36,35 @@ export const onSameSubnet = (local: NodeSpec, remote: NodeSpec): boolean => pref
 
 const nhKey = (n: DesiredNextHop): string => `${n.gateway ?? ''}|${n.dev ?? ''}|${n.onlink}|${n.weight}`;
 
+type Remote = Map<string, { hops: Map<string, DesiredNextHop>; reasons: string[] }>;
+
+function addHop(remote: Remote, dst: string, hop: DesiredNextHop, reason: string): void {
+  const entry = remote.get(dst) ?? { hops: new Map<string, DesiredNextHop>(), reasons: [] as string[] };
+  entry.hops.set(nhKey(hop), hop);
+  entry.reasons.push(reason);
+  remote.set(dst, entry);
+}
+
+/**
+ * A learned route via routers that are no node: each next hop on the local node's
+ * subnet of its family becomes a plain hop on the uplink; any other is a problem.
+ */
+function planExternal(e: ExternalRouteSpec, local: NodeSpec, config: DataplaneConfig, remote: Remote, problems: string[]): void {
+  const dst = canonicalPrefix(e.cidr);
+  const v6 = familyOf(dst.split('/')[0] ?? '') === 6;
+  const localAddr = v6 ? local.address6 : local.address;
+  for (const raw of [...new Set(e.nextHops)].sort()) {
+    const gw = hostOf(raw);
+    const what = `route ${dst} via ${gw}`;
+    if ((familyOf(gw) === 6) !== v6) problems.push(`${what}: an IPv${v6 ? 4 : 6} next hop for an IPv${v6 ? 6 : 4} prefix is not supported; not programmed`);
+    else if (localAddr === undefined) problems.push(`${what}: node ${local.name} has no IPv${v6 ? 6 : 4} address; not programmed`);
+    else if (gw === hostOf(localAddr)) problems.push(`${what}: the next hop is this node itself; not programmed`);
+    else if (!prefixContains(localAddr, gw)) {
+      problems.push(`${what}: next hop is no node of the cluster and not on this node's subnet (${localAddr}), so not directly reachable; not programmed (recursive next hops are not resolved)`);
+    } else addHop(remote, dst, { gateway: gw, dev: config.uplink, onlink: false, weight: 1 }, `via router ${gw}`);
+  }
+}
+
 export function planDataplane(input: DataplaneInput): DataplanePlan {
   const problems: string[] = [];
   const { config } = input;
@@ -42,7 +76,7 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
   const anyIpip = activePools.some((p) => p.ipipMode !== 'Never' && p.vxlanMode === 'Never');
 
   const own: DesiredRoute[] = [];
-  const remote = new Map<string, { hops: Map<string, DesiredNextHop>; reasons: string[] }>();
+  const remote: Remote = new Map();
   for (const b of input.blocks) {
     const dst = canonicalPrefix(b.cidr);
     if (b.node === input.localNode) {
@@ -82,12 +116,9 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
       reason = config.fabricCarriesPodRoutes ? 'left to the fabric' : 'no path';
       if (!config.fabricCarriesPodRoutes) problems.push(`block ${dst}: node ${owner.name} is on another subnet and its pool does not encapsulate`);
     }
-    if (!hop) continue;
-    const entry = remote.get(dst) ?? { hops: new Map<string, DesiredNextHop>(), reasons: [] as string[] };
-    entry.hops.set(nhKey(hop), hop);
-    entry.reasons.push(reason);
-    remote.set(dst, entry);
+    if (hop) addHop(remote, dst, hop, reason);
   }
+  for (const e of input.external ?? []) planExternal(e, local, config, remote, problems);
   const ownDsts = new Set(own.map((r) => r.dst));
   const routes = [...own];
   for (const [dst, { hops, reasons }] of remote) {

@@ -29,6 +29,18 @@ export interface BlockSpec {
   node: string;
 }
 
+/**
+ * A learned route whose next hops are no node of the cluster: a router's (a
+ * top-of-rack switch announcing the blocks with next-hop-self, or a prefix it
+ * originates). Programmed via a next hop on this node's own subnet; any other next
+ * hop is reported (recursive next hops are not resolved).
+ */
+export interface ExternalRouteSpec {
+  cidr: string;
+  /** Next-hop addresses (no prefix length). */
+  nextHops: string[];
+}
+
 export interface DataplaneConfig {
   /** The node's uplink device (underlay). */
   uplink: string;
@@ -53,6 +65,8 @@ export interface DataplaneInput {
   localNode: string;
   nodes: NodeSpec[];
   blocks: BlockSpec[];
+  /** Learned routes via routers that are no node (absent: none). */
+  external?: ExternalRouteSpec[];
   pools: PoolSpec[];
   config: DataplaneConfig;
 }

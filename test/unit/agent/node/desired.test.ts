@@ -25,7 +25,7 @@ describe('agent desired state', () => {
     expect(originatedPrefixes(ownBlocks(blocks, 'n1'), ['10.96.0.0/12', '10.0.0.0/26'])).toEqual(['10.0.0.0/26', '10.0.0.64/26', '10.96.0.0/12']);
   });
 
-  it('learned routes map next hops to nodes; unknown next hops and own blocks are not programmed; ECMP keeps every owner', () => {
+  it('learned routes map next hops to nodes; next hops that are no node become external routes; own blocks are not programmed; ECMP keeps every owner', () => {
     const s = snap(node('n1', '172.30.0.11/24'), node('n2', '172.30.0.12/24'), node('n3', '172.30.0.13/24'),
       { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.0.0.0/16', vxlanMode: 'CrossSubnet', natOutgoing: true } });
     const learned = new Map([
@@ -33,12 +33,18 @@ describe('agent desired state', () => {
       ['10.0.2.0/26', ['172.30.0.12', '172.30.0.13']],
       ['10.0.0.0/26', ['172.30.0.12']], // our own block reflected back
       ['192.0.2.0/24', ['172.30.0.1']], // a router's route
+      ['10.0.3.0/26', ['172.30.0.13', '172.30.0.1']], // a node and a router (ECMP)
+      ['10.0.4.0/26', ['172.30.0.11']], // only this node itself
     ]);
     const r = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: dataplanePoolsOf(s), own: [block('10.0.0.0/26', 'n1')], learned, config });
     expect(r.input.blocks).toEqual([
       { cidr: '10.0.0.0/26', node: 'n1' }, { cidr: '10.0.1.0/26', node: 'n2' }, { cidr: '10.0.2.0/26', node: 'n2' }, { cidr: '10.0.2.0/26', node: 'n3' },
+      { cidr: '10.0.3.0/26', node: 'n3' },
     ]);
-    expect(r.unmapped).toEqual([{ prefix: '192.0.2.0/24', nextHops: ['172.30.0.1'] }]);
+    expect(r.input.external).toEqual([{ cidr: '10.0.3.0/26', nextHops: ['172.30.0.1'] }, { cidr: '192.0.2.0/24', nextHops: ['172.30.0.1'] }]);
+    expect(r.unmapped).toEqual([{ prefix: '10.0.4.0/26', nextHops: ['172.30.0.11'] }]);
+    const none = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: [], own: [], learned: new Map([['10.0.1.0/26', ['172.30.0.12']]]), config });
+    expect(none.input.external).toBeUndefined();
     expect(r.input.pools).toEqual([{ cidr: '10.0.0.0/16', ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: true }]);
     expect(r.input.nodes.map((n) => [n.name, n.address])).toEqual([['n1', '172.30.0.11/24'], ['n2', '172.30.0.12/24'], ['n3', '172.30.0.13/24']]);
   });

@@ -103,3 +103,60 @@ describe('IPv6 blocks', () => {
     expect(planDataplane(v6('Always')).problems).toContain('block fd44:2::/122: IPv6 encapsulation is not supported (pool fd44::/16)');
   });
 });
+
+describe('learned routes via a router that is no node (a top-of-rack switch)', () => {
+  // local node a is 10.10.1.11/24: the ToR 10.10.1.1 is on its subnet, 10.10.9.1 is not
+  const tor = (external: DataplaneInput['external'], vxlan: EncapMode = 'Never'): DataplaneInput =>
+    input(vxlan, 'Never', { blocks: [{ cidr: '10.244.1.0/26', node: 'a' }], external });
+
+  it('a next hop on the local subnet → a plain unicast route via it on the uplink (no onlink), reason naming the router', () => {
+    const i = tor([{ cidr: '10.244.2.0/26', nextHops: ['10.10.1.1'] }, { cidr: '192.0.2.0/24', nextHops: ['10.10.1.1'] }]);
+    expect(hopsByDst(i)).toEqual({ '10.244.1.0/26': 'blackhole', '10.244.2.0/26': '10.10.1.1 dev eth0', '192.0.2.0/24': '10.10.1.1 dev eth0' });
+    const plan = planDataplane(i);
+    expect(plan.problems).toEqual([]);
+    expect(plan.routes.find((r) => r.dst === '10.244.2.0/26')).toEqual({
+      dst: '10.244.2.0/26', type: 'unicast', nexthops: [{ gateway: '10.10.1.1', dev: 'eth0', onlink: false, weight: 1 }], reason: 'via router 10.10.1.1',
+    });
+  });
+
+  it('several routers → one ECMP route', () => {
+    expect(hopsByDst(tor([{ cidr: '10.244.2.0/26', nextHops: ['10.10.1.2', '10.10.1.1', '10.10.1.2'] }]))['10.244.2.0/26'])
+      .toBe('10.10.1.1 dev eth0 + 10.10.1.2 dev eth0');
+  });
+
+  it('a next hop not on the local subnet is not programmed and is reported as not directly reachable; reachable ones of the same route stay', () => {
+    const plan = planDataplane(tor([{ cidr: '10.244.2.0/26', nextHops: ['10.10.9.1'] }, { cidr: '10.244.3.0/26', nextHops: ['10.10.9.1', '10.10.1.1'] }]));
+    expect(plan.routes.map((r) => [r.dst, r.nexthops.map((n) => n.gateway)])).toEqual([['10.244.1.0/26', []], ['10.244.3.0/26', ['10.10.1.1']]]);
+    const why = "next hop is no node of the cluster and not on this node's subnet (10.10.1.11/24), so not directly reachable; not programmed (recursive next hops are not resolved)";
+    expect(plan.problems).toEqual([`route 10.244.2.0/26 via 10.10.9.1: ${why}`, `route 10.244.3.0/26 via 10.10.9.1: ${why}`]);
+  });
+
+  it('reports a next hop that is this node, or of the other family; an own block is never overridden', () => {
+    const plan = planDataplane(tor([
+      { cidr: '10.244.2.0/26', nextHops: ['10.10.1.11'] }, { cidr: '10.244.3.0/26', nextHops: ['fd30:1::1'] }, { cidr: '10.244.1.0/26', nextHops: ['10.10.1.1'] },
+    ]));
+    expect(hopsByDst({ ...tor([{ cidr: '10.244.1.0/26', nextHops: ['10.10.1.1'] }]) })).toEqual({ '10.244.1.0/26': 'blackhole' });
+    expect(plan.routes.map((r) => r.dst)).toEqual(['10.244.1.0/26']);
+    expect(plan.problems).toEqual([
+      'route 10.244.2.0/26 via 10.10.1.11: the next hop is this node itself; not programmed',
+      'route 10.244.3.0/26 via fd30:1::1: an IPv6 next hop for an IPv4 prefix is not supported; not programmed',
+    ]);
+  });
+
+  it('IPv6: via a router on the IPv6 subnet; a node without an IPv6 address reports it', () => {
+    const withV6 = { ...tor([{ cidr: 'fd44:2::/122', nextHops: ['fd30:1::1'] }]), nodes: [{ ...nodes[0] as NodeSpec, address6: 'fd30:1::11/64' }, ...nodes.slice(1)] };
+    expect(hopsByDst(withV6)['fd44:2::/122']).toBe('fd30:1::1 dev eth0');
+    expect(planDataplane(tor([{ cidr: 'fd44:2::/122', nextHops: ['fd30:1::1'] }])).problems)
+      .toEqual(['route fd44:2::/122 via fd30:1::1: node a has no IPv6 address; not programmed']);
+  });
+
+  it('mixed: node next hops keep their encapsulation and merge with router next hops into one ECMP route', () => {
+    const i = input('CrossSubnet', 'Never', {
+      blocks: [{ cidr: '10.244.9.0/26', node: 'b' }, { cidr: '10.244.9.0/26', node: 'c' }],
+      external: [{ cidr: '10.244.9.0/26', nextHops: ['10.10.1.1'] }],
+    });
+    expect(hopsByDst(i)).toEqual({ '10.244.9.0/26': '10.10.1.1 dev eth0 + 10.10.1.12 dev eth0 + 10.244.3.0 dev vxlan.margay onlink' });
+    expect(planDataplane(i).routes[0]?.reason).toBe('direct to b, vxlan to c, via router 10.10.1.1');
+    expect(planDataplane(i).vxlan).toBeDefined();
+  });
+});
