@@ -94,6 +94,21 @@ export function pathsFor(rib: AdjRibIn, prefix: string, out: Path[]): void {
   }
 }
 
+/**
+ * Like `pathsFor`, but writes into out[n..] and returns the new count, so a caller
+ * can reuse one scratch array without `length = 0` (which drops its backing store
+ * and makes every push allocate again).
+ */
+export function collectPaths(rib: AdjRibIn, prefix: string, out: Path[], n: number): number {
+  const p = rib.routes.get(prefix);
+  if (p) out[n++] = p;
+  if (rib.addPath.size > 0) {
+    const ids = rib.addPath.get(prefix);
+    if (ids) for (const id of ids) { const q = rib.routes.get(`${prefix}#${id}`); if (q) out[n++] = q; }
+  }
+  return n;
+}
+
 /** Number of distinct prefixes held (ADD-PATH paths of one prefix count once). */
 export function prefixCount(rib: AdjRibIn): number {
   let extra = 0;

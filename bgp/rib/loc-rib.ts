@@ -61,17 +61,20 @@ function sameEntry(a: Path | Path[], b: Path | Path[]): boolean {
   return a.every((p, i) => p === b[i]);
 }
 
-/** Re-runs the decision for `prefix` over `candidates`; returns the change, if any. */
-export function decide(loc: LocRib, prefix: string, candidates: readonly Path[]): RouteChange | undefined {
+/**
+ * Re-runs the decision for `prefix` over `candidates` (the first `count` of them,
+ * all by default); returns the change, if any.
+ */
+export function decide(loc: LocRib, prefix: string, candidates: readonly Path[], count = candidates.length): RouteChange | undefined {
   const old = loc.routes.get(prefix);
-  if (candidates.length === 1) {
+  if (count === 1) {
     // the common case (one peer, or one path per prefix): no comparison to run
     const only = candidates[0]!;
     if (old === only) return undefined;
     loc.routes.set(prefix, only);
     return { prefix, kind: old === undefined ? 'add' : 'change', best: only, reason: 'only-path', nextHops: singleHops(only) };
   }
-  const sel = selectBest(candidates, loc.multipath);
+  const sel = selectBest(count === candidates.length ? candidates : candidates.slice(0, count), loc.multipath);
   if (!sel) {
     if (old === undefined) return undefined;
     loc.routes.delete(prefix);

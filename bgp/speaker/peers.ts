@@ -76,6 +76,7 @@ export function addPeer(s: Speaker, c: PeerConfig, now: number): Result {
   const p = newPeerState(s, c, s.retiredConnSeq.get(id) ?? 0, now);
   s.retiredConnSeq.delete(id);
   s.peers.set(id, p);
+  s.peerList = undefined;
   s.byAddress.set(c.address, id);
   runFsm(s, p, { type: 'AutomaticStart' }, now, out);
   return finish(s, out);
@@ -93,6 +94,7 @@ export function removePeer(s: Speaker, id: string, now: number): Result {
   if (!p) return finish(s, out);
   runFsm(s, p, { type: 'Cease', subcode: 3, stop: true }, now, out);
   s.peers.delete(id);
+  s.peerList = undefined;
   s.retiredConnSeq.set(id, p.fsm.connSeq);
   if (s.byAddress.get(p.config.address) === id) s.byAddress.delete(p.config.address);
   dropPeerRoutes(s, p, out);
@@ -124,6 +126,7 @@ export function updatePeer(s: Speaker, c: PeerConfig, now: number): Result {
     dropPeerRoutes(s, p, out);
     const fresh = newPeerState(s, c, p.fsm.connSeq, now);
     s.peers.set(id, fresh);
+    s.peerList = undefined;
     if (s.byAddress.get(old.address) === id) s.byAddress.delete(old.address);
     s.byAddress.set(c.address, id);
     out.actions.push({ peer: id, action: { type: 'stopTimer', name: 'IdleHold' } });

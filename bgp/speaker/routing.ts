@@ -6,7 +6,7 @@
  * allocation beyond the Loc-RIB change record; attribute work happens once per
  * attribute set (interned paths, export results cached per path).
  */
-import { deleteRoute, internPath, pathsFor, setRoute, sweepStale } from '../rib/adj-rib-in.js';
+import { collectPaths, deleteRoute, internPath, setRoute, sweepStale } from '../rib/adj-rib-in.js';
 import { internOut, resetSent, takeUpdates, want } from '../rib/adj-rib-out.js';
 import { exportAttrs } from '../rib/export.js';
 import { importAttrs, type ImportContext } from '../rib/import.js';
@@ -27,19 +27,32 @@ export function newOut(): Out {
   return { actions: [], routes: [], scratch: [] };
 }
 
+/** The peers as an array (cached; see Speaker.peerList). */
+export function peerList(s: Speaker): PeerState[] {
+  let l = s.peerList;
+  if (l === undefined || l.length !== s.peers.size) s.peerList = l = [...s.peers.values()];
+  return l;
+}
+
 /** Re-runs the decision for one prefix and queues what changed. */
 export function recompute(s: Speaker, key: string, out: Out): void {
   const cands = out.scratch;
-  cands.length = 0;
-  if (s.origin.routes.size) pathsFor(s.origin, key, cands);
-  for (const p of s.peers.values()) if (p.in.routes.size) pathsFor(p.in, key, cands);
-  const change = decide(s.loc, key, cands);
-  cands.length = 0;
+  let n = 0;
+  if (s.origin.routes.size) n = collectPaths(s.origin, key, cands, n);
+  const peers = peerList(s);
+  for (let i = 0; i < peers.length; i++) {
+    const p = peers[i]!;
+    if (p.in.routes.size) n = collectPaths(p.in, key, cands, n);
+  }
+  const change = decide(s.loc, key, cands, n);
   if (!change) return;
   out.routes.push(change);
   if (s.deferring) return;
   const best = change.best;
-  for (const p of s.peers.values()) if (p.fsm.state === 'Established') wantFor(s, p, key, best);
+  for (let i = 0; i < peers.length; i++) {
+    const p = peers[i]!;
+    if (p.fsm.state === 'Established') wantFor(s, p, key, best);
+  }
 }
 
 /** Sets the desired Adj-RIB-Out entry of `p` for `key` given the Loc-RIB best path. */

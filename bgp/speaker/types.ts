@@ -128,6 +128,11 @@ export interface Speaker {
   config: SpeakerConfig;
   local: LocalInfo;
   peers: Map<string, PeerState>;
+  /**
+   * `peers` as an array, for the per-prefix loops (iterating a Map allocates an
+   * iterator each time); rebuilt on demand, cleared wherever `peers` changes
+   */
+  peerList?: PeerState[] | undefined;
   /** id by address, for accepted connections */
   byAddress: Map<string, string>;
   /** last connection number of removed peers, so a re-added peer never reuses one */

@@ -48,7 +48,7 @@ export function decodePrefixes(b: Uint8Array, start: number, end: number, afi: A
         const mask = (0xff << (8 - rem)) & 0xff;
         if (n === 1) a &= mask; else if (n === 2) c1 &= mask; else if (n === 3) c2 &= mask; else c3 &= mask;
       }
-      addr = `${DEC[a]}.${DEC[c1]}.${DEC[c2]}.${DEC[c3]}`;
+      addr = ipv4Text(a, c1, c2, c3);
     } else {
       V6.fill(0);
       for (let i = 0; i < n; i++) V6[i] = b[p + i] as number;
@@ -62,6 +62,30 @@ export function decodePrefixes(b: Uint8Array, start: number, end: number, afi: A
 }
 
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const DEC_CODES: number[][] = DEC.map((t) => Array.from(t, (ch) => ch.charCodeAt(0)));
+const CODES: number[] = [];
+
+function putOctet(n: number, v: number): number {
+  const d = DEC_CODES[v] as number[];
+  for (let i = 0; i < d.length; i++) CODES[n++] = d[i] as number;
+  return n;
+}
+
+/**
+ * "a.b.c.d" built as one flat string from character codes: concatenating the
+ * parts makes intermediate and cons strings (several small objects per prefix).
+ */
+function ipv4Text(a: number, b: number, c: number, d: number): string {
+  let n = putOctet(0, a);
+  CODES[n++] = 46;
+  n = putOctet(n, b);
+  CODES[n++] = 46;
+  n = putOctet(n, c);
+  CODES[n++] = 46;
+  n = putOctet(n, d);
+  CODES.length = n;
+  return String.fromCharCode.apply(null, CODES);
+}
 
 /** Bytes `p` takes on the wire. */
 export function prefixWireLength(p: Prefix, addPath: boolean): number {
