@@ -11,10 +11,17 @@ export interface LocRib {
   /** prefix key → best path (or [best, ...equal-cost] with multipath) */
   readonly routes: Map<string, Path | Path[]>;
   multipath: boolean;
+  /** how many of `routes` are IPv6 (kept by `decide`, so counting per family is O(1)) */
+  v6: number;
 }
 
 export function newLocRib(multipath = false): LocRib {
-  return { routes: new Map(), multipath };
+  return { routes: new Map(), multipath, v6: 0 };
+}
+
+/** Loc-RIB routes per family, without walking the table. */
+export function locRibFamilies(loc: LocRib): { ipv4: number; ipv6: number } {
+  return { ipv4: loc.routes.size - loc.v6, ipv6: loc.v6 };
 }
 
 export interface RouteChange {
@@ -72,16 +79,19 @@ export function decide(loc: LocRib, prefix: string, candidates: readonly Path[],
     const only = candidates[0]!;
     if (old === only) return undefined;
     loc.routes.set(prefix, only);
+    if (old === undefined && prefix.includes(':')) loc.v6++;
     return { prefix, kind: old === undefined ? 'add' : 'change', best: only, reason: 'only-path', nextHops: singleHops(only) };
   }
   const sel = selectBest(count === candidates.length ? candidates : candidates.slice(0, count), loc.multipath);
   if (!sel) {
     if (old === undefined) return undefined;
     loc.routes.delete(prefix);
+    if (prefix.includes(':')) loc.v6--;
     return { prefix, kind: 'remove', nextHops: [] };
   }
   const entry: Path | Path[] = sel.multipath ?? sel.best;
   if (old !== undefined && sameEntry(old, entry)) return undefined;
   loc.routes.set(prefix, entry);
+  if (old === undefined && prefix.includes(':')) loc.v6++;
   return { prefix, kind: old === undefined ? 'add' : 'change', best: sel.best, reason: sel.reason, nextHops: nextHopsOf(entry) };
 }

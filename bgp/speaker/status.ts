@@ -2,6 +2,7 @@
 import { describeReason } from '../fsm/reasons.js';
 import type { FsmState } from '../fsm/types.js';
 import { prefixCount } from '../rib/adj-rib-in.js';
+import { locRibFamilies } from '../rib/loc-rib.js';
 import type { Speaker } from './types.js';
 
 export interface PeerStatus {
@@ -26,6 +27,8 @@ export interface SpeakerStatus {
   asn: number;
   routerId: string;
   locRib: number;
+  /** Loc-RIB routes per family (O(1): no need to walk the table) */
+  locRibFamilies: { ipv4: number; ipv6: number };
   deferring: boolean;
   peers: PeerStatus[];
 }
@@ -41,5 +44,5 @@ export function speakerStatus(s: Speaker): SpeakerStatus {
       ...(p.negotiated ? { peerId: p.negotiated.peerId, holdTime: p.negotiated.holdTime } : {}),
     });
   }
-  return { asn: s.local.asn, routerId: s.local.routerId, locRib: s.loc.routes.size, deferring: s.deferring, peers };
+  return { asn: s.local.asn, routerId: s.local.routerId, locRib: s.loc.routes.size, locRibFamilies: locRibFamilies(s.loc), deferring: s.deferring, peers };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addPeer, createSpeaker, handle, incoming, messageEvent } from '../../../../bgp/speaker/index.js';
 import { pathsFor } from '../../../../bgp/rib/adj-rib-in.js';
 import { selectBest } from '../../../../bgp/rib/best-path.js';
-import { bestOf } from '../../../../bgp/rib/loc-rib.js';
+import { bestOf, locRibFamilies } from '../../../../bgp/rib/loc-rib.js';
 import type { Path } from '../../../../bgp/rib/path.js';
 import type { PathAttributes, Prefix, UpdateMessage } from '../../../../bgp/wire/types.js';
 
@@ -75,6 +75,9 @@ describe('ingest property: the incremental pipeline equals a from-scratch decisi
         expect(bestOf(s.loc.routes.get(k))).toBe(fresh?.best);
       }
       expect(Object.fromEntries(replay)).toEqual(Object.fromEntries([...s.loc.routes].map(([k, e]) => [k, [bestOf(e)!.attrs.nextHops[0]!]])));
+      // the O(1) per-family counts match a walk of the table
+      const v6 = [...s.loc.routes.keys()].filter((k) => k.includes(':')).length;
+      expect(locRibFamilies(s.loc)).toEqual({ ipv4: s.loc.routes.size - v6, ipv6: v6 });
       // no route with our own AS from an eBGP peer was accepted
       for (const p of s.peers.values()) {
         if (p.info.ibgp) continue;
