@@ -51,7 +51,7 @@ export type { AgentOptions } from './options.js';
 import { DataplanePass } from './dataplane-pass.js';
 import { blockRows, rejectionSentence, routeRows } from './status-view.js';
 import {
-  dataplanePoolsOf, dataplaneInputOf, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan,
+  dataplanePoolsOf, dataplaneInputOf, externalImportPrefixes, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan,
   withNodeAddress,
 } from './desired.js';
 
@@ -252,7 +252,7 @@ export class Agent {
       this.o.logs.bgp.level = plan.local.logLevel;
     }
     const own = ownBlocks(this.blocks, this.o.node);
-    return this.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []));
+    return this.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []), externalImportPrefixes(this.snapshot));
   }
 
   /**

@@ -43,11 +43,14 @@ export class NodeBgp {
   /** a Secret could not be read: the agent retries (Secrets are not watched) */
   secretsMissing = false;
   private chain: Promise<void> = Promise.resolve();
+  /** prefixes accepted from peers that are not cluster nodes (inside the IPPools) */
+  private externalImport: string[] = [];
 
   constructor(private readonly o: NodeBgpOptions) {}
 
   /** Reconciles the speaker with a plan (calls run one at a time). */
-  update(plan: NodeBgpPlan, originated: readonly string[]): Promise<void> {
+  update(plan: NodeBgpPlan, originated: readonly string[], externalImport: readonly string[] = []): Promise<void> {
+    this.externalImport = [...externalImport];
     const run = this.chain.then(() => this.apply(plan, originated)).catch((err: unknown) => {
       this.o.log.error({ err: (err as Error).stack ?? String(err) }, 'bgp: applying the configuration failed; keeping what runs');
     });
@@ -128,6 +131,7 @@ export class NodeBgp {
         ...(localAddress && p.node ? { localAddress: hostOf(localAddress) } : {}),
         ...(local?.address ? { nextHop4: hostOf(local.address) } : {}),
         ...(local?.address6 ? { nextHop6: hostOf(local.address6) } : {}),
+        ...(p.node ? {} : { importPrefixes: [...this.externalImport] }),
       };
       out.push(c);
       kept.push(p);

@@ -45,6 +45,15 @@ export function ipamPoolsOf(snapshot: Snapshot): IpPool[] {
   return objectsOf(snapshot, 'IPPool').map((r) => ({ name: r.metadata.name, spec: (isObj(r.spec) ? r.spec : {}) as unknown as IpPool['spec'] }));
 }
 
+/**
+ * What the node accepts from BGP peers that are not cluster nodes (top-of-rack
+ * routers, route servers): only prefixes inside an IPPool, so that a router's
+ * default route or full table never displaces the node's own routing.
+ */
+export function externalImportPrefixes(snapshot: Snapshot): string[] {
+  return ipamPoolsOf(snapshot).map((p) => p.spec.cidr).filter((c): c is string => typeof c === 'string' && c.includes('/'));
+}
+
 /** IPPool objects → the dataplane's pool view. */
 export function dataplanePoolsOf(snapshot: Snapshot): PoolSpec[] {
   const out: PoolSpec[] = [];

@@ -36,6 +36,8 @@ export interface TorBirdOptions {
   /** a `log` target file; stderr when absent */
   logFile?: string;
   holdTime?: number;
+  /** also announce these foreign prefixes (e.g. a default route) to every node, as a real ToR might */
+  announceForeign?: readonly string[];
 }
 
 const IDENT = /^[a-z0-9_]+$/;
@@ -66,6 +68,13 @@ export function renderTorBirdConfig(o: TorBirdOptions): string {
     `define POD_PREFIXES = [ ${o.acceptPrefixes.map((p) => `${p}+`).join(', ')} ];`,
     '',
   ];
+  const foreign = o.announceForeign ?? [];
+  for (const p of foreign) checkV4Prefix(p);
+  if (foreign.length > 0) {
+    lines.push('# foreign routes a real top-of-rack announces too (not for the fabric kernel)', 'protocol static foreign4 {', '  ipv4;',
+      ...foreign.map((p) => `  route ${p} unreachable;`), '}', '');
+  }
+  const exportSources = foreign.length > 0 ? '(source != RTS_BGP && source != RTS_STATIC)' : 'source != RTS_BGP';
   for (const p of o.peers) {
     checkV4(p.address, `node ${p.node} address`);
     checkV4(p.local, `ToR address toward ${p.node}`);
@@ -85,7 +94,7 @@ export function renderTorBirdConfig(o: TorBirdOptions): string {
       '  error wait time 1, 5;',
       '  ipv4 {',
       '    import where net ~ POD_PREFIXES;',
-      `    export filter { if source != RTS_BGP || from = ${p.address} then reject;${override} accept; };`,
+      `    export filter { if ${exportSources} || from = ${p.address} then reject;${override} accept; };`,
       '    next hop self;',
       '  };',
       '}',

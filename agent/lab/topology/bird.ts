@@ -83,7 +83,7 @@ export async function startBird(lab: Lab, ns: string, name: string, config: stri
 }
 
 /** The ToR of a `tor` topology plan: BIRD in the fabric namespace, peering with every node. */
-export async function startTorBird(lab: Lab, plan: TopologyPlan, opts: { acceptPrefixes?: string[]; detached?: boolean } = {}): Promise<LabBird> {
+export async function startTorBird(lab: Lab, plan: TopologyPlan, opts: { acceptPrefixes?: string[]; detached?: boolean; announceForeign?: string[] } = {}): Promise<LabBird> {
   if (!plan.tor) throw new Error(`topology ${plan.kind} has no top-of-rack router`);
   const gateways = lab.fabric.subnets.map((s) => s.gateway);
   const config = renderTorBirdConfig({
@@ -92,6 +92,7 @@ export async function startTorBird(lab: Lab, plan: TopologyPlan, opts: { acceptP
     overrideAsn: plan.clusterAsn,
     acceptPrefixes: opts.acceptPrefixes ?? [POD_POOL_V4],
     peers: plan.tor.peers,
+    ...(opts.announceForeign ? { announceForeign: opts.announceForeign } : {}),
   });
   return startBird(lab, lab.fabric.ns, 'tor-bird', config, 15_000, { detached: opts.detached ?? false });
 }

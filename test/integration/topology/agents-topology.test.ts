@@ -19,6 +19,8 @@ import { waitFor } from '../../support/wait.js';
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 if (!built) process.stderr.write('test/integration/topology: skipped, dist/ missing (run npx tsc -p tsconfig.json)\n');
 
+const FOREIGN = ['0.0.0.0/0', '192.0.2.0/24'];
+
 interface Env { lab: Lab; cluster: AgentCluster; plan: TopologyPlan; pods: CniPod[]; tor?: LabBird }
 
 /** A 3-node lab with agents in topology `opts`, one pod per node. */
@@ -29,7 +31,9 @@ async function setUp(opts: TopologyOptions, withTor: boolean): Promise<Env> {
     const nodes = labTopologyNodes(lab);
     const plan = planTopology(nodes, opts);
     env.plan = plan;
-    if (withTor) env.tor = await startTorBird(lab, plan);
+    // The ToR also announces a default route and a foreign prefix, as real ones do:
+    // the nodes must accept only what lies inside their IPPools.
+    if (withTor) env.tor = await startTorBird(lab, plan, { announceForeign: FOREIGN });
     const cluster = await createAgentCluster(lab, {
       manifests: { 'nodes.yaml': nodes.map((n) => labNodeObject(n, plan)), 'topology.yaml': plan.objects },
     });
@@ -119,8 +123,8 @@ describe.skipIf(needsRoot || !built)(`BIRD top-of-rack peering, mesh off (${ROOT
     }
     const blocks = await Promise.all(e.lab.nodes.map((n) => ownBlock(e, n.name)));
     const tor = e.tor as LabBird;
-    await waitFor(async () => (await tor.routeCount()) === blocks.length, 15_000, 'BIRD routes', 100).catch(() => undefined);
-    expect(await tor.routeCount()).toBe(blocks.length);
+    await waitFor(async () => (await tor.routeCount()) === blocks.length + FOREIGN.length, 15_000, 'BIRD routes', 100).catch(() => undefined);
+    expect(await tor.routeCount()).toBe(blocks.length + FOREIGN.length); // the blocks, and its own foreign routes
     const shown = await tor.birdc('show route');
     e.lab.nodes.forEach((n, i) => expect(shown).toMatch(new RegExp(`${blocks[i]!.replaceAll('.', '\\.')}\\s+unicast \\[node_${n.name} [^\\n]*\\[AS64512i\\]\\n\\s+via ${n.address.replaceAll('.', '\\.')}`)));
     const fabric = (await e.lab.exec(e.lab.fabric.ns, ['ip', '-4', 'route', 'show', 'proto', 'bird'])).stdout;
@@ -140,8 +144,21 @@ describe.skipIf(needsRoot || !built)(`BIRD top-of-rack peering, mesh off (${ROOT
     }
   }, 60_000);
 
-  // Nodes' default routes point at the fabric gateway, where BIRD installed every block, so this
-  // holds through the ToR even where a node lacks its own route (checked by the test above).
+  it('nodes refuse what the ToR announces outside the IPPools (its default route, a foreign prefix)', async () => {
+    const e = env as Env;
+    for (const n of e.lab.nodes) {
+      // the ToR has sent its whole table (2 remote blocks + 2 foreign prefixes) before we look
+      await waitFor(async () => ((await status(e, n.name))?.peers[0]?.received ?? 0) >= e.lab.nodes.length - 1 + FOREIGN.length, 15_000, `${n.name} ToR table`, 100);
+      const text = await kernelRoutes(e, n.name);
+      expect(text).not.toContain('192.0.2.0/24');
+      const def = (await e.lab.exec(n.ns, ['ip', '-4', 'route', 'show', 'default'])).stdout;
+      expect(def).toMatch(/^default via \S+ dev eth0/m);
+      expect(def).not.toContain('proto 80');
+    }
+    const tor = e.tor as LabBird;
+    expect(await tor.birdc('show route 192.0.2.0/24')).toContain('192.0.2.0/24');
+  }, 60_000);
+
   it('pods on different nodes reach each other through the ToR', async () => {
     await everyPodReachesEveryOther(env as Env);
   }, 90_000);
@@ -164,8 +181,8 @@ describe.skipIf(needsRoot || !built)(`BIRD top-of-rack, AS per node from Node an
       expect(await tor.birdc(`show protocols all node_${n.name}`)).toMatch(new RegExp(`Neighbor AS:\\s+${65100 + n.index}`));
     }
     const blocks = await Promise.all(e.lab.nodes.map((n) => ownBlock(e, n.name)));
-    await waitFor(async () => (await tor.routeCount()) === blocks.length, 15_000, 'BIRD routes', 100).catch(() => undefined);
-    expect(await tor.routeCount()).toBe(blocks.length);
+    await waitFor(async () => (await tor.routeCount()) === blocks.length + FOREIGN.length, 15_000, 'BIRD routes', 100).catch(() => undefined);
+    expect(await tor.routeCount()).toBe(blocks.length + FOREIGN.length); // the blocks, and its own foreign routes
     for (const [i, n] of e.lab.nodes.entries()) {
       expect(await tor.birdc(`show route ${blocks[i]} all`)).toMatch(new RegExp(`BGP\\.as_path: ${65100 + n.index}\\s*$`, 'm'));
     }

@@ -4,7 +4,7 @@ import type { Resource } from '../../../../agent/datastore/resources.js';
 import { DEFAULT_CONFIG } from '../../../../agent/dataplane/plan/types.js';
 import type { Block, Handle } from '../../../../agent/ipam/types.js';
 import { readNodes } from '../../../../agent/node-config/node-config.js';
-import { dataplaneInputOf, dataplanePoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan, withNodeAddress } from '../../../../agent/node/desired.js';
+import { dataplaneInputOf, dataplanePoolsOf, externalImportPrefixes, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan, withNodeAddress } from '../../../../agent/node/desired.js';
 
 function snap(...objs: Resource[]): Snapshot {
   const c = new ObjectCache();
@@ -96,5 +96,15 @@ describe('agent desired state', () => {
     expect(readNodes(s)[0]?.address).toBeUndefined(); // the original snapshot is untouched
     expect(withNodeAddress(s, 'n2', '10.0.0.1/8')).toBe(s); // an annotated node keeps its own
     expect(withNodeAddress(s, 'zz', '10.0.0.1/8')).toBe(s);
+  });
+});
+
+describe('externalImportPrefixes', () => {
+  it('accepts from routers only what lies inside the IPPools', () => {
+    const c = new ObjectCache();
+    c.set({ apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'v4' }, spec: { cidr: '10.244.0.0/16' } });
+    c.set({ apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'v6' }, spec: { cidr: 'fd44::/48' } });
+    expect(externalImportPrefixes(c.snapshot()).sort()).toEqual(['10.244.0.0/16', 'fd44::/48']);
+    expect(externalImportPrefixes(new ObjectCache().snapshot())).toEqual([]);
   });
 });
