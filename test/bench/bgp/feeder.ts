@@ -53,10 +53,31 @@ export async function loadGoBgp(g: GoBgp, count: number, nextHop: string, peerAs
   throw new Error(`GoBGP holds ${last} prefixes, wanted at least ${count}`);
 }
 
+/**
+ * The process that does the work: `pid` itself, or its only descendant when it is
+ * a wrapper (the CLI re-runs itself under the project's Node when started by an
+ * older one, so the harness's PID is then the wrapper, not the speaker).
+ */
+export async function workerPid(pid: number): Promise<number> {
+  for (let depth = 0; depth < 3; depth++) {
+    const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter((x) => x !== '');
+    if (kids.length !== 1) return pid;
+    pid = Number(kids[0]);
+  }
+  return pid;
+}
+
 export async function rssBytes(pid: number): Promise<number> {
   const s = await readFile(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s*(\d+) kB/.exec(s);
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const s = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** BIRD's "since" of a protocol as ms since epoch (BIRD prints local time of day). */

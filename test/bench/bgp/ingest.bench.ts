@@ -5,7 +5,9 @@
  * (RSS after minus RSS before the session, over N). Ratios margay / BIRD.
  * N = 100k (and 1M with BENCH_FULL=1; BENCH_BGP_PREFIXES overrides). Times and RSS
  * are medians of BENCH_REPS runs (default 3 up to 100k prefixes, 1 above), each a
- * fresh receiver process against the same loaded feeder.
+ * fresh receiver process against the same loaded feeder. CPU seconds each receiver
+ * used from its start to the full RIB are reported too (a receiver that waits on
+ * the feeder shows CPU well below its wall time).
  */
 import type { Emit } from '../run.js';
 import { netStar } from '../../support/daemons/netstar.js';
@@ -13,7 +15,7 @@ import { gobgp, gobgpConfig } from '../../support/daemons/gobgp.js';
 import { bird } from '../../support/daemons/bird.js';
 import { margaySpeaker } from '../../support/daemons/margay.js';
 import { waitFor } from '../../support/daemons/common.js';
-import { birdProtocolRoutes, birdSince, loadGoBgp, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
+import { birdProtocolRoutes, birdSince, cpuSeconds, loadGoBgp, workerPid, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -46,6 +48,8 @@ async function once(emit: Emit, n: number): Promise<void> {
     const mPers: number[] = [];
     const bTimes: number[] = [];
     const bPers: number[] = [];
+    const mCpus: number[] = [];
+    const bCpus: number[] = [];
     let mRss1 = 0;
     let bRss1 = 0;
     let mLoc = 0;
@@ -55,11 +59,14 @@ async function once(emit: Emit, n: number): Promise<void> {
         asn: 65001, routerId: lm.v4, listen: false, neighbors: [{ address: lm.centreV4, asn: 65100 }],
       }, { logLevel: 'warn' });
       stops.push(() => m.stop());
-      const mRss0 = await rssBytes(m.pid);
+      const mPid = await workerPid(m.pid);
+      const mRss0 = await rssBytes(mPid);
+      const mCpu0 = await cpuSeconds(mPid);
       const mDone = await whenCount('margay ingest', async () => (await m.status()).peers[0]?.received ?? 0, total, timeout);
       const st = await m.status();
       mTimes.push((mDone - Date.parse(st.peers[0]?.since ?? '')) / 1000);
-      mRss1 = await rssBytes(m.pid);
+      mRss1 = await rssBytes(mPid);
+      mCpus.push(await cpuSeconds(mPid) - mCpu0);
       mPers.push((mRss1 - mRss0) / total);
       mLoc = st.locRib.total;
       await m.stop();
@@ -72,9 +79,11 @@ protocol bgp feed { local ${lb.v4} as 65002; neighbor ${lb.centreV4} as 65100; i
 `);
       stops.push(() => b.stop());
       const bRss0 = await rssBytes(b.pid);
+      const bCpu0 = await cpuSeconds(b.pid);
       const bDone = await whenCount('BIRD ingest', () => birdProtocolRoutes(b, 'feed'), total, timeout);
       bTimes.push((bDone - await waitFor('BIRD since', () => birdSince(b, 'feed'), 5000)) / 1000);
       bRss1 = await rssBytes(b.pid);
+      bCpus.push(await cpuSeconds(b.pid) - bCpu0);
       bPers.push((bRss1 - bRss0) / total);
       await b.stop();
       stops.pop();
@@ -88,6 +97,8 @@ protocol bgp feed { local ${lb.v4} as 65002; neighbor ${lb.centreV4} as 65100; i
       bench: 'bgp/ingest', prefixes: total, feeder: 'gobgp', poll_ms: POLL_MS, runs: reps,
       margay_s: round(margayS), bird_s: round(birdS), ratio_margay_vs_bird: round(margayS / birdS, 2),
       margay_runs_s: mTimes.map((x) => round(x)), bird_runs_s: bTimes.map((x) => round(x)), margay_locrib: mLoc,
+      // CPU used by each receiver over its ingest (includes answering the progress polls)
+      margay_cpu_s: round(median(mCpus), 2), bird_cpu_s: round(median(bCpus), 2),
     });
     emit({
       bench: 'bgp/memory', prefixes: total,
