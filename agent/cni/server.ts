@@ -69,6 +69,7 @@ export class CniServer extends EventEmitter<CniServerEvents> {
   }
 
   private serve(sock: Socket): void {
+    const t0 = performance.now(); // the agent's share counts from the accepted connection
     this.sockets.add(sock);
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => undefined);
@@ -81,12 +82,11 @@ export class CniServer extends EventEmitter<CniServerEvents> {
       const nl = buf.indexOf('\n');
       if (nl < 0 && buf.length <= MAX_REQUEST) return;
       done = true;
-      void this.answer(nl < 0 ? '' : buf.slice(0, nl)).then((resp) => sock.end(`${JSON.stringify(resp)}\n`));
+      void this.answer(nl < 0 ? '' : buf.slice(0, nl), t0).then((resp) => sock.end(`${JSON.stringify(resp)}\n`));
     });
   }
 
-  private async answer(line: string): Promise<AgentResponse> {
-    const t0 = performance.now();
+  private async answer(line: string, t0: number): Promise<AgentResponse> {
     let req: AgentRequest | undefined;
     try {
       if (line === '') throw new CniError('DECODE_FAILURE', 'agent: request too large or empty');
