@@ -8,6 +8,7 @@
  * reference-counted, so an attribute set no route uses any more leaves the intern
  * table (churning attributes do not grow it).
  */
+import { flatJoin } from '../wire/prefix.js';
 import { attrsKey, familyOfKey, stripPathId, type Family, type Path, type PeerInfo, type RouteAttrs } from './path.js';
 
 export interface AdjRibIn {
@@ -56,7 +57,7 @@ export function setRoute(rib: AdjRibIn, prefix: string, pathId: number | undefin
     replaced(rib, old, path);
     return old;
   }
-  const key = `${prefix}#${pathId}`;
+  const key = flatJoin(prefix, '#', String(pathId));
   const old = rib.routes.get(key);
   rib.routes.set(key, path);
   replaced(rib, old, path);
@@ -68,7 +69,7 @@ export function setRoute(rib: AdjRibIn, prefix: string, pathId: number | undefin
 }
 
 export function deleteRoute(rib: AdjRibIn, prefix: string, pathId: number | undefined): Path | undefined {
-  const key = pathId === undefined ? prefix : `${prefix}#${pathId}`;
+  const key = pathId === undefined ? prefix : flatJoin(prefix, '#', String(pathId));
   const old = rib.routes.get(key);
   if (!old) return undefined;
   rib.routes.delete(key);

@@ -12,6 +12,7 @@ import { exportAttrs } from '../rib/export.js';
 import { importAttrs, type ImportContext } from '../rib/import.js';
 import { bestOf, decide, type RouteChange } from '../rib/loc-rib.js';
 import { familyOfKey, type Family, type Path } from '../rib/path.js';
+import { formatPrefix } from '../wire/prefix.js';
 import type { Prefix, UpdateMessage } from '../wire/types.js';
 import { buildUpdates, endOfRib, endOfRibFamily } from './messages.js';
 import type { PeerAction, PeerState, Speaker } from './types.js';
@@ -136,7 +137,8 @@ export function endDeferral(s: Speaker, out: Out): void {
   for (const p of s.peers.values()) if (p.fsm.state === 'Established') fullExport(s, p);
 }
 
-const keyOf = (p: Prefix): string => `${p.addr}/${p.len}`;
+/** The RIB key of a prefix: its text, as a flat string (see flatJoin). */
+const keyOf = formatPrefix;
 
 /** Imports one UPDATE from an Established peer; returns true when max-prefix trips. */
 export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Out): boolean {

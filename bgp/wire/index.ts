@@ -43,7 +43,7 @@ export { isEndOfRib, endOfRib } from './eor.js';
 export { reconcileAs4, mergeAs4Path, toTwoOctetPeer, needsAs4Attributes } from './as4.js';
 export { forPropagation, unknownForPropagation } from './propagate.js';
 export { asPathLength, formatAsPath } from './as-path.js';
-export { formatPrefix, parsePrefix, familyKey } from './prefix.js';
+export { formatPrefix, parsePrefix, familyKey, flatJoin } from './prefix.js';
 export {
   formatCommunity, parseCommunity, formatLargeCommunity, parseLargeCommunity, formatExtendedCommunity, WELL_KNOWN_COMMUNITIES,
 } from './communities.js';

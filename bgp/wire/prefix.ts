@@ -72,6 +72,20 @@ function putOctet(n: number, v: number): number {
 }
 
 /**
+ * `a + sep + b` as one flat string. A concatenation of 13 characters or more is
+ * a V8 cons string (a 32-byte node that keeps both parts alive): a table keyed by
+ * such strings pays for the node and the parts. `String.fromCharCode` builds a
+ * flat copy instead.
+ */
+export function flatJoin(a: string, sep: string, b: string): string {
+  const t = a + sep + b;
+  if (t.length < 13) return t; // short concatenations are flat copies already
+  for (let i = 0; i < t.length; i++) CODES[i] = t.charCodeAt(i);
+  CODES.length = t.length;
+  return String.fromCharCode.apply(null, CODES);
+}
+
+/**
  * "a.b.c.d" built as one flat string from character codes: concatenating the
  * parts makes intermediate and cons strings (several small objects per prefix).
  */
@@ -113,7 +127,7 @@ export function writePrefix(w: Writer, p: Prefix, addPath: boolean): void {
 
 /** "10.0.0.0/24", "fd00::/64". */
 export function formatPrefix(p: Prefix): string {
-  return `${p.addr}/${p.len}`;
+  return flatJoin(p.addr, '/', DEC[p.len] ?? String(p.len));
 }
 
 /** "10.0.0.1/24" → the Prefix (host bits cleared), or undefined. */
