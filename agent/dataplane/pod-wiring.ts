@@ -133,6 +133,11 @@ export class NetlinkPodWiring implements PodWiring {
     else write();
   }
 
+  /** Whether DEL runs on the worker thread (false once it failed: DEL is then synchronous). */
+  get deletesOffThread(): boolean {
+    return this.deleter !== undefined && !this.deleter.broken;
+  }
+
   close(): void {
     this.deleter?.close();
     this.host.close();
