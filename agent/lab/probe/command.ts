@@ -2,11 +2,11 @@ import type { Command } from '../../cli/command.js';
 import { intFlag, parseFlags } from '../../cli/args.js';
 import { UsageError } from '../../cli/usage-error.js';
 import { loadManifests } from '../../cli/policy-compile.js';
-import { buildModel, podId } from './model.js';
+import { buildModel, podId, type Model } from './model.js';
 import { formatMatrix } from './matrix.js';
 import { ProbeLab, type ProbeProtocol } from './session.js';
 
-const USAGE = `usage: margay lab probe --policies DIR [--nodes N] [--protocols tcp,udp,sctp] [--json] [--print-model]
+const USAGE = `usage: margay lab probe --policies DIR [--nodes N] [--protocols tcp,udp,sctp] [--json] [--print-model] [--direct]
 
 Builds the conformance model in a lab — namespaces x, y, z; pods a, b, c in each;
 every pod serving TCP and UDP on ports 80 and 81 — applies every NetworkPolicy in
@@ -14,12 +14,22 @@ DIR (Namespace objects and Pod stubs there relabel the model), probes every
 (from, to, port, protocol) with real connections and prints truth tables
 ('.' connected, 'X' blocked). Tears the lab down afterwards. Needs root.
 
+By default the real agents enforce the policies: \`margay agent\` runs in every
+node on a shared file datastore, the pods are created through margay-cni (with
+their labels and named container ports), and the Namespaces, Pods and
+NetworkPolicies are written into the datastore; the probe starts once every
+agent reports them enforced. Pod addresses then come from the agents' IPAM.
+
   --policies DIR     NetworkPolicy manifests (multi-document YAML allowed); a FILE works too
   --nodes N          nodes to spread the pods over (1..9, default 2)
   --protocols LIST   comma-separated tcp, udp, sctp (default tcp,udp); SCTP is
                      compiled and enforced but cannot be probed on this kernel
   --json             {"model": {...}, "results": [{from, to, port, protocol, allowed}]}
-  --print-model      print the model (pods, labels, nodes, IPs) only; builds nothing`;
+  --print-model      print the model (pods, labels, nodes, IPs) only; builds nothing.
+                     The IPs are the deterministic plan addresses --direct uses;
+                     with agents --json reports the addresses the agents assigned
+  --direct           no agents: wire the pods with the lab harness and apply the
+                     compiled rules on each node directly (faster)`;
 
 function parseProtocols(v: string | undefined): ProbeProtocol[] {
   if (v === undefined) return ['TCP', 'UDP'];
@@ -29,6 +39,12 @@ function parseProtocols(v: string | undefined): ProbeProtocol[] {
   return [...new Set(list)] as ProbeProtocol[];
 }
 
+const modelJson = (model: Model): object => ({
+  nodes: model.nodes,
+  namespaces: model.namespaces,
+  pods: model.pods.map((p) => ({ namespace: p.namespace, name: p.name, labels: p.labels, node: p.node, ips: [p.ips.ipv4, p.ips.ipv6] })),
+});
+
 export const labProbeCommand: Command = {
   name: 'probe',
   summary: 'probe NetworkPolicy enforcement with real connections',
@@ -36,20 +52,15 @@ export const labProbeCommand: Command = {
   async run(argv) {
     const { values } = parseFlags(argv, {
       policies: { type: 'string' }, nodes: { type: 'string' }, protocols: { type: 'string' },
-      json: { type: 'boolean' }, 'print-model': { type: 'boolean' },
+      json: { type: 'boolean' }, 'print-model': { type: 'boolean' }, direct: { type: 'boolean' },
     }, USAGE);
     if (values.policies === undefined) throw new UsageError('--policies is required', USAGE);
     const nodes = intFlag(values.nodes, 'nodes', 2, 1, 9);
     const protocols = parseProtocols(values.protocols);
     const objects = await loadManifests(values.policies);
     const model = buildModel(nodes, objects.filter((o) => o.kind === 'Namespace' || o.kind === 'Pod'));
-    const modelOut = {
-      nodes: model.nodes,
-      namespaces: model.namespaces,
-      pods: model.pods.map((p) => ({ namespace: p.namespace, name: p.name, labels: p.labels, node: p.node, ips: [p.ips.ipv4, p.ips.ipv6] })),
-    };
     if (values['print-model']) {
-      process.stdout.write(`${JSON.stringify(modelOut, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(modelJson(model), null, 2)}\n`);
       return 0;
     }
     if (typeof process.getuid === 'function' && process.getuid() !== 0) {
@@ -57,7 +68,7 @@ export const labProbeCommand: Command = {
       return 1;
     }
     const say = (l: string) => process.stderr.write(`probe: ${l}\n`);
-    const lab = await ProbeLab.create({ nodes, onProgress: say });
+    const lab = await ProbeLab.create({ nodes, mode: values.direct ? 'direct' : 'agents', onProgress: say });
     // Ctrl-C while probing: tear the lab down instead of leaving namespaces behind.
     const onSignal = (sig: NodeJS.Signals) => {
       say(`${sig}: tearing the lab down`);
@@ -72,7 +83,7 @@ export const labProbeCommand: Command = {
       if (rejected.length > 0) exitCode = 1;
       const results = await lab.probe(protocols);
       const plain = results.map((r) => ({ from: r.from, to: r.to, port: r.port, protocol: r.protocol, allowed: r.allowed, ...(r.skipped ? { skipped: r.skipped } : {}) }));
-      if (values.json) process.stdout.write(`${JSON.stringify({ model: modelOut, results: plain })}\n`);
+      if (values.json) process.stdout.write(`${JSON.stringify({ model: modelJson(lab.model), results: plain })}\n`);
       else process.stdout.write(formatMatrix(results, lab.model.pods.map(podId)));
     } finally {
       process.off('SIGINT', onSignal);
