@@ -66,8 +66,9 @@ export async function startAgentsModel(lab: Lab, model: Model, say: (l: string) 
       if (!pod.ipv6) throw new Error(`probe: margay-cni gave ${podId(mp)} no IPv6 address`);
       netns.set(podId(mp), pod.netns);
       ips.set(podId(mp), { ipv4: pod.ipv4, ipv6: pod.ipv6 });
+      say(`pod ${podId(mp)} on ${mp.node} (margay-cni): ${pod.ipv4} ${pod.ipv6}`);
     }
-    say(`${model.pods.length} pods created through margay-cni`);
+    say(`${model.pods.length} pods created through margay-cni; waiting for every agent to enforce the policies`);
     return { cluster, netns, ips };
   } catch (err) {
     await cluster.destroy().catch(() => undefined);
