@@ -45,20 +45,42 @@ export class NodeBgp {
   private chain: Promise<void> = Promise.resolve();
   /** prefixes accepted from peers that are not cluster nodes (inside the IPPools) */
   private externalImport: string[] = [];
+  /** the plan (and import list) last applied whole, and its runtime configuration: the fast path's test */
+  private appliedKey = '';
+  private config: SpeakerConfig | undefined;
+  /** updates waiting in or running on `chain` */
+  private queued = 0;
 
   constructor(private readonly o: NodeBgpOptions) {}
 
-  /** Reconciles the speaker with a plan (calls run one at a time). */
+  /**
+   * Reconciles the speaker with a plan (calls run one at a time). When only the
+   * originated prefixes changed (same plan as the last applied one, nothing queued)
+   * the UPDATEs are written before this returns: a new IPAM block must not wait
+   * behind other work of the agent's event-loop turn (the policy pass, promise hops).
+   */
   update(plan: NodeBgpPlan, originated: readonly string[], externalImport: readonly string[] = []): Promise<void> {
+    const key = JSON.stringify([plan, externalImport]);
+    if (this.queued === 0 && key === this.appliedKey && !this.secretsMissing && this.runtime && this.core && this.config) {
+      try {
+        this.core.setOriginated(originated);
+        this.runtime.reload(this.config);
+      } catch (err) {
+        this.o.log.error({ err: (err as Error).stack ?? String(err) }, 'bgp: applying the originated prefixes failed; keeping what runs');
+      }
+      return Promise.resolve();
+    }
     this.externalImport = [...externalImport];
-    const run = this.chain.then(() => this.apply(plan, originated)).catch((err: unknown) => {
+    this.queued++;
+    const run = this.chain.then(() => this.apply(plan, originated, key)).catch((err: unknown) => {
       this.o.log.error({ err: (err as Error).stack ?? String(err) }, 'bgp: applying the configuration failed; keeping what runs');
-    });
+    }).finally(() => { this.queued--; });
     this.chain = run;
     return run;
   }
 
-  private async apply(plan: NodeBgpPlan, originated: readonly string[]): Promise<void> {
+  private async apply(plan: NodeBgpPlan, originated: readonly string[], key: string): Promise<void> {
+    this.appliedKey = '';
     const id = identityOf(plan);
     if (id !== this.identity) {
       if (this.runtime) {
@@ -83,6 +105,8 @@ export class NodeBgp {
       this.core = core;
       this.runtime = new SpeakerRuntime({ config, core, codec: wireCodec, log: this.o.log });
       await this.runtime.start();
+      this.config = config;
+      this.appliedKey = key;
       this.o.log.info({ asn: local.asn, routerId: local.routerId, clusterId: local.clusterId, port: local.listenPort, peers: peers.length, originated }, 'bgp: speaker started');
       return;
     }
@@ -90,7 +114,10 @@ export class NodeBgp {
     const peers = await this.peerConfigs(plan);
     this.core.setPeers(peers, this.caps());
     this.core.setOriginated(originated);
-    this.runtime.reload(this.runtimeConfig(plan, peers));
+    const config = this.runtimeConfig(plan, peers);
+    this.runtime.reload(config);
+    this.config = config;
+    this.appliedKey = key;
   }
 
   private async password(p: PlannedPeer, src: PasswordSource): Promise<string | undefined> {
@@ -199,6 +226,8 @@ export class NodeBgp {
     this.runtime = undefined;
     if (this.core) this.core.graceful = graceful;
     this.core = undefined;
+    this.config = undefined;
+    this.appliedKey = '';
     this.identity = 'null';
     if (rt) await rt.stop();
     if (!graceful) this.learned.clear();
