@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { run, ExecError } from '../lab/exec.js';
+import { run, ExecError } from '../exec.js';
 import { MARGAY_POD_ROUTE_PROTOCOL } from '../dataplane/plan/resolve.js';
 import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from './handler.js';
 
