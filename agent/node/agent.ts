@@ -49,6 +49,7 @@ import type { AgentOptions } from './options.js';
 
 export type { AgentOptions } from './options.js';
 import { DataplanePass } from './dataplane-pass.js';
+import { memoRtnl } from './rtnl-memo.js';
 import { blockRows, rejectionSentence, routeRows } from './status-view.js';
 import {
   dataplanePoolsOf, dataplaneInputOf, externalImportPrefixes, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan,
@@ -260,8 +261,7 @@ export class Agent {
    * address with the kernel's prefix length: a Node that only has an InternalIP (/32)
    * would otherwise share a subnet with nobody (CrossSubnet, direct routes).
    */
-  private dataplaneConfig(nodes: NodeBgpInfo[]): DataplaneConfig | undefined {
-    const nl = this.rtnl as Rtnl;
+  private dataplaneConfig(nodes: NodeBgpInfo[], nl: Rtnl): DataplaneConfig | undefined {
     const me = nodes.find((n) => n.name === this.o.node);
     const mine = me?.address ? nl.addrs(4).find((x) => hostOf(x.address) === hostOf(me.address as string)) : undefined;
     if (me && mine && me.address !== mine.address) me.address = mine.address;
@@ -287,13 +287,17 @@ export class Agent {
     const t0 = this.routeDirtySince ?? performance.now();
     this.routeDirtySince = undefined;
     const nodes = readNodes(snap, this.o.bgpDefaults);
-    const config = this.dataplaneConfig(nodes);
+    let nl = memoRtnl(this.rtnl); // links dumped once per synchronous stretch of the pass
+    const config = this.dataplaneConfig(nodes, nl);
     if (!config) {
       this.failed('dataplane', new Error(`no uplink device: give --uplink, or annotate Node ${this.o.node} with its address (margay.io/bgp-ipv4-address)`));
       return;
     }
     const pools = dataplanePoolsOf(snap);
-    if (wantsVxlan(pools)) await this.ensureTunnelAddress();
+    if (wantsVxlan(pools)) {
+      await this.ensureTunnelAddress();
+      nl = memoRtnl(this.rtnl);
+    }
     const { input, unmapped } = dataplaneInputOf({
       node: this.o.node, nodes, pools, own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
       tunnels: vxlanTunnelAddresses(this.handles),
@@ -301,7 +305,7 @@ export class Agent {
     this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`);
     const tp = performance.now();
     this.pass ??= new DataplanePass(this.rtnl, execIn(), this.o.resyncMs ?? 30_000);
-    const report = await this.pass.run(input, performance.now());
+    const report = await this.pass.run(input, performance.now(), nl);
     this.o.logs.dataplane.debug({ ms: Math.round((performance.now() - tp) * 10) / 10 }, 'dataplane: pass');
     this.lastReport = report;
     const ok = report.problems.length === 0;

@@ -21,18 +21,19 @@ export class DataplanePass {
 
   constructor(private readonly nl: Rtnl, private readonly exec: Exec, private readonly natRecheckMs: number) {}
 
-  async run(input: DataplaneInput, now: number): Promise<DataplaneReport> {
+  /** `nl`: the kernel view for this pass (a memo of the constructor's, see rtnl-memo.ts) */
+  async run(input: DataplaneInput, now: number, nl: Rtnl = this.nl): Promise<DataplaneReport> {
     const plan = planDataplane(input);
     const problems = [...plan.problems];
-    const vxlan = reconcileVxlan(this.nl, plan.vxlan, { device: input.config.vxlanDevice, uplink: input.config.uplink });
+    const vxlan = reconcileVxlan(nl, plan.vxlan, { device: input.config.vxlanDevice, uplink: input.config.uplink });
     let ipip: OverlayReport | undefined;
     try {
-      ipip = reconcileIpip(this.nl, plan.ipip, { device: input.config.ipipDevice });
+      ipip = reconcileIpip(nl, plan.ipip, { device: input.config.ipipDevice });
     } catch (err) {
       if (!(err instanceof OverlayUnavailableError)) throw err;
       problems.push(err.message);
     }
-    const routes = reconcileRoutes(this.nl, plan.routes);
+    const routes = reconcileRoutes(nl, plan.routes);
     for (const f of routes.failed) problems.push(`route ${f.route.dst}: ${f.op} failed: ${f.error}`);
     for (const u of routes.unresolved) problems.push(`route ${u.dst}: device ${u.missing} does not exist`);
     for (const c of routes.conflicts) problems.push(`route ${c.want.dst}: held by a kernel route (proto ${c.have.protocol})`);
