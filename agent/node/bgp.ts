@@ -185,12 +185,24 @@ export class NodeBgp {
     };
   }
 
+  /**
+   * Only a change of `learned` wakes the dataplane: our own originated blocks (no next
+   * hop) and new best paths with the same next hops would cost a whole routes pass
+   * right when the peers need the CPU to program the UPDATE we just sent.
+   */
   private onRoutes(changes: RouteChange[]): void {
+    let changed = false;
     for (const c of changes) {
-      if (c.kind === 'remove' || c.nextHops.length === 0) this.learned.delete(c.prefix);
-      else this.learned.set(c.prefix, [...c.nextHops]);
+      if (c.kind === 'remove' || c.nextHops.length === 0) {
+        changed = this.learned.delete(c.prefix) || changed;
+        continue;
+      }
+      const old = this.learned.get(c.prefix);
+      if (old && old.length === c.nextHops.length && old.every((h, i) => h === c.nextHops[i])) continue;
+      this.learned.set(c.prefix, [...c.nextHops]);
+      changed = true;
     }
-    this.o.onRoutesChanged();
+    if (changed) this.o.onRoutesChanged();
   }
 
   synced(): { synced: boolean; waiting: string[] } {
