@@ -48,7 +48,9 @@ export function decodePrefixes(b: Uint8Array, start: number, end: number, afi: A
         const mask = (0xff << (8 - rem)) & 0xff;
         if (n === 1) a &= mask; else if (n === 2) c1 &= mask; else if (n === 3) c2 &= mask; else c3 &= mask;
       }
-      addr = ipv4Text(a, c1, c2, c3);
+      // a cons string when 13+ characters; fine for a value that dies with the
+      // message (the RIB key is made flat by formatPrefix / flatJoin)
+      addr = `${DEC[a]}.${DEC[c1]}.${DEC[c2]}.${DEC[c3]}`;
     } else {
       V6.fill(0);
       for (let i = 0; i < n; i++) V6[i] = b[p + i] as number;
@@ -62,43 +64,38 @@ export function decodePrefixes(b: Uint8Array, start: number, end: number, afi: A
 }
 
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
-const DEC_CODES: number[][] = DEC.map((t) => Array.from(t, (ch) => ch.charCodeAt(0)));
-const CODES: number[] = [];
+/** scratch character codes of the flat strings built below */
+const C = new Uint16Array(64);
 
-function putOctet(n: number, v: number): number {
-  const d = DEC_CODES[v] as number[];
-  for (let i = 0; i < d.length; i++) CODES[n++] = d[i] as number;
-  return n;
+/** C[0..n) as a string; fixed-arity calls for the lengths of IPv4 text (faster than apply). */
+function fromCodes(n: number): string {
+  const f = String.fromCharCode;
+  switch (n) {
+    case 13: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!);
+    case 14: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!, C[13]!);
+    case 15: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!, C[13]!, C[14]!);
+    case 16: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!, C[13]!, C[14]!, C[15]!);
+    case 17: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!, C[13]!, C[14]!, C[15]!, C[16]!);
+    case 18: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!, C[13]!, C[14]!, C[15]!, C[16]!, C[17]!);
+    default: return String.fromCharCode.apply(null, Array.from(C.subarray(0, n)));
+  }
 }
 
 /**
  * `a + sep + b` as one flat string. A concatenation of 13 characters or more is
- * a V8 cons string (a 32-byte node that keeps both parts alive): a table keyed by
- * such strings pays for the node and the parts. `String.fromCharCode` builds a
- * flat copy instead.
+ * a V8 cons string (a 32-byte node that keeps both parts alive until a GC short-cuts
+ * it): per route that is garbage the RIB does not need. `String.fromCharCode`
+ * builds a flat string directly.
  */
 export function flatJoin(a: string, sep: string, b: string): string {
-  const t = a + sep + b;
-  if (t.length < 13) return t; // short concatenations are flat copies already
-  for (let i = 0; i < t.length; i++) CODES[i] = t.charCodeAt(i);
-  CODES.length = t.length;
-  return String.fromCharCode.apply(null, CODES);
-}
-
-/**
- * "a.b.c.d" built as one flat string from character codes: concatenating the
- * parts makes intermediate and cons strings (several small objects per prefix).
- */
-function ipv4Text(a: number, b: number, c: number, d: number): string {
-  let n = putOctet(0, a);
-  CODES[n++] = 46;
-  n = putOctet(n, b);
-  CODES[n++] = 46;
-  n = putOctet(n, c);
-  CODES[n++] = 46;
-  n = putOctet(n, d);
-  CODES.length = n;
-  return String.fromCharCode.apply(null, CODES);
+  const n = a.length + sep.length + b.length;
+  if (n < 13) return a + sep + b; // short concatenations are flat copies already
+  if (n > C.length) return a + sep + b; // very long IPv6 keys with path ids: rare, left as they are
+  let k = 0;
+  for (let i = 0; i < a.length; i++) C[k++] = a.charCodeAt(i);
+  for (let i = 0; i < sep.length; i++) C[k++] = sep.charCodeAt(i);
+  for (let i = 0; i < b.length; i++) C[k++] = b.charCodeAt(i);
+  return fromCodes(n);
 }
 
 /** Bytes `p` takes on the wire. */
