@@ -16,10 +16,13 @@
  * and, end to end, margay from CNI ADD (plugin process start and IPAM included)
  * against BIRD from the kernel route. Needs root.
  *
- * Fairness: both sides are timed by the same `ip monitor route` processes (events,
- * no polling floor), stamped on arrival in this process. BIRD's start is taken
- * before the `ip -batch` write, so its figure includes that process's work; margay's
- * start is the blackhole's own monitor event. What differs is the moment: margay's
+ * Fairness: the like-for-like figure (n1's kernel → n3's kernel) is timed the same
+ * way for both: `ip -ts monitor route` in n1 and in n3 (events, no polling floor),
+ * each route stamped by ip itself with µs resolution when the kernel's event
+ * arrives — not when this process gets to read the pipe: a spawn here (the ping
+ * probe) blocks this event loop for ms and would squeeze both stamps together.
+ * The from-CNI-ADD / from-write figures use this process's clock at both ends.
+ * What differs is the moment: margay's
  * block appears during a CNI ADD, while the plugin process exits, this bench writes
  * the Pod manifest (every agent re-reads the datastore) and n1's policy pass runs,
  * all on the same CPUs; BIRD's blackhole is added on an otherwise quiet lab. On a
@@ -34,11 +37,49 @@ import { isRoot } from '../../../agent/lab/netns.js';
 import { renderBirdSpeakerConfig } from '../../../agent/lab/topology/bird-config.js';
 import { startBird, type LabBird } from '../../../agent/lab/topology/bird.js';
 import type { Emit } from '../run.js';
-import { firstReply, QUICK, round, routeMonitor, summary } from './support.js';
+import { firstReply, QUICK, round, routeMonitor, summary, type RouteMonitor } from './support.js';
 
 const PODS = QUICK ? 24 : 50;
 const BIRD_BLOCKS = QUICK ? 8 : 30;
 const BENCH = 'agent/convergence';
+
+/**
+ * `ip -ts monitor route` in ns: next(prefix) resolves with ip's own stamp (ms, wall
+ * clock, µs resolution) of the route's addition; only differences of two such
+ * stamps are meaningful.
+ */
+async function stampMonitor(ns: string): Promise<RouteMonitor> {
+  const child = spawn('ip', ['-n', ns, '-ts', '-4', 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const seen = new Map<string, number>();
+  const waiters = new Map<string, (t: number) => void>();
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      // `[2026-01-01T10:00:00.123456] 10.0.0.0/29 via …` / `… blackhole 10.0.0.0/29`; never Deleted, never unreachable
+      const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?\] (?:blackhole )?(\d+\.\d+\.\d+\.\d+\/\d+)(?= (?:via|dev|proto)| *$)/.exec(line);
+      if (!m) continue;
+      const t = Date.parse(`${m[1] as string}Z`) + Number(`0${m[2] ?? ''}`) * 1000;
+      const prefix = m[3] as string;
+      const w = waiters.get(prefix);
+      if (w) { waiters.delete(prefix); w(t); } else if (!seen.has(prefix)) seen.set(prefix, t);
+    }
+  });
+  await new Promise((r) => setTimeout(r, 100)); // subscribed
+  return {
+    next(prefix, timeoutMs) {
+      const already = seen.get(prefix);
+      if (already !== undefined) { seen.delete(prefix); return Promise.resolve(already); }
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { waiters.delete(prefix); reject(new Error(`route ${prefix} did not appear in ${ns} within ${timeoutMs} ms`)); }, timeoutMs);
+        waiters.set(prefix, (t) => { clearTimeout(timer); resolve(t); });
+      });
+    },
+    stop() { child.kill('SIGTERM'); },
+  };
+}
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -66,9 +107,10 @@ async function margay(emit: Emit): Promise<{ fromAdd: number; fromLocalKernel: n
     await firstReply(probe.netns, first.ipv4, 10);
     const overhead: number[] = [];
     for (let i = 0; i < 5; i++) { const t = performance.now(); overhead.push((await firstReply(probe.netns, first.ipv4, 5)) - t); }
-    const monN1 = await routeMonitor(lab.node('n1').ns);
     const monN3 = await routeMonitor(lab.node('n3').ns);
-    monitors.push(monN1, monN3);
+    const stampN1 = await stampMonitor(lab.node('n1').ns);
+    const stampN3 = await stampMonitor(lab.node('n3').ns);
+    monitors.push(monN3, stampN1, stampN3);
     const known = new Set((await c.status('n1')).blocks.map((b) => b.cidr));
     const total: number[] = [];
     const afterAdd: number[] = [];
@@ -87,9 +129,9 @@ async function margay(emit: Emit): Promise<{ fromAdd: number; fromLocalKernel: n
       const blocks = (await c.status('n1')).blocks.map((b) => b.cidr).filter((b) => !known.has(b));
       for (const b of blocks) {
         known.add(b);
-        const [tLocal, tRemote] = await Promise.all([monN1.next(b, 5000), monN3.next(b, 5000)]);
+        const [tRemote, sLocal, sRemote] = await Promise.all([monN3.next(b, 5000), stampN1.next(b, 5000), stampN3.next(b, 5000)]);
         blockFromAdd.push(tRemote - t0);
-        blockFromLocal.push(tRemote - tLocal);
+        blockFromLocal.push(sRemote - sLocal);
         newBlockTotal.push(tReply - t0);
       }
     }
@@ -109,7 +151,7 @@ async function margay(emit: Emit): Promise<{ fromAdd: number; fromLocalKernel: n
   }
 }
 
-async function birdMesh(emit: Emit): Promise<number> {
+async function birdMesh(emit: Emit): Promise<{ fromWrite: number; fromLocalKernel: number }> {
   const lab: Lab = await createLab({ nodes: 3, fabric: 'l2' });
   const monitors: { stop(): void }[] = [];
   let batch: ReturnType<typeof spawn> | undefined;
@@ -126,17 +168,22 @@ async function birdMesh(emit: Emit): Promise<number> {
       await until(`${b.name} mesh`, async () => (Object.values(await b.bgpStates()).filter((s) => s.startsWith('Established')).length === 2 ? true : undefined), 30_000);
     }
     const monN3 = await routeMonitor(lab.node('n3').ns);
-    monitors.push(monN3);
+    const stampN1 = await stampMonitor(lab.node('n1').ns);
+    const stampN3 = await stampMonitor(lab.node('n3').ns);
+    monitors.push(monN3, stampN1, stampN3);
     batch = spawn('ip', ['-n', lab.node('n1').ns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'inherit'] });
     const times: number[] = [];
+    const fromLocal: number[] = [];
     for (let i = 0; i < BIRD_BLOCKS; i++) {
       const prefix = `10.244.${100 + i}.0/26`;
       const t0 = performance.now();
       batch.stdin?.write(`route add blackhole ${prefix}\n`);
-      times.push((await monN3.next(prefix, 10_000)) - t0);
+      const [tRemote, sLocal, sRemote] = await Promise.all([monN3.next(prefix, 10_000), stampN1.next(prefix, 10_000), stampN3.next(prefix, 10_000)]);
+      times.push(tRemote - t0);
+      fromLocal.push(sRemote - sLocal);
     }
-    emit({ bench: BENCH, system: 'bird-mesh', nodes: 3, blocks: BIRD_BLOCKS, blockRemoteKernelMs: summary(times) });
-    return summary(times).p50;
+    emit({ bench: BENCH, system: 'bird-mesh', nodes: 3, blocks: BIRD_BLOCKS, blockRemoteKernelMs: summary(times), remoteFromLocalKernelMs: summary(fromLocal) });
+    return { fromWrite: summary(times).p50, fromLocalKernel: summary(fromLocal).p50 };
   } finally {
     batch?.stdin?.end();
     batch?.kill('SIGTERM');
@@ -158,8 +205,8 @@ export async function run(emit: Emit): Promise<void> {
   const ours = await margay(emit);
   // like for like: new block in n1's kernel → in n3's kernel; and margay end to end (from CNI ADD)
   emit({
-    bench: `${BENCH}/ratio`, birdFromKernelRouteP50: bird,
-    margayFromLocalKernelP50: ours.fromLocalKernel, ratioFromLocalKernel: round(ours.fromLocalKernel / bird),
-    margayFromCniAddP50: ours.fromAdd, ratioFromCniAdd: round(ours.fromAdd / bird),
+    bench: `${BENCH}/ratio`, birdFromKernelRouteP50: bird.fromWrite, birdFromLocalKernelP50: bird.fromLocalKernel,
+    margayFromLocalKernelP50: ours.fromLocalKernel, ratioFromLocalKernel: round(ours.fromLocalKernel / bird.fromLocalKernel),
+    margayFromCniAddP50: ours.fromAdd, ratioFromCniAdd: round(ours.fromAdd / bird.fromWrite),
   });
 }
