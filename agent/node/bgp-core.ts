@@ -16,9 +16,8 @@
  *   restart negotiated); the agent waits for this — bounded — before it lets the
  *   dataplane remove routes it did not learn again.
  */
-import { describeReason } from '../../bgp/fsm/reasons.js';
 import {
-  addPeer, createSpeaker, handle, incoming, originate, removePeer, speakerStatus, updatePeer,
+  addPeer, createSpeaker, handle, incoming, originate, removePeer, updatePeer,
   type PeerConfig, type Result, type RouteChange, type Speaker,
 } from '../../bgp/speaker/index.js';
 import type { SpeakerEvent } from '../../bgp/speaker/types.js';
@@ -26,6 +25,7 @@ import type { SpeakerConfig } from '../../bgp/session/config.js';
 import type { PeerAction } from '../../bgp/session/driver.js';
 import type { RouteEntry, SpeakerCore } from '../../bgp/session/runtime.js';
 import type { SpeakerStatus } from '../../bgp/session/status.js';
+import { recordLastErrors, routeEntries, statusView } from '../../bgp/session/core-views.js';
 
 export interface AgentCoreOptions {
   asn: number;
@@ -130,40 +130,15 @@ export class AgentSpeakerCore implements SpeakerCore {
   }
 
   status(_now: number): SpeakerStatus {
-    const st = speakerStatus(this.s);
-    const families: Record<string, number> = {};
-    for (const k of this.s.loc.routes.keys()) {
-      const f = k.includes(':') ? 'ipv6' : 'ipv4';
-      families[f] = (families[f] ?? 0) + 1;
-    }
-    return {
-      asn: st.asn, routerId: st.routerId,
-      peers: st.peers.map((p) => ({
-        address: p.address, asn: p.asn, state: p.state, since: new Date(p.since).toISOString(), reason: p.reason,
-        ...(this.lastError.has(p.id) ? { lastError: this.lastError.get(p.id) as string } : {}),
-        received: p.received, accepted: p.accepted, advertised: p.advertised, stale: p.stale,
-      })),
-      locRib: { total: st.locRib, families },
-    };
+    return statusView(this.s, this.lastError);
   }
 
   routes(peer?: string): RouteEntry[] {
-    const out: RouteEntry[] = [];
-    for (const [id, p] of this.s.peers) {
-      if (peer !== undefined && peer !== id && peer !== p.config.address) continue;
-      for (const [prefix, path] of p.in.routes) {
-        const best = this.s.loc.routes.get(prefix);
-        const isBest = Array.isArray(best) ? best.includes(path) : best === path;
-        out.push({ prefix, peer: id, attributes: path.attrs, best: isBest, stale: path.stale });
-      }
-    }
-    return out;
+    return routeEntries(this.s, peer);
   }
 
   private take(r: Result): PeerAction[] {
-    for (const { peer, action } of r.actions) {
-      if (action.type === 'stateChange' && action.to === 'Idle') this.lastError.set(peer, describeReason(action.reason));
-    }
+    recordLastErrors(r, this.lastError);
     if (r.routes.length > 0) this.o.onRoutes(r.routes);
     return clampRestartTimers(r.actions, this.caps);
   }

@@ -5,9 +5,8 @@
  * else applied in place by the speaker), and reports status. Loc-RIB changes are
  * handed to `onRoutes` (the agent programs the kernel from them).
  */
-import { describeReason } from '../fsm/reasons.js';
 import {
-  addPeer, createSpeaker, handle, incoming, originate, removePeer, speakerStatus, updatePeer,
+  addPeer, createSpeaker, handle, incoming, originate, removePeer, updatePeer,
   type OriginatedRoute, type PeerConfig, type Result, type RouteChange, type Speaker,
 } from '../speaker/index.js';
 import type { SpeakerEvent } from '../speaker/types.js';
@@ -15,6 +14,7 @@ import type { NeighborConfig, SpeakerConfig } from './config.js';
 import type { PeerAction } from './driver.js';
 import type { RouteEntry, SpeakerCore } from './runtime.js';
 import type { SpeakerStatus } from './status.js';
+import { recordLastErrors, routeEntries, statusView } from './core-views.js';
 
 export function peerConfigOf(n: NeighborConfig): PeerConfig {
   const c: PeerConfig = {
@@ -99,40 +99,15 @@ export class PureSpeakerCore implements SpeakerCore {
   }
 
   status(_now: number): SpeakerStatus {
-    const st = speakerStatus(this.s);
-    const families: Record<string, number> = {};
-    for (const k of this.s.loc.routes.keys()) {
-      const f = k.includes(':') ? 'ipv6' : 'ipv4';
-      families[f] = (families[f] ?? 0) + 1;
-    }
-    return {
-      asn: st.asn, routerId: st.routerId,
-      peers: st.peers.map((p) => ({
-        address: p.address, asn: p.asn, state: p.state, since: new Date(p.since).toISOString(), reason: p.reason,
-        ...(this.lastError.has(p.id) ? { lastError: this.lastError.get(p.id) as string } : {}),
-        received: p.received, accepted: p.accepted, advertised: p.advertised, stale: p.stale,
-      })),
-      locRib: { total: st.locRib, families },
-    };
+    return statusView(this.s, this.lastError);
   }
 
   routes(peer?: string): RouteEntry[] {
-    const out: RouteEntry[] = [];
-    for (const [id, p] of this.s.peers) {
-      if (peer !== undefined && peer !== id && peer !== p.config.address) continue;
-      for (const [prefix, path] of p.in.routes) {
-        const best = this.s.loc.routes.get(prefix);
-        const isBest = Array.isArray(best) ? best[0] === path : best === path;
-        out.push({ prefix, peer: id, attributes: path.attrs, best: isBest, stale: path.stale });
-      }
-    }
-    return out;
+    return routeEntries(this.s, peer);
   }
 
   private take(r: Result): PeerAction[] {
-    for (const { peer, action } of r.actions) {
-      if (action.type === 'stateChange' && action.to === 'Idle') this.lastError.set(peer, describeReason(action.reason));
-    }
+    recordLastErrors(r, this.lastError);
     if (r.routes.length > 0) this.opts.onRoutes?.(r.routes);
     return r.actions;
   }
