@@ -28,7 +28,7 @@ export interface DriverCodec {
   /** cuts complete messages off the front of `buf`; `error` = unrecoverable framing error */
   split(buf: Buffer): { frames: Buffer[]; rest: Buffer; error?: { code: number; subcode: number; data?: Uint8Array; message: string } };
   /** one framed message → a message, or the NOTIFICATION the RFC asks for */
-  decode(frame: Buffer, opts: CodecOptions): { message: Message; warning?: string } | { error: { code: number; subcode: number; data?: Uint8Array; message: string } };
+  decode(frame: Buffer, opts: CodecOptions): { message: Message; warning?: string } | { message?: undefined; warning: string } | { error: { code: number; subcode: number; data?: Uint8Array; message: string } };
   encode(message: Message, opts: CodecOptions): Uint8Array;
   /** options before any OPEN has been negotiated */
   initial: CodecOptions;
@@ -256,7 +256,7 @@ export class SessionDriver {
           continue;
         }
         if (r.warning) this.o.log.warn({ peer: c.peer, conn: c.conn, err: r.warning }, 'malformed UPDATE handled per RFC 7606');
-        this.dispatch(c.peer, messageEvent(c.conn, r.message));
+        if (r.message) this.dispatch(c.peer, messageEvent(c.conn, r.message));
       }
       if (error && !c.closed) {
         this.o.log.warn({ peer: c.peer, conn: c.conn, code: error.code, subcode: error.subcode, err: error.message }, 'framing error');

@@ -5,8 +5,13 @@
  */
 import { splitFrames } from '../wire/framing.js';
 import { decodeMessage, encodeMessage } from '../wire/message.js';
-import { DEFAULT_CODEC_OPTIONS } from '../wire/types.js';
+import { DEFAULT_CODEC_OPTIONS, type Message } from '../wire/types.js';
 import type { DriverCodec } from './driver.js';
+
+function withdrawsSomething(m: Message): boolean {
+  if (m.type !== 'UPDATE') return true;
+  return m.withdrawn.length > 0 || m.nlri.length > 0 || (m.attributes.mpUnreach?.withdrawn.length ?? 0) > 0 || (m.attributes.mpReach?.nlri.length ?? 0) > 0;
+}
 
 export const wireCodec: DriverCodec = {
   initial: DEFAULT_CODEC_OPTIONS,
@@ -25,7 +30,10 @@ export const wireCodec: DriverCodec = {
         : { message: r.message };
     }
     if (r.message && r.error.action === 'treat-as-withdraw') {
-      return { message: r.message, warning: `treat-as-withdraw (${r.error.code}/${r.error.subcode}): ${r.error.message}` };
+      const warning = `treat-as-withdraw (${r.error.code}/${r.error.subcode}): ${r.error.message}`;
+      // Nothing to withdraw: delivering the emptied UPDATE would read as an IPv4
+      // End-of-RIB (RFC 4724) and sweep graceful-restart stale routes early.
+      return withdrawsSomething(r.message) ? { message: r.message, warning } : { warning: `${warning}; it carried no prefixes` };
     }
     return { error: { code: r.error.code, subcode: r.error.subcode, data: r.error.data, message: r.error.message } };
   },
