@@ -5,6 +5,12 @@
  * (peers are added, changed, removed without disturbing the others; an invalid
  * file is rejected and the running config kept); SIGTERM/SIGINT send Cease to
  * every peer and exit.
+ *
+ * Heap: a speaker holding a full table is mostly long-lived V8 heap, so the process
+ * runs with the V8 flags in `SPEAKER_V8_FLAGS` (set at isolate creation only: when
+ * they are missing the process replaces itself with `process.execve`, same PID, no
+ * wrapper process). `MARGAY_SPEAKER_V8_FLAGS=0` keeps Node's defaults. Figures in
+ * bgp/DESIGN.md (session/, Measured).
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from './command.js';
@@ -41,6 +47,18 @@ Runs a standalone BGP speaker. FILE is YAML:
 
 SIGHUP reloads FILE; SIGTERM sends Cease to every peer and exits.`;
 
+/** V8 flags of the standalone speaker; measured in bgp/DESIGN.md. */
+export const SPEAKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--optimize-for-size'];
+
+/** Restarts this process (same PID) with SPEAKER_V8_FLAGS unless they (or explicit values) are set. */
+function execWithHeapFlags(): void {
+  if (process.env.MARGAY_SPEAKER_V8_FLAGS === '0' || typeof process.execve !== 'function') return;
+  const name = (f: string): string => f.split('=')[0] as string;
+  const missing = SPEAKER_V8_FLAGS.filter((f) => !process.execArgv.some((a) => name(a) === name(f)));
+  if (missing.length === 0) return;
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
+}
+
 async function load(path: string): Promise<SpeakerConfig> {
   let text: string;
   try {
@@ -67,6 +85,7 @@ export const bgpSpeakerCommand: Command = {
       process.stderr.write(`margay: ${(err as Error).message}\n`);
       return err instanceof ConfigError ? 2 : 1;
     }
+    execWithHeapFlags();
     const core = createCore(config);
     const runtime = new SpeakerRuntime({ config, core, codec: wireCodec, log });
     await runtime.start();
