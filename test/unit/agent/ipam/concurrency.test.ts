@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,13 +57,16 @@ describe('IPAM across processes (FileIpamStore)', () => {
   it.runIf(existsSync(WORKER))('an agent killed mid-allocation blocks nobody; its half-written state is consistent', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'margay-ipam-kill-'));
     dirs.push(dir);
-    const victim = spawn(process.execPath, [WORKER, dir, 'victim', '100000', '10.10.0.0/22', '28'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 700));
+    // A /20 leaves room for the survivor however fast the victim runs; it is killed
+    // once it has demonstrably been allocating (a fixed sleep raced its speed).
+    const victim = spawn(process.execPath, [WORKER, dir, 'victim', '100000', '10.10.0.0/20', '28'], { stdio: 'ignore' });
+    const handles = (): number => { try { return readdirSync(join(dir, 'handle')).length; } catch { return 0; } };
+    for (let i = 0; i < 200 && handles() < 40; i++) await new Promise((r) => setTimeout(r, 25));
     victim.kill('SIGKILL');
     await new Promise((r) => victim.once('exit', r));
     // Whatever lock it held belongs to a dead pid: the next agent breaks it at once.
     const t0 = performance.now();
-    const after = await runWorker([dir, 'survivor', '30', '10.10.0.0/22', '28']);
+    const after = await runWorker([dir, 'survivor', '30', '10.10.0.0/20', '28']);
     expect(after.held).toHaveLength(30);
     expect(performance.now() - t0).toBeLessThan(20_000);
     const store = new FileIpamStore(dir);
