@@ -2,7 +2,7 @@
 # Installs the Debian packages margay's lab, tests and benchmarks use, if missing.
 # Idempotent and quiet when everything is already there. Needs root for apt-get.
 set -eu
-PKGS="iproute2 procps iptables ipset iputils-ping netcat-openbsd tcpdump tshark bird2 gobgpd frr exabgp containernetworking-plugins golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev socat conntrack"
+PKGS="iproute2 procps iptables ipset iputils-ping netcat-openbsd tcpdump tshark bird2 gobgpd frr exabgp containernetworking-plugins golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev socat conntrack curl util-linux"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

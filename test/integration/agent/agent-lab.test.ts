@@ -98,7 +98,10 @@ describe.skipIf(needsRoot || !built)(`node agents in a 3-node lab (${ROOT_SKIP_R
     const ns = c().lab.node('n1').ns;
     const ready = await netnsExec(ns, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:9099/readyz']);
     expect(ready.stdout).toBe('200');
-    const m = (await netnsExec(ns, ['curl', '-s', 'http://127.0.0.1:9099/metrics'])).stdout;
+    // a loaded machine may still be re-establishing a session: wait (bounded) for both
+    const scrape = async (): Promise<string> => (await netnsExec(ns, ['curl', '-s', 'http://127.0.0.1:9099/metrics'])).stdout;
+    const m = await waitFor(async () => { const t = await scrape(); return t.includes('margay_bgp_sessions{state="Established"} 2') ? t : undefined; }, 15_000, 'both sessions Established in /metrics', 200)
+      .catch(scrape);
     expect(m, m).toContain('margay_bgp_sessions{state="Established"} 2');
     expect(m, m).toMatch(/margay_bgp_prefixes_received\{peer="172\.30\.0\.12"\} 1/);
     expect(m, m).toMatch(/margay_ipam_addresses_used\{pool="lab-pool"\} 1/);
