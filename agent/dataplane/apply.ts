@@ -22,7 +22,8 @@ export interface DataplaneReport {
   problems: string[];
 }
 
-export async function applyDataplane(nl: Rtnl, exec: Exec, input: DataplaneInput): Promise<DataplaneReport> {
+/** The netlink part of a pass (plan → tunnel devices → routes): no process is run. */
+export function applyKernelState(nl: Rtnl, input: DataplaneInput): Omit<DataplaneReport, 'natChanged'> {
   const plan = planDataplane(input);
   const problems = [...plan.problems];
   const vxlan = reconcileVxlan(nl, plan.vxlan, { device: input.config.vxlanDevice, uplink: input.config.uplink });
@@ -37,12 +38,15 @@ export async function applyDataplane(nl: Rtnl, exec: Exec, input: DataplaneInput
   for (const f of routes.failed) problems.push(`route ${f.route.dst}: ${f.op} failed: ${f.error}`);
   for (const u of routes.unresolved) problems.push(`route ${u.dst}: device ${u.missing} does not exist`);
   for (const c of routes.conflicts) problems.push(`route ${c.want.dst}: held by a kernel route (proto ${c.have.protocol})`);
+  return { plan, vxlan, routes, problems, ...(ipip ? { ipip } : {}) };
+}
+
+export async function applyDataplane(nl: Rtnl, exec: Exec, input: DataplaneInput): Promise<DataplaneReport> {
+  const kernel = applyKernelState(nl, input);
   let natChanged = false;
   for (const family of [4, 6] as const) {
     const nat = planNatOutgoing(input.pools, family);
     natChanged = (await applyNatOutgoing(exec, nat)).changed || natChanged;
   }
-  const report: DataplaneReport = { plan, vxlan, routes, natChanged, problems };
-  if (ipip) report.ipip = ipip;
-  return report;
+  return { ...kernel, natChanged };
 }

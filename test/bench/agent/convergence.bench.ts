@@ -43,43 +43,7 @@ const PODS = QUICK ? 24 : 50;
 const BIRD_BLOCKS = QUICK ? 8 : 30;
 const BENCH = 'agent/convergence';
 
-/**
- * `ip -ts monitor route` in ns: next(prefix) resolves with ip's own stamp (ms, wall
- * clock, µs resolution) of the route's addition; only differences of two such
- * stamps are meaningful.
- */
-async function stampMonitor(ns: string): Promise<RouteMonitor> {
-  const child = spawn('ip', ['-n', ns, '-ts', '-4', 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const seen = new Map<string, number>();
-  const waiters = new Map<string, (t: number) => void>();
-  let buf = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString('utf8');
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      // `[2026-01-01T10:00:00.123456] 10.0.0.0/29 via …` / `… blackhole 10.0.0.0/29`; never Deleted, never unreachable
-      const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?\] (?:blackhole )?(\d+\.\d+\.\d+\.\d+\/\d+)(?= (?:via|dev|proto)| *$)/.exec(line);
-      if (!m) continue;
-      const t = Date.parse(`${m[1] as string}Z`) + Number(`0${m[2] ?? ''}`) * 1000;
-      const prefix = m[3] as string;
-      const w = waiters.get(prefix);
-      if (w) { waiters.delete(prefix); w(t); } else if (!seen.has(prefix)) seen.set(prefix, t);
-    }
-  });
-  await new Promise((r) => setTimeout(r, 100)); // subscribed
-  return {
-    next(prefix, timeoutMs) {
-      const already = seen.get(prefix);
-      if (already !== undefined) { seen.delete(prefix); return Promise.resolve(already); }
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { waiters.delete(prefix); reject(new Error(`route ${prefix} did not appear in ${ns} within ${timeoutMs} ms`)); }, timeoutMs);
-        waiters.set(prefix, (t) => { clearTimeout(timer); resolve(t); });
-      });
-    },
-    stop() { child.kill('SIGTERM'); },
-  };
-}
+const stampMonitor = (ns: string): Promise<RouteMonitor> => routeMonitor(ns, { stamped: true });
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -22,21 +22,36 @@ export interface RouteMonitor {
   stop(): void;
 }
 
-/** `ip monitor route` inside ns; every added route line is timestamped on arrival. */
-export async function routeMonitor(ns: string): Promise<RouteMonitor> {
-  const child: ChildProcess = spawn('ip', ['-n', ns, '-4', 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+/**
+ * `ip monitor route` inside ns; next(prefix) resolves when an added route line for
+ * it appears. By default a line is stamped on arrival here (performance.now());
+ * with `stamped`, ip stamps it itself (`ip -ts`: wall clock ms, µs resolution), so
+ * this process being busy cannot squeeze two stamps together — then only the
+ * difference of two such stamps means anything.
+ */
+export async function routeMonitor(ns: string, opts: { stamped?: boolean } = {}): Promise<RouteMonitor> {
+  const args = ['-n', ns, ...(opts.stamped ? ['-ts'] : []), '-4', 'monitor', 'route'];
+  const child: ChildProcess = spawn('ip', args, { stdio: ['ignore', 'pipe', 'ignore'] });
   const seen = new Map<string, number>();
   const waiters = new Map<string, (t: number) => void>();
   let buf = '';
   child.stdout?.on('data', (d: Buffer) => {
-    const t = performance.now();
+    const arrival = performance.now();
     buf += d.toString('utf8');
     for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl);
+      let line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
+      let t = arrival;
+      if (opts.stamped) {
+        // `[2026-01-01T10:00:00.123456] 10.0.0.0/29 via …`
+        const ts = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?\] /.exec(line);
+        if (!ts) continue;
+        t = Date.parse(`${ts[1] as string}Z`) + Number(`0${ts[2] ?? ''}`) * 1000;
+        line = line.slice(ts[0].length);
+      }
       if (line.startsWith('Deleted')) continue;
       // a usable route: `PREFIX via ...`/`PREFIX dev ...`, or an own block's blackhole (never `unreachable`)
-      const m = /^(?:blackhole )?(\d+\.\d+\.\d+\.\d+\/\d+)(?= (?:via|dev|proto|$))/.exec(line);
+      const m = /^(?:blackhole )?(\d+\.\d+\.\d+\.\d+\/\d+)(?= (?:via|dev|proto)| *$)/.exec(line);
       if (!m) continue;
       const prefix = m[1] as string;
       const w = waiters.get(prefix);

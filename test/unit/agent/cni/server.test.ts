@@ -24,7 +24,7 @@ class FakeWiring implements PodWiring {
   async check(l: PodLink): Promise<string[]> { return this.links.has(l.hostIf) ? [] : [`host interface ${l.hostIf} does not exist`]; }
 }
 
-describe.runIf(existsSync(MARGAY_CNI_JS))('margay-cni ⇄ CniServer (fake kernel)', async () => {
+describe.runIf(existsSync(MARGAY_CNI_JS))(`margay-cni ⇄ CniServer (fake kernel)${existsSync(MARGAY_CNI_JS) ? '' : ` (skipped: needs the build ${MARGAY_CNI_JS}; run npx tsc -p tsconfig.json)`}`, async () => {
   let dir: string;
   let server: CniServer;
   const wiring = new FakeWiring();

@@ -29,11 +29,15 @@ function runWorker(args: string[]): Promise<WorkerOut> {
   });
 }
 
+const built = existsSync(WORKER);
+/** when the worker is not built the tests skip, and their titles say why */
+const NEEDS_BUILD = built ? '' : ` (skipped: needs the build ${WORKER}; run npx tsc -p tsconfig.json)`;
+
 describe('IPAM across processes (FileIpamStore)', () => {
   const dirs: string[] = [];
   afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-  it.runIf(existsSync(WORKER))('4 processes never get the same address, and nothing leaks', async () => {
+  it.runIf(built)(`4 processes never get the same address, and nothing leaks${NEEDS_BUILD}`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'margay-ipam-conc-'));
     dirs.push(dir);
     // 128 addresses in 8 blocks of 16; 4 × 40 assignments, every other one released:
@@ -54,7 +58,7 @@ describe('IPAM across processes (FileIpamStore)', () => {
     expect(handles.flatMap((h) => h.value.addresses.map((a) => a.address)).sort()).toEqual([...held].sort());
   });
 
-  it.runIf(existsSync(WORKER))('an agent killed mid-allocation blocks nobody; its half-written state is consistent', async () => {
+  it.runIf(built)(`an agent killed mid-allocation blocks nobody; its half-written state is consistent${NEEDS_BUILD}`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'margay-ipam-kill-'));
     dirs.push(dir);
     // A /20 leaves room for the survivor however fast the victim runs; it is killed
@@ -87,5 +91,4 @@ describe('IPAM across processes (FileIpamStore)', () => {
     }
   });
 
-  it.skipIf(existsSync(WORKER))(`needs the build (${WORKER}); run npx tsc -p tsconfig.json`, () => undefined);
 });
