@@ -5,7 +5,9 @@
  * - VXLAN: device with VNI, port, local address, underlay device, learning off; MTU
  *   50 below the uplink; MAC from vtepMac(); the VTEP address as a /32; per remote
  *   node one FDB entry (VTEP MAC → node address) and one permanent ARP entry (VTEP
- *   address → VTEP MAC). Parameters the kernel cannot change (VNI, port, local, link)
+ *   address → VTEP MAC); when an IPv6 pool encapsulates, also one permanent IPv6
+ *   neighbour (the VTEP's link-local address → VTEP MAC): IPv6 pod traffic rides
+ *   the same IPv4-underlay device. Parameters the kernel cannot change (VNI, port, local, link)
  *   are fixed by deleting and recreating the device.
  * - IPIP: tunl0 (kind ipip, the fallback device). Where the kernel has no ipip module
  *   the device cannot exist: OverlayUnavailableError says so, naming the module.
@@ -91,8 +93,11 @@ export function reconcileVxlan(nl: Rtnl, plan: VxlanPlan | undefined, opts: { de
   const fdbWant = plan.peers.map((p): NeighMsg => ({ family: 'bridge', ifindex: index, state: NUD_PERMANENT, flags: NTF_SELF, lladdr: p.mac, dst: p.underlay }));
   reconcileNeighs(nl, fdbHave, fdbWant, 'fdb', report.changes);
   const arpHave = nl.neighs(4).filter((n) => n.ifindex === index && (n.state & NUD_PERMANENT) !== 0);
-  const arpWant = plan.peers.map((p): NeighMsg => ({ family: 4, ifindex: index, state: NUD_PERMANENT, flags: 0, lladdr: p.mac, dst: p.tunnelAddress }));
+  const arpWant = plan.peers.flatMap((p): NeighMsg[] => (p.tunnelAddress !== undefined ? [{ family: 4, ifindex: index, state: NUD_PERMANENT, flags: 0, lladdr: p.mac, dst: p.tunnelAddress }] : []));
   reconcileNeighs(nl, arpHave, arpWant, 'arp', report.changes);
+  const ndHave = nl.neighs(6).filter((n) => n.ifindex === index && (n.state & NUD_PERMANENT) !== 0);
+  const ndWant = plan.peers.flatMap((p): NeighMsg[] => (p.tunnelAddress6 !== undefined ? [{ family: 6, ifindex: index, state: NUD_PERMANENT, flags: 0, lladdr: p.mac, dst: p.tunnelAddress6 }] : []));
+  reconcileNeighs(nl, ndHave, ndWant, 'nd', report.changes);
   return report;
 }
 

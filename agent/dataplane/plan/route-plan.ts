@@ -8,6 +8,9 @@
  *   otherwise directly via the node when it is on the local subnet; otherwise left
  *   to the fabric (no kernel route) — which, with encapsulation Never and a fabric
  *   that knows nothing of pods, means no path;
+ * - remote IPv6 blocks → likewise, with VXLAN over the same IPv4-underlay device via
+ *   the owner's VTEP link-local address (the kernel has no IPv4 gateway for IPv6
+ *   routes); direct over the nodes' IPv6 addresses; never IPIP (IPv4 only);
  * - several owners of one block → one multipath (ECMP) route;
  * - learned routes whose next hop is no node (a router: a top-of-rack switch with
  *   next-hop-self, or a prefix it originates) → plainly via that next hop on the
@@ -17,9 +20,9 @@
  */
 import { canonicalPrefix, familyOf, prefixContains, prefixCovers } from '../netlink/ip.js';
 import type {
-  DataplaneConfig, DataplaneInput, DataplanePlan, DesiredNextHop, DesiredRoute, EncapMode, ExternalRouteSpec, IpipPlan, NodeSpec, PoolSpec, VxlanPlan,
+  DataplaneConfig, DataplaneInput, DataplanePlan, DesiredNextHop, DesiredRoute, EncapMode, ExternalRouteSpec, IpipPlan, NodeSpec, PoolSpec, VxlanPeer, VxlanPlan,
 } from './types.js';
-import { vtepMac } from './vtep.js';
+import { vtepLinkLocal, vtepMac } from './vtep.js';
 
 const VXLAN_OVERHEAD = 50;
 const IPIP_OVERHEAD = 20;
@@ -73,7 +76,8 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
   if (!local) return { routes: [], problems: [`local node ${input.localNode} is not among the nodes`] };
   const activePools = input.pools.filter((p) => !p.disabled);
   const anyVxlan = activePools.some((p) => p.vxlanMode !== 'Never');
-  const anyIpip = activePools.some((p) => p.ipipMode !== 'Never' && p.vxlanMode === 'Never');
+  // IPIP carries IPv4 only (IPPool validation rejects ipipMode on an IPv6 pool)
+  const anyIpip = activePools.some((p) => p.ipipMode !== 'Never' && p.vxlanMode === 'Never' && !isV6Pool(p));
 
   const own: DesiredRoute[] = [];
   const remote: Remote = new Map();
@@ -89,33 +93,9 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
       continue;
     }
     const pool = poolOf(input.pools, dst);
-    const v6 = familyOf(dst.split('/')[0] ?? '') === 6;
-    const localAddr = v6 ? local.address6 : local.address;
-    const ownerAddr = v6 ? owner.address6 : owner.address;
-    if (localAddr === undefined || ownerAddr === undefined) {
-      problems.push(`block ${dst}: node ${localAddr === undefined ? local.name : owner.name} has no IPv${v6 ? 6 : 4} address`);
-      continue;
-    }
-    const same = prefixContains(localAddr, hostOf(ownerAddr));
-    let hop: DesiredNextHop | undefined;
-    let reason: string;
-    if (pool && (wants(pool.vxlanMode, same) || wants(pool.ipipMode, same)) && v6) {
-      reason = 'no path';
-      problems.push(`block ${dst}: IPv6 encapsulation is not supported (pool ${pool.cidr})`);
-    } else if (pool && wants(pool.vxlanMode, same)) {
-      reason = `vxlan to ${owner.name}`;
-      if (owner.vxlanTunnelAddress === undefined) problems.push(`block ${dst}: node ${owner.name} has no VXLAN tunnel address`);
-      else hop = { gateway: hostOf(owner.vxlanTunnelAddress), dev: config.vxlanDevice, onlink: true, weight: 1 };
-    } else if (pool && wants(pool.ipipMode, same)) {
-      reason = `ipip to ${owner.name}`;
-      hop = { gateway: hostOf(ownerAddr), dev: config.ipipDevice, onlink: true, weight: 1 };
-    } else if (same) {
-      reason = `direct to ${owner.name}`;
-      hop = { gateway: hostOf(ownerAddr), dev: config.uplink, onlink: false, weight: 1 };
-    } else {
-      reason = config.fabricCarriesPodRoutes ? 'left to the fabric' : 'no path';
-      if (!config.fabricCarriesPodRoutes) problems.push(`block ${dst}: node ${owner.name} is on another subnet and its pool does not encapsulate`);
-    }
+    const { hop, reason } = familyOf(dst.split('/')[0] ?? '') === 6
+      ? planV6Block(dst, local, owner, pool, config, problems)
+      : planV4Block(dst, local, owner, pool, config, problems);
     if (hop) addHop(remote, dst, hop, reason);
   }
   for (const e of input.external ?? []) planExternal(e, local, config, remote, problems);
@@ -129,7 +109,7 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
   routes.sort((a, b) => a.dst.localeCompare(b.dst));
 
   const plan: DataplanePlan = { routes, problems };
-  if (anyVxlan) plan.vxlan = planVxlan(input, local);
+  if (anyVxlan) plan.vxlan = planVxlan(input, local, activePools.some((p) => p.vxlanMode !== 'Never' && isV6Pool(p)));
   if (anyIpip) {
     const ipip: IpipPlan = { device: config.ipipDevice, mtu: config.uplinkMtu - IPIP_OVERHEAD };
     if (local.ipipTunnelAddress !== undefined) ipip.address = `${hostOf(local.ipipTunnelAddress)}/32`;
@@ -138,7 +118,7 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
   return plan;
 }
 
-function planVxlan(input: DataplaneInput, local: NodeSpec): VxlanPlan {
+function planVxlan(input: DataplaneInput, local: NodeSpec, v6: boolean): VxlanPlan {
   const { config } = input;
   const v: VxlanPlan = {
     device: config.vxlanDevice,
@@ -148,10 +128,59 @@ function planVxlan(input: DataplaneInput, local: NodeSpec): VxlanPlan {
     mac: local.vxlanMac ?? vtepMac(local.name),
     local: hostOf(local.address),
     peers: input.nodes
-      .filter((n) => n.name !== local.name && n.vxlanTunnelAddress !== undefined)
-      .map((n) => ({ node: n.name, mac: n.vxlanMac ?? vtepMac(n.name), underlay: hostOf(n.address), tunnelAddress: hostOf(n.vxlanTunnelAddress as string) }))
+      .filter((n) => n.name !== local.name && (n.vxlanTunnelAddress !== undefined || v6))
+      .map((n): VxlanPeer => {
+        const mac = n.vxlanMac ?? vtepMac(n.name);
+        return {
+          node: n.name, mac, underlay: hostOf(n.address),
+          ...(n.vxlanTunnelAddress !== undefined ? { tunnelAddress: hostOf(n.vxlanTunnelAddress) } : {}),
+          ...(v6 ? { tunnelAddress6: vtepLinkLocal(mac) } : {}),
+        };
+      })
       .sort((a, b) => a.node.localeCompare(b.node)),
   };
   if (local.vxlanTunnelAddress !== undefined) v.address = `${hostOf(local.vxlanTunnelAddress)}/32`;
   return v;
+}
+
+const isV6Pool = (p: PoolSpec): boolean => familyOf(p.cidr.split('/')[0] ?? '') === 6;
+
+interface BlockHop { hop?: DesiredNextHop; reason: string }
+
+/** An IPv4 remote block: VXLAN, else IPIP, else direct on the subnet, else the fabric (or no path). */
+function planV4Block(dst: string, local: NodeSpec, owner: NodeSpec, pool: PoolSpec | undefined, config: DataplaneConfig, problems: string[]): BlockHop {
+  const same = prefixContains(local.address, hostOf(owner.address));
+  if (pool && wants(pool.vxlanMode, same)) {
+    if (owner.vxlanTunnelAddress !== undefined) return { hop: { gateway: hostOf(owner.vxlanTunnelAddress), dev: config.vxlanDevice, onlink: true, weight: 1 }, reason: `vxlan to ${owner.name}` };
+    problems.push(`block ${dst}: node ${owner.name} has no VXLAN tunnel address`);
+    return { reason: `vxlan to ${owner.name}` };
+  }
+  if (pool && wants(pool.ipipMode, same)) return { hop: { gateway: hostOf(owner.address), dev: config.ipipDevice, onlink: true, weight: 1 }, reason: `ipip to ${owner.name}` };
+  if (same) return { hop: { gateway: hostOf(owner.address), dev: config.uplink, onlink: false, weight: 1 }, reason: `direct to ${owner.name}` };
+  return fabricOrNothing(dst, owner, config, problems);
+}
+
+/**
+ * An IPv6 remote block. Direct when both nodes have IPv6 addresses on one subnet.
+ * VXLAN (Always, or CrossSubnet when not direct) rides the IPv4-underlay device:
+ * `via <owner's VTEP link-local> dev vxlan.margay` (no IPv6 underlay needed). IPIP
+ * carries IPv4 only: a pool asking for it is reported and treated as Never.
+ */
+function planV6Block(dst: string, local: NodeSpec, owner: NodeSpec, pool: PoolSpec | undefined, config: DataplaneConfig, problems: string[]): BlockHop {
+  const same = local.address6 !== undefined && owner.address6 !== undefined && prefixContains(local.address6, hostOf(owner.address6));
+  if (pool && pool.ipipMode !== 'Never') problems.push(`block ${dst}: IPIP carries IPv4 only; pool ${pool.cidr} must use ipipMode Never (treated as Never)`);
+  if (pool && wants(pool.vxlanMode, same)) {
+    return { hop: { gateway: vtepLinkLocal(owner.vxlanMac ?? vtepMac(owner.name)), dev: config.vxlanDevice, onlink: false, weight: 1 }, reason: `vxlan to ${owner.name}` };
+  }
+  if (same) return { hop: { gateway: hostOf(owner.address6 as string), dev: config.uplink, onlink: false, weight: 1 }, reason: `direct to ${owner.name}` };
+  if (local.address6 === undefined || owner.address6 === undefined) {
+    problems.push(`block ${dst}: node ${local.address6 === undefined ? local.name : owner.name} has no IPv6 address`);
+    return { reason: 'no path' };
+  }
+  return fabricOrNothing(dst, owner, config, problems);
+}
+
+function fabricOrNothing(dst: string, owner: NodeSpec, config: DataplaneConfig, problems: string[]): BlockHop {
+  if (!config.fabricCarriesPodRoutes) problems.push(`block ${dst}: node ${owner.name} is on another subnet and its pool does not encapsulate`);
+  return { reason: config.fabricCarriesPodRoutes ? 'left to the fabric' : 'no path' };
 }

@@ -97,8 +97,23 @@ export interface VxlanPlan {
   local: string;
   /** The device's own address, "/32". */
   address?: string;
-  /** Remote VTEPs: FDB (mac → underlay address) and ARP (tunnel address → mac). */
-  peers: { node: string; mac: string; underlay: string; tunnelAddress: string }[];
+  /**
+   * Remote VTEPs: FDB (mac → IPv4 underlay address), ARP (IPv4 tunnel address → mac)
+   * and, when an IPv6 pool encapsulates, a permanent IPv6 neighbour (the VTEP's
+   * link-local address, vtepLinkLocal → mac): IPv6 pod traffic rides the same
+   * IPv4-underlay device.
+   */
+  peers: VxlanPeer[];
+}
+
+export interface VxlanPeer {
+  node: string;
+  mac: string;
+  underlay: string;
+  /** IPv4 next hop of IPv4 blocks (absent: the node has none yet; no ARP entry). */
+  tunnelAddress?: string;
+  /** IPv6 next hop of IPv6 blocks (link-local, from the MAC); only when an IPv6 pool uses VXLAN. */
+  tunnelAddress6?: string;
 }
 
 export interface IpipPlan {

@@ -4,6 +4,9 @@
  * is applied inside each node's namespace for each encapsulation mode; pods reach
  * each other with vxlanMode Always and CrossSubnet, and not with Never. natOutgoing
  * lets a pod reach the fabric router, which has no route back to pod addresses.
+ * Dual stack: with an IPv6 pool too, pods reach each other over IPv6 through the
+ * same IPv4-underlay VXLAN device (via the remote VTEP's link-local address, a
+ * permanent neighbour to its MAC) with Always and CrossSubnet, and not with Never.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,10 +17,11 @@ import { applyDataplane, type DataplaneReport } from '../../../agent/dataplane/a
 import { openRtnl, type KernelRtnl } from '../../../agent/dataplane/kernel/rtnl.js';
 import { execIn } from '../../../agent/dataplane/nat-outgoing.js';
 import { DEFAULT_CONFIG, type DataplaneInput, type EncapMode, type NodeSpec } from '../../../agent/dataplane/plan/types.js';
-import { vtepMac } from '../../../agent/dataplane/plan/vtep.js';
+import { vtepLinkLocal, vtepMac } from '../../../agent/dataplane/plan/vtep.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 
 const POOL = '10.244.0.0/16';
+const POOL6 = 'fd44::/32';
 
 describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? ROOT_SKIP_REASON : 'root'})`, () => {
   let lab: Lab;
@@ -28,11 +32,12 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
   beforeAll(async () => {
     stateRoot = await mkdtemp(join(tmpdir(), 'margay-dp-e2e-'));
     lab = await createLab({ nodes: 2, fabric: 'routed', stateRoot });
-    await lab.addPod('n1', 'a', { ipv4: '10.244.1.2' });
-    await lab.addPod('n2', 'b', { ipv4: '10.244.2.2' });
+    await lab.addPod('n1', 'a', { ipv4: '10.244.1.2', ipv6: 'fd44:0:1::2' });
+    await lab.addPod('n2', 'b', { ipv4: '10.244.2.2', ipv6: 'fd44:0:2::2' });
     nodes = lab.nodes.map((n) => ({
       name: n.name,
       address: `${n.address}/${n.subnet.split('/')[1]}`,
+      address6: `${n.address6}/${n.subnet6.split('/')[1]}`,
       vxlanTunnelAddress: n.name === 'n1' ? '10.244.1.0' : '10.244.2.0',
       ipipTunnelAddress: n.name === 'n1' ? '10.244.1.1' : '10.244.2.1',
     }));
@@ -44,14 +49,21 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
     if (stateRoot) await rm(stateRoot, { recursive: true, force: true });
   });
 
-  async function applyMode(mode: { vxlan: EncapMode; ipip: EncapMode; nat?: boolean }): Promise<DataplaneReport[]> {
+  /** `v6`: dual stack, an IPv6 pool with the same vxlanMode and a /122 block per node. */
+  async function applyMode(mode: { vxlan: EncapMode; ipip: EncapMode; nat?: boolean; v6?: boolean }): Promise<DataplaneReport[]> {
     const reports: DataplaneReport[] = [];
     for (const n of lab.nodes) {
       const input: DataplaneInput = {
         localNode: n.name,
         nodes,
-        blocks: [{ cidr: '10.244.1.0/26', node: 'n1' }, { cidr: '10.244.2.0/26', node: 'n2' }],
-        pools: [{ cidr: POOL, vxlanMode: mode.vxlan, ipipMode: mode.ipip, natOutgoing: mode.nat ?? false }],
+        blocks: [
+          { cidr: '10.244.1.0/26', node: 'n1' }, { cidr: '10.244.2.0/26', node: 'n2' },
+          ...(mode.v6 ? [{ cidr: 'fd44:0:1::/122', node: 'n1' }, { cidr: 'fd44:0:2::/122', node: 'n2' }] : []),
+        ],
+        pools: [
+          { cidr: POOL, vxlanMode: mode.vxlan, ipipMode: mode.ipip, natOutgoing: mode.nat ?? false },
+          ...(mode.v6 ? [{ cidr: POOL6, vxlanMode: mode.vxlan, ipipMode: 'Never' as const, natOutgoing: false }] : []),
+        ],
         config: { ...DEFAULT_CONFIG, uplink: n.uplink, uplinkMtu: 1500 },
       };
       reports.push(await applyDataplane(sockets.get(n.name) as KernelRtnl, execIn(n.ns), input));
@@ -117,6 +129,66 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
   it('with vxlanMode CrossSubnet (nodes on different subnets) they still do', async () => {
     await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never' });
     expect(await reach('10.244.2.2')).toBe(true);
+  });
+
+  describe('dual stack: IPv6 pods over the IPv4-underlay VXLAN device', () => {
+    const podB = (): string => lab.pods.find((p) => p.name === 'b')?.ns as string;
+    const reach6 = async (from: string, address: string): Promise<boolean> => (await lab.ping(from, address, { count: 1, timeoutS: 1 })).ok;
+    type Route6 = { dst: string; gateway?: string; dev?: string; type?: string; flags: string[] };
+    type Neigh6 = { dst: string; lladdr: string; state: string[] };
+
+    it('with vxlanMode Never the IPv6 pods do not reach each other (the router knows no pods)', async () => {
+      const [r1] = await applyMode({ vxlan: 'Never', ipip: 'Never', v6: true });
+      expect(r1?.problems).toContain('block fd44:0:2::/122: node n2 is on another subnet and its pool does not encapsulate');
+      expect(await reach6(podA(), 'fd44:0:2::2')).toBe(false);
+    });
+
+    it('with vxlanMode Always they do (ping -6 both ways): `ip -6 route` via the VTEP link-local on vxlan.margay, `ip -6 neigh` permanent to the VTEP MAC', async () => {
+      const [r1, r2] = await applyMode({ vxlan: 'Always', ipip: 'Never', v6: true });
+      expect(r1?.problems).toEqual([]);
+      expect(r2?.problems).toEqual([]);
+      expect(await reach6(podA(), 'fd44:0:2::2')).toBe(true);
+      expect(await reach6(podB(), 'fd44:0:1::2')).toBe(true);
+      expect(await reach('10.244.2.2')).toBe(true); // IPv4 shares the device
+      const n1 = lab.node('n1').ns;
+      const routes = JSON.parse((await lab.exec(n1, ['ip', '-6', '-j', 'route', 'show', 'proto', '80'])).stdout) as Route6[];
+      expect(routes.map((r) => ({ dst: r.dst, type: r.type ?? 'unicast', gateway: r.gateway, dev: r.dev }))).toEqual([
+        { dst: 'fd44:0:1::/122', type: 'blackhole', gateway: undefined, dev: 'lo' },
+        { dst: 'fd44:0:2::/122', type: 'unicast', gateway: vtepLinkLocal(vtepMac('n2')), dev: 'vxlan.margay' },
+      ]);
+      const neigh = JSON.parse((await lab.exec(n1, ['ip', '-6', '-j', 'neigh', 'show', 'dev', 'vxlan.margay'])).stdout) as Neigh6[];
+      expect(neigh).toEqual([expect.objectContaining({ dst: vtepLinkLocal(vtepMac('n2')), lladdr: vtepMac('n2'), state: ['PERMANENT'] })]);
+      const arp = JSON.parse((await lab.exec(n1, ['ip', '-4', '-j', 'neigh', 'show', 'dev', 'vxlan.margay'])).stdout) as Neigh6[];
+      expect(arp).toEqual([expect.objectContaining({ dst: '10.244.2.0', lladdr: vtepMac('n2') })]);
+      // one VXLAN device, on the IPv4 underlay: no second device for IPv6
+      expect((await lab.exec(n1, ['ip', '-o', 'link', 'show', 'type', 'vxlan'])).stdout.trim().split('\n')).toHaveLength(1);
+    });
+
+    it('a second pass changes nothing; an IPv6 neighbour deleted by hand is put back', async () => {
+      const [again] = await applyMode({ vxlan: 'Always', ipip: 'Never', v6: true });
+      expect(again?.routes).toMatchObject({ added: 0, replaced: 0, deleted: 0, unchanged: 4 });
+      expect(again?.vxlan?.changes).toEqual([]);
+      const n1 = lab.node('n1').ns;
+      await lab.exec(n1, ['ip', '-6', 'neigh', 'del', vtepLinkLocal(vtepMac('n2')), 'dev', 'vxlan.margay']);
+      expect(await reach6(podA(), 'fd44:0:2::2')).toBe(false);
+      const [fixed] = await applyMode({ vxlan: 'Always', ipip: 'Never', v6: true });
+      expect(fixed?.vxlan?.changes).toEqual([`nd +${vtepLinkLocal(vtepMac('n2'))}>${vtepMac('n2')}`]);
+      expect(await reach6(podA(), 'fd44:0:2::2')).toBe(true);
+    });
+
+    it('with vxlanMode CrossSubnet (the nodes are on different IPv6 subnets too) they do', async () => {
+      const [r1] = await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never', v6: true });
+      expect(r1?.plan.routes.find((r) => r.dst === 'fd44:0:2::/122')?.reason).toBe('vxlan to n2');
+      expect(await reach6(podA(), 'fd44:0:2::2')).toBe(true);
+    });
+
+    it('dropping the IPv6 pool removes its routes and neighbours, IPv4 keeps working', async () => {
+      const [r1] = await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never' });
+      expect(r1?.vxlan?.changes).toEqual([`nd -${vtepLinkLocal(vtepMac('n2'))}>${vtepMac('n2')}`]);
+      expect(r1?.routes).toMatchObject({ deleted: 2 });
+      expect(await reach6(podA(), 'fd44:0:2::2')).toBe(false);
+      expect(await reach('10.244.2.2')).toBe(true);
+    });
   });
 
   it('natOutgoing lets a pod reach an address outside every pool, masqueraded to the node', async () => {

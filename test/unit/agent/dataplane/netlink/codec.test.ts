@@ -139,4 +139,24 @@ describe('addresses and neighbours', () => {
     expect(hex(b.subarray(0, 12))).toBe('07000000' + '04000000' + '8000' + '02' + '00');
     expect(decodeNeigh(b)).toEqual(n);
   });
+  it('encodes the permanent IPv6 neighbour of a remote VTEP exactly (ndmsg AF_INET6 + NDA_DST 16 bytes + NDA_LLADDR)', () => {
+    const n = { family: 6 as const, ifindex: 4, state: NUD_PERMANENT, flags: 0, dst: 'fe80::648b:3bff:feba:2a13', lladdr: '66:8b:3b:ba:2a:13' };
+    const b = encodeNeigh(n);
+    expect(hex(b)).toBe('0a000000' + '04000000' + '8000' + '00' + '00' +
+      '1400' + '0100' + 'fe80000000000000648b3bfffeba2a13' +
+      '0a00' + '0200' + '668b3bba2a13' + '0000');
+    expect(decodeNeigh(b)).toEqual(n);
+  });
+});
+
+describe('IPv6 routes through the VXLAN device', () => {
+  it('encodes `fd44:2::/122 via <VTEP link-local> dev 4 proto 80` exactly (AF_INET6 rtmsg, no onlink, 16-byte RTA_DST and RTA_GATEWAY, RTA_OIF)', () => {
+    const b = encodeRoute({ family: 6, dst: 'fd44:2::/122', table: 254, protocol: 80, scope: RT_SCOPE_UNIVERSE, type: 'unicast', nexthops: [{ gateway: 'fe80::648b:3bff:feba:2a13', ifindex: 4, onlink: false, weight: 1 }] });
+    expect(hex(b)).toBe('0a' + '7a' + '00' + '00' + 'fe' + '50' + '00' + '01' + '00000000' +
+      '0800' + '0f00' + 'fe000000' +
+      '1400' + '0100' + 'fd440002000000000000000000000000' +
+      '1400' + '0500' + 'fe80000000000000648b3bfffeba2a13' +
+      '0800' + '0400' + '04000000');
+    expect(decodeRoute(b)?.nexthops).toEqual([{ gateway: 'fe80::648b:3bff:feba:2a13', ifindex: 4, onlink: false, weight: 1 }]);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planDataplane } from '../../../../../agent/dataplane/plan/route-plan.js';
 import { DEFAULT_CONFIG, type DataplaneInput, type EncapMode, type NodeSpec } from '../../../../../agent/dataplane/plan/types.js';
-import { vtepMac } from '../../../../../agent/dataplane/plan/vtep.js';
+import { vtepLinkLocal, vtepMac } from '../../../../../agent/dataplane/plan/vtep.js';
 
 const nodes: NodeSpec[] = [
   { name: 'a', address: '10.10.1.11/24', vxlanTunnelAddress: '10.244.1.0', ipipTunnelAddress: '10.244.1.1' },
@@ -97,10 +97,58 @@ describe('IPv6 blocks', () => {
     blocks: [{ cidr: 'fd44:1::/122', node: 'a' }, { cidr: 'fd44:2::/122', node: 'b' }, { cidr: 'fd44:3::/122', node: 'c' }],
     pools: [{ cidr: 'fd44::/16', vxlanMode: vxlan, ipipMode: 'Never', natOutgoing: false }],
   });
-  it('go direct over the IPv6 underlay on the same subnet; encapsulating them is reported as unsupported', () => {
+  it('go direct over the IPv6 underlay on the same subnet with Never; a node without an IPv6 address then has no path', () => {
     expect(hopsByDst(v6('Never'))).toEqual({ 'fd44:1::/122': 'blackhole', 'fd44:2::/122': 'fd30:1::12 dev eth0' });
     expect(planDataplane(v6('Never')).problems).toEqual(['block fd44:3::/122: node c has no IPv6 address']);
-    expect(planDataplane(v6('Always')).problems).toContain('block fd44:2::/122: IPv6 encapsulation is not supported (pool fd44::/16)');
+    expect(planDataplane(v6('Never')).vxlan).toBeUndefined();
+  });
+
+  // rows: mode → block of b (same IPv6 subnet), block of c (no IPv6 address: only VXLAN reaches it)
+  it('VXLAN carries them over the IPv4-underlay device via the owner VTEP link-local (Always; CrossSubnet only where direct is impossible)', () => {
+    const llB = vtepLinkLocal(vtepMac('b'));
+    const llC = vtepLinkLocal(vtepMac('c'));
+    expect(hopsByDst(v6('Always'))).toEqual({ 'fd44:1::/122': 'blackhole', 'fd44:2::/122': `${llB} dev vxlan.margay`, 'fd44:3::/122': `${llC} dev vxlan.margay` });
+    expect(hopsByDst(v6('CrossSubnet'))).toEqual({ 'fd44:1::/122': 'blackhole', 'fd44:2::/122': 'fd30:1::12 dev eth0', 'fd44:3::/122': `${llC} dev vxlan.margay` });
+    for (const m of ['Always', 'CrossSubnet'] as const) expect(planDataplane(v6(m)).problems).toEqual([]);
+    // another IPv6 subnet counts as another subnet, even when the IPv4 subnets are one
+    const apart = { ...v6('CrossSubnet'), nodes: [v6nodes[0] as NodeSpec, { ...nodes[1] as NodeSpec, address6: 'fd30:9::12/64' }] };
+    expect(hopsByDst(apart)['fd44:2::/122']).toBe(`${llB} dev vxlan.margay`);
+    expect(planDataplane(v6('Always')).routes.find((r) => r.dst === 'fd44:3::/122')?.reason).toBe('vxlan to c');
+  });
+
+  it('plans a permanent IPv6 neighbour per peer (link-local → VTEP MAC) only when an IPv6 pool encapsulates; peers need no IPv4 tunnel address for it', () => {
+    const p = planDataplane(v6('Always')).vxlan;
+    expect(p?.peers).toEqual([
+      { node: 'b', mac: vtepMac('b'), underlay: '10.10.1.12', tunnelAddress: '10.244.2.0', tunnelAddress6: vtepLinkLocal(vtepMac('b')) },
+      { node: 'c', mac: vtepMac('c'), underlay: '10.10.2.13', tunnelAddress: '10.244.3.0', tunnelAddress6: vtepLinkLocal(vtepMac('c')) },
+    ]);
+    const noTunnels = { ...v6('Always'), nodes: v6nodes.map(({ vxlanTunnelAddress: _t, ...n }) => n) };
+    expect(planDataplane(noTunnels).vxlan?.peers.map((x) => [x.node, x.tunnelAddress, x.tunnelAddress6])).toEqual([
+      ['b', undefined, vtepLinkLocal(vtepMac('b'))], ['c', undefined, vtepLinkLocal(vtepMac('c'))],
+    ]);
+    // an IPv4 pool alone: no IPv6 neighbours (the IPv4-only plan is unchanged)
+    expect(planDataplane(input('Always')).vxlan?.peers.every((x) => x.tunnelAddress6 === undefined)).toBe(true);
+    // dual stack: both pools, each block by its own family
+    const dual = v6('Always');
+    dual.pools = [...dual.pools, { cidr: '10.244.0.0/16', vxlanMode: 'Always', ipipMode: 'Never', natOutgoing: false }];
+    dual.blocks = [...dual.blocks, { cidr: '10.244.3.0/26', node: 'c' }];
+    expect(hopsByDst(dual)['10.244.3.0/26']).toBe('10.244.3.0 dev vxlan.margay onlink');
+    expect(hopsByDst(dual)['fd44:3::/122']).toBe(`${vtepLinkLocal(vtepMac('c'))} dev vxlan.margay`);
+  });
+
+  it('IPIP on an IPv6 pool (validation rejects it) is reported and treated as Never: no tunl0, direct where possible', () => {
+    const i = v6('Never');
+    i.pools = [{ cidr: 'fd44::/16', vxlanMode: 'Never', ipipMode: 'Always', natOutgoing: false }];
+    const plan = planDataplane(i);
+    expect(plan.ipip).toBeUndefined();
+    expect(hopsByDst(i)['fd44:2::/122']).toBe('fd30:1::12 dev eth0');
+    expect(plan.problems).toContain('block fd44:2::/122: IPIP carries IPv4 only; pool fd44::/16 must use ipipMode Never (treated as Never)');
+  });
+
+  it('VTEP link-local addresses are the kernel\'s EUI-64 of the MAC (U/L bit flipped, ff:fe in the middle)', () => {
+    expect(vtepLinkLocal('66:8b:3b:ba:2a:13')).toBe('fe80::648b:3bff:feba:2a13');
+    expect(vtepLinkLocal('9a:83:3b:ba:2a:13')).toBe('fe80::9883:3bff:feba:2a13');
+    expect(() => vtepLinkLocal('66:8b')).toThrow(/bad MAC/);
   });
 });
 
