@@ -15,12 +15,16 @@
  * breaking takes a second O_EXCL lock (`<key>.lock.break`) and re-checks that the
  * lock is still the one judged stale, so two breakers cannot remove a fresh lock.
  * Temporary files left by a writer that died are swept when a store is opened.
+ * Change feed (`watch`): fs.watch (inotify) on the block and handle directories —
+ * a record write is a rename into its directory, a delete an unlink — coalesced
+ * for `watchDebounceMs`, then that kind is re-listed and delivered if any version
+ * moved; a re-list every `watchResyncMs` is the safety net for missed events.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { IpamError } from './errors.js';
-import type { IpamStore, PutResult, Versioned } from './store.js';
+import type { IpamChange, IpamStore, IpamWatch, PutResult, Versioned } from './store.js';
 import type { IpamKind, IpamRecords } from './types.js';
 
 export interface FileStoreOptions {
@@ -28,6 +32,10 @@ export interface FileStoreOptions {
   lockTimeoutMs?: number;
   /** A lock older than this is stale whatever its pid. */
   staleMs?: number;
+  /** watch(): coalescing window for a burst of file events (default 5 ms) */
+  watchDebounceMs?: number;
+  /** watch(): the safety-net re-list period (default 10 s) */
+  watchResyncMs?: number;
 }
 
 const KINDS: readonly IpamKind[] = ['block', 'handle'];
@@ -51,7 +59,7 @@ export class FileIpamStore implements IpamStore {
   private readonly lockTimeoutMs: number;
   private readonly staleMs: number;
 
-  constructor(readonly dir: string, opts: FileStoreOptions = {}) {
+  constructor(readonly dir: string, private readonly opts: FileStoreOptions = {}) {
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
     this.staleMs = opts.staleMs ?? 30_000;
     for (const k of KINDS) mkdirSync(join(dir, k), { recursive: true });
@@ -136,6 +144,55 @@ export class FileIpamStore implements IpamStore {
       unlinkSync(p);
       return true;
     });
+  }
+
+  async watch(onChange: (change: IpamChange) => void): Promise<IpamWatch> {
+    const debounceMs = this.opts.watchDebounceMs ?? 5;
+    const seen = new Map<IpamKind, string>();
+    const pending = new Map<IpamKind, NodeJS.Timeout>();
+    let closed = false;
+    const deliver = async (kind: IpamKind): Promise<void> => {
+      pending.delete(kind);
+      if (closed) return;
+      try {
+        const records = await this.list(kind);
+        const key = records.map((r) => r.version).join(',');
+        if (seen.get(kind) === key) return;
+        seen.set(kind, key);
+        onChange(kind === 'block' ? { kind, records: records as Versioned<IpamRecords['block']>[] } : { kind, records: records as Versioned<IpamRecords['handle']>[] });
+      } catch {
+        // a directory being swept or replaced: the next event or re-list delivers
+      }
+    };
+    const schedule = (kind: IpamKind): void => {
+      if (closed || pending.has(kind)) return;
+      const t = setTimeout(() => void deliver(kind), debounceMs);
+      t.unref();
+      pending.set(kind, t);
+    };
+    const watchers: FSWatcher[] = [];
+    for (const kind of KINDS) {
+      try {
+        const w = watch(join(this.dir, kind), (_event, file) => {
+          if (file === null || file.endsWith('.json')) schedule(kind);
+        });
+        w.on('error', () => undefined); // the periodic re-list carries on
+        watchers.push(w);
+      } catch {
+        // no inotify here: the periodic re-list alone
+      }
+    }
+    const resync = setInterval(() => { for (const k of KINDS) schedule(k); }, this.opts.watchResyncMs ?? 10_000);
+    resync.unref();
+    for (const k of KINDS) await deliver(k);
+    return {
+      close: () => {
+        closed = true;
+        for (const w of watchers) w.close();
+        clearInterval(resync);
+        for (const t of pending.values()) clearTimeout(t);
+      },
+    };
   }
 
   private async locked<T>(recordPath: string, body: () => T): Promise<T> {

@@ -11,11 +11,20 @@
  * (file-store.ts, several processes on one machine), and the Kubernetes CRD store
  * (datastore engineer).
  */
-import type { IpamKind, IpamRecords } from './types.js';
+import type { Block, Handle, IpamKind, IpamRecords } from './types.js';
 
 export interface Versioned<T> {
   value: T;
   version: string;
+}
+
+/** One kind's records, whole, after they changed (coalesced). */
+export type IpamChange =
+  | { kind: 'block'; records: Versioned<Block>[] }
+  | { kind: 'handle'; records: Versioned<Handle>[] };
+
+export interface IpamWatch {
+  close(): void;
 }
 
 export type PutResult<T> = { ok: true; record: Versioned<T> } | { ok: false; reason: 'conflict' };
@@ -29,6 +38,13 @@ export interface IpamStore {
   put<K extends IpamKind>(kind: K, key: string, value: IpamRecords[K], expectedVersion: string | undefined): Promise<PutResult<IpamRecords[K]>>;
   /** Delete the version read; false on conflict (changed or already gone). */
   delete(kind: IpamKind, key: string, expectedVersion: string): Promise<boolean>;
+  /**
+   * Optional change feed: `onChange` gets a kind's records whole soon after any
+   * writer (this process or another) created, changed or deleted one of them, and
+   * once per kind when the feed starts. Resolves once the feed is live. Users of a
+   * store without one re-list it.
+   */
+  watch?(onChange: (change: IpamChange) => void): Promise<IpamWatch>;
 }
 
 /** In-memory store with the same CAS semantics; values are deep-copied in and out. */
