@@ -1,7 +1,11 @@
 /**
  * CniServer: the agent end of margay-cni's unix socket. One request line in, one
  * response line out, per connection. The node agent hosts it; tests run it
- * standalone (standalone.ts). Emits 'pod' (PodEvent) after each ADD/DEL.
+ * standalone (standalone.ts). Emits 'pod' (PodEvent) after each ADD/DEL, once
+ * the answer has been written (the plugin does not wait for the listeners).
+ * Requests come in the raw form (wire.ts: the plugin's CNI_* env and stdin; the
+ * agent parses, validates and formats, and answers with the plugin's stdout and
+ * exit code) or, from plugins installed before it, the structured form.
  *
  * Socket: the directory is created (0700 when new); a socket file left by a dead
  * agent is replaced, one still answered by a live agent is an error.
@@ -14,7 +18,9 @@ import type { Logger } from 'pino';
 import type { Ipam } from '../ipam/allocator.js';
 import { CniError } from './errors.js';
 import { CniHandler, ipamToCni, type PodEvent, type PodWiring } from './handler.js';
-import { decodeRequest, type AgentRequest, type AgentResponse } from './wire.js';
+import {
+  decodeAnyRequest, finishRaw, planRaw, rawError, RAW_WIRE_VERSION, type AgentRequest, type AgentResponse, type RawPlan, type RawResponse,
+} from './wire.js';
 
 export interface CniServerOptions {
   socketPath: string;
@@ -33,10 +39,12 @@ export class CniServer extends EventEmitter<CniServerEvents> {
   private server: Server | undefined;
   private readonly handler: CniHandler;
   private readonly sockets = new Set<Socket>();
+  /** pod events of answered requests, emitted once the answer is written */
+  private readonly pendingEvents: PodEvent[] = [];
 
   constructor(private readonly opts: CniServerOptions) {
     super();
-    this.handler = new CniHandler({ ipam: opts.ipam, wiring: opts.wiring, onEvent: (e) => this.emit('pod', e) });
+    this.handler = new CniHandler({ ipam: opts.ipam, wiring: opts.wiring, onEvent: (e) => this.pendingEvents.push(e) });
   }
 
   get socketPath(): string {
@@ -82,23 +90,54 @@ export class CniServer extends EventEmitter<CniServerEvents> {
       const nl = buf.indexOf('\n');
       if (nl < 0 && buf.length <= MAX_REQUEST) return;
       done = true;
-      void this.answer(nl < 0 ? '' : buf.slice(0, nl), t0).then((resp) => sock.end(`${JSON.stringify(resp)}\n`));
+      void this.answer(nl < 0 ? '' : buf.slice(0, nl), t0).then(({ resp, log }) => {
+        sock.end(`${JSON.stringify(resp)}\n`);
+        // Only after the answer is on its way: pod events (the agent's listeners
+        // refresh IPAM, kick the policy and routes passes) and logging are not
+        // part of what the plugin waits for.
+        this.flushEvents();
+        log();
+      });
     });
   }
 
-  private async answer(line: string, t0: number): Promise<AgentResponse> {
+  private flushEvents(): void {
+    const events = this.pendingEvents.splice(0);
+    for (const e of events) this.emit('pod', e);
+  }
+
+  private async answer(line: string, t0: number): Promise<{ resp: AgentResponse | RawResponse; log: () => void }> {
     let req: AgentRequest | undefined;
+    let raw: Extract<RawPlan, { kind: 'work' }> | undefined;
+    let form: 'raw' | 'structured' = 'raw';
     try {
       if (line === '') throw new CniError('DECODE_FAILURE', 'agent: request too large or empty');
-      req = decodeRequest(line);
+      const decoded = decodeAnyRequest(line);
+      form = decoded.form;
+      if (decoded.form === 'raw') {
+        const plan = planRaw(decoded.req);
+        if (plan.kind === 'answer') {
+          const resp: RawResponse = { v: RAW_WIRE_VERSION, exit: plan.exit, stdout: plan.stdout, agentMs: performance.now() - t0 };
+          return { resp, log: () => { if (plan.exit !== 0) this.opts.log?.warn({ command: decoded.req.env.CNI_COMMAND, out: plan.stdout.trim() }, 'CNI request refused'); } };
+        }
+        raw = plan;
+        req = plan.req;
+      } else {
+        req = decoded.req;
+      }
       const result = await this.handler.handle(req);
       const agentMs = performance.now() - t0;
-      this.opts.log?.info({ command: req.command, containerId: req.containerId, ifName: req.ifName, ms: Math.round(agentMs * 10) / 10 }, 'CNI request done');
-      return { ok: true, ...(result ? { result } : {}), agentMs };
+      const done = req;
+      const log = (): void => { this.opts.log?.info({ command: done.command, containerId: done.containerId, ifName: done.ifName, ms: Math.round(agentMs * 10) / 10 }, 'CNI request done'); };
+      if (raw) return { resp: { v: RAW_WIRE_VERSION, ...finishRaw(raw, result), agentMs }, log };
+      return { resp: { ok: true, ...(result ? { result } : {}), agentMs }, log };
     } catch (e) {
       const err = ipamToCni(e);
-      this.opts.log?.warn({ command: req?.command, containerId: req?.containerId, code: err.code, err: err.message }, 'CNI request failed');
-      return { ok: false, error: { code: err.code, msg: err.message, ...(err.details ? { details: err.details } : {}) }, agentMs: performance.now() - t0 };
+      const failed = req;
+      const log = (): void => { this.opts.log?.warn({ command: failed?.command, containerId: failed?.containerId, code: err.code, err: err.message }, 'CNI request failed'); };
+      const agentMs = performance.now() - t0;
+      if (form === 'raw') return { resp: { v: RAW_WIRE_VERSION, exit: 1, stdout: rawError(err, raw?.conf.cniVersion ?? '1.0.0').stdout, agentMs }, log };
+      return { resp: { ok: false, error: { code: err.code, msg: err.message, ...(err.details ? { details: err.details } : {}) }, agentMs }, log };
     }
   }
 }

@@ -1,16 +1,19 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
-import { MARGAY_CNI_JS } from '../../support/cli.js';
+import { cniPlugin, type CniPluginKind } from '../../../agent/cni/plugin-path.js';
 import { hostIfName } from '../../../agent/cni/names.js';
 import {
   addPodNs, createCniNode, destroyCniNode, execChain, execPlugin, ip, netnsExec, run,
   NODE_ADDR, NODE_ADDR6, type CniNode, type ConfList, type Invocation,
 } from './harness.js';
 
-const built = existsSync(MARGAY_CNI_JS);
-if (!built) process.stderr.write(`test/integration/cni: skipped, ${MARGAY_CNI_JS} missing (run npx tsc -p tsconfig.json)\n`);
+// The plugin a node would run (Go when built), with both wirings; the Node
+// fallback once more with netlink wiring when the Go one is the default.
+const plugin = cniPlugin();
+const built = plugin.built && cniPlugin('node').built; // the Node build holds the CNI server too
+const SUITES: [string, CniPluginKind][] = [['netlink', plugin.kind], ['ip', plugin.kind], ...(plugin.kind === 'go' ? [['netlink', 'node'] as [string, CniPluginKind]] : [])];
+if (!built) process.stderr.write(`test/integration/cni: skipped, ${plugin.path} missing (run npm run build)\n`);
 if (needsRoot) process.stderr.write(`test/integration/cni: skipped, ${ROOT_SKIP_REASON}\n`);
 
 // 8 IPv4 and 8 IPv6 addresses: small enough to exhaust in a test.
@@ -19,7 +22,7 @@ const POOLS = [
   { name: 'v6', spec: { cidr: 'fd66::/125', blockSize: 125 } },
 ];
 
-describe.skipIf(needsRoot || !built).each(['netlink', 'ip'] as const)(`margay-cni against real namespaces, %s wiring (${ROOT_SKIP_REASON})`, (wiring) => {
+describe.skipIf(needsRoot || !built).each(SUITES)(`margay-cni against real namespaces, %s wiring, %s plugin (${ROOT_SKIP_REASON})`, (wiring, kind) => {
   let node: CniNode | undefined;
   const n = (): CniNode => node as CniNode;
   const conf = (extra: object = {}): string => JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: n().socket, ...extra });
@@ -27,7 +30,7 @@ describe.skipIf(needsRoot || !built).each(['netlink', 'ip'] as const)(`margay-cn
   const nsPath = (ns: string): string => `/var/run/netns/${ns}`;
   const pod = (id: string, ns: string, extra: Partial<Invocation> = {}): Invocation => ({ command: 'ADD', containerId: id, netns: nsPath(ns), args: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`, ...extra });
 
-  beforeAll(async () => { node = await createCniNode(POOLS, { wiring }); });
+  beforeAll(async () => { node = await createCniNode(POOLS, { wiring: wiring as 'netlink' | 'ip', plugin: kind }); });
   afterAll(async () => { await destroyCniNode(node); });
 
   it('VERSION lists the supported versions', async () => {

@@ -9,10 +9,11 @@
  * and pod namespaces created by the caller. Every process runs inside them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cniPlugin, installCniPlugin, type CniPlugin, type CniPluginKind } from '../../../agent/cni/plugin-path.js';
 import { inNetns, run, stopProcess } from '../../../agent/lab/exec.js';
 import { addNetns, addVethPair, deleteNetns, ip, netnsExec, newRunPrefix } from '../../../agent/lab/netns.js';
 import type { IpPool } from '../../../agent/ipam/types.js';
@@ -37,6 +38,8 @@ export interface CniNode {
   dir: string;
   socket: string;
   cniPath: string;
+  /** the margay-cni in cniPath: Go (dist/bin) when built, else Node, or as asked */
+  plugin: CniPlugin;
   server: ChildProcess;
   /** JSON lines the server printed (ready, pod events). */
   lines: Record<string, unknown>[];
@@ -52,15 +55,17 @@ export interface PluginResult {
   plugin?: string;
 }
 
-/** Creates the node, writes CNI_PATH (margay-cni wrapper + Debian's plugins) and starts the CNI server. */
 export type WiringKind = 'netlink' | 'ip';
 
-export async function createCniNode(pools: IpPool[], opts: { strictAffinity?: boolean; wiring?: WiringKind; storeDir?: string } = {}): Promise<CniNode> {
+export interface CniNodeOptions { strictAffinity?: boolean; wiring?: WiringKind; storeDir?: string; plugin?: CniPluginKind }
+
+/** Creates the node, writes CNI_PATH (margay-cni, Go or Node, + Debian's plugins) and starts the CNI server. */
+export async function createCniNode(pools: IpPool[], opts: CniNodeOptions = {}): Promise<CniNode> {
   const prefix = newRunPrefix();
   const nodeNs = `${prefix}node`;
   const fabricNs = `${prefix}fab`;
   const dir = mkdtempSync(join(tmpdir(), 'margay-cni-it-'));
-  const node: CniNode = { prefix, nodeNs, fabricNs, dir, socket: join(dir, 'run', 'cni.sock'), cniPath: join(dir, 'bin'), server: undefined as unknown as ChildProcess, lines: [], namespaces: [] };
+  const node: CniNode = { prefix, nodeNs, fabricNs, dir, socket: join(dir, 'run', 'cni.sock'), cniPath: join(dir, 'bin'), plugin: cniPlugin(opts.plugin), server: undefined as unknown as ChildProcess, lines: [], namespaces: [] };
   node.namespaces.push(nodeNs, fabricNs);
   try {
     await setUp(node, pools, opts);
@@ -71,7 +76,7 @@ export async function createCniNode(pools: IpPool[], opts: { strictAffinity?: bo
   return node;
 }
 
-async function setUp(node: CniNode, pools: IpPool[], opts: { strictAffinity?: boolean; wiring?: WiringKind; storeDir?: string }): Promise<void> {
+async function setUp(node: CniNode, pools: IpPool[], opts: CniNodeOptions): Promise<void> {
   const { nodeNs, fabricNs, dir } = node;
   await addNetns(nodeNs);
   await addNetns(fabricNs);
@@ -86,9 +91,8 @@ async function setUp(node: CniNode, pools: IpPool[], opts: { strictAffinity?: bo
   await ip(nodeNs, 'route', 'add', 'default', 'via', FABRIC_ADDR6);
 
   mkdirSync(node.cniPath);
-  const wrapper = join(node.cniPath, 'margay-cni');
-  writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${join(REPO_ROOT, 'dist', 'agent', 'cni', 'margay-cni.js')}" "$@"\n`);
-  chmodSync(wrapper, 0o755);
+  if (!node.plugin.built) throw new Error(`${node.plugin.path} missing: run npm run build`);
+  installCniPlugin(node.cniPath, node.plugin);
   for (const p of ['portmap', 'loopback']) symlinkSync(`/usr/lib/cni/${p}`, join(node.cniPath, p));
 
   const cfg = join(dir, 'server.json');

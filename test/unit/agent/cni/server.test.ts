@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,11 @@ import { Ipam } from '../../../../agent/ipam/allocator.js';
 import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 import type { PodEvent, PodLink, PodWiring } from '../../../../agent/cni/handler.js';
 import { CniServer } from '../../../../agent/cni/server.js';
-import { MARGAY_CNI_JS } from '../../../support/cli.js';
+import { cniPlugin, type CniPluginKind } from '../../../../agent/cni/plugin-path.js';
+
+// Both plugin executables, the Go one (dist/bin/margay-cni) and the Node fallback,
+// against the same in-process agent: they must behave the same.
+const KINDS: CniPluginKind[] = ['go', 'node'];
 
 /** A kernel stand-in: remembers links; netns paths exist when listed. */
 class FakeWiring implements PodWiring {
@@ -24,7 +28,11 @@ class FakeWiring implements PodWiring {
   async check(l: PodLink): Promise<string[]> { return this.links.has(l.hostIf) ? [] : [`host interface ${l.hostIf} does not exist`]; }
 }
 
-describe.runIf(existsSync(MARGAY_CNI_JS))(`margay-cni ⇄ CniServer (fake kernel)${existsSync(MARGAY_CNI_JS) ? '' : ` (skipped: needs the build ${MARGAY_CNI_JS}; run npx tsc -p tsconfig.json)`}`, async () => {
+describe.each(KINDS.map((k) => cniPlugin(k)).map((p) => [p.kind, p] as const))('margay-cni (%s) ⇄ CniServer (fake kernel)', (_kind, plugin) => {
+  if (!plugin.built) {
+    it.skip(`skipped: needs the build ${plugin.path} (npm run build; the Go one needs golang-go)`, () => undefined);
+    return;
+  }
   let dir: string;
   let server: CniServer;
   const wiring = new FakeWiring();
@@ -47,7 +55,7 @@ describe.runIf(existsSync(MARGAY_CNI_JS))(`margay-cni ⇄ CniServer (fake kernel
     const conf = { cniVersion: '1.0.0', name: 'k8s', type: 'margay-cni', socket: join(dir, 'cni.sock'), ...opts.conf };
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_IFNAME: opts.ifName ?? 'eth0', CNI_PATH: '/usr/lib/cni', CNI_ARGS: `K8S_POD_NAMESPACE=ns;K8S_POD_NAME=${id}` };
     if (opts.netns !== '') env.CNI_NETNS = opts.netns ?? '/ns/a';
-    const child = spawn(process.execPath, [MARGAY_CNI_JS], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(plugin.argv[0]!, plugin.argv.slice(1), { env, stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stdin.end(opts.raw ?? JSON.stringify(conf));

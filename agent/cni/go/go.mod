@@ -1,0 +1,3 @@
+module margay.io/cni
+
+go 1.19
