@@ -3,17 +3,23 @@
  * subnet b; the fabric router knows nothing of pods): each agent allocates its VXLAN
  * device address from IPAM, learns the others' from the IPAM records, routes
  * same-subnet blocks directly and other-subnet blocks through vxlan.margay.
+ * Dual stack: the IPv6 pool is CrossSubnet too; IPv6 blocks of the other subnet ride
+ * the same device via the owner's VTEP link-local address, and pods reach each
+ * other over IPv6 across the router.
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
+import { POD_POOL_V4, POD_POOL_V6 } from '../../../agent/lab/plan.js';
+import { vtepLinkLocal, vtepMac } from '../../../agent/dataplane/plan/vtep.js';
 import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const v4 = (r: { prefix: string }): boolean => !r.prefix.includes(':');
 
 describe.skipIf(needsRoot || !built)(`VXLAN CrossSubnet with real agents on a routed fabric (${ROOT_SKIP_REASON})`, () => {
   let lab: Lab | undefined;
@@ -22,7 +28,11 @@ describe.skipIf(needsRoot || !built)(`VXLAN CrossSubnet with real agents on a ro
 
   beforeAll(async () => {
     lab = await createLab({ nodes: 3, fabric: 'routed' });
-    cluster = await createAgentCluster(lab, { pool: { vxlanMode: 'CrossSubnet' } });
+    cluster = await createAgentCluster(lab, { pool: { vxlanMode: 'CrossSubnet' }, ipv6: true });
+    await cluster.writeManifest('ippool.yaml', [
+      { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool' }, spec: { cidr: POD_POOL_V4, blockSize: 26, vxlanMode: 'CrossSubnet' } },
+      { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool-v6' }, spec: { cidr: POD_POOL_V6, blockSize: 122, vxlanMode: 'CrossSubnet' } },
+    ]);
     for (const n of ['n1', 'n2', 'n3']) await cluster.startAgent(n);
     for (const n of ['n1', 'n2', 'n3']) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n}`, 50);
     pods.a = await cluster.addPod('n1', 'a');
@@ -40,10 +50,10 @@ describe.skipIf(needsRoot || !built)(`VXLAN CrossSubnet with real agents on a ro
     const c = cluster as AgentCluster;
     const n1 = await waitFor(async () => {
       const s: AgentStatus | undefined = await c.status('n1').catch(() => undefined);
-      return s && s.routes.some((r) => r.reason === 'vxlan to n2') && s.routes.some((r) => r.reason === 'direct to n3') ? s : undefined;
+      return s && s.routes.some((r) => v4(r) && r.reason === 'vxlan to n2') && s.routes.some((r) => v4(r) && r.reason === 'direct to n3') ? s : undefined;
     }, 30_000, 'n1 routes n2 over VXLAN and n3 directly', 200);
-    expect(n1.routes.find((r) => r.reason === 'vxlan to n2')?.via).toMatch(/^via 10\.244\.\d+\.\d+ dev vxlan\.margay onlink$/);
-    expect(n1.routes.find((r) => r.reason === 'direct to n3')?.via).toBe(`via ${c.lab.node('n3').address} dev eth0`);
+    expect(n1.routes.find((r) => v4(r) && r.reason === 'vxlan to n2')?.via).toMatch(/^via 10\.244\.\d+\.\d+ dev vxlan\.margay onlink$/);
+    expect(n1.routes.find((r) => v4(r) && r.reason === 'direct to n3')?.via).toBe(`via ${c.lab.node('n3').address} dev eth0`);
     expect(n1.problems).toEqual([]);
     // the fabric router has no pod routes: crossing subnets needs the tunnel
     expect((await c.lab.exec(c.lab.fabric.ns, ['ip', 'route', 'show', '10.244.0.0/16', 'match', '10.244.0.0/16'])).stdout).not.toContain('10.244');
@@ -52,5 +62,23 @@ describe.skipIf(needsRoot || !built)(`VXLAN CrossSubnet with real agents on a ro
     }
     const link = await c.lab.exec(c.lab.node('n1').ns, ['ip', '-d', 'link', 'show', 'vxlan.margay']);
     expect(link.stdout).toContain('vxlan id 4096');
+  }, 90_000);
+
+  it('IPv6: the other subnet\'s block via n2\'s VTEP link-local on vxlan.margay, the same subnet\'s directly; pods reach each other over IPv6', async () => {
+    const c = cluster as AgentCluster;
+    for (const p of Object.values(pods)) expect(p.ipv6).toMatch(/^fd44:/);
+    const v6 = (r: { prefix: string }): boolean => r.prefix.includes(':');
+    const n1 = await waitFor(async () => {
+      const s: AgentStatus | undefined = await c.status('n1').catch(() => undefined);
+      return s && s.problems.length === 0 && s.routes.some((r) => v6(r) && r.reason === 'vxlan to n2') && s.routes.some((r) => v6(r) && r.reason === 'direct to n3') ? s : undefined;
+    }, 30_000, 'n1 routes n2\'s IPv6 block over VXLAN and n3\'s directly', 200);
+    expect(n1.routes.find((r) => v6(r) && r.reason === 'vxlan to n2')?.via).toBe(`via ${vtepLinkLocal(vtepMac('n2'))} dev vxlan.margay`);
+    expect(n1.routes.find((r) => v6(r) && r.reason === 'direct to n3')?.via).toBe(`via ${c.lab.node('n3').address6} dev eth0`);
+    expect(n1.problems).toEqual([]);
+    const neigh = (await c.lab.exec(c.lab.node('n1').ns, ['ip', '-6', 'neigh', 'show', 'dev', 'vxlan.margay'])).stdout;
+    expect(neigh).toContain(`${vtepLinkLocal(vtepMac('n2'))} lladdr ${vtepMac('n2')} PERMANENT`);
+    for (const [x, y] of [['a', 'b'], ['b', 'c'], ['c', 'a']] as const) {
+      expect(await waitFor(async () => (await c.lab.ping(pods[x]!.netns, pods[y]!.ipv6!, { count: 1, timeoutS: 1 })).ok, 15_000, `${x} → ${y} over IPv6`, 100), `${x} → ${y}`).toBe(true);
+    }
   }, 90_000);
 });
