@@ -10,11 +10,19 @@
  * the handle id lower-cased with anything a name cannot hold as '-', plus a short
  * hash of the exact id so that two ids never share a name. The spec keeps the exact
  * key (spec.cidr / spec.handle), which is what `keys` and `list` return.
+ *
+ * Change feed (`watch`): one Reflector per kind (list, then watch from the list's
+ * resourceVersion with bookmarks; a dropped watch resumes from the last
+ * resourceVersion; 410 Gone re-lists) keeps the records in memory; a burst of
+ * events is delivered once, whole, after `coalesceMs`.
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { kubeRequest, KubeRequestError } from './kubernetes-transport.js';
-import type { IpamStore, PutResult, Versioned } from '../ipam/store.js';
+import type { Logger } from 'pino';
+import { kubeRequest, KubeRequestError, kubeTransport } from './kubernetes-transport.js';
+import { Reflector, type ReflectorSink } from './reflector.js';
+import type { Resource } from './resources.js';
+import type { IpamChange, IpamStore, IpamWatch, PutResult, Versioned } from '../ipam/store.js';
 import type { IpamKind, IpamRecords } from '../ipam/types.js';
 
 const KIND: Record<IpamKind, { kind: string; plural: string }> = {
@@ -42,8 +50,64 @@ interface CrdObject<T> {
   spec: T;
 }
 
+export interface KubernetesIpamStoreOptions {
+  log?: Logger;
+  /** watch(): coalescing window for a burst of events (default 5 ms) */
+  coalesceMs?: number;
+  watchTimeoutSeconds?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
 export class KubernetesIpamStore implements IpamStore {
-  constructor(private readonly kc: KubeConfig) {}
+  constructor(private readonly kc: KubeConfig, private readonly opts: KubernetesIpamStoreOptions = {}) {}
+
+  async watch(onChange: (change: IpamChange) => void): Promise<IpamWatch> {
+    const reflectors: Reflector[] = [];
+    const timers = new Set<NodeJS.Timeout>();
+    let closed = false;
+    const start = async (kind: IpamKind): Promise<void> => {
+      const records = new Map<string, Versioned<IpamRecords[IpamKind]>>();
+      let live = false;
+      let timer: NodeJS.Timeout | undefined;
+      const deliver = (): void => {
+        const sorted = [...records.values()].sort((a, b) => (keyOf(kind, a.value) < keyOf(kind, b.value) ? -1 : 1));
+        onChange(kind === 'block' ? { kind, records: sorted as Versioned<IpamRecords['block']>[] } : { kind, records: sorted as Versioned<IpamRecords['handle']>[] });
+      };
+      const changed = (): void => {
+        if (!live || closed || timer) return;
+        timer = setTimeout(() => { timers.delete(timer as NodeJS.Timeout); timer = undefined; if (!closed) deliver(); }, this.opts.coalesceMs ?? 5);
+        timers.add(timer);
+      };
+      const put = (o: Resource): void => {
+        const obj = o as unknown as CrdObject<IpamRecords[IpamKind]>;
+        if (obj.metadata?.name && obj.spec) records.set(obj.metadata.name, { value: obj.spec, version: obj.metadata.resourceVersion });
+      };
+      const sink: ReflectorSink = {
+        replace: (items) => { records.clear(); for (const o of items) put(o); changed(); },
+        upsert: (o) => { put(o); changed(); },
+        remove: (o) => { if (records.delete(o.metadata.name)) changed(); },
+        error: (err, phase) => this.opts.log?.warn({ kind: KIND[kind].kind, phase, err: err instanceof Error ? err.message : String(err) }, `${phase} ${KIND[kind].plural} failed; retrying`),
+        relisted: (reason) => { if (reason === 'gone') this.opts.log?.info({ kind: KIND[kind].kind }, `watch history expired (410 Gone); re-listed ${KIND[kind].plural}`); },
+      };
+      const info = { kind: KIND[kind].kind, apiVersion: 'margay.io/v1', group: 'margay.io', version: 'v1', plural: KIND[kind].plural };
+      const r = new Reflector(kubeTransport(this.kc, info, { watchTimeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 }), sink, {
+        minBackoffMs: this.opts.minBackoffMs ?? 250, maxBackoffMs: this.opts.maxBackoffMs ?? 10_000,
+      });
+      reflectors.push(r);
+      await r.start();
+      live = true;
+      if (!closed) deliver();
+    };
+    await Promise.all((['block', 'handle'] as const).map(start));
+    return {
+      close: () => {
+        closed = true;
+        for (const r of reflectors) r.stop();
+        for (const t of timers) clearTimeout(t);
+      },
+    };
+  }
 
   async get<K extends IpamKind>(kind: K, key: string): Promise<Versioned<IpamRecords[K]> | undefined> {
     try {

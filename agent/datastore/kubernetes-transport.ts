@@ -71,7 +71,10 @@ export async function kubeRequest(kc: KubeConfig, method: 'GET' | 'POST' | 'PUT'
   return json;
 }
 
-export function kubeTransport(kc: KubeConfig, info: KindInfo, opts: { watchTimeoutSeconds?: number } = {}): ReflectorTransport {
+/** What a list/watch needs of a kind: its path and the kind/apiVersion list items lack on the wire. */
+export type WatchedKind = Pick<KindInfo, 'group' | 'version' | 'plural'> & { kind: string; apiVersion: string };
+
+export function kubeTransport(kc: KubeConfig, info: WatchedKind, opts: { watchTimeoutSeconds?: number } = {}): ReflectorTransport {
   const path = listPath(info);
   const watcher = new Watch(kc);
   return {
@@ -80,7 +83,7 @@ export function kubeTransport(kc: KubeConfig, info: KindInfo, opts: { watchTimeo
       const items = Array.isArray(body.items) ? (body.items as Resource[]) : [];
       // List items carry no kind/apiVersion on the wire; restore them.
       for (const item of items) {
-        item.kind = info.kind;
+        item.kind = info.kind as Resource['kind'];
         item.apiVersion = info.apiVersion;
       }
       const meta = body.metadata as { resourceVersion?: string } | undefined;

@@ -50,7 +50,7 @@ export function kindInfo(kind: string): KindInfo | undefined {
 }
 
 /** The cluster-wide list/watch path of a kind, e.g. /apis/networking.k8s.io/v1/networkpolicies. */
-export function listPath(info: KindInfo): string {
+export function listPath(info: Pick<KindInfo, 'group' | 'version' | 'plural'>): string {
   return info.group === '' ? `/api/${info.version}/${info.plural}` : `/apis/${info.group}/${info.version}/${info.plural}`;
 }
 
