@@ -1,9 +1,17 @@
 # The margay agent image, published as ghcr.io/margay-io/margay:<version> — the
 # chart's default image (charts/margay/values.yaml image.repository, tag = appVersion).
 # One image serves both containers of the DaemonSet: the install-cni init container
-# (copies /app and the Node runtime into the host's CNI bin directory) and the agent.
+# (copies the static margay-cni plugin, /app/dist/bin/margay-cni, into the host's
+# CNI bin directory) and the agent.
 #
 #   docker build -t ghcr.io/margay-io/margay:0.1.0 .
+
+# margay-cni: a static Go binary (standard library only, no module downloads), so
+# that a CNI call does not pay for a Node start and the host needs no Node runtime.
+FROM golang:1.22-bookworm AS cni
+WORKDIR /src
+COPY agent/cni/go/ ./
+RUN CGO_ENABLED=0 GOPROXY=off GOTOOLCHAIN=local go build -trimpath -ldflags='-s -w' -o /out/margay-cni .
 
 FROM node:24-bookworm-slim AS build
 # node-netlink and syscall-napi are native addons.
@@ -30,6 +38,7 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package.json
 COPY --from=build /app/node_modules /app/node_modules
 COPY --from=build /app/dist /app/dist
+COPY --from=cni /out/margay-cni /app/dist/bin/margay-cni
 # The CRD files are the schemas the agent validates with (crds/schemas.ts reads them).
 COPY --from=build /app/crds /app/crds
 RUN printf '#!/bin/sh\nexec node /app/dist/agent/cli/margay.js "$@"\n' > /usr/local/bin/margay \

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { queryControl } from '../../bgp/session/control.js';
+import { cniPlugin } from '../cni/plugin-path.js';
 import type { AgentStatus } from '../status/types.js';
 import type { Lab, LabProcess } from './lab.js';
 import { addNetns, deleteNetns } from './netns.js';
@@ -108,15 +109,16 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
   const statusSocket = (node: string): string => join(run, node, 'agent.sock');
   const cniSocket = (node: string): string => join(run, node, 'cni.sock');
 
-  /** margay-cni run in the node namespace as a container runtime would */
+  /** margay-cni (the Go binary when built, else the Node one) run in the node namespace as a container runtime would */
+  const plugin = cniPlugin();
   const cni = (command: 'ADD' | 'DEL', nodeNs: string, node: string, p: { containerId: string; netns: string; namespace: string; name: string }) => {
     const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: cniSocket(node) });
     const env = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: p.containerId, CNI_NETNS: `/var/run/netns/${p.netns}`,
-      CNI_IFNAME: 'eth0', CNI_PATH: dirname(MARGAY_CNI_JS), CNI_ARGS: `K8S_POD_NAMESPACE=${p.namespace};K8S_POD_NAME=${p.name}`,
+      CNI_IFNAME: 'eth0', CNI_PATH: dirname(plugin.path), CNI_ARGS: `K8S_POD_NAMESPACE=${p.namespace};K8S_POD_NAME=${p.name}`,
     };
     return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('ip', ['netns', 'exec', nodeNs, process.execPath, MARGAY_CNI_JS], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('ip', ['netns', 'exec', nodeNs, ...plugin.argv], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -1,24 +1,26 @@
 /**
- * CNI ADD latency: wall time of the margay-cni process (including Node start) for
- * 200 pods against a CNI server in a node namespace, p50/p99, and the agent's share
- * (as the server measured it) separately; DEL likewise. Needs root (namespaces).
- * margay-cni itself only talks to a unix socket, so it is spawned directly; the
- * server does all kernel work inside the lab namespaces.
+ * CNI ADD latency: wall time of the margay-cni process (including its start) for
+ * 200 pods (BENCH_QUICK=1: 50) against a CNI server in a node namespace, p50/p99,
+ * and the agent's share (as the server measured it) separately; DEL likewise.
+ * Needs root (namespaces). margay-cni itself only talks to a unix socket, so it is
+ * spawned directly; the server does all kernel work inside the lab namespaces.
+ * The plugin is the Go binary when built, else the Node one;
+ * MARGAY_BENCH_CNI_PLUGINS=go,node runs each in turn (each line names its plugin).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cniPlugin, type CniPlugin, type CniPluginKind } from '../../../agent/cni/plugin-path.js';
 import { isRoot } from '../../../agent/lab/netns.js';
 import { addPodNs, createCniNode, destroyCniNode, type CniNode, type WiringKind } from '../../integration/cni/harness.js';
 import type { Emit } from '../run.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const CNI_JS = join(here, '..', '..', '..', 'agent', 'cni', 'margay-cni.js');
-const PODS = Number(process.env.MARGAY_BENCH_PODS ?? 200);
+const QUICK = process.env.BENCH_QUICK === '1';
+const PODS = Number(process.env.MARGAY_BENCH_PODS ?? (QUICK ? 50 : 200));
 /** ADDs launched together with a DEL of another pod. */
-const CHURN = Number(process.env.MARGAY_BENCH_CNI_CHURN ?? 50);
+const CHURN = Number(process.env.MARGAY_BENCH_CNI_CHURN ?? (QUICK ? 20 : 50));
+const PLUGINS = (process.env.MARGAY_BENCH_CNI_PLUGINS ?? cniPlugin().kind).split(',').filter((p): p is CniPluginKind => p === 'go' || p === 'node');
 const WIRINGS = (process.env.MARGAY_BENCH_CNI_WIRINGS ?? 'netlink,ip').split(',').filter((w): w is WiringKind => w === 'netlink' || w === 'ip');
 
 function pct(xs: number[], p: number): number {
@@ -44,11 +46,11 @@ function timing(stderr: string): Timing {
   }
 }
 
-function plugin(node: CniNode, command: string, id: string, netns: string): Promise<Call> {
+function plugin(node: CniNode, command: string, id: string, netns: string, p: CniPlugin): Promise<Call> {
   const env = { PATH: process.env.PATH ?? '', CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: node.cniPath, CNI_ARGS: `K8S_POD_NAMESPACE=bench;K8S_POD_NAME=${id}`, MARGAY_CNI_TIMING: '1' };
   const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: node.socket });
   const t0 = performance.now();
-  const c = spawn(process.execPath, [CNI_JS], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const c = spawn(p.argv[0]!, p.argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   c.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   c.stdout.resume();
@@ -60,9 +62,13 @@ function plugin(node: CniNode, command: string, id: string, netns: string): Prom
   }));
 }
 
-function nodeStartMs(): Promise<number> {
+/** A bare start of the same kind of process: `node -e ''`, or the Go binary answering VERSION (no socket). */
+function bareStartMs(p: CniPlugin): Promise<number> {
   const t0 = performance.now();
-  const c = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  const c = p.kind === 'node'
+    ? spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
+    : spawn(p.path, [], { stdio: ['pipe', 'ignore', 'ignore'], env: { CNI_COMMAND: 'VERSION' } });
+  c.stdin?.end('{}');
   return new Promise((resolve) => c.on('exit', () => resolve(performance.now() - t0)));
 }
 
@@ -71,45 +77,49 @@ export async function run(emit: Emit): Promise<void> {
     process.stderr.write('bench dataplane/cni: skipped, needs root (network namespaces)\n');
     return;
   }
-  if (!existsSync(CNI_JS)) throw new Error(`${CNI_JS} missing: build first`);
-  for (const wiring of WIRINGS) await runWith(emit, wiring);
+  for (const kind of PLUGINS) {
+    const p = cniPlugin(kind);
+    if (!p.built) throw new Error(`${p.path} missing: npm run build first`);
+    for (const wiring of WIRINGS) await runWith(emit, wiring, p);
+  }
 }
 
-async function runWith(emit: Emit, wiring: WiringKind): Promise<void> {
+async function runWith(emit: Emit, wiring: WiringKind, p: CniPlugin): Promise<void> {
   let node: CniNode | undefined;
   // The IPAM file store on tmpfs, where a node keeps /run/margay (file creation
   // costs ~1 ms on this machine's disk, ~15 µs on tmpfs).
   const tmpfs = existsSync('/dev/shm');
   const storeDir = mkdtempSync(join(tmpfs ? '/dev/shm' : tmpdir(), 'margay-cni-bench-ipam-'));
   try {
-    node = await createCniNode([{ name: 'v4', spec: { cidr: '10.200.0.0/16' } }, { name: 'v6', spec: { cidr: 'fd20::/112' } }], { wiring, storeDir });
+    node = await createCniNode([{ name: 'v4', spec: { cidr: '10.200.0.0/16' } }, { name: 'v6', spec: { cidr: 'fd20::/112' } }], { wiring, storeDir, plugin: p.kind });
     const ns: string[] = [];
     for (let i = 0; i < PODS; i++) ns.push(await addPodNs(node, `b${i}`));
-    // A bare `node -e ''` before each ADD: the floor under the same load as the ADDs
-    // (the machine is shared; its p99 says how much of the plugin's is noise).
+    // A bare start of the same kind before each ADD (`node -e ''`, or the Go binary
+    // answering VERSION): the floor under the same load as the ADDs (the machine is
+    // shared; its p99 says how much of the plugin's is noise).
     const starts: number[] = [];
     const add = [];
     for (let i = 0; i < PODS; i++) {
-      starts.push(await nodeStartMs());
-      add.push(await plugin(node, 'ADD', `bench${i}`, `/var/run/netns/${ns[i]}`));
+      starts.push(await bareStartMs(p));
+      add.push(await plugin(node, 'ADD', `bench${i}`, `/var/run/netns/${ns[i]}`, p));
     }
     const del = [];
-    for (let i = 0; i < PODS; i++) del.push(await plugin(node, 'DEL', `bench${i}`, `/var/run/netns/${ns[i]}`));
+    for (let i = 0; i < PODS; i++) del.push(await plugin(node, 'DEL', `bench${i}`, `/var/run/netns/${ns[i]}`, p));
     // Churn, as a node sees it: each ADD launched together with the DEL of another
     // pod (the kernel takes tens of ms to delete a veth; the ADD must not queue behind it).
     const churn = Math.min(CHURN, Math.floor(PODS / 2));
     const churnAdd = [];
     const churnDel = [];
-    for (let i = 0; i < churn; i++) churnDel.push(await plugin(node, 'ADD', `old${i}`, `/var/run/netns/${ns[i]}`));
+    for (let i = 0; i < churn; i++) churnDel.push(await plugin(node, 'ADD', `old${i}`, `/var/run/netns/${ns[i]}`, p));
     for (let i = 0; i < churn; i++) {
       const [d, a] = await Promise.all([
-        plugin(node, 'DEL', `old${i}`, `/var/run/netns/${ns[i]}`),
-        plugin(node, 'ADD', `new${i}`, `/var/run/netns/${ns[churn + i]}`),
+        plugin(node, 'DEL', `old${i}`, `/var/run/netns/${ns[i]}`, p),
+        plugin(node, 'ADD', `new${i}`, `/var/run/netns/${ns[churn + i]}`, p),
       ]);
       churnDel.push(d);
       churnAdd.push(a);
     }
-    for (let i = 0; i < churn; i++) churnDel.push(await plugin(node, 'DEL', `new${i}`, `/var/run/netns/${ns[churn + i]}`));
+    for (let i = 0; i < churn; i++) churnDel.push(await plugin(node, 'DEL', `new${i}`, `/var/run/netns/${ns[churn + i]}`, p));
     const failed = [...add, ...del, ...churnAdd, ...churnDel].filter((r) => r.code !== 0);
     if (failed.length > 0) throw new Error(`${failed.length} CNI calls failed, first: ${failed[0]?.stderr.slice(0, 800)}`);
     const fig = (xs: Call[]) => ({
@@ -122,10 +132,11 @@ async function runWith(emit: Emit, wiring: WiringKind): Promise<void> {
       connectP50Ms: pct(xs.map((x) => x.connectMs), 50), exitP50Ms: pct(xs.map((x) => x.exitMs), 50),
       cpuP50Ms: pct(xs.map((x) => x.cpuMs), 50),
     });
-    emit({ bench: `dataplane/cni-add-latency-${wiring}`, pods: PODS, dualStack: true, wiring, ipamStore: tmpfs ? 'file on tmpfs' : 'file on disk', ...fig(add), nodeStartP50Ms: pct(starts, 50), nodeStartP99Ms: pct(starts, 99), targetP99Ms: 100, targetAgentP99Ms: 10 });
-    emit({ bench: `dataplane/cni-del-latency-${wiring}`, pods: PODS, wiring, ...fig(del) });
+    const plug = { plugin: p.kind };
+    emit({ bench: `dataplane/cni-add-latency-${wiring}`, pods: PODS, dualStack: true, wiring, ...plug, ipamStore: tmpfs ? 'file on tmpfs' : 'file on disk', ...fig(add), bareStartP50Ms: pct(starts, 50), bareStartP99Ms: pct(starts, 99), loadAvg1m: +loadavg()[0]!.toFixed(2), targetP99Ms: 100, targetAgentP99Ms: 10 });
+    emit({ bench: `dataplane/cni-del-latency-${wiring}`, pods: PODS, wiring, ...plug, ...fig(del) });
     // roundTrip includes any wait for the agent's event loop; agent does not
-    emit({ bench: `dataplane/cni-add-latency-with-concurrent-del-${wiring}`, pods: churn, wiring, ...fig(churnAdd) });
+    emit({ bench: `dataplane/cni-add-latency-with-concurrent-del-${wiring}`, pods: churn, wiring, ...plug, ...fig(churnAdd) });
   } finally {
     await destroyCniNode(node);
     rmSync(storeDir, { recursive: true, force: true });

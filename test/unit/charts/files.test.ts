@@ -63,7 +63,8 @@ describe('chart files', () => {
     expect(dockerfile).toContain(`${values.image.repository}:<version>`);
     const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
     expect(froms.length).toBeGreaterThan(0);
-    for (const f of froms) expect(f).toMatch(/^node:24-[a-z]+-slim$/);
+    // Node stages, and the Go stage that builds the static margay-cni plugin
+    for (const f of froms) expect(f).toMatch(/^(node:24-[a-z]+-slim|golang:1\.\d+-bookworm)$/);
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     for (const pkg of ['iproute2', 'iptables', 'ipset']) expect(runtime).toMatch(new RegExp(`apt-get install [^\\n]*\\b${pkg}\\b`));
     expect(runtime).toContain('ENTRYPOINT ["node", "/app/dist/agent/cli/margay.js"]');
@@ -72,10 +73,12 @@ describe('chart files', () => {
     // what the install-cni script copies out of the image must be in the image
     const script = read('charts', 'margay', 'templates', 'configmap.yaml');
     expect(script).toContain('APP="${MARGAY_APP_DIR:-/app}"');
-    const copied = script.match(/cp -R (.+?) "\$BIN\/margay\.d\.new\/"/)![1]!.split(' ').map((p) => p.replace(/^"\$APP(.*)"$/, '/app$1'));
-    expect(copied).toEqual(['/app/dist', '/app/node_modules', '/app/package.json', '/app/crds']);
-    for (const p of copied) expect(runtime).toMatch(new RegExp(`^COPY --from=build ${p} ${p}$`, 'm'));
-    expect(script).toContain(`margay.d/${pkgJson.bin['margay-cni']}`);
+    // the static Go plugin, built from agent/cni/go in its own stage, at the path the script copies
+    expect(script).toContain('cp "$APP/dist/bin/margay-cni" "$BIN/.margay-cni.new"');
+    const goStage = dockerfile.match(/^FROM golang:\S+ AS (\w+)$/m)![1]!;
+    expect(dockerfile).toMatch(/^COPY agent\/cni\/go\/ \.\/$/m);
+    expect(runtime).toMatch(new RegExp(`^COPY --from=${goStage} /out/margay-cni /app/dist/bin/margay-cni$`, 'm'));
+    expect(dockerfile).toMatch(/CGO_ENABLED=0 .*go build .*-o \/out\/margay-cni/);
     // every source folder the build needs is copied in
     for (const dir of ['agent', 'bgp', 'policy', 'crds']) expect(dockerfile).toMatch(new RegExp(`^COPY ${dir} ${dir}$`, 'm'));
   });
