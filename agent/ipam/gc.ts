@@ -25,6 +25,8 @@ export interface Leak {
   handle: string;
   pod: PodRef;
   node: string;
+  /** the CNI ADD's container ID, when it gave one */
+  containerId?: string;
   addresses: string[];
 }
 
@@ -44,7 +46,7 @@ function collect(blocks: readonly Block[], pick: (handle: string, attrs: HandleA
     for (const h of handlesIn(b)) {
       const attrs = b.attributes[h];
       if (!attrs?.pod || !pick(h, { ...attrs, pod: attrs.pod })) continue;
-      const leak = leaks.get(h) ?? { handle: h, pod: attrs.pod, node: attrs.node, addresses: [] };
+      const leak = leaks.get(h) ?? { handle: h, pod: attrs.pod, node: attrs.node, ...(attrs.containerId !== undefined ? { containerId: attrs.containerId } : {}), addresses: [] };
       const cidr = parseCidr(b.cidr);
       b.allocations.forEach((a, i) => { if (a === h) leak.addresses.push(addrAt(cidr, i)); });
       leaks.set(h, leak);

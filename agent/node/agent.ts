@@ -32,7 +32,6 @@ import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
 import { hostIfName } from '../cni/names.js';
 import { Ipam } from '../ipam/allocator.js';
-import { confirmLeaks, releaseLeaks, scanLeaks, type Leak } from '../ipam/gc.js';
 import type { Block, Handle } from '../ipam/types.js';
 import { AgentMetrics, readiness } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
@@ -49,6 +48,7 @@ import type { AgentOptions } from './options.js';
 
 export type { AgentOptions } from './options.js';
 import { DataplanePass } from './dataplane-pass.js';
+import { cniSettle, LeakGc } from './leaks.js';
 import { memoRtnl } from './rtnl-memo.js';
 import { blockRows, rejectionSentence, routeRows } from './status-view.js';
 import {
@@ -87,7 +87,7 @@ export class Agent {
   private lastHandles = '';
   private routingKey = '';
   private ownKey = '';
-  private leaks: Leak[] = [];
+  private leakGc: LeakGc | undefined;
   /** IPAM has been read once: until then nothing is originated, routed or enforced (an empty read would withdraw everything) */
   private ipamRead = false;
 
@@ -318,22 +318,24 @@ export class Agent {
   }
 
   /**
-   * IPAM garbage collection for this node's allocations: a handle made for a pod that
-   * is in no snapshot in two passes in a row is released (the runtime never called
-   * DEL). Only where Pod objects are the whole truth (the kubernetes datastore).
+   * IPAM garbage collection for this node's allocations (leaks.ts): a pod handle
+   * whose host veth is gone (any datastore), or whose pod is in no snapshot
+   * (kubernetes, where Pod objects are the whole truth), in two passes in a row, is
+   * released — the runtime never called DEL.
    */
   private async collectLeaks(): Promise<void> {
-    const snap = this.snapshot;
-    if (!snap || !this.ipam) return;
+    const { snapshot: snap, ipam, rtnl } = this;
+    if (!snap || !ipam || !rtnl) return;
     try {
-      const live = [...(snap.objects.get('Pod')?.values() ?? [])].map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }));
-      const leaks = (await scanLeaks(this.o.ipamStore, live)).filter((l) => l.node === this.o.node);
-      const confirmed = confirmLeaks(this.leaks, leaks);
-      this.leaks = leaks;
-      if (confirmed.length === 0) return;
-      const released = await releaseLeaks(this.ipam, confirmed);
-      this.log.warn({ pods: confirmed.map((l) => `${l.pod.namespace}/${l.pod.name}`), released }, 'ipam: released the addresses of pods that no longer exist');
-      if (await this.refreshIpam()) this.kickPolicy();
+      this.leakGc ??= new LeakGc({
+        node: this.o.node, store: this.o.ipamStore, release: (h) => ipam.release(h), links: () => rtnl.links().map((l) => l.name),
+        ...(this.o.cniSocket ? { settle: cniSettle(this.o.cniSocket) } : {}), keep: new Set([vxlanTunnelHandle(this.o.node)]),
+        graceMs: Math.floor((this.o.ipamGcMs ?? 60_000) * 0.9), log: this.log,
+      });
+      const live = this.o.datastore.name === 'kubernetes'
+        ? [...(snap.objects.get('Pod')?.values() ?? [])].map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }))
+        : undefined;
+      if ((await this.leakGc.pass(live)).length > 0 && await this.refreshIpam()) this.kickPolicy();
     } catch (err) {
       this.failed('ipam', err);
     }

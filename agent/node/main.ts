@@ -35,7 +35,7 @@ export interface AgentSettings {
   holdTime: number;
   restartTime: number;
   resyncMs: number;
-  /** undefined: 60 s with the kubernetes datastore, off with files */
+  /** undefined: 60 s (both datastores; files: by the pods' host veths) */
   ipamGcMs?: number;
 }
 
@@ -78,7 +78,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     health: s.healthPort > 0 ? { port: s.healthPort, host: s.healthAddress } : null,
     ...(s.uplink ? { uplink: s.uplink } : {}), ...(s.nodeAddress ? { nodeAddress: s.nodeAddress } : {}), bgpDefaults: s.bgpDefaults, ...(readSecret ? { readSecret } : {}),
     logs: { agent: log, bgp: logger('bgp'), dataplane: logger('dataplane'), policy: logger('policy'), cni: logger('cni') },
-    syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? (s.datastore === 'kubernetes' ? 60_000 : 0),
+    syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? 60_000,
     // files: other agents' pods get their addresses only from IPAM records; kubernetes: from status.podIPs
     ipamPollMs: s.datastore === 'kubernetes' ? 30_000 : 2000, restartTime: s.restartTime, holdTime: s.holdTime,
   });

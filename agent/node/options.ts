@@ -25,7 +25,7 @@ export interface AgentOptions {
   resyncMs?: number;
   /** re-read IPAM records (other nodes' pods and tunnel addresses) this often */
   ipamPollMs?: number;
-  /** release addresses of pods that no longer exist (kubernetes: Pod objects are the truth); 0 = off */
+  /** release addresses of pods gone without a CNI DEL (host veth gone; kubernetes: also Pod gone) this often (agent/node/leaks.ts); 0 = off */
   ipamGcMs?: number;
   restartTime?: number;
   holdTime?: number;

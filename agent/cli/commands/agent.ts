@@ -40,8 +40,8 @@ flags (environment variable in brackets):
   --restart-time S         graceful-restart time announced to peers (default 120) [MARGAY_BGP_RESTART_TIME]
   --resync MS              periodic full reconcile of routes and rules (default 30000) [MARGAY_RESYNC]
   --ipam-gc-interval MS    release addresses of pods gone without a CNI DEL [MARGAY_IPAM_GC_INTERVAL]
-                           (confirmed over two passes; default 60000 with kubernetes, 0 = off;
-                           off with files, whose pods may have no Pod object)
+                           (host veth missing in two passes in a row; kubernetes: also no Pod in two
+                           passes; default 60000, 0 = off)
   --log-level LEVEL        fatal|error|warn|info|debug|trace (default info) [MARGAY_LOG_LEVEL]
 
 Per-node BGP settings come from Node annotations (see docs/agent.md):

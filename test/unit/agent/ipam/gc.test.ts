@@ -50,8 +50,8 @@ describe('judgeLocalLeaks', () => {
     expect(early.state['k8s.bbb.eth0']).toEqual({ since: 0, passes: 2 });
     const p3 = judgeLocalLeaks(early.state, base({ now: 1000 }));
     expect(p3.leaks).toEqual([
-      { handle: 'k8s.bbb.eth0', pod: pod('b'), node: 'n1', addresses: ['10.244.1.2', 'fd44::1'] },
-      { handle: 'k8s.ccc.net1', pod: pod('c'), node: 'n1', addresses: ['10.244.1.3'] },
+      { handle: 'k8s.bbb.eth0', pod: pod('b'), node: 'n1', containerId: 'bbb', addresses: ['10.244.1.2', 'fd44::1'] },
+      { handle: 'k8s.ccc.net1', pod: pod('c'), node: 'n1', containerId: 'ccc', addresses: ['10.244.1.3'] },
     ]);
     // one pass long after a first sighting is not enough: two passes in a row
     expect(judgeLocalLeaks({}, base({ now: 1_000_000 })).leaks).toEqual([]);
