@@ -84,8 +84,13 @@ export function vxlanTunnelAddresses(handles: readonly Handle[]): Map<string, st
   return out;
 }
 
-/** Whether any enabled pool wants VXLAN (Always or CrossSubnet). */
-export const wantsVxlan = (pools: readonly PoolSpec[]): boolean => pools.some((p) => !p.disabled && p.vxlanMode !== 'Never');
+/**
+ * Whether any enabled IPv4 pool wants VXLAN (Always or CrossSubnet): the node then
+ * needs its IPv4 VXLAN tunnel address. IPv6 pools need none (their next hops are the
+ * VTEPs' link-local addresses), and a cluster with only IPv6 pools may have no IPv4
+ * pool to allocate one from.
+ */
+export const wantsVxlan = (pools: readonly PoolSpec[]): boolean => pools.some((p) => !p.disabled && p.vxlanMode !== 'Never' && !p.cidr.includes(':'));
 
 /** The blocks this node holds (affinity), sorted. */
 export function ownBlocks(blocks: readonly Block[], node: string): Block[] {

@@ -86,6 +86,8 @@ describe('agent desired state', () => {
     expect(r.input.nodes.map((n) => [n.name, n.vxlanTunnelAddress])).toEqual([['n1', undefined], ['n2', '10.0.1.7'], ['n3', '10.9.9.9']]);
     expect(wantsVxlan([{ cidr: '10.0.0.0/16', ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false }])).toBe(true);
     expect(wantsVxlan([{ cidr: '10.0.0.0/16', ipipMode: 'Always', vxlanMode: 'Always', natOutgoing: false, disabled: true }])).toBe(false);
+    // an IPv6 pool needs no IPv4 tunnel address (its next hops are VTEP link-locals)
+    expect(wantsVxlan([{ cidr: 'fd44::/48', ipipMode: 'Never', vxlanMode: 'Always', natOutgoing: false }])).toBe(false);
   });
 
   it('--node-address fills in the local Node\'s BGP address only when the Node object has none', () => {
