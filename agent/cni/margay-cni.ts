@@ -73,7 +73,7 @@ async function main(): Promise<number> {
     }
     if (process.env.MARGAY_CNI_TIMING) {
       const cpu = process.cpuUsage();
-      process.stderr.write(`${JSON.stringify({ client: 'node', agentMs: resp.agentMs, ...stages, done: performance.now(), cpu: (cpu.user + cpu.system) / 1000 })}\n`);
+      process.stderr.write(`${JSON.stringify({ client: 'node', agentMs: resp.agentMs, ...stages, done: performance.now(), cpu: (cpu.user + cpu.system) / 1000, ...(resp.agentStages ? { agentStages: resp.agentStages } : {}) })}\n`);
     }
     process.stdout.write(resp.stdout);
     return resp.exit;

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Ipam } from '../ipam/allocator.js';
 import { CniError } from './errors.js';
 import { CniHandler, ipamToCni, type PodEvent, type PodWiring } from './handler.js';
+import { schedStat, threadTime, TimedWiring } from './stages.js';
 import {
   decodeAnyRequest, finishRaw, planRaw, rawError, RAW_WIRE_VERSION, type AgentRequest, type AgentResponse, type RawPlan, type RawResponse,
 } from './wire.js';
@@ -27,6 +28,8 @@ export interface CniServerOptions {
   ipam: Ipam;
   wiring: PodWiring;
   log?: Logger;
+  /** add `agentStages` (stages.ts) to raw answers: where the agent's share went */
+  stages?: boolean;
 }
 
 const MAX_REQUEST = 1 << 20;
@@ -41,10 +44,12 @@ export class CniServer extends EventEmitter<CniServerEvents> {
   private readonly sockets = new Set<Socket>();
   /** pod events of answered requests, emitted once the answer is written */
   private readonly pendingEvents: PodEvent[] = [];
+  private readonly timed: TimedWiring | undefined;
 
   constructor(private readonly opts: CniServerOptions) {
     super();
-    this.handler = new CniHandler({ ipam: opts.ipam, wiring: opts.wiring, onEvent: (e) => this.pendingEvents.push(e) });
+    this.timed = opts.stages ? new TimedWiring(opts.wiring) : undefined;
+    this.handler = new CniHandler({ ipam: opts.ipam, wiring: this.timed ?? opts.wiring, onEvent: (e) => this.pendingEvents.push(e) });
   }
 
   get socketPath(): string {
@@ -78,6 +83,7 @@ export class CniServer extends EventEmitter<CniServerEvents> {
 
   private serve(sock: Socket): void {
     const t0 = performance.now(); // the agent's share counts from the accepted connection
+    const sched0 = this.timed ? schedStat() : undefined;
     this.sockets.add(sock);
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => undefined);
@@ -90,7 +96,11 @@ export class CniServer extends EventEmitter<CniServerEvents> {
       const nl = buf.indexOf('\n');
       if (nl < 0 && buf.length <= MAX_REQUEST) return;
       done = true;
-      void this.answer(nl < 0 ? '' : buf.slice(0, nl), t0).then(({ resp, log }) => {
+      const tData = performance.now();
+      void this.answer(nl < 0 ? '' : buf.slice(0, nl), t0).then(({ resp, log, netns }) => {
+        if (this.timed && 'exit' in resp) {
+          resp.agentStages = { requestMs: Math.round((tData - t0) * 100) / 100, ...this.timed.take(netns), ...threadTime(sched0, schedStat(), performance.now() - t0) };
+        }
         sock.end(`${JSON.stringify(resp)}\n`);
         // Only after the answer is on its way: pod events (the agent's listeners
         // refresh IPAM, kick the policy and routes passes) and logging are not
@@ -106,10 +116,12 @@ export class CniServer extends EventEmitter<CniServerEvents> {
     for (const e of events) this.emit('pod', e);
   }
 
-  private async answer(line: string, t0: number): Promise<{ resp: AgentResponse | RawResponse; log: () => void }> {
+  private async answer(line: string, t0: number): Promise<{ resp: AgentResponse | RawResponse; log: () => void; netns?: string }> {
     let req: AgentRequest | undefined;
     let raw: Extract<RawPlan, { kind: 'work' }> | undefined;
-    let form: 'raw' | 'structured' = 'raw';
+    // until the request reads as raw, errors go back in the structured form, which
+    // plugins of either form read
+    let form: 'raw' | 'structured' = 'structured';
     try {
       if (line === '') throw new CniError('DECODE_FAILURE', 'agent: request too large or empty');
       const decoded = decodeAnyRequest(line);
@@ -129,14 +141,14 @@ export class CniServer extends EventEmitter<CniServerEvents> {
       const agentMs = performance.now() - t0;
       const done = req;
       const log = (): void => { this.opts.log?.info({ command: done.command, containerId: done.containerId, ifName: done.ifName, ms: Math.round(agentMs * 10) / 10 }, 'CNI request done'); };
-      if (raw) return { resp: { v: RAW_WIRE_VERSION, ...finishRaw(raw, result), agentMs }, log };
+      if (raw) return { resp: { v: RAW_WIRE_VERSION, ...finishRaw(raw, result), agentMs }, log, ...(req.netns ? { netns: req.netns } : {}) };
       return { resp: { ok: true, ...(result ? { result } : {}), agentMs }, log };
     } catch (e) {
       const err = ipamToCni(e);
       const failed = req;
       const log = (): void => { this.opts.log?.warn({ command: failed?.command, containerId: failed?.containerId, code: err.code, err: err.message }, 'CNI request failed'); };
       const agentMs = performance.now() - t0;
-      if (form === 'raw') return { resp: { v: RAW_WIRE_VERSION, exit: 1, stdout: rawError(err, raw?.conf.cniVersion ?? '1.0.0').stdout, agentMs }, log };
+      if (form === 'raw') return { resp: { v: RAW_WIRE_VERSION, exit: 1, stdout: rawError(err, raw?.conf.cniVersion ?? '1.0.0').stdout, agentMs }, log, ...(req?.netns ? { netns: req.netns } : {}) };
       return { resp: { ok: false, error: { code: err.code, msg: err.message, ...(err.details ? { details: err.details } : {}) }, agentMs }, log };
     }
   }

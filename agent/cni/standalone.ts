@@ -4,7 +4,9 @@
  * CONFIG: {socket, node, nodeLabels?, storeDir, pools: IpPool[], strictAffinity?,
  *          wiring?: "netlink" (default, agent/dataplane's NetlinkPodWiring) | "ip" (iproute2)}.
  * Prints {"ready": socket} once listening and one JSON line per PodEvent on stdout;
- * logs go to stderr. Stops on SIGTERM/SIGINT.
+ * logs go to stderr. Stops on SIGTERM/SIGINT. MARGAY_CNI_AGENT_STAGES=1: answers
+ * carry where the agent's share went (stages.ts; the plugin's MARGAY_CNI_TIMING
+ * line shows them).
  */
 import { readFileSync } from 'node:fs';
 import { Ipam } from '../ipam/allocator.js';
@@ -34,7 +36,7 @@ if (!file) {
 const cfg = JSON.parse(readFileSync(file, 'utf8')) as StandaloneConfig;
 const ipam = new Ipam({ store: new FileIpamStore(cfg.storeDir), node: cfg.node, pools: cfg.pools, ...(cfg.nodeLabels ? { nodeLabels: cfg.nodeLabels } : {}), strictAffinity: cfg.strictAffinity === true });
 const wiring: PodWiring = cfg.wiring === 'ip' ? new IpPodWiring() : new NetlinkPodWiring();
-const server = new CniServer({ socketPath: cfg.socket, ipam, wiring, log: logger('cni') });
+const server = new CniServer({ socketPath: cfg.socket, ipam, wiring, log: logger('cni'), stages: process.env.MARGAY_CNI_AGENT_STAGES === '1' });
 server.on('pod', (e) => process.stdout.write(`${JSON.stringify({ event: e })}\n`));
 await server.start();
 process.stdout.write(`${JSON.stringify({ ready: cfg.socket })}\n`);

@@ -42,7 +42,7 @@ export function decodeRequest(line: string): AgentRequest {
   } catch {
     throw new CniError('DECODE_FAILURE', 'agent: request is not JSON');
   }
-  if (!isObject(v) || v.v !== WIRE_VERSION) throw new CniError('AGENT_PROTOCOL', `agent: request is not margay-cni wire version ${WIRE_VERSION} (mismatched margay-cni and agent versions?)`);
+  if (!isObject(v) || v.v !== WIRE_VERSION) throw new CniError('AGENT_PROTOCOL', `agent: request is not margay-cni wire version ${WIRE_VERSION} or ${RAW_WIRE_VERSION} (mismatched margay-cni and agent versions?)`);
   if (v.command !== 'ADD' && v.command !== 'DEL' && v.command !== 'CHECK') throw new CniError('INVALID_ENV', `agent: unknown command ${String(v.command)}`);
   for (const k of ['containerId', 'ifName', 'network', 'cniVersion'] as const) {
     if (typeof v[k] !== 'string' || v[k] === '') throw new CniError('INVALID_ENV', `agent: request field ${k} is missing`);
@@ -89,6 +89,8 @@ export interface RawResponse {
   exit: 0 | 1;
   stdout: string;
   agentMs: number;
+  /** where agentMs went, when the agent was asked to tell (stages.ts) */
+  agentStages?: Record<string, number>;
 }
 
 export type DecodedRequest = { form: 'raw'; req: RawRequest } | { form: 'structured'; req: AgentRequest };

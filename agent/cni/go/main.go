@@ -141,11 +141,12 @@ type rawRequest struct {
 }
 
 type rawReply struct {
-	Exit    *int     `json:"exit"`
-	Stdout  *string  `json:"stdout"`
-	AgentMs float64  `json:"agentMs"`
-	Ok      *bool    `json:"ok"`
-	Error   *agentEr `json:"error"`
+	Exit    *int            `json:"exit"`
+	Stdout  *string         `json:"stdout"`
+	AgentMs float64         `json:"agentMs"`
+	Stages  json.RawMessage `json:"agentStages,omitempty"`
+	Ok      *bool           `json:"ok"`
+	Error   *agentEr        `json:"error"`
 }
 
 type agentEr struct {
@@ -162,6 +163,8 @@ type timing struct {
 	Answered  float64 `json:"answered"`
 	Done      float64 `json:"done"`
 	CPU       float64 `json:"cpu"`
+	// where the agent's share went, when the agent tells (agent/cni/stages.ts)
+	AgentStages json.RawMessage `json:"agentStages,omitempty"`
 }
 
 func secondsText(s float64) string { return strconv.FormatFloat(s, 'f', -1, 64) }
@@ -297,6 +300,7 @@ func run() int {
 			t.CPU = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 		}
 		t.AgentMs = reply.AgentMs
+		t.AgentStages = reply.Stages
 		t.Done = sinceStart()
 		writeJSON(os.Stderr, t)
 	}

@@ -34,9 +34,9 @@ function pct(xs: number[], p: number): number {
  * it had connected, had its answer and was done (wall − done is exec + exit), and
  * its CPU time (user + system), the figure least disturbed by a busy machine.
  */
-interface Call { wallMs: number; agentMs: number; loadedMs: number; connectMs: number; roundTripMs: number; exitMs: number; cpuMs: number; code: number | null; stderr: string }
+interface Call { wallMs: number; agentMs: number; loadedMs: number; connectMs: number; roundTripMs: number; exitMs: number; cpuMs: number; code: number | null; stderr: string; agentStages?: Record<string, number> }
 
-interface Timing { agentMs?: number; loaded?: number; connected?: number; answered?: number; done?: number; cpu?: number }
+interface Timing { agentMs?: number; loaded?: number; connected?: number; answered?: number; done?: number; cpu?: number; agentStages?: Record<string, number> }
 
 function timing(stderr: string): Timing {
   try {
@@ -58,7 +58,7 @@ function plugin(node: CniNode, command: string, id: string, netns: string, p: Cn
   return new Promise((resolve) => c.on('exit', (code) => {
     const wallMs = performance.now() - t0;
     const t = timing(err);
-    resolve({ wallMs, agentMs: Number(t.agentMs), loadedMs: Number(t.loaded), connectMs: Number(t.connected) - Number(t.loaded), roundTripMs: Number(t.answered) - Number(t.connected), exitMs: wallMs - Number(t.done), cpuMs: Number(t.cpu), code, stderr: err });
+    resolve({ wallMs, agentMs: Number(t.agentMs), loadedMs: Number(t.loaded), connectMs: Number(t.connected) - Number(t.loaded), roundTripMs: Number(t.answered) - Number(t.connected), exitMs: wallMs - Number(t.done), cpuMs: Number(t.cpu), code, stderr: err, ...(t.agentStages ? { agentStages: t.agentStages } : {}) });
   }));
 }
 
@@ -70,6 +70,22 @@ function bareStartMs(p: CniPlugin): Promise<number> {
     : spawn(p.path, [], { stdio: ['pipe', 'ignore', 'ignore'], env: { CNI_COMMAND: 'VERSION' } });
   c.stdin?.end('{}');
   return new Promise((resolve) => c.on('exit', () => resolve(performance.now() - t0)));
+}
+
+function stagePcts(xs: Call[]): Record<string, [number, number]> {
+  const keys = [...new Set(xs.flatMap((x) => Object.keys(x.agentStages ?? {})))];
+  return Object.fromEntries(keys.map((k) => {
+    const v = xs.map((x) => x.agentStages?.[k] ?? 0);
+    return [k, [pct(v, 50), pct(v, 99)]];
+  }));
+}
+
+/** The slowest calls by the agent's share, with their stages (stderr, when the agent reports stages). */
+function tail(what: string, xs: Call[]): void {
+  if (!xs.some((x) => x.agentStages)) return;
+  for (const x of [...xs].sort((a, b) => b.agentMs - a.agentMs).slice(0, 4)) {
+    process.stderr.write(`bench cni ${what} slow: agent ${x.agentMs.toFixed(2)} ms wall ${x.wallMs.toFixed(2)} ms ${JSON.stringify(x.agentStages)}\n`);
+  }
 }
 
 export async function run(emit: Emit): Promise<void> {
@@ -131,8 +147,11 @@ async function runWith(emit: Emit, wiring: WiringKind, p: CniPlugin): Promise<vo
       // loaded → connected (config, env, connect) and done → exit seen by the parent
       connectP50Ms: pct(xs.map((x) => x.connectMs), 50), exitP50Ms: pct(xs.map((x) => x.exitMs), 50),
       cpuP50Ms: pct(xs.map((x) => x.cpuMs), 50),
+      // MARGAY_CNI_AGENT_STAGES=1 (the server's env): where the agent's share went, [p50, p99] per stage
+      ...(xs.some((x) => x.agentStages) ? { agentStages: stagePcts(xs) } : {}),
     });
     const plug = { plugin: p.kind };
+    tail(`ADD ${wiring}`, add);
     emit({ bench: `dataplane/cni-add-latency-${wiring}`, pods: PODS, dualStack: true, wiring, ...plug, ipamStore: tmpfs ? 'file on tmpfs' : 'file on disk', ...fig(add), bareStartP50Ms: pct(starts, 50), bareStartP99Ms: pct(starts, 99), loadAvg1m: +loadavg()[0]!.toFixed(2), targetP99Ms: 100, targetAgentP99Ms: 10 });
     emit({ bench: `dataplane/cni-del-latency-${wiring}`, pods: PODS, wiring, ...plug, ...fig(del) });
     // roundTrip includes any wait for the agent's event loop; agent does not

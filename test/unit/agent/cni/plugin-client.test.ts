@@ -242,6 +242,21 @@ describe.each(plugins.map((p) => [p.kind, p] as const))('margay-cni (%s) as a pr
       expect((await runPlugin(plugin, { ...ADD_ENV, CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'p40' }, conf({ cniVersion: '0.4.0' }))).code).toBe(0);
     });
 
+    it('an agent asked for its stages (CniServerOptions.stages) tells where its share went; the plugin passes them on', async () => {
+      const ipam = new Ipam({ store: new MemoryIpamStore(), node: 'n1', pools: [{ name: 'v4', spec: { cidr: '10.8.0.0/28', blockSize: 28 } }] });
+      const staged = new CniServer({ socketPath: join(dir, 'staged.sock'), ipam, wiring: new FakeWiring(), stages: true });
+      await staged.start();
+      try {
+        const r = await runPlugin(plugin, { ...ADD_ENV, CNI_CONTAINERID: 'st1', MARGAY_CNI_TIMING: '1' }, conf({ socket: join(dir, 'staged.sock') }));
+        expect(r.code, r.stdout).toBe(0);
+        const t = JSON.parse(r.stderr.trim().split('\n').pop()!) as { agentMs: number; agentStages?: Record<string, number> };
+        expect(Object.keys(t.agentStages ?? {})).toEqual(expect.arrayContaining(['requestMs', 'netnsMs', 'wiringMs', 'cpuMs', 'runqMs', 'offCpuMs']));
+        expect(t.agentStages!.wiringMs).toBeLessThanOrEqual(t.agentMs);
+      } finally {
+        await staged.stop();
+      }
+    });
+
     it('MARGAY_CNI_TIMING=1: its stages, its CPU and the agent\'s share on stderr, stdout unchanged', async () => {
       const r = await runPlugin(plugin, { ...ADD_ENV, CNI_CONTAINERID: 'tm1', MARGAY_CNI_TIMING: '1' }, conf());
       expect(r.code, r.stdout).toBe(0);
@@ -249,6 +264,7 @@ describe.each(plugins.map((p) => [p.kind, p] as const))('margay-cni (%s) as a pr
       const t = JSON.parse(r.stderr.trim().split('\n').pop()!) as Record<string, unknown>;
       expect(t.client).toBe(plugin.kind);
       for (const k of ['agentMs', 'loaded', 'connected', 'answered', 'done', 'cpu']) expect(typeof t[k], k).toBe('number');
+      expect(t.agentStages).toBeUndefined(); // only when the agent is asked for them
       expect(t.agentMs as number).toBeGreaterThan(0);
       expect(t.connected as number).toBeLessThanOrEqual(t.answered as number);
       expect(t.answered as number).toBeLessThanOrEqual(t.done as number);

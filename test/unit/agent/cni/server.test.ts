@@ -142,6 +142,22 @@ describe.each(KINDS.map((k) => cniPlugin(k)).map((p) => [p.kind, p] as const))('
     expect((await cni('ADD', 'y1', { conf: { name: '' } })).out).toMatchObject({ code: 7 });
   });
 
+  it('still answers the structured (wire v1) form of plugins installed before the raw form', async () => {
+    const { createConnection } = await import('node:net');
+    const ask = (req: object): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
+      const c = createConnection(server.socketPath);
+      let buf = '';
+      c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
+      c.on('data', (d) => { buf += d.toString(); });
+      c.on('end', () => resolve(JSON.parse(buf) as Record<string, unknown>));
+      c.on('error', reject);
+    });
+    const add = await ask({ v: 1, command: 'ADD', containerId: 'old1', netns: '/ns/b', ifName: 'eth0', args: {}, network: 'k8s', cniVersion: '1.0.0' });
+    expect(add).toMatchObject({ ok: true, result: { cniVersion: '1.0.0', ips: [{ address: expect.stringMatching(/^10\.5\.0\./) as unknown }, { address: expect.stringMatching(/^fd05::/) as unknown }] } });
+    expect(await ask({ v: 1, command: 'DEL', containerId: 'old1', ifName: 'eth0', args: {}, network: 'k8s', cniVersion: '1.0.0' })).toMatchObject({ ok: true });
+    expect(await ask({ v: 9 })).toMatchObject({ ok: false, error: { code: 105 } });
+  });
+
   it('refuses to start a second server on a live socket', async () => {
     const ipam = new Ipam({ store, node: 'n1', pools: [] });
     await expect(new CniServer({ socketPath: server.socketPath, ipam, wiring }).start()).rejects.toThrow(/already serving/);
