@@ -50,19 +50,19 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
   });
 
   /** `v6`: dual stack, an IPv6 pool with the same vxlanMode and a /122 block per node. */
-  async function applyMode(mode: { vxlan: EncapMode; ipip: EncapMode; nat?: boolean; v6?: boolean }): Promise<DataplaneReport[]> {
+  async function applyMode(mode: { vxlan: EncapMode; ipip: EncapMode; nat?: boolean; v6?: boolean; vxlan6?: EncapMode; noTunnels?: boolean }): Promise<DataplaneReport[]> {
     const reports: DataplaneReport[] = [];
     for (const n of lab.nodes) {
       const input: DataplaneInput = {
         localNode: n.name,
-        nodes,
+        nodes: mode.noTunnels ? nodes.map(({ vxlanTunnelAddress: _t, ...rest }) => rest) : nodes,
         blocks: [
           { cidr: '10.244.1.0/26', node: 'n1' }, { cidr: '10.244.2.0/26', node: 'n2' },
           ...(mode.v6 ? [{ cidr: 'fd44:0:1::/122', node: 'n1' }, { cidr: 'fd44:0:2::/122', node: 'n2' }] : []),
         ],
         pools: [
           { cidr: POOL, vxlanMode: mode.vxlan, ipipMode: mode.ipip, natOutgoing: mode.nat ?? false },
-          ...(mode.v6 ? [{ cidr: POOL6, vxlanMode: mode.vxlan, ipipMode: 'Never' as const, natOutgoing: false }] : []),
+          ...(mode.v6 ? [{ cidr: POOL6, vxlanMode: mode.vxlan6 ?? mode.vxlan, ipipMode: 'Never' as const, natOutgoing: false }] : []),
         ],
         config: { ...DEFAULT_CONFIG, uplink: n.uplink, uplinkMtu: 1500 },
       };
@@ -180,6 +180,19 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
       const [r1] = await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never', v6: true });
       expect(r1?.plan.routes.find((r) => r.dst === 'fd44:0:2::/122')?.reason).toBe('vxlan to n2');
       expect(await reach6(podA(), 'fd44:0:2::2')).toBe(true);
+    });
+
+    it('an IPv6 pool alone encapsulating (IPv4 pool Never, no IPv4 tunnel addresses) still gets the device and its neighbours', async () => {
+      const [r1] = await applyMode({ vxlan: 'Never', vxlan6: 'Always', v6: true, ipip: 'Never', noTunnels: true });
+      expect(r1?.problems).toEqual(['block 10.244.2.0/26: node n2 is on another subnet and its pool does not encapsulate']);
+      expect(r1?.vxlan?.changes).toContain('address -10.244.1.0/32'); // (the kernel flushes the device's ARP entries with its last IPv4 address)
+      const n1 = lab.node('n1').ns;
+      expect((await lab.exec(n1, ['ip', '-4', 'neigh', 'show', 'dev', 'vxlan.margay'])).stdout.trim()).toBe('');
+      expect((await lab.exec(n1, ['ip', '-6', 'neigh', 'show', 'dev', 'vxlan.margay'])).stdout).toContain(`${vtepLinkLocal(vtepMac('n2'))} lladdr ${vtepMac('n2')} PERMANENT`);
+      expect(await reach6(podA(), 'fd44:0:2::2')).toBe(true);
+      expect(await reach('10.244.2.2')).toBe(false);
+      await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never', v6: true }); // back as before
+      expect(await reach('10.244.2.2')).toBe(true);
     });
 
     it('dropping the IPv6 pool removes its routes and neighbours, IPv4 keeps working', async () => {
