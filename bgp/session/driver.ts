@@ -85,6 +85,8 @@ export class SessionDriver {
   private stopped = false;
   private readonly aborting = new Set<string>();
   private readonly now: () => number;
+  /** per peer: when the last UPDATE from it was handled (ms), for status and benches */
+  private readonly lastUpdate = new Map<string, number>();
 
   constructor(private readonly o: DriverOptions) {
     this.now = o.now ?? (() => Date.now());
@@ -102,6 +104,11 @@ export class SessionDriver {
       return;
     }
     this.perform(actions);
+  }
+
+  /** When the last UPDATE from `peer` was handled (ms since epoch), if one ever was. */
+  lastUpdateAt(peer: string): number | undefined {
+    return this.lastUpdate.get(peer);
   }
 
   /** Performs actions the core returned (also for inputs the shell fed the core directly). */
@@ -247,6 +254,7 @@ export class SessionDriver {
       const buf = c.buf.length === 0 ? d : Buffer.concat([c.buf, d]);
       const { frames, rest, error } = this.o.codec.split(buf);
       c.buf = rest;
+      let updates = false;
       for (const f of frames) {
         if (c.closed) return;
         const r = this.o.codec.decode(f, c.codecIn);
@@ -256,8 +264,12 @@ export class SessionDriver {
           continue;
         }
         if (r.warning) this.o.log.warn({ peer: c.peer, conn: c.conn, err: r.warning }, 'malformed UPDATE handled per RFC 7606');
-        if (r.message) this.dispatch(c.peer, messageEvent(c.conn, r.message));
+        if (r.message) {
+          if (r.message.type === 'UPDATE') updates = true;
+          this.dispatch(c.peer, messageEvent(c.conn, r.message));
+        }
       }
+      if (updates) this.lastUpdate.set(c.peer, this.now());
       if (error && !c.closed) {
         this.o.log.warn({ peer: c.peer, conn: c.conn, code: error.code, subcode: error.subcode, err: error.message }, 'framing error');
         this.dispatch(c.peer, { type: 'MessageError', conn: c.conn, code: error.code, subcode: error.subcode, ...(error.data ? { data: error.data } : {}) });

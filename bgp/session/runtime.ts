@@ -98,7 +98,12 @@ export class SpeakerRuntime {
   }
 
   status(): SpeakerStatus {
-    return this.o.core.status(Date.now());
+    const st = this.o.core.status(Date.now());
+    for (const p of st.peers) {
+      const t = this.driver.lastUpdateAt(p.address);
+      if (t !== undefined) p.lastUpdate = new Date(t).toISOString();
+    }
+    return st;
   }
 
   /** Applies a new configuration (SIGHUP). Listen address and control socket changes need a restart. */

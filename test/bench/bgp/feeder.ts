@@ -1,8 +1,6 @@
 /**
  * Shared pieces of the BGP benchmarks: skip checks, a GoBGP feeder loaded from an
- * MRT file, BIRD and margay progress probes, RSS readings. Times are taken from
- * each receiver's own "Established since" stamp to the first poll that sees every
- * prefix, so the poll interval bounds the error (reported as `poll_ms`).
+ * MRT file, BIRD and margay progress probes and stamps, RSS and CPU readings.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -80,17 +78,36 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+/** BIRD prints local time of day (hh:mm:ss.mmm): as ms since epoch, the nearest such time to `near`. */
+function birdClock(m: RegExpExecArray, near: number): number {
+  const d = new Date(near);
+  d.setHours(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]));
+  const t = d.getTime();
+  const day = 86_400_000;
+  return t - near > day / 2 ? t - day : near - t > day / 2 ? t + day : t;
+}
+
 /** BIRD's "since" of a protocol as ms since epoch (BIRD prints local time of day). */
 export async function birdSince(b: Bird, proto: string): Promise<number | undefined> {
   const out = await b.birdc(`show protocols ${proto}`);
   const line = out.split('\n').find((l) => l.startsWith(`${proto} `));
   if (!line || !line.includes('Established')) return undefined;
   const m = /(\d\d):(\d\d):(\d\d)\.(\d\d\d)/.exec(line);
-  if (!m) return undefined;
-  const d = new Date();
-  d.setHours(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]));
-  if (d.getTime() > Date.now() + 1000) d.setDate(d.getDate() - 1);
-  return d.getTime();
+  return m ? birdClock(m, Date.now()) : undefined;
+}
+
+/**
+ * When BIRD imported the newest route of a protocol (ms since epoch): the largest
+ * route time in `show route protocol P` (the config must set `timeformat route iso
+ * short ms`). Read once the ingest is over, so the dump costs the measurement nothing.
+ */
+export async function birdNewestRoute(b: Bird, proto: string, near: number): Promise<number> {
+  const out = await b.birdc(`show route protocol ${proto}`);
+  const re = new RegExp(`\\[${proto} (\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d\\d\\d)`, 'g');
+  let newest = 0;
+  for (let m = re.exec(out); m; m = re.exec(out)) newest = Math.max(newest, birdClock(m, near));
+  if (newest === 0) throw new Error(`no route times in BIRD's show route protocol ${proto}: ${out.slice(0, 300)}`);
+  return newest;
 }
 
 export async function birdProtocolRoutes(b: Bird, proto: string): Promise<number> {

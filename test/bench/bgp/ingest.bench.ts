@@ -1,25 +1,35 @@
 /**
  * Ingest: GoBGP (the feeder, loaded from MRT) announces N IPv4 prefixes over one
- * eBGP session, first to margay, then to BIRD, in the same run and topology. For
- * each: seconds from Established to all N in the RIB, and RSS bytes per route
- * (RSS after minus RSS before the session, over N). Ratios margay / BIRD.
- * N = 100k (and 1M with BENCH_FULL=1; BENCH_BGP_PREFIXES overrides). Times and RSS
- * are medians of BENCH_REPS runs (default 3 up to 100k prefixes, 1 above), each a
- * fresh receiver process against the same loaded feeder. CPU seconds each receiver
- * used from its start to the full RIB are reported too (a receiver that waits on
- * the feeder shows CPU well below its wall time), and the feeder's own CPU over each
- * ingest. Each receiver starts only once the feeder is idle (bounded wait), so the
- * first one does not inherit the feeder's post-load work. The memory line names the
- * Node flags the measured speaker process ran with.
+ * eBGP session to margay and to BIRD, in the same run and topology, one receiver at
+ * a time (the order alternates per rep). For each: seconds from Established to all N
+ * in the RIB, and RSS bytes per route (RSS after minus RSS before the session, over N).
+ * Ratios margay / BIRD. N = 100k (and 1M with BENCH_FULL=1; BENCH_BGP_PREFIXES
+ * overrides). Medians of BENCH_REPS runs (default 3 up to 100k prefixes, 1 above),
+ * each a fresh receiver process against the same loaded feeder.
+ *
+ * Both ends of the time are the receiver's own stamps, the same way for both:
+ * start = its "Established since" (ms), end = when it took in its last route —
+ * BIRD: the newest route's import time (`show route`, ms), margay: the status'
+ * `lastUpdate` (when it last handled an UPDATE). Polls (every POLL_MS) only detect
+ * completion; the poll-based figures are reported beside (`*_poll_s`).
+ *
+ * Also reported: CPU seconds each receiver used over its ingest, and the feeder's
+ * CPU. Each receiver starts once the feeder is idle (bounded wait).
+ * BENCH_BGP_SPEAKER_FLAGS: margay variants measured side by side, separated by '|':
+ * `speaker` (the standalone speaker's own V8 flags), or node flags given explicitly
+ * with the speaker's defaults off (empty = Node defaults).
+ * BENCH_BGP_CAPTURE=1: first an untimed pass per receiver under tcpdump, summarising
+ * what the feeder sent each (capabilities, UPDATEs, octets, prefixes per UPDATE).
  */
 import { readFile } from 'node:fs/promises';
 import type { Emit } from '../run.js';
-import { netStar } from '../../support/daemons/netstar.js';
+import { netStar, type Leaf } from '../../support/daemons/netstar.js';
 import { gobgp, gobgpConfig } from '../../support/daemons/gobgp.js';
 import { bird } from '../../support/daemons/bird.js';
 import { margaySpeaker } from '../../support/daemons/margay.js';
 import { waitFor } from '../../support/daemons/common.js';
-import { birdProtocolRoutes, birdSince, cpuSeconds, loadGoBgp, workerPid, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
+import { startCapture, type Capture } from './capture.js';
+import { birdNewestRoute, birdProtocolRoutes, birdSince, cpuSeconds, loadGoBgp, workerPid, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
 
 /** Node options of a running process: the `--` arguments before its script. */
 async function nodeFlags(pid: number): Promise<string[]> {
@@ -47,9 +57,90 @@ async function feederQuiet(pid: number): Promise<void> {
 }
 
 const median = (xs: number[]): number => {
+  if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
+
+interface Sample {
+  /** the receiver's stamps, ms since epoch */
+  sinceMs: number;
+  lastMs: number;
+  s: number;
+  pollS: number;
+  cpu: number;
+  feederCpu: number;
+  perRoute: number;
+  rss: number;
+  flags?: string;
+}
+
+interface Ctx {
+  leaf: Leaf;
+  gPid: number;
+  total: number;
+  timeout: number;
+  stops: (() => Promise<void>)[];
+}
+
+/** A margay variant: 'speaker' = its own V8 flags; otherwise these node flags with the speaker's off. */
+function variantOpts(v: string): { nodeArgs: string[]; env?: Record<string, string> } {
+  if (v === 'speaker') return { nodeArgs: [] };
+  return { nodeArgs: v.split(' ').filter((a) => a !== ''), env: { MARGAY_SPEAKER_V8_FLAGS: '0' } };
+}
+
+async function ingestMargay(c: Ctx, variant: string): Promise<Sample> {
+  await feederQuiet(c.gPid);
+  const g0 = await cpuSeconds(c.gPid);
+  const m = await margaySpeaker(c.leaf.ns, {
+    asn: 65001, routerId: c.leaf.v4, listen: false, neighbors: [{ address: c.leaf.centreV4, asn: 65100 }],
+  }, { logLevel: 'warn', ...variantOpts(variant) });
+  c.stops.push(() => m.stop());
+  try {
+    const pid = await workerPid(m.pid);
+    const flags = (await nodeFlags(pid)).join(' ');
+    const rss0 = await rssBytes(pid);
+    const cpu0 = await cpuSeconds(pid);
+    const done = await whenCount('margay ingest', async () => (await m.status()).peers[0]?.received ?? 0, c.total, c.timeout);
+    const st = await m.status();
+    const since = Date.parse(st.peers[0]?.since ?? '');
+    const last = Date.parse(st.peers[0]?.lastUpdate ?? '');
+    const rss = await rssBytes(pid);
+    return {
+      sinceMs: since, lastMs: last, s: (last - since) / 1000, pollS: (done - since) / 1000, cpu: await cpuSeconds(pid) - cpu0,
+      feederCpu: await cpuSeconds(c.gPid) - g0, perRoute: (rss - rss0) / c.total, rss, flags,
+    };
+  } finally {
+    await m.stop();
+    c.stops.pop();
+  }
+}
+
+async function ingestBird(c: Ctx): Promise<Sample> {
+  await feederQuiet(c.gPid);
+  const g0 = await cpuSeconds(c.gPid);
+  const b = await bird(c.leaf.ns, `router id ${c.leaf.v4};
+timeformat protocol iso short ms;
+timeformat route iso short ms;
+protocol device {}
+protocol bgp feed { local ${c.leaf.v4} as 65002; neighbor ${c.leaf.centreV4} as 65100; ipv4 { import all; export none; }; }
+`);
+  c.stops.push(() => b.stop());
+  try {
+    const rss0 = await rssBytes(b.pid);
+    const cpu0 = await cpuSeconds(b.pid);
+    const done = await whenCount('BIRD ingest', () => birdProtocolRoutes(b, 'feed'), c.total, c.timeout);
+    const rss = await rssBytes(b.pid);
+    const cpu = await cpuSeconds(b.pid) - cpu0;
+    const feederCpu = await cpuSeconds(c.gPid) - g0;
+    const since = await waitFor('BIRD since', () => birdSince(b, 'feed'), 5000);
+    const last = await birdNewestRoute(b, 'feed', since);
+    return { sinceMs: since, lastMs: last, s: (last - since) / 1000, pollS: (done - since) / 1000, cpu, feederCpu, perRoute: (rss - rss0) / c.total, rss };
+  } finally {
+    await b.stop();
+    c.stops.pop();
+  }
+}
 
 export async function run(emit: Emit): Promise<void> {
   const why = skipReason();
@@ -60,9 +151,27 @@ export async function run(emit: Emit): Promise<void> {
   for (const n of prefixCounts()) await once(emit, n);
 }
 
+async function captured(c: Ctx, what: () => Promise<Sample>): Promise<Record<string, unknown>> {
+  let cap: Capture | undefined = await startCapture(c.leaf.ns);
+  try {
+    const s = await what();
+    const w = await cap.stop();
+    cap = undefined;
+    const { firstDataMs, lastDataMs, ...rest } = w;
+    return {
+      ...rest, ingest_s_under_capture: round(s.s),
+      // Established → the feeder's last data segment, and from there → the receiver's last route
+      feeder_span_s: round((lastDataMs - s.sinceMs) / 1000), receiver_lag_ms: Math.round(s.lastMs - lastDataMs),
+      first_data_after_established_ms: Math.round(firstDataMs - s.sinceMs),
+    };
+  } finally {
+    await cap?.stop().catch(() => undefined);
+  }
+}
+
 async function once(emit: Emit, n: number): Promise<void> {
   const star = await netStar([81, 82]);
-  const [lm, lb] = star.leaves as [typeof star.leaves[0], typeof star.leaves[0]];
+  const [lm, lb] = star.leaves as [Leaf, Leaf];
   const stops: (() => Promise<void>)[] = [];
   try {
     const g = await gobgp(star.centre, gobgpConfig(65100, lm.centreV4, [
@@ -70,83 +179,48 @@ async function once(emit: Emit, n: number): Promise<void> {
     ]));
     stops.push(() => g.stop());
     const total = await loadGoBgp(g, n, '0.0.0.0', 65100); // 0.0.0.0: GoBGP puts its own session address
-    const timeout = 60_000 + n * 0.2;
     const gPid = await workerPid(g.pid);
-    const gCpus: number[][] = [[], []]; // feeder CPU over margay's, BIRD's ingest
+    const timeout = 60_000 + n * 0.2;
+    const cm: Ctx = { leaf: lm, gPid, total, timeout, stops };
+    const cb: Ctx = { leaf: lb, gPid, total, timeout, stops };
+    const variants = (process.env.BENCH_BGP_SPEAKER_FLAGS ?? 'speaker').split('|').map((v) => v.trim());
 
-    const reps = Number(process.env.BENCH_REPS ?? (n <= 100_000 ? 3 : 1));
-    const mTimes: number[] = [];
-    const mPers: number[] = [];
-    const bTimes: number[] = [];
-    const bPers: number[] = [];
-    const mCpus: number[] = [];
-    const bCpus: number[] = [];
-    let mRss1 = 0;
-    let bRss1 = 0;
-    let mLoc = 0;
-    let mFlags: string[] = [];
-    for (let rep = 0; rep < reps; rep++) {
-      // margay
-      await feederQuiet(gPid);
-      let g0 = await cpuSeconds(gPid);
-      const m = await margaySpeaker(lm.ns, {
-        asn: 65001, routerId: lm.v4, listen: false, neighbors: [{ address: lm.centreV4, asn: 65100 }],
-      }, { logLevel: 'warn' });
-      stops.push(() => m.stop());
-      const mPid = await workerPid(m.pid);
-      mFlags = await nodeFlags(mPid);
-      const mRss0 = await rssBytes(mPid);
-      const mCpu0 = await cpuSeconds(mPid);
-      const mDone = await whenCount('margay ingest', async () => (await m.status()).peers[0]?.received ?? 0, total, timeout);
-      const st = await m.status();
-      mTimes.push((mDone - Date.parse(st.peers[0]?.since ?? '')) / 1000);
-      mRss1 = await rssBytes(mPid);
-      mCpus.push(await cpuSeconds(mPid) - mCpu0);
-      gCpus[0]?.push(await cpuSeconds(gPid) - g0);
-      mPers.push((mRss1 - mRss0) / total);
-      mLoc = st.locRib.total;
-      await m.stop();
-      stops.pop();
-
-      // BIRD
-      await feederQuiet(gPid);
-      g0 = await cpuSeconds(gPid);
-      const b = await bird(lb.ns, `router id ${lb.v4};
-protocol device {}
-protocol bgp feed { local ${lb.v4} as 65002; neighbor ${lb.centreV4} as 65100; ipv4 { import all; export none; }; }
-`);
-      stops.push(() => b.stop());
-      const bRss0 = await rssBytes(b.pid);
-      const bCpu0 = await cpuSeconds(b.pid);
-      const bDone = await whenCount('BIRD ingest', () => birdProtocolRoutes(b, 'feed'), total, timeout);
-      bTimes.push((bDone - await waitFor('BIRD since', () => birdSince(b, 'feed'), 5000)) / 1000);
-      bRss1 = await rssBytes(b.pid);
-      bCpus.push(await cpuSeconds(b.pid) - bCpu0);
-      gCpus[1]?.push(await cpuSeconds(gPid) - g0);
-      bPers.push((bRss1 - bRss0) / total);
-      await b.stop();
-      stops.pop();
+    if (process.env.BENCH_BGP_CAPTURE === '1') {
+      emit({ bench: 'bgp/ingest-wire', prefixes: total, receiver: 'margay', ...await captured(cm, () => ingestMargay(cm, variants[0] as string)) });
+      emit({ bench: 'bgp/ingest-wire', prefixes: total, receiver: 'bird', ...await captured(cb, () => ingestBird(cb)) });
     }
 
-    const margayS = median(mTimes);
-    const birdS = median(bTimes);
-    const mPer = median(mPers);
-    const bPer = median(bPers);
-    emit({
-      bench: 'bgp/ingest', prefixes: total, feeder: 'gobgp', poll_ms: POLL_MS, runs: reps,
-      margay_s: round(margayS), bird_s: round(birdS), ratio_margay_vs_bird: round(margayS / birdS, 2),
-      margay_runs_s: mTimes.map((x) => round(x)), bird_runs_s: bTimes.map((x) => round(x)), margay_locrib: mLoc,
-      // CPU used by each receiver over its ingest (includes answering the progress polls)
-      margay_cpu_s: round(median(mCpus), 2), bird_cpu_s: round(median(bCpus), 2),
-      // the feeder's CPU while it sent to each (both idle receivers → the feeder bounds the time)
-      feeder_cpu_margay_s: round(median(gCpus[0] ?? []), 2), feeder_cpu_bird_s: round(median(gCpus[1] ?? []), 2),
-    });
-    emit({
-      bench: 'bgp/memory', prefixes: total,
-      margay_rss_bytes_per_route: Math.round(mPer), bird_rss_bytes_per_route: Math.round(bPer),
-      ratio_margay_vs_bird: round(mPer / bPer, 2), margay_rss_mb: round(mRss1 / 2 ** 20, 1), bird_rss_mb: round(bRss1 / 2 ** 20, 1),
-      margay_node_flags: mFlags.join(' '), // the V8/Node flags the measured speaker process really ran with
-    });
+    const reps = Number(process.env.BENCH_REPS ?? (n <= 100_000 ? 3 : 1));
+    const ms: Sample[][] = variants.map(() => []);
+    const bs: Sample[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      if (rep % 2 === 1) bs.push(await ingestBird(cb));
+      for (const [i, v] of variants.entries()) ms[i]?.push(await ingestMargay(cm, v));
+      if (rep % 2 === 0) bs.push(await ingestBird(cb));
+    }
+
+    const b = { s: median(bs.map((x) => x.s)), poll: median(bs.map((x) => x.pollS)), per: median(bs.map((x) => x.perRoute)) };
+    for (const [i, v] of variants.entries()) {
+      const xs = ms[i] ?? [];
+      const m = { s: median(xs.map((x) => x.s)), poll: median(xs.map((x) => x.pollS)), per: median(xs.map((x) => x.perRoute)) };
+      emit({
+        bench: 'bgp/ingest', prefixes: total, feeder: 'gobgp', runs: reps, margay_variant: v, margay_node_flags: xs[0]?.flags ?? '',
+        margay_s: round(m.s), bird_s: round(b.s), ratio_margay_vs_bird: round(m.s / b.s, 2),
+        margay_runs_s: xs.map((x) => round(x.s)), bird_runs_s: bs.map((x) => round(x.s)),
+        // the same, with the end taken at the first poll (every POLL_MS) that saw all N
+        poll_ms: POLL_MS, margay_poll_s: round(m.poll), bird_poll_s: round(b.poll),
+        // CPU used by each receiver over its ingest (includes answering the progress polls)
+        margay_cpu_s: round(median(xs.map((x) => x.cpu)), 2), bird_cpu_s: round(median(bs.map((x) => x.cpu)), 2),
+        // the feeder's CPU while it sent to each
+        feeder_cpu_margay_s: round(median(xs.map((x) => x.feederCpu)), 2), feeder_cpu_bird_s: round(median(bs.map((x) => x.feederCpu)), 2),
+      });
+      emit({
+        bench: 'bgp/memory', prefixes: total, margay_variant: v,
+        margay_rss_bytes_per_route: Math.round(m.per), bird_rss_bytes_per_route: Math.round(b.per),
+        ratio_margay_vs_bird: round(m.per / b.per, 2), margay_rss_mb: round((xs.at(-1)?.rss ?? 0) / 2 ** 20, 1), bird_rss_mb: round((bs.at(-1)?.rss ?? 0) / 2 ** 20, 1),
+        margay_node_flags: xs[0]?.flags ?? '', // the V8/Node flags the measured speaker process really ran with
+      });
+    }
   } finally {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     await star.destroy();

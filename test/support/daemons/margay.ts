@@ -29,14 +29,25 @@ export interface MargaySpeaker extends Daemon {
 /** The built CLI, whether this module runs from the sources (vitest) or from dist/ (benches). */
 const CLI_JS = existsSync(MARGAY_JS) ? MARGAY_JS : MARGAY_JS.replace(/\/dist\/dist\//, '/dist/');
 
-export async function margaySpeaker(ns: string, config: Record<string, unknown>, opts: { logLevel?: string; keepDir?: boolean } = {}): Promise<MargaySpeaker> {
+export interface MargayOptions {
+  logLevel?: string;
+  keepDir?: boolean;
+  /** node flags before the CLI (added to MARGAY_SPEAKER_NODE_ARGS) */
+  nodeArgs?: string[];
+  /** extra environment (e.g. MARGAY_SPEAKER_V8_FLAGS: '0') */
+  env?: Record<string, string>;
+}
+
+export async function margaySpeaker(ns: string, config: Record<string, unknown>, opts: MargayOptions = {}): Promise<MargaySpeaker> {
   const dir = await daemonDir('speaker');
   const socket = join(dir, 'bgp.ctl');
   const file = join(dir, 'speaker.yaml');
   await writeFile(file, stringify({ controlSocket: socket, ...config }));
   // MARGAY_SPEAKER_NODE_ARGS: extra node flags for profiling (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
-  const nodeArgs = (process.env.MARGAY_SPEAKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const d = startInNetns(ns, [process.execPath, ...nodeArgs, CLI_JS, '--log-level', opts.logLevel ?? 'info', 'bgp', 'speaker', '--config', file], dir, opts.keepDir ? { keepDir: true } : {});
+  const nodeArgs = [...(process.env.MARGAY_SPEAKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), ...(opts.nodeArgs ?? [])];
+  const d = startInNetns(ns, [process.execPath, ...nodeArgs, CLI_JS, '--log-level', opts.logLevel ?? 'info', 'bgp', 'speaker', '--config', file], dir, {
+    ...(opts.keepDir ? { keepDir: true } : {}), ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+  });
   const status = async (): Promise<SpeakerStatus> => (await queryControl(socket, { cmd: 'status' })) as SpeakerStatus;
   try {
     await waitFor('speaker control socket', async () => (await status()).peers !== undefined, 30_000);

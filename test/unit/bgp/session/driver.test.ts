@@ -102,6 +102,21 @@ describe('session driver', () => {
     expect(core.status(Date.now()).peers[0]?.state).toBe('Established');
   });
 
+  it('stamps when it last handled an UPDATE from a peer (none before the first; KEEPALIVEs do not count)', async () => {
+    const core = new PureSpeakerCore(CONFIG);
+    const { driver, r } = await established(core);
+    await r.next();
+    expect(driver.lastUpdateAt('10.0.0.2')).toBeUndefined();
+    const before = Date.now();
+    r.send({ type: 'UPDATE', withdrawn: [], nlri: [{ afi: 1, addr: '10.7.0.0', len: 24 }], attributes: { origin: 'IGP', asPath: [], nextHop: '10.0.0.2', localPref: 100 } });
+    for (let i = 0; i < 100 && core.status(Date.now()).peers[0]?.received !== 1; i++) await new Promise((res) => setTimeout(res, 10));
+    const t = driver.lastUpdateAt('10.0.0.2');
+    expect(t).toBeGreaterThanOrEqual(before);
+    r.send({ type: 'KEEPALIVE' });
+    await new Promise((res) => setTimeout(res, 50));
+    expect(driver.lastUpdateAt('10.0.0.2')).toBe(t);
+  });
+
   it('answers a broken header with NOTIFICATION 1/1 and closes only that session', async () => {
     const core = new PureSpeakerCore(CONFIG);
     const { r } = await established(core);
