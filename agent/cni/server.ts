@@ -28,7 +28,7 @@ export interface CniServerOptions {
   ipam: Ipam;
   wiring: PodWiring;
   log?: Logger;
-  /** add `agentStages` (stages.ts) to raw answers: where the agent's share went */
+  /** add `agentStages` (stages.ts) to raw answers and request logs: where the agent's share went (default: MARGAY_CNI_AGENT_STAGES=1) */
   stages?: boolean;
 }
 
@@ -48,7 +48,7 @@ export class CniServer extends EventEmitter<CniServerEvents> {
 
   constructor(private readonly opts: CniServerOptions) {
     super();
-    this.timed = opts.stages ? new TimedWiring(opts.wiring) : undefined;
+    this.timed = (opts.stages ?? process.env.MARGAY_CNI_AGENT_STAGES === '1') ? new TimedWiring(opts.wiring) : undefined;
     this.handler = new CniHandler({ ipam: opts.ipam, wiring: this.timed ?? opts.wiring, onEvent: (e) => this.pendingEvents.push(e) });
   }
 
@@ -98,15 +98,14 @@ export class CniServer extends EventEmitter<CniServerEvents> {
       done = true;
       const tData = performance.now();
       void this.answer(nl < 0 ? '' : buf.slice(0, nl), t0).then(({ resp, log, netns }) => {
-        if (this.timed && 'exit' in resp) {
-          resp.agentStages = { requestMs: Math.round((tData - t0) * 100) / 100, ...this.timed.take(netns), ...threadTime(sched0, schedStat(), performance.now() - t0) };
-        }
+        const stages = this.timed ? { requestMs: Math.round((tData - t0) * 100) / 100, ...this.timed.take(netns), ...threadTime(sched0, schedStat(), performance.now() - t0) } : undefined;
+        if (stages && 'exit' in resp) resp.agentStages = stages;
         sock.end(`${JSON.stringify(resp)}\n`);
         // Only after the answer is on its way: pod events (the agent's listeners
         // refresh IPAM, kick the policy and routes passes) and logging are not
         // part of what the plugin waits for.
         this.flushEvents();
-        log();
+        log(stages);
       });
     });
   }
@@ -116,7 +115,7 @@ export class CniServer extends EventEmitter<CniServerEvents> {
     for (const e of events) this.emit('pod', e);
   }
 
-  private async answer(line: string, t0: number): Promise<{ resp: AgentResponse | RawResponse; log: () => void; netns?: string }> {
+  private async answer(line: string, t0: number): Promise<{ resp: AgentResponse | RawResponse; log: (stages?: Record<string, number>) => void; netns?: string }> {
     let req: AgentRequest | undefined;
     let raw: Extract<RawPlan, { kind: 'work' }> | undefined;
     // until the request reads as raw, errors go back in the structured form, which
@@ -140,7 +139,7 @@ export class CniServer extends EventEmitter<CniServerEvents> {
       const result = await this.handler.handle(req);
       const agentMs = performance.now() - t0;
       const done = req;
-      const log = (): void => { this.opts.log?.info({ command: done.command, containerId: done.containerId, ifName: done.ifName, ms: Math.round(agentMs * 10) / 10 }, 'CNI request done'); };
+      const log = (stages?: Record<string, number>): void => { this.opts.log?.info({ command: done.command, containerId: done.containerId, ifName: done.ifName, ms: Math.round(agentMs * 10) / 10, ...(stages ? { stages } : {}) }, 'CNI request done'); };
       if (raw) return { resp: { v: RAW_WIRE_VERSION, ...finishRaw(raw, result), agentMs }, log, ...(req.netns ? { netns: req.netns } : {}) };
       return { resp: { ok: true, ...(result ? { result } : {}), agentMs }, log };
     } catch (e) {

@@ -4,7 +4,9 @@
  * MARGAY_CNI_AGENT_STAGES=1): the PodWiring calls timed, and the event-loop
  * thread's on-CPU, run-queue and off-CPU (blocked: a kernel lock, an RCU wait)
  * time from /proc/thread-self/schedstat over the whole request. Off by default:
- * it costs a file read per request.
+ * it costs a file read per request. Stages: requestMs (accepted → request read),
+ * netnsMs, ipamMs (between the namespace check and the wiring), wiringMs, and the
+ * event-loop thread's cpuMs / runqMs / offCpuMs over the whole request.
  */
 import { readFileSync } from 'node:fs';
 import type { PodLink, PodWiring } from './handler.js';
@@ -41,8 +43,23 @@ export class TimedWiring implements PodWiring {
     }
   }
 
-  netnsExists(netns: string): Promise<boolean> { return this.time(netns, 'netnsMs', () => this.inner.netnsExists(netns)); }
-  add(l: PodLink): Promise<{ hostMac: string; podMac: string }> { return this.time(l.netns, 'wiringMs', () => this.inner.add(l)); }
+  private readonly checked = new Map<string, number>();
+
+  netnsExists(netns: string): Promise<boolean> {
+    return this.time(netns, 'netnsMs', () => this.inner.netnsExists(netns)).finally(() => this.checked.set(netns, performance.now()));
+  }
+
+  /** ADD: netnsExists, then IPAM (the time between the two calls, `ipamMs`), then this. */
+  add(l: PodLink): Promise<{ hostMac: string; podMac: string }> {
+    const since = this.checked.get(l.netns);
+    if (since !== undefined) {
+      this.checked.delete(l.netns);
+      const s = this.byNetns.get(l.netns) ?? {};
+      s.ipamMs = round(performance.now() - since);
+      this.byNetns.set(l.netns, s);
+    }
+    return this.time(l.netns, 'wiringMs', () => this.inner.add(l));
+  }
   del(hostIf: string): Promise<boolean> { return this.inner.del(hostIf); }
   check(l: PodLink): Promise<string[]> { return this.inner.check(l); }
 

@@ -36,7 +36,7 @@ if (!file) {
 const cfg = JSON.parse(readFileSync(file, 'utf8')) as StandaloneConfig;
 const ipam = new Ipam({ store: new FileIpamStore(cfg.storeDir), node: cfg.node, pools: cfg.pools, ...(cfg.nodeLabels ? { nodeLabels: cfg.nodeLabels } : {}), strictAffinity: cfg.strictAffinity === true });
 const wiring: PodWiring = cfg.wiring === 'ip' ? new IpPodWiring() : new NetlinkPodWiring();
-const server = new CniServer({ socketPath: cfg.socket, ipam, wiring, log: logger('cni'), stages: process.env.MARGAY_CNI_AGENT_STAGES === '1' });
+const server = new CniServer({ socketPath: cfg.socket, ipam, wiring, log: logger('cni') });
 server.on('pod', (e) => process.stdout.write(`${JSON.stringify({ event: e })}\n`));
 await server.start();
 process.stdout.write(`${JSON.stringify({ ready: cfg.socket })}\n`);
