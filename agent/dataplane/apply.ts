@@ -9,12 +9,14 @@ import { applyNatOutgoing, type Exec } from './nat-outgoing.js';
 import { OverlayUnavailableError, type OverlayReport, reconcileIpip, reconcileVxlan } from './overlay.js';
 import { planNatOutgoing } from './plan/nat-plan.js';
 import { planDataplane } from './plan/route-plan.js';
-import type { DataplaneInput, DataplanePlan } from './plan/types.js';
+import { DEFAULT_VXLAN_DEVICE6, type DataplaneInput, type DataplanePlan } from './plan/types.js';
 import { reconcileRoutes, type RouteReport } from './routes.js';
 
 export interface DataplaneReport {
   plan: DataplanePlan;
   vxlan?: OverlayReport;
+  /** the IPv6-underlay VXLAN device (IPv6-only nodes): present when planned or changed */
+  vxlan6?: OverlayReport;
   ipip?: OverlayReport;
   routes: RouteReport;
   natChanged: boolean;
@@ -27,6 +29,7 @@ export function applyKernelState(nl: Rtnl, input: DataplaneInput): Omit<Dataplan
   const plan = planDataplane(input);
   const problems = [...plan.problems];
   const vxlan = reconcileVxlan(nl, plan.vxlan, { device: input.config.vxlanDevice, uplink: input.config.uplink });
+  const vxlan6 = reconcileVxlan(nl, plan.vxlan6, { device: input.config.vxlanDevice6 ?? DEFAULT_VXLAN_DEVICE6, uplink: input.config.uplink });
   let ipip: OverlayReport | undefined;
   try {
     ipip = reconcileIpip(nl, plan.ipip, { device: input.config.ipipDevice });
@@ -38,7 +41,7 @@ export function applyKernelState(nl: Rtnl, input: DataplaneInput): Omit<Dataplan
   for (const f of routes.failed) problems.push(`route ${f.route.dst}: ${f.op} failed: ${f.error}`);
   for (const u of routes.unresolved) problems.push(`route ${u.dst}: device ${u.missing} does not exist`);
   for (const c of routes.conflicts) problems.push(`route ${c.want.dst}: held by a kernel route (proto ${c.have.protocol})`);
-  return { plan, vxlan, routes, problems, ...(ipip ? { ipip } : {}) };
+  return { plan, vxlan, routes, problems, ...(plan.vxlan6 || vxlan6.changes.length > 0 ? { vxlan6 } : {}), ...(ipip ? { ipip } : {}) };
 }
 
 export async function applyDataplane(nl: Rtnl, exec: Exec, input: DataplaneInput): Promise<DataplaneReport> {

@@ -131,9 +131,9 @@ export function dataplaneInputOf(a: {
   for (const n of a.nodes) {
     if (n.address) byAddress.set(hostOf(n.address), n.name);
     if (n.address6) byAddress.set(hostOf(n.address6), n.name);
-    if (!n.address) continue;
+    if (!n.address && !n.address6) continue;
     const vx = n.vxlanTunnelAddress ?? a.tunnels?.get(n.name);
-    nodes.push({ name: n.name, address: n.address, ...(n.address6 ? { address6: n.address6 } : {}), ...(vx ? { vxlanTunnelAddress: vx } : {}) });
+    nodes.push({ name: n.name, ...(n.address ? { address: n.address } : {}), ...(n.address6 ? { address6: n.address6 } : {}), ...(vx ? { vxlanTunnelAddress: vx } : {}) });
   }
   const blocks = a.own.map((b) => ({ cidr: b.cidr, node: a.node }));
   const ownSet = new Set(a.own.map((b) => b.cidr));

@@ -18,13 +18,16 @@
  *   a next hop elsewhere is reported, not guessed at (no recursive resolution).
  *   Node and router next hops of one prefix merge into one ECMP route.
  */
-import { canonicalPrefix, familyOf, prefixContains, prefixCovers } from '../netlink/ip.js';
+import { bytesToIp, canonicalPrefix, familyOf, ipToBytes, prefixContains, prefixCovers } from '../netlink/ip.js';
 import type {
   DataplaneConfig, DataplaneInput, DataplanePlan, DesiredNextHop, DesiredRoute, EncapMode, ExternalRouteSpec, IpipPlan, NodeSpec, PoolSpec, VxlanPeer, VxlanPlan,
 } from './types.js';
+import { DEFAULT_VXLAN_DEVICE6 } from './types.js';
 import { vtepLinkLocal, vtepMac } from './vtep.js';
 
 const VXLAN_OVERHEAD = 50;
+/** outer IPv6 header is 20 bytes longer than IPv4's */
+const VXLAN6_OVERHEAD = 70;
 const IPIP_OVERHEAD = 20;
 
 const hostOf = (addr: string): string => addr.split('/')[0] ?? addr;
@@ -35,7 +38,9 @@ export function poolOf(pools: readonly PoolSpec[], cidr: string): PoolSpec | und
 }
 
 /** Whether `remote` is on the local node's IPv4 subnet (its address inside the local prefix). */
-export const onSameSubnet = (local: NodeSpec, remote: NodeSpec): boolean => prefixContains(local.address, hostOf(remote.address));
+export const onSameSubnet = (local: NodeSpec, remote: NodeSpec): boolean =>
+  local.address !== undefined && remote.address !== undefined && prefixContains(local.address, hostOf(remote.address));
+const canonicalIp = (a: string): string => bytesToIp(ipToBytes(a));
 
 const nhKey = (n: DesiredNextHop): string => `${n.gateway ?? ''}|${n.dev ?? ''}|${n.onlink}|${n.weight}`;
 
@@ -109,7 +114,10 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
   routes.sort((a, b) => a.dst.localeCompare(b.dst));
 
   const plan: DataplanePlan = { routes, problems };
-  if (anyVxlan) plan.vxlan = planVxlan(input, local, activePools.some((p) => p.vxlanMode !== 'Never' && isV6Pool(p)));
+  const v6Vxlan = activePools.some((p) => p.vxlanMode !== 'Never' && isV6Pool(p));
+  if (anyVxlan && local.address !== undefined) plan.vxlan = planVxlan(input, local, local.address, v6Vxlan);
+  const vxlan6 = v6Vxlan ? planVxlan6(input, local) : undefined;
+  if (vxlan6) plan.vxlan6 = vxlan6;
   if (anyIpip) {
     const ipip: IpipPlan = { device: config.ipipDevice, mtu: config.uplinkMtu - IPIP_OVERHEAD };
     if (local.ipipTunnelAddress !== undefined) ipip.address = `${hostOf(local.ipipTunnelAddress)}/32`;
@@ -118,7 +126,8 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
   return plan;
 }
 
-function planVxlan(input: DataplaneInput, local: NodeSpec, v6: boolean): VxlanPlan {
+/** The IPv4-underlay device: IPv4 blocks, and IPv6 blocks between nodes that both have IPv4 addresses. */
+function planVxlan(input: DataplaneInput, local: NodeSpec, localAddress: string, v6: boolean): VxlanPlan {
   const { config } = input;
   const v: VxlanPlan = {
     device: config.vxlanDevice,
@@ -126,9 +135,9 @@ function planVxlan(input: DataplaneInput, local: NodeSpec, v6: boolean): VxlanPl
     port: config.vxlanPort,
     mtu: config.uplinkMtu - VXLAN_OVERHEAD,
     mac: local.vxlanMac ?? vtepMac(local.name),
-    local: hostOf(local.address),
+    local: hostOf(localAddress),
     peers: input.nodes
-      .filter((n) => n.name !== local.name && (n.vxlanTunnelAddress !== undefined || v6))
+      .filter((n): n is NodeSpec & { address: string } => n.name !== local.name && n.address !== undefined && (n.vxlanTunnelAddress !== undefined || v6))
       .map((n): VxlanPeer => {
         const mac = n.vxlanMac ?? vtepMac(n.name);
         return {
@@ -143,12 +152,42 @@ function planVxlan(input: DataplaneInput, local: NodeSpec, v6: boolean): VxlanPl
   return v;
 }
 
+/** Whether the IPv4-underlay device joins the two nodes (both have IPv4 addresses). */
+const v4Underlay = (a: NodeSpec, b: NodeSpec): boolean => a.address !== undefined && b.address !== undefined;
+
+/**
+ * The IPv6-underlay device (Calico's vxlan-v6 in spirit), only for what the IPv4
+ * device cannot join: this node or a peer has no IPv4 address. Peers: nodes with
+ * IPv6 addresses, FDB dst = their IPv6 address, an IPv6 neighbour per peer (VTEP
+ * link-local → MAC); no device address. Absent when no such peer exists.
+ */
+function planVxlan6(input: DataplaneInput, local: NodeSpec): VxlanPlan | undefined {
+  if (local.address6 === undefined) return undefined;
+  const { config } = input;
+  const peers = input.nodes
+    .filter((n): n is NodeSpec & { address6: string } => n.name !== local.name && n.address6 !== undefined && !v4Underlay(local, n))
+    .map((n): VxlanPeer => {
+      const mac = n.vxlanMac ?? vtepMac(n.name);
+      return { node: n.name, mac, underlay: canonicalIp(hostOf(n.address6)), tunnelAddress6: vtepLinkLocal(mac) };
+    })
+    .sort((a, b) => a.node.localeCompare(b.node));
+  if (peers.length === 0 && local.address !== undefined) return undefined;
+  return {
+    device: config.vxlanDevice6 ?? DEFAULT_VXLAN_DEVICE6, vni: config.vxlanVni, port: config.vxlanPort, mtu: config.uplinkMtu - VXLAN6_OVERHEAD,
+    mac: local.vxlanMac ?? vtepMac(local.name), local: canonicalIp(hostOf(local.address6)), peers,
+  };
+}
+
 const isV6Pool = (p: PoolSpec): boolean => familyOf(p.cidr.split('/')[0] ?? '') === 6;
 
 interface BlockHop { hop?: DesiredNextHop; reason: string }
 
 /** An IPv4 remote block: VXLAN, else IPIP, else direct on the subnet, else the fabric (or no path). */
 function planV4Block(dst: string, local: NodeSpec, owner: NodeSpec, pool: PoolSpec | undefined, config: DataplaneConfig, problems: string[]): BlockHop {
+  if (local.address === undefined || owner.address === undefined) {
+    problems.push(`block ${dst}: node ${local.address === undefined ? local.name : owner.name} has no IPv4 address`);
+    return { reason: 'no path' };
+  }
   const same = prefixContains(local.address, hostOf(owner.address));
   if (pool && wants(pool.vxlanMode, same)) {
     if (owner.vxlanTunnelAddress !== undefined) return { hop: { gateway: hostOf(owner.vxlanTunnelAddress), dev: config.vxlanDevice, onlink: true, weight: 1 }, reason: `vxlan to ${owner.name}` };
@@ -170,7 +209,13 @@ function planV6Block(dst: string, local: NodeSpec, owner: NodeSpec, pool: PoolSp
   const same = local.address6 !== undefined && owner.address6 !== undefined && prefixContains(local.address6, hostOf(owner.address6));
   if (pool && pool.ipipMode !== 'Never') problems.push(`block ${dst}: IPIP carries IPv4 only; pool ${pool.cidr} must use ipipMode Never (treated as Never)`);
   if (pool && wants(pool.vxlanMode, same)) {
-    return { hop: { gateway: vtepLinkLocal(owner.vxlanMac ?? vtepMac(owner.name)), dev: config.vxlanDevice, onlink: false, weight: 1 }, reason: `vxlan to ${owner.name}` };
+    const gateway = vtepLinkLocal(owner.vxlanMac ?? vtepMac(owner.name));
+    if (v4Underlay(local, owner)) return { hop: { gateway, dev: config.vxlanDevice, onlink: false, weight: 1 }, reason: `vxlan to ${owner.name}` };
+    if (local.address6 !== undefined && owner.address6 !== undefined) {
+      return { hop: { gateway, dev: config.vxlanDevice6 ?? DEFAULT_VXLAN_DEVICE6, onlink: false, weight: 1 }, reason: `vxlan to ${owner.name} (IPv6 underlay)` };
+    }
+    problems.push(`block ${dst}: nodes ${local.name} and ${owner.name} share no underlay address family for VXLAN`);
+    return { reason: 'no path' };
   }
   if (same) return { hop: { gateway: hostOf(owner.address6 as string), dev: config.uplink, onlink: false, weight: 1 }, reason: `direct to ${owner.name}` };
   if (local.address6 === undefined || owner.address6 === undefined) {

@@ -11,8 +11,8 @@ export interface PoolSpec {
 
 export interface NodeSpec {
   name: string;
-  /** The node's underlay address with its subnet length, e.g. "10.10.1.2/24". */
-  address: string;
+  /** The node's underlay address with its subnet length, e.g. "10.10.1.2/24"; absent on an IPv6-only node. */
+  address?: string;
   /** The node's IPv6 underlay address with its subnet length, for IPv6 blocks. */
   address6?: string;
   /** Address of the node's VXLAN device (from its block), when VXLAN is in use. */
@@ -46,6 +46,8 @@ export interface DataplaneConfig {
   uplink: string;
   uplinkMtu: number;
   vxlanDevice: string;
+  /** The VXLAN device over an IPv6 underlay, for IPv6-only nodes (default vxlan-v6.margay). */
+  vxlanDevice6?: string;
   vxlanVni: number;
   vxlanPort: number;
   ipipDevice: string;
@@ -60,6 +62,8 @@ export const DEFAULT_CONFIG: Omit<DataplaneConfig, 'uplink' | 'uplinkMtu'> = {
   ipipDevice: 'tunl0',
   fabricCarriesPodRoutes: false,
 };
+
+export const DEFAULT_VXLAN_DEVICE6 = 'vxlan-v6.margay';
 
 export interface DataplaneInput {
   localNode: string;
@@ -93,7 +97,7 @@ export interface VxlanPlan {
   port: number;
   mtu: number;
   mac: string;
-  /** Local underlay address (the VTEP source). */
+  /** Local underlay address (the VTEP source): IPv4, or IPv6 for the IPv6-underlay device. */
   local: string;
   /** The device's own address, "/32". */
   address?: string;
@@ -125,6 +129,8 @@ export interface IpipPlan {
 export interface DataplanePlan {
   routes: DesiredRoute[];
   vxlan?: VxlanPlan;
+  /** The IPv6-underlay VXLAN device: IPv6 blocks toward or from IPv6-only nodes. */
+  vxlan6?: VxlanPlan;
   ipip?: IpipPlan;
   /** Things that could not be realised, each a sentence naming the object. */
   problems: string[];

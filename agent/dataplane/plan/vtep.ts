@@ -5,6 +5,7 @@
  * be published.
  */
 import { createHash } from 'node:crypto';
+import { bytesToIp, ipToBytes } from '../netlink/ip.js';
 
 export function vtepMac(nodeName: string): string {
   const h = createHash('sha256').update(`margay-vtep:${nodeName}`).digest();
@@ -25,5 +26,5 @@ export function vtepLinkLocal(mac: string): string {
   if (b.length !== 6 || b.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new Error(`bad MAC ${mac}`);
   const [m0 = 0, m1 = 0, m2 = 0, m3 = 0, m4 = 0, m5 = 0] = b;
   const w = (hi: number, lo: number): string => ((hi << 8) | lo).toString(16);
-  return `fe80::${w(m0 ^ 0x02, m1)}:${w(m2, 0xff)}:${w(0xfe, m3)}:${w(m4, m5)}`;
+  return bytesToIp(ipToBytes(`fe80::${w(m0 ^ 0x02, m1)}:${w(m2, 0xff)}:${w(0xfe, m3)}:${w(m4, m5)}`)); // RFC 5952 text, as the kernel's dumps decode
 }

@@ -6,7 +6,8 @@
  * lets a pod reach the fabric router, which has no route back to pod addresses.
  * Dual stack: with an IPv6 pool too, pods reach each other over IPv6 through the
  * same IPv4-underlay VXLAN device (via the remote VTEP's link-local address, a
- * permanent neighbour to its MAC) with Always and CrossSubnet, and not with Never.
+ * permanent neighbour to its MAC) with Always and CrossSubnet, and not with Never;
+ * nodes known only by IPv6 addresses get a second device over the IPv6 underlay.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,12 +51,13 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
   });
 
   /** `v6`: dual stack, an IPv6 pool with the same vxlanMode and a /122 block per node. */
-  async function applyMode(mode: { vxlan: EncapMode; ipip: EncapMode; nat?: boolean; v6?: boolean; vxlan6?: EncapMode; noTunnels?: boolean }): Promise<DataplaneReport[]> {
+  async function applyMode(mode: { vxlan: EncapMode; ipip: EncapMode; nat?: boolean; v6?: boolean; vxlan6?: EncapMode; noTunnels?: boolean; v6only?: boolean }): Promise<DataplaneReport[]> {
     const reports: DataplaneReport[] = [];
     for (const n of lab.nodes) {
       const input: DataplaneInput = {
         localNode: n.name,
-        nodes: mode.noTunnels ? nodes.map(({ vxlanTunnelAddress: _t, ...rest }) => rest) : nodes,
+        nodes: mode.v6only ? nodes.map(({ address: _a, vxlanTunnelAddress: _t, ...rest }) => rest)
+          : mode.noTunnels ? nodes.map(({ vxlanTunnelAddress: _t, ...rest }) => rest) : nodes,
         blocks: [
           { cidr: '10.244.1.0/26', node: 'n1' }, { cidr: '10.244.2.0/26', node: 'n2' },
           ...(mode.v6 ? [{ cidr: 'fd44:0:1::/122', node: 'n1' }, { cidr: 'fd44:0:2::/122', node: 'n2' }] : []),
@@ -192,6 +194,34 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
       expect(await reach6(podA(), 'fd44:0:2::2')).toBe(true);
       expect(await reach('10.244.2.2')).toBe(false);
       await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never', v6: true }); // back as before
+      expect(await reach('10.244.2.2')).toBe(true);
+    });
+
+    it('IPv6-only nodes (no IPv4 address given): IPv6 pods reach each other through vxlan-v6.margay over the IPv6 underlay', async () => {
+      const [r1, r2] = await applyMode({ vxlan: 'Always', ipip: 'Never', v6: true, v6only: true });
+      expect(r1?.problems).toEqual(['block 10.244.2.0/26: node n1 has no IPv4 address']);
+      expect(r2?.problems).toEqual(['block 10.244.1.0/26: node n2 has no IPv4 address']);
+      expect(r1?.vxlan6).toMatchObject({ created: true });
+      expect(r1?.vxlan?.changes).toEqual(['device deleted']);
+      expect(await reach6(podA(), 'fd44:0:2::2')).toBe(true);
+      expect(await reach6(podB(), 'fd44:0:1::2')).toBe(true);
+      const n1 = lab.node('n1').ns;
+      const n2 = lab.node('n2');
+      const [dev] = JSON.parse((await lab.exec(n1, ['ip', '-j', '-d', 'link', 'show', 'vxlan-v6.margay'])).stdout) as { mtu: number; address: string; linkinfo: { info_data: { id: number; port: number; local6: string } } }[];
+      expect(dev).toMatchObject({ mtu: 1430, address: vtepMac('n1') });
+      expect(dev?.linkinfo.info_data).toMatchObject({ id: 4096, port: 4789, local6: lab.node('n1').address6 });
+      const routes = JSON.parse((await lab.exec(n1, ['ip', '-6', '-j', 'route', 'show', 'proto', '80'])).stdout) as Route6[];
+      expect(routes.find((r) => r.dst === 'fd44:0:2::/122')).toMatchObject({ gateway: vtepLinkLocal(vtepMac('n2')), dev: 'vxlan-v6.margay' });
+      const neigh = JSON.parse((await lab.exec(n1, ['ip', '-6', '-j', 'neigh', 'show', 'dev', 'vxlan-v6.margay'])).stdout) as Neigh6[];
+      expect(neigh).toEqual([expect.objectContaining({ dst: vtepLinkLocal(vtepMac('n2')), lladdr: vtepMac('n2'), state: ['PERMANENT'] })]);
+      expect((await lab.exec(n1, ['bridge', 'fdb', 'show', 'dev', 'vxlan-v6.margay'])).stdout).toContain(`${vtepMac('n2')} dst ${n2.address6} self permanent`);
+      const [again] = await applyMode({ vxlan: 'Always', ipip: 'Never', v6: true, v6only: true });
+      expect(again?.vxlan6).toMatchObject({ created: false, recreated: false, changes: [] });
+      // nodes with IPv4 addresses again: the IPv6-underlay device goes, the IPv4 one carries both
+      const [back] = await applyMode({ vxlan: 'CrossSubnet', ipip: 'Never', v6: true });
+      expect(back?.vxlan6?.changes).toEqual(['device deleted']);
+      expect(back?.problems).toEqual([]);
+      expect(await reach6(podA(), 'fd44:0:2::2')).toBe(true);
       expect(await reach('10.244.2.2')).toBe(true);
     });
 

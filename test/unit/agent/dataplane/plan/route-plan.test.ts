@@ -145,9 +145,60 @@ describe('IPv6 blocks', () => {
     expect(plan.problems).toContain('block fd44:2::/122: IPIP carries IPv4 only; pool fd44::/16 must use ipipMode Never (treated as Never)');
   });
 
+  describe('IPv6-only nodes: a second device over the IPv6 underlay (vxlan-v6.margay)', () => {
+    // a: dual stack; b: IPv6 only (another IPv6 subnet); c: IPv4 only (another IPv4 subnet)
+    const mixed: NodeSpec[] = [
+      { name: 'a', address: '10.10.1.11/24', address6: 'fd30:1::11/64', vxlanTunnelAddress: '10.244.1.0' },
+      { name: 'b', address6: 'fd30:2:0::12/64' },
+      { name: 'c', address: '10.10.2.13/24', vxlanTunnelAddress: '10.244.3.0' },
+    ];
+    const at = (localNode: string, vxlan: EncapMode = 'Always'): DataplaneInput => input(vxlan, 'Never', {
+      localNode, nodes: mixed,
+      blocks: [
+        { cidr: 'fd44:1::/122', node: 'a' }, { cidr: 'fd44:2::/122', node: 'b' }, { cidr: 'fd44:3::/122', node: 'c' },
+        { cidr: '10.244.1.0/26', node: 'a' }, { cidr: '10.244.2.0/26', node: 'b' }, { cidr: '10.244.3.0/26', node: 'c' },
+      ],
+      pools: [{ cidr: '10.244.0.0/16', vxlanMode: vxlan, ipipMode: 'Never', natOutgoing: false }, { cidr: 'fd44::/16', vxlanMode: vxlan, ipipMode: 'Never', natOutgoing: false }],
+    });
+    const ll = (n: string): string => vtepLinkLocal(vtepMac(n));
+
+    it('on a dual-stack node: IPv6 blocks of an IPv6-only node via its VTEP link-local on vxlan-v6.margay, of an IPv4 node on vxlan.margay', () => {
+      const plan = planDataplane(at('a'));
+      expect(hopsByDst(at('a'))).toMatchObject({
+        'fd44:2::/122': `${ll('b')} dev vxlan-v6.margay`, 'fd44:3::/122': `${ll('c')} dev vxlan.margay`, '10.244.3.0/26': '10.244.3.0 dev vxlan.margay onlink',
+      });
+      expect(plan.routes.find((r) => r.dst === 'fd44:2::/122')?.reason).toBe('vxlan to b (IPv6 underlay)');
+      expect(plan.problems).toEqual(['block 10.244.2.0/26: node b has no IPv4 address']);
+      expect(plan.vxlan6).toEqual({
+        device: 'vxlan-v6.margay', vni: 4096, port: 4789, mtu: 1430, mac: vtepMac('a'), local: 'fd30:1::11',
+        peers: [{ node: 'b', mac: vtepMac('b'), underlay: 'fd30:2::12', tunnelAddress6: ll('b') }],
+      });
+      expect(plan.vxlan?.peers.map((p) => p.node)).toEqual(['c']);
+    });
+
+    it('on an IPv6-only node: no IPv4 device, the IPv6 device toward every node with an IPv6 address; others are reported', () => {
+      const plan = planDataplane(at('b'));
+      expect(plan.vxlan).toBeUndefined();
+      expect(plan.vxlan6?.local).toBe('fd30:2::12');
+      expect(plan.vxlan6?.peers.map((p) => [p.node, p.underlay])).toEqual([['a', 'fd30:1::11']]);
+      expect(hopsByDst(at('b'))['fd44:1::/122']).toBe(`${ll('a')} dev vxlan-v6.margay`);
+      expect(plan.problems).toEqual([
+        'block fd44:3::/122: nodes b and c share no underlay address family for VXLAN',
+        'block 10.244.1.0/26: node b has no IPv4 address',
+        'block 10.244.3.0/26: node b has no IPv4 address',
+      ]);
+    });
+
+    it('no IPv6-underlay device where every peer is reachable over IPv4, or where no IPv6 pool encapsulates', () => {
+      expect(planDataplane(v6('Always')).vxlan6).toBeUndefined();
+      expect(planDataplane(at('a', 'Never')).vxlan6).toBeUndefined();
+    });
+  });
+
   it('VTEP link-local addresses are the kernel\'s EUI-64 of the MAC (U/L bit flipped, ff:fe in the middle)', () => {
     expect(vtepLinkLocal('66:8b:3b:ba:2a:13')).toBe('fe80::648b:3bff:feba:2a13');
     expect(vtepLinkLocal('9a:83:3b:ba:2a:13')).toBe('fe80::9883:3bff:feba:2a13');
+    expect(vtepLinkLocal('02:00:00:00:00:01')).toBe('fe80::ff:fe00:1'); // RFC 5952 text (zero groups compressed)
     expect(() => vtepLinkLocal('66:8b')).toThrow(/bad MAC/);
   });
 });
