@@ -49,6 +49,14 @@ describe('agent desired state', () => {
     expect(r.input.nodes.map((n) => [n.name, n.address])).toEqual([['n1', '172.30.0.11/24'], ['n2', '172.30.0.12/24'], ['n3', '172.30.0.13/24']]);
   });
 
+  it('a node known only by its IPv6 address is in the dataplane input (its IPv6 blocks map to it)', () => {
+    const v6only: Resource = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n6', annotations: { 'margay.io/bgp-ipv6-address': 'fd30::16/64' } } };
+    const s = snap(node('n1', '172.30.0.11/24'), v6only);
+    const r = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: [], own: [], learned: new Map([['fd44:6::/122', ['fd30::16']]]), config });
+    expect(r.input.nodes.find((n) => n.name === 'n6')).toEqual({ name: 'n6', address6: 'fd30::16/64' });
+    expect(r.input.blocks).toEqual([{ cidr: 'fd44:6::/122', node: 'n6' }]);
+  });
+
   it('policy pods: status.podIPs first, else IPAM handles; local interface from the handle; CNI pods without an object still appear', () => {
     const pod = (name: string, nodeName: string, ips?: string[]): Resource => ({
       apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'x', labels: { app: name } }, spec: { nodeName },
