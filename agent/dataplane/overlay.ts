@@ -7,7 +7,8 @@
  *   node one FDB entry (VTEP MAC → node address) and one permanent ARP entry (VTEP
  *   address → VTEP MAC); when an IPv6 pool encapsulates, also one permanent IPv6
  *   neighbour (the VTEP's link-local address → VTEP MAC): IPv6 pod traffic rides
- *   the same IPv4-underlay device. Parameters the kernel cannot change (VNI, port, local, link)
+ *   the same IPv4-underlay device. The IPv6-underlay device (vxlan-v6.margay, for
+ *   IPv6-only nodes) is the same function with an IPv6 `local`, FDB dst and no address. Parameters the kernel cannot change (VNI, port, local, link)
  *   are fixed by deleting and recreating the device.
  * - IPIP: tunl0 (kind ipip, the fallback device). Where the kernel has no ipip module
  *   the device cannot exist: OverlayUnavailableError says so, naming the module.
