@@ -1,0 +1,64 @@
+/**
+ * IPv6-only nodes with real agents on a routed lab: the Nodes carry only their IPv6
+ * BGP address (the sessions run over IPv6; a router ID by annotation), the IPv6 pool is vxlanMode Always, and
+ * the agents (given --uplink: they have no IPv4 node address to find it by) route
+ * each other's IPv6 blocks through vxlan-v6.margay over the IPv6 underlay; pods
+ * reach each other over IPv6 across the router, which knows nothing of pods. (The
+ * IPv4 pool exists only because the lab's CNI helper wants an IPv4 address per pod.)
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, type Lab } from '../../../agent/lab/lab.js';
+import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
+import { POD_POOL_V4, POD_POOL_V6 } from '../../../agent/lab/plan.js';
+import { vtepLinkLocal, vtepMac } from '../../../agent/dataplane/plan/vtep.js';
+import type { AgentStatus } from '../../../agent/status/types.js';
+import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
+import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { waitFor } from '../../support/wait.js';
+
+const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+
+describe.skipIf(needsRoot || !built)(`IPv6-only nodes with real agents: VXLAN over the IPv6 underlay (${ROOT_SKIP_REASON})`, () => {
+  let lab: Lab | undefined;
+  let cluster: AgentCluster | undefined;
+  const pods: Record<string, CniPod> = {};
+
+  beforeAll(async () => {
+    lab = await createLab({ nodes: 2, fabric: 'routed' });
+    cluster = await createAgentCluster(lab, { ipv6: true });
+    await cluster.writeManifest('nodes.yaml', lab.nodes.map((n) => ({
+      apiVersion: 'v1', kind: 'Node',
+      metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name }, annotations: { 'margay.io/bgp-ipv6-address': `${n.address6}/${n.subnet6.split('/')[1]}`, 'margay.io/router-id': `10.255.0.${n.index}` } },
+    })));
+    await cluster.writeManifest('ippool.yaml', [
+      { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool' }, spec: { cidr: POD_POOL_V4, blockSize: 26 } },
+      { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool-v6' }, spec: { cidr: POD_POOL_V6, blockSize: 122, vxlanMode: 'Always' } },
+    ]);
+    for (const n of ['n1', 'n2']) await cluster.startAgent(n, ['--uplink', lab.node(n).uplink]);
+    for (const n of ['n1', 'n2']) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n}`, 50);
+    pods.a = await cluster.addPod('n1', 'a');
+    pods.b = await cluster.addPod('n2', 'b');
+  }, 120_000);
+
+  afterAll(async () => {
+    if (lab && process.env.MARGAY_KEEP_LOGS) process.stderr.write(`agent logs: ${lab.logDir}\n`);
+    await cluster?.destroy();
+    await lab?.destroy({ keepLogs: process.env.MARGAY_KEEP_LOGS !== undefined });
+  }, 60_000);
+
+  it('the session runs over IPv6; the other node\'s IPv6 block goes via its VTEP link-local on vxlan-v6.margay; pods ping each other over IPv6', async () => {
+    const c = cluster as AgentCluster;
+    const n1 = await waitFor(async () => {
+      const s: AgentStatus | undefined = await c.status('n1').catch(() => undefined);
+      return s && s.peers[0]?.fsm === 'Established' && s.routes.some((r) => r.reason === 'vxlan to n2 (IPv6 underlay)') ? s : undefined;
+    }, 30_000, 'n1 routes n2\'s IPv6 block through vxlan-v6.margay', 200);
+    expect(n1.peers.map((p) => p.address)).toEqual([c.lab.node('n2').address6]);
+    expect(n1.routes.find((r) => r.reason === 'vxlan to n2 (IPv6 underlay)')?.via).toBe(`via ${vtepLinkLocal(vtepMac('n2'))} dev vxlan-v6.margay`);
+    const dev = (await c.lab.exec(c.lab.node('n1').ns, ['ip', '-d', 'link', 'show', 'vxlan-v6.margay'])).stdout;
+    expect(dev).toContain(`vxlan id 4096 local ${c.lab.node('n1').address6}`);
+    expect((await c.lab.exec(c.lab.node('n1').ns, ['ip', 'link', 'show'])).stdout).not.toContain('vxlan.margay:');
+    expect(await waitFor(async () => (await c.lab.ping(pods.a!.netns, pods.b!.ipv6!, { count: 1, timeoutS: 1 })).ok, 15_000, 'a → b over IPv6', 100)).toBe(true);
+    expect(await waitFor(async () => (await c.lab.ping(pods.b!.netns, pods.a!.ipv6!, { count: 1, timeoutS: 1 })).ok, 15_000, 'b → a over IPv6', 100)).toBe(true);
+  }, 90_000);
+});
