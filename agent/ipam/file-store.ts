@@ -149,26 +149,33 @@ export class FileIpamStore implements IpamStore {
   async watch(onChange: (change: IpamChange) => void): Promise<IpamWatch> {
     const debounceMs = this.opts.watchDebounceMs ?? 5;
     const seen = new Map<IpamKind, string>();
-    const pending = new Map<IpamKind, NodeJS.Timeout>();
+    const dirty = new Set<IpamKind>();
+    let timer: NodeJS.Timeout | undefined;
     let closed = false;
-    const deliver = async (kind: IpamKind): Promise<void> => {
-      pending.delete(kind);
-      if (closed) return;
-      try {
-        const records = await this.list(kind);
-        const key = records.map((r) => r.version).join(',');
-        if (seen.get(kind) === key) return;
-        seen.set(kind, key);
-        onChange(kind === 'block' ? { kind, records: records as Versioned<IpamRecords['block']>[] } : { kind, records: records as Versioned<IpamRecords['handle']>[] });
-      } catch {
-        // a directory being swept or replaced: the next event or re-list delivers
+    // one window for both kinds: an allocation writes a block and then a handle
+    const deliver = async (): Promise<void> => {
+      timer = undefined;
+      const kinds = [...dirty];
+      dirty.clear();
+      for (const kind of kinds) {
+        if (closed) return;
+        try {
+          const records = await this.list(kind);
+          const key = records.map((r) => r.version).join(',');
+          if (seen.get(kind) === key) continue;
+          seen.set(kind, key);
+          onChange(kind === 'block' ? { kind, records: records as Versioned<IpamRecords['block']>[] } : { kind, records: records as Versioned<IpamRecords['handle']>[] });
+        } catch {
+          // a directory being swept or replaced: the next event or re-list delivers
+        }
       }
     };
     const schedule = (kind: IpamKind): void => {
-      if (closed || pending.has(kind)) return;
-      const t = setTimeout(() => void deliver(kind), debounceMs);
-      t.unref();
-      pending.set(kind, t);
+      if (closed) return;
+      dirty.add(kind);
+      if (timer) return;
+      timer = setTimeout(() => void deliver(), debounceMs);
+      timer.unref();
     };
     const watchers: FSWatcher[] = [];
     for (const kind of KINDS) {
@@ -184,13 +191,14 @@ export class FileIpamStore implements IpamStore {
     }
     const resync = setInterval(() => { for (const k of KINDS) schedule(k); }, this.opts.watchResyncMs ?? 10_000);
     resync.unref();
-    for (const k of KINDS) await deliver(k);
+    for (const k of KINDS) dirty.add(k);
+    await deliver();
     return {
       close: () => {
         closed = true;
         for (const w of watchers) w.close();
         clearInterval(resync);
-        for (const t of pending.values()) clearTimeout(t);
+        if (timer) clearTimeout(timer);
       },
     };
   }

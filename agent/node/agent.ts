@@ -27,17 +27,15 @@ import type { DataplaneReport } from '../dataplane/apply.js';
 import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
 import { execIn } from '../dataplane/nat-outgoing.js';
 import { openRtnl, type Rtnl } from '../dataplane/kernel/rtnl.js';
-import { DEFAULT_CONFIG, type DataplaneConfig } from '../dataplane/plan/types.js';
 import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
 import { hostIfName } from '../cni/names.js';
 import { Ipam } from '../ipam/allocator.js';
-import type { Block, Handle } from '../ipam/types.js';
+import type { IpamChange, IpamWatch } from '../ipam/store.js';
+import type { Block } from '../ipam/types.js';
 import { AgentMetrics, readiness } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
 import { planNodeBgp, readNodes } from '../node-config/node-config.js';
-import type { NodeBgpInfo } from '../node-config/types.js';
-import { hostOf } from '../node-config/node-info.js';
 import { serveControl, type ControlServer } from '../../bgp/session/control.js';
 import { compile } from '../../policy/compile.js';
 import { PolicyApplier } from '../../policy/apply/applier.js';
@@ -47,15 +45,23 @@ import { NodeBgp } from './bgp.js';
 import type { AgentOptions } from './options.js';
 
 export type { AgentOptions } from './options.js';
+import { observeClaims } from './claims.js';
 import { DataplanePass } from './dataplane-pass.js';
 import { cniSettle, LeakGc } from './leaks.js';
+import { FastRoutes } from './fast-routes.js';
 import { memoRtnl } from './rtnl-memo.js';
+import { IpamView } from './ipam-view.js';
+import { RouteTrace } from './route-trace.js';
+import { dataplaneConfigOf } from './uplink.js';
 import { blockRows, rejectionSentence, routeRows } from './status-view.js';
 import {
-  dataplanePoolsOf, dataplaneInputOf, externalImportPrefixes, ipamPoolsOf, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan,
+  dataplanePoolsOf, dataplaneInputOf, externalImportPrefixes, ipamPoolsOf, originatedPrefixes, policyInputOf, vxlanTunnelHandle, wantsVxlan,
   withNodeAddress,
 } from './desired.js';
 
+
+/** The full pass after a fast write: later, so that a burst of UPDATEs costs one pass. */
+const SAFETY_NET_MS = 50;
 
 export class Agent {
   private snapshot: Snapshot | undefined;
@@ -69,8 +75,6 @@ export class Agent {
   private readonly bgp: NodeBgp;
   private readonly applier: PolicyApplier;
   readonly metrics = new AgentMetrics();
-  private blocks: Block[] = [];
-  private handles: Handle[] = [];
   private lastReport: DataplaneReport | undefined;
   private pass: DataplanePass | undefined;
   private unmapped: string[] = [];
@@ -84,18 +88,25 @@ export class Agent {
   private policyDirtySince: number | undefined;
   private rejected = new Map<string, Rejection>();
   private timers: NodeJS.Timeout[] = [];
-  private lastHandles = '';
   private routingKey = '';
-  private ownKey = '';
   private leakGc: LeakGc | undefined;
-  /** IPAM has been read once: until then nothing is originated, routed or enforced (an empty read would withdraw everything) */
-  private ipamRead = false;
+  private readonly ipamView: IpamView;
+  private ipamWatch: IpamWatch | undefined;
+  private stopped = false;
+  /** learned routes and claimed blocks straight to the kernel; the full pass follows, debounced */
+  private readonly fast = new FastRoutes();
+  private safetyNet: NodeJS.Timeout | undefined;
+  private readonly trace: RouteTrace;
+  private planned: { snapshot: Snapshot; plan: ReturnType<typeof planNodeBgp> } | undefined;
 
   constructor(private readonly o: AgentOptions) {
+    this.trace = RouteTrace.fromEnv(o.logs.dataplane);
+    this.ipamView = new IpamView(o.node);
     this.bgp = new NodeBgp({
       log: o.logs.bgp, restartTime: o.restartTime ?? 120, holdTime: o.holdTime ?? 90,
       ...(o.readSecret ? { readSecret: o.readSecret } : {}),
-      onRoutesChanged: () => this.kickRoutes(),
+      onRoutesChanged: (prefixes) => this.learnedChanged(prefixes),
+      trace: this.trace,
     });
     this.applier = new PolicyApplier(hostExec(), o.logs.policy);
   }
@@ -117,8 +128,17 @@ export class Agent {
     });
     const snap = this.snapshot as Snapshot;
     const nodeObj = snap.objects.get('Node')?.get(node);
-    this.ipam = new Ipam({ store: this.o.ipamStore, node, pools: ipamPoolsOf(snap), nodeLabels: nodeObj?.metadata.labels ?? {} });
+    const store = observeClaims(this.o.ipamStore, node, (b) => this.blockClaimed(b));
+    this.ipam = new Ipam({ store, node, pools: ipamPoolsOf(snap), nodeLabels: nodeObj?.metadata.labels ?? {} });
     await this.refreshIpam();
+    // other agents' IPAM writes (remote pods' addresses for policy peers, VXLAN tunnel
+    // addresses) arrive through the store's change feed; a store without one is re-listed
+    if (this.o.ipamStore.watch) {
+      void this.o.ipamStore.watch((c) => this.ipamRecords(c)).then((w) => {
+        if (this.stopped) w.close();
+        else this.ipamWatch = w;
+      }, (err: unknown) => this.failed('ipam', err));
+    }
     if (this.o.cniSocket) {
       this.cni = new CniServer({ socketPath: this.o.cniSocket, ipam: this.ipam, wiring: new NetlinkPodWiring(), log: this.o.logs.cni });
       this.cni.on('pod', (e) => {
@@ -151,8 +171,7 @@ export class Agent {
       else if (this.bgp.running && this.bgp.synced().synced) this.kickRoutes();
     }, 100);
     this.timers.push(gate);
-    // other agents' IPAM writes (remote pods' addresses for policy peers) and peer counters
-    this.timers.push(setInterval(() => void this.refreshIpam().then((changed) => { if (changed) this.kickPolicy(); }), this.o.ipamPollMs ?? 2000));
+    if (!this.o.ipamStore.watch) this.timers.push(setInterval(() => void this.refreshIpam(), this.o.ipamPollMs ?? 2000));
     this.timers.push(setInterval(() => { if (this.bgp.secretsMissing) void this.updateBgp(); }, 3000));
     this.timers.push(setInterval(() => this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))), 1000));
     if ((this.o.ipamGcMs ?? 0) > 0) this.timers.push(setInterval(() => void this.collectLeaks(), this.o.ipamGcMs));
@@ -164,6 +183,9 @@ export class Agent {
 
   /** Graceful stop (SIGTERM): keeps kernel routes and rules, closes BGP without NOTIFICATION. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.ipamWatch?.close();
+    if (this.safetyNet) clearTimeout(this.safetyNet);
     for (const t of this.timers) clearTimeout(t);
     this.routesLoop?.stop();
     this.policyLoop?.stop();
@@ -216,67 +238,97 @@ export class Agent {
     void this.policyLoop?.kick();
   }
 
-  /** Re-reads IPAM records; true when anything changed. */
+  /** Re-reads IPAM records (start, local CNI changes, stores without a change feed); true when anything changed. */
   private async refreshIpam(): Promise<boolean> {
     try {
       const [blocks, handles] = await Promise.all([this.o.ipamStore.list('block'), this.o.ipamStore.list('handle')]);
-      this.blocks = blocks.map((b) => b.value);
-      this.handles = handles.map((h) => h.value);
-      if (!this.ipamRead) {
-        this.ipamRead = true;
-        this.kickPolicy();
-      }
-      const key = JSON.stringify([blocks.map((b) => b.version), handles.map((h) => h.version)]);
-      const changed = key !== this.lastHandles;
-      this.lastHandles = key;
-      const own = ownBlocks(this.blocks, this.o.node);
-      // own blocks (originated, blackholed) and VXLAN tunnel addresses feed the route pass
-      const ownKey = JSON.stringify([own.map((b) => b.cidr), [...vxlanTunnelAddresses(this.handles)]]);
-      if (ownKey !== this.ownKey) {
-        this.ownKey = ownKey;
-        this.kickRoutes();
-        void this.updateBgp();
-      }
-      this.metrics.observeBlocks(blockRows(own));
-      return changed;
+      return this.ipamRecords({ kind: 'block', records: blocks }, { kind: 'handle', records: handles });
     } catch (err) {
       this.failed('ipam', err);
       return false;
     }
   }
 
+  /** IPAM records in (a re-list or the change feed); true when anything changed. */
+  private ipamRecords(...changes: IpamChange[]): boolean {
+    const first = !this.ipamView.read;
+    const { changed, handles, own } = this.ipamView.apply(changes);
+    if (handles || first) this.kickPolicy(); // policy reads pods' addresses from handles, never blocks
+    // own blocks (originated, blackholed) and VXLAN tunnel addresses feed the route pass
+    if (own) {
+      this.kickRoutes();
+      void this.updateBgp();
+    }
+    this.metrics.observeBlocks(blockRows(this.ipamView.own()));
+    return changed;
+  }
+
+  /**
+   * A block was just claimed for this node (inside a CNI ADD, before its pod is
+   * wired): announce it at once — the UPDATE is written before this returns — then
+   * its blackhole, one netlink message. Announcing first is safe: pods in the block
+   * get their own /32 routes, the blackhole only drops traffic to its unused
+   * addresses. The full pass follows, debounced.
+   */
+  private blockClaimed(b: Block): void {
+    const at = performance.timeOrigin + performance.now();
+    if (this.o.fastRoutes === false) return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed');
+    this.trace.claim();
+    this.ipamView.claimed(b);
+    this.trace.originate();
+    // the plan depends on routing objects only, and every change of those re-plans (inputsChanged)
+    const planned = this.planned?.plan;
+    if (!planned || !this.bgp.originate(originatedPrefixes(this.ipamView.own(), planned.local?.serviceClusterIPs ?? []))) void this.updateBgp();
+    this.writeFast([b.cidr]);
+    this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, announced');
+  }
+
+  /** Learned next hops changed (called inside the read of the UPDATE). */
+  private learnedChanged(prefixes: readonly string[]): void {
+    this.trace.agentEvent();
+    if (this.o.fastRoutes === false) this.kickRoutes();
+    else this.writeFast(prefixes);
+  }
+
+  /** The fast path for `prefixes`, then the full pass: debounced when the fast path wrote, at once when it stepped aside. */
+  private writeFast(prefixes: readonly string[]): void {
+    const t0 = performance.now();
+    let r: ReturnType<FastRoutes['write']>;
+    try {
+      r = this.rtnl ? this.fast.write(this.rtnl, { own: this.ipamView.own(), learned: this.bgp.learned }, prefixes) : { done: false, why: 'no netlink socket' };
+    } catch (err) {
+      r = { done: false, why: err instanceof Error ? err.message : String(err) };
+    }
+    if (!r.done) {
+      this.o.logs.dataplane.debug({ prefixes: prefixes.slice(0, 4), why: r.why }, 'dataplane: fast path stepped aside; full pass');
+      this.kickRoutes();
+      return;
+    }
+    if (r.written > 0) {
+      this.trace.written('fast', prefixes);
+      this.metrics.routeProgrammed((performance.now() - t0) / 1000);
+    }
+    this.safetyNet ??= setTimeout(() => {
+      this.safetyNet = undefined;
+      void this.routesLoop?.kick();
+    }, SAFETY_NET_MS);
+  }
+
   private updateBgp(): Promise<void> {
-    if (!this.snapshot || !this.ipamRead) return Promise.resolve();
-    const plan = planNodeBgp(this.snapshot, this.o.node, this.o.bgpDefaults);
+    if (!this.snapshot || !this.ipamView.read) return Promise.resolve();
+    if (this.planned?.snapshot !== this.snapshot) this.planned = { snapshot: this.snapshot, plan: planNodeBgp(this.snapshot, this.o.node, this.o.bgpDefaults) };
+    const plan = this.planned.plan;
     if (plan.local?.logLevel && this.o.logs.bgp.level !== plan.local.logLevel) {
       this.log.info({ level: plan.local.logLevel }, 'bgp: log level from BGPConfiguration.logSeverityScreen');
       this.o.logs.bgp.level = plan.local.logLevel;
     }
-    const own = ownBlocks(this.blocks, this.o.node);
+    const own = this.ipamView.own();
     return this.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []), externalImportPrefixes(this.snapshot));
   }
 
-  /**
-   * The uplink (flag, or the device holding the node's address) and the local node's
-   * address with the kernel's prefix length: a Node that only has an InternalIP (/32)
-   * would otherwise share a subnet with nobody (CrossSubnet, direct routes).
-   */
-  private dataplaneConfig(nodes: NodeBgpInfo[], nl: Rtnl): DataplaneConfig | undefined {
-    const me = nodes.find((n) => n.name === this.o.node);
-    const mine = me?.address ? nl.addrs(4).find((x) => hostOf(x.address) === hostOf(me.address as string)) : undefined;
-    if (me && mine && me.address !== mine.address) me.address = mine.address;
-    const mine6 = me?.address6 ? nl.addrs(6).find((x) => hostOf(x.address) === hostOf(me.address6 as string)) : undefined;
-    if (me && mine6 && me.address6 !== mine6.address) me.address6 = mine6.address;
-    let uplink = this.o.uplink ? nl.linkByName(this.o.uplink) : undefined;
-    if (!uplink && mine) uplink = nl.links().find((l) => l.index === mine.ifindex);
-    if (!uplink) return undefined;
-    return { ...DEFAULT_CONFIG, uplink: uplink.name, uplinkMtu: uplink.mtu ?? 1500 };
-  }
-
-
   private async routesPass(): Promise<void> {
     const snap = this.snapshot;
-    if (!snap || !this.rtnl || !this.ipamRead) return;
+    if (!snap || !this.rtnl || !this.ipamView.read) return;
     if (!this.gateOpen) {
       const s = this.bgp.synced();
       const waited = Date.now() - this.startedAt >= (this.o.syncBoundMs ?? 10_000);
@@ -288,7 +340,7 @@ export class Agent {
     this.routeDirtySince = undefined;
     const nodes = readNodes(snap, this.o.bgpDefaults);
     let nl = memoRtnl(this.rtnl); // links dumped once per synchronous stretch of the pass
-    const config = this.dataplaneConfig(nodes, nl);
+    const config = dataplaneConfigOf(this.o.node, this.o.uplink, nodes, nl);
     if (!config) {
       this.failed('dataplane', new Error(`no uplink device: give --uplink, or annotate Node ${this.o.node} with its address (margay.io/bgp-ipv4-address)`));
       return;
@@ -299,8 +351,8 @@ export class Agent {
       nl = memoRtnl(this.rtnl);
     }
     const { input, unmapped } = dataplaneInputOf({
-      node: this.o.node, nodes, pools, own: ownBlocks(this.blocks, this.o.node), learned: this.bgp.learned, config,
-      tunnels: vxlanTunnelAddresses(this.handles),
+      node: this.o.node, nodes, pools, own: this.ipamView.own(), learned: this.bgp.learned, config,
+      tunnels: this.ipamView.tunnels(),
     });
     this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`);
     const tp = performance.now();
@@ -308,10 +360,12 @@ export class Agent {
     const report = await this.pass.run(input, performance.now(), nl);
     this.o.logs.dataplane.debug({ ms: Math.round((performance.now() - tp) * 10) / 10 }, 'dataplane: pass');
     this.lastReport = report;
+    this.fast.passed({ node: this.o.node, nodes, pools, config, tunnels: this.ipamView.tunnels(), ifindexByName: new Map(this.rtnl.links().map((l) => [l.name, l.index])) }, report);
     const ok = report.problems.length === 0;
     this.metrics.applied('dataplane', ok);
     this.metrics.routeProgrammed((performance.now() - t0) / 1000);
     const r = report.routes;
+    if (r.added + r.replaced + r.deleted > 0) this.trace.written('pass', report.plan.routes.map((x) => x.dst));
     if (r.added + r.replaced + r.deleted > 0 || !ok) {
       this.o.logs.dataplane.info({ added: r.added, replaced: r.replaced, deleted: r.deleted, unchanged: r.unchanged, problems: report.problems }, 'dataplane: routes converged');
     }
@@ -343,7 +397,7 @@ export class Agent {
 
   /** This node's VXLAN device address: an IPAM allocation under a well-known handle. */
   private async ensureTunnelAddress(): Promise<void> {
-    if (!this.ipam || vxlanTunnelAddresses(this.handles).has(this.o.node)) return;
+    if (!this.ipam || this.ipamView.tunnels().has(this.o.node)) return;
     const got = await this.ipam.assign({ handle: vxlanTunnelHandle(this.o.node), families: [4] });
     this.o.logs.dataplane.info({ address: got.map((a) => a.address) }, 'dataplane: VXLAN tunnel address allocated');
     await this.refreshIpam();
@@ -351,10 +405,10 @@ export class Agent {
 
   private async policyPass(): Promise<void> {
     const snap = this.snapshot;
-    if (!snap || !this.ipamRead) return;
+    if (!snap || !this.ipamView.read) return;
     const t0 = this.policyDirtySince ?? performance.now();
     this.policyDirtySince = undefined;
-    const input = policyInputOf(snap, this.handles, this.o.node, hostIfName);
+    const input = policyInputOf(snap, this.ipamView.handles, this.o.node, hostIfName);
     const compiled = compile(input.snapshot, input.policies, this.o.node);
     for (const r of compiled.rejected) this.o.logs.policy.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
     this.policyCounts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };
@@ -390,7 +444,7 @@ export class Agent {
     return {
       node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
       ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced,
-      peers: this.bgp.rows(), routes: routeRows(this.lastReport?.plan.routes ?? []), blocks: blockRows(ownBlocks(this.blocks, this.o.node)),
+      peers: this.bgp.rows(), routes: routeRows(this.lastReport?.plan.routes ?? []), blocks: blockRows(this.ipamView.own()),
       policy: { ...this.policyCounts, applies: m.applies, failures: m.failures, lastError: m.lastError, synced: this.policyOk },
       problems: [...this.bgp.problems, ...this.unmapped, ...(this.lastReport?.problems ?? []), ...[...this.rejected.values()].map(rejectionSentence)],
     };

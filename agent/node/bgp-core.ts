@@ -88,13 +88,21 @@ export class AgentSpeakerCore implements SpeakerCore {
     return this.apply(now);
   }
 
-  private apply(now: number): PeerAction[] {
-    const out: PeerAction[] = [];
+  /** Originates `prefixes` now (an IPAM block claimed), without looking at the peers. */
+  originateNow(prefixes: readonly string[], now: number): PeerAction[] {
+    this.setOriginated(prefixes);
+    return this.applyOrigin(now);
+  }
+
+  private applyOrigin(now: number): PeerAction[] {
     const text = JSON.stringify(this.wantedOrigin);
-    if (text !== this.originated) {
-      this.originated = text;
-      out.push(...this.take(originate(this.s, this.wantedOrigin.map((prefix) => ({ prefix })), now)));
-    }
+    if (text === this.originated) return [];
+    this.originated = text;
+    return this.take(originate(this.s, this.wantedOrigin.map((prefix) => ({ prefix })), now));
+  }
+
+  private apply(now: number): PeerAction[] {
+    const out: PeerAction[] = this.applyOrigin(now);
     for (const addr of [...this.applied.keys()]) {
       if (!this.wanted.has(addr)) {
         out.push(...this.take(removePeer(this.s, addr, now)));

@@ -18,6 +18,7 @@ import type { NodeBgpPlan, PasswordSource, PlannedPeer } from '../node-config/ty
 import { hostOf } from '../node-config/node-info.js';
 import type { PeerRow } from '../status/types.js';
 import { AgentSpeakerCore } from './bgp-core.js';
+import type { RouteTrace } from './route-trace.js';
 
 export type SecretReader = (ref: { name: string; key: string }) => Promise<string>;
 
@@ -28,7 +29,9 @@ export interface NodeBgpOptions {
   /** graceful-restart time announced to peers (seconds) */
   restartTime: number;
   holdTime: number;
-  onRoutesChanged(): void;
+  /** learned next hops changed for these prefixes (called inside the read of the UPDATE) */
+  onRoutesChanged(prefixes: string[]): void;
+  trace?: RouteTrace;
 }
 
 const identityOf = (p: NodeBgpPlan): string => JSON.stringify(p.local ? [p.local.asn, p.local.routerId, p.local.clusterId, p.local.listenPort] : null);
@@ -79,6 +82,22 @@ export class NodeBgp {
     return run;
   }
 
+  /**
+   * Only the originated prefixes changed (a block just claimed): handed to the
+   * running speaker and written to its peers before this returns, without planning
+   * peers again. False when no speaker runs or an update is queued (use update()).
+   */
+  originate(originated: readonly string[]): boolean {
+    if (this.queued !== 0 || this.appliedKey === '' || !this.runtime || !this.core) return false;
+    try {
+      this.runtime.driver.perform(this.core.originateNow(originated, Date.now()));
+    } catch (err) {
+      this.o.log.error({ err: (err as Error).stack ?? String(err) }, 'bgp: originating failed; the next update retries');
+      return false;
+    }
+    return true;
+  }
+
   private async apply(plan: NodeBgpPlan, originated: readonly string[], key: string): Promise<void> {
     this.appliedKey = '';
     const id = identityOf(plan);
@@ -103,7 +122,7 @@ export class NodeBgp {
       core.setOriginated(originated);
       const config = this.runtimeConfig(plan, peers);
       this.core = core;
-      this.runtime = new SpeakerRuntime({ config, core, codec: wireCodec, log: this.o.log });
+      this.runtime = new SpeakerRuntime({ config, core, codec: this.o.trace?.codec(wireCodec) ?? wireCodec, log: this.o.log });
       await this.runtime.start();
       this.config = config;
       this.appliedKey = key;
@@ -191,18 +210,19 @@ export class NodeBgp {
    * right when the peers need the CPU to program the UPDATE we just sent.
    */
   private onRoutes(changes: RouteChange[]): void {
-    let changed = false;
+    this.o.trace?.ribChanged();
+    const changed: string[] = [];
     for (const c of changes) {
       if (c.kind === 'remove' || c.nextHops.length === 0) {
-        changed = this.learned.delete(c.prefix) || changed;
+        if (this.learned.delete(c.prefix)) changed.push(c.prefix);
         continue;
       }
       const old = this.learned.get(c.prefix);
       if (old && old.length === c.nextHops.length && old.every((h, i) => h === c.nextHops[i])) continue;
       this.learned.set(c.prefix, [...c.nextHops]);
-      changed = true;
+      changed.push(c.prefix);
     }
-    if (changed) this.o.onRoutesChanged();
+    if (changed.length > 0) this.o.onRoutesChanged(changed);
   }
 
   synced(): { synced: boolean; waiting: string[] } {

@@ -63,7 +63,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     const { kubeRequest } = await import('../datastore/kubernetes-transport.js');
     const k = new KubernetesDatastore({ ...(s.kubeServer ? { server: s.kubeServer } : {}), ...(s.kubeconfig ? { kubeconfig: s.kubeconfig } : {}), validate: validator, log: logger('datastore') });
     datastore = k;
-    ipamStore = s.ipamDir ? new FileIpamStore(s.ipamDir) : new KubernetesIpamStore(k.kubeConfig);
+    ipamStore = s.ipamDir ? new FileIpamStore(s.ipamDir) : new KubernetesIpamStore(k.kubeConfig, { log: logger('ipam') });
     readSecret = async (ref) => {
       const secret = await kubeRequest(k.kubeConfig, 'GET', `/api/v1/namespaces/${encodeURIComponent(s.secretNamespace)}/secrets/${encodeURIComponent(ref.name)}`);
       const data = (secret.data ?? {}) as Record<string, string>;
@@ -79,8 +79,9 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     ...(s.uplink ? { uplink: s.uplink } : {}), ...(s.nodeAddress ? { nodeAddress: s.nodeAddress } : {}), bgpDefaults: s.bgpDefaults, ...(readSecret ? { readSecret } : {}),
     logs: { agent: log, bgp: logger('bgp'), dataplane: logger('dataplane'), policy: logger('policy'), cni: logger('cni') },
     syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? 60_000,
-    // files: other agents' pods get their addresses only from IPAM records; kubernetes: from status.podIPs
+    // both stores have a change feed (IpamStore.watch); the poll is for a store without one
     ipamPollMs: s.datastore === 'kubernetes' ? 30_000 : 2000, restartTime: s.restartTime, holdTime: s.holdTime,
+    fastRoutes: process.env.MARGAY_FAST_ROUTES !== '0',
   });
   try {
     await agent.start();

@@ -23,8 +23,10 @@ export interface AgentOptions {
   logs: { agent: Logger; bgp: Logger; dataplane: Logger; policy: Logger; cni: Logger };
   syncBoundMs?: number;
   resyncMs?: number;
-  /** re-read IPAM records (other nodes' pods and tunnel addresses) this often */
+  /** re-read IPAM records (other nodes' pods and tunnel addresses) this often when the store has no change feed (IpamStore.watch) */
   ipamPollMs?: number;
+  /** the route fast path (fast-routes.ts; default on): false = every change waits for a full pass (MARGAY_FAST_ROUTES=0, for comparison) */
+  fastRoutes?: boolean;
   /** release addresses of pods gone without a CNI DEL (host veth gone; kubernetes: also Pod gone) this often (agent/node/leaks.ts); 0 = off */
   ipamGcMs?: number;
   restartTime?: number;

@@ -1,0 +1,82 @@
+/**
+ * The fast path's decision (pure): the kernel writes for a few changed prefixes —
+ * a learned route added, changed or withdrawn, or an own block just claimed — made
+ * by the very functions the full pass plans with (dataplaneInputOf → planDataplane →
+ * resolveRoutes), fed the same inputs but only the changed prefixes' learned
+ * routes. A block's route depends only on its own learned next hops, the nodes, the
+ * pools, the node's own blocks and the tunnel addresses, so the result for those
+ * prefixes is the one the full pass would reach: direct / VXLAN / IPIP next hop,
+ * ECMP over several owners, routers that are no node, blackholes for own blocks.
+ * (The import filter for peers that are no node acts in the speaker, before a route
+ * reaches `learned`, so both paths see the same routes.)
+ *
+ * Ownership stays the full pass's: a destination margay does not hold yet is
+ * written with CREATE|EXCL (a foreign route there fails the write, and the full
+ * pass decides, as it does today); one it holds is replaced; one no longer wanted
+ * is deleted by (dst, protocol 80), which never touches a route of another owner.
+ */
+import type { RouteWrite } from '../dataplane/kernel/rtnl.js';
+import { RT_TABLE_MAIN } from '../dataplane/netlink/constants.js';
+import { canonicalPrefix, familyOf } from '../dataplane/netlink/ip.js';
+import type { RouteMsg } from '../dataplane/netlink/route.js';
+import { MARGAY_ROUTE_PROTOCOL, resolveRoutes } from '../dataplane/plan/resolve.js';
+import { planDataplane } from '../dataplane/plan/route-plan.js';
+import type { DataplaneConfig, PoolSpec } from '../dataplane/plan/types.js';
+import type { Block } from '../ipam/types.js';
+import type { NodeBgpInfo } from '../node-config/types.js';
+import { dataplaneInputOf } from './desired.js';
+
+/** What the last full pass planned with (everything but the routes themselves). */
+export interface RouteContext {
+  node: string;
+  nodes: readonly NodeBgpInfo[];
+  pools: PoolSpec[];
+  config: DataplaneConfig;
+  tunnels: ReadonlyMap<string, string>;
+  /** device name → ifindex, as the last pass saw the links */
+  ifindexByName: ReadonlyMap<string, number>;
+}
+
+export interface FastWrites {
+  writes: RouteWrite[];
+  /** why the fast path steps aside (the full pass then runs at once) */
+  fallback?: string;
+}
+
+/** RT_SCOPE_NOWHERE: a delete that matches whatever scope the route has. */
+const SCOPE_ANY = 255;
+
+/**
+ * Kernel writes for `prefixes`. `programmed`: destinations margay's routes hold now
+ * (from the last full pass and the fast writes since).
+ */
+export function planFastWrites(
+  ctx: RouteContext,
+  now: { own: readonly Block[]; learned: ReadonlyMap<string, readonly string[]> },
+  prefixes: readonly string[],
+  programmed: ReadonlySet<string>,
+): FastWrites {
+  const wanted = new Set(prefixes.map(canonicalPrefix));
+  const learned = new Map<string, readonly string[]>();
+  for (const p of prefixes) {
+    const hops = now.learned.get(p);
+    if (hops) learned.set(p, hops);
+  }
+  const { input } = dataplaneInputOf({ node: ctx.node, nodes: ctx.nodes, pools: ctx.pools, own: now.own, learned, config: ctx.config, tunnels: ctx.tunnels });
+  const plan = planDataplane(input);
+  const { routes, unresolved } = resolveRoutes(plan.routes.filter((r) => wanted.has(r.dst)), ctx.ifindexByName, { protocol: MARGAY_ROUTE_PROTOCOL, table: RT_TABLE_MAIN });
+  if (unresolved.length > 0) return { writes: [], fallback: `device ${unresolved[0]?.missing} does not exist` };
+  const byDst = new Map(routes.map((r) => [r.dst, r]));
+  const writes: RouteWrite[] = [];
+  for (const dst of [...wanted].sort()) {
+    const route = byDst.get(dst);
+    if (route) writes.push({ op: programmed.has(dst) ? 'replace' : 'add', route });
+    else if (programmed.has(dst)) writes.push({ op: 'delete', route: deletion(dst) });
+  }
+  return { writes };
+}
+
+/** RTM_DELROUTE matching margay's route for dst whatever its next hops, type or scope. */
+export function deletion(dst: string): RouteMsg {
+  return { family: familyOf(dst.split('/')[0] ?? ''), dst, table: RT_TABLE_MAIN, protocol: MARGAY_ROUTE_PROTOCOL, scope: SCOPE_ANY, type: 'unspec', nexthops: [] };
+}
