@@ -24,10 +24,11 @@ function callAgent(socket: string, req: RawRequest, timeoutMs: number): Promise<
   return new Promise((resolve, reject) => {
     const c = createConnection(socket);
     let buf = '';
+    // setTimeout takes at most 2^31-1 ms (a larger delay fires at once)
     const timer = setTimeout(() => {
       c.destroy();
       reject(new CniError('TRY_AGAIN_LATER', `the margay agent at ${socket} did not answer ${req.env.CNI_COMMAND ?? ''} within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
+    }, Math.min(timeoutMs, 2 ** 31 - 1));
     c.setEncoding('utf8');
     c.on('connect', () => { stages.connected = performance.now(); c.write(`${JSON.stringify(req)}\n`); });
     c.on('data', (d: string) => { buf += d; });

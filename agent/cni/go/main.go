@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -171,7 +172,11 @@ func secondsText(s float64) string { return strconv.FormatFloat(s, 'f', -1, 64) 
 
 // callAgent sends the raw request and returns the agent's reply text.
 func callAgent(c clientConf, req []byte, command string, t *timing) ([]byte, *cniError) {
-	deadline := start.Add(time.Duration(c.timeout * float64(time.Second)))
+	limit := time.Duration(math.MaxInt64)
+	if c.timeout < limit.Seconds() {
+		limit = time.Duration(c.timeout * float64(time.Second))
+	}
+	deadline := start.Add(limit)
 	conn, err := net.DialTimeout("unix", c.socket, time.Until(deadline))
 	if err != nil {
 		why := ""

@@ -94,7 +94,8 @@ describe.each(plugins.map((p) => [p.kind, p] as const))('margay-cni (%s) as a pr
   it('answers VERSION itself, exactly as protocol.ts versionResult() does, for every requested version', async () => {
     const asked: [string, string | undefined][] = [
       ...SUPPORTED_VERSIONS.map((v) => [JSON.stringify({ cniVersion: v }), v] as [string, string]),
-      ['{"cniVersion":"9.9.9"}', '9.9.9'], ['', undefined], ['{}', undefined], ['not json', undefined], ['{"cniVersion":5}', undefined],
+      ['{"cniVersion":"9.9.9"}', '9.9.9'], ['{"cniVersion":""}', ''], ['', undefined], ['{}', undefined], ['null', undefined], ['[1]', undefined],
+      ['not json', undefined], ['{"cniVersion":5}', undefined], ['{"cniVersion":"0.3.1","cniVersion":"0.4.0"}', '0.4.0'],
     ];
     for (const [stdin, requested] of asked) {
       const r = await runPlugin(plugin, { CNI_COMMAND: 'VERSION' }, stdin);
@@ -218,6 +219,12 @@ describe.each(plugins.map((p) => [p.kind, p] as const))('margay-cni (%s) as a pr
       expect(r.out).toMatchObject({ code: 4, msg: 'CNI_COMMAND is not set (expected ADD, DEL, CHECK or VERSION)' });
       const none = await runPlugin(plugin, { ...ADD_ENV, CNI_COMMAND: undefined }, conf({ socket: join(dir, 'absent.sock') }));
       expect(none.out).toMatchObject({ code: 11, msg: expect.stringMatching(/agent is not running/) as unknown });
+    });
+
+    it('a very large timeoutSeconds is a long wait, not none', async () => {
+      const r = await runPlugin(plugin, { ...ADD_ENV, CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'big' }, conf({ timeoutSeconds: 1e12 }));
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(0);
     });
 
     it('every bad variable is named in one error (4)', async () => {
