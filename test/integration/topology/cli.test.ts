@@ -71,7 +71,8 @@ describe.skipIf(needsRoot)(`margay lab up --route-reflector / --tor bird (${ROOT
       return s && s.peers.length === 2 && s.peers.every((p) => p.fsm === 'Established' && p.type === 'route reflector') ? s : undefined;
     }, 40_000, 250).catch(async (err: Error) => {
       const log = await readFile(join(stateRoot, id, 'agent-n1.log'), 'utf8').catch(() => '(no log)');
-      throw new Error(`${err.message}; last status error: ${last}; agent-n1.log ends: ${log.slice(-1500)}`);
+      const alive = (state?.processes ?? []).map((p) => `${p.name} ${isRecordedProcessAlive(p) ? 'running' : 'gone'}`).join(', ');
+      throw new Error(`${err.message}; last status error: ${last}; agents: ${alive}; socket ${existsSync(sock('n1')) ? 'exists' : 'missing'}; agent-n1.log ends: ${log.slice(-1500)}`);
     });
     expect(rr.peers.map((p) => p.address)).toEqual(['172.30.0.12', '172.30.0.13']);
     const client = await status(`${id}-n3`, sock('n3'));
