@@ -75,6 +75,8 @@ interface Conn {
   codecIn: CodecOptions;
   codecOut: CodecOptions;
   closed: boolean;
+  /** an UPDATE arrived on this connection */
+  updated?: boolean;
 }
 
 export class SessionDriver {
@@ -85,7 +87,8 @@ export class SessionDriver {
   private stopped = false;
   private readonly aborting = new Set<string>();
   private readonly now: () => number;
-  /** per peer: when the last UPDATE from it was handled (ms), for status and benches */
+  /** per peer: when the first UPDATE of its latest connection and the last UPDATE were handled (ms) */
+  private readonly firstUpdate = new Map<string, number>();
   private readonly lastUpdate = new Map<string, number>();
 
   constructor(private readonly o: DriverOptions) {
@@ -109,6 +112,11 @@ export class SessionDriver {
   /** When the last UPDATE from `peer` was handled (ms since epoch), if one ever was. */
   lastUpdateAt(peer: string): number | undefined {
     return this.lastUpdate.get(peer);
+  }
+
+  /** When the first UPDATE on `peer`'s latest connection that carried any was handled. */
+  firstUpdateAt(peer: string): number | undefined {
+    return this.firstUpdate.get(peer);
   }
 
   /** Performs actions the core returned (also for inputs the shell fed the core directly). */
@@ -269,7 +277,11 @@ export class SessionDriver {
           this.dispatch(c.peer, messageEvent(c.conn, r.message));
         }
       }
-      if (updates) this.lastUpdate.set(c.peer, this.now());
+      if (updates) {
+        const t = this.now();
+        if (!c.updated) { c.updated = true; this.firstUpdate.set(c.peer, t); }
+        this.lastUpdate.set(c.peer, t);
+      }
       if (error && !c.closed) {
         this.o.log.warn({ peer: c.peer, conn: c.conn, code: error.code, subcode: error.subcode, err: error.message }, 'framing error');
         this.dispatch(c.peer, { type: 'MessageError', conn: c.conn, code: error.code, subcode: error.subcode, ...(error.data ? { data: error.data } : {}) });

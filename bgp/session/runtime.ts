@@ -100,6 +100,8 @@ export class SpeakerRuntime {
   status(): SpeakerStatus {
     const st = this.o.core.status(Date.now());
     for (const p of st.peers) {
+      const first = this.driver.firstUpdateAt(p.address);
+      if (first !== undefined) p.firstUpdate = new Date(first).toISOString();
       const t = this.driver.lastUpdateAt(p.address);
       if (t !== undefined) p.lastUpdate = new Date(t).toISOString();
     }

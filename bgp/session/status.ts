@@ -15,6 +15,8 @@ export interface PeerStatus {
   accepted: number;
   /** prefixes advertised to the peer (Adj-RIB-Out size) */
   advertised: number;
+  /** ISO time the first UPDATE of the latest connection was handled, if one was */
+  firstUpdate?: string;
   /** ISO time the last UPDATE from this peer was handled (any session), if one was */
   lastUpdate?: string;
   /** routes kept stale by graceful restart */

@@ -97,17 +97,22 @@ export async function birdSince(b: Bird, proto: string): Promise<number | undefi
 }
 
 /**
- * When BIRD imported the newest route of a protocol (ms since epoch): the largest
- * route time in `show route protocol P` (the config must set `timeformat route iso
- * short ms`). Read once the ingest is over, so the dump costs the measurement nothing.
+ * When BIRD imported the oldest and the newest route of a protocol (ms since epoch):
+ * the route times in `show route protocol P` (the config must set `timeformat route
+ * iso short ms`). Read once the ingest is over, so the dump costs the measurement nothing.
  */
-export async function birdNewestRoute(b: Bird, proto: string, near: number): Promise<number> {
+export async function birdRouteTimes(b: Bird, proto: string, near: number): Promise<{ first: number; last: number }> {
   const out = await b.birdc(`show route protocol ${proto}`);
   const re = new RegExp(`\\[${proto} (\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d\\d\\d)`, 'g');
-  let newest = 0;
-  for (let m = re.exec(out); m; m = re.exec(out)) newest = Math.max(newest, birdClock(m, near));
-  if (newest === 0) throw new Error(`no route times in BIRD's show route protocol ${proto}: ${out.slice(0, 300)}`);
-  return newest;
+  let first = Infinity;
+  let last = 0;
+  for (let m = re.exec(out); m; m = re.exec(out)) {
+    const t = birdClock(m, near);
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  if (last === 0) throw new Error(`no route times in BIRD's show route protocol ${proto}: ${out.slice(0, 300)}`);
+  return { first, last };
 }
 
 export async function birdProtocolRoutes(b: Bird, proto: string): Promise<number> {

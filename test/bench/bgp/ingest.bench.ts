@@ -29,7 +29,7 @@ import { bird } from '../../support/daemons/bird.js';
 import { margaySpeaker } from '../../support/daemons/margay.js';
 import { waitFor } from '../../support/daemons/common.js';
 import { startCapture, type Capture } from './capture.js';
-import { birdNewestRoute, birdProtocolRoutes, birdSince, cpuSeconds, loadGoBgp, workerPid, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
+import { birdRouteTimes, birdProtocolRoutes, birdSince, cpuSeconds, loadGoBgp, workerPid, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
 
 /** Node options of a running process: the `--` arguments before its script. */
 async function nodeFlags(pid: number): Promise<string[]> {
@@ -67,6 +67,8 @@ interface Sample {
   sinceMs: number;
   lastMs: number;
   s: number;
+  /** Established → the first route in (the feeder's preparation, as this receiver saw it) */
+  firstS: number;
   pollS: number;
   cpu: number;
   feederCpu: number;
@@ -89,25 +91,43 @@ function variantOpts(v: string): { nodeArgs: string[]; env?: Record<string, stri
   return { nodeArgs: v.split(' ').filter((a) => a !== ''), env: { MARGAY_SPEAKER_V8_FLAGS: '0' } };
 }
 
+/**
+ * Waits (bounded) until a freshly started receiver has settled (module loading,
+ * start-up garbage): its CPU over 300 ms below 10 ms.
+ */
+async function settled(pid: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const c0 = await cpuSeconds(pid);
+    await new Promise((r) => setTimeout(r, 300));
+    if (await cpuSeconds(pid) - c0 < 0.01) return;
+  }
+}
+
+/** Receivers start idle, then the session is enabled (BENCH_BGP_COLD_START=1: the session starts with the process). */
+const IDLE_FIRST = process.env.BENCH_BGP_COLD_START !== '1';
+
 async function ingestMargay(c: Ctx, variant: string): Promise<Sample> {
   await feederQuiet(c.gPid);
-  const g0 = await cpuSeconds(c.gPid);
-  const m = await margaySpeaker(c.leaf.ns, {
-    asn: 65001, routerId: c.leaf.v4, listen: false, neighbors: [{ address: c.leaf.centreV4, asn: 65100 }],
-  }, { logLevel: 'warn', ...variantOpts(variant) });
+  const config = { asn: 65001, routerId: c.leaf.v4, listen: false, neighbors: [{ address: c.leaf.centreV4, asn: 65100 }] };
+  const m = await margaySpeaker(c.leaf.ns, IDLE_FIRST ? { ...config, neighbors: [] } : config, { logLevel: 'warn', ...variantOpts(variant) });
   c.stops.push(() => m.stop());
   try {
     const pid = await workerPid(m.pid);
     const flags = (await nodeFlags(pid)).join(' ');
+    if (IDLE_FIRST) await settled(pid);
     const rss0 = await rssBytes(pid);
     const cpu0 = await cpuSeconds(pid);
+    const g0 = await cpuSeconds(c.gPid);
+    if (IDLE_FIRST) await m.reload(config);
     const done = await whenCount('margay ingest', async () => (await m.status()).peers[0]?.received ?? 0, c.total, c.timeout);
     const st = await m.status();
     const since = Date.parse(st.peers[0]?.since ?? '');
     const last = Date.parse(st.peers[0]?.lastUpdate ?? '');
+    const first = Date.parse(st.peers[0]?.firstUpdate ?? '');
     const rss = await rssBytes(pid);
     return {
-      sinceMs: since, lastMs: last, s: (last - since) / 1000, pollS: (done - since) / 1000, cpu: await cpuSeconds(pid) - cpu0,
+      sinceMs: since, lastMs: last, s: (last - since) / 1000, firstS: (first - since) / 1000, pollS: (done - since) / 1000, cpu: await cpuSeconds(pid) - cpu0,
       feederCpu: await cpuSeconds(c.gPid) - g0, perRoute: (rss - rss0) / c.total, rss, flags,
     };
   } finally {
@@ -118,24 +138,26 @@ async function ingestMargay(c: Ctx, variant: string): Promise<Sample> {
 
 async function ingestBird(c: Ctx): Promise<Sample> {
   await feederQuiet(c.gPid);
-  const g0 = await cpuSeconds(c.gPid);
   const b = await bird(c.leaf.ns, `router id ${c.leaf.v4};
 timeformat protocol iso short ms;
 timeformat route iso short ms;
 protocol device {}
-protocol bgp feed { local ${c.leaf.v4} as 65002; neighbor ${c.leaf.centreV4} as 65100; ipv4 { import all; export none; }; }
+protocol bgp feed { ${IDLE_FIRST ? 'disabled; ' : ''}local ${c.leaf.v4} as 65002; neighbor ${c.leaf.centreV4} as 65100; ipv4 { import all; export none; }; }
 `);
   c.stops.push(() => b.stop());
   try {
+    if (IDLE_FIRST) await settled(b.pid);
     const rss0 = await rssBytes(b.pid);
     const cpu0 = await cpuSeconds(b.pid);
+    const g0 = await cpuSeconds(c.gPid);
+    if (IDLE_FIRST) await b.birdc('enable feed');
     const done = await whenCount('BIRD ingest', () => birdProtocolRoutes(b, 'feed'), c.total, c.timeout);
     const rss = await rssBytes(b.pid);
     const cpu = await cpuSeconds(b.pid) - cpu0;
     const feederCpu = await cpuSeconds(c.gPid) - g0;
     const since = await waitFor('BIRD since', () => birdSince(b, 'feed'), 5000);
-    const last = await birdNewestRoute(b, 'feed', since);
-    return { sinceMs: since, lastMs: last, s: (last - since) / 1000, pollS: (done - since) / 1000, cpu, feederCpu, perRoute: (rss - rss0) / c.total, rss };
+    const { first, last } = await birdRouteTimes(b, 'feed', since);
+    return { sinceMs: since, lastMs: last, s: (last - since) / 1000, firstS: (first - since) / 1000, pollS: (done - since) / 1000, cpu, feederCpu, perRoute: (rss - rss0) / c.total, rss };
   } finally {
     await b.stop();
     c.stops.pop();
@@ -204,9 +226,11 @@ async function once(emit: Emit, n: number): Promise<void> {
       const xs = ms[i] ?? [];
       const m = { s: median(xs.map((x) => x.s)), poll: median(xs.map((x) => x.pollS)), per: median(xs.map((x) => x.perRoute)) };
       emit({
-        bench: 'bgp/ingest', prefixes: total, feeder: 'gobgp', runs: reps, margay_variant: v, margay_node_flags: xs[0]?.flags ?? '',
+        bench: 'bgp/ingest', prefixes: total, feeder: 'gobgp', runs: reps, receiver_start: IDLE_FIRST ? 'idle' : 'with-session', margay_variant: v, margay_node_flags: xs[0]?.flags ?? '',
         margay_s: round(m.s), bird_s: round(b.s), ratio_margay_vs_bird: round(m.s / b.s, 2),
         margay_runs_s: xs.map((x) => round(x.s)), bird_runs_s: bs.map((x) => round(x.s)),
+        // Established → first route in, per run: the feeder's preparation before it sends anything
+        margay_first_route_s: xs.map((x) => round(x.firstS)), bird_first_route_s: bs.map((x) => round(x.firstS)),
         // the same, with the end taken at the first poll (every POLL_MS) that saw all N
         poll_ms: POLL_MS, margay_poll_s: round(m.poll), bird_poll_s: round(b.poll),
         // CPU used by each receiver over its ingest (includes answering the progress polls)
