@@ -31,11 +31,14 @@
  * probe) blocks this event loop for ms and would squeeze both stamps together.
  * The from-CNI-ADD / from-write figures use this process's clock at both ends.
  * What differs is the moment: margay's
- * block appears during a CNI ADD, while the plugin process exits, this bench writes
- * the Pod manifest (every agent re-reads the datastore) and n1's policy pass runs,
- * all on the same CPUs; BIRD's blackhole is added on an otherwise quiet lab. On a
- * loaded 2-core machine that concurrency, not margay's own path (~1–2 ms of CPU from
- * the blackhole to n3's route), sets most of margay's figure.
+ * block appears during a CNI ADD, while n1's agent goes on wiring the pod and the
+ * other agents react to the IPAM records (watched) and the Pod manifest, all on the
+ * same CPUs; BIRD's blackhole is added on an otherwise quiet lab. With
+ * MARGAY_TRACE_ROUTES=1 the margay line carries `trace`: per-stage medians from the
+ * agents' own stamps (n1: claim → UPDATE encoded; n3: bytes read → decoded → RIB →
+ * netlink write; across processes by wall clock: n1's encode → n3's read, n3's
+ * write → its `ip -ts monitor` stamp), which separates margay's own CPU from waiting
+ * for a CPU. MARGAY_FAST_ROUTES=0 runs the agents without the route fast path.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -107,7 +110,8 @@ async function traceStages(n1Log: string | undefined, n3Log: string | undefined,
     const readAt = r.readAt as number;
     const before = sentAt.filter((t) => t <= readAt).at(-1);
     if (before !== undefined) wire.push(readAt - before);
-    const st = stamps.find((x) => (r.prefixes as string[]).includes(x.cidr));
+    // a full pass's line names only its first prefixes, and a later pass logs again: fast writes only
+    const st = r.kind === 'fast' ? stamps.find((x) => (r.prefixes as string[]).includes(x.cidr)) : undefined;
     if (st && typeof r.at === 'number') monitor.push(st.sRemote - r.at);
   }
   return {
