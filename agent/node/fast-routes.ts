@@ -10,7 +10,8 @@
  * It steps aside (the agent then runs the full pass at once) before the first full
  * pass (graceful-restart gate: nothing is written before BGP has synced), when a
  * device a route needs does not exist yet, when a burst is large (a full pass is
- * cheaper than many single plans), and when the kernel refuses a write.
+ * cheaper than many single plans: more than 64 prefixes in one event or 256 since the
+ * last full pass), and when the kernel refuses a write.
  *
  * State: the last full pass's inputs (fast-plan.ts `RouteContext`) and the
  * destinations margay's routes hold (from that pass's plan, then kept up to date by
@@ -24,16 +25,21 @@ import { planFastWrites, type RouteContext } from './fast-plan.js';
 
 /** Above this many prefixes in one event the full pass is cheaper than the fast path. */
 export const FAST_PATH_MAX_PREFIXES = 64;
+/** Nor more than this many between two full passes: a burst of UPDATEs is one full pass, not many small plans. */
+export const FAST_PATH_BUDGET = 256;
 
 export type FastResult = { done: true; written: number } | { done: false; why: string };
 
 export class FastRoutes {
   private ctx: RouteContext | undefined;
   private programmed = new Set<string>();
+  /** prefixes the fast path took since the last full pass */
+  private spent = 0;
 
   /** After every full pass: its inputs, and what its routes hold now. */
   passed(ctx: RouteContext, report: Pick<DataplaneReport, 'plan' | 'routes'>): void {
     this.ctx = ctx;
+    this.spent = 0;
     const notHeld = new Set([
       ...report.routes.failed.filter((f) => f.op !== 'delete').map((f) => f.route.dst),
       ...report.routes.conflicts.map((c) => c.want.dst),
@@ -46,6 +52,8 @@ export class FastRoutes {
   write(nl: Rtnl, now: { own: readonly Block[]; learned: ReadonlyMap<string, readonly string[]> }, prefixes: readonly string[]): FastResult {
     if (!this.ctx) return { done: false, why: 'no full pass yet' };
     if (prefixes.length > FAST_PATH_MAX_PREFIXES) return { done: false, why: `${prefixes.length} prefixes at once` };
+    if (this.spent + prefixes.length > FAST_PATH_BUDGET) return { done: false, why: `a burst: ${this.spent + prefixes.length} prefixes since the last full pass` };
+    this.spent += prefixes.length;
     const plan = planFastWrites(this.ctx, now, prefixes, this.programmed);
     if (plan.fallback) return { done: false, why: plan.fallback };
     if (plan.writes.length === 0) return { done: true, written: 0 };

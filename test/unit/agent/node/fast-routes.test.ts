@@ -10,7 +10,7 @@ import type { BatchFailure } from '../../../../agent/dataplane/kernel/nl-socket.
 import type { DataplaneReport } from '../../../../agent/dataplane/apply.js';
 import { DEFAULT_CONFIG } from '../../../../agent/dataplane/plan/types.js';
 import type { NodeBgpInfo } from '../../../../agent/node-config/types.js';
-import { FAST_PATH_MAX_PREFIXES, FastRoutes } from '../../../../agent/node/fast-routes.js';
+import { FAST_PATH_BUDGET, FAST_PATH_MAX_PREFIXES, FastRoutes } from '../../../../agent/node/fast-routes.js';
 import type { RouteContext } from '../../../../agent/node/fast-plan.js';
 
 const config = { ...DEFAULT_CONFIG, uplink: 'eth0', uplinkMtu: 1500 };
@@ -83,6 +83,22 @@ describe('FastRoutes', () => {
     expect(r.done === false && r.why).toMatch(/add 10\.0\.3\.0\/26: EEXIST/);
     fast.write(nl, { own: [], learned }, ['10.0.3.0/26']);
     expect(batches[1]?.[0]?.op).toBe('add');
+  });
+
+  it('a burst of small events beyond the budget goes to the full pass until that pass has run', () => {
+    const fast = new FastRoutes();
+    const { nl } = recorder();
+    fast.passed(ctx, report([]));
+    const learned = new Map<string, string[]>();
+    let taken = 0;
+    for (let i = 0; i < FAST_PATH_BUDGET / 8 + 4; i++) {
+      const ps = Array.from({ length: 8 }, (_, k) => `10.${1 + i}.${k}.0/26`);
+      for (const p of ps) learned.set(p, ['172.30.0.12']);
+      if (fast.write(nl, { own: [], learned }, ps).done) taken += ps.length;
+    }
+    expect(taken).toBe(FAST_PATH_BUDGET);
+    fast.passed(ctx, report([]));
+    expect(fast.write(nl, { own: [], learned }, ['10.1.0.0/26']).done).toBe(true);
   });
 
   it('a burst larger than the fast path takes goes to the full pass', () => {
