@@ -1,8 +1,11 @@
 /**
  * Address arithmetic for IPAM on bigints: parse and format IPv4/IPv6 addresses and
  * CIDRs, carve a pool into blocks, map block ordinals to addresses. Pure.
+ * The address parser is policy's (one parser for the project).
  */
-export type Family = 4 | 6;
+import { parseIp, type Family } from '../../policy/model/cidr.js';
+
+export type { Family };
 
 export interface Cidr {
   family: Family;
@@ -22,57 +25,10 @@ export function familyBits(family: Family): number {
   return family === 4 ? 32 : 128;
 }
 
-function parseV4(s: string): bigint | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    v = (v << 8n) | BigInt(n);
-  }
-  return v;
-}
-
-function parseV6(s: string): bigint | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (h: string): number[] | undefined => {
-    if (h === '') return [];
-    const out: number[] = [];
-    const items = h.split(':');
-    for (let i = 0; i < items.length; i++) {
-      const g = items[i] as string;
-      if (g.includes('.') && i === items.length - 1) {
-        const v4 = parseV4(g);
-        if (v4 === undefined) return undefined;
-        out.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
-        out.push(parseInt(g, 16));
-      } else {
-        return undefined;
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0] as string);
-  const tail = halves.length === 2 ? groups(halves[1] as string) : [];
-  if (head === undefined || tail === undefined) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const all = [...head, ...Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  return all.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
-}
-
 /** Parses an address; undefined when it is neither IPv4 nor IPv6. */
 export function parseAddr(s: string): { family: Family; value: bigint } | undefined {
-  const v4 = parseV4(s);
-  if (v4 !== undefined) return { family: 4, value: v4 };
-  const v6 = s.includes(':') ? parseV6(s) : undefined;
-  if (v6 !== undefined) return { family: 6, value: v6 };
-  return undefined;
+  const ip = parseIp(s);
+  return ip && { family: ip.family, value: ip.addr };
 }
 
 export function formatAddr(family: Family, value: bigint): string {
