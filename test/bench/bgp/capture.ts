@@ -44,6 +44,7 @@ function capNames(m: Message | undefined): string[] {
     if (c.name === 'ADD_PATH') return `${base}(${c.families.map((f) => `${f.afi}/${f.safi}:${f.sendReceive}`).join(',')})`;
     if (c.name === 'EXTENDED_NEXT_HOP') return `${base}(${c.tuples.map((t) => `${t.afi}/${t.safi}/${t.nextHopAfi}`).join(',')})`;
     if (c.name === 'GRACEFUL_RESTART') return `${base}(${c.families.length} families)`;
+    if (c.name === 'UNKNOWN') return `${base}(${c.code})`;
     return base;
   });
 }

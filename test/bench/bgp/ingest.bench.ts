@@ -231,6 +231,8 @@ async function once(emit: Emit, n: number): Promise<void> {
         margay_runs_s: xs.map((x) => round(x.s)), bird_runs_s: bs.map((x) => round(x.s)),
         // Established → first route in, per run: the feeder's preparation before it sends anything
         margay_first_route_s: xs.map((x) => round(x.firstS)), bird_first_route_s: bs.map((x) => round(x.firstS)),
+        // first route → last route (medians): the part the receiver controls, once the feeder sends
+        margay_tail_s: round(median(xs.map((x) => x.s - x.firstS))), bird_tail_s: round(median(bs.map((x) => x.s - x.firstS))),
         // the same, with the end taken at the first poll (every POLL_MS) that saw all N
         poll_ms: POLL_MS, margay_poll_s: round(m.poll), bird_poll_s: round(b.poll),
         // CPU used by each receiver over its ingest (includes answering the progress polls)
