@@ -33,7 +33,7 @@ import { hostIfName } from '../cni/names.js';
 import { Ipam } from '../ipam/allocator.js';
 import type { IpamChange, IpamWatch } from '../ipam/store.js';
 import type { Block } from '../ipam/types.js';
-import { AgentMetrics, readiness } from '../health/agent-metrics.js';
+import { AgentMetrics } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
 import { planNodeBgp, readNodes } from '../node-config/node-config.js';
 import { serveControl, type ControlServer } from '../../bgp/session/control.js';
@@ -42,6 +42,8 @@ import { PolicyApplier } from '../../policy/apply/applier.js';
 import { hostExec } from '../../policy/apply/exec.js';
 import type { AgentStatus } from '../status/types.js';
 import { NodeBgp } from './bgp.js';
+import { agentHealth } from './bgp-mode.js';
+import { changedPrefixes, ipamEncapRoutes } from './ipam-routes.js';
 import type { AgentOptions } from './options.js';
 
 export type { AgentOptions } from './options.js';
@@ -98,8 +100,13 @@ export class Agent {
   private safetyNet: NodeJS.Timeout | undefined;
   private readonly trace: RouteTrace;
   private planned: { snapshot: Snapshot; plan: ReturnType<typeof planNodeBgp> } | undefined;
+  /** `--bgp off`: an external speaker carries the routes; margay's speaker never starts */
+  private readonly bgpOff: boolean;
+  /** with BGP off: routes to other nodes' blocks that go through a tunnel, from IPAM alone (ipam-routes.ts) */
+  private ipamRoutes = new Map<string, string[]>();
 
   constructor(private readonly o: AgentOptions) {
+    this.bgpOff = o.bgp === 'off';
     this.trace = RouteTrace.fromEnv(o.logs.dataplane);
     this.ipamView = new IpamView(o.node);
     this.bgp = new NodeBgp({
@@ -113,6 +120,22 @@ export class Agent {
 
   private get log(): Logger {
     return this.o.logs.agent;
+  }
+
+  /** Remote routes the dataplane programs: the speaker's best routes, or with BGP off the tunnelled ones from IPAM. */
+  private get learned(): ReadonlyMap<string, readonly string[]> {
+    return this.bgpOff ? this.ipamRoutes : this.bgp.learned;
+  }
+
+  /** BGP off: recomputes the tunnelled routes from IPAM, nodes and pools; changed prefixes go the fast path. */
+  private refreshIpamRoutes(): void {
+    const snap = this.snapshot;
+    if (!this.bgpOff || !snap || !this.ipamView.read) return;
+    const next = ipamEncapRoutes({ node: this.o.node, blocks: this.ipamView.blocks, pools: dataplanePoolsOf(snap), nodes: readNodes(snap, this.o.bgpDefaults) });
+    const changed = changedPrefixes(this.ipamRoutes, next);
+    if (changed.length === 0) return;
+    this.ipamRoutes = next;
+    this.learnedChanged(changed);
   }
 
   async start(): Promise<void> {
@@ -168,7 +191,7 @@ export class Agent {
     this.timers.push(setTimeout(() => this.kickRoutes(), (this.o.syncBoundMs ?? 10_000) + 10));
     const gate = setInterval(() => {
       if (this.gateOpen) clearInterval(gate);
-      else if (this.bgp.running && this.bgp.synced().synced) this.kickRoutes();
+      else if (this.bgpOff || (this.bgp.running && this.bgp.synced().synced)) this.kickRoutes();
     }, 100);
     this.timers.push(gate);
     if (!this.o.ipamStore.watch) this.timers.push(setInterval(() => void this.refreshIpam(), this.o.ipamPollMs ?? 2000));
@@ -178,7 +201,7 @@ export class Agent {
     for (const t of this.timers) t.unref();
     void this.policyLoop.kick();
     void this.routesLoop.kick();
-    this.log.info({ node, datastore: this.o.datastore.name, cniSocket: this.o.cniSocket, statusSocket: this.o.statusSocket }, 'agent started');
+    this.log.info({ node, bgp: this.bgpOff ? 'off' : 'on', datastore: this.o.datastore.name, cniSocket: this.o.cniSocket, statusSocket: this.o.statusSocket }, 'agent started');
   }
 
   /** Graceful stop (SIGTERM): keeps kernel routes and rules, closes BGP without NOTIFICATION. */
@@ -213,6 +236,7 @@ export class Agent {
     this.ipam.setPools(ipamPoolsOf(s));
     this.ipam.setNodeLabels(nodeObj?.metadata.labels ?? {});
     this.inputsChanged();
+    this.refreshIpamRoutes();
   }
 
   private inputsChanged(): void {
@@ -260,6 +284,7 @@ export class Agent {
       void this.updateBgp();
     }
     this.metrics.observeBlocks(blockRows(this.ipamView.own()));
+    this.refreshIpamRoutes();
     return changed;
   }
 
@@ -275,6 +300,11 @@ export class Agent {
     if (this.o.fastRoutes === false) return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed');
     this.trace.claim();
     this.ipamView.claimed(b);
+    if (this.bgpOff) {
+      // the external speaker exports the blackhole from the kernel: writing it is the announcement
+      this.writeFast([b.cidr]);
+      return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, blackholed (BGP off)');
+    }
     this.trace.originate();
     // the plan depends on routing objects only, and every change of those re-plans (inputsChanged)
     const planned = this.planned?.plan;
@@ -295,7 +325,7 @@ export class Agent {
     const t0 = performance.now();
     let r: ReturnType<FastRoutes['write']>;
     try {
-      r = this.rtnl ? this.fast.write(this.rtnl, { own: this.ipamView.own(), learned: this.bgp.learned }, prefixes) : { done: false, why: 'no netlink socket' };
+      r = this.rtnl ? this.fast.write(this.rtnl, { own: this.ipamView.own(), learned: this.learned }, prefixes) : { done: false, why: 'no netlink socket' };
     } catch (err) {
       r = { done: false, why: err instanceof Error ? err.message : String(err) };
     }
@@ -315,7 +345,7 @@ export class Agent {
   }
 
   private updateBgp(): Promise<void> {
-    if (!this.snapshot || !this.ipamView.read) return Promise.resolve();
+    if (this.bgpOff || !this.snapshot || !this.ipamView.read) return Promise.resolve();
     if (this.planned?.snapshot !== this.snapshot) this.planned = { snapshot: this.snapshot, plan: planNodeBgp(this.snapshot, this.o.node, this.o.bgpDefaults) };
     const plan = this.planned.plan;
     if (plan.local?.logLevel && this.o.logs.bgp.level !== plan.local.logLevel) {
@@ -332,9 +362,10 @@ export class Agent {
     if (!this.gateOpen) {
       const s = this.bgp.synced();
       const waited = Date.now() - this.startedAt >= (this.o.syncBoundMs ?? 10_000);
-      if (!(this.bgp.running && s.synced) && !waited) return;
+      if (!this.bgpOff && !(this.bgp.running && s.synced) && !waited) return;
       this.gateOpen = true;
-      this.log.info({ synced: s.synced, waiting: s.waiting, afterMs: Date.now() - this.startedAt }, s.synced ? 'bgp synced: programming routes' : 'bgp not synced within the bound: programming routes with what is known');
+      if (this.bgpOff) this.log.info({ afterMs: Date.now() - this.startedAt }, 'bgp off (an external speaker carries the routes): programming routes');
+      else this.log.info({ synced: s.synced, waiting: s.waiting, afterMs: Date.now() - this.startedAt }, s.synced ? 'bgp synced: programming routes' : 'bgp not synced within the bound: programming routes with what is known');
     }
     const t0 = this.routeDirtySince ?? performance.now();
     this.routeDirtySince = undefined;
@@ -351,7 +382,7 @@ export class Agent {
       nl = memoRtnl(this.rtnl);
     }
     const { input, unmapped } = dataplaneInputOf({
-      node: this.o.node, nodes, pools, own: this.ipamView.own(), learned: this.bgp.learned, config,
+      node: this.o.node, nodes, pools, own: this.ipamView.own(), learned: this.learned, config,
       tunnels: this.ipamView.tunnels(),
     });
     this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`);
@@ -434,7 +465,7 @@ export class Agent {
   }
 
   private health() {
-    return readiness({ datastoreSynced: this.snapshot !== undefined, bgpSynced: this.gateOpen, policySynced: this.policyOk });
+    return agentHealth({ mode: this.bgpOff ? 'off' : 'on', datastoreSynced: this.snapshot !== undefined, gateOpen: this.gateOpen, policySynced: this.policyOk });
   }
 
   status(): AgentStatus {
@@ -443,7 +474,7 @@ export class Agent {
     const m = this.applier.metrics;
     return {
       node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
-      ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced,
+      ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),
       peers: this.bgp.rows(), routes: routeRows(this.lastReport?.plan.routes ?? []), blocks: blockRows(this.ipamView.own()),
       policy: { ...this.policyCounts, applies: m.applies, failures: m.failures, lastError: m.lastError, synced: this.policyOk },
       problems: [...this.bgp.problems, ...this.unmapped, ...(this.lastReport?.problems ?? []), ...[...this.rejected.values()].map(rejectionSentence)],

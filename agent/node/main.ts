@@ -15,6 +15,7 @@ import type { IpamStore } from '../ipam/store.js';
 import { Agent } from './agent.js';
 import type { SecretReader } from './bgp.js';
 import type { BgpDefaults } from '../node-config/node-config.js';
+import type { BgpMode } from './bgp-mode.js';
 
 export interface AgentSettings {
   node: string;
@@ -35,6 +36,8 @@ export interface AgentSettings {
   holdTime: number;
   restartTime: number;
   resyncMs: number;
+  /** off: an external speaker carries the routes (bgp-mode.ts); default on */
+  bgp?: BgpMode;
   /** undefined: 60 s (both datastores; files: by the pods' host veths) */
   ipamGcMs?: number;
 }
@@ -81,7 +84,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? 60_000,
     // both stores have a change feed (IpamStore.watch); the poll is for a store without one
     ipamPollMs: s.datastore === 'kubernetes' ? 30_000 : 2000, restartTime: s.restartTime, holdTime: s.holdTime,
-    fastRoutes: process.env.MARGAY_FAST_ROUTES !== '0',
+    fastRoutes: process.env.MARGAY_FAST_ROUTES !== '0', bgp: s.bgp ?? 'on',
   });
   try {
     await agent.start();

@@ -4,6 +4,7 @@ import type { Datastore } from '../datastore/datastore.js';
 import type { IpamStore } from '../ipam/store.js';
 import type { BgpDefaults } from '../node-config/node-config.js';
 import type { SecretReader } from './bgp.js';
+import type { BgpMode } from './bgp-mode.js';
 
 export interface AgentOptions {
   node: string;
@@ -31,4 +32,9 @@ export interface AgentOptions {
   ipamGcMs?: number;
   restartTime?: number;
   holdTime?: number;
+  /**
+   * 'off': an external speaker (BIRD, a routing daemon on the host) carries the routes;
+   * no session, no BGP port, readiness does not wait for BGP (bgp-mode.ts). Default 'on'.
+   */
+  bgp?: BgpMode;
 }

@@ -21,7 +21,8 @@ export function renderStatus(s: AgentStatus): string {
   out.push(`margay agent on ${s.node}${s.asn !== undefined ? ` (AS ${s.asn}, router ID ${s.routerId ?? '?'})` : ''}: ${s.ready ? 'ready' : 'not ready'}`);
   for (const r of s.reasons) out.push(`  - ${r}`);
   out.push('');
-  for (const fam of ['IPv4', 'IPv6'] as const) {
+  if (s.bgp === 'off') out.push('BGP is off (--bgp off): an external speaker carries the routes to other nodes\' blocks; this agent opens no session.', '');
+  else for (const fam of ['IPv4', 'IPv6'] as const) {
     const peers = s.peers.filter((p) => p.address.includes(':') === (fam === 'IPv6'));
     if (fam === 'IPv6' && peers.length === 0) continue;
     out.push(`${fam} BGP status`);

@@ -50,6 +50,8 @@ export interface AgentStatus {
   ready: boolean;
   reasons: string[];
   bgpSynced: boolean;
+  /** "off": margay's BGP is off (`margay agent --bgp off`), an external speaker carries the routes; absent: on */
+  bgp?: 'on' | 'off';
   peers: PeerRow[];
   routes: RouteRow[];
   blocks: BlockRow[];

@@ -32,6 +32,12 @@ flags (environment variable in brackets):
   --uplink DEV             the underlay device (default: the device holding the node's address) [MARGAY_UPLINK]
   --node-address CIDR      this node's BGP address/prefix, e.g. 10.0.0.5/24 [MARGAY_NODE_ADDRESS]
                            (only when its Node object has no margay.io/bgp-ipv4-address)
+  --bgp on|off             off: margay's BGP speaker stays off, an external speaker on the host (BIRD,
+                           a routing daemon) carries the routes: it must export this node's block
+                           blackholes (kernel protocol 80) and install what it learns; the agent opens
+                           no session, listens on no BGP port, readiness does not wait for BGP; IPAM,
+                           CNI, pod routes, VXLAN/IPIP routes (from IPAM), natOutgoing and policy work
+                           as usual (default on) [MARGAY_BGP]
   --as-number N            cluster AS when no BGPConfiguration "default" sets one (default 64512) [MARGAY_BGP_AS_NUMBER]
   --node-to-node-mesh B    true|false, likewise (default true) [MARGAY_BGP_NODE_TO_NODE_MESH]
   --bgp-listen-port N      likewise (default 179) [MARGAY_BGP_LISTEN_PORT]
@@ -54,7 +60,7 @@ const FLAGS = {
   'cni-socket': { type: 'string' }, 'status-socket': { type: 'string' }, 'run-dir': { type: 'string' },
   'as-number': { type: 'string' }, 'node-to-node-mesh': { type: 'string' }, 'bgp-listen-port': { type: 'string' }, 'health-port': { type: 'string' },
   'health-address': { type: 'string' }, uplink: { type: 'string' }, 'node-address': { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
-  'hold-time': { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' }, 'ipam-gc-interval': { type: 'string' },
+  'hold-time': { type: 'string' }, bgp: { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' }, 'ipam-gc-interval': { type: 'string' },
 } as const;
 
 export const agentCommand: Command = {
@@ -85,9 +91,12 @@ export const agentCommand: Command = {
       ...(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT) !== undefined
         ? { listenPort: intFlag(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT), 'bgp-listen-port', 179, 1, 65535) } : {}),
     };
+    const { parseBgpMode } = await import('../../node/bgp-mode.js');
+    const bgp = parseBgpMode(str(v.bgp, env.MARGAY_BGP));
+    if (typeof bgp !== 'string') throw new UsageError(bgp.error, USAGE);
     const { runAgent } = await import('../../node/main.js');
     return runAgent({
-      node, datastore,
+      node, datastore, bgp,
       ...(datastoreDir ? { datastoreDir } : {}),
       ...(str(v['ipam-dir'], env.MARGAY_IPAM_DIR) ? { ipamDir: str(v['ipam-dir'], env.MARGAY_IPAM_DIR) as string } : {}),
       ...(str(v['kube-server'], env.MARGAY_KUBE_SERVER) ? { kubeServer: str(v['kube-server'], env.MARGAY_KUBE_SERVER) as string } : {}),

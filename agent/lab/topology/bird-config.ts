@@ -11,9 +11,11 @@
  *   sends (what `as-override` does on a hardware switch), or the receiving node
  *   would drop the route as an AS loop.
  * - renderBirdSpeakerConfig: BIRD as a node's BGP speaker (the reference the agent's
- *   convergence is measured against): it learns the node's own blocks from the
- *   kernel (blackhole routes, `learn`), announces them to its peers (iBGP full mesh)
- *   and installs the routes it learns in the kernel.
+ *   convergence is measured against, and the external speaker beside agents run
+ *   with `--bgp off`, Calico's architecture): it learns the node's own blocks from
+ *   the kernel (blackhole routes, `learn`; with `kernelProtocol`, only the agent's —
+ *   `krt_source` 80), announces them to its peers (iBGP full mesh) and installs the
+ *   routes it learns in the kernel (proto bird).
  */
 
 export interface TorBirdPeer {
@@ -121,6 +123,12 @@ export interface BirdSpeakerOptions {
   logFile?: string;
   /** kernel scan period in seconds (netlink notifications make changes immediate anyway) */
   scanTime?: number;
+  /**
+   * Learn only kernel routes of this protocol (`krt_source`): 80 for margay's block
+   * blackholes when margay agents run with `--bgp off`. Absent: any blackhole inside
+   * OWN not made by BIRD (e.g. `ip route add blackhole`, proto boot).
+   */
+  kernelProtocol?: number;
 }
 
 /** BIRD as a node's speaker: kernel blackholes → its peers (iBGP mesh, or a ToR over eBGP) → remote kernels. */
@@ -142,7 +150,7 @@ export function renderBirdSpeakerConfig(o: BirdSpeakerOptions): string {
     '  learn;',
     `  scan time ${o.scanTime ?? 10};`,
     '  ipv4 {',
-    '    import where net ~ OWN && source = RTS_INHERIT && dest = RTD_BLACKHOLE;',
+    `    import where net ~ OWN && source = RTS_INHERIT && dest = RTD_BLACKHOLE${o.kernelProtocol !== undefined ? ` && krt_source = ${protocolNumber(o.kernelProtocol)}` : ''};`,
     '    export where source = RTS_BGP;',
     '  };',
     '}',
@@ -164,6 +172,11 @@ export function renderBirdSpeakerConfig(o: BirdSpeakerOptions): string {
     );
   }
   return lines.join('\n');
+}
+
+function protocolNumber(p: number): number {
+  if (!Number.isInteger(p) || p < 0 || p > 255) throw new Error(`kernel route protocol ${p} is not 0-255`);
+  return p;
 }
 
 function checkV4(a: string, what: string): void {

@@ -4,15 +4,16 @@
  * control socket under the lab's directory, and `birdc` on that socket only.
  *
  * startTorBird puts the top-of-rack router of a `tor` topology in the fabric
- * namespace; startBird is the general form (the convergence benchmark runs one BIRD
- * per node namespace as the reference speaker).
+ * namespace; startNodeBirds runs one BIRD per node namespace as the node's speaker
+ * (iBGP full mesh; beside agents run with `--bgp off`, or alone as the convergence
+ * benchmark's bare reference); startBird is the general form.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecError, run } from '../exec.js';
 import type { Lab, LabProcess } from '../lab.js';
 import { POD_POOL_V4 } from '../plan.js';
-import { renderTorBirdConfig } from './bird-config.js';
+import { renderBirdSpeakerConfig, renderTorBirdConfig } from './bird-config.js';
 import type { TopologyPlan } from './manifests.js';
 
 export interface LabBird {
@@ -95,4 +96,36 @@ export async function startTorBird(lab: Lab, plan: TopologyPlan, opts: { acceptP
     ...(opts.announceForeign ? { announceForeign: opts.announceForeign } : {}),
   });
   return startBird(lab, lab.fabric.ns, 'tor-bird', config, 15_000, { detached: opts.detached ?? false });
+}
+
+/**
+ * One BIRD per node as that node's BGP speaker, in an iBGP full mesh: it exports the
+ * node's blocks from the kernel (with `kernelProtocol: 80`, margay's blackholes only)
+ * and installs what it learns (proto bird). Resolves once every session is Established.
+ */
+export async function startNodeBirds(lab: Lab, opts: { asn?: number; originatePrefixes?: string[]; kernelProtocol?: number; timeoutMs?: number } = {}): Promise<LabBird[]> {
+  const birds: LabBird[] = [];
+  try {
+    for (const n of lab.nodes) {
+      const config = renderBirdSpeakerConfig({
+        routerId: n.address, asn: opts.asn ?? 64512, local: n.address, originatePrefixes: opts.originatePrefixes ?? [POD_POOL_V4],
+        peers: lab.nodes.filter((m) => m !== n).map((m) => ({ name: m.name, address: m.address })),
+        ...(opts.kernelProtocol !== undefined ? { kernelProtocol: opts.kernelProtocol } : {}),
+      });
+      birds.push(await startBird(lab, n.ns, `${n.name}-bird`, config));
+    }
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    for (const b of birds) {
+      for (;;) {
+        const states = Object.values(await b.bgpStates());
+        if (states.length === lab.nodes.length - 1 && states.every((s) => s.startsWith('Established'))) break;
+        if (Date.now() > deadline) throw new Error(`BIRD ${b.name}: the mesh did not establish (${states.join('; ')})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return birds;
+  } catch (err) {
+    for (const b of birds) await b.stop().catch(() => undefined);
+    throw err;
+  }
 }

@@ -64,4 +64,13 @@ describe('renderBirdSpeakerConfig', () => {
     expect(protocol(conf, 'node_n3')).toContain('local 172.30.0.11 as 64512;');
     expect(protocol(conf, 'node_n3')).toContain('direct;');
   });
+
+  it('with kernelProtocol, learns only that protocol\'s blackholes (margay agents with --bgp off: 80)', () => {
+    const conf = renderBirdSpeakerConfig({
+      routerId: '172.30.0.11', asn: 64512, local: '172.30.0.11', originatePrefixes: ['10.244.0.0/16'], kernelProtocol: 80,
+      peers: [{ name: 'n2', address: '172.30.0.12' }],
+    });
+    expect(conf).toContain('import where net ~ OWN && source = RTS_INHERIT && dest = RTD_BLACKHOLE && krt_source = 80;');
+    expect(() => renderBirdSpeakerConfig({ routerId: '172.30.0.11', asn: 64512, local: '172.30.0.11', originatePrefixes: [], kernelProtocol: 300, peers: [] })).toThrow(/0-255/);
+  });
 });
