@@ -90,12 +90,20 @@ export class CniHandler {
   constructor(private readonly opts: CniHandlerOptions) {}
 
   handle(req: AgentRequest): Promise<CniResult | undefined> {
-    const key = handleId(req.network, req.containerId, req.ifName);
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(() => this.dispatch(req), () => this.dispatch(req));
+    return this.exclusive(handleId(req.network, req.containerId, req.ifName), () => this.dispatch(req));
+  }
+
+  /**
+   * Runs `fn` in the IPAM handle's queue: after the requests for it that came
+   * before, and before those that come after. The IPAM GC releases a leaked
+   * handle through this, so no ADD for it can run in between.
+   */
+  exclusive<T>(handle: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(handle) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
     const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => { if (this.locks.get(key) === tail) this.locks.delete(key); });
+    this.locks.set(handle, tail);
+    void tail.then(() => { if (this.locks.get(handle) === tail) this.locks.delete(handle); });
     return run;
   }
 

@@ -45,6 +45,9 @@ export class CniServer extends EventEmitter<CniServerEvents> {
   /** pod events of answered requests, emitted once the answer is written */
   private readonly pendingEvents: PodEvent[] = [];
   private readonly timed: TimedWiring | undefined;
+  /** requests read and not yet answered */
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: CniServerOptions) {
     super();
@@ -54,6 +57,24 @@ export class CniServer extends EventEmitter<CniServerEvents> {
 
   get socketPath(): string {
     return this.opts.socketPath;
+  }
+
+  /**
+   * Resolves once no request is being answered, or after `maxMs`. The agent's
+   * policy pass waits here before it writes iptables: an nftables commit in the
+   * node's namespace holds up a veth creation in the kernel (an ADD's wiring).
+   */
+  whenIdle(maxMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxMs);
+      this.idleWaiters.push(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  /** Runs `fn` in an IPAM handle's request queue (CniHandler.exclusive). */
+  exclusive<T>(handle: string, fn: () => Promise<T>): Promise<T> {
+    return this.handler.exclusive(handle, fn);
   }
 
   async start(): Promise<void> {
@@ -97,7 +118,9 @@ export class CniServer extends EventEmitter<CniServerEvents> {
       if (nl < 0 && buf.length <= MAX_REQUEST) return;
       done = true;
       const tData = performance.now();
+      this.inFlight++;
       void this.answer(nl < 0 ? '' : buf.slice(0, nl), t0).then(({ resp, log, netns }) => {
+        this.settled();
         const stages = this.timed ? { requestMs: Math.round((tData - t0) * 100) / 100, ...this.timed.take(netns), ...threadTime(sched0, schedStat(), performance.now() - t0) } : undefined;
         if (stages && 'exit' in resp) resp.agentStages = stages;
         sock.end(`${JSON.stringify(resp)}\n`);
@@ -108,6 +131,11 @@ export class CniServer extends EventEmitter<CniServerEvents> {
         log(stages);
       });
     });
+  }
+
+  private settled(): void {
+    if (--this.inFlight > 0) return;
+    for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private flushEvents(): void {
