@@ -40,7 +40,10 @@
  * wall clock: n1's encode → n3's read, n3's write → its `ip -ts monitor` stamp), which
  * separates margay's own CPU from waiting for a CPU. MARGAY_FAST_ROUTES=0 runs every
  * agent (both labs) without the route fast path. MARGAY_BENCH_KEEP_LOGS=DIR keeps the
- * agents' logs as DIR/<margay|bird>-agent-<node>.log.
+ * agents' logs as DIR/<margay|bird>-agent-<node>.log. BENCH_CONVERGENCE_CAPTURE=1 adds,
+ * for both labs alike, tcpdump in n3 (segments from n1 with more than a KEEPALIVE):
+ * claim → the UPDATE at n3's interface, and that → the route in n3's kernel — the
+ * sender's and the receiver's share, whichever speaker (tcpdump costs some CPU).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -51,13 +54,14 @@ import { createAgentCluster, MARGAY_JS, type AgentCluster } from '../../../agent
 import { isRoot } from '../../../agent/lab/netns.js';
 import { startNodeBirds, type LabBird } from '../../../agent/lab/topology/bird.js';
 import type { Emit } from '../run.js';
-import { firstReply, QUICK, round, routeMonitor, summary, type RouteMonitor } from './support.js';
+import { firstReply, QUICK, round, routeMonitor, summary, wireArrivals, type RouteMonitor, type WireArrivals } from './support.js';
 
 const PODS = QUICK ? 24 : 50;
 /** QUICK: /30 blocks, so that 24 pods still open 5 new blocks */
 const BLOCK_SIZE = QUICK ? 30 : 29;
 const BIRD_BLOCKS = QUICK ? 8 : 30;
 const BENCH = 'agent/convergence';
+const CAPTURE = process.env.BENCH_CONVERGENCE_CAPTURE === '1';
 
 const stampMonitor = (ns: string): Promise<RouteMonitor> => routeMonitor(ns, { stamped: true });
 
@@ -91,7 +95,7 @@ async function claimStamps(logFile: string | undefined): Promise<Map<string, num
  * MARGAY_TRACE_ROUTES=1 (agent/node/route-trace.ts): per-stage medians (ms) of the
  * trace lines the agents logged — n3 writing the new blocks' routes, n1 sending them.
  */
-async function traceStages(n1Log: string | undefined, n3Log: string | undefined, stamps: readonly { cidr: string; sRemote: number }[]): Promise<Record<string, unknown>> {
+async function traceStages(n1Log: string | undefined, n3Log: string | undefined, stamps: readonly { cidr: string; sRemote: number }[], arrivals: readonly number[] = []): Promise<Record<string, unknown>> {
   const blocks = new Set(stamps.map((x) => x.cidr));
   const lines = async (f: string | undefined, msg: string): Promise<Record<string, unknown>[]> => (f ? (await readFile(f, 'utf8')).split('\n') : [])
     .filter((l) => l.includes(msg)).flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; } });
@@ -107,8 +111,11 @@ async function traceStages(n1Log: string | undefined, n3Log: string | undefined,
   const sentAt = sent.map((r) => r.at).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
   const wire: number[] = [];
   const monitor: number[] = [];
+  const arrivalToRead: number[] = [];
   for (const r of recv) {
     const readAt = r.readAt as number;
+    const arrived = arrivals.filter((t) => t <= readAt).at(-1);
+    if (arrived !== undefined && readAt - arrived < 1000) arrivalToRead.push(readAt - arrived);
     const before = sentAt.filter((t) => t <= readAt).at(-1);
     if (before !== undefined) wire.push(readAt - before);
     // a full pass's line names only its first prefixes, and a later pass logs again: fast writes only
@@ -118,6 +125,8 @@ async function traceStages(n1Log: string | undefined, n3Log: string | undefined,
   return {
     n1EncodedToN3ReadMs: wire.length > 0 ? summary(wire) : undefined,
     n3WrittenToMonitorStampMs: monitor.length > 0 ? summary(monitor) : undefined,
+    // with BENCH_CONVERGENCE_CAPTURE=1: the UPDATE's segment at n3's interface → n3's agent reading it (waiting for its event loop / a CPU)
+    ...(arrivalToRead.length > 0 ? { n3WireToReadMs: summary(arrivalToRead) } : {}),
     n3Receive: stages(recv, ['readToDecoded', 'decodedToRib', 'ribToAgent', 'agentToWritten', 'total']),
     n3ReceiveKinds: [...new Set(recv.map((r) => r.kind))],
     n1Send: stages(sent, ['claimToOriginate', 'originateToEncoded', 'total']),
@@ -159,6 +168,8 @@ async function agentLab(emit: Emit, speaker: Speaker): Promise<LabFigures> {
     const stampN1 = await stampMonitor(lab.node('n1').ns);
     const stampN3 = await stampMonitor(lab.node('n3').ns);
     monitors.push(monN3, stampN1, stampN3);
+    let wire: WireArrivals | undefined;
+    if (CAPTURE) monitors.push(wire = await wireArrivals(lab.node('n3').ns, 'eth0', lab.node('n1').address));
     const known = new Set((await c.status('n1')).blocks.map((b) => b.cidr));
     const total: number[] = [];
     const afterAdd: number[] = [];
@@ -187,9 +198,19 @@ async function agentLab(emit: Emit, speaker: Speaker): Promise<LabFigures> {
     }
     const stats = await Promise.all(lab.nodes.map((n) => c.status(n.name)));
     const claims = await claimStamps(c.agentProcess('n1')?.logFile);
-    const trace = speaker === 'margay' && process.env.MARGAY_TRACE_ROUTES === '1' ? await traceStages(c.agentProcess('n1')?.logFile, c.agentProcess('n3')?.logFile, stamps) : undefined;
+    const trace = speaker === 'margay' && process.env.MARGAY_TRACE_ROUTES === '1' ? await traceStages(c.agentProcess('n1')?.logFile, c.agentProcess('n3')?.logFile, stamps, wire?.times) : undefined;
     const fromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sRemote - (claims.get(x.cidr) as number)] : []));
     const localFromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sLocal - (claims.get(x.cidr) as number)] : []));
+    // BENCH_CONVERGENCE_CAPTURE=1: the first UPDATE-sized segment from n1 at n3 after each claim
+    const claimToWire: number[] = [];
+    const wireToKernel: number[] = [];
+    for (const x of wire ? stamps : []) {
+      const claim = claims.get(x.cidr);
+      const arrival = claim === undefined ? undefined : wire?.times.find((t) => t >= claim);
+      if (claim === undefined || arrival === undefined || arrival > x.sRemote) continue;
+      claimToWire.push(arrival - claim);
+      wireToKernel.push(x.sRemote - arrival);
+    }
     emit({
       bench: BENCH, system: speaker === 'margay' ? 'margay' : 'bird-speaker',
       speaker: speaker === 'margay' ? 'margay agents, their own BGP (full mesh)' : 'margay agents with --bgp off + BIRD per node (iBGP mesh, blackholes exported from the kernel)',
@@ -199,6 +220,7 @@ async function agentLab(emit: Emit, speaker: Speaker): Promise<LabFigures> {
       newBlock: {
         pods: blockFromAdd.length, podReachableMs: summary(newBlockTotal), remoteKernelFromAddMs: summary(blockFromAdd),
         remoteFromClaimMs: summary(fromClaim), remoteFromLocalKernelMs: summary(blockFromLocal), localKernelFromClaimMs: summary(localFromClaim),
+        ...(wire ? { claimToUpdateAtN3WireMs: summary(claimToWire), updateAtN3WireToN3KernelMs: summary(wireToKernel) } : {}),
       },
       blocksOnN1: stats[0]?.blocks.length, ...(trace ? { trace } : {}),
     });

@@ -98,3 +98,31 @@ export function procStats(pid: number): { cpuMs: number; rssMB: number } {
 export function summary(xs: readonly number[]): { n: number; p50: number; p99: number; max: number } {
   return { n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: pct(xs, 100) };
 }
+
+export interface WireArrivals {
+  /** wall-clock ms (kernel capture stamps) of TCP segments with BGP payload above a KEEPALIVE's 19 bytes */
+  readonly times: readonly number[];
+  stop(): void;
+}
+
+/**
+ * tcpdump on `dev` inside ns, incoming BGP segments from `src` only: when an UPDATE
+ * reached the receiving node's kernel (the capture stamp), which splits "sender →
+ * wire" from "wire → the receiver's kernel route" for any speaker.
+ */
+export async function wireArrivals(ns: string, dev: string, src: string): Promise<WireArrivals> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-Q', 'in', '-tt', '-n', '-l', 'tcp', 'port', '179', 'and', 'src', 'host', src], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const times: number[] = [];
+  let buf = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const m = /^(\d+\.\d+) .* length (\d+)/.exec(line);
+      if (m && Number(m[2]) > 19) times.push(Number(m[1]) * 1000);
+    }
+  });
+  await new Promise((r) => setTimeout(r, 300)); // tcpdump is capturing
+  return { times, stop() { child.kill('SIGTERM'); } };
+}
