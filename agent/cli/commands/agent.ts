@@ -32,12 +32,11 @@ flags (environment variable in brackets):
   --uplink DEV             the underlay device (default: the device holding the node's address) [MARGAY_UPLINK]
   --node-address CIDR      this node's BGP address/prefix, e.g. 10.0.0.5/24 [MARGAY_NODE_ADDRESS]
                            (only when its Node object has no margay.io/bgp-ipv4-address)
-  --bgp on|off             off: margay's BGP speaker stays off, an external speaker on the host (BIRD,
-                           a routing daemon) carries the routes: it must export this node's block
-                           blackholes (kernel protocol 80) and install what it learns; the agent opens
-                           no session, listens on no BGP port, readiness does not wait for BGP; IPAM,
-                           CNI, pod routes, VXLAN/IPIP routes (from IPAM), natOutgoing and policy work
-                           as usual (default on) [MARGAY_BGP]
+  --bgp on|off             off: an external speaker on the host carries the routes (default on) [MARGAY_BGP]
+                           (BIRD, a routing daemon: it must export this node's block blackholes, kernel
+                           protocol 80, and install what it learns); the agent opens no session, listens
+                           on no BGP port, readiness does not wait for BGP; IPAM, CNI, pod routes,
+                           VXLAN/IPIP routes (from IPAM), natOutgoing and policy work as usual
   --as-number N            cluster AS when no BGPConfiguration "default" sets one (default 64512) [MARGAY_BGP_AS_NUMBER]
   --node-to-node-mesh B    true|false, likewise (default true) [MARGAY_BGP_NODE_TO_NODE_MESH]
   --bgp-listen-port N      likewise (default 179) [MARGAY_BGP_LISTEN_PORT]
