@@ -28,7 +28,8 @@
  * BIRDs, no agents, no pods, a blackhole added by `ip -batch` in n1 → n3's kernel),
  * BIRD's kernel → kernel floor on a quiet lab — not the reference, shown beside it.
  * Order: bare mesh, BIRD-speaker lab, margay lab (BENCH_CONVERGENCE_MARGAY_FIRST=1:
- * margay first). Needs root.
+ * margay first). BENCH_CONVERGENCE_BLOCK_SIZE=30 makes more pods open a block (more
+ * new-block samples per run). Needs root.
  *
  * Fairness: both kernel stamps come from `ip -ts monitor route` (the kernel's events,
  * stamped by ip itself with µs resolution when they arrive — not when this process
@@ -57,8 +58,8 @@ import type { Emit } from '../run.js';
 import { firstReply, QUICK, round, routeMonitor, summary, wireArrivals, type RouteMonitor, type WireArrivals } from './support.js';
 
 const PODS = QUICK ? 24 : 50;
-/** QUICK: /30 blocks, so that 24 pods still open 5 new blocks */
-const BLOCK_SIZE = QUICK ? 30 : 29;
+/** QUICK: /30 blocks, so that 24 pods still open 5 new blocks; BENCH_CONVERGENCE_BLOCK_SIZE overrides (/30 with 50 pods: 12 new blocks per lab) */
+const BLOCK_SIZE = Number(process.env.BENCH_CONVERGENCE_BLOCK_SIZE ?? (QUICK ? 30 : 29));
 const BIRD_BLOCKS = QUICK ? 8 : 30;
 const BENCH = 'agent/convergence';
 const CAPTURE = process.env.BENCH_CONVERGENCE_CAPTURE === '1';
