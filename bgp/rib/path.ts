@@ -1,10 +1,11 @@
 /**
  * Paths as the RIB holds them. A path is (source, attributes); many prefixes share
- * one, so each Adj-RIB-In interns its paths by an attribute key and every table
- * (Adj-RIB-In, Loc-RIB) stores a reference, never a per-prefix object. Prefixes are
- * keyed by their text form ("10.0.0.0/24", "fd00::/64"), with "#pathId" appended
- * for ADD-PATH routes in an Adj-RIB-In.
+ * one, so each Adj-RIB-In interns its paths by an attribute key and the prefix
+ * table (table.ts) stores a reference, never a per-prefix object. Prefixes are
+ * keyed by their text form ("10.0.0.0/24", "fd00::/64"); listings of one peer's
+ * routes append "#pathId" for ADD-PATH routes.
  */
+import type { AdjRibIn } from './adj-rib-in.js';
 import type {
   Aggregator, AsPathSegment, Community, ExtendedCommunity, LargeCommunity, Origin, UnknownAttribute,
 } from '../wire/types.js';
@@ -51,6 +52,8 @@ export interface Path {
   readonly key: string;
   /** Adj-RIB-In routes referring to it (the intern table forgets it at 0) */
   refs: number;
+  /** the Adj-RIB-In (peer view) holding it; absent only on paths built for the decision alone */
+  readonly owner?: AdjRibIn;
 }
 
 /** Deterministic key of an attribute set (field order fixed by construction). */

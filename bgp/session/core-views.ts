@@ -5,6 +5,7 @@
  * that both read the RIB the same way.
  */
 import { describeReason } from '../fsm/reasons.js';
+import { forEachRoute } from '../rib/table.js';
 import { speakerStatus, type Result, type Speaker } from '../speaker/index.js';
 import type { RouteEntry } from './runtime.js';
 import type { SpeakerStatus } from './status.js';
@@ -38,11 +39,9 @@ export function routeEntries(s: Speaker, peer?: string): RouteEntry[] {
   const out: RouteEntry[] = [];
   for (const [id, p] of s.peers) {
     if (peer !== undefined && peer !== id && peer !== p.config.address) continue;
-    for (const [prefix, path] of p.in.routes) {
-      const best = s.loc.routes.get(prefix);
-      const isBest = Array.isArray(best) ? best.includes(path) : best === path;
-      out.push({ prefix: String(prefix), peer: id, attributes: path.attrs, best: isBest, stale: path.stale });
-    }
+    forEachRoute(s.loc, p.in, (prefix, path, best) => {
+      out.push({ prefix, peer: id, attributes: path.attrs, best, stale: path.stale });
+    });
   }
   return out;
 }

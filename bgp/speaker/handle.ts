@@ -8,12 +8,13 @@ import { step } from '../fsm/step.js';
 import { afiFamily, type FsmEvent, type Negotiated } from '../fsm/types.js';
 import type { Reason } from '../fsm/reasons.js';
 import { clearOut } from '../rib/adj-rib-out.js';
-import { clearRib, markStale } from '../rib/adj-rib-in.js';
+import { markStale } from '../rib/adj-rib-in.js';
+import { dropPaths } from '../rib/table.js';
 import { maxPrefixData } from '../rib/policy.js';
 import type { Path, PeerInfo, RouteAttrs } from '../rib/path.js';
 import type { ExportSkip } from '../rib/export.js';
 import {
-  deferralDone, endDeferral, flushAll, fullExport, importUpdate, newOut, recompute, refreshOut, sweep, type Out,
+  deferralDone, emitter, endDeferral, flushAll, fullExport, importUpdate, newOut, refreshOut, sweep, type Out,
 } from './routing.js';
 import type { PeerState, Result, Speaker, SpeakerEvent, SpeakerTimerName } from './types.js';
 
@@ -93,6 +94,13 @@ export function runFsm(s: Speaker, p: PeerState, ev: FsmEvent, now: number, out:
   }
 }
 
+/** Drops every route of the peer and re-decides its prefixes (a scan of the table). */
+export function clearRoutes(s: Speaker, p: PeerState, out: Out): void {
+  dropPaths(s.loc, p.in, undefined, emitter(s, out));
+  p.in.intern = new Map();
+  p.in.staleCount = 0;
+}
+
 export function peerInfo(s: Speaker, p: PeerState, routerId: string, asn: number): PeerInfo {
   return {
     id: p.id, address: p.config.address, asn, routerId, ibgp: asn === s.local.asn,
@@ -135,11 +143,11 @@ function onDown(s: Speaker, p: PeerState, reason: Reason, out: Out): void {
   p.negotiated = undefined;
   p.eorOwed = false;
   // RFC 4724 §4.2: only a session that ends without a NOTIFICATION keeps its routes
-  if (gr && gr.restartTime > 0 && (reason.kind === 'tcp-failed' || reason.kind === 'peer-restarted') && p.in.routes.size > 0) {
+  if (gr && gr.restartTime > 0 && (reason.kind === 'tcp-failed' || reason.kind === 'peer-restarted') && p.in.count > 0) {
     markStale(p.in);
     out.actions.push({ peer: p.id, action: { type: 'startTimer', name: 'GrRestart', ms: gr.restartTime * 1000 } });
     return;
   }
   p.filtered.clear();
-  for (const key of clearRib(p.in)) recompute(s, key, out);
+  clearRoutes(s, p, out);
 }

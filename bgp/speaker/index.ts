@@ -53,4 +53,4 @@ export { speakerStatus, type PeerStatus, type SpeakerStatus } from './status.js'
 export { buildUpdates, endOfRib, endOfRibFamily, keyToPrefix } from './messages.js';
 export { messageEvent } from '../fsm/step.js';
 export { describeReason } from '../fsm/reasons.js';
-export type { RouteChange } from '../rib/loc-rib.js';
+export type { RouteChange } from '../rib/table.js';

@@ -8,15 +8,15 @@
  */
 import { newPeerFsm } from '../fsm/step.js';
 import type { FsmConfig } from '../fsm/types.js';
-import { clearRib, newAdjRibIn, deleteRoute, internPath, rebaseSource, setRoute } from '../rib/adj-rib-in.js';
+import { newAdjRibIn, internPath, rebaseSource } from '../rib/adj-rib-in.js';
 import { newAdjRibOut } from '../rib/adj-rib-out.js';
-import { newLocRib } from '../rib/loc-rib.js';
+import { dropPaths, mapPaths, newRibTable, putPath, removePath } from '../rib/table.js';
 import type { Path, RouteAttrs } from '../rib/path.js';
 import { compilePrefixFilter } from '../rib/policy.js';
 import { parsePrefix, formatPrefix } from '../wire/prefix.js';
 import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type LargeCommunity } from '../wire/types.js';
-import { finish, freshCaches, peerInfo, runFsm } from './handle.js';
-import { fullExport, newOut, recompute, type Out } from './routing.js';
+import { clearRoutes, finish, freshCaches, peerInfo, runFsm } from './handle.js';
+import { emitChange, emitter, fullExport, newOut, type Out } from './routing.js';
 import type { OriginatedRoute, PeerConfig, PeerState, Result, Speaker, SpeakerConfig } from './types.js';
 
 export const DEFAULT_DEFERRAL_TIME = 60;
@@ -25,8 +25,8 @@ export function createSpeaker(config: SpeakerConfig): Result {
   const local = { asn: config.asn, routerId: config.routerId, clusterId: config.clusterId ?? config.routerId };
   const s: Speaker = {
     config, local, peers: new Map(), byAddress: new Map(), retiredConnSeq: new Map(),
-    origin: newAdjRibIn({ id: '', address: '', asn: config.asn, routerId: config.routerId, ibgp: false, rrClient: false, local: true }),
-    loc: newLocRib(!!config.multipath), deferring: !!config.restarting,
+    origin: newAdjRibIn({ id: '', address: '', asn: config.asn, routerId: config.routerId, ibgp: false, rrClient: false, local: true }, 0, true),
+    loc: newRibTable(!!config.multipath), nextOrder: 1, deferring: !!config.restarting,
   };
   const actions: Result['actions'] = s.deferring
     ? [{ peer: '', action: { type: 'startTimer', name: 'Deferral', ms: (config.deferralTime ?? DEFAULT_DEFERRAL_TIME) * 1000 } }]
@@ -50,11 +50,12 @@ function fsmConfig(s: Speaker, c: PeerConfig): FsmConfig {
 
 const peerIdOf = (c: PeerConfig): string => c.id ?? c.address;
 
-function newPeerState(s: Speaker, c: PeerConfig, connSeq: number, now: number): PeerState {
+/** `order`: the Adj-RIB-In's place among the sources (a reset peer keeps its own). */
+function newPeerState(s: Speaker, c: PeerConfig, connSeq: number, now: number, order: number): PeerState {
   const id = peerIdOf(c);
   const fsm = { ...newPeerFsm(fsmConfig(s, c), now), connSeq };
   const p = {
-    id, config: c, fsm, in: newAdjRibIn({ id, address: c.address, asn: c.asn, routerId: '', ibgp: c.asn === s.local.asn, rrClient: false, local: false }),
+    id, config: c, fsm, in: newAdjRibIn({ id, address: c.address, asn: c.asn, routerId: '', ibgp: c.asn === s.local.asn, rrClient: false, local: false }, order),
     out: newAdjRibOut(), negotiated: undefined, filtered: new Set<string>(), eorReceived: new Set<'ipv4' | 'ipv6'>(), eorOwed: false,
     importFilter: compilePrefixFilter(c.importPrefixes), exportFilter: compilePrefixFilter(c.exportPrefixes), exportCache: freshCaches(),
     target: {
@@ -73,7 +74,7 @@ export function addPeer(s: Speaker, c: PeerConfig, now: number): Result {
   const out = newOut();
   const id = peerIdOf(c);
   if (s.peers.has(id)) throw new Error(`peer ${id} already exists`);
-  const p = newPeerState(s, c, s.retiredConnSeq.get(id) ?? 0, now);
+  const p = newPeerState(s, c, s.retiredConnSeq.get(id) ?? 0, now, s.nextOrder++);
   s.retiredConnSeq.delete(id);
   s.peers.set(id, p);
   s.peerList = undefined;
@@ -83,8 +84,7 @@ export function addPeer(s: Speaker, c: PeerConfig, now: number): Result {
 }
 
 function dropPeerRoutes(s: Speaker, p: PeerState, out: Out): void {
-  p.in.staleCount = 0;
-  for (const key of clearRib(p.in)) recompute(s, key, out);
+  clearRoutes(s, p, out);
 }
 
 /** Stops a peer (Cease 6/3, Peer De-configured), withdraws what it taught us, forgets it. */
@@ -124,7 +124,7 @@ export function updatePeer(s: Speaker, c: PeerConfig, now: number): Result {
   if (needsReset(old, c)) {
     runFsm(s, p, { type: 'Cease', subcode: 6, stop: true }, now, out);
     dropPeerRoutes(s, p, out);
-    const fresh = newPeerState(s, c, p.fsm.connSeq, now);
+    const fresh = newPeerState(s, c, p.fsm.connSeq, now, p.in.order);
     s.peers.set(id, fresh);
     s.peerList = undefined;
     if (s.byAddress.get(old.address) === id) s.byAddress.delete(old.address);
@@ -157,7 +157,7 @@ export function updatePeer(s: Speaker, c: PeerConfig, now: number): Result {
   };
   p.exportCache = freshCaches();
   if (p.fsm.state === 'Established' && !s.deferring) fullExport(s, p);
-  if (c.maxPrefixes !== undefined && p.in.routes.size > c.maxPrefixes && p.fsm.state === 'Established') {
+  if (c.maxPrefixes !== undefined && p.in.count > c.maxPrefixes && p.fsm.state === 'Established') {
     const afi = p.negotiated?.families[0] === 'ipv6' ? 2 : 1;
     const d = c.maxPrefixes;
     runFsm(s, p, { type: 'Cease', subcode: 1, data: new Uint8Array([0, afi, 1, (d >>> 24) & 255, (d >>> 16) & 255, (d >>> 8) & 255, d & 255]), stop: true }, now, out);
@@ -168,22 +168,19 @@ export function updatePeer(s: Speaker, c: PeerConfig, now: number): Result {
 }
 
 function reinternSource(s: Speaker, p: PeerState, out: Out): void {
-  rebaseSource(p.in, p.info);
-  for (const key of new Set([...p.in.routes.keys()].map((k) => k.split('#')[0]!))) recompute(s, key, out);
+  mapPaths(s.loc, p.in, rebaseSource(p.in, p.info), emitter(s, out));
   for (const q of s.peers.values()) if (q.fsm.state === 'Established') { q.exportCache = freshCaches(); fullExport(s, q); }
 }
 
 function refilter(s: Speaker, p: PeerState, out: Out): void {
   const f = p.importFilter;
   if (!f) return;
-  for (const key of [...p.in.routes.keys()]) {
-    const [prefix = '', id] = key.split('#');
-    const slash = prefix.lastIndexOf('/');
-    if (f(prefix.slice(0, slash), Number(prefix.slice(slash + 1)))) continue;
-    deleteRoute(p.in, prefix, id === undefined ? undefined : Number(id));
-    p.filtered.add(prefix);
-    recompute(s, prefix, out);
-  }
+  dropPaths(s.loc, p.in, (key) => {
+    const slash = key.lastIndexOf('/');
+    if (f(key.slice(0, slash), Number(key.slice(slash + 1)))) return false;
+    p.filtered.add(key);
+    return true;
+  }, emitter(s, out));
 }
 
 const WELL_KNOWN: Record<string, number> = { NO_EXPORT, NO_ADVERTISE, NO_EXPORT_SUBCONFED };
@@ -224,13 +221,14 @@ export function originate(s: Speaker, routes: readonly OriginatedRoute[], _now: 
     if (!path) { path = internPath(s.origin, originAttrs(r)); bySignature.set(sig, path); }
     next.set(formatPrefix(p), path);
   }
-  for (const key of [...s.origin.routes.keys()]) {
-    if (!next.has(key)) { deleteRoute(s.origin, key, undefined); recompute(s, key, out); }
+  const own = s.origin.own!;
+  for (const key of [...own.keys()]) {
+    if (!next.has(key)) emitChange(s, removePath(s.loc, s.origin, key, undefined), out);
   }
   for (const [key, path] of next) {
-    if (s.origin.routes.get(key) === path) continue;
-    setRoute(s.origin, key, undefined, path);
-    recompute(s, key, out);
+    if (own.get(key) === path) continue;
+    const c = putPath(s.loc, s.origin, key, undefined, path);
+    if (c !== 'max-prefix') emitChange(s, c, out);
   }
   return finish(s, out);
 }

@@ -1,17 +1,17 @@
 /**
- * The route pipeline inside the speaker: UPDATE → Adj-RIB-In (import checks,
- * prefix filter, max-prefix) → decision for each touched prefix → Loc-RIB change →
- * desired Adj-RIB-Out entry of every Established peer → (at the end of each
- * handled event) minimal UPDATEs. Per prefix this does a few Map operations and no
- * allocation beyond the Loc-RIB change record; attribute work happens once per
+ * The route pipeline inside the speaker: UPDATE → the prefix table (import checks,
+ * prefix filter, max-prefix; the peer's route and the decision for the prefix in
+ * one entry) → Loc-RIB change → desired Adj-RIB-Out entry of every Established
+ * peer → (at the end of each handled event) minimal UPDATEs. A new prefix costs
+ * one hash insert and the Loc-RIB change record; attribute work happens once per
  * attribute set (interned paths, export results cached per path).
  */
-import { collectPaths, deleteRoute, internPath, setRoute, sweepStale } from '../rib/adj-rib-in.js';
+import { internPath } from '../rib/adj-rib-in.js';
 import { internOut, resetSent, takeUpdates, want } from '../rib/adj-rib-out.js';
 import { exportAttrs } from '../rib/export.js';
 import { importAttrs, type ImportContext } from '../rib/import.js';
-import { bestOf, decide, type RouteChange } from '../rib/loc-rib.js';
 import { familyOfKey, type Family, type Path } from '../rib/path.js';
+import { bestOf, dropPaths, MAX_PREFIX, putPath, removePath, type RouteChange } from '../rib/table.js';
 import { formatPrefix } from '../wire/prefix.js';
 import type { Prefix, UpdateMessage } from '../wire/types.js';
 import { buildUpdates, endOfRib, endOfRibFamily } from './messages.js';
@@ -20,12 +20,10 @@ import type { PeerAction, PeerState, Speaker } from './types.js';
 export interface Out {
   actions: PeerAction[];
   routes: RouteChange[];
-  /** scratch list of candidate paths, reused per prefix */
-  scratch: Path[];
 }
 
 export function newOut(): Out {
-  return { actions: [], routes: [], scratch: [] };
+  return { actions: [], routes: [] };
 }
 
 /** The peers as an array (cached; see Speaker.peerList). */
@@ -35,25 +33,21 @@ export function peerList(s: Speaker): PeerState[] {
   return l;
 }
 
-/** Re-runs the decision for one prefix and queues what changed. */
-export function recompute(s: Speaker, key: string, out: Out): void {
-  const cands = out.scratch;
-  let n = 0;
-  if (s.origin.routes.size) n = collectPaths(s.origin, key, cands, n);
-  const peers = peerList(s);
-  for (let i = 0; i < peers.length; i++) {
-    const p = peers[i]!;
-    if (p.in.routes.size) n = collectPaths(p.in, key, cands, n);
-  }
-  const change = decide(s.loc, key, cands, n);
+/** Queues a Loc-RIB change: for the agent, and as the desired Adj-RIB-Out entry of every Established peer. */
+export function emitChange(s: Speaker, change: RouteChange | undefined, out: Out): void {
   if (!change) return;
   out.routes.push(change);
   if (s.deferring) return;
-  const best = change.best;
+  const peers = peerList(s);
   for (let i = 0; i < peers.length; i++) {
     const p = peers[i]!;
-    if (p.fsm.state === 'Established') wantFor(s, p, key, best);
+    if (p.fsm.state === 'Established') wantFor(s, p, change.prefix, change.best);
   }
+}
+
+/** An emitter for table scans (peer down, sweeps, re-filtering). */
+export function emitter(s: Speaker, out: Out): (c: RouteChange) => void {
+  return (c) => emitChange(s, c, out);
 }
 
 /** Sets the desired Adj-RIB-Out entry of `p` for `key` given the Loc-RIB best path. */
@@ -112,7 +106,7 @@ export function flushAll(s: Speaker, out: Out): void {
 
 /** Drops a peer's stale routes (graceful restart over) and re-decides them. */
 export function sweep(s: Speaker, p: PeerState, fam: Family | undefined, out: Out): void {
-  for (const key of sweepStale(p.in, fam)) recompute(s, key, out);
+  if (p.in.staleCount > 0) dropPaths(s.loc, p.in, (key, path) => path.stale && (!fam || familyOfKey(key) === fam), emitter(s, out));
   if (p.in.staleCount === 0) {
     out.actions.push({ peer: p.id, action: { type: 'stopTimer', name: 'GrRestart' } });
     out.actions.push({ peer: p.id, action: { type: 'stopTimer', name: 'GrStale' } });
@@ -155,7 +149,7 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
     for (const prefix of list) {
       const key = keyOf(prefix);
       if (p.filtered.size) p.filtered.delete(key);
-      if (deleteRoute(p.in, key, prefix.pathId)) recompute(s, key, out);
+      emitChange(s, removePath(s.loc, p.in, key, prefix.pathId), out);
     }
   };
   withdraw(u.withdrawn);
@@ -175,13 +169,12 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
       const key = keyOf(prefix);
       if (filter && !filter(prefix.addr, prefix.len)) {
         p.filtered.add(key);
-        if (deleteRoute(p.in, key, prefix.pathId)) recompute(s, key, out);
+        emitChange(s, removePath(s.loc, p.in, key, prefix.pathId), out);
         continue;
       }
-      const old = setRoute(p.in, key, prefix.pathId, path);
-      if (old === path) continue;
-      if (old === undefined && max !== undefined && p.in.routes.size > max) return true;
-      recompute(s, key, out);
+      const c = putPath(s.loc, p.in, key, prefix.pathId, path, max);
+      if (c === MAX_PREFIX) return true;
+      if (c !== undefined) emitChange(s, c, out);
     }
     return false;
   };

@@ -2,7 +2,7 @@
 import { describeReason } from '../fsm/reasons.js';
 import type { FsmState } from '../fsm/types.js';
 import { prefixCount } from '../rib/adj-rib-in.js';
-import { locRibFamilies } from '../rib/loc-rib.js';
+import { locRibFamilies } from '../rib/table.js';
 import type { Speaker } from './types.js';
 
 export interface PeerStatus {

@@ -5,7 +5,7 @@
 import type { AdjRibIn } from '../rib/adj-rib-in.js';
 import type { AdjRibOut } from '../rib/adj-rib-out.js';
 import type { ExportSkip, ExportTarget, LocalInfo } from '../rib/export.js';
-import type { LocRib, RouteChange } from '../rib/loc-rib.js';
+import type { RibTable, RouteChange } from '../rib/table.js';
 import type { Path, PeerInfo, RouteAttrs } from '../rib/path.js';
 import type { PrefixFilter } from '../rib/policy.js';
 import type { Family, FsmAction, FsmEvent, Negotiated, PeerFsm, TimerName } from '../fsm/types.js';
@@ -137,9 +137,12 @@ export interface Speaker {
   byAddress: Map<string, string>;
   /** last connection number of removed peers, so a re-added peer never reuses one */
   retiredConnSeq: Map<string, number>;
-  /** locally originated routes */
+  /** locally originated routes (a source like a peer, with its own listing) */
   origin: AdjRibIn;
-  loc: LocRib;
+  /** the prefix table: every source's paths and the Loc-RIB (rib/table.ts) */
+  loc: RibTable;
+  /** order of the next peer's Adj-RIB-In among the sources (origin is 0) */
+  nextOrder: number;
   /** restarting speaker: not advertising until peers' End-of-RIB or the deferral timer */
   deferring: boolean;
 }

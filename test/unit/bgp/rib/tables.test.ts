@@ -1,88 +1,155 @@
 import { describe, expect, it } from 'vitest';
-import {
-  clearRib, deleteRoute, internPath, markStale, newAdjRibIn, pathsFor, prefixCount, setRoute, sweepStale,
-} from '../../../../bgp/rib/adj-rib-in.js';
+import { internPath, markStale, newAdjRibIn, prefixCount, rebaseSource, type AdjRibIn } from '../../../../bgp/rib/adj-rib-in.js';
 import { internOut, newAdjRibOut, resetSent, takeUpdates, want } from '../../../../bgp/rib/adj-rib-out.js';
-import { decide, newLocRib } from '../../../../bgp/rib/loc-rib.js';
-import { attrs, path, peer } from './helpers.js';
+import { familyOfKey } from '../../../../bgp/rib/path.js';
+import {
+  bestOf, dropPaths, locRibFamilies, mapPaths, MAX_PREFIX, newRibTable, putPath, removePath, RibEntry, routesOf, type RibTable, type RouteChange,
+} from '../../../../bgp/rib/table.js';
+import { attrs, peer } from './helpers.js';
 
-describe('Adj-RIB-In', () => {
+const sweep = (t: RibTable, rib: AdjRibIn, fam?: 'ipv4' | 'ipv6'): string[] => {
+  const changed: string[] = [];
+  dropPaths(t, rib, (k, p) => p.stale && (!fam || familyOfKey(k) === fam), (c) => changed.push(c.prefix));
+  return changed;
+};
+
+describe('Adj-RIB-In (a peer view over the prefix table)', () => {
   it('interns one path per attribute set', () => {
+    const t = newRibTable();
     const rib = newAdjRibIn(peer());
     const a = internPath(rib, attrs({ med: 1 }));
     const b = internPath(rib, attrs({ med: 1 }));
     const c = internPath(rib, attrs({ med: 2 }));
     expect(a).toBe(b);
     expect(a).not.toBe(c);
-    setRoute(rib, '10.0.0.0/24', undefined, a);
-    setRoute(rib, '10.0.1.0/24', undefined, b);
-    expect(rib.routes.get('10.0.0.0/24')).toBe(rib.routes.get('10.0.1.0/24'));
+    putPath(t, rib, '10.0.0.0/24', undefined, a);
+    putPath(t, rib, '10.0.1.0/24', undefined, b);
+    expect(t.routes.get('10.0.0.0/24')).toBe(t.routes.get('10.0.1.0/24'));
+    expect(rib.count).toBe(2);
   });
 
   it('forgets an attribute set once no route uses it', () => {
+    const t = newRibTable();
     const rib = newAdjRibIn(peer());
-    for (let med = 0; med < 50; med++) setRoute(rib, '10.0.0.0/24', undefined, internPath(rib, attrs({ med })));
+    for (let med = 0; med < 50; med++) putPath(t, rib, '10.0.0.0/24', undefined, internPath(rib, attrs({ med })));
     expect(rib.intern.size).toBe(1);
     const kept = internPath(rib, attrs({ med: 49 }));
-    expect(rib.routes.get('10.0.0.0/24')).toBe(kept);
-    setRoute(rib, '10.0.1.0/24', undefined, kept);
-    deleteRoute(rib, '10.0.0.0/24', undefined);
+    expect(routesOf(t, rib).get('10.0.0.0/24')).toBe(kept);
+    putPath(t, rib, '10.0.1.0/24', undefined, kept);
+    removePath(t, rib, '10.0.0.0/24', undefined);
     expect(rib.intern.size).toBe(1);
-    deleteRoute(rib, '10.0.1.0/24', undefined);
+    removePath(t, rib, '10.0.1.0/24', undefined);
     expect(rib.intern.size).toBe(0);
+    expect(t.routes.size).toBe(0);
   });
 
   it('ADD-PATH keeps several paths per prefix and counts the prefix once', () => {
+    const t = newRibTable();
     const rib = newAdjRibIn(peer());
-    setRoute(rib, '10.0.0.0/24', 1, internPath(rib, attrs({ med: 1 })));
-    setRoute(rib, '10.0.0.0/24', 2, internPath(rib, attrs({ med: 2 })));
-    const out: ReturnType<typeof internPath>[] = [];
-    pathsFor(rib, '10.0.0.0/24', out);
-    expect(out.map((p) => p.attrs.med)).toEqual([1, 2]);
+    putPath(t, rib, '10.0.0.0/24', 1, internPath(rib, attrs({ med: 1 })));
+    putPath(t, rib, '10.0.0.0/24', 2, internPath(rib, attrs({ med: 2 })));
+    expect([...routesOf(t, rib)].map(([k, p]) => [k, p.attrs.med])).toEqual([['10.0.0.0/24#1', 1], ['10.0.0.0/24#2', 2]]);
     expect(prefixCount(rib)).toBe(1);
-    deleteRoute(rib, '10.0.0.0/24', 1);
-    out.length = 0;
-    pathsFor(rib, '10.0.0.0/24', out);
-    expect(out.map((p) => p.attrs.med)).toEqual([2]);
+    expect(rib.count).toBe(2);
+    expect(bestOf(t.routes.get('10.0.0.0/24'))?.attrs.med).toBe(1);
+    expect(removePath(t, rib, '10.0.0.0/24', 1)).toMatchObject({ kind: 'change', reason: 'only-path' });
+    expect([...routesOf(t, rib).values()].map((p) => p.attrs.med)).toEqual([2]);
+    expect(prefixCount(rib)).toBe(1);
+    expect(removePath(t, rib, '10.0.0.0/24', 2)).toEqual({ prefix: '10.0.0.0/24', kind: 'remove', nextHops: [] });
+    expect(prefixCount(rib)).toBe(0);
   });
 
   it('graceful restart: all stale, re-announced ones fresh, End-of-RIB sweeps the rest per family', () => {
+    const t = newRibTable();
     const rib = newAdjRibIn(peer());
     const p = internPath(rib, attrs());
-    for (const k of ['10.0.0.0/24', '10.0.1.0/24', 'fd00::/64']) setRoute(rib, k, undefined, p);
+    for (const k of ['10.0.0.0/24', '10.0.1.0/24', 'fd00::/64']) putPath(t, rib, k, undefined, p);
     markStale(rib);
     expect(rib.staleCount).toBe(3);
-    expect(rib.routes.get('10.0.0.0/24')?.stale).toBe(true);
+    expect(routesOf(t, rib).get('10.0.0.0/24')?.stale).toBe(true);
     // same attributes again after the restart: a new, fresh path
     const fresh = internPath(rib, attrs());
     expect(fresh.stale).toBe(false);
-    setRoute(rib, '10.0.0.0/24', undefined, fresh);
+    putPath(t, rib, '10.0.0.0/24', undefined, fresh);
     expect(rib.staleCount).toBe(2);
-    expect(sweepStale(rib, 'ipv4')).toEqual(['10.0.1.0/24']);
-    expect([...rib.routes.keys()].sort()).toEqual(['10.0.0.0/24', 'fd00::/64']);
-    expect(sweepStale(rib)).toEqual(['fd00::/64']);
+    expect(sweep(t, rib, 'ipv4')).toEqual(['10.0.1.0/24']);
+    expect([...routesOf(t, rib).keys()].sort()).toEqual(['10.0.0.0/24', 'fd00::/64']);
+    expect(sweep(t, rib)).toEqual(['fd00::/64']);
     expect(rib.staleCount).toBe(0);
-    expect(clearRib(rib)).toEqual(['10.0.0.0/24']);
+    expect(locRibFamilies(t)).toEqual({ ipv4: 1, ipv6: 0 });
+    const gone: RouteChange[] = [];
+    dropPaths(t, rib, undefined, (c) => gone.push(c));
+    expect(gone.map((c) => [c.prefix, c.kind])).toEqual([['10.0.0.0/24', 'remove']]);
+    expect([rib.count, rib.prefixes, t.routes.size]).toEqual([0, 0, 0]);
+  });
+
+  it('max-prefix refuses a new route past the limit, never a replacement', () => {
+    const t = newRibTable();
+    const rib = newAdjRibIn(peer());
+    const a = internPath(rib, attrs({ med: 1 }));
+    expect(putPath(t, rib, '10.0.0.0/24', undefined, a, 1)).toMatchObject({ kind: 'add' });
+    expect(putPath(t, rib, '10.0.1.0/24', undefined, a, 1)).toBe(MAX_PREFIX);
+    expect(putPath(t, rib, '10.0.0.0/24', undefined, internPath(rib, attrs({ med: 2 })), 1)).toMatchObject({ kind: 'change' });
+    expect([rib.count, t.routes.size]).toEqual([1, 1]);
   });
 });
 
-describe('Loc-RIB', () => {
+describe('prefix table: candidates and the Loc-RIB', () => {
+  const two = (multipath = false) => {
+    const t = newRibTable(multipath);
+    const ra = newAdjRibIn(peer({ address: '192.0.2.1', id: 'a', routerId: '1.1.1.1' }), 1);
+    const rb = newAdjRibIn(peer({ address: '192.0.2.2', id: 'b', routerId: '2.2.2.2' }), 2);
+    return { t, ra, rb };
+  };
+
   it('reports add, change and remove with next hops, and nothing when unchanged', () => {
-    const loc = newLocRib();
-    const a = path({ address: '192.0.2.1' }, { nextHops: ['192.0.2.1'] });
-    const b = path({ address: '192.0.2.2', id: 'b' }, { nextHops: ['192.0.2.2'], asPath: [] });
-    expect(decide(loc, 'p', [a])).toMatchObject({ kind: 'add', nextHops: ['192.0.2.1'], best: a });
-    expect(decide(loc, 'p', [a])).toBeUndefined();
-    expect(decide(loc, 'p', [a, b])).toMatchObject({ kind: 'change', nextHops: ['192.0.2.2'], reason: 'as-path-length' });
-    expect(decide(loc, 'p', [])).toEqual({ prefix: 'p', kind: 'remove', nextHops: [] });
-    expect(loc.routes.size).toBe(0);
+    const { t, ra, rb } = two();
+    const a = internPath(ra, attrs({ nextHops: ['192.0.2.1'] }));
+    const b = internPath(rb, attrs({ nextHops: ['192.0.2.2'], asPath: [] }));
+    expect(putPath(t, ra, 'p', undefined, a)).toMatchObject({ kind: 'add', nextHops: ['192.0.2.1'], best: a });
+    expect(putPath(t, ra, 'p', undefined, a)).toBeUndefined();
+    expect(t.routes.get('p')).toBe(a); // one path: the entry is the path itself
+    expect(putPath(t, rb, 'p', undefined, b)).toMatchObject({ kind: 'change', nextHops: ['192.0.2.2'], reason: 'as-path-length' });
+    expect(t.routes.get('p')).toBeInstanceOf(RibEntry);
+    expect(removePath(t, rb, 'p', undefined)).toMatchObject({ kind: 'change', best: a, reason: 'only-path' });
+    expect(t.routes.get('p')).toBe(a); // back to the compact form
+    expect(removePath(t, rb, 'p', undefined)).toBeUndefined(); // not held
+    expect(removePath(t, ra, 'p', undefined)).toEqual({ prefix: 'p', kind: 'remove', nextHops: [] });
+    expect(t.routes.size).toBe(0);
   });
-  it('multipath reports every equal-cost next hop', () => {
-    const loc = newLocRib(true);
-    const a = path({ address: '192.0.2.1', routerId: '1.1.1.1' }, { nextHops: ['192.0.2.1'] });
-    const b = path({ address: '192.0.2.2', id: 'b', routerId: '2.2.2.2' }, { nextHops: ['192.0.2.2'] });
-    expect(decide(loc, 'p', [b, a])?.nextHops).toEqual(['192.0.2.1', '192.0.2.2']);
-    expect(decide(loc, 'p', [a, b])).toBeUndefined();
+
+  it('a worse second path changes nothing; its withdrawal neither', () => {
+    const { t, ra, rb } = two();
+    const a = internPath(ra, attrs({ nextHops: ['192.0.2.1'], asPath: [] }));
+    putPath(t, ra, 'p', undefined, a);
+    expect(putPath(t, rb, 'p', undefined, internPath(rb, attrs({ nextHops: ['192.0.2.2'] })))).toBeUndefined();
+    expect(removePath(t, rb, 'p', undefined)).toBeUndefined();
+    expect(bestOf(t.routes.get('p'))).toBe(a);
+  });
+
+  it('multipath reports every equal-cost next hop, in source order whatever the arrival order', () => {
+    const { t, ra, rb } = two(true);
+    const a = internPath(ra, attrs({ nextHops: ['192.0.2.1'] }));
+    const b = internPath(rb, attrs({ nextHops: ['192.0.2.2'] }));
+    putPath(t, rb, 'p', undefined, b);
+    expect(putPath(t, ra, 'p', undefined, a)?.valueOf()).toMatchObject({ nextHops: ['192.0.2.1', '192.0.2.2'] });
+    expect(putPath(t, ra, 'p', undefined, a)).toBeUndefined();
+    expect((t.routes.get('p') as RibEntry).paths).toEqual([a, b]);
+  });
+
+  it('a peer scan re-maps its paths (new source info) and re-decides', () => {
+    const { t, ra, rb } = two();
+    const a = internPath(ra, attrs({ nextHops: ['192.0.2.1'] }));
+    putPath(t, ra, 'p', undefined, a);
+    putPath(t, ra, 'q', undefined, a);
+    putPath(t, rb, 'q', undefined, internPath(rb, attrs({ nextHops: ['192.0.2.2'] })));
+    const changed: RouteChange[] = [];
+    mapPaths(t, ra, rebaseSource(ra, { ...ra.source, rrClient: true }), (c) => changed.push(c));
+    expect(changed.map((c) => c.prefix)).toEqual(['p', 'q']);
+    expect(bestOf(t.routes.get('p'))?.source.rrClient).toBe(true);
+    expect(bestOf(t.routes.get('q'))?.source.rrClient).toBe(true);
+    expect(ra.intern.size).toBe(1);
+    expect([...ra.intern.values()][0]!.refs).toBe(2);
   });
 });
 

@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addPeer, createSpeaker, handle, incoming, messageEvent } from '../../../../bgp/speaker/index.js';
-import { pathsFor } from '../../../../bgp/rib/adj-rib-in.js';
 import { selectBest } from '../../../../bgp/rib/best-path.js';
-import { bestOf, locRibFamilies } from '../../../../bgp/rib/loc-rib.js';
+import { bestOf, locRibFamilies, routesOf } from '../../../../bgp/rib/table.js';
 import type { Path } from '../../../../bgp/rib/path.js';
 import type { PathAttributes, Prefix, UpdateMessage } from '../../../../bgp/wire/types.js';
 
@@ -65,12 +64,14 @@ describe('ingest property: the incremental pipeline equals a from-scratch decisi
         for (const ch of r.routes) { if (ch.kind === 'remove') replay.delete(ch.prefix); else replay.set(ch.prefix, ch.nextHops); }
       }
       held += s.loc.routes.size;
+      // each peer's Adj-RIB-In as its own listing (a scan of the shared table)
+      const adjIn = [...s.peers.values()].map((p) => routesOf(s.loc, p.in));
       const keys = new Set<string>();
-      for (const p of s.peers.values()) for (const k of p.in.routes.keys()) keys.add(k);
+      for (const routes of adjIn) for (const k of routes.keys()) keys.add(k);
       for (const k of s.loc.routes.keys()) keys.add(k);
       for (const k of keys) {
         const cands: Path[] = [];
-        for (const p of s.peers.values()) pathsFor(p.in, k, cands);
+        for (const routes of adjIn) { const c = routes.get(k); if (c) cands.push(c); }
         const fresh = selectBest(cands);
         expect(bestOf(s.loc.routes.get(k))).toBe(fresh?.best);
       }
@@ -78,10 +79,12 @@ describe('ingest property: the incremental pipeline equals a from-scratch decisi
       // the O(1) per-family counts match a walk of the table
       const v6 = [...s.loc.routes.keys()].filter((k) => k.includes(':')).length;
       expect(locRibFamilies(s.loc)).toEqual({ ipv4: s.loc.routes.size - v6, ipv6: v6 });
+      // the per-peer counters match the listings
+      [...s.peers.values()].forEach((p, i) => { expect(p.in.count).toBe(adjIn[i]!.size); expect(p.in.prefixes).toBe(adjIn[i]!.size); });
       // no route with our own AS from an eBGP peer was accepted
-      for (const p of s.peers.values()) {
+      for (const [i, p] of [...s.peers.values()].entries()) {
         if (p.info.ibgp) continue;
-        for (const path of p.in.routes.values()) expect(path.attrs.asPath.some((seg) => seg.asns.includes(65000))).toBe(false);
+        for (const path of adjIn[i]!.values()) expect(path.attrs.asPath.some((seg) => seg.asns.includes(65000))).toBe(false);
       }
     }), { numRuns: 200 });
     expect(held).toBeGreaterThan(200); // the runs did hold routes

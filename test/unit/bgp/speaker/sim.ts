@@ -8,6 +8,7 @@ import { handle, incoming, messageEvent, timerEvent, addPeer, createSpeaker } fr
 import type { PeerAction, PeerConfig, RouteChange, Speaker, SpeakerConfig, SpeakerEvent, SpeakerTimerName, Result } from '../../../../bgp/speaker/index.js';
 import { decodeMessage, encodeMessage } from '../../../../bgp/wire/index.js';
 import { DEFAULT_CODEC_OPTIONS, type CodecOptions, type Message } from '../../../../bgp/wire/types.js';
+import { selectedOf } from '../../../../bgp/rib/table.js';
 
 interface End { node: string; peer: string; conn: number | undefined; codecIn: CodecOptions; codecOut: CodecOptions }
 interface Link { a: End; b: End; buffered: Uint8Array[]; open: boolean }
@@ -192,8 +193,7 @@ export class Sim {
   rib(node: string): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const [k, e] of this.speaker(node).loc.routes) {
-      const list = Array.isArray(e) ? e : [e];
-      out[k] = list.map((p) => p.attrs.nextHops[0] ?? 'local');
+      out[k] = selectedOf(e).map((p) => p.attrs.nextHops[0] ?? 'local');
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { originate, removePeer, speakerStatus, updatePeer } from '../../../../bgp/speaker/index.js';
-import { bestOf } from '../../../../bgp/rib/loc-rib.js';
+import { bestOf, routesOf } from '../../../../bgp/rib/table.js';
 import type { PeerConfig } from '../../../../bgp/speaker/index.js';
 import { Sim } from './sim.js';
 
@@ -175,7 +175,8 @@ describe('speaker: iBGP', () => {
       expect(sim.rib(n)).toEqual({ '10.244.1.0/26': [A] });
       expect(bestAt(sim, n, '10.244.1.0/26')?.attrs.localPref).toBe(100);
     }
-    expect(sim.speaker(C).peers.get(B)!.in.routes.size).toBe(0);
+    expect(routesOf(sim.speaker(C).loc, sim.speaker(C).peers.get(B)!.in).size).toBe(0);
+    expect(sim.speaker(C).peers.get(B)!.in.count).toBe(0);
     expect(sim.sent.filter((m) => m.from === B && m.message.type === 'UPDATE' && m.message.nlri.length > 0)).toEqual([]);
   });
 

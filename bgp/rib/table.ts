@@ -1,0 +1,321 @@
+/**
+ * The prefix table: one entry per prefix holding every source's paths (the
+ * Adj-RIBs-In, per peer a view: adj-rib-in.ts) and the selected one (the Loc-RIB,
+ * RFC 4271 §3.2), like BIRD's one table per channel. A new prefix costs one hash
+ * insert. The common entry — one path, no ADD-PATH id — is the interned Path
+ * itself (no per-prefix object: it is its own best); an entry with several
+ * candidates, or an ADD-PATH id, is a `RibEntry` holding the candidates in
+ * decision order (source order: origin, then peers as added; then path ids in
+ * arrival order) and the best path (or [best, ...equal-cost] with multipath).
+ * Every change of a prefix's candidates re-runs the decision for it and returns
+ * the Loc-RIB change, if any. Per-peer events (session down, stale sweep, import
+ * filter change) scan the table, as BIRD does; they are rare.
+ */
+import { selectBest, type BestReason } from './best-path.js';
+import { releasePath, type AdjRibIn } from './adj-rib-in.js';
+import type { Path } from './path.js';
+
+export class RibEntry {
+  constructor(
+    /** candidates in decision order */
+    public paths: Path[],
+    /** ADD-PATH id of each candidate; -1 = none */
+    public ids: number[],
+    /** the Loc-RIB entry: best path, or [best, ...equal-cost] with multipath */
+    public best: Path | Path[],
+  ) {}
+}
+
+export type Slot = Path | RibEntry;
+
+export interface RibTable {
+  /** prefix key → its entry; every entry has a best path, so `size` is the Loc-RIB's size */
+  readonly routes: Map<string, Slot>;
+  multipath: boolean;
+  /** how many prefixes are IPv6 (kept as entries come and go: per-family counts are O(1)) */
+  v6: number;
+}
+
+export function newRibTable(multipath = false): RibTable {
+  return { routes: new Map(), multipath, v6: 0 };
+}
+
+/** Loc-RIB routes per family, without walking the table. */
+export function locRibFamilies(t: RibTable): { ipv4: number; ipv6: number } {
+  return { ipv4: t.routes.size - t.v6, ipv6: t.v6 };
+}
+
+export interface RouteChange {
+  prefix: string;
+  kind: 'add' | 'change' | 'remove';
+  /** the new best path (absent on remove) */
+  best?: Path;
+  /** why it won */
+  reason?: BestReason;
+  /** next hops of the best path and, with multipath, of the equal-cost ones; [] = originated here */
+  nextHops: string[];
+}
+
+/** The best path of a table entry (or of a Loc-RIB value: a path or [best, ...equal-cost]). */
+export function bestOf(e: Slot | Path[] | undefined): Path | undefined {
+  if (e === undefined) return undefined;
+  if (e instanceof RibEntry) e = e.best;
+  return Array.isArray(e) ? e[0] : e;
+}
+
+/** The Loc-RIB value of an entry: [best] or [best, ...equal-cost]. */
+export function selectedOf(e: Slot): readonly Path[] {
+  const b = e instanceof RibEntry ? e.best : e;
+  return Array.isArray(b) ? b : [b];
+}
+
+/**
+ * The next-hop list of a single path, built once per (interned) path and shared
+ * by every RouteChange that names it: a full table costs no array per route.
+ * Frozen, since many changes hold the same array.
+ */
+const hopsOfPath = new WeakMap<Path, string[]>();
+
+function singleHops(p: Path): string[] {
+  let h = hopsOfPath.get(p);
+  if (h === undefined) {
+    h = Object.freeze(p.attrs.nextHops.length ? [p.attrs.nextHops[0]!] : []) as string[];
+    hopsOfPath.set(p, h);
+  }
+  return h;
+}
+
+function nextHopsOf(e: Path | Path[]): string[] {
+  if (!Array.isArray(e)) return singleHops(e);
+  const out: string[] = [];
+  for (const p of e) { const nh = p.attrs.nextHops[0]; if (nh !== undefined && !out.includes(nh)) out.push(nh); }
+  return out;
+}
+
+function sameSelection(a: Path | Path[], b: Path | Path[]): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((p, i) => p === b[i]);
+}
+
+const isV6 = (key: string): boolean => key.includes(':');
+
+const onlyChange = (prefix: string, kind: 'add' | 'change', only: Path): RouteChange =>
+  ({ prefix, kind, best: only, reason: 'only-path', nextHops: singleHops(only) });
+
+function find(e: RibEntry, rib: AdjRibIn, id: number): number {
+  const ps = e.paths;
+  for (let i = 0; i < ps.length; i++) if (ps[i]!.owner === rib && e.ids[i] === id) return i;
+  return -1;
+}
+
+function holds(e: RibEntry, rib: AdjRibIn): boolean {
+  for (const p of e.paths) if (p.owner === rib) return true;
+  return false;
+}
+
+/** Where a new candidate of `rib` with `id` goes: after lower sources; within one source, no-id first, then arrival order. */
+function insertAt(e: RibEntry, rib: AdjRibIn, id: number): number {
+  const ps = e.paths;
+  let i = 0;
+  for (; i < ps.length; i++) {
+    const o = ps[i]!.owner!.order;
+    if (o < rib.order || (o === rib.order && (id !== -1 || e.ids[i] === -1))) continue;
+    break;
+  }
+  return i;
+}
+
+/** Re-runs the decision for an entry whose candidates changed; stores the result. */
+function redecide(t: RibTable, key: string, e: RibEntry): RouteChange | undefined {
+  const old = e.best;
+  const n = e.paths.length;
+  if (n === 0) {
+    t.routes.delete(key);
+    if (isV6(key)) t.v6--;
+    return { prefix: key, kind: 'remove', nextHops: [] };
+  }
+  if (n === 1) {
+    const only = e.paths[0]!;
+    if (e.ids[0] === -1) t.routes.set(key, only); // back to the compact form
+    else e.best = only;
+    return old === only ? undefined : onlyChange(key, 'change', only);
+  }
+  const sel = selectBest(e.paths, t.multipath)!;
+  const entry: Path | Path[] = sel.multipath ?? sel.best;
+  if (sameSelection(old, entry)) return undefined;
+  e.best = entry;
+  return { prefix: key, kind: 'change', best: sel.best, reason: sel.reason, nextHops: nextHopsOf(entry) };
+}
+
+/** `putPath` refused a new route: the peer would hold more than its maximum. */
+export const MAX_PREFIX = 'max-prefix';
+
+/**
+ * Stores `rib`'s route for `key` (with an ADD-PATH id or none) and re-decides the
+ * prefix; returns the Loc-RIB change, if any, or MAX_PREFIX (nothing stored) when
+ * a new route would take the peer over `max` routes.
+ */
+export function putPath(
+  t: RibTable, rib: AdjRibIn, key: string, pathId: number | undefined, path: Path, max?: number,
+): RouteChange | undefined | typeof MAX_PREFIX {
+  const id = pathId === undefined ? -1 : pathId;
+  const slot = t.routes.get(key);
+  if (slot === undefined) {
+    if (max !== undefined && rib.count >= max) return MAX_PREFIX;
+    path.refs++;
+    rib.count++;
+    rib.prefixes++;
+    if (rib.own !== undefined) rib.own.set(key, path);
+    t.routes.set(key, id === -1 ? path : new RibEntry([path], [id], path));
+    if (isV6(key)) t.v6++;
+    return onlyChange(key, 'add', path);
+  }
+  let e: RibEntry;
+  if (slot instanceof RibEntry) e = slot;
+  else if (slot.owner === rib && id === -1) {
+    // the lone candidate replaced: still the compact form
+    if (slot === path) return undefined;
+    path.refs++;
+    releasePath(rib, slot);
+    if (rib.own !== undefined) rib.own.set(key, path);
+    t.routes.set(key, path);
+    return onlyChange(key, 'change', path);
+  } else {
+    if (max !== undefined && rib.count >= max) return MAX_PREFIX;
+    e = new RibEntry([slot], [-1], slot);
+    t.routes.set(key, e);
+  }
+  const i = find(e, rib, id);
+  if (i >= 0) {
+    const old = e.paths[i]!;
+    if (old === path) return undefined;
+    path.refs++;
+    releasePath(rib, old);
+    e.paths[i] = path;
+  } else {
+    if (max !== undefined && rib.count >= max) return MAX_PREFIX;
+    if (!holds(e, rib)) rib.prefixes++;
+    path.refs++;
+    rib.count++;
+    const at = insertAt(e, rib, id);
+    e.paths.splice(at, 0, path);
+    e.ids.splice(at, 0, id);
+  }
+  if (rib.own !== undefined && id === -1) rib.own.set(key, path);
+  return redecide(t, key, e);
+}
+
+/** Removes `rib`'s route for `key` (and path id) and re-decides; the Loc-RIB change, if any. */
+export function removePath(t: RibTable, rib: AdjRibIn, key: string, pathId: number | undefined): RouteChange | undefined {
+  const slot = t.routes.get(key);
+  if (slot === undefined) return undefined;
+  const id = pathId === undefined ? -1 : pathId;
+  if (!(slot instanceof RibEntry)) {
+    if (slot.owner !== rib || id !== -1) return undefined;
+    t.routes.delete(key);
+    if (isV6(key)) t.v6--;
+    rib.count--;
+    rib.prefixes--;
+    if (rib.own !== undefined) rib.own.delete(key);
+    releasePath(rib, slot);
+    return { prefix: key, kind: 'remove', nextHops: [] };
+  }
+  const i = find(slot, rib, id);
+  if (i < 0) return undefined;
+  const old = slot.paths[i]!;
+  slot.paths.splice(i, 1);
+  slot.ids.splice(i, 1);
+  rib.count--;
+  if (!holds(slot, rib)) rib.prefixes--;
+  if (rib.own !== undefined && id === -1) rib.own.delete(key);
+  releasePath(rib, old);
+  return redecide(t, key, slot);
+}
+
+/** Calls `each` for every route `rib` holds: the key ("#id" appended for ADD-PATH), the path, and whether it is selected. */
+export function forEachRoute(t: RibTable, rib: AdjRibIn, each: (key: string, path: Path, selected: boolean) => void): void {
+  if (rib.count === 0) return;
+  for (const [key, slot] of t.routes) {
+    if (!(slot instanceof RibEntry)) {
+      if (slot.owner === rib) each(key, slot, true);
+      continue;
+    }
+    const best = slot.best;
+    for (let i = 0; i < slot.paths.length; i++) {
+      const p = slot.paths[i]!;
+      if (p.owner !== rib) continue;
+      const id = slot.ids[i]!;
+      each(id === -1 ? key : `${key}#${id}`, p, Array.isArray(best) ? best.includes(p) : best === p);
+    }
+  }
+}
+
+/** `rib`'s routes as key ("#id" for ADD-PATH) → path (a table scan: for status views and tests). */
+export function routesOf(t: RibTable, rib: AdjRibIn): Map<string, Path> {
+  const out = new Map<string, Path>();
+  forEachRoute(t, rib, (k, p) => out.set(k, p));
+  return out;
+}
+
+/**
+ * Removes every route of `rib` that `drop` selects (all when absent) in one scan
+ * of the table, re-deciding each prefix touched; `emit` gets the Loc-RIB changes.
+ */
+export function dropPaths(
+  t: RibTable, rib: AdjRibIn, drop: ((key: string, path: Path) => boolean) | undefined, emit: (c: RouteChange) => void,
+): void {
+  if (rib.count === 0) return;
+  for (const [key, slot] of t.routes) {
+    if (!(slot instanceof RibEntry)) {
+      if (slot.owner !== rib || (drop && !drop(key, slot))) continue;
+      const c = removePath(t, rib, key, undefined);
+      if (c) emit(c);
+      continue;
+    }
+    let touched = false;
+    for (let i = slot.paths.length - 1; i >= 0; i--) {
+      const p = slot.paths[i]!;
+      if (p.owner !== rib || (drop && !drop(key, p))) continue;
+      if (rib.own !== undefined && slot.ids[i] === -1) rib.own.delete(key);
+      slot.paths.splice(i, 1);
+      slot.ids.splice(i, 1);
+      rib.count--;
+      releasePath(rib, p);
+      touched = true;
+    }
+    if (!touched) continue;
+    if (!holds(slot, rib)) rib.prefixes--;
+    const c = redecide(t, key, slot);
+    if (c) emit(c);
+  }
+}
+
+/** Replaces each path of `rib` by `map(path)` (see `rebaseSource`) and re-decides every prefix touched. */
+export function mapPaths(t: RibTable, rib: AdjRibIn, map: (old: Path) => Path, emit: (c: RouteChange) => void): void {
+  if (rib.count === 0) return;
+  for (const [key, slot] of t.routes) {
+    if (!(slot instanceof RibEntry)) {
+      if (slot.owner !== rib) continue;
+      const q = map(slot);
+      q.refs++;
+      t.routes.set(key, q);
+      if (rib.own !== undefined) rib.own.set(key, q);
+      if (q !== slot) emit(onlyChange(key, 'change', q));
+      continue;
+    }
+    let touched = false;
+    for (let i = 0; i < slot.paths.length; i++) {
+      const p = slot.paths[i]!;
+      if (p.owner !== rib) continue;
+      const q = map(p);
+      q.refs++;
+      slot.paths[i] = q;
+      if (rib.own !== undefined && slot.ids[i] === -1) rib.own.set(key, q);
+      touched = true;
+    }
+    if (!touched) continue;
+    const c = redecide(t, key, slot);
+    if (c) emit(c);
+  }
+}
