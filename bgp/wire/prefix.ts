@@ -48,9 +48,7 @@ export function decodePrefixes(b: Uint8Array, start: number, end: number, afi: A
         const mask = (0xff << (8 - rem)) & 0xff;
         if (n === 1) a &= mask; else if (n === 2) c1 &= mask; else if (n === 3) c2 &= mask; else c3 &= mask;
       }
-      // a cons string when 13+ characters; fine for a value that dies with the
-      // message (the RIB key is made flat by formatPrefix / flatJoin)
-      addr = `${DEC[a]}.${DEC[c1]}.${DEC[c2]}.${DEC[c3]}`;
+      addr = ipv4Text(a, c1, c2, c3);
     } else {
       V6.fill(0);
       for (let i = 0; i < n; i++) V6[i] = b[p + i] as number;
@@ -71,6 +69,12 @@ const C = new Uint16Array(64);
 function fromCodes(n: number): string {
   const f = String.fromCharCode;
   switch (n) {
+    case 7: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!);
+    case 8: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!);
+    case 9: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!);
+    case 10: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!);
+    case 11: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!);
+    case 12: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!);
     case 13: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!);
     case 14: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!, C[13]!);
     case 15: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!, C[13]!, C[14]!);
@@ -79,6 +83,27 @@ function fromCodes(n: number): string {
     case 18: return f(C[0]!, C[1]!, C[2]!, C[3]!, C[4]!, C[5]!, C[6]!, C[7]!, C[8]!, C[9]!, C[10]!, C[11]!, C[12]!, C[13]!, C[14]!, C[15]!, C[16]!, C[17]!);
     default: return String.fromCharCode.apply(null, Array.from(C.subarray(0, n)));
   }
+}
+
+function putDec(k: number, v: number): number {
+  if (v >= 100) { C[k++] = 48 + ((v / 100) | 0); v %= 100; C[k++] = 48 + ((v / 10) | 0); } else if (v >= 10) C[k++] = 48 + ((v / 10) | 0);
+  C[k++] = 48 + (v % 10);
+  return k;
+}
+
+/**
+ * "a.b.c.d" as one flat string built from character codes: a template literal
+ * would make one intermediate string per part (seven per address).
+ */
+function ipv4Text(a: number, b: number, c: number, d: number): string {
+  let k = putDec(0, a);
+  C[k++] = 46;
+  k = putDec(k, b);
+  C[k++] = 46;
+  k = putDec(k, c);
+  C[k++] = 46;
+  k = putDec(k, d);
+  return fromCodes(k);
 }
 
 /**
