@@ -14,6 +14,7 @@
 import { selectBest, type BestReason } from './best-path.js';
 import { releasePath, type AdjRibIn } from './adj-rib-in.js';
 import type { Path } from './path.js';
+import { PrefixMap } from './prefix-map.js';
 
 export class RibEntry {
   constructor(
@@ -30,19 +31,18 @@ export type Slot = Path | RibEntry;
 
 export interface RibTable {
   /** prefix key → its entry; every entry has a best path, so `size` is the Loc-RIB's size */
-  readonly routes: Map<string, Slot>;
+  readonly routes: PrefixMap<Slot>;
   multipath: boolean;
-  /** how many prefixes are IPv6 (kept as entries come and go: per-family counts are O(1)) */
-  v6: number;
 }
 
 export function newRibTable(multipath = false): RibTable {
-  return { routes: new Map(), multipath, v6: 0 };
+  return { routes: new PrefixMap(), multipath };
 }
 
 /** Loc-RIB routes per family, without walking the table. */
 export function locRibFamilies(t: RibTable): { ipv4: number; ipv6: number } {
-  return { ipv4: t.routes.size - t.v6, ipv6: t.v6 };
+  const c = t.routes.counts();
+  return { ipv4: c.ipv4, ipv6: c.other };
 }
 
 export interface RouteChange {
@@ -98,8 +98,6 @@ function sameSelection(a: Path | Path[], b: Path | Path[]): boolean {
   return a.every((p, i) => p === b[i]);
 }
 
-const isV6 = (key: string): boolean => key.includes(':');
-
 const onlyChange = (prefix: string, kind: 'add' | 'change', only: Path): RouteChange =>
   ({ prefix, kind, best: only, reason: 'only-path', nextHops: singleHops(only) });
 
@@ -112,6 +110,11 @@ function find(e: RibEntry, rib: AdjRibIn, id: number): number {
 function holds(e: RibEntry, rib: AdjRibIn): boolean {
   for (const p of e.paths) if (p.owner === rib) return true;
   return false;
+}
+
+/** Picks the entries holding a path of `rib`. */
+function touching(rib: AdjRibIn): (s: Slot) => boolean {
+  return (s) => (s instanceof RibEntry ? holds(s, rib) : s.owner === rib);
 }
 
 /** Where a new candidate of `rib` with `id` goes: after lower sources; within one source, no-id first, then arrival order. */
@@ -132,7 +135,6 @@ function redecide(t: RibTable, key: string, e: RibEntry): RouteChange | undefine
   const n = e.paths.length;
   if (n === 0) {
     t.routes.delete(key);
-    if (isV6(key)) t.v6--;
     return { prefix: key, kind: 'remove', nextHops: [] };
   }
   if (n === 1) {
@@ -168,7 +170,6 @@ export function putPath(
     rib.prefixes++;
     if (rib.own !== undefined) rib.own.set(key, path);
     t.routes.set(key, id === -1 ? path : new RibEntry([path], [id], path));
-    if (isV6(key)) t.v6++;
     return onlyChange(key, 'add', path);
   }
   let e: RibEntry;
@@ -214,7 +215,6 @@ export function removePath(t: RibTable, rib: AdjRibIn, key: string, pathId: numb
   if (!(slot instanceof RibEntry)) {
     if (slot.owner !== rib || id !== -1) return undefined;
     t.routes.delete(key);
-    if (isV6(key)) t.v6--;
     rib.count--;
     rib.prefixes--;
     if (rib.own !== undefined) rib.own.delete(key);
@@ -236,7 +236,7 @@ export function removePath(t: RibTable, rib: AdjRibIn, key: string, pathId: numb
 /** Calls `each` for every route `rib` holds: the key ("#id" appended for ADD-PATH), the path, and whether it is selected. */
 export function forEachRoute(t: RibTable, rib: AdjRibIn, each: (key: string, path: Path, selected: boolean) => void): void {
   if (rib.count === 0) return;
-  for (const [key, slot] of t.routes) {
+  for (const [key, slot] of t.routes.select(touching(rib))) {
     if (!(slot instanceof RibEntry)) {
       if (slot.owner === rib) each(key, slot, true);
       continue;
@@ -266,7 +266,7 @@ export function dropPaths(
   t: RibTable, rib: AdjRibIn, drop: ((key: string, path: Path) => boolean) | undefined, emit: (c: RouteChange) => void,
 ): void {
   if (rib.count === 0) return;
-  for (const [key, slot] of t.routes) {
+  for (const [key, slot] of t.routes.select(touching(rib))) {
     if (!(slot instanceof RibEntry)) {
       if (slot.owner !== rib || (drop && !drop(key, slot))) continue;
       const c = removePath(t, rib, key, undefined);
@@ -294,7 +294,7 @@ export function dropPaths(
 /** Replaces each path of `rib` by `map(path)` (see `rebaseSource`) and re-decides every prefix touched. */
 export function mapPaths(t: RibTable, rib: AdjRibIn, map: (old: Path) => Path, emit: (c: RouteChange) => void): void {
   if (rib.count === 0) return;
-  for (const [key, slot] of t.routes) {
+  for (const [key, slot] of t.routes.select(touching(rib))) {
     if (!(slot instanceof RibEntry)) {
       if (slot.owner !== rib) continue;
       const q = map(slot);

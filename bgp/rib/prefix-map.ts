@@ -1,0 +1,136 @@
+/**
+ * A map keyed by prefix text ("10.0.0.0/24", "fd00::/64") that stores IPv4
+ * prefixes without their text: one Map per prefix length keyed by the address as
+ * a 32-bit integer, which V8 keeps as a small integer — no key object to hold
+ * (~32 bytes per route less) and no string to hash or compare on lookup. Other
+ * keys (IPv6, anything not in IPv4 form) are kept by their text. Keys are parsed
+ * on each call (the last one is remembered, so a get followed by a set of the
+ * same key parses once) and formatted back only when listed. Listing order: IPv4
+ * by prefix length (0 … 32), each in insertion order, then the rest in insertion
+ * order.
+ */
+import { formatIpv4Number } from '../wire/address.js';
+
+const DEC: string[] = Array.from({ length: 33 }, (_, i) => String(i));
+
+export class PrefixMap<V> {
+  private readonly v4: Map<number, V>[] = Array.from({ length: 33 }, () => new Map<number, V>());
+  private readonly text = new Map<string, V>();
+  /** the last key parsed, its length (-1: not IPv4) and address */
+  private lastKey = '';
+  private lastLen = -1;
+  private lastAddr = 0;
+
+  /** Parses `key` into lastLen / lastAddr. */
+  private parse(key: string): void {
+    if (key === this.lastKey) return;
+    this.lastKey = key;
+    this.lastLen = -1;
+    let addr = 0;
+    let octet = 0;
+    let digits = 0;
+    let dots = 0;
+    const n = key.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        if (digits > 0 && octet === 0) return; // a leading zero: not the canonical form
+        octet = octet * 10 + c - 48;
+        if (++digits > 3 || octet > 255) return;
+      } else if (c === 46 || c === 47) {
+        if (digits === 0) return;
+        addr = (addr << 8) | octet;
+        octet = 0;
+        digits = 0;
+        if (c === 47) break;
+        if (++dots > 3) return;
+      } else return;
+    }
+    if (i === n || dots !== 3) return;
+    const first = i + 1;
+    if (first === n || (key.charCodeAt(first) === 48 && n > first + 1)) return; // no length, or a leading zero
+    let len = 0;
+    for (i = first; i < n; i++) {
+      const c = key.charCodeAt(i);
+      if (c < 48 || c > 57) return;
+      len = len * 10 + c - 48;
+      if (len > 32) return;
+    }
+    this.lastLen = len;
+    this.lastAddr = addr | 0;
+  }
+
+  get size(): number {
+    let n = this.text.size;
+    for (const m of this.v4) n += m.size;
+    return n;
+  }
+
+  /** Entries whose key is IPv4 / not IPv4 (O(1)). */
+  counts(): { ipv4: number; other: number } {
+    let n = 0;
+    for (const m of this.v4) n += m.size;
+    return { ipv4: n, other: this.text.size };
+  }
+
+  get(key: string): V | undefined {
+    this.parse(key);
+    return this.lastLen >= 0 ? this.v4[this.lastLen]!.get(this.lastAddr) : this.text.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: string, v: V): this {
+    this.parse(key);
+    if (this.lastLen >= 0) this.v4[this.lastLen]!.set(this.lastAddr, v);
+    else this.text.set(key, v);
+    return this;
+  }
+
+  delete(key: string): boolean {
+    this.parse(key);
+    return this.lastLen >= 0 ? this.v4[this.lastLen]!.delete(this.lastAddr) : this.text.delete(key);
+  }
+
+  clear(): void {
+    for (const m of this.v4) m.clear();
+    this.text.clear();
+  }
+
+  /**
+   * [key, value] of the entries whose value `pick` accepts, formatting only their
+   * keys. Setting or deleting keys already present while iterating is allowed.
+   */
+  *select(pick: (v: V) => boolean): IterableIterator<[string, V]> {
+    for (let len = 0; len <= 32; len++) {
+      const m = this.v4[len]!;
+      if (m.size === 0) continue;
+      for (const [a, v] of m) if (pick(v)) yield [`${formatIpv4Number(a >>> 0)}/${DEC[len]!}`, v];
+    }
+    for (const e of this.text) if (pick(e[1])) yield e;
+  }
+
+  *entries(): IterableIterator<[string, V]> {
+    yield* this.select(() => true);
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): IterableIterator<V> {
+    for (const m of this.v4) yield* m.values();
+    yield* this.text.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, V]> {
+    return this.entries();
+  }
+
+  forEach(f: (v: V, k: string, map: PrefixMap<V>) => void): void {
+    for (const [k, v] of this.entries()) f(v, k, this);
+  }
+}

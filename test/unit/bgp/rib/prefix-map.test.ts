@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PrefixMap } from '../../../../bgp/rib/prefix-map.js';
+
+const octet = fc.integer({ min: 0, max: 255 });
+const v4 = fc.tuple(octet, octet, octet, octet, fc.integer({ min: 0, max: 32 })).map(([a, b, c, d, l]) => `${a}.${b}.${c}.${d}/${l}`);
+const other = fc.constantFrom('fd00::/64', '::/0', 'p', '', '10.0.0.0', '10.0.0.0/', '10.0.0.0/33', '010.0.0.0/8', '1.2.3/24', '1.2.3.4.5/24', '256.0.0.0/8', '1.2.3.4/2x', '1..2.3/8', '1.2.3.4/024', '1.2.3.4/0', '1.2.3.4/00', '1.2.3.04/8', '0.0.0.0/0');
+const key = fc.oneof(v4, v4, other);
+const op = fc.record({ kind: fc.constantFrom('set', 'set', 'delete'), key, v: fc.integer() });
+
+describe('PrefixMap', () => {
+  it('behaves as a Map keyed by the text, whatever the keys (IPv4 held as integers, the rest as text)', () => {
+    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      const m = new PrefixMap<number>();
+      const ref = new Map<string, number>();
+      for (const o of ops) {
+        if (o.kind === 'set') { m.set(o.key, o.v); ref.set(o.key, o.v); } else expect(m.delete(o.key)).toBe(ref.delete(o.key));
+        expect(m.get(o.key)).toBe(ref.get(o.key));
+      }
+      expect(m.size).toBe(ref.size);
+      expect(new Map(m.entries())).toEqual(ref);
+      for (const k of ref.keys()) expect(m.has(k)).toBe(true);
+      const c = m.counts();
+      expect(c.ipv4 + c.other).toBe(ref.size);
+    }), { numRuns: 300 });
+  });
+
+  it('lists IPv4 by prefix length, then the rest; picks format only what they select', () => {
+    const m = new PrefixMap<number>();
+    m.set('fd00::/64', 1); m.set('10.0.0.0/24', 2); m.set('10.0.0.0/8', 3); m.set('255.255.255.255/32', 4); m.set('0.0.0.0/0', 5);
+    expect([...m.keys()]).toEqual(['0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/24', '255.255.255.255/32', 'fd00::/64']);
+    expect([...m.select((v) => v % 2 === 0)]).toEqual([['10.0.0.0/24', 2], ['255.255.255.255/32', 4]]);
+    expect(m.counts()).toEqual({ ipv4: 4, other: 1 });
+    // deleting while listing
+    for (const [k] of m) m.delete(k);
+    expect(m.size).toBe(0);
+  });
+});
