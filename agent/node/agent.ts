@@ -49,7 +49,7 @@ import type { AgentOptions } from './options.js';
 export type { AgentOptions } from './options.js';
 import { observeClaims } from './claims.js';
 import { DataplanePass } from './dataplane-pass.js';
-import { cniSettle, LeakGc } from './leaks.js';
+import { LeakGc } from './leaks.js';
 import { FastRoutes } from './fast-routes.js';
 import { memoRtnl } from './rtnl-memo.js';
 import { IpamView } from './ipam-view.js';
@@ -64,6 +64,8 @@ import {
 
 /** The full pass after a fast write: later, so that a burst of UPDATEs costs one pass. */
 const SAFETY_NET_MS = 50;
+/** longest a policy pass waits for CNI requests being answered (Agent.policyPass) */
+const POLICY_WAITS_FOR_CNI_MS = 25;
 
 export class Agent {
   private snapshot: Snapshot | undefined;
@@ -414,7 +416,7 @@ export class Agent {
     try {
       this.leakGc ??= new LeakGc({
         node: this.o.node, store: this.o.ipamStore, release: (h) => ipam.release(h), links: () => rtnl.links().map((l) => l.name),
-        ...(this.o.cniSocket ? { settle: cniSettle(this.o.cniSocket) } : {}), keep: new Set([vxlanTunnelHandle(this.o.node)]),
+        ...(this.cni ? { exclusive: this.cni.exclusive.bind(this.cni) } : {}), keep: new Set([vxlanTunnelHandle(this.o.node)]),
         graceMs: Math.floor((this.o.ipamGcMs ?? 60_000) * 0.9), log: this.log,
       });
       const live = this.o.datastore.name === 'kubernetes'
@@ -439,7 +441,10 @@ export class Agent {
     if (!snap || !this.ipamView.read) return;
     const t0 = this.policyDirtySince ?? performance.now();
     this.policyDirtySince = undefined;
-    const input = policyInputOf(snap, this.ipamView.handles, this.o.node, hostIfName);
+    // an nftables commit in this namespace holds up a veth creation in the kernel:
+    // let the CNI requests being answered finish first (bounded)
+    await this.cni?.whenIdle(POLICY_WAITS_FOR_CNI_MS);
+    const input = policyInputOf(this.snapshot ?? snap, this.ipamView.handles, this.o.node, hostIfName);
     const compiled = compile(input.snapshot, input.policies, this.o.node);
     for (const r of compiled.rejected) this.o.logs.policy.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
     this.policyCounts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };

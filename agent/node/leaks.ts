@@ -14,21 +14,16 @@
  * pod attributes or (veth check) container ID, other nodes' handles.
  *
  * A CNI ADD allocates before it creates the veth, so a handle whose ADD is still
- * running looks like a veth-less one. Before releasing a veth leak, the collector
- * asks the CNI server (`settle`): it sends a CHECK for that handle over the CNI
- * socket, and the server runs requests for one handle one at a time, so the answer
- * comes only after any ADD or DEL in flight for it has finished; then the veth is
- * looked for once more. What remains is an ADD that starts for the same container
- * ID and interface in the milliseconds between that look and the release — a
- * runtime retrying ADD for a sandbox whose veth has been gone for two passes.
+ * running looks like a veth-less one. A veth leak is therefore looked at once more
+ * and released inside the CNI server's queue for that handle (`exclusive`): after
+ * any ADD or DEL in flight for it has finished, and before any that comes next, so
+ * no ADD can allocate under the handle between that look and the release.
  *
  * State: the absence record and the previous pod-absence leaks, from pass to pass.
  * Passes must not overlap (the caller's timer awaits each).
  */
-import { createConnection } from 'node:net';
 import type { Logger } from 'pino';
 import { hostIfName } from '../cni/names.js';
-import { decodeResponse, WIRE_VERSION, type AgentRequest } from '../cni/wire.js';
 import { confirmLeaks, findLeaks, ifNameOfHandle, judgeLocalLeaks, podKey, type AbsenceState, type Leak } from '../ipam/gc.js';
 import type { IpamStore } from '../ipam/store.js';
 import type { PodRef } from '../ipam/types.js';
@@ -40,8 +35,8 @@ export interface LeakGcOptions {
   release: (handle: string) => Promise<string[]>;
   /** names of the interfaces on the node now */
   links: () => Iterable<string>;
-  /** resolves once no CNI request for the handle is in flight; absent: no CNI server on this agent */
-  settle?: (handle: string, containerId: string) => Promise<void>;
+  /** runs fn in the CNI server's request queue for the handle (CniServer.exclusive); absent: no CNI server on this agent */
+  exclusive?: <T>(handle: string, fn: () => Promise<T>) => Promise<T>;
   /** never collected */
   keep: ReadonlySet<string>;
   graceMs: number;
@@ -96,16 +91,15 @@ export class LeakGc {
     }
     const released: ReleasedLeak[] = [];
     for (const { leak, why } of chosen.values()) {
-      if (verdict.leaks.includes(leak) && leak.containerId !== undefined) {
-        await this.o.settle?.(leak.handle, leak.containerId);
+      const vethLeak = verdict.leaks.includes(leak) && leak.containerId !== undefined;
+      const releaseIt = async (): Promise<string[] | undefined> => {
         // a CNI request that finished meanwhile (re)created it: alive after all
-        if (new Set(this.o.links()).has(hostIfName(leak.containerId, ifNameOfHandle(leak.handle)))) {
-          this.forget(leak.handle);
-          continue;
-        }
-      }
-      const addresses = await this.o.release(leak.handle);
+        if (vethLeak && new Set(this.o.links()).has(hostIfName(leak.containerId as string, ifNameOfHandle(leak.handle)))) return undefined;
+        return this.o.release(leak.handle);
+      };
+      const addresses = this.o.exclusive ? await this.o.exclusive(leak.handle, releaseIt) : await releaseIt();
       this.forget(leak.handle);
+      if (addresses === undefined) continue;
       this.o.log.warn({ pod: podKey(leak.pod), handle: leak.handle, addresses, why }, `ipam: released the addresses of pod ${podKey(leak.pod)} (leaked: ${why}; the runtime never called DEL)`);
       released.push({ ...leak, addresses: addresses.length > 0 ? addresses : leak.addresses, why });
     }
@@ -120,47 +114,4 @@ export class LeakGc {
   private now(): number {
     return this.o.now?.() ?? Date.now();
   }
-}
-
-/**
- * `settle` through the agent's own CNI socket: a CHECK for the handle (its network
- * is the handle's prefix before the container ID). Whatever the answer — an error is
- * the usual one for a pod without its veth — it arrives only after every request
- * queued for that handle has run. Rejects when nothing answers within `timeoutMs`
- * (the caller then releases nothing this pass).
- */
-export function cniSettle(socketPath: string, timeoutMs = 30_000): (handle: string, containerId: string) => Promise<void> {
-  return (handle, containerId) => new Promise<void>((resolve, reject) => {
-    const ifName = ifNameOfHandle(handle);
-    const suffix = `.${containerId}.${ifName}`;
-    if (!handle.endsWith(suffix)) {
-      reject(new Error(`handle ${handle} is not <network>.${containerId}.<ifName>`));
-      return;
-    }
-    const req: AgentRequest = { v: WIRE_VERSION, command: 'CHECK', containerId, ifName, args: {}, network: handle.slice(0, -suffix.length), cniVersion: '1.0.0' };
-    const sock = createConnection(socketPath);
-    let buf = '';
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`CNI server on ${socketPath} did not answer within ${timeoutMs} ms`)); }, timeoutMs);
-    const done = (err?: Error): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve();
-    };
-    sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      try {
-        decodeResponse(buf.slice(0, nl));
-        done();
-      } catch (e) {
-        done(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-    sock.on('error', (e) => done(e));
-    sock.on('close', () => done(new Error(`CNI server on ${socketPath} closed without answering`)));
-  });
 }

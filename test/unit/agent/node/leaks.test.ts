@@ -10,10 +10,10 @@ import { CniServer } from '../../../../agent/cni/server.js';
 import { Ipam } from '../../../../agent/ipam/allocator.js';
 import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 import type { Block } from '../../../../agent/ipam/types.js';
-import { cniSettle, LeakGc } from '../../../../agent/node/leaks.js';
+import { LeakGc } from '../../../../agent/node/leaks.js';
 
 // The collector's shell logic against an in-memory store and fake links/CNI: the
-// order of settle → look again → release, and the kubernetes rule beside the veth one.
+// order of (in the handle's CNI queue) look again → release, and the kubernetes rule beside the veth one.
 const pod = (name: string) => ({ namespace: 'default', name });
 const block: Block = {
   cidr: '10.244.1.0/30', pool: 'p', affinity: 'host:n1',
@@ -35,14 +35,14 @@ async function setup(links: Set<string>) {
     node: 'n1', store, keep: new Set(['vxlan-tunnel-addr-n1']), graceMs: 100, log: pino({ level: 'silent' }),
     links: () => links,
     release: async (h) => { calls.push(`release ${h}`); return [h]; },
-    settle: async (h, cid) => { calls.push(`settle ${h} ${cid}`); duringSettle?.(); },
+    exclusive: async <T>(h: string, fn: () => Promise<T>): Promise<T> => { calls.push(`queue ${h}`); duringSettle?.(); const r = await fn(); calls.push(`dequeue ${h}`); return r; },
     now: () => clock,
   });
   return { gc, calls, tick: (ms: number) => { clock += ms; }, onSettle: (f: () => void) => { duringSettle = f; } };
 }
 
 describe('LeakGc', () => {
-  it('releases a handle whose veth is missing in two passes a grace apart, only after settling its CNI requests', async () => {
+  it('releases a handle whose veth is missing in two passes a grace apart, inside its CNI request queue', async () => {
     const s = await setup(new Set([hostIfName('aaa')]));
     expect(await s.gc.pass(undefined)).toEqual([]);
     s.tick(50);
@@ -50,7 +50,7 @@ describe('LeakGc', () => {
     s.tick(50);
     const released = await s.gc.pass(undefined);
     expect(released.map((r) => [r.handle, r.why])).toEqual([['net.bbb.eth0', `host interface ${hostIfName('bbb')} missing for 100 ms`]]);
-    expect(s.calls).toEqual(['settle net.bbb.eth0 bbb', 'release net.bbb.eth0']);
+    expect(s.calls).toEqual(['queue net.bbb.eth0', 'release net.bbb.eth0', 'dequeue net.bbb.eth0']);
   });
 
   it('does not release when the veth appears while waiting for an in-flight ADD, and starts over', async () => {
@@ -60,13 +60,13 @@ describe('LeakGc', () => {
     s.tick(200);
     s.onSettle(() => links.add(hostIfName('bbb'))); // the ADD in flight finishes wiring
     expect(await s.gc.pass(undefined)).toEqual([]);
-    expect(s.calls).toEqual(['settle net.bbb.eth0 bbb']);
+    expect(s.calls).toEqual(['queue net.bbb.eth0', 'dequeue net.bbb.eth0']);
     links.delete(hostIfName('bbb'));
     s.tick(200);
     expect(await s.gc.pass(undefined)).toEqual([]); // a fresh absence: one pass only
   });
 
-  it('a settle that fails (no answer) releases nothing', async () => {
+  it('a queue that fails releases nothing', async () => {
     const s = await setup(new Set([hostIfName('aaa')]));
     s.onSettle(() => { throw new Error('CNI server did not answer'); });
     await s.gc.pass(undefined);
@@ -75,12 +75,12 @@ describe('LeakGc', () => {
     expect(s.calls.filter((c) => c.startsWith('release'))).toEqual([]);
   });
 
-  it('kubernetes: a pod in no snapshot in two passes is released too, with its veth present and no settle; the tunnel handle never', async () => {
+  it('kubernetes: a pod in no snapshot in two passes is released too, with its veth present; the tunnel handle never', async () => {
     const s = await setup(new Set([hostIfName('aaa'), hostIfName('bbb')]));
     expect(await s.gc.pass([pod('b')])).toEqual([]);
     const released = await s.gc.pass([pod('b')]);
     expect(released.map((r) => [r.handle, r.why])).toEqual([['net.aaa.eth0', 'no such Pod in two passes']]);
-    expect(s.calls).toEqual(['release net.aaa.eth0']);
+    expect(s.calls).toEqual(['queue net.aaa.eth0', 'release net.aaa.eth0', 'dequeue net.aaa.eth0']);
   });
 });
 
@@ -95,32 +95,37 @@ class HeldWiring implements PodWiring {
   async check(): Promise<string[]> { return []; }
 }
 
-describe('cniSettle against a real CniServer', () => {
-  it('answers only once the ADD in flight for that handle has finished (the server runs one request per handle at a time)', async () => {
+describe('LeakGc with a real CniServer queue', () => {
+  it('releases only once the ADD in flight for that handle has finished, and then not if the ADD made its veth', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'margay-settle-'));
     const wiring = new HeldWiring();
-    const ipam = new Ipam({ store: new MemoryIpamStore(), node: 'n1', pools: [{ name: 'v4', spec: { cidr: '10.5.0.0/30', blockSize: 30 } }] });
+    const store = new MemoryIpamStore();
+    const ipam = new Ipam({ store, node: 'n1', pools: [{ name: 'v4', spec: { cidr: '10.5.0.0/30', blockSize: 30 } }] });
     const server = new CniServer({ socketPath: join(dir, 'cni.sock'), ipam, wiring });
     await server.start();
     try {
-      const order: string[] = [];
+      const links = new Set<string>();
+      let clock = 0;
+      const released: string[] = [];
+      const gc = new LeakGc({
+        node: 'n1', store, keep: new Set(), graceMs: 10, log: pino({ level: 'silent' }), links: () => links,
+        release: async (h) => { released.push(h); return ipam.release(h); }, exclusive: server.exclusive.bind(server), now: () => clock,
+      });
       const add = { v: 1, command: 'ADD', containerId: 'ccc', netns: '/ns/c', ifName: 'eth0', args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'c' }, network: 'net', cniVersion: '1.0.0' };
       const sock = createConnection(join(dir, 'cni.sock'));
-      const addDone = new Promise<void>((resolve) => { sock.on('data', () => { order.push('add answered'); resolve(); }); });
+      const addDone = new Promise<void>((resolve) => { sock.on('data', () => resolve()); });
       sock.write(`${JSON.stringify(add)}\n`);
       await new Promise((r) => setTimeout(r, 50)); // the ADD has allocated and waits in wiring
-      const settled = cniSettle(join(dir, 'cni.sock'), 5000)('net.ccc.eth0', 'ccc').then(() => order.push('settled'));
+      expect(await gc.pass(undefined)).toEqual([]); // first sighting of a veth-less handle
+      clock += 100;
+      const second = gc.pass(undefined);
       await new Promise((r) => setTimeout(r, 100));
-      expect(order).toEqual([]);
-      order.push('wiring done');
+      expect(released).toEqual([]); // held behind the ADD
+      links.add(hostIfName('ccc', 'eth0')); // the ADD wires its veth
       wiring.release();
-      await Promise.all([addDone, settled]);
-      expect(order[0]).toBe('wiring done');
-      expect(order).toContain('settled');
-      expect(order.indexOf('settled')).toBeGreaterThan(0);
-      // another handle is not held up by it
-      await cniSettle(join(dir, 'cni.sock'), 5000)('net.zzz.eth0', 'zzz');
-      await expect(cniSettle(join(dir, 'cni.sock'), 5000)('weird', 'zzz')).rejects.toThrow(/not <network>.zzz.<ifName>/);
+      await addDone;
+      expect(await second).toEqual([]);
+      expect(released).toEqual([]);
       sock.destroy();
     } finally {
       await server.stop();
