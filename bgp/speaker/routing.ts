@@ -52,6 +52,8 @@ export function emitter(s: Speaker, out: Out): (c: RouteChange) => void {
 
 /** Sets the desired Adj-RIB-Out entry of `p` for `key` given the Loc-RIB best path. */
 export function wantFor(s: Speaker, p: PeerState, key: string, best: Path | undefined): void {
+  // the peer's own route (never sent back to it: exportSkip 'source') — the common case while a peer loads its table
+  if (best !== undefined && best.owner === p.in) { unwant(p, key); return; }
   const fam = familyOfKey(key);
   if (best && p.negotiated?.families.includes(fam)) {
     const cache = p.exportCache[fam];
@@ -66,7 +68,13 @@ export function wantFor(s: Speaker, p: PeerState, key: string, best: Path | unde
       return;
     }
   }
-  if (p.out.sent.has(key) || p.out.pending.has(key)) want(p.out, key, null);
+  unwant(p, key);
+}
+
+/** Not to be advertised to `p`: a withdrawal if it was sent or is about to be. */
+function unwant(p: PeerState, key: string): void {
+  const o = p.out;
+  if ((o.sent.size > 0 && o.sent.has(key)) || (o.pending.size > 0 && o.pending.has(key))) want(o, key, null);
 }
 
 /** The whole Loc-RIB as desired for `p` (new session, changed export policy, end of deferral). */
