@@ -168,7 +168,7 @@ export function putPath(
     path.refs++;
     rib.count++;
     rib.prefixes++;
-    if (rib.own !== undefined) rib.own.set(key, path);
+    if (rib.own !== undefined && id === -1) rib.own.set(key, path);
     t.routes.set(key, id === -1 ? path : new RibEntry([path], [id], path));
     return onlyChange(key, 'add', path);
   }

@@ -25,7 +25,7 @@ describe('prefix table property: equals per-source tables plus a from-scratch de
   it('after any put / remove / drop sequence from three sources (ADD-PATH ids mixed in), with and without multipath', () => {
     fc.assert(fc.property(fc.array(op, { maxLength: 40 }), fc.boolean(), (ops, multipath) => {
       const t = newRibTable(multipath);
-      const ribs: AdjRibIn[] = [0, 1, 2].map((i) => newAdjRibIn(peer({ address: `192.0.2.${i + 1}`, id: `p${i}`, routerId: `1.1.1.${i + 1}` }), i + 1));
+      const ribs: AdjRibIn[] = [0, 1, 2].map((i) => newAdjRibIn(peer({ address: `192.0.2.${i + 1}`, id: `p${i}`, routerId: `1.1.1.${i + 1}` }), i + 1, i === 0));
       const model: Map<string, Path>[] = ribs.map(() => new Map());
       const ids: Map<string, number[]>[] = ribs.map(() => new Map());
       const replay = new Map<string, string[]>();
@@ -67,6 +67,8 @@ describe('prefix table property: equals per-source tables plus a from-scratch de
       ribs.forEach((rib, i) => {
         expect(new Map(routesOf(t, rib))).toEqual(model[i]);
         expect(rib.count).toBe(model[i]!.size);
+        // the first source keeps its own listing (as locally originated routes do): its routes without a path id
+        if (rib.own) expect(rib.own).toEqual(new Map([...model[i]!].filter(([k]) => !k.includes('#'))));
         expect(rib.prefixes).toBe(new Set([...model[i]!.keys()].map((k) => k.split('#')[0])).size);
         // every interned path still in the intern table is used, with its reference count
         for (const p of rib.intern.values()) expect(p.refs).toBe([...model[i]!.values()].filter((q) => q === p).length);
