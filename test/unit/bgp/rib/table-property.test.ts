@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { internPath, newAdjRibIn, type AdjRibIn } from '../../../../bgp/rib/adj-rib-in.js';
+import { internPath, markStale, newAdjRibIn, type AdjRibIn } from '../../../../bgp/rib/adj-rib-in.js';
 import { selectBest } from '../../../../bgp/rib/best-path.js';
 import type { Path } from '../../../../bgp/rib/path.js';
 import { dropPaths, newRibTable, putPath, removePath, routesOf, selectedOf, type RouteChange } from '../../../../bgp/rib/table.js';
@@ -8,7 +8,7 @@ import { attrs, peer } from './helpers.js';
 
 const KEYS = ['10.0.0.0/24', '10.0.1.0/24', '10.0.0.0/16', 'fd00::/64'];
 const op = fc.record({
-  kind: fc.constantFrom('put', 'put', 'put', 'remove', 'drop'),
+  kind: fc.constantFrom('put', 'put', 'put', 'remove', 'drop', 'stale', 'sweep'),
   src: fc.integer({ min: 0, max: 2 }),
   key: fc.constantFrom(...KEYS),
   id: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
@@ -45,6 +45,16 @@ describe('prefix table property: equals per-source tables plus a from-scratch de
         } else if (o.kind === 'remove') {
           apply(removePath(t, rib, o.key, o.id));
           if (model[o.src]!.delete(mk) && o.id !== undefined) ids[o.src]!.set(o.key, (ids[o.src]!.get(o.key) ?? []).filter((x) => x !== o.id));
+        } else if (o.kind === 'stale') {
+          markStale(rib); // graceful restart: the session went away
+        } else if (o.kind === 'sweep') {
+          dropPaths(t, rib, (_k, p) => p.stale, apply);
+          for (const [k, p] of [...model[o.src]!]) {
+            if (!p.stale) continue;
+            model[o.src]!.delete(k);
+            const [pk = '', id] = k.split('#');
+            if (id !== undefined) ids[o.src]!.set(pk, (ids[o.src]!.get(pk) ?? []).filter((x) => x !== Number(id)));
+          }
         } else {
           dropPaths(t, rib, (k) => k === o.key, apply);
           for (const k of [...model[o.src]!.keys()]) if (k.split('#')[0] === o.key) model[o.src]!.delete(k);
@@ -67,6 +77,7 @@ describe('prefix table property: equals per-source tables plus a from-scratch de
       ribs.forEach((rib, i) => {
         expect(new Map(routesOf(t, rib))).toEqual(model[i]);
         expect(rib.count).toBe(model[i]!.size);
+        expect(rib.staleCount).toBe([...model[i]!.values()].filter((p) => p.stale).length);
         // the first source keeps its own listing (as locally originated routes do): its routes without a path id
         if (rib.own) expect(rib.own).toEqual(new Map([...model[i]!].filter(([k]) => !k.includes('#'))));
         expect(rib.prefixes).toBe(new Set([...model[i]!.keys()].map((k) => k.split('#')[0])).size);
