@@ -10,7 +10,7 @@ import { newPeerFsm } from '../fsm/step.js';
 import type { FsmConfig } from '../fsm/types.js';
 import { newAdjRibIn, internPath, rebaseSource } from '../rib/adj-rib-in.js';
 import { newAdjRibOut } from '../rib/adj-rib-out.js';
-import { dropPaths, mapPaths, newRibTable, putPath, removePath } from '../rib/table.js';
+import { dropPaths, MAX_PREFIX, mapPaths, newRibTable, putPath, removePath } from '../rib/table.js';
 import type { Path, RouteAttrs } from '../rib/path.js';
 import { compilePrefixFilter } from '../rib/policy.js';
 import { parsePrefix, formatPrefix } from '../wire/prefix.js';
@@ -228,7 +228,7 @@ export function originate(s: Speaker, routes: readonly OriginatedRoute[], _now: 
   for (const [key, path] of next) {
     if (own.get(key) === path) continue;
     const c = putPath(s.loc, s.origin, key, undefined, path);
-    if (c !== 'max-prefix') emitChange(s, c, out);
+    if (c !== MAX_PREFIX) emitChange(s, c, out);
   }
   return finish(s, out);
 }
