@@ -51,6 +51,7 @@ import { observeClaims } from './claims.js';
 import { DataplanePass } from './dataplane-pass.js';
 import { LeakGc } from './leaks.js';
 import { FastRoutes } from './fast-routes.js';
+import { contextKey, FastWarmer, WARM_ROUNDS } from './fast-warm.js';
 import { memoRtnl } from './rtnl-memo.js';
 import { IpamView } from './ipam-view.js';
 import { RouteTrace } from './route-trace.js';
@@ -66,6 +67,12 @@ import {
 const SAFETY_NET_MS = 50;
 /** longest a policy pass waits for CNI requests being answered (Agent.policyPass) */
 const POLICY_WAITS_FOR_CNI_MS = 25;
+/**
+ * Datastore snapshots and other nodes' IPAM records wait this long (coalesced), then
+ * for the poll phase to pass (setImmediate): a BGP UPDATE whose bytes are already
+ * queued on the socket is read first (options.ts `deferInputsMs`).
+ */
+const DEFER_INPUTS_MS = 3;
 
 export class Agent {
   private snapshot: Snapshot | undefined;
@@ -100,6 +107,14 @@ export class Agent {
   /** learned routes and claimed blocks straight to the kernel; the full pass follows, debounced */
   private readonly fast = new FastRoutes();
   private safetyNet: NodeJS.Timeout | undefined;
+  /** runs the fast path on synthetic input after full passes, so that V8 has it compiled when a block arrives */
+  private readonly warmer: FastWarmer;
+  /** inputs that can wait a few ms (DEFER_INPUTS_MS): the newest snapshot, other nodes' IPAM records by kind */
+  private readonly deferMs: number;
+  private deferredSnapshot: Snapshot | undefined;
+  private readonly deferredIpam = new Map<IpamChange['kind'], IpamChange>();
+  private deferTimer: NodeJS.Timeout | undefined;
+  private deferImmediate: NodeJS.Immediate | undefined;
   private readonly trace: RouteTrace;
   private planned: { snapshot: Snapshot; plan: ReturnType<typeof planNodeBgp> } | undefined;
   /** `--bgp off`: an external speaker carries the routes; margay's speaker never starts */
@@ -110,6 +125,10 @@ export class Agent {
   constructor(private readonly o: AgentOptions) {
     this.bgpOff = o.bgp === 'off';
     this.trace = RouteTrace.fromEnv(o.logs.dataplane);
+    this.warmer = new FastWarmer(o.fastWarm !== false && o.fastRoutes !== false, (t0) => this.trace.ran('warm slice', t0), (rounds, ms) => {
+      if (rounds >= WARM_ROUNDS) o.logs.dataplane.info({ rounds, ms: Math.round(ms * 10) / 10 }, 'dataplane: route fast path warmed');
+    });
+    this.deferMs = o.deferInputsMs ?? DEFER_INPUTS_MS;
     this.ipamView = new IpamView(o.node);
     this.bgp = new NodeBgp({
       log: o.logs.bgp, restartTime: o.restartTime ?? 120, holdTime: o.holdTime ?? 90,
@@ -144,7 +163,7 @@ export class Agent {
     const { node } = this.o;
     this.rtnl = openRtnl();
     await this.o.datastore.start({
-      onSnapshot: (s) => this.onSnapshot(s),
+      onSnapshot: (s) => this.snapshotIn(s),
       onRejected: (r) => {
         this.rejected.set(`${r.source} ${r.object}`, r);
         this.metrics.rejectedObjects(this.rejected.size);
@@ -159,7 +178,7 @@ export class Agent {
     // other agents' IPAM writes (remote pods' addresses for policy peers, VXLAN tunnel
     // addresses) arrive through the store's change feed; a store without one is re-listed
     if (this.o.ipamStore.watch) {
-      void this.o.ipamStore.watch((c) => this.ipamRecords(c)).then((w) => {
+      void this.o.ipamStore.watch((c) => this.ipamWatched(c)).then((w) => {
         if (this.stopped) w.close();
         else this.ipamWatch = w;
       }, (err: unknown) => this.failed('ipam', err));
@@ -211,6 +230,9 @@ export class Agent {
     this.stopped = true;
     this.ipamWatch?.close();
     if (this.safetyNet) clearTimeout(this.safetyNet);
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    if (this.deferImmediate) clearImmediate(this.deferImmediate);
+    this.warmer.stop();
     for (const t of this.timers) clearTimeout(t);
     this.routesLoop?.stop();
     this.policyLoop?.stop();
@@ -221,6 +243,60 @@ export class Agent {
     await this.healthServer?.close().catch(() => undefined);
     this.rtnl?.close();
     this.log.info({}, 'agent stopped (routes and rules left in place for the next start)');
+  }
+
+  /**
+   * A datastore snapshot: handled at once during start(), else after DEFER_INPUTS_MS
+   * (the newest of several wins). On a node receiving a new block, the datastore and
+   * IPAM watchers fire right when its UPDATE arrives (the block record, the pod's
+   * manifest); nothing they carry is as urgent as the route.
+   */
+  private snapshotIn(raw: Snapshot): void {
+    if (!this.ipam || this.deferMs <= 0) {
+      const t0 = performance.now();
+      this.onSnapshot(raw);
+      return this.trace.ran('snapshot', t0);
+    }
+    this.deferredSnapshot = raw;
+    this.defer();
+  }
+
+  /**
+   * Other nodes' IPAM records from the change feed: deferred like snapshots, except
+   * with BGP off (they are then the routes' source) and before the first read.
+   */
+  private ipamWatched(c: IpamChange): void {
+    if (this.bgpOff || this.deferMs <= 0 || !this.ipamView.read) {
+      const t0 = performance.now();
+      this.ipamRecords(c);
+      return this.trace.ran('ipam watch', t0);
+    }
+    this.deferredIpam.set(c.kind, c); // each change is the kind's records whole: the newest wins
+    this.defer();
+  }
+
+  private defer(): void {
+    if (this.deferTimer || this.deferImmediate || this.stopped) return;
+    this.deferTimer = setTimeout(() => {
+      this.deferTimer = undefined;
+      // timers run before the poll phase: hop to the check phase, after the socket reads
+      this.deferImmediate = setImmediate(() => {
+        this.deferImmediate = undefined;
+        this.flushDeferred();
+      });
+    }, this.deferMs);
+  }
+
+  private flushDeferred(): void {
+    if (this.stopped) return;
+    const t0 = performance.now();
+    const snap = this.deferredSnapshot;
+    this.deferredSnapshot = undefined;
+    const ipam = [...this.deferredIpam.values()];
+    this.deferredIpam.clear();
+    if (snap) this.onSnapshot(snap);
+    if (ipam.length > 0) this.ipamRecords(...ipam);
+    this.trace.ran(`deferred${snap ? ' snapshot' : ''}${ipam.length > 0 ? ' ipam' : ''}`, t0);
   }
 
   private onSnapshot(raw: Snapshot): void {
@@ -266,6 +342,7 @@ export class Agent {
 
   /** Re-reads IPAM records (start, local CNI changes, stores without a change feed); true when anything changed. */
   private async refreshIpam(): Promise<boolean> {
+    this.deferredIpam.clear(); // this re-list is newer than any change waiting
     try {
       const [blocks, handles] = await Promise.all([this.o.ipamStore.list('block'), this.o.ipamStore.list('handle')]);
       return this.ipamRecords({ kind: 'block', records: blocks }, { kind: 'handle', records: handles });
@@ -301,6 +378,7 @@ export class Agent {
     const at = performance.timeOrigin + performance.now();
     if (this.o.fastRoutes === false) return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed');
     this.trace.claim();
+    this.deferredIpam.clear(); // a change feed's list from before the claim would drop the block; the claim's own write brings a new one
     this.ipamView.claimed(b);
     if (this.bgpOff) {
       // the external speaker exports the blackhole from the kernel: writing it is the announcement
@@ -327,7 +405,7 @@ export class Agent {
     const t0 = performance.now();
     let r: ReturnType<FastRoutes['write']>;
     try {
-      r = this.rtnl ? this.fast.write(this.rtnl, { own: this.ipamView.own(), learned: this.learned }, prefixes) : { done: false, why: 'no netlink socket' };
+      r = this.rtnl ? this.fast.write(this.rtnl, { own: this.ipamView.own(), learned: this.learned }, prefixes, this.trace.on ? () => this.trace.plannedFast() : undefined) : { done: false, why: 'no netlink socket' };
     } catch (err) {
       r = { done: false, why: err instanceof Error ? err.message : String(err) };
     }
@@ -391,9 +469,14 @@ export class Agent {
     const tp = performance.now();
     this.pass ??= new DataplanePass(this.rtnl, execIn(), this.o.resyncMs ?? 30_000);
     const report = await this.pass.run(input, performance.now(), nl);
+    this.trace.ran('routes pass (from its start)', tp);
     this.o.logs.dataplane.debug({ ms: Math.round((performance.now() - tp) * 10) / 10 }, 'dataplane: pass');
     this.lastReport = report;
-    this.fast.passed({ node: this.o.node, nodes, pools, config, tunnels: this.ipamView.tunnels(), ifindexByName: new Map(this.rtnl.links().map((l) => [l.name, l.index])) }, report);
+    const ctx = { node: this.o.node, nodes, pools, config, tunnels: this.ipamView.tunnels(), ifindexByName: new Map(this.rtnl.links().map((l) => [l.name, l.index])) };
+    this.fast.passed(ctx, report);
+    this.warmer.passed(contextKey(ctx), performance.now(), () => this.stopped ? undefined : {
+      ctx, own: this.ipamView.own(), learned: this.learned, ...(this.bgpOff ? {} : { decode: () => this.bgp.warmDecode() }),
+    });
     const ok = report.problems.length === 0;
     this.metrics.applied('dataplane', ok);
     this.metrics.routeProgrammed((performance.now() - t0) / 1000);
@@ -444,11 +527,15 @@ export class Agent {
     // an nftables commit in this namespace holds up a veth creation in the kernel:
     // let the CNI requests being answered finish first (bounded)
     await this.cni?.whenIdle(POLICY_WAITS_FOR_CNI_MS);
+    const tc = performance.now();
     const input = policyInputOf(this.snapshot ?? snap, this.ipamView.handles, this.o.node, hostIfName);
     const compiled = compile(input.snapshot, input.policies, this.o.node);
+    this.trace.ran('policy compile', tc);
     for (const r of compiled.rejected) this.o.logs.policy.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
     this.policyCounts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };
+    const ta = performance.now();
     const result = this.policyFirst ? await this.applier.reconcile(compiled.rendered) : await this.applier.apply(compiled.rendered);
+    this.trace.ran('policy apply (from its start)', ta);
     this.policyOk = result.ok;
     this.metrics.applied('policy', result.ok);
     if (result.ok) {

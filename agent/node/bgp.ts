@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { PeerConfig, RouteChange } from '../../bgp/speaker/index.js';
 import type { NeighborConfig, SpeakerConfig } from '../../bgp/session/config.js';
+import type { DriverCodec } from '../../bgp/session/driver.js';
 import { SpeakerRuntime } from '../../bgp/session/runtime.js';
 import { wireCodec } from '../../bgp/session/wire-codec.js';
 import type { NodeBgpPlan, PasswordSource, PlannedPeer } from '../node-config/types.js';
@@ -53,6 +54,8 @@ export class NodeBgp {
   private config: SpeakerConfig | undefined;
   /** updates waiting in or running on `chain` */
   private queued = 0;
+  /** the last UPDATE frame received that carried prefixes, and its codec options: the fast-path warmer decodes it (warmDecode) */
+  private sample: { frame: Buffer; opts: Parameters<DriverCodec['decode']>[1] } | undefined;
 
   constructor(private readonly o: NodeBgpOptions) {}
 
@@ -122,7 +125,7 @@ export class NodeBgp {
       core.setOriginated(originated);
       const config = this.runtimeConfig(plan, peers);
       this.core = core;
-      this.runtime = new SpeakerRuntime({ config, core, codec: this.o.trace?.codec(wireCodec) ?? wireCodec, log: this.o.log });
+      this.runtime = new SpeakerRuntime({ config, core, codec: this.sampling(this.o.trace?.codec(wireCodec) ?? wireCodec), log: this.o.log });
       await this.runtime.start();
       this.config = config;
       this.appliedKey = key;
@@ -137,6 +140,30 @@ export class NodeBgp {
     this.runtime.reload(config);
     this.config = config;
     this.appliedKey = key;
+  }
+
+  /** The codec, keeping a copy of an UPDATE that carried prefixes now and then (for warmDecode). */
+  private sampling(inner: DriverCodec): DriverCodec {
+    let seen = 0;
+    return {
+      initial: inner.initial,
+      split: (buf) => inner.split(buf),
+      encode: (m, opts) => inner.encode(m, opts),
+      decode: (frame, opts) => {
+        const r = inner.decode(frame, opts);
+        // cheap: one test per message; a copy for the first UPDATEs and then one in 64
+        if ('message' in r && r.message?.type === 'UPDATE' && (this.sample === undefined || (++seen & 63) === 0) && (r.message.nlri.length > 0 || r.message.attributes.mpReach !== undefined)) {
+          this.sample = { frame: Buffer.from(frame), opts };
+        }
+        return r;
+      },
+    };
+  }
+
+  /** Decodes the sampled UPDATE once (warms the receiving path's decoder; its result is dropped). */
+  warmDecode(): void {
+    const s = this.sample;
+    if (s) wireCodec.decode(s.frame, s.opts);
   }
 
   private async password(p: PlannedPeer, src: PasswordSource): Promise<string | undefined> {

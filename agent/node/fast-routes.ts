@@ -49,7 +49,7 @@ export class FastRoutes {
   }
 
   /** Writes the routes of `prefixes` as the full pass would; the caller kicks that pass either way. */
-  write(nl: Rtnl, now: { own: readonly Block[]; learned: ReadonlyMap<string, readonly string[]> }, prefixes: readonly string[]): FastResult {
+  write(nl: Rtnl, now: { own: readonly Block[]; learned: ReadonlyMap<string, readonly string[]> }, prefixes: readonly string[], planned?: () => void): FastResult {
     if (!this.ctx) return { done: false, why: 'no full pass yet' };
     if (prefixes.length > FAST_PATH_MAX_PREFIXES) return { done: false, why: `${prefixes.length} prefixes at once` };
     if (this.spent + prefixes.length > FAST_PATH_BUDGET) return { done: false, why: `a burst: ${this.spent + prefixes.length} prefixes since the last full pass` };
@@ -57,6 +57,7 @@ export class FastRoutes {
     const plan = planFastWrites(this.ctx, now, prefixes, this.programmed);
     if (plan.fallback) return { done: false, why: plan.fallback };
     if (plan.writes.length === 0) return { done: true, written: 0 };
+    planned?.();
     const failures = nl.writeRoutes(plan.writes);
     const failed = new Set(failures.map((f) => f.index));
     plan.writes.forEach((w, i) => {

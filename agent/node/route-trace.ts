@@ -8,6 +8,10 @@
  * split() sees the bytes as they are read, its decode()/encode() the messages), the
  * rest is stamped by the agent. One log line per netlink write or per sent UPDATE,
  * with the deltas in ms. Off (the default) it costs one boolean test per call.
+ * `ran()` stamps the agent's other callbacks (deferred inputs, passes, warm-up
+ * slices): each write's line lists those that ran in the 5 ms before its UPDATE was
+ * read (`ranBeforeRead`: label, ms before the read it ended, its duration) — what
+ * the event loop was doing while the UPDATE waited on the socket.
  * docs/agent.md has what it showed.
  */
 import type { Logger } from 'pino';
@@ -20,11 +24,16 @@ const wall = (t: number | undefined): number | undefined => (t === undefined ? u
 
 export class RouteTrace {
   private read: number | undefined;
+  /** process CPU time (µs, user + system) at the read: read → written's CPU against its wall time tells own work from waiting for a CPU */
+  private readCpu: number | undefined;
   private decoded: number | undefined;
   private rib: number | undefined;
   private event: number | undefined;
+  private planned: number | undefined;
   private claimed: number | undefined;
   private originated: number | undefined;
+  /** the last callbacks stamped by ran(): [label, start, end] */
+  private readonly recent: [string, number, number][] = [];
 
   constructor(readonly on: boolean, private readonly log: Logger) {}
 
@@ -42,15 +51,36 @@ export class RouteTrace {
     if (this.on) this.event = performance.now();
   }
 
+  /** A callback of the agent that began at `start` (performance.now()) has just ended. */
+  ran(label: string, start: number): void {
+    if (!this.on) return;
+    this.recent.push([label, start, performance.now()]);
+    if (this.recent.length > 16) this.recent.shift();
+  }
+
+  private ranBefore(t: number | undefined): { label: string; endedMsBefore: number; ms: number }[] | undefined {
+    if (t === undefined) return undefined;
+    return this.recent.filter(([, , end]) => end > t - 5 && end <= t)
+      .map(([label, start, end]) => ({ label, endedMsBefore: ms(end, t) as number, ms: ms(start, end) as number }));
+  }
+
+  /** The fast path planned its writes (the netlink write follows). */
+  plannedFast(): void {
+    if (this.on) this.planned = performance.now();
+  }
+
   /** One netlink write of learned routes is done. */
   written(kind: 'fast' | 'pass', prefixes: readonly string[]): void {
     if (!this.on) return;
     const now = performance.now();
+    const cpu = process.cpuUsage();
     this.log.info({
       kind, prefixes: prefixes.slice(0, 4), n: prefixes.length, readToDecoded: ms(this.read, this.decoded), decodedToRib: ms(this.decoded, this.rib),
-      ribToAgent: ms(this.rib, this.event), agentToWritten: ms(this.event, now), total: ms(this.read, now), readAt: wall(this.read), at: wall(now),
+      ribToAgent: ms(this.rib, this.event), agentToWritten: ms(this.event, now), agentToPlanned: ms(this.event, this.planned), plannedToWritten: ms(this.planned, now), total: ms(this.read, now), readAt: wall(this.read), at: wall(now),
+      cpuReadToWritten: this.readCpu === undefined ? undefined : Math.round(cpu.user + cpu.system - this.readCpu) / 1000,
+      ranBeforeRead: this.ranBefore(this.read),
     }, 'trace: learned route written');
-    this.read = this.decoded = this.rib = this.event = undefined;
+    this.read = this.decoded = this.rib = this.event = this.planned = this.readCpu = undefined;
   }
 
   /** A block was claimed in IPAM (the store's create returned). */
@@ -71,6 +101,8 @@ export class RouteTrace {
       split: (buf) => {
         // the route path runs synchronously inside the read of its chunk: stamp per chunk
         this.read = performance.now();
+        const cpu = process.cpuUsage();
+        this.readCpu = cpu.user + cpu.system;
         this.decoded = undefined;
         return inner.split(buf);
       },

@@ -45,6 +45,10 @@
  * for both labs alike, tcpdump in n3 (segments from n1 with more than a KEEPALIVE):
  * claim → the UPDATE at n3's interface, and that → the route in n3's kernel — the
  * sender's and the receiver's share, whichever speaker (tcpdump costs some CPU).
+ * BENCH_CONVERGENCE_AB="VAR=value ..." runs the margay lab once more, first, with
+ * those variables in its agents' environment (system "margay", variant "ab": e.g.
+ * `MARGAY_FAST_WARM=0 MARGAY_DEFER_INPUTS_MS=0` for the receiving side as it was),
+ * and adds its figures to the ratio line: before/after side by side in one run.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -63,6 +67,11 @@ const BLOCK_SIZE = Number(process.env.BENCH_CONVERGENCE_BLOCK_SIZE ?? (QUICK ? 3
 const BIRD_BLOCKS = QUICK ? 8 : 30;
 const BENCH = 'agent/convergence';
 const CAPTURE = process.env.BENCH_CONVERGENCE_CAPTURE === '1';
+
+/** BENCH_CONVERGENCE_AB: the extra margay lab's agent environment */
+const AB_ENV: Record<string, string> | undefined = process.env.BENCH_CONVERGENCE_AB
+  ? Object.fromEntries(process.env.BENCH_CONVERGENCE_AB.trim().split(/\s+/).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+  : undefined;
 
 const stampMonitor = (ns: string): Promise<RouteMonitor> => routeMonitor(ns, { stamped: true });
 
@@ -134,7 +143,7 @@ async function traceStages(n1Log: string | undefined, n3Log: string | undefined,
   };
 }
 
-type Speaker = 'margay' | 'bird';
+type Speaker = 'margay' | 'bird' | 'margay-ab';
 interface LabFigures { fromAdd: number; fromClaim: number; fromLocalKernel: number; localFromClaim: number }
 
 /**
@@ -143,13 +152,15 @@ interface LabFigures { fromAdd: number; fromClaim: number; fromLocalKernel: numb
  * mesh), or `bird` — the agents run with `--bgp off` and a BIRD per node exports
  * their blackholes from the kernel (`krt_source = 80`) and installs what it learns.
  */
-async function agentLab(emit: Emit, speaker: Speaker): Promise<LabFigures> {
+async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
+  const speaker = lab3 === 'bird' ? 'bird' : 'margay';
+  const ab = lab3 === 'margay-ab' ? AB_ENV : undefined;
   const lab = await createLab({ nodes: 3, fabric: 'l2' });
   let cluster: AgentCluster | undefined;
   let birds: LabBird[] = [];
   const monitors: { stop(): void }[] = [];
   try {
-    cluster = await createAgentCluster(lab, { pool: { blockSize: BLOCK_SIZE } });
+    cluster = await createAgentCluster(lab, { pool: { blockSize: BLOCK_SIZE }, ...(ab ? { env: ab } : {}) });
     const c = cluster;
     for (const n of lab.nodes) await c.startAgent(n.name, speaker === 'bird' ? ['--bgp', 'off'] : []);
     if (speaker === 'bird') {
@@ -213,7 +224,7 @@ async function agentLab(emit: Emit, speaker: Speaker): Promise<LabFigures> {
       wireToKernel.push(x.sRemote - arrival);
     }
     emit({
-      bench: BENCH, system: speaker === 'margay' ? 'margay' : 'bird-speaker',
+      bench: BENCH, system: speaker === 'margay' ? 'margay' : 'bird-speaker', ...(ab ? { variant: 'ab', env: ab } : {}),
       speaker: speaker === 'margay' ? 'margay agents, their own BGP (full mesh)' : 'margay agents with --bgp off + BIRD per node (iBGP mesh, blackholes exported from the kernel)',
       nodes: 3, pods: PODS, blockSize: BLOCK_SIZE, fastRoutes: process.env.MARGAY_FAST_ROUTES !== '0',
       podReachableMs: summary(total), reachableAfterAddMs: summary(afterAdd), cniAddMs: summary(add),
@@ -230,7 +241,7 @@ async function agentLab(emit: Emit, speaker: Speaker): Promise<LabFigures> {
     for (const m of monitors) m.stop();
     // MARGAY_BENCH_KEEP_LOGS=DIR: the agents' logs (with MARGAY_TRACE_ROUTES=1, the traces) outlive the lab
     const keep = process.env.MARGAY_BENCH_KEEP_LOGS;
-    if (keep) for (const n of lab.nodes) { const f = cluster?.agentProcess(n.name)?.logFile; if (f) await copyFile(f, join(keep, `${speaker}-agent-${n.name}.log`)).catch(() => undefined); }
+    if (keep) for (const n of lab.nodes) { const f = cluster?.agentProcess(n.name)?.logFile; if (f) await copyFile(f, join(keep, `${lab3}-agent-${n.name}.log`)).catch(() => undefined); }
     for (const b of birds) await b.stop().catch(() => undefined);
     await cluster?.destroy().catch(() => undefined);
     await lab.destroy();
@@ -291,10 +302,12 @@ export async function run(emit: Emit): Promise<void> {
   }
   // the reference first, then margay (BENCH_CONVERGENCE_MARGAY_FIRST=1 swaps them, to see order effects)
   const order: Speaker[] = process.env.BENCH_CONVERGENCE_MARGAY_FIRST === '1' ? ['margay', 'bird'] : ['bird', 'margay'];
+  if (AB_ENV) order.splice(order.indexOf('margay'), 0, 'margay-ab');
   const figures = new Map<Speaker, LabFigures>();
   for (const sp of order) figures.set(sp, await agentLab(emit, sp));
   const ours = figures.get('margay') as LabFigures;
   const bird = figures.get('bird') as LabFigures;
+  const ab = figures.get('margay-ab');
   // the issue's comparison: the same lab, the same pods; a new block from n1's IPAM claim (the same
   // log stamp in both agents) → its route in n3's kernel (ip -ts monitor); target: margay <= BIRD
   emit({
@@ -308,5 +321,6 @@ export async function run(emit: Emit): Promise<void> {
     margayN1KernelToN3KernelP50: ours.fromLocalKernel, birdSpeakerN1KernelToN3KernelP50: bird.fromLocalKernel,
     bareBirdMeshN1KernelToN3KernelP50: bare.fromLocalKernel,
     ratioClaimToN3Kernel_margayOverBareBirdN1KernelToN3Kernel: round(ours.fromClaim / bare.fromLocalKernel),
+    ...(ab ? { ab: AB_ENV, abClaimToN3KernelP50: ab.fromClaim, abCniAddToN3KernelP50: ab.fromAdd, ratioClaimToN3Kernel_abOverBirdSpeaker: round(ab.fromClaim / bird.fromClaim) } : {}),
   });
 }
