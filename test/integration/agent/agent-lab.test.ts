@@ -14,6 +14,7 @@ import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 if (!built) process.stderr.write('test/integration/agent: skipped, dist/ missing (run npx tsc -p tsconfig.json)\n');
@@ -37,18 +38,13 @@ describe.skipIf(needsRoot || !built)(`node agents in a 3-node lab (${ROOT_SKIP_R
   beforeAll(async () => {
     lab = await createLab({ nodes: 3, fabric: 'l2' });
     cluster = await createAgentCluster(lab);
-    for (const n of NODES) await cluster.startAgent(n);
-    for (const n of NODES) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n} status socket`, 50);
+    await startAgents(cluster, NODES);
     pods.a = await cluster.addPod('n1', 'a', { labels: { app: 'a' } });
     pods.b = await cluster.addPod('n2', 'b', { labels: { app: 'b' } });
     pods.c = await cluster.addPod('n3', 'c', { labels: { app: 'c' } });
   }, 120_000);
 
-  afterAll(async () => {
-    if (lab && cluster && process.env.MARGAY_KEEP_LOGS) process.stderr.write(`agent logs: ${lab.logDir}\n`);
-    await cluster?.destroy();
-    await lab?.destroy({ keepLogs: process.env.MARGAY_KEEP_LOGS !== undefined });
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   it('full mesh converges: every agent has both peers Established, one active side per pair, and every other node\'s block in its kernel', async () => {
     const sts = new Map<string, AgentStatus>();

@@ -12,6 +12,7 @@ import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 
@@ -23,17 +24,12 @@ describe.skipIf(needsRoot || !built)(`dual-stack pods with real agents (${ROOT_S
   beforeAll(async () => {
     lab = await createLab({ nodes: 2, fabric: 'l2' });
     cluster = await createAgentCluster(lab, { ipv6: true });
-    for (const n of ['n1', 'n2']) await cluster.startAgent(n);
-    for (const n of ['n1', 'n2']) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n}`, 50);
+    await startAgents(cluster, ['n1', 'n2']);
     pods.a = await cluster.addPod('n1', 'a');
     pods.b = await cluster.addPod('n2', 'b');
   }, 120_000);
 
-  afterAll(async () => {
-    if (lab && process.env.MARGAY_KEEP_LOGS) process.stderr.write(`agent logs: ${lab.logDir}\n`);
-    await cluster?.destroy();
-    await lab?.destroy({ keepLogs: process.env.MARGAY_KEEP_LOGS !== undefined });
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   it('one IPv4 session carries both families; IPv6 blocks are routed via the nodes\' IPv6 addresses; pods reach each other over IPv6', async () => {
     const c = cluster as AgentCluster;

@@ -15,6 +15,7 @@ import { FileIpamStore } from '../../../agent/ipam/file-store.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 const GC_MS = 400;
@@ -29,17 +30,12 @@ describe.skipIf(needsRoot || !built)(`IPAM leak GC on the file datastore, by the
     lab = await createLab({ nodes: 1, fabric: 'l2' });
     cluster = await createAgentCluster(lab, { pool: { vxlanMode: 'Always' } });
     store = new FileIpamStore(join(cluster.dir, 'ipam'));
-    await cluster.startAgent('n1', ['--ipam-gc-interval', String(GC_MS)]);
-    await waitFor(() => existsSync(cluster!.statusSocket('n1')), 20_000, 'agent n1', 50);
+    await startAgents(cluster, ['n1'], () => ['--ipam-gc-interval', String(GC_MS)]);
     pods.live = await cluster.addPod('n1', 'live');
     pods.lost = await cluster.addPod('n1', 'lost');
   }, 120_000);
 
-  afterAll(async () => {
-    if (lab && process.env.MARGAY_KEEP_LOGS) process.stderr.write(`agent logs: ${lab.logDir}\n`);
-    await cluster?.destroy();
-    await lab?.destroy({ keepLogs: process.env.MARGAY_KEEP_LOGS !== undefined });
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   const held = async (): Promise<Map<string, string[]>> =>
     new Map((await store.list('handle')).map((r) => [r.value.handle, r.value.addresses.map((a) => a.address)]));

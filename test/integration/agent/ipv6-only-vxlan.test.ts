@@ -16,6 +16,7 @@ import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 
@@ -35,17 +36,13 @@ describe.skipIf(needsRoot || !built)(`IPv6-only nodes with real agents: VXLAN ov
       { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool' }, spec: { cidr: POD_POOL_V4, blockSize: 26 } },
       { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool-v6' }, spec: { cidr: POD_POOL_V6, blockSize: 122, vxlanMode: 'Always' } },
     ]);
-    for (const n of ['n1', 'n2']) await cluster.startAgent(n, ['--uplink', lab.node(n).uplink]);
-    for (const n of ['n1', 'n2']) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n}`, 50);
+    const l = lab;
+    await startAgents(cluster, ['n1', 'n2'], (n) => ['--uplink', l.node(n).uplink]);
     pods.a = await cluster.addPod('n1', 'a');
     pods.b = await cluster.addPod('n2', 'b');
   }, 120_000);
 
-  afterAll(async () => {
-    if (lab && process.env.MARGAY_KEEP_LOGS) process.stderr.write(`agent logs: ${lab.logDir}\n`);
-    await cluster?.destroy();
-    await lab?.destroy({ keepLogs: process.env.MARGAY_KEEP_LOGS !== undefined });
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   it('the session runs over IPv6; the other node\'s IPv6 block goes via its VTEP link-local on vxlan-v6.margay; pods ping each other over IPv6', async () => {
     const c = cluster as AgentCluster;

@@ -10,6 +10,7 @@ import { createAgentCluster, type AgentCluster } from '../../../agent/lab/agents
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 
@@ -22,16 +23,11 @@ describe.skipIf(needsRoot || !built)(`graceful-restart time capped by nodeMeshMa
     cluster = await createAgentCluster(lab, {
       manifests: { 'bgp.yaml': [{ apiVersion: 'margay.io/v1', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { nodeMeshMaxRestartTime: '3s' } }] },
     });
-    for (const n of ['n1', 'n2']) await cluster.startAgent(n);
-    for (const n of ['n1', 'n2']) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n}`, 50);
+    await startAgents(cluster, ['n1', 'n2']);
     await cluster.addPod('n2', 'b');
   }, 120_000);
 
-  afterAll(async () => {
-    await cluster?.destroy();
-    if (lab && process.env.MARGAY_KEEP_LOGS) process.stderr.write(`agent logs: ${lab.logDir}\n`);
-    await lab?.destroy({ keepLogs: process.env.MARGAY_KEEP_LOGS !== undefined });
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   it('n2\'s routes stay stale on n1 after n2 stops, then go after ~3 s', async () => {
     const c = cluster as AgentCluster;

@@ -17,6 +17,7 @@ import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 const v4 = (r: { prefix: string }): boolean => !r.prefix.includes(':');
@@ -33,18 +34,13 @@ describe.skipIf(needsRoot || !built)(`VXLAN CrossSubnet with real agents on a ro
       { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool' }, spec: { cidr: POD_POOL_V4, blockSize: 26, vxlanMode: 'CrossSubnet' } },
       { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool-v6' }, spec: { cidr: POD_POOL_V6, blockSize: 122, vxlanMode: 'CrossSubnet' } },
     ]);
-    for (const n of ['n1', 'n2', 'n3']) await cluster.startAgent(n);
-    for (const n of ['n1', 'n2', 'n3']) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n}`, 50);
+    await startAgents(cluster, ['n1', 'n2', 'n3']);
     pods.a = await cluster.addPod('n1', 'a');
     pods.b = await cluster.addPod('n2', 'b');
     pods.c = await cluster.addPod('n3', 'c');
   }, 120_000);
 
-  afterAll(async () => {
-    await cluster?.destroy();
-    if (lab && process.env.MARGAY_KEEP_LOGS) process.stderr.write(`agent logs: ${lab.logDir}\n`);
-    await lab?.destroy({ keepLogs: process.env.MARGAY_KEEP_LOGS !== undefined });
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   it('other-subnet blocks go through vxlan.margay, same-subnet blocks directly, and pods reach each other', async () => {
     const c = cluster as AgentCluster;
