@@ -161,7 +161,7 @@ describe('ConfigMap', () => {
     const cm = one(render('default'), 'ConfigMap');
     expect(cm.data).toMatchObject({
       MARGAY_DATASTORE: 'kubernetes', MARGAY_LOG_LEVEL: 'info', MARGAY_HEALTH_PORT: '9099',
-      MARGAY_BGP_AS_NUMBER: '64512', MARGAY_BGP_NODE_TO_NODE_MESH: 'true',
+      MARGAY_BGP: 'on', MARGAY_BGP_AS_NUMBER: '64512', MARGAY_BGP_NODE_TO_NODE_MESH: 'true',
     });
     const conflist = JSON.parse(cm.data['cni-conflist']);
     expect(conflist).toMatchObject({ cniVersion: '1.0.0', name: 'margay' });
@@ -169,6 +169,15 @@ describe('ConfigMap', () => {
     const custom = one(renderChart(CHART, { values: [{ cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d', conflistName: '10-margay.conflist', pluginConfig: { mtu: 1400 } } }] }), 'ConfigMap');
     expect(JSON.parse(custom.data['cni-conflist']).plugins).toEqual([{ type: 'margay-cni', socket: '/run/margay/cni.sock', mtu: 1400 }]);
     expect(cm.data['install-cni.sh']).toContain('mv -f "$CONF/.10-margay.conflist.new" "$CONF/10-margay.conflist"');
+  });
+
+  it('bgp.enabled=false runs the agent without its BGP speaker and exposes no BGP port', () => {
+    const off = renderChart(CHART, { values: [{ bgp: { enabled: false } }] });
+    expect(one(off, 'ConfigMap').data.MARGAY_BGP).toBe('off');
+    const ports = (one(off, 'DaemonSet').spec.template.spec.containers[0].ports as Obj[]).map((p) => p.name);
+    expect(ports).toEqual(['health']);
+    const on = (one(render('default'), 'DaemonSet').spec.template.spec.containers[0].ports as Obj[]).map((p) => p.name);
+    expect(on).toEqual(['health', 'bgp']);
   });
 
   it('prints a 4-octet AS number as an integer (values are JSON numbers in Helm)', () => {
