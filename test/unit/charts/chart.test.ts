@@ -203,7 +203,7 @@ describe('RBAC', () => {
       { apiGroups: [''], resources: ['nodes', 'pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['margay.io'], resources: ['ippools', 'bgppeers', 'bgpconfigurations'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['margay.io'], resources: ['ipamblocks', 'blockaffinities', 'ipamhandles'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
+      { apiGroups: ['margay.io'], resources: ['ipamblocks', 'ipamhandles'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
     ]);
     const crb = one(render('default'), 'ClusterRoleBinding');
     expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'margay', namespace: 'kube-system' }]);
