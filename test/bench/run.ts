@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- [GROUP...]`: runs benchmark groups (bgp, policy, dataplane,
- * agent). A group is a folder test/bench/<group>/ whose `*.bench.js` modules (after
+ * `npm run bench -- [GROUP | GROUP/MODULE ...]`: runs benchmark groups (bgp, policy,
+ * dataplane, agent), or single modules of them (e.g. `dataplane/cni`). A group is a folder test/bench/<group>/ whose `*.bench.js` modules (after
  * the build) export `run(emit)`. Every figure is printed as one JSON line on stdout:
  * {"bench": "...", ...figures}. Progress and skips go to stderr.
  */
@@ -21,11 +21,13 @@ async function groups(): Promise<string[]> {
   return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
 }
 
-async function runGroup(group: string): Promise<number> {
+async function runGroup(group: string, only?: string): Promise<number> {
   const dir = join(here, group);
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.bench.js')).sort();
+  const all = (await readdir(dir)).filter((f) => f.endsWith('.bench.js')).sort();
+  const files = only === undefined ? all : all.filter((f) => f === `${only}.bench.js`);
   if (files.length === 0) {
-    process.stderr.write(`bench: group "${group}" has no benchmarks\n`);
+    const names = all.map((f) => `${group}/${f.replace(/\.bench\.js$/, '')}`).join(', ');
+    process.stderr.write(only === undefined ? `bench: group "${group}" has no benchmarks\n` : `bench: no module "${group}/${only}"; there are: ${names}\n`);
     return 1;
   }
   let failures = 0;
@@ -44,12 +46,16 @@ async function runGroup(group: string): Promise<number> {
 
 const known = await groups();
 const wanted = process.argv.slice(2);
-for (const g of wanted) {
+for (const w of wanted) {
+  const g = w.split('/')[0] as string;
   if (!known.includes(g)) {
     process.stderr.write(`bench: unknown group "${g}"; groups: ${known.join(', ')}\n`);
     process.exit(2);
   }
 }
 let failed = 0;
-for (const g of wanted.length > 0 ? wanted : known) failed += await runGroup(g);
+for (const w of wanted.length > 0 ? wanted : known) {
+  const [g, only] = w.split('/') as [string, string | undefined];
+  failed += await runGroup(g, only);
+}
 process.exitCode = failed > 0 ? 1 : 0;
