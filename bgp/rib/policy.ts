@@ -29,6 +29,8 @@ interface Pool6 { net: bigint; len: number }
 export interface PrefixFilter {
   /** true when addr/len lies inside one of the pools (and is at least as long) */
   (addr: string, len: number): boolean;
+  /** the same test for an IPv4 prefix given as numbers (no text) */
+  ipv4(bits: number, len: number): boolean;
 }
 
 const mask4 = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
@@ -44,16 +46,19 @@ export function compilePrefixFilter(pools: readonly string[] | undefined): Prefi
     if (addr.includes(':')) v6.push({ net: ipv6ToBigInt(addr) >> BigInt(128 - len), len });
     else v4.push({ net: (ipv4ToNumber(addr) & mask4(len)) >>> 0, len });
   }
-  return (addr: string, len: number): boolean => {
+  const ipv4 = (a: number, len: number): boolean => {
+    for (const p of v4) if (len >= p.len && ((a & mask4(p.len)) >>> 0) === p.net) return true;
+    return false;
+  };
+  const filter = (addr: string, len: number): boolean => {
     if (addr.includes(':')) {
       if (v6.length === 0) return false;
       const a = ipv6ToBigInt(addr);
       return v6.some((p) => len >= p.len && a >> BigInt(128 - p.len) === p.net);
     }
-    const a = ipv4ToNumber(addr);
-    for (const p of v4) if (len >= p.len && ((a & mask4(p.len)) >>> 0) === p.net) return true;
-    return false;
+    return ipv4(ipv4ToNumber(addr), len);
   };
+  return Object.assign(filter, { ipv4 });
 }
 
 /** RFC 4486 §4: Cease subcode 1 data — AFI (2), SAFI (1), the prefix upper bound (4). */

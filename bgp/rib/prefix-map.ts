@@ -7,9 +7,25 @@
  * on each call (the last one is remembered, so a get followed by a set of the
  * same key parses once) and formatted back only when listed. Listing order: IPv4
  * by prefix length (0 … 32), each in insertion order, then the rest in insertion
- * order.
+ * order. An IPv4 key may also be given as numbers (`Ipv4Key`, e.g. a prefix the
+ * session decoded with `ipv4Numbers`): then there is no text to parse at all.
  */
 import { formatIpv4Number } from '../wire/address.js';
+import { ipv4PrefixText } from '../wire/prefix.js';
+
+/** An IPv4 prefix as numbers: address (unsigned 32-bit, host bits zero) and length 0–32. */
+export interface Ipv4Key {
+  readonly bits: number;
+  readonly len: number;
+}
+
+/** A table key: the prefix text, or an IPv4 prefix as numbers. */
+export type PrefixKey = string | Ipv4Key;
+
+/** The text of a key ("10.0.0.0/24"). */
+export function keyText(k: PrefixKey): string {
+  return typeof k === 'string' ? k : ipv4PrefixText(k.bits, k.len);
+}
 
 const DEC: string[] = Array.from({ length: 33 }, (_, i) => String(i));
 
@@ -17,14 +33,19 @@ export class PrefixMap<V> {
   private readonly v4: Map<number, V>[] = Array.from({ length: 33 }, () => new Map<number, V>());
   private readonly text = new Map<string, V>();
   /** the last key parsed, its length (-1: not IPv4) and address */
-  private lastKey = '';
+  private lastKey: PrefixKey = '';
   private lastLen = -1;
   private lastAddr = 0;
 
   /** Parses `key` into lastLen / lastAddr. */
-  private parse(key: string): void {
+  private parse(key: PrefixKey): void {
     if (key === this.lastKey) return;
     this.lastKey = key;
+    if (typeof key !== 'string') {
+      this.lastLen = key.len;
+      this.lastAddr = key.bits | 0;
+      return;
+    }
     this.lastLen = -1;
     let addr = 0;
     let octet = 0;
@@ -74,25 +95,25 @@ export class PrefixMap<V> {
     return { ipv4: n, other: this.text.size };
   }
 
-  get(key: string): V | undefined {
+  get(key: PrefixKey): V | undefined {
     this.parse(key);
-    return this.lastLen >= 0 ? this.v4[this.lastLen]!.get(this.lastAddr) : this.text.get(key);
+    return this.lastLen >= 0 ? this.v4[this.lastLen]!.get(this.lastAddr) : this.text.get(key as string);
   }
 
-  has(key: string): boolean {
+  has(key: PrefixKey): boolean {
     return this.get(key) !== undefined;
   }
 
-  set(key: string, v: V): this {
+  set(key: PrefixKey, v: V): this {
     this.parse(key);
     if (this.lastLen >= 0) this.v4[this.lastLen]!.set(this.lastAddr, v);
-    else this.text.set(key, v);
+    else this.text.set(key as string, v);
     return this;
   }
 
-  delete(key: string): boolean {
+  delete(key: PrefixKey): boolean {
     this.parse(key);
-    return this.lastLen >= 0 ? this.v4[this.lastLen]!.delete(this.lastAddr) : this.text.delete(key);
+    return this.lastLen >= 0 ? this.v4[this.lastLen]!.delete(this.lastAddr) : this.text.delete(key as string);
   }
 
   clear(): void {

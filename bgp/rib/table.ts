@@ -14,7 +14,7 @@
 import { selectBest, type BestReason } from './best-path.js';
 import { releasePath, type AdjRibIn } from './adj-rib-in.js';
 import type { Path } from './path.js';
-import { PrefixMap } from './prefix-map.js';
+import { keyText, PrefixMap, type PrefixKey } from './prefix-map.js';
 
 export class RibEntry {
   constructor(
@@ -98,8 +98,8 @@ function sameSelection(a: Path | Path[], b: Path | Path[]): boolean {
   return a.every((p, i) => p === b[i]);
 }
 
-const onlyChange = (prefix: string, kind: 'add' | 'change', only: Path): RouteChange =>
-  ({ prefix, kind, best: only, reason: 'only-path', nextHops: singleHops(only) });
+const onlyChange = (key: PrefixKey, kind: 'add' | 'change', only: Path): RouteChange =>
+  ({ prefix: keyText(key), kind, best: only, reason: 'only-path', nextHops: singleHops(only) });
 
 function find(e: RibEntry, rib: AdjRibIn, id: number): number {
   const ps = e.paths;
@@ -130,12 +130,12 @@ function insertAt(e: RibEntry, rib: AdjRibIn, id: number): number {
 }
 
 /** Re-runs the decision for an entry whose candidates changed; stores the result. */
-function redecide(t: RibTable, key: string, e: RibEntry): RouteChange | undefined {
+function redecide(t: RibTable, key: PrefixKey, e: RibEntry): RouteChange | undefined {
   const old = e.best;
   const n = e.paths.length;
   if (n === 0) {
     t.routes.delete(key);
-    return { prefix: key, kind: 'remove', nextHops: [] };
+    return { prefix: keyText(key), kind: 'remove', nextHops: [] };
   }
   if (n === 1) {
     const only = e.paths[0]!;
@@ -147,19 +147,19 @@ function redecide(t: RibTable, key: string, e: RibEntry): RouteChange | undefine
   const entry: Path | Path[] = sel.multipath ?? sel.best;
   if (sameSelection(old, entry)) return undefined;
   e.best = entry;
-  return { prefix: key, kind: 'change', best: sel.best, reason: sel.reason, nextHops: nextHopsOf(entry) };
+  return { prefix: keyText(key), kind: 'change', best: sel.best, reason: sel.reason, nextHops: nextHopsOf(entry) };
 }
 
 /** `putPath` refused a new route: the peer would hold more than its maximum. */
 export const MAX_PREFIX = 'max-prefix';
 
 /**
- * Stores `rib`'s route for `key` (with an ADD-PATH id or none) and re-decides the
+ * Stores `rib`'s route for `key` (text, or an IPv4 prefix as numbers; with an ADD-PATH id or none) and re-decides the
  * prefix; returns the Loc-RIB change, if any, or MAX_PREFIX (nothing stored) when
  * a new route would take the peer over `max` routes.
  */
 export function putPath(
-  t: RibTable, rib: AdjRibIn, key: string, pathId: number | undefined, path: Path, max?: number,
+  t: RibTable, rib: AdjRibIn, key: PrefixKey, pathId: number | undefined, path: Path, max?: number,
 ): RouteChange | undefined | typeof MAX_PREFIX {
   const id = pathId === undefined ? -1 : pathId;
   const slot = t.routes.get(key);
@@ -168,7 +168,7 @@ export function putPath(
     path.refs++;
     rib.count++;
     rib.prefixes++;
-    if (rib.own !== undefined && id === -1) rib.own.set(key, path);
+    if (rib.own !== undefined && id === -1) rib.own.set(keyText(key), path);
     t.routes.set(key, id === -1 ? path : new RibEntry([path], [id], path));
     return onlyChange(key, 'add', path);
   }
@@ -179,7 +179,7 @@ export function putPath(
     if (slot === path) return undefined;
     path.refs++;
     releasePath(rib, slot);
-    if (rib.own !== undefined) rib.own.set(key, path);
+    if (rib.own !== undefined) rib.own.set(keyText(key), path);
     t.routes.set(key, path);
     return onlyChange(key, 'change', path);
   } else {
@@ -203,12 +203,12 @@ export function putPath(
     e.paths.splice(at, 0, path);
     e.ids.splice(at, 0, id);
   }
-  if (rib.own !== undefined && id === -1) rib.own.set(key, path);
+  if (rib.own !== undefined && id === -1) rib.own.set(keyText(key), path);
   return redecide(t, key, e);
 }
 
 /** Removes `rib`'s route for `key` (and path id) and re-decides; the Loc-RIB change, if any. */
-export function removePath(t: RibTable, rib: AdjRibIn, key: string, pathId: number | undefined): RouteChange | undefined {
+export function removePath(t: RibTable, rib: AdjRibIn, key: PrefixKey, pathId: number | undefined): RouteChange | undefined {
   const slot = t.routes.get(key);
   if (slot === undefined) return undefined;
   const id = pathId === undefined ? -1 : pathId;
@@ -217,9 +217,9 @@ export function removePath(t: RibTable, rib: AdjRibIn, key: string, pathId: numb
     t.routes.delete(key);
     rib.count--;
     rib.prefixes--;
-    if (rib.own !== undefined) rib.own.delete(key);
+    if (rib.own !== undefined) rib.own.delete(keyText(key));
     releasePath(rib, slot);
-    return { prefix: key, kind: 'remove', nextHops: [] };
+    return { prefix: keyText(key), kind: 'remove', nextHops: [] };
   }
   const i = find(slot, rib, id);
   if (i < 0) return undefined;
@@ -228,7 +228,7 @@ export function removePath(t: RibTable, rib: AdjRibIn, key: string, pathId: numb
   slot.ids.splice(i, 1);
   rib.count--;
   if (!holds(slot, rib)) rib.prefixes--;
-  if (rib.own !== undefined && id === -1) rib.own.delete(key);
+  if (rib.own !== undefined && id === -1) rib.own.delete(keyText(key));
   releasePath(rib, old);
   return redecide(t, key, slot);
 }

@@ -12,6 +12,7 @@ import { exportAttrs } from '../rib/export.js';
 import { importAttrs, type ImportContext } from '../rib/import.js';
 import { familyOfKey, type Family, type Path } from '../rib/path.js';
 import { bestOf, dropPaths, MAX_PREFIX, putPath, removePath, type RouteChange } from '../rib/table.js';
+import { keyText, type Ipv4Key, type PrefixKey } from '../rib/prefix-map.js';
 import { formatPrefix } from '../wire/prefix.js';
 import type { Prefix, UpdateMessage } from '../wire/types.js';
 import { buildUpdates, endOfRib, endOfRibFamily } from './messages.js';
@@ -139,8 +140,13 @@ export function endDeferral(s: Speaker, out: Out): void {
   for (const p of s.peers.values()) if (p.fsm.state === 'Established') fullExport(s, p);
 }
 
-/** The RIB key of a prefix: its text, as a flat string (see flatJoin). */
-const keyOf = formatPrefix;
+/**
+ * The RIB key of a prefix: an IPv4 prefix the session decoded as numbers is its own
+ * key (no text built, none parsed); otherwise its text, as a flat string (see flatJoin).
+ */
+function keyOf(p: Prefix): PrefixKey {
+  return p.bits !== undefined ? (p as Ipv4Key) : formatPrefix(p);
+}
 
 /** Imports one UPDATE from an Established peer; returns true when max-prefix trips. */
 export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Out): boolean {
@@ -156,7 +162,7 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
   const withdraw = (list: readonly Prefix[]): void => {
     for (const prefix of list) {
       const key = keyOf(prefix);
-      if (p.filtered.size) p.filtered.delete(key);
+      if (p.filtered.size) p.filtered.delete(keyText(key));
       emitChange(s, removePath(s.loc, p.in, key, prefix.pathId), out);
     }
   };
@@ -175,8 +181,8 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
     const filter = p.importFilter;
     for (const prefix of nlri) {
       const key = keyOf(prefix);
-      if (filter && !filter(prefix.addr, prefix.len)) {
-        p.filtered.add(key);
+      if (filter && !(prefix.bits !== undefined ? filter.ipv4(prefix.bits, prefix.len) : filter(prefix.addr, prefix.len))) {
+        p.filtered.add(keyText(key));
         emitChange(s, removePath(s.loc, p.in, key, prefix.pathId), out);
         continue;
       }

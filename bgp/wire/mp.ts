@@ -40,7 +40,7 @@ export function decodeMpReach(b: Uint8Array, start: number, end: number, opts: C
   }
   p += nhLen + 1; // next hop, reserved octet
   const nlri: Prefix[] = [];
-  decodePrefixes(b, p, end, afi, opts.addPath.size > 0 && opts.addPath.has(familyKey(afi, safi)), nlri);
+  decodePrefixes(b, p, end, afi, opts.addPath.size > 0 && opts.addPath.has(familyKey(afi, safi)), nlri, opts.ipv4Numbers === true);
   return { afi, safi, nextHops, nlri };
 }
 
@@ -50,7 +50,7 @@ export function decodeMpUnreach(b: Uint8Array, start: number, end: number, opts:
   const safi = b[start + 2] as number;
   if (!isKnownFamily(afi, safi)) return undefined;
   const withdrawn: Prefix[] = [];
-  decodePrefixes(b, start + 3, end, afi, opts.addPath.size > 0 && opts.addPath.has(familyKey(afi, safi)), withdrawn);
+  decodePrefixes(b, start + 3, end, afi, opts.addPath.size > 0 && opts.addPath.has(familyKey(afi, safi)), withdrawn, opts.ipv4Numbers === true);
   return { afi, safi, withdrawn };
 }
 

@@ -22,7 +22,9 @@ function invalid(msg: string, data?: Uint8Array): WireError {
  * (3/10 Invalid Network Field, session reset: RFC 7606 §5.3) on a bad length or
  * a prefix running past the end.
  */
-export function decodePrefixes(b: Uint8Array, start: number, end: number, afi: Afi, addPath: boolean, out: Prefix[]): void {
+export function decodePrefixes(
+  b: Uint8Array, start: number, end: number, afi: Afi, addPath: boolean, out: Prefix[], numbers = false,
+): void {
   const max = afi === AFI_IPV4 ? 32 : 128;
   let p = start;
   while (p < end) {
@@ -48,6 +50,11 @@ export function decodePrefixes(b: Uint8Array, start: number, end: number, afi: A
         const mask = (0xff << (8 - rem)) & 0xff;
         if (n === 1) a &= mask; else if (n === 2) c1 &= mask; else if (n === 3) c2 &= mask; else c3 &= mask;
       }
+      if (numbers) {
+        p += n;
+        out.push(new Ipv4Prefix(((a << 24) | (c1 << 16) | (c2 << 8) | c3) >>> 0, len, addPath ? pathId : undefined));
+        continue;
+      }
       addr = ipv4Text(a, c1, c2, c3);
     } else {
       V6.fill(0);
@@ -58,6 +65,20 @@ export function decodePrefixes(b: Uint8Array, start: number, end: number, afi: A
     }
     p += n;
     out.push(addPath ? { afi, addr, len, pathId } : { afi, addr, len });
+  }
+}
+
+/**
+ * An IPv4 prefix decoded as numbers (CodecOptions.ipv4Numbers): the receive path
+ * keys the RIB by `bits` and `len`, so no address text is built unless something
+ * reads `addr` (a prefix filter, a log line, re-encoding).
+ */
+export class Ipv4Prefix implements Prefix {
+  readonly afi = AFI_IPV4;
+  private text: string | undefined = undefined;
+  constructor(readonly bits: number, readonly len: number, readonly pathId: number | undefined) {}
+  get addr(): string {
+    return (this.text ??= ipv4Text(this.bits >>> 24, (this.bits >>> 16) & 0xff, (this.bits >>> 8) & 0xff, this.bits & 0xff));
   }
 }
 
@@ -106,6 +127,20 @@ function ipv4Text(a: number, b: number, c: number, d: number): string {
   return fromCodes(k);
 }
 
+/** "a.b.c.d/len" of an IPv4 prefix given as numbers, as one flat string. */
+export function ipv4PrefixText(bits: number, len: number): string {
+  let k = putDec(0, bits >>> 24);
+  C[k++] = 46;
+  k = putDec(k, (bits >>> 16) & 0xff);
+  C[k++] = 46;
+  k = putDec(k, (bits >>> 8) & 0xff);
+  C[k++] = 46;
+  k = putDec(k, bits & 0xff);
+  C[k++] = 47;
+  k = putDec(k, len);
+  return fromCodes(k);
+}
+
 /**
  * `a + sep + b` as one flat string. A concatenation of 13 characters or more is
  * a V8 cons string (a 32-byte node that keeps both parts alive until a GC short-cuts
@@ -135,7 +170,7 @@ export function writePrefix(w: Writer, p: Prefix, addPath: boolean): void {
   w.ensure(1 + n);
   w.buf[w.pos++] = p.len;
   if (p.afi === AFI_IPV4) {
-    const v = parseIpv4(p.addr);
+    const v = p.bits ?? parseIpv4(p.addr);
     if (v === undefined || p.len > 32) throw new RangeError(`bad IPv4 prefix ${p.addr}/${p.len}`);
     for (let i = 0; i < n; i++) w.buf[w.pos++] = (v >>> (24 - 8 * i)) & 0xff;
   } else {
@@ -149,6 +184,7 @@ export function writePrefix(w: Writer, p: Prefix, addPath: boolean): void {
 
 /** "10.0.0.0/24", "fd00::/64". */
 export function formatPrefix(p: Prefix): string {
+  if (p.bits !== undefined) return ipv4PrefixText(p.bits, p.len);
   return flatJoin(p.addr, '/', DEC[p.len] ?? String(p.len));
 }
 

@@ -20,6 +20,11 @@ export interface Prefix {
   len: number;
   /** ADD-PATH path identifier (RFC 7911), present only when negotiated */
   pathId?: number;
+  /**
+   * IPv4 only, when the decoder was asked for it (`CodecOptions.ipv4Numbers`): the
+   * address as an unsigned 32-bit number; `addr` is then made from it when first read.
+   */
+  bits?: number;
 }
 
 export type MessageType = 'OPEN' | 'UPDATE' | 'NOTIFICATION' | 'KEEPALIVE' | 'ROUTE-REFRESH';
@@ -172,6 +177,12 @@ export interface CodecOptions {
   as4: boolean;
   /** families ("afi/safi", e.g. "1/1") whose NLRI carry ADD-PATH path identifiers */
   addPath: ReadonlySet<string>;
+  /**
+   * Decode IPv4 prefixes with `bits` set and their `addr` text made only when read
+   * (the session's receive path: the RIB keys IPv4 by number). Off by default, so
+   * decoded values are plain objects (what `bgp decode` and the tests see).
+   */
+  ipv4Numbers?: boolean;
 }
 
 export const DEFAULT_CODEC_OPTIONS: CodecOptions = { as4: true, addPath: new Set() };

@@ -45,7 +45,7 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
   if (wEnd + 2 > end) throw malformedList(`UPDATE: withdrawn routes length ${wLen} overruns the message`, 'session-reset');
   const v4AddPath = opts.addPath.size > 0 && opts.addPath.has('1/1');
   const withdrawn: Prefix[] = [];
-  decodePrefixes(b, start + 2, wEnd, AFI_IPV4, v4AddPath, withdrawn);
+  decodePrefixes(b, start + 2, wEnd, AFI_IPV4, v4AddPath, withdrawn, opts.ipv4Numbers === true);
   const aLen = readU16(b, wEnd);
   const aStart = wEnd + 2;
   const aEnd = aStart + aLen;
@@ -112,7 +112,7 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
   }
 
   const nlri: Prefix[] = [];
-  decodePrefixes(b, aEnd, end, AFI_IPV4, v4AddPath, nlri);
+  decodePrefixes(b, aEnd, end, AFI_IPV4, v4AddPath, nlri, opts.ipv4Numbers === true);
 
   // RFC 7606 §3 d: a missing well-known mandatory attribute is treat-as-withdraw.
   const mpNlri = attributes.mpReach !== undefined && attributes.mpReach.nlri.length > 0;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PrefixMap } from '../../../../bgp/rib/prefix-map.js';
+import { keyText, PrefixMap } from '../../../../bgp/rib/prefix-map.js';
 
 const octet = fc.integer({ min: 0, max: 255 });
 const v4 = fc.tuple(octet, octet, octet, octet, fc.integer({ min: 0, max: 32 })).map(([a, b, c, d, l]) => `${a}.${b}.${c}.${d}/${l}`);
@@ -34,5 +34,25 @@ describe('PrefixMap', () => {
     // deleting while listing
     for (const [k] of m) m.delete(k);
     expect(m.size).toBe(0);
+  });
+});
+
+describe('PrefixMap with IPv4 keys given as numbers', () => {
+  const num = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }))
+    .map(([a, len]) => ({ bits: len === 0 ? 0 : (a & (0xffffffff << (32 - len))) >>> 0, len }));
+  it('a numeric key and its text are the same entry (set by one, read and deleted by the other)', () => {
+    fc.assert(fc.property(fc.array(fc.record({ k: num, v: fc.integer(), byText: fc.boolean(), del: fc.boolean() }), { maxLength: 60 }), (ops) => {
+      const m = new PrefixMap<number>();
+      const ref = new Map<string, number>();
+      for (const o of ops) {
+        const text = keyText(o.k);
+        expect(text).toBe(`${[o.k.bits >>> 24, (o.k.bits >>> 16) & 0xff, (o.k.bits >>> 8) & 0xff, o.k.bits & 0xff].join('.')}/${o.k.len}`);
+        const key = o.byText ? text : o.k;
+        if (o.del) expect(m.delete(key)).toBe(ref.delete(text)); else { m.set(key, o.v); ref.set(text, o.v); }
+        expect(m.get(o.byText ? o.k : text)).toBe(ref.get(text));
+      }
+      expect(new Map(m.entries())).toEqual(ref);
+      expect(m.counts()).toEqual({ ipv4: ref.size, other: 0 });
+    }), { numRuns: 300 });
   });
 });

@@ -5,6 +5,7 @@ import { selectBest } from '../../../../bgp/rib/best-path.js';
 import { bestOf, locRibFamilies, routesOf } from '../../../../bgp/rib/table.js';
 import type { Path } from '../../../../bgp/rib/path.js';
 import type { PathAttributes, Prefix, UpdateMessage } from '../../../../bgp/wire/types.js';
+import { Ipv4Prefix } from '../../../../bgp/wire/prefix.js';
 
 const PEERS = ['192.0.2.1', '192.0.2.2', '192.0.2.3'];
 const ASNS = [65001, 65002, 65000]; // the third is iBGP
@@ -12,6 +13,8 @@ const ASNS = [65001, 65002, 65000]; // the third is iBGP
 const prefix = fc.constantFrom<Prefix>(
   { afi: 1, addr: '10.0.0.0', len: 24 }, { afi: 1, addr: '10.0.1.0', len: 24 }, { afi: 1, addr: '10.1.0.0', len: 16 },
   { afi: 2, addr: 'fd00::', len: 64 },
+  // the same IPv4 prefixes as the session decodes them (numbers, CodecOptions.ipv4Numbers): one table key either way
+  new Ipv4Prefix(0x0a000000, 24, undefined), new Ipv4Prefix(0x0a000100, 24, undefined), new Ipv4Prefix(0x0a010000, 16, undefined),
 );
 const attrs = fc.record({
   med: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
