@@ -11,9 +11,13 @@
  * `ran()` stamps the agent's other callbacks (deferred inputs, passes, warm-up
  * slices): each write's line lists those that ran in the 5 ms before its UPDATE was
  * read (`ranBeforeRead`: label, ms before the read it ended, its duration) — what
- * the event loop was doing while the UPDATE waited on the socket.
+ * the event loop was doing while the UPDATE waited on the socket. With
+ * `MARGAY_TRACE_ROUTES=2` every callback of the loop is stamped too (async_hooks:
+ * its resource type — FSEVENTWRAP for a file watch, TCPWRAP, Timeout, PROMISE ...),
+ * which costs a little on every callback and promise: for diagnosis only.
  * docs/agent.md has what it showed.
  */
+import { createHook } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import type { DriverCodec } from '../../bgp/session/driver.js';
 
@@ -35,10 +39,31 @@ export class RouteTrace {
   /** the last callbacks stamped by ran(): [label, start, end] */
   private readonly recent: [string, number, number][] = [];
 
-  constructor(readonly on: boolean, private readonly log: Logger) {}
+  constructor(readonly on: boolean, private readonly log: Logger, loop = false) {
+    if (on && loop) this.hookLoop();
+  }
 
   static fromEnv(log: Logger, env: NodeJS.ProcessEnv = process.env): RouteTrace {
-    return new RouteTrace(env.MARGAY_TRACE_ROUTES === '1', log);
+    const level = env.MARGAY_TRACE_ROUTES;
+    return new RouteTrace(level === '1' || level === '2', log, level === '2');
+  }
+
+  /** Stamps every callback the loop runs, by resource type (MARGAY_TRACE_ROUTES=2). */
+  private hookLoop(): void {
+    const types = new Map<number, string>();
+    const open = new Map<number, number>();
+    createHook({
+      init: (id, type) => { types.set(id, type); },
+      before: (id) => { open.set(id, performance.now()); },
+      after: (id) => {
+        const t0 = open.get(id);
+        open.delete(id);
+        const type = types.get(id) ?? '?';
+        if (t0 !== undefined && type !== 'PROMISE') this.ran(`loop ${type}`, t0);
+      },
+      destroy: (id) => { types.delete(id); },
+      promiseResolve: () => undefined,
+    }).enable();
   }
 
   /** Learned routes reached the agent (NodeBgp.onRoutes). */
@@ -55,7 +80,7 @@ export class RouteTrace {
   ran(label: string, start: number): void {
     if (!this.on) return;
     this.recent.push([label, start, performance.now()]);
-    if (this.recent.length > 16) this.recent.shift();
+    if (this.recent.length > 32) this.recent.shift();
   }
 
   private ranBefore(t: number | undefined): { label: string; endedMsBefore: number; ms: number }[] | undefined {

@@ -210,7 +210,7 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
     }
     const stats = await Promise.all(lab.nodes.map((n) => c.status(n.name)));
     const claims = await claimStamps(c.agentProcess('n1')?.logFile);
-    const trace = speaker === 'margay' && process.env.MARGAY_TRACE_ROUTES === '1' ? await traceStages(c.agentProcess('n1')?.logFile, c.agentProcess('n3')?.logFile, stamps, wire?.times) : undefined;
+    const trace = speaker === 'margay' && ['1', '2'].includes(process.env.MARGAY_TRACE_ROUTES ?? '') ? await traceStages(c.agentProcess('n1')?.logFile, c.agentProcess('n3')?.logFile, stamps, wire?.times) : undefined;
     const fromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sRemote - (claims.get(x.cidr) as number)] : []));
     const localFromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sLocal - (claims.get(x.cidr) as number)] : []));
     // BENCH_CONVERGENCE_CAPTURE=1: the first UPDATE-sized segment from n1 at n3 after each claim
