@@ -1,8 +1,9 @@
 /**
  * A map keyed by prefix text ("10.0.0.0/24", "fd00::/64") that stores IPv4
- * prefixes without their text: one Map per prefix length keyed by the address as
- * a 32-bit integer, which V8 keeps as a small integer — no key object to hold
- * (~32 bytes per route less) and no string to hash or compare on lookup. Other
+ * prefixes without their text: one table per prefix length (`V4Table`, an
+ * open-addressing hash on typed arrays) keyed by the address as a 32-bit integer —
+ * no key object to hold (~32 bytes per route less), no string to hash or compare on
+ * lookup, and a miss followed by an insert probes once. Other
  * keys (IPv6, anything not in IPv4 form) are kept by their text. Keys are parsed
  * on each call (the last one is remembered, so a get followed by a set of the
  * same key parses once) and formatted back only when listed. Listing order: IPv4
@@ -12,6 +13,7 @@
  */
 import { formatIpv4Number } from '../wire/address.js';
 import { ipv4PrefixText } from '../wire/prefix.js';
+import { V4Table } from './v4-table.js';
 
 /** An IPv4 prefix as numbers: address (unsigned 32-bit, host bits zero) and length 0–32. */
 export interface Ipv4Key {
@@ -30,7 +32,7 @@ export function keyText(k: PrefixKey): string {
 const DEC: string[] = Array.from({ length: 33 }, (_, i) => String(i));
 
 export class PrefixMap<V> {
-  private readonly v4: Map<number, V>[] = Array.from({ length: 33 }, () => new Map<number, V>());
+  private readonly v4: V4Table<V>[] = Array.from({ length: 33 }, () => new V4Table<V>());
   private readonly text = new Map<string, V>();
   /** the last key parsed, its length (-1: not IPv4) and address */
   private lastKey: PrefixKey = '';
@@ -129,7 +131,7 @@ export class PrefixMap<V> {
     for (let len = 0; len <= 32; len++) {
       const m = this.v4[len]!;
       if (m.size === 0) continue;
-      for (const [a, v] of m) if (pick(v)) yield [`${formatIpv4Number(a >>> 0)}/${DEC[len]!}`, v];
+      for (const [a, v] of m.entries()) if (pick(v)) yield [`${formatIpv4Number(a >>> 0)}/${DEC[len]!}`, v];
     }
     for (const e of this.text) if (pick(e[1])) yield e;
   }
