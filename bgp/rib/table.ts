@@ -14,7 +14,7 @@
 import { selectBest, type BestReason } from './best-path.js';
 import { releasePath, type AdjRibIn } from './adj-rib-in.js';
 import type { Path } from './path.js';
-import { keyText, PrefixMap, type PrefixKey } from './prefix-map.js';
+import { keyText, PrefixMap, type Ipv4Key, type PrefixKey } from './prefix-map.js';
 
 export class RibEntry {
   constructor(
@@ -54,6 +54,30 @@ export interface RouteChange {
   reason?: BestReason;
   /** next hops of the best path and, with multipath, of the equal-cost ones; [] = originated here */
   nextHops: string[];
+}
+
+/**
+ * A RouteChange of a prefix keyed by numbers (an IPv4 prefix as the session decodes
+ * it): its text is made when first read — by the agent, a log line or an export to
+ * another peer — and not at all by a speaker nobody listens to.
+ */
+class Ipv4Change implements RouteChange {
+  private text: string | undefined = undefined;
+  constructor(
+    private readonly key: Ipv4Key,
+    readonly kind: 'add' | 'change' | 'remove',
+    readonly best: Path | undefined,
+    readonly reason: BestReason | undefined,
+    readonly nextHops: string[],
+  ) {}
+
+  get prefix(): string {
+    return (this.text ??= keyText(this.key));
+  }
+}
+
+function removed(key: PrefixKey): RouteChange {
+  return typeof key === 'string' ? { prefix: key, kind: 'remove', nextHops: [] } : new Ipv4Change(key, 'remove', undefined, undefined, []);
 }
 
 /** The best path of a table entry (or of a Loc-RIB value: a path or [best, ...equal-cost]). */
@@ -98,8 +122,11 @@ function sameSelection(a: Path | Path[], b: Path | Path[]): boolean {
   return a.every((p, i) => p === b[i]);
 }
 
-const onlyChange = (key: PrefixKey, kind: 'add' | 'change', only: Path): RouteChange =>
-  ({ prefix: keyText(key), kind, best: only, reason: 'only-path', nextHops: singleHops(only) });
+function onlyChange(key: PrefixKey, kind: 'add' | 'change', only: Path): RouteChange {
+  return typeof key === 'string'
+    ? { prefix: key, kind, best: only, reason: 'only-path', nextHops: singleHops(only) }
+    : new Ipv4Change(key, kind, only, 'only-path', singleHops(only));
+}
 
 function find(e: RibEntry, rib: AdjRibIn, id: number): number {
   const ps = e.paths;
@@ -135,7 +162,7 @@ function redecide(t: RibTable, key: PrefixKey, e: RibEntry): RouteChange | undef
   const n = e.paths.length;
   if (n === 0) {
     t.routes.delete(key);
-    return { prefix: keyText(key), kind: 'remove', nextHops: [] };
+    return removed(key);
   }
   if (n === 1) {
     const only = e.paths[0]!;
@@ -147,7 +174,10 @@ function redecide(t: RibTable, key: PrefixKey, e: RibEntry): RouteChange | undef
   const entry: Path | Path[] = sel.multipath ?? sel.best;
   if (sameSelection(old, entry)) return undefined;
   e.best = entry;
-  return { prefix: keyText(key), kind: 'change', best: sel.best, reason: sel.reason, nextHops: nextHopsOf(entry) };
+  const hops = nextHopsOf(entry);
+  return typeof key === 'string'
+    ? { prefix: key, kind: 'change', best: sel.best, reason: sel.reason, nextHops: hops }
+    : new Ipv4Change(key, 'change', sel.best, sel.reason, hops);
 }
 
 /** `putPath` refused a new route: the peer would hold more than its maximum. */
@@ -219,7 +249,7 @@ export function removePath(t: RibTable, rib: AdjRibIn, key: PrefixKey, pathId: n
     rib.prefixes--;
     if (rib.own !== undefined) rib.own.delete(keyText(key));
     releasePath(rib, slot);
-    return { prefix: keyText(key), kind: 'remove', nextHops: [] };
+    return removed(key);
   }
   const i = find(slot, rib, id);
   if (i < 0) return undefined;

@@ -107,18 +107,21 @@ export class V4Table<V> {
   private resize(): void {
     const cap = this.live * 4 <= this.used * 3 ? this.keys.length : this.keys.length * 2;
     const keys = new Int32Array(cap);
-    const vals: (V | undefined)[] = [];
-    let n = 0;
-    for (let i = 0; i < this.used; i++) {
-      const v = this.vals[i];
-      if (v === undefined) continue;
-      keys[n] = this.keys[i]!;
-      vals.push(v);
-      n++;
+    if (this.live === this.used) keys.set(this.keys); // no holes: the values stay where they are
+    else {
+      // squeeze the holes out in place
+      const vals = this.vals;
+      let n = 0;
+      for (let i = 0; i < this.used; i++) {
+        const v = vals[i];
+        if (v === undefined) continue;
+        keys[n] = this.keys[i]!;
+        vals[n++] = v;
+      }
+      vals.length = n;
+      this.used = n;
     }
     this.keys = keys;
-    this.vals = vals;
-    this.used = n;
     this.rebuildIndex(cap * 2);
   }
 

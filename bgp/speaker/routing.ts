@@ -40,9 +40,16 @@ export function emitChange(s: Speaker, change: RouteChange | undefined, out: Out
   out.routes.push(change);
   if (s.deferring) return;
   const peers = peerList(s);
+  const best = change.best;
   for (let i = 0; i < peers.length; i++) {
     const p = peers[i]!;
-    if (p.fsm.state === 'Established') wantFor(s, p, change.prefix, change.best);
+    if (p.fsm.state !== 'Established') continue;
+    if (best !== undefined && best.owner === p.in) {
+      // the peer's own route (as in wantFor), without making the prefix text unless something was sent or queued
+      if (p.out.sent.size > 0 || p.out.pending.size > 0) unwant(p, change.prefix);
+      continue;
+    }
+    wantFor(s, p, change.prefix, best);
   }
 }
 
