@@ -74,11 +74,13 @@ export function decodePrefixes(
  * reads `addr` (a prefix filter, a log line, re-encoding).
  */
 export class Ipv4Prefix implements Prefix {
-  readonly afi = AFI_IPV4;
-  private text: string | undefined = undefined;
   constructor(readonly bits: number, readonly len: number, readonly pathId: number | undefined) {}
+  /** on the prototype: three fields per decoded prefix */
+  get afi(): Afi {
+    return AFI_IPV4;
+  }
   get addr(): string {
-    return (this.text ??= ipv4Text(this.bits >>> 24, (this.bits >>> 16) & 0xff, (this.bits >>> 8) & 0xff, this.bits & 0xff));
+    return ipv4Text(this.bits >>> 24, (this.bits >>> 16) & 0xff, (this.bits >>> 8) & 0xff, this.bits & 0xff);
   }
 }
 
