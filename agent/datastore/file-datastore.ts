@@ -7,7 +7,10 @@
  * whose name starts with '.' or is `ipam` (IPAM records live there) are not read.
  *
  * fs.watch is the fast path (changes land within ~debounceMs); a slow poll catches
- * anything the watch misses (editors that replace directories, NFS).
+ * anything the watch misses (editors that replace directories, NFS). Each directory
+ * that is read gets its own (non-recursive) watch, kept in step with every scan: a
+ * recursive watch would also wake on every IPAM write under `ipam/` — a burst of
+ * callbacks at each block claim, right when a BGP UPDATE wants the event loop.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -40,7 +43,8 @@ export class FileDatastore implements Datastore {
   private readonly cache = new ObjectCache();
   private readonly files = new Map<string, FileEntry>();
   private listener?: DatastoreListener;
-  private watcher?: FSWatcher;
+  private readonly watchers = new Map<string, FSWatcher>();
+  private watchFailed = false;
   private poll?: NodeJS.Timeout;
   private debounce?: NodeJS.Timeout;
   private scanning?: Promise<void>;
@@ -55,19 +59,14 @@ export class FileDatastore implements Datastore {
       throw new Error(`file datastore: directory ${this.opts.dir} does not exist`);
     });
     await this.scan(true);
-    try {
-      this.watcher = watch(this.opts.dir, { recursive: true }, () => this.schedule());
-      this.watcher.on('error', (err) => this.opts.log?.warn({ err: err.message }, 'directory watch failed; polling only'));
-    } catch (err) {
-      this.opts.log?.warn({ err: (err as Error).message }, 'cannot watch directory; polling only');
-    }
     this.poll = setInterval(() => this.schedule(), this.opts.pollIntervalMs ?? 2000);
     this.poll.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watcher?.close();
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     if (this.poll) clearInterval(this.poll);
     if (this.debounce) clearTimeout(this.debounce);
     await this.scanning;
@@ -76,6 +75,33 @@ export class FileDatastore implements Datastore {
   /** Re-reads the directory now (tests and `SIGHUP` use it); resolves when delivered. */
   async resync(): Promise<void> {
     await this.scan(false);
+  }
+
+  /** One watch per directory read; directories gone are unwatched. */
+  private watchDirs(dirs: readonly string[]): void {
+    if (this.stopped) return;
+    const want = new Set(dirs);
+    for (const [d, w] of this.watchers) {
+      if (!want.has(d)) {
+        w.close();
+        this.watchers.delete(d);
+      }
+    }
+    for (const d of want) {
+      if (this.watchers.has(d)) continue;
+      try {
+        const w = watch(d, () => this.schedule());
+        w.on('error', (err) => {
+          this.opts.log?.warn({ dir: d, err: err.message }, 'directory watch failed; the poll covers it');
+          w.close();
+          this.watchers.delete(d);
+        });
+        this.watchers.set(d, w);
+      } catch (err) {
+        if (!this.watchFailed) this.opts.log?.warn({ dir: d, err: (err as Error).message }, 'cannot watch directory; polling only');
+        this.watchFailed = true;
+      }
+    }
   }
 
   private schedule(): void {
@@ -107,7 +133,8 @@ export class FileDatastore implements Datastore {
   }
 
   private async scanOnce(initial: boolean): Promise<void> {
-    const paths = await listManifests(this.opts.dir);
+    const { files: paths, dirs } = await listManifests(this.opts.dir);
+    this.watchDirs(dirs);
     const seen = new Set(paths);
     for (const p of [...this.files.keys()]) if (!seen.has(p)) this.files.delete(p);
     for (const p of paths) await this.readIfChanged(p);
@@ -162,10 +189,13 @@ function reuseIfEqual(prev: Resource[] | undefined, r: Resource): Resource {
   return prev.find((p) => p.kind === r.kind && objectKey(p.metadata) === objectKey(r.metadata) && JSON.stringify(p) === json) ?? r;
 }
 
-async function listManifests(dir: string): Promise<string[]> {
-  const out: string[] = [];
+/** Manifest files (sorted) and the directories read to find them. */
+async function listManifests(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+  const files: string[] = [];
+  const dirs: string[] = [];
   const walk = async (d: string, depth: number): Promise<void> => {
     if (depth > 8) return;
+    dirs.push(d);
     const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
@@ -173,10 +203,10 @@ async function listManifests(dir: string): Promise<string[]> {
       if (e.isDirectory()) {
         if (e.name !== 'ipam') await walk(p, depth + 1);
       } else if (e.isFile() && MANIFEST.test(e.name)) {
-        out.push(p);
+        files.push(p);
       }
     }
   };
   await walk(dir, 0);
-  return out.sort();
+  return { files: files.sort(), dirs };
 }

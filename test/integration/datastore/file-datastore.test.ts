@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtemp, mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +88,19 @@ describe('file datastore', () => {
     await writeFile(join(dir, '.hidden', 'x.yaml'), policy('from-hidden'));
     await start();
     expect(names('NetworkPolicy')).toEqual([]);
+  });
+
+  it('is not woken by IPAM writes under ipam/ (no re-scan), while manifest sub-directories stay watched', async () => {
+    await mkdir(join(dir, 'ipam', 'block'), { recursive: true });
+    await mkdir(join(dir, 'team'));
+    await start();
+    const scans = vi.spyOn(ds as unknown as { scanOnce: (initial: boolean) => Promise<void> }, 'scanOnce');
+    for (let i = 0; i < 5; i++) await writeFile(join(dir, 'ipam', 'block', `b${i}.json`), '{}');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(scans).not.toHaveBeenCalled();
+    await writeFile(join(dir, 'team', 'p.yaml'), policy('late'));
+    await waitFor(() => names('NetworkPolicy').join() === 'late', 3000, 'a policy written into a watched sub-directory');
+    expect(scans).toHaveBeenCalled();
   });
 
   it('emits no new snapshot when a file is rewritten with identical content', async () => {
