@@ -6,9 +6,9 @@
  * Why not node-netlink's own `talk()`: it sends exactly one message per sendmsg and
  * waits for its ack (no batching), polls with an async 100 ms ppoll loop, and cannot
  * open a socket in another network namespace. Here:
- * - batch(): many requests per sendmsg (≤ CHUNK bytes), no per-message ACK; rtnetlink
- *   handles a datagram synchronously inside sendmsg, so once it returns, every error
- *   is already queued and a non-blocking drain collects them (each names its seq).
+ * - batch(): many requests per sendmsg (≤ CHUNK bytes, one reused buffer); only the
+ *   last request of a datagram asks for an ACK, so the replies are its failures (each
+ *   names its seq) and then that ACK, read with blocking reads — no final EAGAIN.
  * - dump(): one request, blocking reads (SO_RCVTIMEO bounds them) until NLMSG_DONE.
  * - open({ netnsPath }): setns(2) on the calling (main JS) thread around socket(2),
  *   then back; a socket stays in the namespace it was created in, so the rest of
@@ -20,7 +20,7 @@ import { closeSync, openSync } from 'node:fs';
 import sys from 'syscall-napi';
 import { NETLINK_ROUTE, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR } from '../netlink/constants.js';
 import { decodeError, encodeMessage, type NlMessage, splitMessages } from '../netlink/message.js';
-import { EAGAIN, EINTR, errnoFromSyscallError, NetlinkError } from './errno.js';
+import { EINTR, errnoFromSyscallError, NetlinkError } from './errno.js';
 
 const AF_NETLINK = 16n;
 const SOCK_RAW = 3n;
@@ -32,7 +32,6 @@ const SO_RCVTIMEO = 20n;
 const SOL_NETLINK = 270n;
 const NETLINK_CAP_ACK = 10n;
 const NETLINK_EXT_ACK = 11n;
-const MSG_DONTWAIT = 0x40n;
 const CLONE_NEWNET = 0x40000000n;
 /** Bytes of requests per sendmsg. */
 const CHUNK = 128 * 1024;
@@ -83,6 +82,8 @@ export const netnsPath = (name: string): string => `/var/run/netns/${name}`;
 export class NlSocket {
   private seq = 1;
   private readonly buf = Buffer.alloc(RECV_BUF);
+  /** batch()'s send buffer, reused (batch is synchronous): a fresh 128 KiB per call costs an mmap */
+  private readonly chunk = Buffer.allocUnsafe(CHUNK);
   private closed = false;
 
   private constructor(private readonly fd: bigint) {}
@@ -131,16 +132,15 @@ export class NlSocket {
     }
   }
 
-  /** One datagram, or undefined when none is queued (nonblocking) . */
-  private recv(nonblocking: boolean): NlMessage[] | undefined {
+  /** One datagram (blocking; SO_RCVTIMEO bounds the wait). */
+  private recv(): NlMessage[] {
     for (;;) {
       try {
-        const n = Number(S(sys.__NR_recvfrom, this.fd, this.buf, BigInt(this.buf.length), nonblocking ? MSG_DONTWAIT : 0n, 0n, 0n));
+        const n = Number(S(sys.__NR_recvfrom, this.fd, this.buf, BigInt(this.buf.length), 0n, 0n, 0n));
         return splitMessages(Buffer.from(this.buf.subarray(0, n)));
       } catch (err) {
         const e = errnoFromSyscallError(err);
         if (e === EINTR) continue;
-        if (e === EAGAIN && nonblocking) return undefined;
         throw err;
       }
     }
@@ -153,13 +153,18 @@ export class NlSocket {
   batch(reqs: readonly NlRequest[]): BatchFailure[] {
     const failures: BatchFailure[] = [];
     const bySeq = new Map<number, number>();
-    const chunk = Buffer.allocUnsafe(CHUNK);
+    const chunk = this.chunk;
     let size = 0;
+    let lastAt = -1;
+    let lastSeq = 0;
     const flush = (): void => {
       if (size === 0) return;
+      // only the datagram's last request asks for an ACK: the kernel answers in
+      // order, so once it arrives every error of the datagram has been read
+      chunk.writeUInt16LE(chunk.readUInt16LE(lastAt + 6) | NLM_F_ACK, lastAt + 6);
       this.send(chunk.subarray(0, size));
       size = 0;
-      this.drainErrors(bySeq, failures, true);
+      this.readUntilAck(lastSeq, bySeq, failures);
       bySeq.clear();
     };
     reqs.forEach((r, index) => {
@@ -176,22 +181,26 @@ export class NlSocket {
       r.body.copy(chunk, size + NLMSG_HDRLEN);
       chunk.fill(0, size + len, size + space);
       bySeq.set(seq, index);
+      lastAt = size;
+      lastSeq = seq;
       size += space;
     });
     flush();
     return failures;
   }
 
-  private drainErrors(bySeq: Map<number, number>, into: BatchFailure[], nonblocking: boolean): void {
-    for (let msgs = this.recv(nonblocking); msgs !== undefined; msgs = this.recv(nonblocking)) {
-      for (const m of msgs) {
+  /** Reads errors of a batch datagram until the ACK (or error) of its last request, `ackSeq`. */
+  private readUntilAck(ackSeq: number, bySeq: Map<number, number>, into: BatchFailure[]): void {
+    for (let i = 0; i < 1_000_000; i++) {
+      for (const m of this.recv()) {
         if (m.type !== NLMSG_ERROR) continue;
         const e = decodeError(m);
         const index = bySeq.get(e.seq);
-        if (index === undefined || e.errno === 0) continue;
-        into.push({ index, errno: e.errno, ...(e.message !== undefined ? { message: e.message } : {}) });
+        if (index !== undefined && e.errno !== 0) into.push({ index, errno: e.errno, ...(e.message !== undefined ? { message: e.message } : {}) });
+        if (e.seq === ackSeq) return;
       }
     }
+    throw new Error('netlink batch: no acknowledgement of its last request');
   }
 
   /** One request with an acknowledgement; throws NetlinkError when refused. */
@@ -199,7 +208,7 @@ export class NlSocket {
     const seq = this.nextSeq();
     this.send(encodeMessage({ type: req.type, flags: NLM_F_REQUEST | NLM_F_ACK | req.flags, seq, body: req.body }));
     for (let i = 0; i < 1_000_000; i++) {
-      const msgs = this.recv(false) ?? [];
+      const msgs = this.recv();
       for (const m of msgs) {
         if (m.type !== NLMSG_ERROR) continue;
         const e = decodeError(m);
@@ -220,7 +229,7 @@ export class NlSocket {
       let interrupted = false;
       let done = false;
       while (!done) {
-        for (const m of this.recv(false) ?? []) {
+        for (const m of this.recv()) {
           if (m.seq !== seq) continue;
           if (m.flags & NLM_F_DUMP_INTR) interrupted = true;
           if (m.type === NLMSG_DONE) done = true;

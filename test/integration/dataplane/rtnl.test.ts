@@ -90,6 +90,13 @@ describe.skipIf(needsRoot)(`rtnetlink adapter against the kernel (${needsRoot ? 
     const dsts = nl.routes(4).map((r) => r.dst);
     expect(dsts).toEqual(expect.arrayContaining(['10.250.0.0/24', '10.252.0.0/24']));
     expect(dsts).not.toContain('10.251.0.0/24');
+    // the last request of a datagram carries the ACK: when it is the one refused, its error ends the read
+    const last = nl.writeRoutes([
+      { op: 'add', route: { ...base, dst: '10.253.0.0/24', nexthops: [{ gateway: '10.9.0.2', ifindex: ifA, onlink: false, weight: 1 }] } },
+      { op: 'add', route: { ...base, dst: '10.250.0.0/24', nexthops: [{ gateway: '10.9.0.2', ifindex: ifA, onlink: false, weight: 1 }] } },
+    ]);
+    expect(last.map((f) => [f.index, f.errno])).toEqual([[1, 17]]);
+    expect(nl.routes(4).map((r) => r.dst)).toContain('10.253.0.0/24');
   });
 
   it('creates a VXLAN device that ip -d link describes, with FDB and neighbour entries', async () => {
