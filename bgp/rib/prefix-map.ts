@@ -136,6 +136,16 @@ export class PrefixMap<V> {
     for (const e of this.text) if (pick(e[1])) yield e;
   }
 
+  /** Like `select`, but IPv4 keys come as numbers (`Ipv4Key`): no text is made. */
+  *selectKeys(pick: (v: V) => boolean): IterableIterator<[PrefixKey, V]> {
+    for (let len = 0; len <= 32; len++) {
+      const m = this.v4[len]!;
+      if (m.size === 0) continue;
+      for (const [a, v] of m.entries()) if (pick(v)) yield [{ bits: a >>> 0, len }, v];
+    }
+    for (const e of this.text) if (pick(e[1])) yield e;
+  }
+
   *entries(): IterableIterator<[string, V]> {
     yield* this.select(() => true);
   }

@@ -296,9 +296,10 @@ export function dropPaths(
   t: RibTable, rib: AdjRibIn, drop: ((key: string, path: Path) => boolean) | undefined, emit: (c: RouteChange) => void,
 ): void {
   if (rib.count === 0) return;
-  for (const [key, slot] of t.routes.select(touching(rib))) {
+  // IPv4 keys as numbers: a session drop makes no prefix text (the changes make theirs when read)
+  for (const [key, slot] of t.routes.selectKeys(touching(rib))) {
     if (!(slot instanceof RibEntry)) {
-      if (slot.owner !== rib || (drop && !drop(key, slot))) continue;
+      if (slot.owner !== rib || (drop && !drop(keyText(key), slot))) continue;
       const c = removePath(t, rib, key, undefined);
       if (c) emit(c);
       continue;
@@ -306,8 +307,8 @@ export function dropPaths(
     let touched = false;
     for (let i = slot.paths.length - 1; i >= 0; i--) {
       const p = slot.paths[i]!;
-      if (p.owner !== rib || (drop && !drop(key, p))) continue;
-      if (rib.own !== undefined && slot.ids[i] === -1) rib.own.delete(key);
+      if (p.owner !== rib || (drop && !drop(keyText(key), p))) continue;
+      if (rib.own !== undefined && slot.ids[i] === -1) rib.own.delete(keyText(key));
       slot.paths.splice(i, 1);
       slot.ids.splice(i, 1);
       rib.count--;

@@ -56,3 +56,16 @@ describe('PrefixMap with IPv4 keys given as numbers', () => {
     }), { numRuns: 300 });
   });
 });
+
+describe('PrefixMap.selectKeys', () => {
+  it('yields what select yields, IPv4 keys as numbers', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(key, fc.integer()), { maxLength: 40 }), (kvs) => {
+      const m = new PrefixMap<number>();
+      for (const [k, v] of kvs) m.set(k, v);
+      const even = (v: number): boolean => v % 2 === 0;
+      const got = [...m.selectKeys(even)];
+      expect(got.map(([k, v]) => [keyText(k), v])).toEqual([...m.select(even)]);
+      for (const [k] of got) if (typeof k !== 'string') expect(m.get(k)).toBe(m.get(keyText(k)));
+    }), { numRuns: 200 });
+  });
+});
