@@ -101,7 +101,7 @@ export function parseEnv(env: Env): CniEnv {
   };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -113,8 +113,8 @@ export function checkVersion(v: unknown): string {
   return v;
 }
 
-/** Parses the network configuration from stdin. */
-export function parseNetConf(text: string): NetConf {
+/** The network configuration on stdin as a JSON object; throws CniError(DECODE_FAILURE). */
+export function netConfObject(text: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -122,6 +122,12 @@ export function parseNetConf(text: string): NetConf {
     throw new CniError('DECODE_FAILURE', `network config on stdin is not JSON: ${(e as Error).message}`);
   }
   if (!isObject(raw)) throw new CniError('DECODE_FAILURE', 'network config on stdin is not a JSON object');
+  return raw;
+}
+
+/** Parses the network configuration from stdin. */
+export function parseNetConf(text: string): NetConf {
+  const raw = netConfObject(text);
   const cniVersion = checkVersion(raw.cniVersion);
   const bad = (field: string, why: string): never => { throw new CniError('INVALID_CONFIG', `network config: "${field}" ${why}`); };
   if (typeof raw.name !== 'string' || raw.name === '') bad('name', 'must be a non-empty string');

@@ -7,7 +7,7 @@
  */
 import { CniError, type CniErrorCode } from './errors.js';
 import {
-  DEFAULT_SOCKET, DEFAULT_TIMEOUT_SECONDS, formatResult, mergeResults, parseEnv, parseNetConf, SUPPORTED_VERSIONS, versionResult,
+  DEFAULT_SOCKET, DEFAULT_TIMEOUT_SECONDS, formatResult, isObject, mergeResults, netConfObject, parseEnv, parseNetConf, SUPPORTED_VERSIONS, versionResult,
   type CniEnv, type CniResult, type NetConf,
 } from './protocol.js';
 
@@ -30,18 +30,17 @@ export type AgentResponse =
   | { ok: true; result?: CniResult; agentMs: number }
   | { ok: false; error: { code: CniErrorCode; msg: string; details?: string }; agentMs: number };
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+function requestJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new CniError('DECODE_FAILURE', 'agent: request is not JSON');
+  }
 }
 
 /** Agent side: validates a request line; throws CniError(DECODE_FAILURE / INVALID_ENV). */
 export function decodeRequest(line: string): AgentRequest {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    throw new CniError('DECODE_FAILURE', 'agent: request is not JSON');
-  }
+  const v = requestJson(line);
   if (!isObject(v) || v.v !== WIRE_VERSION) throw new CniError('AGENT_PROTOCOL', `agent: request is not margay-cni wire version ${WIRE_VERSION} or ${RAW_WIRE_VERSION} (mismatched margay-cni and agent versions?)`);
   if (v.command !== 'ADD' && v.command !== 'DEL' && v.command !== 'CHECK') throw new CniError('INVALID_ENV', `agent: unknown command ${String(v.command)}`);
   for (const k of ['containerId', 'ifName', 'network', 'cniVersion'] as const) {
@@ -97,12 +96,7 @@ export type DecodedRequest = { form: 'raw'; req: RawRequest } | { form: 'structu
 
 /** Agent side: either form; throws CniError like decodeRequest. */
 export function decodeAnyRequest(line: string): DecodedRequest {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    throw new CniError('DECODE_FAILURE', 'agent: request is not JSON');
-  }
+  const v = requestJson(line);
   if (isObject(v) && v.v === RAW_WIRE_VERSION) {
     if (!isObject(v.env) || Object.values(v.env).some((x) => typeof x !== 'string')) throw new CniError('AGENT_PROTOCOL', 'agent: raw request field env is not an object of strings');
     if (typeof v.stdin !== 'string') throw new CniError('AGENT_PROTOCOL', 'agent: raw request field stdin is not a string');
@@ -174,13 +168,7 @@ export function finishRaw(plan: { req: AgentRequest; conf: NetConf }, result: Cn
 export interface ClientConf { socket: string; timeoutSeconds: number; cniVersion: string }
 
 export function clientConf(stdin: string): ClientConf {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(stdin);
-  } catch (e) {
-    throw new CniError('DECODE_FAILURE', `network config on stdin is not JSON: ${(e as Error).message}`);
-  }
-  if (!isObject(raw)) throw new CniError('DECODE_FAILURE', 'network config on stdin is not a JSON object');
+  const raw = netConfObject(stdin);
   const v = raw.cniVersion;
   const cniVersion = typeof v === 'string' && (SUPPORTED_VERSIONS as readonly string[]).includes(v) ? v : '1.0.0';
   const socket = raw.socket ?? DEFAULT_SOCKET;
