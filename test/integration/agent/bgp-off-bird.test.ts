@@ -21,6 +21,7 @@ import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 if (!built) process.stderr.write('test/integration/agent/bgp-off-bird: skipped, dist/ missing (run npx tsc -p tsconfig.json)\n');
@@ -131,10 +132,7 @@ describe.skipIf(needsRoot || !built)(`agents with --bgp off, no speaker, a VXLAN
     await startAgents(cluster);
   }, 120_000);
 
-  afterAll(async () => {
-    await cluster?.destroy();
-    await lab?.destroy();
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   it('each agent routes the other nodes\' blocks through vxlan.margay, and pods reach each other', async () => {
     const pods = [await c().addPod('n1', 'a'), await c().addPod('n2', 'b'), await c().addPod('n3', 'c')];

@@ -15,6 +15,7 @@ import { run } from '../../../agent/lab/exec.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 /** the /30 block holding an IPv4 address */
@@ -40,10 +41,7 @@ describe.skipIf(needsRoot || !built)(`route fast path with real agents (${ROOT_S
     }
   }, 120_000);
 
-  afterAll(async () => {
-    await cluster?.destroy();
-    await lab?.destroy();
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   const routes = async (node: string): Promise<string> => (await run(['ip', '-n', lab!.node(node).ns, 'route', 'show', 'proto', '80'])).stdout;
   const log = async (node: string): Promise<string[]> => (await readFile(cluster!.agentProcess(node)!.logFile, 'utf8')).split('\n');

@@ -14,6 +14,7 @@ import { run } from '../../../agent/lab/exec.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 const BOUND_MS = 500;
@@ -27,10 +28,7 @@ describe.skipIf(needsRoot || !built)(`IPAM records watched by the agents (${ROOT
     cluster = await createAgentCluster(lab, { pool: { vxlanMode: 'Always' } });
   }, 120_000);
 
-  afterAll(async () => {
-    await cluster?.destroy();
-    await lab?.destroy();
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   it('a node that joins later: its VXLAN tunnel address reaches the running agent within the bound', async () => {
     const c = cluster as AgentCluster;

@@ -12,6 +12,7 @@ import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { destroyAgentLab } from '../../support/agent-lab.js';
 
 const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
 
@@ -37,10 +38,7 @@ describe.skipIf(needsRoot || !built)(`route reflector topology with real agents 
     pods.c = await cluster.addPod('n3', 'c');
   }, 120_000);
 
-  afterAll(async () => {
-    await cluster?.destroy();
-    await lab?.destroy();
-  }, 60_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   it('clients have one session, to the reflector; the reflector has one per client; routes keep the original next hop', async () => {
     const c = cluster as AgentCluster;
