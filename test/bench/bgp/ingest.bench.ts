@@ -1,17 +1,22 @@
 /**
  * Ingest: GoBGP (the feeder, loaded from MRT) announces N IPv4 prefixes over one
- * eBGP session to margay and to BIRD, in the same run and topology, one receiver at
- * a time (the order alternates per rep). For each: seconds from Established to all N
- * in the RIB, and RSS bytes per route (RSS after minus RSS before the session, over N).
- * Ratios margay / BIRD. N = 100k (and 1M with BENCH_FULL=1; BENCH_BGP_PREFIXES
+ * eBGP session to margay, to BIRD and to a second GoBGP, in the same run and topology
+ * (a star: feeder in the centre, one leaf namespace per receiver), one receiver at a
+ * time (even reps margay, BIRD, GoBGP; odd reps the reverse). For each: seconds from
+ * Established to all N in the RIB, and RSS bytes per route (RSS after minus RSS
+ * before the session, over N). Ratios margay / BIRD (the target) and margay / GoBGP.
+ * N = 100k (and 1M with BENCH_FULL=1; BENCH_BGP_PREFIXES
  * overrides). Medians of BENCH_REPS runs (default 3 up to 100k prefixes, 1 above),
  * each a fresh receiver process against the same loaded feeder.
  *
- * Both ends of the time are the receiver's own stamps, the same way for both:
+ * For margay and BIRD both ends of the time are the receiver's own stamps, alike:
  * start = its "Established since" (ms), end = when it took in its last route —
  * BIRD: the newest route's import time (`show route`, ms), margay: the status'
  * `lastUpdate` (when it last handled an UPDATE). Polls (every POLL_MS) only detect
- * completion; the poll-based figures are reported beside (`*_poll_s`).
+ * completion; the poll-based figures are reported beside (`*_poll_s`). GoBGP stamps
+ * whole seconds only, so its time is observed (gobgp-receiver.ts): Established from a
+ * `gobgp monitor neighbor` stream, the end at the first `global rib summary` poll
+ * that saw all N; `ratio_margay_vs_gobgp` is therefore margay's poll figure over it.
  *
  * Also reported: CPU seconds each receiver used over its ingest, and the feeder's
  * CPU. Each receiver starts once the feeder is idle (bounded wait).
@@ -29,6 +34,7 @@ import { bird } from '../../support/daemons/bird.js';
 import { margaySpeaker } from '../../support/daemons/margay.js';
 import { waitFor } from '../../support/daemons/common.js';
 import { startCapture, type Capture } from './capture.js';
+import { receiverConfig, ribProgress, startReceiver, watchEstablished } from './gobgp-receiver.js';
 import { birdRouteTimes, birdProtocolRoutes, birdSince, cpuSeconds, loadGoBgp, workerPid, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
 
 /** Node options of a running process: the `--` arguments before its script. */
@@ -136,6 +142,40 @@ async function ingestMargay(c: Ctx, variant: string): Promise<Sample> {
   }
 }
 
+/**
+ * A second gobgpd as receiver (AS 65003): started with the feeder administratively
+ * down, enabled once settled (`gobgp neighbor ADDR enable`; GoBGP then connects after
+ * its own 5–10 s start delay, which is before Established and so not timed). Its
+ * stamps have whole seconds only, so both ends are observed: Established from a
+ * `monitor neighbor` stream, the end (and the first route) from RIB summary polls.
+ */
+async function ingestGoBgp(c: Ctx): Promise<Sample> {
+  await feederQuiet(c.gPid);
+  const r = await startReceiver(c.leaf.ns, receiverConfig(65003, c.leaf.v4, c.leaf.centreV4, 65100, IDLE_FIRST));
+  c.stops.push(() => r.stop());
+  const watch = watchEstablished(c.leaf.ns, c.leaf.centreV4, 45_000);
+  c.stops.push(() => watch.stop());
+  try {
+    const pid = await workerPid(r.pid);
+    if (IDLE_FIRST) await settled(pid);
+    const rss0 = await rssBytes(pid);
+    const cpu0 = await cpuSeconds(pid);
+    const g0 = await cpuSeconds(c.gPid);
+    if (IDLE_FIRST) await r.cli(['neighbor', c.leaf.centreV4, 'enable']);
+    const since = await watch.when;
+    const { firstMs, doneMs } = await ribProgress(r, c.total, c.timeout);
+    const rss = await rssBytes(pid);
+    const cpu = await cpuSeconds(pid) - cpu0;
+    const feederCpu = await cpuSeconds(c.gPid) - g0;
+    const s = (doneMs - since) / 1000;
+    return { sinceMs: since, lastMs: doneMs, s, firstS: (firstMs - since) / 1000, pollS: s, cpu, feederCpu, perRoute: (rss - rss0) / c.total, rss };
+  } finally {
+    await watch.stop();
+    await r.stop();
+    c.stops.splice(-2, 2);
+  }
+}
+
 async function ingestBird(c: Ctx): Promise<Sample> {
   await feederQuiet(c.gPid);
   const b = await bird(c.leaf.ns, `router id ${c.leaf.v4};
@@ -192,12 +232,13 @@ async function captured(c: Ctx, what: () => Promise<Sample>): Promise<Record<str
 }
 
 async function once(emit: Emit, n: number): Promise<void> {
-  const star = await netStar([81, 82]);
-  const [lm, lb] = star.leaves as [Leaf, Leaf];
+  const star = await netStar([81, 82, 83]);
+  const [lm, lb, lg] = star.leaves as [Leaf, Leaf, Leaf];
   const stops: (() => Promise<void>)[] = [];
   try {
     const g = await gobgp(star.centre, gobgpConfig(65100, lm.centreV4, [
       { address: lm.v4, asn: 65001, passive: true }, { address: lb.v4, asn: 65002, passive: true },
+      { address: lg.v4, asn: 65003, passive: true },
     ]));
     stops.push(() => g.stop());
     const total = await loadGoBgp(g, n, '0.0.0.0', 65100); // 0.0.0.0: GoBGP puts its own session address
@@ -205,23 +246,30 @@ async function once(emit: Emit, n: number): Promise<void> {
     const timeout = 60_000 + n * 0.2;
     const cm: Ctx = { leaf: lm, gPid, total, timeout, stops };
     const cb: Ctx = { leaf: lb, gPid, total, timeout, stops };
+    const cg: Ctx = { leaf: lg, gPid, total, timeout, stops };
     const variants = (process.env.BENCH_BGP_SPEAKER_FLAGS ?? 'speaker').split('|').map((v) => v.trim());
 
     if (process.env.BENCH_BGP_CAPTURE === '1') {
       emit({ bench: 'bgp/ingest-wire', prefixes: total, receiver: 'margay', ...await captured(cm, () => ingestMargay(cm, variants[0] as string)) });
       emit({ bench: 'bgp/ingest-wire', prefixes: total, receiver: 'bird', ...await captured(cb, () => ingestBird(cb)) });
+      emit({ bench: 'bgp/ingest-wire', prefixes: total, receiver: 'gobgp', ...await captured(cg, () => ingestGoBgp(cg)) });
     }
 
     const reps = Number(process.env.BENCH_REPS ?? (n <= 100_000 ? 3 : 1));
     const ms: Sample[][] = variants.map(() => []);
     const bs: Sample[] = [];
+    const gs: Sample[] = [];
     for (let rep = 0; rep < reps; rep++) {
+      // even reps: margay, BIRD, GoBGP; odd reps: the reverse
+      if (rep % 2 === 1) gs.push(await ingestGoBgp(cg));
       if (rep % 2 === 1) bs.push(await ingestBird(cb));
       for (const [i, v] of variants.entries()) ms[i]?.push(await ingestMargay(cm, v));
       if (rep % 2 === 0) bs.push(await ingestBird(cb));
+      if (rep % 2 === 0) gs.push(await ingestGoBgp(cg));
     }
 
     const b = { s: median(bs.map((x) => x.s)), poll: median(bs.map((x) => x.pollS)), per: median(bs.map((x) => x.perRoute)) };
+    const gb = { s: median(gs.map((x) => x.s)), per: median(gs.map((x) => x.perRoute)) };
     for (const [i, v] of variants.entries()) {
       const xs = ms[i] ?? [];
       const m = { s: median(xs.map((x) => x.s)), poll: median(xs.map((x) => x.pollS)), per: median(xs.map((x) => x.perRoute)) };
@@ -239,12 +287,19 @@ async function once(emit: Emit, n: number): Promise<void> {
         margay_cpu_s: round(median(xs.map((x) => x.cpu)), 2), bird_cpu_s: round(median(bs.map((x) => x.cpu)), 2),
         // the feeder's CPU while it sent to each
         feeder_cpu_margay_s: round(median(xs.map((x) => x.feederCpu)), 2), feeder_cpu_bird_s: round(median(bs.map((x) => x.feederCpu)), 2),
+        // GoBGP as a third receiver: its stamps have whole seconds only, so gobgp_s runs from the
+        // Established event (monitor stream) to the first RIB summary poll that saw all N; the
+        // ratio is therefore taken against margay's poll figure (both ends alike)
+        gobgp_s: round(gb.s), ratio_margay_vs_gobgp: round(m.poll / gb.s, 2), gobgp_runs_s: gs.map((x) => round(x.s)),
+        gobgp_first_route_s: gs.map((x) => round(x.firstS)), gobgp_tail_s: round(median(gs.map((x) => x.s - x.firstS))),
+        gobgp_cpu_s: round(median(gs.map((x) => x.cpu)), 2), feeder_cpu_gobgp_s: round(median(gs.map((x) => x.feederCpu)), 2),
       });
       emit({
         bench: 'bgp/memory', prefixes: total, margay_variant: v,
         margay_rss_bytes_per_route: Math.round(m.per), bird_rss_bytes_per_route: Math.round(b.per),
         ratio_margay_vs_bird: round(m.per / b.per, 2), margay_rss_mb: round((xs.at(-1)?.rss ?? 0) / 2 ** 20, 1), bird_rss_mb: round((bs.at(-1)?.rss ?? 0) / 2 ** 20, 1),
         margay_node_flags: xs[0]?.flags ?? '', // the V8/Node flags the measured speaker process really ran with
+        gobgp_rss_bytes_per_route: Math.round(gb.per), ratio_margay_vs_gobgp: round(m.per / gb.per, 2), gobgp_rss_mb: round((gs.at(-1)?.rss ?? 0) / 2 ** 20, 1),
       });
     }
   } finally {
