@@ -169,7 +169,7 @@ export const DEMO_STEPS: DemoStep[] = [
         const all = await Promise.all(lab.nodes.map((n) => ctx.cluster.status(n.name)));
         return all.every((s) => s.policy.policies === POLICY_FILES.length && s.policy.synced) ? all : undefined;
       }, 10_000);
-      const checks: Check[] = [{ what: 'every agent enforces both policies', ok: synced !== undefined, detail: synced ? synced.map((s) => `${s.node}: ${s.policy.localPods} local pods`).join(', ') : 'not in sync within 10 s' }];
+      const checks: Check[] = [{ what: 'every agent enforces both policies', ok: synced !== undefined, detail: synced ? synced.map((s) => `${s.node}: ${s.policy.localPods} local pod${s.policy.localPods === 1 ? '' : 's'}`).join(', ') : 'not in sync within 10 s' }];
       const m = await matrix(lab, ctx.pods, allowedAfter);
       ctx.show(m.table);
       return [...checks, ...m.checks];
