@@ -48,19 +48,22 @@ async function nodeFlags(pid: number): Promise<string[]> {
   return flags;
 }
 
-/**
- * Waits (bounded) until the feeder is idle: right after the MRT load, or after
- * sending a full table, GoBGP still collects garbage for a while, and whichever
- * receiver came first would pay for it.
- */
-async function feederQuiet(pid: number): Promise<void> {
-  const until = Date.now() + 30_000;
+/** Waits (at most `boundMs`) until the process used under `maxCpuS` of CPU over `windowMs`. */
+async function cpuIdle(pid: number, windowMs: number, maxCpuS: number, boundMs: number): Promise<void> {
+  const until = Date.now() + boundMs;
   while (Date.now() < until) {
     const c0 = await cpuSeconds(pid);
-    await new Promise((r) => setTimeout(r, 500));
-    if (await cpuSeconds(pid) - c0 < 0.03) return;
+    await new Promise((r) => setTimeout(r, windowMs));
+    if (await cpuSeconds(pid) - c0 < maxCpuS) return;
   }
 }
+
+/**
+ * The feeder is idle: right after the MRT load, or after sending a full table,
+ * GoBGP still collects garbage for a while, and whichever receiver came first
+ * would pay for it.
+ */
+const feederQuiet = (pid: number): Promise<void> => cpuIdle(pid, 500, 0.03, 30_000);
 
 const median = (xs: number[]): number => {
   if (xs.length === 0) return NaN;
@@ -97,18 +100,8 @@ function variantOpts(v: string): { nodeArgs: string[]; env?: Record<string, stri
   return { nodeArgs: v.split(' ').filter((a) => a !== ''), env: { MARGAY_SPEAKER_V8_FLAGS: '0' } };
 }
 
-/**
- * Waits (bounded) until a freshly started receiver has settled (module loading,
- * start-up garbage): its CPU over 300 ms below 10 ms.
- */
-async function settled(pid: number): Promise<void> {
-  const until = Date.now() + 10_000;
-  while (Date.now() < until) {
-    const c0 = await cpuSeconds(pid);
-    await new Promise((r) => setTimeout(r, 300));
-    if (await cpuSeconds(pid) - c0 < 0.01) return;
-  }
-}
+/** A freshly started receiver has settled (module loading, start-up garbage): under 10 ms of CPU in 300 ms. */
+const settled = (pid: number): Promise<void> => cpuIdle(pid, 300, 0.01, 10_000);
 
 /** Receivers start idle, then the session is enabled (BENCH_BGP_COLD_START=1: the session starts with the process). */
 const IDLE_FIRST = process.env.BENCH_BGP_COLD_START !== '1';
