@@ -17,6 +17,7 @@ import { cniPlugin, installCniPlugin, type CniPlugin, type CniPluginKind } from 
 import { inNetns, run, stopProcess } from '../../../agent/lab/exec.js';
 import { addNetns, addVethPair, deleteNetns, ip, netnsExec, newRunPrefix } from '../../../agent/lab/netns.js';
 import type { IpPool } from '../../../agent/ipam/types.js';
+import { jsonOut, runWithStdin } from '../../support/spawn-stdin.js';
 
 /** The repository root, whether this file runs from test/ (vitest) or dist/test/ (bench). */
 function repoRoot(): string {
@@ -149,26 +150,8 @@ export function execPlugin(node: CniNode, type: string, inv: Invocation, stdin: 
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const t0 = performance.now();
-  const child = spawn('ip', ['netns', 'exec', node.nodeNs, join(node.cniPath, type)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  child.stdin.end(stdin);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => {
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      let out: Record<string, unknown> | undefined;
-      try {
-        out = stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
-      } catch {
-        out = { unparsed: stdout };
-      }
-      resolve({ code, out, stderr, ms: performance.now() - t0 });
-    });
-  });
+  return runWithStdin(['ip', 'netns', 'exec', node.nodeNs, join(node.cniPath, type)], env, stdin, 60_000)
+    .then((r) => ({ code: r.code, out: jsonOut(r.stdout, (raw) => ({ unparsed: raw })), stderr: r.stderr, ms: r.ms }));
 }
 
 export interface ConfList {

@@ -6,7 +6,6 @@
  * verbatim and prints the agent's answer verbatim; and that its VERSION answer is
  * protocol.ts's (the two lists of supported versions cannot drift).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,30 +18,15 @@ import { cniPlugin, type CniPlugin } from '../../../../agent/cni/plugin-path.js'
 import { SUPPORTED_VERSIONS, versionResult } from '../../../../agent/cni/protocol.js';
 import { CniServer } from '../../../../agent/cni/server.js';
 import { RAW_WIRE_VERSION, type RawRequest } from '../../../../agent/cni/wire.js';
+import { jsonOut, runWithStdin } from '../../../support/spawn-stdin.js';
 
 interface Run { code: number | null; stdout: string; stderr: string; out: Record<string, unknown> | undefined; ms: number }
 
-function runPlugin(plugin: CniPlugin, env: Record<string, string | undefined>, stdin: string): Promise<Run> {
+async function runPlugin(plugin: CniPlugin, env: Record<string, string | undefined>, stdin: string): Promise<Run> {
   const clean: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
-  const t0 = performance.now();
-  const child = spawn(plugin.argv[0]!, plugin.argv.slice(1), { env: clean, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  child.stdin.end(stdin);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve) => child.on('close', (code) => {
-    clearTimeout(timer);
-    let out: Record<string, unknown> | undefined;
-    try {
-      out = stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
-    } catch {
-      out = undefined;
-    }
-    resolve({ code, stdout, stderr, out, ms: performance.now() - t0 });
-  }));
+  const r = await runWithStdin(plugin.argv, clean, stdin, 20_000);
+  return { ...r, out: jsonOut(r.stdout, () => undefined) };
 }
 
 /** A fake agent: records request lines and answers each with `reply(line)` (undefined: never answers). */
