@@ -51,21 +51,6 @@ export function decodeRequest(line: string): AgentRequest {
   return v as unknown as AgentRequest;
 }
 
-/** Plugin side: validates the response line; throws CniError(AGENT_PROTOCOL). */
-export function decodeResponse(line: string): AgentResponse {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    throw new CniError('AGENT_PROTOCOL', 'the margay agent sent a reply that is not JSON');
-  }
-  if (!isObject(v) || typeof v.ok !== 'boolean') throw new CniError('AGENT_PROTOCOL', 'the margay agent sent a reply without "ok"');
-  if (v.ok === false && (!isObject(v.error) || typeof v.error.code !== 'number' || typeof v.error.msg !== 'string')) {
-    throw new CniError('AGENT_PROTOCOL', 'the margay agent sent an error reply without code and msg');
-  }
-  return v as unknown as AgentResponse;
-}
-
 // ---------------------------------------------------------------------------
 // The raw form (wire version 2): the plugin forwards what the runtime gave it —
 // the CNI_* environment and stdin, verbatim — and prints what the agent answers.

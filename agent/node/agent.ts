@@ -187,7 +187,9 @@ export class Agent {
       this.cni = new CniServer({ socketPath: this.o.cniSocket, ipam: this.ipam, wiring: new NetlinkPodWiring(), log: this.o.logs.cni });
       this.cni.on('pod', (e) => {
         this.log.info({ type: e.type, pod: e.pod, hostIf: e.hostIf, addresses: e.addresses.map((a) => a.address) }, `pod ${e.type}`);
-        void this.refreshIpam().then(() => this.inputsChanged());
+        // a store with a change feed delivers this write itself (ipamRecords kicks policy and routes);
+        // re-listing here would read twice and could land an older list after a newer feed
+        if (!this.o.ipamStore.watch) void this.refreshIpam().then(() => this.inputsChanged());
       });
       await this.cni.start();
     }
@@ -296,7 +298,7 @@ export class Agent {
     this.deferredIpam.clear();
     if (snap) this.onSnapshot(snap);
     if (ipam.length > 0) this.ipamRecords(...ipam);
-    this.trace.ran(`deferred${snap ? ' snapshot' : ''}${ipam.length > 0 ? ' ipam' : ''}`, t0);
+    if (this.trace.on) this.trace.ran(`deferred${snap ? ' snapshot' : ''}${ipam.length > 0 ? ' ipam' : ''}`, t0);
   }
 
   private onSnapshot(raw: Snapshot): void {
@@ -481,7 +483,7 @@ export class Agent {
     this.metrics.applied('dataplane', ok);
     this.metrics.routeProgrammed((performance.now() - t0) / 1000);
     const r = report.routes;
-    if (r.added + r.replaced + r.deleted > 0) this.trace.written('pass', report.plan.routes.map((x) => x.dst));
+    if (this.trace.on && r.added + r.replaced + r.deleted > 0) this.trace.written('pass', report.plan.routes.map((x) => x.dst));
     if (r.added + r.replaced + r.deleted > 0 || !ok) {
       this.o.logs.dataplane.info({ added: r.added, replaced: r.replaced, deleted: r.deleted, unchanged: r.unchanged, problems: report.problems }, 'dataplane: routes converged');
     }

@@ -17,6 +17,7 @@
  */
 import { encodeRoute } from '../dataplane/netlink/route.js';
 import type { Block } from '../ipam/types.js';
+import { hostOf } from '../node-config/node-info.js';
 import { planFastWrites, type RouteContext } from './fast-plan.js';
 
 /** Rounds after the first pass or a change of the context; then a light round now and then. */
@@ -32,8 +33,6 @@ export interface WarmCase {
   prefixes: string[];
   programmed: ReadonlySet<string>;
 }
-
-const hostOf = (a: string): string => a.split('/')[0] ?? a;
 
 /**
  * One round's planning inputs: for up to two remote nodes a prefix learned from

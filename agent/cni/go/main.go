@@ -3,7 +3,7 @@
 // start. It is a thin forwarder, the twin of agent/cni/margay-cni.ts:
 //
 //   - VERSION is answered here (the list must equal protocol.ts SUPPORTED_VERSIONS;
-//     test/unit/agent/cni/go-client.test.ts compares the two answers);
+//     test/unit/agent/cni/plugin-client.test.ts compares the two answers);
 //   - the network config is read only for "socket" and "timeoutSeconds" (defaults
 //     /run/margay/cni.sock and 60), and "cniVersion" for this program's own errors;
 //   - the CNI_* environment and stdin go to the local margay agent verbatim (wire.ts,

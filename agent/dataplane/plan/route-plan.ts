@@ -83,6 +83,9 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
   const anyVxlan = activePools.some((p) => p.vxlanMode !== 'Never');
   // IPIP carries IPv4 only (IPPool validation rejects ipipMode on an IPv6 pool)
   const anyIpip = activePools.some((p) => p.ipipMode !== 'Never' && p.vxlanMode === 'Never' && !isV6Pool(p));
+  for (const p of activePools) {
+    if (isV6Pool(p) && p.ipipMode !== 'Never') problems.push(`pool ${p.cidr}: IPIP carries IPv4 only; it must use ipipMode Never (treated as Never)`);
+  }
 
   const own: DesiredRoute[] = [];
   const remote: Remote = new Map();
@@ -203,11 +206,10 @@ function planV4Block(dst: string, local: NodeSpec, owner: NodeSpec, pool: PoolSp
  * An IPv6 remote block. Direct when both nodes have IPv6 addresses on one subnet.
  * VXLAN (Always, or CrossSubnet when not direct) rides the IPv4-underlay device:
  * `via <owner's VTEP link-local> dev vxlan.margay` (no IPv6 underlay needed). IPIP
- * carries IPv4 only: a pool asking for it is reported and treated as Never.
+ * carries IPv4 only: a pool asking for it is reported once (planDataplane) and treated as Never.
  */
 function planV6Block(dst: string, local: NodeSpec, owner: NodeSpec, pool: PoolSpec | undefined, config: DataplaneConfig, problems: string[]): BlockHop {
   const same = local.address6 !== undefined && owner.address6 !== undefined && prefixContains(local.address6, hostOf(owner.address6));
-  if (pool && pool.ipipMode !== 'Never') problems.push(`block ${dst}: IPIP carries IPv4 only; pool ${pool.cidr} must use ipipMode Never (treated as Never)`);
   if (pool && wants(pool.vxlanMode, same)) {
     const gateway = vtepLinkLocal(owner.vxlanMac ?? vtepMac(owner.name));
     if (v4Underlay(local, owner)) return { hop: { gateway, dev: config.vxlanDevice, onlink: false, weight: 1 }, reason: `vxlan to ${owner.name}` };
