@@ -11,7 +11,6 @@
  * order. An IPv4 key may also be given as numbers (`Ipv4Key`, e.g. a prefix the
  * session decoded with `ipv4Numbers`): then there is no text to parse at all.
  */
-import { formatIpv4Number } from '../wire/address.js';
 import { ipv4PrefixText } from '../wire/prefix.js';
 import { V4Table } from './v4-table.js';
 
@@ -28,8 +27,6 @@ export type PrefixKey = string | Ipv4Key;
 export function keyText(k: PrefixKey): string {
   return typeof k === 'string' ? k : ipv4PrefixText(k.bits, k.len);
 }
-
-const DEC: string[] = Array.from({ length: 33 }, (_, i) => String(i));
 
 export class PrefixMap<V> {
   private readonly v4: V4Table<V>[] = Array.from({ length: 33 }, () => new V4Table<V>());
@@ -118,11 +115,6 @@ export class PrefixMap<V> {
     return this.lastLen >= 0 ? this.v4[this.lastLen]!.delete(this.lastAddr) : this.text.delete(key as string);
   }
 
-  clear(): void {
-    for (const m of this.v4) m.clear();
-    this.text.clear();
-  }
-
   /**
    * [key, value] of the entries whose value `pick` accepts, formatting only their
    * keys. Setting or deleting keys already present while iterating is allowed.
@@ -131,7 +123,7 @@ export class PrefixMap<V> {
     for (let len = 0; len <= 32; len++) {
       const m = this.v4[len]!;
       if (m.size === 0) continue;
-      for (const [a, v] of m.entries()) if (pick(v)) yield [`${formatIpv4Number(a >>> 0)}/${DEC[len]!}`, v];
+      for (const [a, v] of m.entries()) if (pick(v)) yield [ipv4PrefixText(a >>> 0, len), v];
     }
     for (const e of this.text) if (pick(e[1])) yield e;
   }
@@ -154,16 +146,7 @@ export class PrefixMap<V> {
     for (const [k] of this.entries()) yield k;
   }
 
-  *values(): IterableIterator<V> {
-    for (const m of this.v4) yield* m.values();
-    yield* this.text.values();
-  }
-
   [Symbol.iterator](): IterableIterator<[string, V]> {
     return this.entries();
-  }
-
-  forEach(f: (v: V, k: string, map: PrefixMap<V>) => void): void {
-    for (const [k, v] of this.entries()) f(v, k, this);
   }
 }

@@ -95,14 +95,6 @@ export class V4Table<V> {
     return true;
   }
 
-  clear(): void {
-    this.keys = new Int32Array(MIN_ENTRIES);
-    this.vals = [];
-    this.used = 0;
-    this.live = 0;
-    this.rebuildIndex(MIN_ENTRIES * 2);
-  }
-
   /** The dense arrays are full: squeeze out holes (if at least a quarter are holes) or double them; rebuild the index. */
   private resize(): void {
     const cap = this.live * 4 <= this.used * 3 ? this.keys.length : this.keys.length * 2;

@@ -22,7 +22,7 @@ export interface Prefix {
   pathId?: number;
   /**
    * IPv4 only, when the decoder was asked for it (`CodecOptions.ipv4Numbers`): the
-   * address as an unsigned 32-bit number; `addr` is then made from it when first read.
+   * address as an unsigned 32-bit number; `addr` is then made from it at each read.
    */
   bits?: number;
 }
