@@ -5,16 +5,23 @@
  *   DIR/block/<encoded key>.json   {"version": "<random>", "value": {...}}
  *   DIR/handle/<encoded key>.json
  *
+ *   DIR/.tmp/<kind>/…              temporary files, renamed over the record
+ *   DIR/.locks/<kind>/<key>.json.lock
+ *
  * Reads take no lock: every write goes to a temporary file and is renamed over the
  * record, so a reader sees the old or the new record, never a torn one.
- * Compare-and-swap: a writer takes the record's lock file (`<key>.lock`, created
+ * Compare-and-swap: a writer takes the record's lock file (`<key>.json.lock`, created
  * with O_EXCL, holding "pid token"), re-reads the version, compares, writes, and
- * removes its lock. Versions are random tokens, never reused, so a record deleted
+ * removes its lock. Locks and temporary files live outside the record directories,
+ * which other agents watch: a write is one event there (the rename), not eight
+ * (lock and temporary file created, written, closed, removed) — each event wakes
+ * every watching agent, right when the block's BGP UPDATE is on its way. Versions are random tokens, never reused, so a record deleted
  * and re-created does not match a stale version.
  * Stale locks: a lock whose pid is dead or that is older than `staleMs` is broken;
  * breaking takes a second O_EXCL lock (`<key>.lock.break`) and re-checks that the
  * lock is still the one judged stale, so two breakers cannot remove a fresh lock.
- * Temporary files left by a writer that died are swept when a store is opened.
+ * Temporary files left by a writer that died are swept when a store is opened
+ * (also those next to the records, where earlier versions wrote them).
  * Change feed (`watch`): fs.watch (inotify) on the block and handle directories —
  * a record write is a rename into its directory, a delete an unlink — coalesced
  * for `watchDebounceMs`, then that kind is re-listed and delivered if any version
@@ -39,6 +46,9 @@ export interface FileStoreOptions {
 }
 
 const KINDS: readonly IpamKind[] = ['block', 'handle'];
+/** beside the record directories, on the same file system (a rename must stay atomic) */
+const TMP_DIR = '.tmp';
+const LOCK_DIR = '.locks';
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
@@ -62,28 +72,40 @@ export class FileIpamStore implements IpamStore {
   constructor(readonly dir: string, private readonly opts: FileStoreOptions = {}) {
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
     this.staleMs = opts.staleMs ?? 30_000;
-    for (const k of KINDS) mkdirSync(join(dir, k), { recursive: true });
+    for (const k of KINDS) {
+      for (const d of [join(dir, k), join(dir, TMP_DIR, k), join(dir, LOCK_DIR, k)]) mkdirSync(d, { recursive: true });
+    }
     this.sweep();
   }
 
   /** Removes `<record>.json.tmp-<pid>-<rand>` files whose writer is dead. */
   private sweep(): void {
     for (const k of KINDS) {
-      for (const f of readdirSync(join(this.dir, k))) {
-        const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(f);
-        if (m && !pidAlive(Number(m[1]))) {
-          try {
-            unlinkSync(join(this.dir, k, f));
-          } catch {
-            // another process swept it
+      for (const d of [join(this.dir, TMP_DIR, k), join(this.dir, k)]) {
+        for (const f of readdirSync(d)) {
+          const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(f);
+          if (m && !pidAlive(Number(m[1]))) {
+            try {
+              unlinkSync(join(d, f));
+            } catch {
+              // another process swept it
+            }
           }
         }
       }
     }
   }
 
+  private fileName(key: string): string {
+    return `${encodeURIComponent(key)}.json`;
+  }
+
   private path(kind: IpamKind, key: string): string {
-    return join(this.dir, kind, `${encodeURIComponent(key)}.json`);
+    return join(this.dir, kind, this.fileName(key));
+  }
+
+  private lockPath(kind: IpamKind, key: string): string {
+    return join(this.dir, LOCK_DIR, kind, `${this.fileName(key)}.lock`);
   }
 
   private readPath<T>(p: string): Versioned<T> | undefined {
@@ -120,11 +142,11 @@ export class FileIpamStore implements IpamStore {
 
   async put<K extends IpamKind>(kind: K, key: string, value: IpamRecords[K], expectedVersion: string | undefined): Promise<PutResult<IpamRecords[K]>> {
     const p = this.path(kind, key);
-    return this.locked(p, () => {
+    return this.locked(this.lockPath(kind, key), () => {
       const cur = this.readPath<IpamRecords[K]>(p);
       if (expectedVersion === undefined ? cur !== undefined : cur?.version !== expectedVersion) return { ok: false, reason: 'conflict' };
       const version = randomBytes(8).toString('hex');
-      const tmp = `${p}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const tmp = join(this.dir, TMP_DIR, kind, `${this.fileName(key)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
       const fd = openSync(tmp, 'wx');
       try {
         writeSync(fd, JSON.stringify({ version, value }));
@@ -138,7 +160,7 @@ export class FileIpamStore implements IpamStore {
 
   async delete(kind: IpamKind, key: string, expectedVersion: string): Promise<boolean> {
     const p = this.path(kind, key);
-    return this.locked(p, () => {
+    return this.locked(this.lockPath(kind, key), () => {
       const cur = this.readPath(p);
       if (cur?.version !== expectedVersion) return false;
       unlinkSync(p);
@@ -203,8 +225,7 @@ export class FileIpamStore implements IpamStore {
     };
   }
 
-  private async locked<T>(recordPath: string, body: () => T): Promise<T> {
-    const lock = `${recordPath}.lock`;
+  private async locked<T>(lock: string, body: () => T): Promise<T> {
     const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
     const deadline = performance.now() + this.lockTimeoutMs;
     for (let spins = 0; ; spins++) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, watch, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -58,31 +58,49 @@ describe('FileIpamStore', () => {
     await s.put('handle', 'h', rec('h'), undefined);
     const v = (await s.get('handle', 'h'))!.version;
     // pid 2^22 + 1 is above the default pid_max ceiling: never alive
-    writeFileSync(join(dir, 'handle', 'h.json.lock'), `${2 ** 22 + 1} deadbeef`);
+    writeFileSync(join(dir, '.locks', 'handle', 'h.json.lock'), `${2 ** 22 + 1} deadbeef`);
     expect((await s.put('handle', 'h', rec('h2'), v)).ok).toBe(true);
-    expect(existsSync(join(dir, 'handle', 'h.json.lock'))).toBe(false);
+    expect(existsSync(join(dir, '.locks', 'handle', 'h.json.lock'))).toBe(false);
   });
 
   it('sweeps temporary files of dead writers when opened, keeps live ones', async () => {
     new FileIpamStore(dir);
-    const dead = join(dir, 'block', `x.json.tmp-${2 ** 22 + 1}-abcd`);
-    const live = join(dir, 'block', `y.json.tmp-${process.pid}-abcd`);
-    writeFileSync(dead, '{');
-    writeFileSync(live, '{');
+    // in the temporary directory, and next to the records (where earlier versions wrote them)
+    const dead = [join(dir, '.tmp', 'block', `x.json.tmp-${2 ** 22 + 1}-abcd`), join(dir, 'block', `x.json.tmp-${2 ** 22 + 1}-abcd`)];
+    const live = [join(dir, '.tmp', 'block', `y.json.tmp-${process.pid}-abcd`), join(dir, 'block', `y.json.tmp-${process.pid}-abcd`)];
+    for (const f of [...dead, ...live]) writeFileSync(f, '{');
     new FileIpamStore(dir);
-    expect(existsSync(dead)).toBe(false);
-    expect(existsSync(live)).toBe(true);
+    for (const f of dead) expect(existsSync(f), f).toBe(false);
+    for (const f of live) expect(existsSync(f), f).toBe(true);
+  });
+
+  it('writes a record with one event in its directory (locks and temporary files live elsewhere)', async () => {
+    const s = new FileIpamStore(dir);
+    const names: (string | null)[] = [];
+    const w = watch(join(dir, 'handle'), (_e, f) => names.push(f));
+    try {
+      await s.put('handle', 'b', rec('b'), undefined);
+      const v = (await s.get('handle', 'b'))!.version;
+      await s.put('handle', 'b', rec('b2'), v);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      w.close();
+    }
+    // the renames only (the kernel may fold two alike events into one); no lock or temporary file
+    expect(names.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(names)).toEqual(new Set(['b.json']));
+    expect(readdirSync(join(dir, 'handle'))).toEqual(['b.json']);
   });
 
   it('waits for a live lock and times out with a clear error', async () => {
     const s = new FileIpamStore(dir, { lockTimeoutMs: 150 });
-    writeFileSync(join(dir, 'handle', 'h.json.lock'), `${process.pid} cafe`);
+    writeFileSync(join(dir, '.locks', 'handle', 'h.json.lock'), `${process.pid} cafe`);
     await expect(s.put('handle', 'h', rec('h'), undefined)).rejects.toThrow(/timed out after 150 ms waiting for lock/);
   });
 
   it('breaks a live-pid lock once it is older than staleMs', async () => {
     const s = new FileIpamStore(dir, { lockTimeoutMs: 2000, staleMs: 100 });
-    writeFileSync(join(dir, 'handle', 'h.json.lock'), `${process.pid} cafe`);
+    writeFileSync(join(dir, '.locks', 'handle', 'h.json.lock'), `${process.pid} cafe`);
     const t0 = performance.now();
     expect((await s.put('handle', 'h', rec('h'), undefined)).ok).toBe(true);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(80);
