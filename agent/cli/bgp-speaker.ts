@@ -16,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from './command.js';
 import { parseFlags } from './args.js';
 import { UsageError } from './usage-error.js';
+import { execWithV8Flags, v8FlagsFrom } from './v8-flags.js';
 import { logger } from '../log.js';
 import { ConfigError, parseConfig, type SpeakerConfig } from '../../bgp/session/config.js';
 import { SpeakerRuntime } from '../../bgp/session/runtime.js';
@@ -50,15 +51,6 @@ SIGHUP reloads FILE; SIGTERM sends Cease to every peer and exits.`;
 /** V8 flags of the standalone speaker; measured in bgp/DESIGN.md. */
 export const SPEAKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=10'];
 
-/** Restarts this process (same PID) with SPEAKER_V8_FLAGS unless they (or explicit values) are set. */
-function execWithHeapFlags(): void {
-  if (process.env.MARGAY_SPEAKER_V8_FLAGS === '0' || typeof process.execve !== 'function') return;
-  const name = (f: string): string => f.split('=')[0] as string;
-  const missing = SPEAKER_V8_FLAGS.filter((f) => !process.execArgv.some((a) => name(a) === name(f)));
-  if (missing.length === 0) return;
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
-}
-
 async function load(path: string): Promise<SpeakerConfig> {
   let text: string;
   try {
@@ -85,7 +77,7 @@ export const bgpSpeakerCommand: Command = {
       process.stderr.write(`margay: ${(err as Error).message}\n`);
       return err instanceof ConfigError ? 2 : 1;
     }
-    execWithHeapFlags();
+    execWithV8Flags(v8FlagsFrom(process.env.MARGAY_SPEAKER_V8_FLAGS, SPEAKER_V8_FLAGS));
     const core = createCore(config);
     const runtime = new SpeakerRuntime({ config, core, codec: wireCodec, log });
     await runtime.start();

@@ -381,16 +381,19 @@ export class Agent {
     if (this.o.fastRoutes === false) return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed');
     this.trace.claim();
     this.deferredIpam.clear(); // a change feed's list from before the claim would drop the block; the claim's own write brings a new one
-    this.ipamView.claimed(b);
     if (this.bgpOff) {
+      this.ipamView.claimed(b);
       // the external speaker exports the blackhole from the kernel: writing it is the announcement
       this.writeFast([b.cidr]);
       return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, blackholed (BGP off)');
     }
     this.trace.originate();
-    // the plan depends on routing objects only, and every change of those re-plans (inputsChanged)
+    // the UPDATE first, the view's bookkeeping after; the plan depends on routing objects only, and every change of those re-plans (inputsChanged)
     const planned = this.planned?.plan;
-    if (!planned || !this.bgp.originate(originatedPrefixes(this.ipamView.own(), planned.local?.serviceClusterIPs ?? []))) void this.updateBgp();
+    const own = this.ipamView.own();
+    const announced = planned !== undefined && this.bgp.originate(originatedPrefixes(own.some((x) => x.cidr === b.cidr) ? own : [...own, b], planned.local?.serviceClusterIPs ?? []));
+    this.ipamView.claimed(b);
+    if (!announced) void this.updateBgp();
     this.writeFast([b.cidr]);
     this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, announced');
   }
@@ -477,7 +480,7 @@ export class Agent {
     const ctx = { node: this.o.node, nodes, pools, config, tunnels: this.ipamView.tunnels(), ifindexByName: new Map(this.rtnl.links().map((l) => [l.name, l.index])) };
     this.fast.passed(ctx, report);
     this.warmer.passed(contextKey(ctx), performance.now(), () => this.stopped ? undefined : {
-      ctx, own: this.ipamView.own(), learned: this.learned, ...(this.bgpOff ? {} : { decode: () => this.bgp.warmDecode() }),
+      ctx, own: this.ipamView.own(), learned: this.learned, ...(this.bgpOff ? {} : { decode: () => this.bgp.warm() }),
     });
     const ok = report.problems.length === 0;
     this.metrics.applied('dataplane', ok);

@@ -14,6 +14,7 @@ import type { PeerConfig, RouteChange } from '../../bgp/speaker/index.js';
 import type { NeighborConfig, SpeakerConfig } from '../../bgp/session/config.js';
 import type { DriverCodec } from '../../bgp/session/driver.js';
 import { SpeakerRuntime } from '../../bgp/session/runtime.js';
+import { WarmPair } from '../../bgp/speaker/warm-pair.js';
 import { wireCodec } from '../../bgp/session/wire-codec.js';
 import type { NodeBgpPlan, PasswordSource, PlannedPeer } from '../node-config/types.js';
 import { hostOf } from '../node-config/node-info.js';
@@ -35,6 +36,10 @@ export interface NodeBgpOptions {
   trace?: RouteTrace;
 }
 
+/** documentation prefixes (RFC 5737, RFC 3849), block-sized: the warm-up's synthetic routes */
+const WARM_PREFIXES_V4 = ['192.0.2.64/26'];
+const WARM_PREFIXES_DUAL = ['192.0.2.64/26', '2001:db8:0:1::/122'];
+
 const identityOf = (p: NodeBgpPlan): string => JSON.stringify(p.local ? [p.local.asn, p.local.routerId, p.local.clusterId, p.local.listenPort] : null);
 
 export class NodeBgp {
@@ -54,8 +59,10 @@ export class NodeBgp {
   private config: SpeakerConfig | undefined;
   /** updates waiting in or running on `chain` */
   private queued = 0;
-  /** the last UPDATE frame received that carried prefixes, and its codec options: the fast-path warmer decodes it (warmDecode) */
+  /** the last UPDATE frame received that carried prefixes, and its codec options: the fast-path warmer decodes it (warm) */
   private sample: { frame: Buffer; opts: Parameters<DriverCodec['decode']>[1] } | undefined;
+  /** the warm-up's speaker pair (warm()), remade when the AS or the families change */
+  private warmPair: { key: string; pair: WarmPair } | undefined;
 
   constructor(private readonly o: NodeBgpOptions) {}
 
@@ -142,7 +149,7 @@ export class NodeBgp {
     this.appliedKey = key;
   }
 
-  /** The codec, keeping a copy of an UPDATE that carried prefixes now and then (for warmDecode). */
+  /** The codec, keeping a copy of an UPDATE that carried prefixes now and then (for warm). */
   private sampling(inner: DriverCodec): DriverCodec {
     let seen = 0;
     return {
@@ -160,10 +167,22 @@ export class NodeBgp {
     };
   }
 
-  /** Decodes the sampled UPDATE once (warms the receiving path's decoder; its result is dropped). */
-  warmDecode(): void {
+  /**
+   * Runs the route path once on synthetic input (fast-warm.ts): decodes the sampled
+   * UPDATE (its result is dropped), and a round of an in-memory speaker pair shaped
+   * like this node's sessions (same AS, families, graceful restart): originate →
+   * encode → decode → RIB → withdraw, the code a claimed block's UPDATE runs on both
+   * ends. Nothing reaches a peer or the RIB.
+   */
+  warm(): void {
     const s = this.sample;
     if (s) wireCodec.decode(s.frame, s.opts);
+    const c = this.config;
+    if (!c || c.neighbors.length === 0) return;
+    const families = [...new Set(c.neighbors.flatMap((n) => n.families))].sort();
+    const key = `${c.asn} ${families.join()}`;
+    if (this.warmPair?.key !== key) this.warmPair = { key, pair: new WarmPair({ asn: c.asn, families }) };
+    this.warmPair.pair.round(families.includes('ipv6') ? WARM_PREFIXES_DUAL : WARM_PREFIXES_V4);
   }
 
   private async password(p: PlannedPeer, src: PasswordSource): Promise<string | undefined> {

@@ -88,7 +88,7 @@ export interface WarmSource {
   ctx: RouteContext;
   own: readonly Block[];
   learned: ReadonlyMap<string, readonly string[]>;
-  /** decodes a recent UPDATE once (NodeBgp.warmDecode); absent with BGP off */
+  /** runs the BGP side of the route path once (NodeBgp.warm: a recent UPDATE decoded, a speaker pair round); absent with BGP off */
   decode?: () => void;
 }
 

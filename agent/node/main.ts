@@ -4,7 +4,6 @@
  * keeps the process alive through any stray exception (logged, never fatal).
  */
 import { mkdirSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { validateObject } from '../../crds/schemas.js';
 import { logger } from '../log.js';
@@ -51,11 +50,6 @@ export const validator: ObjectValidator = (obj) => {
 
 export async function runAgent(s: AgentSettings): Promise<number> {
   const log = logger('agent');
-  const v8Flags = process.env.MARGAY_AGENT_V8_FLAGS?.trim();
-  if (v8Flags) {
-    setFlagsFromString(v8Flags);
-    log.info({ v8Flags }, 'V8 flags from MARGAY_AGENT_V8_FLAGS');
-  }
   process.on('uncaughtException', (err) => log.error({ err: err.stack ?? String(err) }, 'uncaught exception (a bug): logged, the agent keeps running'));
   process.on('unhandledRejection', (err) => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection (a bug): logged, the agent keeps running'));
   let datastore: Datastore;

@@ -5,6 +5,7 @@
 import type { Command } from '../command.js';
 import { parseFlags, intFlag, choiceFlag } from '../args.js';
 import { UsageError } from '../usage-error.js';
+import { execWithV8Flags, v8FlagsFrom } from '../v8-flags.js';
 
 const USAGE = `usage: margay agent --node NAME [flags]
 
@@ -62,6 +63,14 @@ const FLAGS = {
   'hold-time': { type: 'string' }, bgp: { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' }, 'ipam-gc-interval': { type: 'string' },
 } as const;
 
+/**
+ * The agent's V8 flags (MARGAY_AGENT_V8_FLAGS: '0' for none, or a list). Its route
+ * path — an UPDATE read, a block claimed — runs a few times per minute, so V8 keeps
+ * it in the interpreter: Sparkplug code at first call (and feedback from the first
+ * call) halve its CPU time (docs/agent.md, "The receiving node").
+ */
+export const AGENT_V8_FLAGS: readonly string[] = ['--always-sparkplug', '--no-lazy-feedback-allocation'];
+
 export const agentCommand: Command = {
   name: 'agent',
   summary: 'run the node agent',
@@ -93,6 +102,7 @@ export const agentCommand: Command = {
     const { parseBgpMode } = await import('../../node/bgp-mode.js');
     const bgp = parseBgpMode(str(v.bgp, env.MARGAY_BGP));
     if (typeof bgp !== 'string') throw new UsageError(bgp.error, USAGE);
+    execWithV8Flags(v8FlagsFrom(env.MARGAY_AGENT_V8_FLAGS, AGENT_V8_FLAGS));
     const { runAgent } = await import('../../node/main.js');
     return runAgent({
       node, datastore, bgp,
