@@ -102,6 +102,6 @@ describe('FileIpamStore.watch', () => {
     const made = await writer.put('block', '10.0.0.8/30', block('10.0.0.8/30', 'n1'), undefined);
     expect(made.ok && (await writer.delete('block', '10.0.0.8/30', made.record.version))).toBe(true);
     await next((c) => c.kind === 'block');
-    expect(changes.map((c) => [c.records.map((r) => r.value.cidr), c.touched])).toEqual([[['10.0.0.0/30', '10.0.0.4/30'], ['10.0.0.8/30']]]);
+    expect(changes.map((c) => [c.records.map((r) => (r.value as Block).cidr), c.touched])).toEqual([[['10.0.0.0/30', '10.0.0.4/30'], ['10.0.0.8/30']]]);
   });
 });
