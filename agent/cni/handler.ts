@@ -3,8 +3,9 @@
  * allocates addresses (IPAM, by handle) and wires the pod through a PodWiring;
  * DEL releases and unwires, tolerating anything already gone; CHECK compares what
  * is there with what ADD left. Requests for one handle run one at a time.
- * Emits a PodEvent after every successful ADD/DEL so the agent (policy, routes)
- * learns about local pods and their host-side interface.
+ * Every successful ADD/DEL returns a PodEvent with its answer, so that the caller
+ * (CniServer) hands it to the agent (policy, routes) after that request's answer —
+ * the event belongs to the request, not to whoever answers next.
  */
 import type { Ipam } from '../ipam/allocator.js';
 import { IpamError } from '../ipam/errors.js';
@@ -49,7 +50,12 @@ export interface PodEvent {
 export interface CniHandlerOptions {
   ipam: Ipam;
   wiring: PodWiring;
-  onEvent?: (e: PodEvent) => void;
+}
+
+/** What one request produced: the result (ADD) and the event (successful ADD/DEL). */
+export interface Handled {
+  result?: CniResult;
+  event?: PodEvent;
 }
 
 function podOf(args: Record<string, string>): PodRef | undefined {
@@ -89,8 +95,9 @@ export class CniHandler {
 
   constructor(private readonly opts: CniHandlerOptions) {}
 
-  handle(req: AgentRequest): Promise<CniResult | undefined> {
-    return this.exclusive(handleId(req.network, req.containerId, req.ifName), () => this.dispatch(req));
+  /** `wiring`: this request's PodWiring (default the handler's; the server passes a timed one per request). */
+  handle(req: AgentRequest, wiring: PodWiring = this.opts.wiring): Promise<Handled> {
+    return this.exclusive(handleId(req.network, req.containerId, req.ifName), () => this.dispatch(req, wiring));
   }
 
   /**
@@ -107,16 +114,16 @@ export class CniHandler {
     return run;
   }
 
-  private dispatch(req: AgentRequest): Promise<CniResult | undefined> {
+  private async dispatch(req: AgentRequest, wiring: PodWiring): Promise<Handled> {
     switch (req.command) {
-      case 'ADD': return this.add(req);
-      case 'DEL': return this.del(req).then(() => undefined);
-      case 'CHECK': return this.check(req).then(() => undefined);
+      case 'ADD': return this.add(req, wiring);
+      case 'DEL': return { event: await this.del(req, wiring) };
+      case 'CHECK': await this.check(req, wiring); return {};
     }
   }
 
-  private async add(req: AgentRequest): Promise<CniResult> {
-    const { ipam, wiring } = this.opts;
+  private async add(req: AgentRequest, wiring: PodWiring): Promise<Handled> {
+    const { ipam } = this.opts;
     const netns = req.netns;
     if (!netns) throw new CniError('INVALID_ENV', 'CNI_NETNS is not set');
     if (!(await wiring.netnsExists(netns))) {
@@ -139,12 +146,12 @@ export class CniHandler {
       await ipam.release(handle).catch(() => undefined);
       throw new CniError('DATAPLANE_FAILURE', `wiring ${req.ifName} of container ${req.containerId} (host side ${link.hostIf}) failed: ${e instanceof Error ? e.message : String(e)}`);
     }
-    this.opts.onEvent?.({ type: 'added', containerId: req.containerId, ifName: req.ifName, hostIf: link.hostIf, netns, addresses, ...(pod ? { pod } : {}) });
-    return buildResult(req.cniVersion, link, macs);
+    const event: PodEvent = { type: 'added', containerId: req.containerId, ifName: req.ifName, hostIf: link.hostIf, netns, addresses, ...(pod ? { pod } : {}) };
+    return { result: buildResult(req.cniVersion, link, macs), event };
   }
 
-  private async del(req: AgentRequest): Promise<void> {
-    const { ipam, wiring } = this.opts;
+  private async del(req: AgentRequest, wiring: PodWiring): Promise<PodEvent> {
+    const { ipam } = this.opts;
     const hostIf = hostIfName(req.containerId, req.ifName);
     const handle = handleId(req.network, req.containerId, req.ifName);
     const addresses = (await ipam.lookup(handle).catch(() => undefined)) ?? [];
@@ -159,11 +166,11 @@ export class CniHandler {
       throw ipamToCni(e);
     }
     const pod = podOf(req.args);
-    this.opts.onEvent?.({ type: 'removed', containerId: req.containerId, ifName: req.ifName, hostIf, addresses, ...(req.netns ? { netns: req.netns } : {}), ...(pod ? { pod } : {}) });
+    return { type: 'removed', containerId: req.containerId, ifName: req.ifName, hostIf, addresses, ...(req.netns ? { netns: req.netns } : {}), ...(pod ? { pod } : {}) };
   }
 
-  private async check(req: AgentRequest): Promise<void> {
-    const { ipam, wiring } = this.opts;
+  private async check(req: AgentRequest, wiring: PodWiring): Promise<void> {
+    const { ipam } = this.opts;
     const handle = handleId(req.network, req.containerId, req.ifName);
     const addresses = await ipam.lookup(handle).catch((e: unknown) => { throw ipamToCni(e); });
     if (!addresses || addresses.length === 0) {

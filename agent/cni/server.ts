@@ -1,8 +1,10 @@
 /**
  * CniServer: the agent end of margay-cni's unix socket. One request line in, one
  * response line out, per connection. The node agent hosts it; tests run it
- * standalone (standalone.ts). Emits 'pod' (PodEvent) after each ADD/DEL, once
- * the answer has been written (the plugin does not wait for the listeners).
+ * standalone (standalone.ts). Emits 'pod' (PodEvent) after each successful
+ * ADD/DEL, once that request's answer has been written (the plugin does not wait
+ * for the listeners); the handler returns the event with the request's answer, so
+ * overlapping requests never emit each other's events.
  * Requests come in the raw form (wire.ts: the plugin's CNI_* env and stdin; the
  * agent parses, validates and formats, and answers with the plugin's stdout and
  * exit code) or, from plugins installed before it, the structured form.
@@ -42,17 +44,16 @@ export class CniServer extends EventEmitter<CniServerEvents> {
   private server: Server | undefined;
   private readonly handler: CniHandler;
   private readonly sockets = new Set<Socket>();
-  /** pod events of answered requests, emitted once the answer is written */
-  private readonly pendingEvents: PodEvent[] = [];
-  private readonly timed: TimedWiring | undefined;
+  /** time each request's wiring and thread (stages.ts) */
+  private readonly stages: boolean;
   /** requests read and not yet answered */
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: CniServerOptions) {
     super();
-    this.timed = (opts.stages ?? process.env.MARGAY_CNI_AGENT_STAGES === '1') ? new TimedWiring(opts.wiring) : undefined;
-    this.handler = new CniHandler({ ipam: opts.ipam, wiring: this.timed ?? opts.wiring, onEvent: (e) => this.pendingEvents.push(e) });
+    this.stages = opts.stages ?? process.env.MARGAY_CNI_AGENT_STAGES === '1';
+    this.handler = new CniHandler({ ipam: opts.ipam, wiring: opts.wiring });
   }
 
   get socketPath(): string {
@@ -104,7 +105,8 @@ export class CniServer extends EventEmitter<CniServerEvents> {
 
   private serve(sock: Socket): void {
     const t0 = performance.now(); // the agent's share counts from the accepted connection
-    const sched0 = this.timed ? schedStat() : undefined;
+    const timed = this.stages ? new TimedWiring(this.opts.wiring) : undefined;
+    const sched0 = timed ? schedStat() : undefined;
     this.sockets.add(sock);
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => undefined);
@@ -119,15 +121,15 @@ export class CniServer extends EventEmitter<CniServerEvents> {
       done = true;
       const tData = performance.now();
       this.inFlight++;
-      void this.answer(nl < 0 ? '' : buf.slice(0, nl), t0).then(({ resp, log, netns }) => {
+      void this.answer(nl < 0 ? '' : buf.slice(0, nl), t0, timed).then(({ resp, log, event }) => {
         this.settled();
-        const stages = this.timed ? { requestMs: Math.round((tData - t0) * 100) / 100, ...this.timed.take(netns), ...threadTime(sched0, schedStat(), performance.now() - t0) } : undefined;
+        const stages = timed ? { requestMs: Math.round((tData - t0) * 100) / 100, ...timed.stages(), ...threadTime(sched0, schedStat(), performance.now() - t0) } : undefined;
         if (stages && 'exit' in resp) resp.agentStages = stages;
         sock.end(`${JSON.stringify(resp)}\n`);
-        // Only after the answer is on its way: pod events (the agent's listeners
-        // refresh IPAM, kick the policy and routes passes) and logging are not
-        // part of what the plugin waits for.
-        this.flushEvents();
+        // Only after the answer is on its way: this request's pod event (the
+        // agent's listeners refresh IPAM, kick the policy and routes passes) and
+        // logging are not part of what the plugin waits for.
+        if (event) this.emit('pod', event);
         log(stages);
       });
     });
@@ -138,12 +140,7 @@ export class CniServer extends EventEmitter<CniServerEvents> {
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private flushEvents(): void {
-    const events = this.pendingEvents.splice(0);
-    for (const e of events) this.emit('pod', e);
-  }
-
-  private async answer(line: string, t0: number): Promise<{ resp: AgentResponse | RawResponse; log: (stages?: Record<string, number>) => void; netns?: string }> {
+  private async answer(line: string, t0: number, wiring: PodWiring | undefined): Promise<{ resp: AgentResponse | RawResponse; log: (stages?: Record<string, number>) => void; event?: PodEvent }> {
     let req: AgentRequest | undefined;
     let raw: Extract<RawPlan, { kind: 'work' }> | undefined;
     // until the request reads as raw, errors go back in the structured form, which
@@ -164,18 +161,19 @@ export class CniServer extends EventEmitter<CniServerEvents> {
       } else {
         req = decoded.req;
       }
-      const result = await this.handler.handle(req);
+      const { result, event } = await this.handler.handle(req, wiring);
       const agentMs = performance.now() - t0;
       const done = req;
       const log = (stages?: Record<string, number>): void => { this.opts.log?.info({ command: done.command, containerId: done.containerId, ifName: done.ifName, ms: Math.round(agentMs * 10) / 10, ...(stages ? { stages } : {}) }, 'CNI request done'); };
-      if (raw) return { resp: { v: RAW_WIRE_VERSION, ...finishRaw(raw, result), agentMs }, log, ...(req.netns ? { netns: req.netns } : {}) };
-      return { resp: { ok: true, ...(result ? { result } : {}), agentMs }, log };
+      const ev = event ? { event } : {};
+      if (raw) return { resp: { v: RAW_WIRE_VERSION, ...finishRaw(raw, result), agentMs }, log, ...ev };
+      return { resp: { ok: true, ...(result ? { result } : {}), agentMs }, log, ...ev };
     } catch (e) {
       const err = ipamToCni(e);
       const failed = req;
       const log = (): void => { this.opts.log?.warn({ command: failed?.command, containerId: failed?.containerId, code: err.code, err: err.message }, 'CNI request failed'); };
       const agentMs = performance.now() - t0;
-      if (form === 'raw') return { resp: { v: RAW_WIRE_VERSION, exit: 1, stdout: rawError(err, raw?.conf.cniVersion ?? '1.0.0').stdout, agentMs }, log, ...(req?.netns ? { netns: req.netns } : {}) };
+      if (form === 'raw') return { resp: { v: RAW_WIRE_VERSION, exit: 1, stdout: rawError(err, raw?.conf.cniVersion ?? '1.0.0').stdout, agentMs }, log };
       return { resp: { ok: false, error: { code: err.code, msg: err.message, ...(err.details ? { details: err.details } : {}) }, agentMs }, log };
     }
   }

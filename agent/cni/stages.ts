@@ -22,53 +22,50 @@ export function schedStat(): SchedStat | undefined {
   }
 }
 
-/** Milliseconds per stage of one request (keys: netns, wiring, and the thread's cpu/runq/offCpu). */
+/** Milliseconds per stage of one request (keys: netnsMs, ipamMs, wiringMs, and the thread's cpuMs/runqMs/offCpuMs). */
 export type Stages = Record<string, number>;
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
-/** A PodWiring that records how long netnsExists/add took, per pod namespace. */
+/**
+ * A PodWiring that records how long one request's netnsExists/add took. The
+ * server makes one per request and reads it when it answers, so nothing is kept
+ * for a request that never reaches add() (CHECK, DEL, an ADD refused before the
+ * wiring), and two requests in one pod namespace never share a record.
+ */
 export class TimedWiring implements PodWiring {
-  private readonly byNetns = new Map<string, Stages>();
+  private readonly recorded: Stages = {};
+  /** when netnsExists returned: ADD's IPAM time runs from here to add() */
+  private checkedAt: number | undefined;
   constructor(private readonly inner: PodWiring) {}
 
-  private async time<T>(netns: string, stage: string, fn: () => Promise<T>): Promise<T> {
+  private async time<T>(stage: string, fn: () => Promise<T>): Promise<T> {
     const t = performance.now();
     try {
       return await fn();
     } finally {
-      const s = this.byNetns.get(netns) ?? {};
-      s[stage] = round((s[stage] ?? 0) + performance.now() - t);
-      this.byNetns.set(netns, s);
+      this.recorded[stage] = round((this.recorded[stage] ?? 0) + performance.now() - t);
     }
   }
 
-  private readonly checked = new Map<string, number>();
-
   netnsExists(netns: string): Promise<boolean> {
-    return this.time(netns, 'netnsMs', () => this.inner.netnsExists(netns)).finally(() => this.checked.set(netns, performance.now()));
+    return this.time('netnsMs', () => this.inner.netnsExists(netns)).finally(() => { this.checkedAt = performance.now(); });
   }
 
   /** ADD: netnsExists, then IPAM (the time between the two calls, `ipamMs`), then this. */
   add(l: PodLink): Promise<{ hostMac: string; podMac: string }> {
-    const since = this.checked.get(l.netns);
-    if (since !== undefined) {
-      this.checked.delete(l.netns);
-      const s = this.byNetns.get(l.netns) ?? {};
-      s.ipamMs = round(performance.now() - since);
-      this.byNetns.set(l.netns, s);
+    if (this.checkedAt !== undefined) {
+      this.recorded.ipamMs = round(performance.now() - this.checkedAt);
+      this.checkedAt = undefined;
     }
-    return this.time(l.netns, 'wiringMs', () => this.inner.add(l));
+    return this.time('wiringMs', () => this.inner.add(l));
   }
   del(hostIf: string): Promise<boolean> { return this.inner.del(hostIf); }
   check(l: PodLink): Promise<string[]> { return this.inner.check(l); }
 
-  /** The stages recorded for `netns` (forgotten once taken). */
-  take(netns: string | undefined): Stages {
-    if (netns === undefined) return {};
-    const s = this.byNetns.get(netns) ?? {};
-    this.byNetns.delete(netns);
-    return s;
+  /** The stages recorded so far (a copy). */
+  stages(): Stages {
+    return { ...this.recorded };
   }
 }
 

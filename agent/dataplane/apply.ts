@@ -9,7 +9,7 @@ import { applyNatOutgoing, type Exec } from './nat-outgoing.js';
 import { OverlayUnavailableError, type OverlayReport, reconcileIpip, reconcileVxlan } from './overlay.js';
 import { planNatOutgoing } from './plan/nat-plan.js';
 import { planDataplane } from './plan/route-plan.js';
-import { DEFAULT_VXLAN_DEVICE6, type DataplaneInput, type DataplanePlan } from './plan/types.js';
+import type { DataplaneInput, DataplanePlan } from './plan/types.js';
 import { reconcileRoutes, type RouteReport } from './routes.js';
 
 export interface DataplaneReport {
@@ -29,7 +29,7 @@ export function applyKernelState(nl: Rtnl, input: DataplaneInput): Omit<Dataplan
   const plan = planDataplane(input);
   const problems = [...plan.problems];
   const vxlan = reconcileVxlan(nl, plan.vxlan, { device: input.config.vxlanDevice, uplink: input.config.uplink });
-  const vxlan6 = reconcileVxlan(nl, plan.vxlan6, { device: input.config.vxlanDevice6 ?? DEFAULT_VXLAN_DEVICE6, uplink: input.config.uplink });
+  const vxlan6 = reconcileVxlan(nl, plan.vxlan6, { device: input.config.vxlanDevice6, uplink: input.config.uplink });
   let ipip: OverlayReport | undefined;
   try {
     ipip = reconcileIpip(nl, plan.ipip, { device: input.config.ipipDevice });

@@ -3,15 +3,24 @@
  * `iptables-restore --noflush` (atomic, touches no other chain), and the single
  * POSTROUTING jump ensured with `-C` / `-A` (or removed, with the chain, when no pool
  * wants NAT). Runs in the current network namespace, or in a named one through
- * `ip netns exec`.
+ * `ip netns exec`. Tools run by absolute path (policy/apply/tool-path.ts: PATH
+ * searched once per tool); a missing one answers exit 127 with ToolMissing's text.
  */
 import { execFile } from 'node:child_process';
+import { resolveTool } from '../../policy/apply/tool-path.js';
 import { jumpRule, NAT_OUTGOING_CHAIN, type NatRules, renderNatRestore } from './plan/nat-plan.js';
 
 export type Exec = (argv: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }>;
 
 export const execIn = (netns?: string): Exec => (argv, input) => new Promise((resolve) => {
-  const full = netns !== undefined ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+  let full: string[];
+  try {
+    const [file = '', ...rest] = argv;
+    full = netns !== undefined ? [resolveTool('ip'), 'netns', 'exec', netns, resolveTool(file), ...rest] : [resolveTool(file), ...rest];
+  } catch (err) {
+    resolve({ code: 127, stdout: '', stderr: err instanceof Error ? err.message : String(err) });
+    return;
+  }
   const child = execFile(full[0] as string, full.slice(1), { timeout: 30_000 }, (err, stdout, stderr) => {
     const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
     resolve({ code, stdout: String(stdout), stderr: String(stderr) });

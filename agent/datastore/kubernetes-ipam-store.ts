@@ -14,7 +14,10 @@
  * Change feed (`watch`): one Reflector per kind (list, then watch from the list's
  * resourceVersion with bookmarks; a dropped watch resumes from the last
  * resourceVersion; 410 Gone re-lists) keeps the records in memory; a burst of
- * events is delivered once, whole, after `coalesceMs`.
+ * events is delivered once, whole, after `coalesceMs`, with the keys it touched (a
+ * re-list's by difference). `watch` resolves once both kinds are listed; a first list
+ * that keeps failing is retried until the watch's `signal` aborts, which stops the
+ * reflectors and resolves it.
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -22,7 +25,7 @@ import type { Logger } from 'pino';
 import { kubeRequest, KubeRequestError, kubeTransport } from './kubernetes-transport.js';
 import { Reflector, type ReflectorSink } from './reflector.js';
 import type { Resource } from './resources.js';
-import type { IpamChange, IpamStore, IpamWatch, PutResult, Versioned } from '../ipam/store.js';
+import type { IpamChange, IpamStore, IpamWatch, IpamWatchOptions, PutResult, Versioned } from '../ipam/store.js';
 import type { IpamKind, IpamRecords } from '../ipam/types.js';
 
 const KIND: Record<IpamKind, { kind: string; plural: string }> = {
@@ -62,31 +65,67 @@ export interface KubernetesIpamStoreOptions {
 export class KubernetesIpamStore implements IpamStore {
   constructor(private readonly kc: KubeConfig, private readonly opts: KubernetesIpamStoreOptions = {}) {}
 
-  async watch(onChange: (change: IpamChange) => void): Promise<IpamWatch> {
+  async watch(onChange: (change: IpamChange) => void, opts: IpamWatchOptions = {}): Promise<IpamWatch> {
     const reflectors: Reflector[] = [];
     const timers = new Set<NodeJS.Timeout>();
     let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      opts.signal?.removeEventListener('abort', close);
+      for (const r of reflectors) r.stop();
+      for (const t of timers) clearTimeout(t);
+    };
+    const handle: IpamWatch = { close };
+    if (opts.signal?.aborted) return handle;
     const start = async (kind: IpamKind): Promise<void> => {
       const records = new Map<string, Versioned<IpamRecords[IpamKind]>>();
+      // keys written or deleted since the last delivery (known once live: the first delivery is a plain list)
+      const touched = new Set<string>();
       let live = false;
       let timer: NodeJS.Timeout | undefined;
       const deliver = (): void => {
         const sorted = [...records.values()].sort((a, b) => (keyOf(kind, a.value) < keyOf(kind, b.value) ? -1 : 1));
-        onChange(kind === 'block' ? { kind, records: sorted as Versioned<IpamRecords['block']>[] } : { kind, records: sorted as Versioned<IpamRecords['handle']>[] });
+        const keys = live ? { touched: [...touched].sort() } : {};
+        touched.clear();
+        onChange(kind === 'block' ? { kind, records: sorted as Versioned<IpamRecords['block']>[], ...keys } : { kind, records: sorted as Versioned<IpamRecords['handle']>[], ...keys });
       };
       const changed = (): void => {
         if (!live || closed || timer) return;
         timer = setTimeout(() => { timers.delete(timer as NodeJS.Timeout); timer = undefined; if (!closed) deliver(); }, this.opts.coalesceMs ?? 5);
         timers.add(timer);
       };
-      const put = (o: Resource): void => {
+      const recordOf = (o: Resource): [string, Versioned<IpamRecords[IpamKind]>] | undefined => {
         const obj = o as unknown as CrdObject<IpamRecords[IpamKind]>;
-        if (obj.metadata?.name && obj.spec) records.set(obj.metadata.name, { value: obj.spec, version: obj.metadata.resourceVersion });
+        return obj.metadata?.name && obj.spec ? [obj.metadata.name, { value: obj.spec, version: obj.metadata.resourceVersion }] : undefined;
       };
       const sink: ReflectorSink = {
-        replace: (items) => { records.clear(); for (const o of items) put(o); changed(); },
-        upsert: (o) => { put(o); changed(); },
-        remove: (o) => { if (records.delete(o.metadata.name)) changed(); },
+        replace: (items) => {
+          const before = new Map(records);
+          records.clear();
+          for (const o of items) {
+            const r = recordOf(o);
+            if (r) records.set(...r);
+          }
+          // a re-list (410 Gone) says what moved only by difference
+          for (const [name, r] of records) if (before.get(name)?.version !== r.version) touched.add(keyOf(kind, r.value));
+          for (const [name, r] of before) if (!records.has(name)) touched.add(keyOf(kind, r.value));
+          changed();
+        },
+        upsert: (o) => {
+          const r = recordOf(o);
+          if (!r) return;
+          records.set(...r);
+          touched.add(keyOf(kind, r[1].value));
+          changed();
+        },
+        remove: (o) => {
+          const r = records.get(o.metadata.name);
+          if (!r) return;
+          records.delete(o.metadata.name);
+          touched.add(keyOf(kind, r.value));
+          changed();
+        },
         error: (err, phase) => this.opts.log?.warn({ kind: KIND[kind].kind, phase, err: err instanceof Error ? err.message : String(err) }, `${phase} ${KIND[kind].plural} failed; retrying`),
         relisted: (reason) => { if (reason === 'gone') this.opts.log?.info({ kind: KIND[kind].kind }, `watch history expired (410 Gone); re-listed ${KIND[kind].plural}`); },
       };
@@ -96,17 +135,21 @@ export class KubernetesIpamStore implements IpamStore {
       });
       reflectors.push(r);
       await r.start();
+      if (closed) return;
+      deliver();
       live = true;
-      if (!closed) deliver();
     };
-    await Promise.all((['block', 'handle'] as const).map(start));
-    return {
-      close: () => {
-        closed = true;
-        for (const r of reflectors) r.stop();
-        for (const t of timers) clearTimeout(t);
-      },
-    };
+    // both reflectors exist once start() has run to its first await: close() reaches them
+    const started = Promise.all((['block', 'handle'] as const).map(start));
+    if (!opts.signal) {
+      await started;
+      return handle;
+    }
+    const signal = opts.signal;
+    signal.addEventListener('abort', close, { once: true });
+    // a first list that keeps failing retries until closed: the abort ends the wait too
+    await Promise.race([started, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    return handle;
   }
 
   async get<K extends IpamKind>(kind: K, key: string): Promise<Versioned<IpamRecords[K]> | undefined> {

@@ -25,13 +25,17 @@
  * Change feed (`watch`): fs.watch (inotify) on the block and handle directories —
  * a record write is a rename into its directory, a delete an unlink — coalesced
  * for `watchDebounceMs`, then that kind is re-listed and delivered if any version
- * moved; a re-list every `watchResyncMs` is the safety net for missed events.
+ * moved or a record file moved (written and deleted within the window), with the
+ * keys of the record files the events named (`touched`; none known after an event
+ * without a name or a periodic re-list). Lock and temporary files are no records:
+ * their events are ignored. A re-list every `watchResyncMs` is the safety net for
+ * missed events.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { IpamError } from './errors.js';
-import type { IpamChange, IpamStore, IpamWatch, PutResult, Versioned } from './store.js';
+import type { IpamChange, IpamStore, IpamWatch, IpamWatchOptions, PutResult, Versioned } from './store.js';
 import type { IpamKind, IpamRecords } from './types.js';
 
 export interface FileStoreOptions {
@@ -168,10 +172,13 @@ export class FileIpamStore implements IpamStore {
     });
   }
 
-  async watch(onChange: (change: IpamChange) => void): Promise<IpamWatch> {
+  async watch(onChange: (change: IpamChange) => void, opts: IpamWatchOptions = {}): Promise<IpamWatch> {
     const debounceMs = this.opts.watchDebounceMs ?? 5;
     const seen = new Map<IpamKind, string>();
     const dirty = new Set<IpamKind>();
+    // per kind: the keys whose files moved since the last delivery; `blind`: an event without a name, or a re-list
+    const touched = new Map<IpamKind, Set<string>>(KINDS.map((k) => [k, new Set<string>()]));
+    const blind = new Set<IpamKind>(KINDS);
     let timer: NodeJS.Timeout | undefined;
     let closed = false;
     // one window for both kinds: an allocation writes a block and then a handle
@@ -181,14 +188,20 @@ export class FileIpamStore implements IpamStore {
       dirty.clear();
       for (const kind of kinds) {
         if (closed) return;
+        const keys = touched.get(kind) as Set<string>;
+        const known = blind.has(kind) ? undefined : { touched: [...keys].sort() };
+        keys.clear();
+        blind.delete(kind);
         try {
           const records = await this.list(kind);
           const key = records.map((r) => r.version).join(',');
-          if (seen.get(kind) === key) continue;
+          // the same versions with keys touched: a record written and deleted within the window
+          if (seen.get(kind) === key && !known?.touched.length) continue;
           seen.set(kind, key);
-          onChange(kind === 'block' ? { kind, records: records as Versioned<IpamRecords['block']>[] } : { kind, records: records as Versioned<IpamRecords['handle']>[] });
+          onChange(kind === 'block' ? { kind, records: records as Versioned<IpamRecords['block']>[], ...known } : { kind, records: records as Versioned<IpamRecords['handle']>[], ...known });
         } catch {
           // a directory being swept or replaced: the next event or re-list delivers
+          blind.add(kind);
         }
       }
     };
@@ -203,7 +216,12 @@ export class FileIpamStore implements IpamStore {
     for (const kind of KINDS) {
       try {
         const w = watch(join(this.dir, kind), (_event, file) => {
-          if (file === null || file.endsWith('.json')) schedule(kind);
+          // records only: locks (`.lock`, `.lock.break`) and temporary files (`.json.tmp-…`) change nothing
+          if (file !== null && !file.endsWith('.json')) return;
+          const key = file === null ? undefined : keyOfFile(file);
+          if (key === undefined) blind.add(kind);
+          else touched.get(kind)?.add(key);
+          schedule(kind);
         });
         w.on('error', () => undefined); // the periodic re-list carries on
         watchers.push(w);
@@ -211,18 +229,20 @@ export class FileIpamStore implements IpamStore {
         // no inotify here: the periodic re-list alone
       }
     }
-    const resync = setInterval(() => { for (const k of KINDS) schedule(k); }, this.opts.watchResyncMs ?? 10_000);
+    const resync = setInterval(() => { for (const k of KINDS) { blind.add(k); schedule(k); } }, this.opts.watchResyncMs ?? 10_000);
     resync.unref();
+    const close = (): void => {
+      closed = true;
+      opts.signal?.removeEventListener('abort', close);
+      for (const w of watchers) w.close();
+      clearInterval(resync);
+      if (timer) clearTimeout(timer);
+    };
+    if (opts.signal?.aborted) close();
+    opts.signal?.addEventListener('abort', close, { once: true });
     for (const k of KINDS) dirty.add(k);
     await deliver();
-    return {
-      close: () => {
-        closed = true;
-        for (const w of watchers) w.close();
-        clearInterval(resync);
-        if (timer) clearTimeout(timer);
-      },
-    };
+    return { close };
   }
 
   private async locked<T>(lock: string, body: () => T): Promise<T> {
@@ -285,5 +305,14 @@ export class FileIpamStore implements IpamStore {
     } finally {
       unlinkSync(breaker);
     }
+  }
+}
+
+/** The record key a `<encoded key>.json` file holds; undefined for a name no key encodes to. */
+function keyOfFile(file: string): string | undefined {
+  try {
+    return decodeURIComponent(file.slice(0, -'.json'.length));
+  } catch {
+    return undefined;
   }
 }

@@ -5,8 +5,7 @@
  * attributes (not made for a Kubernetes pod) are never collected.
  *
  * Race: a pod created after the caller listed pods would look leaked. Callers run
- * two passes and release only handles leaked in both (`confirmLeaks`), or list pods
- * after reading the blocks.
+ * two passes and release only handles leaked in both (`confirmLeaks`).
  *
  * `judgeLocalLeaks` is the node-local check that needs no Pod objects (the file
  * datastore's pods may have none): a handle made on this node for a pod whose
@@ -14,11 +13,12 @@
  * period since first seen missing — leaked. The caller supplies the interface names
  * present, the CNI naming rule and the clock's reading; the absence record is a
  * plain value passed from pass to pass.
+ *
+ * `judgeLeaks` is one pass of a node's collector with both rules and their state
+ * (`LeakState`); agent/node/leaks.ts is its shell (reads, the CNI queue, release).
  */
 import { handlesIn } from './block.js';
 import { addrAt, parseCidr } from './cidr.js';
-import type { Ipam } from './allocator.js';
-import type { IpamStore } from './store.js';
 import type { Block, HandleAttrs, PodRef } from './types.js';
 
 export interface Leak {
@@ -116,34 +116,54 @@ export function confirmLeaks(previous: readonly Leak[], current: readonly Leak[]
   return current.filter((l) => prev.has(l.handle));
 }
 
-/** Releases the given leaks through an allocator; returns the released addresses. */
-export async function releaseLeaks(ipam: Ipam, leaks: readonly Leak[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const l of leaks) out.push(...(await ipam.release(l.handle)));
-  return out;
+/** What one node's collector carries from pass to pass (a plain value). */
+export interface LeakState {
+  /** handles seen with their host interface missing */
+  absent: AbsenceState;
+  /** the previous pass's pod-absence leaks (kubernetes) */
+  podLeaks: readonly Leak[];
 }
 
-/** One GC pass over a store: reads blocks, returns current leaks. */
-export async function scanLeaks(store: IpamStore, livePods: readonly PodRef[]): Promise<Leak[]> {
-  return findLeaks((await store.list('block')).map((r) => r.value), livePods);
+export const NO_LEAK_STATE: LeakState = { absent: {}, podLeaks: [] };
+
+export interface LeakPassInput extends LocalLivenessInput {
+  /** every Pod of the cluster where Pod objects are the whole truth (kubernetes); undefined elsewhere (files) */
+  livePods?: readonly PodRef[];
+}
+
+export interface JudgedLeak extends Leak {
+  /** why it leaked, for the log */
+  why: string;
+  /** a veth leak: the host interface to look for once more right before releasing */
+  hostIf?: string;
 }
 
 /**
- * The two-pass collector an agent runs periodically: each pass lists leaks and
- * releases those also seen in the previous pass. Keep one per agent; give it the
- * live pod list (all pods of the cluster, or of this node for node-local GC).
+ * One pass of a node's two-pass leak check, both rules: the host-interface rule
+ * (`judgeLocalLeaks`, every datastore) and, given `livePods`, the Pod rule (this
+ * node's handles whose pod is in no snapshot in this pass and the previous one:
+ * `findLeaks` + `confirmLeaks`). Never a handle in `keep`; a handle both rules
+ * find is reported once, as a veth leak. Returns the leaks and the state for the
+ * next pass.
  */
-export class LeakCollector {
-  private previous: Leak[] = [];
-
-  constructor(private readonly ipam: Ipam, private readonly store: IpamStore) {}
-
-  async pass(livePods: readonly PodRef[]): Promise<{ released: Leak[]; pending: Leak[] }> {
-    const current = await scanLeaks(this.store, livePods);
-    const released = confirmLeaks(this.previous, current);
-    await releaseLeaks(this.ipam, released);
-    const done = new Set(released.map((l) => l.handle));
-    this.previous = current.filter((l) => !done.has(l.handle));
-    return { released, pending: this.previous };
+export function judgeLeaks(previous: LeakState, i: LeakPassInput): { leaks: JudgedLeak[]; state: LeakState } {
+  const local = judgeLocalLeaks(previous.absent, i);
+  const leaks: JudgedLeak[] = local.leaks.map((l) => {
+    const hostIf = i.hostIf(l.containerId ?? '', ifNameOfHandle(l.handle));
+    return { ...l, hostIf, why: `host interface ${hostIf} missing for ${i.now - (local.state[l.handle]?.since ?? i.now)} ms` };
+  });
+  let podLeaks = previous.podLeaks;
+  if (i.livePods) {
+    const current = findLeaks(i.blocks, i.livePods).filter((l) => l.node === i.node && !i.keep.has(l.handle));
+    const chosen = new Set(leaks.map((l) => l.handle));
+    for (const l of confirmLeaks(previous.podLeaks, current)) if (!chosen.has(l.handle)) leaks.push({ ...l, why: 'no such Pod in two passes' });
+    podLeaks = current;
   }
+  return { leaks, state: { absent: local.state, podLeaks } };
+}
+
+/** The state without any record of a handle (released, or found alive again): it starts over. */
+export function forgetLeak(state: LeakState, handle: string): LeakState {
+  const { [handle]: _gone, ...absent } = state.absent;
+  return { absent, podLeaks: state.podLeaks.filter((l) => l.handle !== handle) };
 }

@@ -18,13 +18,24 @@ export interface Versioned<T> {
   version: string;
 }
 
-/** One kind's records, whole, after they changed (coalesced). */
+/**
+ * One kind's records, whole, after they changed (coalesced). `touched`, when the feed
+ * knows it: the keys of the records written or deleted since its previous delivery
+ * of this kind — every one of those writes is reflected in `records` (a key touched
+ * and absent was deleted). Absent: the feed does not know (a periodic re-list, an
+ * event without a file name); an empty list: no record was written.
+ */
 export type IpamChange =
-  | { kind: 'block'; records: Versioned<Block>[] }
-  | { kind: 'handle'; records: Versioned<Handle>[] };
+  | { kind: 'block'; records: Versioned<Block>[]; touched?: string[] }
+  | { kind: 'handle'; records: Versioned<Handle>[]; touched?: string[] };
 
 export interface IpamWatch {
   close(): void;
+}
+
+export interface IpamWatchOptions {
+  /** aborting closes the feed; a watch() still waiting for its first read resolves (closed) */
+  signal?: AbortSignal;
 }
 
 export type PutResult<T> = { ok: true; record: Versioned<T> } | { ok: false; reason: 'conflict' };
@@ -41,10 +52,11 @@ export interface IpamStore {
   /**
    * Optional change feed: `onChange` gets a kind's records whole soon after any
    * writer (this process or another) created, changed or deleted one of them, and
-   * once per kind when the feed starts. Resolves once the feed is live. Users of a
-   * store without one re-list it.
+   * once per kind when the feed starts. Resolves once the feed is live, or as soon
+   * as `signal` aborts (the feed then stops, whatever state its first read is in:
+   * retries of a failing first list end too). Users of a store without one re-list it.
    */
-  watch?(onChange: (change: IpamChange) => void): Promise<IpamWatch>;
+  watch?(onChange: (change: IpamChange) => void, opts?: IpamWatchOptions): Promise<IpamWatch>;
 }
 
 /** In-memory store with the same CAS semantics; values are deep-copied in and out. */

@@ -3,6 +3,15 @@
  * re-list or the store's change feed, one kind at a time. It says what moved: any
  * record (versions), and what the route pass and BGP read — this node's blocks and
  * the VXLAN tunnel addresses.
+ *
+ * A block this agent claims is known here before the store's next read (`claimed`),
+ * and a list read just before the claim can arrive just after it. So a claimed
+ * block stays pending, and is laid over every list applied, until a list has it
+ * with this node's affinity (confirmed: from then on the lists alone say), or until
+ * a change names its key as written or deleted since the feed's previous delivery
+ * (`IpamChange.touched`) without it being this node's: deleted or reassigned. A
+ * touch that is older than the claim (the key's previous life) ends the pending
+ * state early; the claim's own write then arrives in a later change.
  */
 import type { IpamChange } from '../ipam/store.js';
 import type { Block, Handle } from '../ipam/types.js';
@@ -15,6 +24,8 @@ export class IpamView {
   read = false;
   private versions = { block: '', handle: '' };
   private ownKey = '';
+  /** blocks claimed here and not yet confirmed by a list (cidr → block) */
+  private readonly pending = new Map<string, Block>();
 
   constructor(private readonly node: string) {}
 
@@ -31,17 +42,34 @@ export class IpamView {
       changed = changed || moved;
       if (c.kind === 'handle') handles = handles || moved;
       this.versions[c.kind] = key;
-      if (c.kind === 'block') this.blocks = c.records.map((r) => r.value);
+      if (c.kind === 'block') this.blocks = this.withPending(c.records.map((r) => r.value), c.touched);
       else this.handles = c.records.map((r) => r.value);
     }
     this.read = true;
     return { changed, handles, own: this.ownMoved() };
   }
 
-  /** A block this agent just claimed, ahead of the store's next read. */
+  /** A block this agent just claimed, ahead of the store's next read: pending until a list confirms it. */
   claimed(b: Block): void {
-    if (!this.blocks.some((x) => x.cidr === b.cidr)) this.blocks = [...this.blocks, b];
+    this.pending.set(b.cidr, b);
+    this.blocks = [...this.blocks.filter((x) => x.cidr !== b.cidr), b];
     this.ownMoved();
+  }
+
+  /** Claimed blocks no list has confirmed yet. */
+  pendingClaims(): string[] {
+    return [...this.pending.keys()];
+  }
+
+  /** A block list with the pending claims laid over it; those it confirms, deletes or reassigns stop pending. */
+  private withPending(listed: Block[], touched: readonly string[] | undefined): Block[] {
+    if (this.pending.size === 0) return listed;
+    const byCidr = new Map(listed.map((b) => [b.cidr, b]));
+    for (const [cidr, b] of this.pending) {
+      if (byCidr.get(cidr)?.affinity === b.affinity || touched?.includes(cidr)) this.pending.delete(cidr);
+    }
+    if (this.pending.size === 0) return listed;
+    return [...listed.filter((b) => !this.pending.has(b.cidr)), ...this.pending.values()];
   }
 
   own(): Block[] {

@@ -1,9 +1,9 @@
 /**
- * Leaked-address garbage collection for one node: the shell around the pure checks
- * in agent/ipam/gc.ts. The runtime sometimes never calls DEL (a lost call, a node
- * rebooted with its disk kept, a runtime wiped): the pod's addresses then stay
- * allocated for ever. Each pass reads the IPAM blocks and this node's links and
- * judges this node's handles:
+ * Leaked-address garbage collection for one node: the shell around the pure
+ * two-pass check in agent/ipam/gc.ts (`judgeLeaks`). The runtime sometimes never
+ * calls DEL (a lost call, a node rebooted with its disk kept, a runtime wiped): the
+ * pod's addresses then stay allocated for ever. Each pass reads the IPAM blocks and
+ * this node's links and judges this node's handles:
  * - every datastore (node-local, `judgeLocalLeaks`): a handle made for a pod whose
  *   host-side veth (the CNI plugin's deterministic name) has been missing in two
  *   passes in a row, for at least `graceMs`, leaked;
@@ -19,12 +19,13 @@
  * any ADD or DEL in flight for it has finished, and before any that comes next, so
  * no ADD can allocate under the handle between that look and the release.
  *
- * State: the absence record and the previous pod-absence leaks, from pass to pass.
+ * State: gc.ts's `LeakState` (the absence record and the previous pod-absence
+ * leaks), from pass to pass; a handle released or found alive again is forgotten.
  * Passes must not overlap (the caller's timer awaits each).
  */
 import type { Logger } from 'pino';
 import { hostIfName } from '../cni/names.js';
-import { confirmLeaks, findLeaks, ifNameOfHandle, judgeLocalLeaks, podKey, type AbsenceState, type Leak } from '../ipam/gc.js';
+import { forgetLeak, judgeLeaks, NO_LEAK_STATE, podKey, type JudgedLeak, type LeakState } from '../ipam/gc.js';
 import type { IpamStore } from '../ipam/store.js';
 import type { PodRef } from '../ipam/types.js';
 
@@ -44,13 +45,10 @@ export interface LeakGcOptions {
   now?: () => number;
 }
 
-export interface ReleasedLeak extends Leak {
-  why: string;
-}
+export type ReleasedLeak = JudgedLeak;
 
 export class LeakGc {
-  private absent: AbsenceState = {};
-  private podLeaks: Leak[] = [];
+  private state: LeakState = NO_LEAK_STATE;
   private running = false;
 
   constructor(private readonly o: LeakGcOptions) {}
@@ -71,44 +69,27 @@ export class LeakGc {
   }
 
   private async run(livePods: readonly PodRef[] | undefined): Promise<ReleasedLeak[]> {
-    const { node, keep } = this.o;
     const blocks = (await this.o.store.list('block')).map((r) => r.value);
-    const now = this.now();
-    const verdict = judgeLocalLeaks(this.absent, {
-      node, blocks, links: new Set(this.o.links()), hostIf: hostIfName, keep, now, graceMs: this.o.graceMs,
+    const judged = judgeLeaks(this.state, {
+      node: this.o.node, blocks, links: new Set(this.o.links()), hostIf: hostIfName, keep: this.o.keep, now: this.now(), graceMs: this.o.graceMs,
+      ...(livePods ? { livePods } : {}),
     });
-    this.absent = verdict.state;
-    const chosen = new Map<string, { leak: Leak; why: string }>();
-    for (const l of verdict.leaks) {
-      const hostIf = hostIfName(l.containerId ?? '', ifNameOfHandle(l.handle));
-      chosen.set(l.handle, { leak: l, why: `host interface ${hostIf} missing for ${now - (this.absent[l.handle]?.since ?? now)} ms` });
-    }
-    if (livePods) {
-      const current = findLeaks(blocks, livePods).filter((l) => l.node === node && !keep.has(l.handle));
-      const confirmed = confirmLeaks(this.podLeaks, current);
-      this.podLeaks = current;
-      for (const l of confirmed) if (!chosen.has(l.handle)) chosen.set(l.handle, { leak: l, why: 'no such Pod in two passes' });
-    }
+    this.state = judged.state;
     const released: ReleasedLeak[] = [];
-    for (const { leak, why } of chosen.values()) {
-      const vethLeak = verdict.leaks.includes(leak) && leak.containerId !== undefined;
+    for (const leak of judged.leaks) {
       const releaseIt = async (): Promise<string[] | undefined> => {
         // a CNI request that finished meanwhile (re)created it: alive after all
-        if (vethLeak && new Set(this.o.links()).has(hostIfName(leak.containerId as string, ifNameOfHandle(leak.handle)))) return undefined;
+        if (leak.hostIf !== undefined && new Set(this.o.links()).has(leak.hostIf)) return undefined;
         return this.o.release(leak.handle);
       };
       const addresses = this.o.exclusive ? await this.o.exclusive(leak.handle, releaseIt) : await releaseIt();
-      this.forget(leak.handle);
+      this.state = forgetLeak(this.state, leak.handle);
       if (addresses === undefined) continue;
-      this.o.log.warn({ pod: podKey(leak.pod), handle: leak.handle, addresses, why }, `ipam: released the addresses of pod ${podKey(leak.pod)} (leaked: ${why}; the runtime never called DEL)`);
-      released.push({ ...leak, addresses: addresses.length > 0 ? addresses : leak.addresses, why });
+      const pod = podKey(leak.pod);
+      this.o.log.warn({ pod, handle: leak.handle, addresses, why: leak.why }, `ipam: released the addresses of pod ${pod} (leaked: ${leak.why}; the runtime never called DEL)`);
+      released.push({ ...leak, addresses: addresses.length > 0 ? addresses : leak.addresses });
     }
     return released;
-  }
-
-  private forget(handle: string): void {
-    const { [handle]: _gone, ...rest } = this.absent;
-    this.absent = rest;
   }
 
   private now(): number {

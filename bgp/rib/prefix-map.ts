@@ -11,6 +11,7 @@
  * order. An IPv4 key may also be given as numbers (`Ipv4Key`, e.g. a prefix the
  * session decoded with `ipv4Numbers`): then there is no text to parse at all.
  */
+import { parseIpv4At } from '../wire/address.js';
 import { ipv4PrefixText } from '../wire/prefix.js';
 import { V4Table } from './v4-table.js';
 
@@ -22,6 +23,11 @@ export interface Ipv4Key {
 
 /** A table key: the prefix text, or an IPv4 prefix as numbers. */
 export type PrefixKey = string | Ipv4Key;
+
+/** The family of a key: an IPv4 key as numbers, or text without a colon, is IPv4. */
+export function keyFamily(k: PrefixKey): 'ipv4' | 'ipv6' {
+  return typeof k !== 'string' || !k.includes(':') ? 'ipv4' : 'ipv6';
+}
 
 /** The text of a key ("10.0.0.0/24"). */
 export function keyText(k: PrefixKey): string {
@@ -36,7 +42,7 @@ export class PrefixMap<V> {
   private lastLen = -1;
   private lastAddr = 0;
 
-  /** Parses `key` into lastLen / lastAddr. */
+  /** Parses `key` into lastLen / lastAddr ("a.b.c.d/len", canonical decimal: no leading zeros). */
   private parse(key: PrefixKey): void {
     if (key === this.lastKey) return;
     this.lastKey = key;
@@ -46,37 +52,19 @@ export class PrefixMap<V> {
       return;
     }
     this.lastLen = -1;
-    let addr = 0;
-    let octet = 0;
-    let digits = 0;
-    let dots = 0;
+    const slash = key.indexOf('/');
     const n = key.length;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = key.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
-        if (digits > 0 && octet === 0) return; // a leading zero: not the canonical form
-        octet = octet * 10 + c - 48;
-        if (++digits > 3 || octet > 255) return;
-      } else if (c === 46 || c === 47) {
-        if (digits === 0) return;
-        addr = (addr << 8) | octet;
-        octet = 0;
-        digits = 0;
-        if (c === 47) break;
-        if (++dots > 3) return;
-      } else return;
-    }
-    if (i === n || dots !== 3) return;
-    const first = i + 1;
-    if (first === n || (key.charCodeAt(first) === 48 && n > first + 1)) return; // no length, or a leading zero
+    if (slash < 0 || slash + 1 === n || n - slash > 3) return; // no length, or more than two digits
+    if (key.charCodeAt(slash + 1) === 48 && n > slash + 2) return; // a leading zero
     let len = 0;
-    for (i = first; i < n; i++) {
+    for (let i = slash + 1; i < n; i++) {
       const c = key.charCodeAt(i);
       if (c < 48 || c > 57) return;
       len = len * 10 + c - 48;
-      if (len > 32) return;
     }
+    if (len > 32) return;
+    const addr = parseIpv4At(key, 0, slash);
+    if (addr < 0) return;
     this.lastLen = len;
     this.lastAddr = addr | 0;
   }

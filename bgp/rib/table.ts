@@ -291,15 +291,16 @@ export function routesOf(t: RibTable, rib: AdjRibIn): Map<string, Path> {
 /**
  * Removes every route of `rib` that `drop` selects (all when absent) in one scan
  * of the table, re-deciding each prefix touched; `emit` gets the Loc-RIB changes.
+ * IPv4 keys come to `drop` as numbers (`Ipv4Key`): a session drop or a
+ * graceful-restart sweep makes no prefix text (the changes make theirs when read).
  */
 export function dropPaths(
-  t: RibTable, rib: AdjRibIn, drop: ((key: string, path: Path) => boolean) | undefined, emit: (c: RouteChange) => void,
+  t: RibTable, rib: AdjRibIn, drop: ((key: PrefixKey, path: Path) => boolean) | undefined, emit: (c: RouteChange) => void,
 ): void {
   if (rib.count === 0) return;
-  // IPv4 keys as numbers: a session drop makes no prefix text (the changes make theirs when read)
   for (const [key, slot] of t.routes.selectKeys(touching(rib))) {
     if (!(slot instanceof RibEntry)) {
-      if (slot.owner !== rib || (drop && !drop(keyText(key), slot))) continue;
+      if (slot.owner !== rib || (drop && !drop(key, slot))) continue;
       const c = removePath(t, rib, key, undefined);
       if (c) emit(c);
       continue;
@@ -307,7 +308,7 @@ export function dropPaths(
     let touched = false;
     for (let i = slot.paths.length - 1; i >= 0; i--) {
       const p = slot.paths[i]!;
-      if (p.owner !== rib || (drop && !drop(keyText(key), p))) continue;
+      if (p.owner !== rib || (drop && !drop(key, p))) continue;
       if (rib.own !== undefined && slot.ids[i] === -1) rib.own.delete(keyText(key));
       slot.paths.splice(i, 1);
       slot.ids.splice(i, 1);
@@ -325,13 +326,13 @@ export function dropPaths(
 /** Replaces each path of `rib` by `map(path)` (see `rebaseSource`) and re-decides every prefix touched. */
 export function mapPaths(t: RibTable, rib: AdjRibIn, map: (old: Path) => Path, emit: (c: RouteChange) => void): void {
   if (rib.count === 0) return;
-  for (const [key, slot] of t.routes.select(touching(rib))) {
+  for (const [key, slot] of t.routes.selectKeys(touching(rib))) {
     if (!(slot instanceof RibEntry)) {
       if (slot.owner !== rib) continue;
       const q = map(slot);
       q.refs++;
       t.routes.set(key, q);
-      if (rib.own !== undefined) rib.own.set(key, q);
+      if (rib.own !== undefined) rib.own.set(keyText(key), q);
       if (q !== slot) emit(onlyChange(key, 'change', q));
       continue;
     }
@@ -342,7 +343,7 @@ export function mapPaths(t: RibTable, rib: AdjRibIn, map: (old: Path) => Path, e
       const q = map(p);
       q.refs++;
       slot.paths[i] = q;
-      if (rib.own !== undefined && slot.ids[i] === -1) rib.own.set(key, q);
+      if (rib.own !== undefined && slot.ids[i] === -1) rib.own.set(keyText(key), q);
       touched = true;
     }
     if (!touched) continue;

@@ -96,9 +96,8 @@ export function runFsm(s: Speaker, p: PeerState, ev: FsmEvent, now: number, out:
 
 /** Drops every route of the peer and re-decides its prefixes (a scan of the table). */
 export function clearRoutes(s: Speaker, p: PeerState, out: Out): void {
-  dropPaths(s.loc, p.in, undefined, emitter(s, out));
+  dropPaths(s.loc, p.in, undefined, emitter(s, out)); // releasing each path brings count and staleCount to 0
   p.in.intern = new Map();
-  p.in.staleCount = 0;
 }
 
 export function peerInfo(s: Speaker, p: PeerState, routerId: string, asn: number): PeerInfo {

@@ -11,6 +11,7 @@ import type { FsmConfig } from '../fsm/types.js';
 import { newAdjRibIn, internPath, rebaseSource } from '../rib/adj-rib-in.js';
 import { newAdjRibOut } from '../rib/adj-rib-out.js';
 import { dropPaths, MAX_PREFIX, mapPaths, newRibTable, putPath, removePath } from '../rib/table.js';
+import { keyText } from '../rib/prefix-map.js';
 import type { Path, RouteAttrs } from '../rib/path.js';
 import { compilePrefixFilter } from '../rib/policy.js';
 import { parsePrefix, formatPrefix } from '../wire/prefix.js';
@@ -176,9 +177,13 @@ function refilter(s: Speaker, p: PeerState, out: Out): void {
   const f = p.importFilter;
   if (!f) return;
   dropPaths(s.loc, p.in, (key) => {
-    const slash = key.lastIndexOf('/');
-    if (f(key.slice(0, slash), Number(key.slice(slash + 1)))) return false;
-    p.filtered.add(key);
+    if (typeof key !== 'string') {
+      if (f.ipv4(key.bits, key.len)) return false;
+    } else {
+      const slash = key.lastIndexOf('/');
+      if (f(key.slice(0, slash), Number(key.slice(slash + 1)))) return false;
+    }
+    p.filtered.add(keyText(key));
     return true;
   }, emitter(s, out));
 }

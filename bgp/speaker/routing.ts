@@ -12,7 +12,7 @@ import { exportAttrs } from '../rib/export.js';
 import { importAttrs, type ImportContext } from '../rib/import.js';
 import { familyOfKey, type Family, type Path } from '../rib/path.js';
 import { bestOf, dropPaths, MAX_PREFIX, putPath, removePath, type RouteChange } from '../rib/table.js';
-import { keyText, type Ipv4Key, type PrefixKey } from '../rib/prefix-map.js';
+import { keyFamily, keyText, type Ipv4Key, type PrefixKey } from '../rib/prefix-map.js';
 import { formatPrefix } from '../wire/prefix.js';
 import type { Prefix, UpdateMessage } from '../wire/types.js';
 import { buildUpdates, endOfRib, endOfRibFamily } from './messages.js';
@@ -122,7 +122,7 @@ export function flushAll(s: Speaker, out: Out): void {
 
 /** Drops a peer's stale routes (graceful restart over) and re-decides them. */
 export function sweep(s: Speaker, p: PeerState, fam: Family | undefined, out: Out): void {
-  if (p.in.staleCount > 0) dropPaths(s.loc, p.in, (key, path) => path.stale && (!fam || familyOfKey(key) === fam), emitter(s, out));
+  if (p.in.staleCount > 0) dropPaths(s.loc, p.in, (key, path) => path.stale && (!fam || keyFamily(key) === fam), emitter(s, out));
   if (p.in.staleCount === 0) {
     out.actions.push({ peer: p.id, action: { type: 'stopTimer', name: 'GrRestart' } });
     out.actions.push({ peer: p.id, action: { type: 'stopTimer', name: 'GrStale' } });

@@ -41,27 +41,36 @@ export function formatIpv6(b: Uint8Array, p: number): string {
 
 /** Dotted quad → unsigned 32-bit number, or undefined when it is not one. */
 export function parseIpv4(s: string): number | undefined {
+  const v = parseIpv4At(s, 0, s.length);
+  return v < 0 ? undefined : v;
+}
+
+/**
+ * The dotted quad in s[start, end) → unsigned 32-bit number, or -1 when it is not
+ * one (four decimal octets, no leading zeros). Allocates nothing: the prefix table
+ * parses its text keys with it.
+ */
+export function parseIpv4At(s: string, start: number, end: number): number {
   let n = 0;
   let part = 0;
   let digits = 0;
   let parts = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 46;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? s.charCodeAt(i) : 46;
     if (c === 46) {
-      if (digits === 0 || part > 255) return undefined;
+      if (digits === 0 || part > 255 || ++parts > 4) return -1;
       n = n * 256 + part;
-      parts++;
       part = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && part === 0) return undefined; // no leading zeros
+      if (digits > 0 && part === 0) return -1; // no leading zeros
       part = part * 10 + (c - 48);
-      if (++digits > 3) return undefined;
+      if (++digits > 3) return -1;
     } else {
-      return undefined;
+      return -1;
     }
   }
-  return parts === 4 ? n : undefined;
+  return parts === 4 ? n : -1;
 }
 
 /** IPv6 text (with "::" and an optional trailing dotted quad) → 16 bytes, or undefined. */

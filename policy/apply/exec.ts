@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
+import { resolveTool, type ToolResolver } from './tool-path.js';
 
 /**
  * The narrow interface through which the apply layer runs kernel tools
  * (iptables-restore, ip6tables-restore, iptables-save, ipset). Tests inject a
  * recorder or a fault injector; production uses `hostExec`, optionally inside a
- * network namespace (`ip netns exec NS ...`).
+ * network namespace (`ip netns exec NS ...`). hostExec runs each tool by its
+ * absolute path (tool-path.ts: looked up in PATH once, then cached), never by
+ * bare name; a missing tool rejects with ToolMissing.
  */
 export interface Exec {
   run(argv: string[], input?: string): Promise<{ stdout: string; stderr: string }>;
@@ -17,10 +20,17 @@ export class ExecFailure extends Error {
   }
 }
 
-export function hostExec(opts: { netns?: string; timeoutMs?: number } = {}): Exec {
+export function hostExec(opts: { netns?: string; timeoutMs?: number; resolve?: ToolResolver } = {}): Exec {
+  const resolveFile = opts.resolve ?? resolveTool;
   return {
     run(argv, input) {
-      const full = opts.netns === undefined ? argv : ['ip', 'netns', 'exec', opts.netns, ...argv];
+      let full: string[];
+      try {
+        const [tool = '', ...rest] = argv;
+        full = opts.netns === undefined ? [resolveFile(tool), ...rest] : [resolveFile('ip'), 'netns', 'exec', opts.netns, resolveFile(tool), ...rest];
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
       const [file, ...args] = full;
       return new Promise((resolve, reject) => {
         const child = execFile(file as string, args, { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 512 * 1024 * 1024 }, (err, stdout, stderr) => {

@@ -22,7 +22,6 @@ import { bytesToIp, canonicalPrefix, familyOf, ipToBytes, prefixContains, prefix
 import type {
   DataplaneConfig, DataplaneInput, DataplanePlan, DesiredNextHop, DesiredRoute, EncapMode, ExternalRouteSpec, IpipPlan, NodeSpec, PoolSpec, VxlanPeer, VxlanPlan,
 } from './types.js';
-import { DEFAULT_VXLAN_DEVICE6 } from './types.js';
 import { vtepLinkLocal, vtepMac } from './vtep.js';
 
 const VXLAN_OVERHEAD = 50;
@@ -176,7 +175,7 @@ function planVxlan6(input: DataplaneInput, local: NodeSpec): VxlanPlan | undefin
     .sort((a, b) => a.node.localeCompare(b.node));
   if (peers.length === 0 && local.address !== undefined) return undefined;
   return {
-    device: config.vxlanDevice6 ?? DEFAULT_VXLAN_DEVICE6, vni: config.vxlanVni, port: config.vxlanPort, mtu: config.uplinkMtu - VXLAN6_OVERHEAD,
+    device: config.vxlanDevice6, vni: config.vxlanVni, port: config.vxlanPort, mtu: config.uplinkMtu - VXLAN6_OVERHEAD,
     mac: local.vxlanMac ?? vtepMac(local.name), local: canonicalIp(hostOf(local.address6)), peers,
   };
 }
@@ -214,7 +213,7 @@ function planV6Block(dst: string, local: NodeSpec, owner: NodeSpec, pool: PoolSp
     const gateway = vtepLinkLocal(owner.vxlanMac ?? vtepMac(owner.name));
     if (v4Underlay(local, owner)) return { hop: { gateway, dev: config.vxlanDevice, onlink: false, weight: 1 }, reason: `vxlan to ${owner.name}` };
     if (local.address6 !== undefined && owner.address6 !== undefined) {
-      return { hop: { gateway, dev: config.vxlanDevice6 ?? DEFAULT_VXLAN_DEVICE6, onlink: false, weight: 1 }, reason: `vxlan to ${owner.name} (IPv6 underlay)` };
+      return { hop: { gateway, dev: config.vxlanDevice6, onlink: false, weight: 1 }, reason: `vxlan to ${owner.name} (IPv6 underlay)` };
     }
     problems.push(`block ${dst}: nodes ${local.name} and ${owner.name} share no underlay address family for VXLAN`);
     return { reason: 'no path' };

@@ -46,8 +46,8 @@ export interface DataplaneConfig {
   uplink: string;
   uplinkMtu: number;
   vxlanDevice: string;
-  /** The VXLAN device over an IPv6 underlay, for IPv6-only nodes (default vxlan-v6.margay). */
-  vxlanDevice6?: string;
+  /** The VXLAN device over an IPv6 underlay, for IPv6-only nodes (DEFAULT_CONFIG: vxlan-v6.margay). */
+  vxlanDevice6: string;
   vxlanVni: number;
   vxlanPort: number;
   ipipDevice: string;
@@ -57,13 +57,12 @@ export interface DataplaneConfig {
 
 export const DEFAULT_CONFIG: Omit<DataplaneConfig, 'uplink' | 'uplinkMtu'> = {
   vxlanDevice: 'vxlan.margay',
+  vxlanDevice6: 'vxlan-v6.margay',
   vxlanVni: 4096,
   vxlanPort: 4789,
   ipipDevice: 'tunl0',
   fabricCarriesPodRoutes: false,
 };
-
-export const DEFAULT_VXLAN_DEVICE6 = 'vxlan-v6.margay';
 
 export interface DataplaneInput {
   localNode: string;

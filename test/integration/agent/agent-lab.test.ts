@@ -5,23 +5,21 @@
  * across nodes (and how fast), and agent restarts under a continuous ping.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
 import { netnsExec } from '../../../agent/lab/netns.js';
 import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
-if (!built) process.stderr.write('test/integration/agent: skipped, dist/ missing (run npx tsc -p tsconfig.json)\n');
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 
 const NODES = ['n1', 'n2', 'n3'];
 
-describe.skipIf(needsRoot || !built)(`node agents in a 3-node lab (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`node agents in a 3-node lab (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
   const c = (): AgentCluster => cluster as AgentCluster;

@@ -11,7 +11,6 @@
  * blocks through vxlan.margay from IPAM alone.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
@@ -19,12 +18,11 @@ import { netnsExec } from '../../../agent/lab/netns.js';
 import { startNodeBirds, type LabBird } from '../../../agent/lab/topology/bird.js';
 import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
-if (!built) process.stderr.write('test/integration/agent/bgp-off-bird: skipped, dist/ missing (run npx tsc -p tsconfig.json)\n');
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 
 const NODES = ['n1', 'n2', 'n3'];
 const AGENT_ARGS = ['--bgp', 'off', '--resync', '1000'];
@@ -34,7 +32,7 @@ async function startAgents(cluster: AgentCluster): Promise<void> {
   for (const n of NODES) await waitFor(async () => (await cluster.status(n, 2000).catch(() => undefined))?.ready, 30_000, `agent ${n} ready`, 100);
 }
 
-describe.skipIf(needsRoot || !built)(`agents with --bgp off + BIRD on each node (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`agents with --bgp off + BIRD on each node (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
   let birds: LabBird[] = [];
@@ -121,7 +119,7 @@ describe.skipIf(needsRoot || !built)(`agents with --bgp off + BIRD on each node 
   }, 30_000);
 });
 
-describe.skipIf(needsRoot || !built)(`agents with --bgp off, no speaker, a VXLAN pool: routes from IPAM (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`agents with --bgp off, no speaker, a VXLAN pool: routes from IPAM (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
   const c = (): AgentCluster => cluster as AgentCluster;

@@ -4,19 +4,18 @@
  * kernel routes the other nodes' IPv6 blocks via their IPv6 addresses, and pods
  * reach each other over IPv6 across nodes.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
 import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 
-describe.skipIf(needsRoot || !built)(`dual-stack pods with real agents (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`dual-stack pods with real agents (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
   const pods: Record<string, CniPod> = {};

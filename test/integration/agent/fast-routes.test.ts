@@ -6,25 +6,24 @@
  * back through the full pass (the safety net: --resync 1 s here). Agents run with
  * MARGAY_TRACE_ROUTES=1 so their logs say which path wrote each route.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
 import { run } from '../../../agent/lab/exec.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 /** the /30 block holding an IPv4 address */
 const blockOf = (ip: string): string => {
   const o = ip.split('.').map(Number) as [number, number, number, number];
   return `${o[0]}.${o[1]}.${o[2]}.${o[3] - (o[3] % 4)}/30`;
 };
 
-describe.skipIf(needsRoot || !built)(`route fast path with real agents (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`route fast path with real agents (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
 

@@ -4,7 +4,6 @@
  * released within the bound; a live pod keeps its addresses; the VXLAN tunnel
  * address (no pod) is never collected.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,14 +12,14 @@ import { createAgentCluster, type AgentCluster, type CniPod } from '../../../age
 import { hostIfName } from '../../../agent/cni/names.js';
 import { FileIpamStore } from '../../../agent/ipam/file-store.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 const GC_MS = 400;
 
-describe.skipIf(needsRoot || !built)(`IPAM leak GC on the file datastore, by the pods' host veths (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`IPAM leak GC on the file datastore, by the pods' host veths (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
   let store: FileIpamStore;

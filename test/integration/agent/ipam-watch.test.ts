@@ -5,21 +5,20 @@
  * within a bound far below the 2 s the file datastore used to re-list at (here
  * 500 ms from n2's allocation; a 2 s poll would miss it three times in four).
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster } from '../../../agent/lab/agents.js';
 import { run } from '../../../agent/lab/exec.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 const BOUND_MS = 500;
 
-describe.skipIf(needsRoot || !built)(`IPAM records watched by the agents (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`IPAM records watched by the agents (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
 

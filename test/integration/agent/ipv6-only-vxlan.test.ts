@@ -6,7 +6,6 @@
  * reach each other over IPv6 across the router, which knows nothing of pods. (The
  * IPv4 pool exists only because the lab's CNI helper wants an IPv4 address per pod.)
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
@@ -14,13 +13,13 @@ import { POD_POOL_V4, POD_POOL_V6 } from '../../../agent/lab/plan.js';
 import { vtepLinkLocal, vtepMac } from '../../../agent/dataplane/plan/vtep.js';
 import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 
-describe.skipIf(needsRoot || !built)(`IPv6-only nodes with real agents: VXLAN over the IPv6 underlay (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`IPv6-only nodes with real agents: VXLAN over the IPv6 underlay (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
   const pods: Record<string, CniPod> = {};

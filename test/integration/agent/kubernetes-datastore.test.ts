@@ -17,13 +17,13 @@ import { KINDS } from '../../../agent/datastore/resources.js';
 import type { AgentStatus } from '../../../agent/status/types.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 const NODES = ['n1', 'n2'];
 
-describe.skipIf(needsRoot || !built)(`agents on the kubernetes datastore (fake API server) (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`agents on the kubernetes datastore (fake API server) (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
   let api: FakeApiServer | undefined;

@@ -3,18 +3,17 @@
  * (gracefully: peers keep its routes stale), n1 keeps n2's block for at most the
  * configured time — not the 120 s n2 announced — then removes it from its kernel.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster } from '../../../agent/lab/agents.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 
-describe.skipIf(needsRoot || !built)(`graceful-restart time capped by nodeMeshMaxRestartTime (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`graceful-restart time capped by nodeMeshMaxRestartTime (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
 

@@ -10,13 +10,13 @@ import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
 import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 
-describe.skipIf(needsRoot || !built)(`route reflector topology with real agents (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`route reflector topology with real agents (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
   const pods: Record<string, CniPod> = {};

@@ -7,7 +7,6 @@
  * the same device via the owner's VTEP link-local address, and pods reach each
  * other over IPv6 across the router.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
@@ -15,14 +14,14 @@ import { POD_POOL_V4, POD_POOL_V6 } from '../../../agent/lab/plan.js';
 import { vtepLinkLocal, vtepMac } from '../../../agent/dataplane/plan/vtep.js';
 import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const built = existsSync(MARGAY_JS) && existsSync(MARGAY_CNI_JS);
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 const v4 = (r: { prefix: string }): boolean => !r.prefix.includes(':');
 
-describe.skipIf(needsRoot || !built)(`VXLAN CrossSubnet with real agents on a routed fabric (${ROOT_SKIP_REASON})`, () => {
+describe.skipIf(needs.skip)(`VXLAN CrossSubnet with real agents on a routed fabric (${needs.why})`, () => {
   let lab: Lab | undefined;
   let cluster: AgentCluster | undefined;
   const pods: Record<string, CniPod> = {};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyNatOutgoing, type Exec } from '../../../../agent/dataplane/nat-outgoing.js';
+import { applyNatOutgoing, execIn, type Exec } from '../../../../agent/dataplane/nat-outgoing.js';
 import { planNatOutgoing } from '../../../../agent/dataplane/plan/nat-plan.js';
 
 // A fake iptables: answers -C/-S from a tiny model of the nat table and records calls.
@@ -51,5 +51,14 @@ describe('applyNatOutgoing', () => {
     const exec: Exec = async (argv) => { calls.push(argv[0] as string); return argv.includes('-C') || argv.includes('-S') ? { code: 1, stdout: '', stderr: '' } : { code: 4, stdout: '', stderr: 'Permission denied' }; };
     await expect(applyNatOutgoing(exec, planNatOutgoing([{ ...pools[0], cidr: 'fd44::/48' } as never], 6))).rejects.toThrow(/ip6tables-restore -w --noflush failed \(exit 4\): Permission denied/);
     expect(new Set(calls)).toEqual(new Set(['ip6tables', 'ip6tables-restore']));
+  });
+});
+
+describe('execIn: tools by absolute path', () => {
+  it('runs a tool found in PATH; a missing one answers exit 127 naming the tool and the PATH searched, without a spawn', async () => {
+    expect(await execIn()(['sh', '-c', 'echo ok'])).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+    const r = await execIn()(['mg-no-such-tool', '-w']);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/^mg-no-such-tool: not found in PATH \(searched \/.*\); install it or add its directory to PATH$/);
   });
 });

@@ -2,8 +2,12 @@
  * KubernetesIpamStore.watch against the in-process fake API server (real list/watch
  * protocol on 127.0.0.1): IPAMBlock / IPAMHandle objects written by another client
  * (another node's agent) are delivered within a bound, a dropped watch resumes
- * without losing a change made meanwhile, and a 410 Gone (history compacted) re-lists.
+ * without losing a change made meanwhile, and a 410 Gone (history compacted) re-lists;
+ * each delivery names the keys it touched; a watch whose first lists fail can be
+ * closed (its signal aborted) while it retries, and it then stops and resolves.
  */
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../../../support/fake-apiserver.js';
 import { KubernetesIpamStore } from '../../../../agent/datastore/kubernetes-ipam-store.js';
@@ -12,6 +16,31 @@ import type { IpamChange, IpamWatch } from '../../../../agent/ipam/store.js';
 import type { Block, Handle } from '../../../../agent/ipam/types.js';
 
 const BOUND_MS = 2000;
+
+/** In front of the fake API server: answers the first `failLists` plain lists (not watches) of IPAMBlocks with 503, forwards the rest. */
+async function failingProxy(target: string, failLists: number): Promise<{ url: string; lists: () => number; close: () => Promise<void> }> {
+  let lists = 0;
+  const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url?.startsWith('/apis/margay.io/v1/ipamblocks') && !req.url.includes('watch=')) {
+      if (++lists <= failLists) {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 503, reason: 'ServiceUnavailable', message: 'not yet' }));
+      }
+    }
+    const up = request(`${target}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    lists: () => lists,
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+  };
+}
 const block = (cidr: string, node: string): Block => ({ cidr, pool: 'p', affinity: `host:${node}`, allocations: [null, null], attributes: {} });
 const tunnel = (node: string): Handle => ({ handle: `vxlan-tunnel-addr-${node}`, addresses: [{ family: 4, address: '10.0.0.5', block: '10.0.0.4/30', pool: 'p' }], attrs: { node } });
 
@@ -84,5 +113,65 @@ describe('KubernetesIpamStore.watch (fake API server)', () => {
     await until('change seen through the re-list', () => cidrs()?.includes('10.0.2.0/30') === true);
     const lists = api.requests.filter((r) => r.method === 'GET' && r.url.startsWith('/apis/margay.io/v1/ipamblocks') && !r.url.includes('watch=')).length;
     expect(lists).toBeGreaterThanOrEqual(2); // the initial list and the one after 410
+  });
+
+  it('names the keys each delivery touched (none for the first read)', async () => {
+    const kc = loadKubeConfig({ server: api.url });
+    const writer = new KubernetesIpamStore(kc);
+    await writer.put('block', '10.0.0.0/30', block('10.0.0.0/30', 'n1'), undefined);
+    w = await new KubernetesIpamStore(kc, { minBackoffMs: 20 }).watch((c) => changes.push(c));
+    expect(changes.map((c) => c.touched)).toEqual([undefined, undefined]);
+    changes.length = 0;
+    await writer.put('block', '10.0.0.4/30', block('10.0.0.4/30', 'n1'), undefined);
+    await until('new block', () => cidrs()?.includes('10.0.0.4/30') === true);
+    const cur = (await writer.get('block', '10.0.0.4/30'))!;
+    expect(await writer.delete('block', '10.0.0.4/30', cur.version)).toBe(true);
+    await until('deleted', () => JSON.stringify(cidrs()) === JSON.stringify(['10.0.0.0/30']));
+    expect(changes.map((c) => c.touched)).toEqual([['10.0.0.4/30'], ['10.0.0.4/30']]);
+  });
+
+  it('a first list that keeps failing: aborting the signal stops the retries and resolves the watch', async () => {
+    const proxy = await failingProxy(api.url, Number.MAX_SAFE_INTEGER);
+    try {
+      const ac = new AbortController();
+      let settled = false;
+      const p = new KubernetesIpamStore(loadKubeConfig({ server: proxy.url }), { minBackoffMs: 20, maxBackoffMs: 20 })
+        .watch((c) => changes.push(c), { signal: ac.signal })
+        .finally(() => { settled = true; });
+      await until('a few failed lists', () => proxy.lists() >= 3);
+      expect(settled).toBe(false);
+      ac.abort();
+      w = await p;
+      const after = proxy.lists();
+      await new Promise((r) => setTimeout(r, 150)); // several backoff periods
+      expect(proxy.lists()).toBe(after);
+      expect(changes.map((c) => c.kind)).toEqual(['handle']); // handles listed fine; blocks never did
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a first list that fails twice: the watch resolves once it succeeds, and delivers', async () => {
+    const proxy = await failingProxy(api.url, 2);
+    try {
+      await new KubernetesIpamStore(loadKubeConfig({ server: api.url })).put('block', '10.0.0.0/30', block('10.0.0.0/30', 'n1'), undefined);
+      w = await new KubernetesIpamStore(loadKubeConfig({ server: proxy.url }), { minBackoffMs: 20, maxBackoffMs: 20 })
+        .watch((c) => changes.push(c), { signal: new AbortController().signal });
+      expect(proxy.lists()).toBe(3);
+      expect(cidrs()).toEqual(['10.0.0.0/30']);
+    } finally {
+      w?.close();
+      w = undefined;
+      await proxy.close();
+    }
+  });
+
+  it('an already aborted signal: resolves at once, reads nothing', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    w = await new KubernetesIpamStore(loadKubeConfig({ server: api.url })).watch((c) => changes.push(c), { signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(api.requests).toEqual([]);
+    expect(changes).toEqual([]);
   });
 });

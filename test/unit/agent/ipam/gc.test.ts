@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ifNameOfHandle, judgeLocalLeaks, type AbsenceState, type LocalLivenessInput } from '../../../../agent/ipam/gc.js';
+import { forgetLeak, ifNameOfHandle, judgeLeaks, judgeLocalLeaks, NO_LEAK_STATE, type AbsenceState, type LeakPassInput } from '../../../../agent/ipam/gc.js';
 import type { Block } from '../../../../agent/ipam/types.js';
 
 // The node-local liveness check: a handle made on this node for a pod whose host
@@ -28,7 +28,7 @@ const blocks: Block[] = [
   },
 ];
 
-const base = (over: Partial<LocalLivenessInput>): LocalLivenessInput => ({
+const base = (over: Partial<LeakPassInput>): LeakPassInput => ({
   node: 'n1', blocks, links: new Set(['lo', 'eth0', 'if-aaa']), hostIf, keep: new Set(['vxlan-tunnel-addr-n1']), now: 0, graceMs: 1000, ...over,
 });
 const handles = (ls: { handle: string }[]): string[] => ls.map((l) => l.handle);
@@ -80,5 +80,51 @@ describe('judgeLocalLeaks', () => {
   it('reads the interface name from the CNI handle', () => {
     expect(ifNameOfHandle('k8s-pod-network.abc123.eth0')).toBe('eth0');
     expect(ifNameOfHandle('net.abc.net1')).toBe('net1');
+  });
+});
+
+// One pass of the agent's collector: both rules, with their state from pass to pass.
+describe('judgeLeaks', () => {
+  const why = (ls: { handle: string; why: string; hostIf?: string }[]): [string, string, string | undefined][] => ls.map((l) => [l.handle, l.why, l.hostIf]);
+
+  it('without live pods: the host-interface rule alone, with the interface to look for again and why', () => {
+    const p1 = judgeLeaks(NO_LEAK_STATE, base({ now: 0 }));
+    expect(p1.leaks).toEqual([]);
+    const p2 = judgeLeaks(p1.state, base({ now: 1000 }));
+    expect(why(p2.leaks)).toEqual([
+      ['k8s.bbb.eth0', 'host interface if-bbb missing for 1000 ms', 'if-bbb'],
+      ['k8s.ccc.net1', 'host interface if-ccc-net1 missing for 1000 ms', 'if-ccc-net1'],
+    ]);
+    expect(p2.leaks[0]?.addresses).toEqual(['10.244.1.2', 'fd44::1']);
+    expect(p2.state.podLeaks).toEqual([]);
+  });
+
+  it("with live pods: this node's handles whose pod is in no list in two passes in a row too, each handle once", () => {
+    const links = new Set(['if-aaa', 'if-ccc-net1']); // b's interface missing; a and c present
+    const p1 = judgeLeaks(NO_LEAK_STATE, base({ now: 0, links, livePods: [pod('c'), pod('e')] }));
+    expect(p1.leaks).toEqual([]);
+    // a: Pod gone in both passes (its interface is there); b: both rules, reported as the veth leak;
+    // c, e: Pods live; d: another node's; the tunnel handle: no pod
+    const p2 = judgeLeaks(p1.state, base({ now: 1000, links, livePods: [pod('c'), pod('e')] }));
+    expect(why(p2.leaks)).toEqual([
+      ['k8s.bbb.eth0', 'host interface if-bbb missing for 1000 ms', 'if-bbb'],
+      ['k8s.aaa.eth0', 'no such Pod in two passes', undefined],
+    ]);
+    // a Pod that shows up between passes is no leak
+    const p2b = judgeLeaks(p1.state, base({ now: 1000, links, livePods: [pod('a'), pod('c'), pod('e')] }));
+    expect(p2b.leaks.map((l) => l.handle)).toEqual(['k8s.bbb.eth0']);
+    // kept handles never: not by the Pod rule either
+    const kept = judgeLeaks(p1.state, base({ now: 1000, links, livePods: [pod('c'), pod('e')], keep: new Set(['k8s.aaa.eth0', 'k8s.bbb.eth0']) }));
+    expect(kept.leaks).toEqual([]);
+  });
+
+  it('a forgotten handle (released, or alive again) starts over under both rules', () => {
+    const p1 = judgeLeaks(NO_LEAK_STATE, base({ now: 0, livePods: [] }));
+    const state = forgetLeak(forgetLeak(p1.state, 'k8s.bbb.eth0'), 'k8s.aaa.eth0');
+    expect(Object.keys(state.absent)).toEqual(['k8s.ccc.net1']);
+    expect(state.podLeaks.map((l) => l.handle)).not.toContain('k8s.aaa.eth0');
+    const p2 = judgeLeaks(state, base({ now: 1000, livePods: [] }));
+    // e has no container ID (no interface to judge) but no Pod either
+    expect(p2.leaks.map((l) => l.handle)).toEqual(['k8s.ccc.net1', 'k8s.nocid.eth0']);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { internPath, markStale, newAdjRibIn, prefixCount, rebaseSource, type AdjRibIn } from '../../../../bgp/rib/adj-rib-in.js';
 import { internOut, newAdjRibOut, resetSent, takeUpdates, want } from '../../../../bgp/rib/adj-rib-out.js';
-import { familyOfKey } from '../../../../bgp/rib/path.js';
+import { keyFamily } from '../../../../bgp/rib/prefix-map.js';
 import {
   bestOf, dropPaths, locRibFamilies, mapPaths, MAX_PREFIX, newRibTable, putPath, removePath, RibEntry, routesOf, type RibTable, type RouteChange,
 } from '../../../../bgp/rib/table.js';
@@ -9,7 +9,7 @@ import { attrs, peer } from './helpers.js';
 
 const sweep = (t: RibTable, rib: AdjRibIn, fam?: 'ipv4' | 'ipv6'): string[] => {
   const changed: string[] = [];
-  dropPaths(t, rib, (k, p) => p.stale && (!fam || familyOfKey(k) === fam), (c) => changed.push(c.prefix));
+  dropPaths(t, rib, (k, p) => p.stale && (!fam || keyFamily(k) === fam), (c) => changed.push(c.prefix));
   return changed;
 };
 

@@ -1,0 +1,70 @@
+/**
+ * IpamView: a block claimed here survives a list read before the claim and applied
+ * after it (the change feed's race), until a list confirms it or a change names it
+ * as deleted or reassigned.
+ */
+import { describe, expect, it } from 'vitest';
+import type { IpamChange } from '../../../../agent/ipam/store.js';
+import type { Block } from '../../../../agent/ipam/types.js';
+import { IpamView } from '../../../../agent/node/ipam-view.js';
+
+const block = (cidr: string, owner: string | null): Block => ({ cidr, pool: 'p', affinity: owner ? `host:${owner}` : null, allocations: [null, null, null, null], attributes: {} });
+let v = 0;
+const blocks = (bs: Block[], touched?: string[]): IpamChange => ({ kind: 'block', records: bs.map((value) => ({ value, version: String(++v) })), ...(touched ? { touched } : {}) });
+const own = (view: IpamView): string[] => view.own().map((b) => b.cidr);
+
+describe('IpamView', () => {
+  it('a stale list applied after a claim keeps the claimed block; a list that holds it ends the pending state', () => {
+    const view = new IpamView('n1');
+    view.apply([blocks([block('10.0.0.0/30', 'n1'), block('10.0.1.0/30', 'n2')])]);
+    view.claimed(block('10.0.0.4/30', 'n1'));
+    expect(own(view)).toEqual(['10.0.0.0/30', '10.0.0.4/30']);
+
+    // read before the claim, applied after it
+    const stale = view.apply([blocks([block('10.0.0.0/30', 'n1'), block('10.0.1.0/30', 'n2')])]);
+    expect(own(view)).toEqual(['10.0.0.0/30', '10.0.0.4/30']);
+    expect(stale.own).toBe(false);
+    expect(view.blocks.map((b) => b.cidr)).toContain('10.0.1.0/30');
+    expect(view.pendingClaims()).toEqual(['10.0.0.4/30']);
+    // an old list showing the key's previous life (no affinity) does not take it away either
+    view.apply([blocks([block('10.0.0.0/30', 'n1'), block('10.0.0.4/30', null)])]);
+    expect(own(view)).toEqual(['10.0.0.0/30', '10.0.0.4/30']);
+
+    view.apply([blocks([block('10.0.0.0/30', 'n1'), block('10.0.0.4/30', 'n1')])]);
+    expect(view.pendingClaims()).toEqual([]);
+    // confirmed: from now on the lists alone say (this one, newer, has it deleted)
+    const gone = view.apply([blocks([block('10.0.0.0/30', 'n1')])]);
+    expect(own(view)).toEqual(['10.0.0.0/30']);
+    expect(gone.own).toBe(true);
+  });
+
+  it('a change that names the claimed block as deleted after the claim removes it', () => {
+    const view = new IpamView('n1');
+    view.apply([blocks([])]);
+    view.claimed(block('10.0.0.4/30', 'n1'));
+    view.apply([blocks([], ['10.0.9.0/30'])]); // another key written: says nothing about ours
+    expect(own(view)).toEqual(['10.0.0.4/30']);
+    const r = view.apply([blocks([], ['10.0.0.4/30'])]);
+    expect(own(view)).toEqual([]);
+    expect(r.own).toBe(true);
+    expect(view.pendingClaims()).toEqual([]);
+  });
+
+  it('a change that names the claimed block reassigned removes it from this node\'s blocks', () => {
+    const view = new IpamView('n1');
+    view.apply([blocks([])]);
+    view.claimed(block('10.0.0.4/30', 'n1'));
+    view.apply([blocks([block('10.0.0.4/30', 'n2')], ['10.0.0.4/30'])]);
+    expect(own(view)).toEqual([]);
+    expect(view.blocks.map((b) => [b.cidr, b.affinity])).toEqual([['10.0.0.4/30', 'host:n2']]);
+  });
+
+  it('a handle change leaves pending claims alone', () => {
+    const view = new IpamView('n1');
+    view.apply([blocks([])]);
+    view.claimed(block('10.0.0.4/30', 'n1'));
+    view.apply([{ kind: 'handle', records: [] }]);
+    expect(own(view)).toEqual(['10.0.0.4/30']);
+    expect(view.pendingClaims()).toEqual(['10.0.0.4/30']);
+  });
+});
