@@ -103,6 +103,8 @@ export class Agent {
   private leakGc: LeakGc | undefined;
   private readonly ipamView: IpamView;
   private ipamWatch: IpamWatch | undefined;
+  /** ends the IPAM change feed also while its first list is still failing (no IpamWatch yet) */
+  private readonly ipamWatchStop = new AbortController();
   private stopped = false;
   /** learned routes and claimed blocks straight to the kernel; the full pass follows, debounced */
   private readonly fast = new FastRoutes();
@@ -178,7 +180,7 @@ export class Agent {
     // other agents' IPAM writes (remote pods' addresses for policy peers, VXLAN tunnel
     // addresses) arrive through the store's change feed; a store without one is re-listed
     if (this.o.ipamStore.watch) {
-      void this.o.ipamStore.watch((c) => this.ipamWatched(c)).then((w) => {
+      void this.o.ipamStore.watch((c) => this.ipamWatched(c), { signal: this.ipamWatchStop.signal }).then((w) => {
         if (this.stopped) w.close();
         else this.ipamWatch = w;
       }, (err: unknown) => this.failed('ipam', err));
@@ -231,6 +233,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     this.ipamWatch?.close();
+    this.ipamWatchStop.abort();
     if (this.safetyNet) clearTimeout(this.safetyNet);
     if (this.deferTimer) clearTimeout(this.deferTimer);
     if (this.deferImmediate) clearImmediate(this.deferImmediate);
@@ -456,11 +459,7 @@ export class Agent {
     this.routeDirtySince = undefined;
     const nodes = readNodes(snap, this.o.bgpDefaults);
     let nl = memoRtnl(this.rtnl); // links dumped once per synchronous stretch of the pass
-    const config = dataplaneConfigOf(this.o.node, this.o.uplink, nodes, nl);
-    if (!config) {
-      this.failed('dataplane', new Error(`no uplink device: give --uplink, or annotate Node ${this.o.node} with its address (margay.io/bgp-ipv4-address)`));
-      return;
-    }
+    const config = dataplaneConfigOf(this.o.node, this.o.uplink, nodes, nl); // UplinkError: the loop reports it (failed)
     const pools = dataplanePoolsOf(snap);
     if (wantsVxlan(pools)) {
       await this.ensureTunnelAddress();

@@ -70,7 +70,7 @@ export function warmCases(ctx: RouteContext, own: readonly Block[], learned: Rea
  */
 export function contextKey(ctx: RouteContext): string {
   const c = ctx.config;
-  const devices = [c.uplink, c.vxlanDevice, c.vxlanDevice6, c.ipipDevice].map((d) => (d === undefined ? null : ctx.ifindexByName.get(d) ?? null));
+  const devices = [c.uplink, c.vxlanDevice, c.vxlanDevice6, c.ipipDevice].map((d) => ctx.ifindexByName.get(d) ?? null);
   return JSON.stringify([ctx.node, ctx.nodes, ctx.pools, c, devices, [...ctx.tunnels]]);
 }
 

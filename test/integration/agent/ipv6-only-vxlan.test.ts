@@ -1,7 +1,7 @@
 /**
  * IPv6-only nodes with real agents on a routed lab: the Nodes carry only their IPv6
  * BGP address (the sessions run over IPv6; a router ID by annotation), the IPv6 pool is vxlanMode Always, and
- * the agents (given --uplink: they have no IPv4 node address to find it by) route
+ * the agents (no --uplink: each finds its uplink by its global IPv6 address) route
  * each other's IPv6 blocks through vxlan-v6.margay over the IPv6 underlay; pods
  * reach each other over IPv6 across the router, which knows nothing of pods. (The
  * IPv4 pool exists only because the lab's CNI helper wants an IPv4 address per pod.)
@@ -35,8 +35,7 @@ describe.skipIf(needs.skip)(`IPv6-only nodes with real agents: VXLAN over the IP
       { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool' }, spec: { cidr: POD_POOL_V4, blockSize: 26 } },
       { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool-v6' }, spec: { cidr: POD_POOL_V6, blockSize: 122, vxlanMode: 'Always' } },
     ]);
-    const l = lab;
-    await startAgents(cluster, ['n1', 'n2'], (n) => ['--uplink', l.node(n).uplink]);
+    await startAgents(cluster, ['n1', 'n2']);
     pods.a = await cluster.addPod('n1', 'a');
     pods.b = await cluster.addPod('n2', 'b');
   }, 120_000);
