@@ -1,9 +1,9 @@
 /**
  * The fast path's decision (pure): the kernel writes for a few changed prefixes —
  * a learned route added, changed or withdrawn, or an own block just claimed — made
- * by the very functions the full pass plans with (dataplaneInputOf → planDataplane →
+ * by the very functions the full pass plans with (dataplaneInputOf → planRoutes →
  * resolveRoutes), fed the same inputs but only the changed prefixes' learned
- * routes. A block's route depends only on its own learned next hops, the nodes, the
+ * routes and own blocks. A block's route depends only on its own learned next hops, the nodes, the
  * pools, the node's own blocks and the tunnel addresses, so the result for those
  * prefixes is the one the full pass would reach: direct / VXLAN / IPIP next hop,
  * ECMP over several owners, routers that are no node, blackholes for own blocks.
@@ -20,7 +20,7 @@ import { RT_TABLE_MAIN } from '../dataplane/netlink/constants.js';
 import { canonicalPrefix, familyOf } from '../dataplane/netlink/ip.js';
 import type { RouteMsg } from '../dataplane/netlink/route.js';
 import { MARGAY_ROUTE_PROTOCOL, resolveRoutes } from '../dataplane/plan/resolve.js';
-import { planDataplane } from '../dataplane/plan/route-plan.js';
+import { planRoutes } from '../dataplane/plan/route-plan.js';
 import type { DataplaneConfig, PoolSpec } from '../dataplane/plan/types.js';
 import type { Block } from '../ipam/types.js';
 import type { NodeBgpInfo } from '../node-config/types.js';
@@ -62,9 +62,10 @@ export function planFastWrites(
     const hops = now.learned.get(p);
     if (hops) learned.set(p, hops);
   }
-  const { input } = dataplaneInputOf({ node: ctx.node, nodes: ctx.nodes, pools: ctx.pools, own: now.own, learned, config: ctx.config, tunnels: ctx.tunnels });
-  const plan = planDataplane(input);
-  const { routes, unresolved } = resolveRoutes(plan.routes.filter((r) => wanted.has(r.dst)), ctx.ifindexByName, { protocol: MARGAY_ROUTE_PROTOCOL, table: RT_TABLE_MAIN });
+  // only the changed prefixes' own blocks: an own block wins over a learned route for the same prefix, and no other block changes these routes
+  const own = now.own.filter((b) => wanted.has(canonicalPrefix(b.cidr)));
+  const { input } = dataplaneInputOf({ node: ctx.node, nodes: ctx.nodes, pools: ctx.pools, own, learned, config: ctx.config, tunnels: ctx.tunnels });
+  const { routes, unresolved } = resolveRoutes(planRoutes(input).routes.filter((r) => wanted.has(r.dst)), ctx.ifindexByName, { protocol: MARGAY_ROUTE_PROTOCOL, table: RT_TABLE_MAIN });
   if (unresolved.length > 0) return { writes: [], fallback: `device ${unresolved[0]?.missing} does not exist` };
   const byDst = new Map(routes.map((r) => [r.dst, r]));
   const writes: RouteWrite[] = [];

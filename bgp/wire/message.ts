@@ -99,7 +99,7 @@ function decodeUnsafe(b: Uint8Array, opts: CodecOptions): DecodeResult {
 
 /** Encodes one message as a complete frame. Throws RangeError if it exceeds 4096 octets. */
 export function encodeMessage(m: Message, opts: CodecOptions = DEFAULT_CODEC_OPTIONS): Buffer {
-  const w = new Writer(m.type === 'KEEPALIVE' ? 19 : 4096);
+  const w = new Writer(m.type === 'KEEPALIVE' ? 19 : 256); // grows by doubling; most UPDATEs of a node's blocks are far smaller than 4096
   w.ensure(K.HEADER_LEN);
   w.buf.fill(0xff, 0, K.MARKER_LEN);
   w.pos = K.HEADER_LEN;

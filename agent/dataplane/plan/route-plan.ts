@@ -73,11 +73,9 @@ function planExternal(e: ExternalRouteSpec, local: NodeSpec, config: DataplaneCo
 }
 
 export function planDataplane(input: DataplaneInput): DataplanePlan {
-  const problems: string[] = [];
-  const { config } = input;
-  const nodes = new Map(input.nodes.map((n) => [n.name, n]));
-  const local = nodes.get(input.localNode);
+  const local = input.nodes.find((n) => n.name === input.localNode);
   if (!local) return { routes: [], problems: [`local node ${input.localNode} is not among the nodes`] };
+  const problems: string[] = [];
   const activePools = input.pools.filter((p) => !p.disabled);
   const anyVxlan = activePools.some((p) => p.vxlanMode !== 'Never');
   // IPIP carries IPv4 only (IPPool validation rejects ipipMode on an IPv6 pool)
@@ -85,7 +83,33 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
   for (const p of activePools) {
     if (isV6Pool(p) && p.ipipMode !== 'Never') problems.push(`pool ${p.cidr}: IPIP carries IPv4 only; it must use ipipMode Never (treated as Never)`);
   }
+  const { routes, problems: routeProblems } = planRoutes(input);
+  problems.push(...routeProblems);
+  const plan: DataplanePlan = { routes, problems };
+  const { config } = input;
+  const v6Vxlan = activePools.some((p) => p.vxlanMode !== 'Never' && isV6Pool(p));
+  if (anyVxlan && local.address !== undefined) plan.vxlan = planVxlan(input, local, local.address, v6Vxlan);
+  const vxlan6 = v6Vxlan ? planVxlan6(input, local) : undefined;
+  if (vxlan6) plan.vxlan6 = vxlan6;
+  if (anyIpip) {
+    const ipip: IpipPlan = { device: config.ipipDevice, mtu: config.uplinkMtu - IPIP_OVERHEAD };
+    if (local.ipipTunnelAddress !== undefined) ipip.address = `${hostOf(local.ipipTunnelAddress)}/32`;
+    plan.ipip = ipip;
+  }
+  return plan;
+}
 
+/**
+ * The routes alone (no devices): each block's route depends only on the block, its
+ * owners, the nodes, the pools and the config — so planning a few blocks gives the
+ * routes the whole plan has for them (the route fast path, agent/node/fast-plan.ts).
+ */
+export function planRoutes(input: DataplaneInput): { routes: DesiredRoute[]; problems: string[] } {
+  const problems: string[] = [];
+  const { config } = input;
+  const nodes = new Map(input.nodes.map((n) => [n.name, n]));
+  const local = nodes.get(input.localNode);
+  if (!local) return { routes: [], problems: [`local node ${input.localNode} is not among the nodes`] };
   const own: DesiredRoute[] = [];
   const remote: Remote = new Map();
   for (const b of input.blocks) {
@@ -114,18 +138,7 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
     routes.push({ dst, type: 'unicast', nexthops, reason: [...new Set(reasons)].join(', ') });
   }
   routes.sort((a, b) => a.dst.localeCompare(b.dst));
-
-  const plan: DataplanePlan = { routes, problems };
-  const v6Vxlan = activePools.some((p) => p.vxlanMode !== 'Never' && isV6Pool(p));
-  if (anyVxlan && local.address !== undefined) plan.vxlan = planVxlan(input, local, local.address, v6Vxlan);
-  const vxlan6 = v6Vxlan ? planVxlan6(input, local) : undefined;
-  if (vxlan6) plan.vxlan6 = vxlan6;
-  if (anyIpip) {
-    const ipip: IpipPlan = { device: config.ipipDevice, mtu: config.uplinkMtu - IPIP_OVERHEAD };
-    if (local.ipipTunnelAddress !== undefined) ipip.address = `${hostOf(local.ipipTunnelAddress)}/32`;
-    plan.ipip = ipip;
-  }
-  return plan;
+  return { routes, problems };
 }
 
 /** The IPv4-underlay device: IPv4 blocks, and IPv6 blocks between nodes that both have IPv4 addresses. */
