@@ -13,6 +13,8 @@
  */
 
 const MIN_ENTRIES = 8;
+/** dense capacity below which a full table grows fourfold (see resize) */
+const GROW_4X_BELOW = 65_536;
 
 export class V4Table<V> {
   private keys = new Int32Array(MIN_ENTRIES);
@@ -95,9 +97,15 @@ export class V4Table<V> {
     return true;
   }
 
-  /** The dense arrays are full: squeeze out holes (if at least a quarter are holes) or double them; rebuild the index. */
+  /**
+   * The dense arrays are full: squeeze out holes (if at least a quarter are holes)
+   * or grow them — fourfold while small (a table being loaded meets its final size
+   * with a third of the index rebuilds), twofold from GROW_4X_BELOW on, so a large
+   * table's slack stays at most one half; rebuild the index.
+   */
   private resize(): void {
-    const cap = this.live * 4 <= this.used * 3 ? this.keys.length : this.keys.length * 2;
+    const n = this.keys.length;
+    const cap = this.live * 4 <= this.used * 3 ? n : n < GROW_4X_BELOW ? n * 4 : n * 2;
     const keys = new Int32Array(cap);
     if (this.live === this.used) keys.set(this.keys); // no holes: the values stay where they are
     else {

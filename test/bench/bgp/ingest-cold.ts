@@ -11,10 +11,16 @@
 import { GCProfiler } from 'node:v8';
 import { messageEvent } from '../../../bgp/fsm/step.js';
 import { wireCodec } from '../../../bgp/session/wire-codec.js';
-import { establish, feedBytes } from './ingest-core.bench.js';
+import { establish, feedBytes, ingest } from './ingest-core.bench.js';
 
 const n = Number(process.env.BENCH_BGP_PREFIXES ?? 100_000);
 const bytes = feedBytes(n);
+// experiment: BENCH_BGP_WARM=N feeds N prefixes to a throwaway speaker first
+const warmN = Number(process.env.BENCH_BGP_WARM ?? 0);
+if (warmN > 0) {
+  const w = establish();
+  ingest(w.core, w.conn, feedBytes(warmN));
+}
 const prof = new GCProfiler();
 const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
@@ -49,6 +55,8 @@ const c1 = process.cpuUsage(c0);
 const gcStats = prof.stop()?.statistics ?? [];
 const gcMs = gcStats.reduce((a, e) => a + e.cost, 0) / 1000;
 const gcs = gcStats.length;
+const gcTypes: Record<string, number> = {};
+for (const e of gcStats) gcTypes[e.gcType] = (gcTypes[e.gcType] ?? 0) + 1;
 if (core.status(1).locRib.total !== n) throw new Error('lost routes');
 gc?.();
 const perRoute = (process.memoryUsage().heapUsed - h0) / n;
@@ -57,5 +65,5 @@ const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 process.stdout.write(`${JSON.stringify({
   prefixes: n, us_per_prefix: r3(wallUs / n), cpu_us_per_prefix: r3((c1.user + c1.system) / n),
   first5pct_us_per_prefix: r3(firstUs / (n / 20)), rest_us_per_prefix: r3((wallUs - firstUs) / (n - n / 20)),
-  gc_ms: r3(gcMs), gcs, wall_ms: r3(wallUs / 1000), heap_bytes_per_route: Math.round(perRoute),
+  gc_ms: r3(gcMs), gcs, gc_types: gcTypes, wall_ms: r3(wallUs / 1000), heap_bytes_per_route: Math.round(perRoute),
 })}\n`);
