@@ -111,17 +111,20 @@ export class V4Table<V> {
     else {
       // squeeze the holes out in place
       const vals = this.vals;
-      let n = 0;
+      let m = 0;
       for (let i = 0; i < this.used; i++) {
         const v = vals[i];
         if (v === undefined) continue;
-        keys[n] = this.keys[i]!;
-        vals[n++] = v;
+        keys[m] = this.keys[i]!;
+        vals[m++] = v;
       }
-      vals.length = n;
-      this.used = n;
+      vals.length = m; // drops the moved values' old places
+      this.used = m;
     }
     this.keys = keys;
+    // the values' array made for the new capacity at once (setting the length grows the store in one copy):
+    // grown element by element it would reallocate at every 1.5×, in the old generation once large
+    this.vals.length = cap;
     this.rebuildIndex(cap * 2);
   }
 

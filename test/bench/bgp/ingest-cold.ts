@@ -15,6 +15,9 @@ import { establish, feedBytes, ingest } from './ingest-core.bench.js';
 
 const n = Number(process.env.BENCH_BGP_PREFIXES ?? 100_000);
 const bytes = feedBytes(n);
+// as the standalone speaker's heap looks: its module graph loaded (pino, yaml, the CLI), no forced GC before the feed
+const asSpeaker = process.env.BENCH_BGP_AS_SPEAKER === '1';
+if (asSpeaker) await import('../../../agent/cli/bgp-speaker.js');
 // experiment: BENCH_BGP_WARM=N feeds N prefixes to a throwaway speaker first
 const warmN = Number(process.env.BENCH_BGP_WARM ?? 0);
 if (warmN > 0) {
@@ -23,7 +26,7 @@ if (warmN > 0) {
 }
 const prof = new GCProfiler();
 const gc = (globalThis as { gc?: () => void }).gc;
-gc?.();
+if (!asSpeaker) gc?.();
 const h0 = process.memoryUsage().heapUsed;
 const { core, conn } = establish();
 const PEER = '10.81.0.1';
