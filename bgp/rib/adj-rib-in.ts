@@ -37,7 +37,7 @@ export function internPath(rib: AdjRibIn, attrs: RouteAttrs): Path {
   const key = attrsKey(attrs);
   let p = rib.intern.get(key);
   if (!p) {
-    p = { source: rib.source, attrs, stale: false, key, refs: 0, owner: rib };
+    p = { source: rib.source, attrs, stale: false, key, refs: 0, owner: rib, hops: undefined };
     rib.intern.set(key, p);
   }
   return p;
@@ -72,7 +72,7 @@ export function rebaseSource(rib: AdjRibIn, source: PeerInfo): (old: Path) => Pa
   return (old) => {
     let q = map.get(old);
     if (!q) {
-      q = old.stale ? { source, attrs: old.attrs, stale: true, key: old.key, refs: 0, owner: rib } : internPath(rib, old.attrs);
+      q = old.stale ? { source, attrs: old.attrs, stale: true, key: old.key, refs: 0, owner: rib, hops: undefined } : internPath(rib, old.attrs);
       map.set(old, q);
     }
     return q;

@@ -54,6 +54,8 @@ export interface Path {
   refs: number;
   /** the Adj-RIB-In (peer view) holding it; absent only on paths built for the decision alone */
   readonly owner?: AdjRibIn;
+  /** its next-hop list as RouteChanges carry it (frozen, made on first use: table.ts) */
+  hops?: readonly string[] | undefined;
 }
 
 /** Deterministic key of an attribute set (field order fixed by construction). */

@@ -94,19 +94,15 @@ export function selectedOf(e: Slot): readonly Path[] {
 }
 
 /**
- * The next-hop list of a single path, built once per (interned) path and shared
- * by every RouteChange that names it: a full table costs no array per route.
- * Frozen, since many changes hold the same array.
+ * The next-hop list of a single path, built once per (interned) path and kept on
+ * it (`Path.hops`: no map lookup per route), shared by every RouteChange that
+ * names it: a full table costs no array per route. Frozen, since many changes hold
+ * the same array.
  */
-const hopsOfPath = new WeakMap<Path, string[]>();
-
 function singleHops(p: Path): string[] {
-  let h = hopsOfPath.get(p);
-  if (h === undefined) {
-    h = Object.freeze(p.attrs.nextHops.length ? [p.attrs.nextHops[0]!] : []) as string[];
-    hopsOfPath.set(p, h);
-  }
-  return h;
+  let h = p.hops;
+  if (h === undefined) p.hops = h = Object.freeze(p.attrs.nextHops.length ? [p.attrs.nextHops[0]!] : []);
+  return h as string[];
 }
 
 function nextHopsOf(e: Path | Path[]): string[] {

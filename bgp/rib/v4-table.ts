@@ -13,6 +13,8 @@
  */
 
 const MIN_ENTRIES = 8;
+/** dense capacity below which a full table grows fourfold (see resize) */
+const GROW_4X_BELOW = 65_536;
 
 export class V4Table<V> {
   private keys = new Int32Array(MIN_ENTRIES);
@@ -95,25 +97,34 @@ export class V4Table<V> {
     return true;
   }
 
-  /** The dense arrays are full: squeeze out holes (if at least a quarter are holes) or double them; rebuild the index. */
+  /**
+   * The dense arrays are full: squeeze out holes (if at least a quarter are holes)
+   * or grow them — fourfold while small (a table being loaded meets its final size
+   * with a third of the index rebuilds), twofold from GROW_4X_BELOW on, so a large
+   * table's slack stays at most one half; rebuild the index.
+   */
   private resize(): void {
-    const cap = this.live * 4 <= this.used * 3 ? this.keys.length : this.keys.length * 2;
+    const n = this.keys.length;
+    const cap = this.live * 4 <= this.used * 3 ? n : n < GROW_4X_BELOW ? n * 4 : n * 2;
     const keys = new Int32Array(cap);
     if (this.live === this.used) keys.set(this.keys); // no holes: the values stay where they are
     else {
       // squeeze the holes out in place
       const vals = this.vals;
-      let n = 0;
+      let m = 0;
       for (let i = 0; i < this.used; i++) {
         const v = vals[i];
         if (v === undefined) continue;
-        keys[n] = this.keys[i]!;
-        vals[n++] = v;
+        keys[m] = this.keys[i]!;
+        vals[m++] = v;
       }
-      vals.length = n;
-      this.used = n;
+      vals.length = m; // drops the moved values' old places
+      this.used = m;
     }
     this.keys = keys;
+    // the values' array made for the new capacity at once (setting the length grows the store in one copy):
+    // grown element by element it would reallocate at every 1.5×, in the old generation once large
+    this.vals.length = cap;
     this.rebuildIndex(cap * 2);
   }
 

@@ -166,41 +166,52 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
     if (s.deferring && deferralDone(s)) endDeferral(s, out);
     return false;
   }
-  const withdraw = (list: readonly Prefix[]): void => {
-    for (const prefix of list) {
-      const key = keyOf(prefix);
-      if (p.filtered.size) p.filtered.delete(keyText(key));
-      emitChange(s, removePath(s.loc, p.in, key, prefix.pathId), out);
-    }
-  };
-  withdraw(u.withdrawn);
-  if (u.attributes.mpUnreach) withdraw(u.attributes.mpUnreach.withdrawn);
-  const ctx: ImportContext = { localAs: s.local.asn, routerId: s.local.routerId, clusterId: s.local.clusterId, ibgp: p.info.ibgp, as4: neg.as4 };
+  // module functions, not closures: nothing allocated per UPDATE but the import context
+  withdraw(s, p, u.withdrawn, out);
+  const a = u.attributes;
+  if (a.mpUnreach) withdraw(s, p, a.mpUnreach.withdrawn, out);
+  const nh = a.nextHop;
+  if (u.nlri.length > 0 && announce(s, p, neg.families, neg.as4, a, u.nlri, nh ? [nh] : [], out)) return true;
+  const mp = a.mpReach;
+  return mp !== undefined && mp.nlri.length > 0 && announce(s, p, neg.families, neg.as4, a, mp.nlri, mp.nextHops, out);
+}
+
+function withdraw(s: Speaker, p: PeerState, list: readonly Prefix[], out: Out): void {
+  for (let i = 0; i < list.length; i++) {
+    const prefix = list[i]!;
+    const key = keyOf(prefix);
+    if (p.filtered.size) p.filtered.delete(keyText(key));
+    emitChange(s, removePath(s.loc, p.in, key, prefix.pathId), out);
+  }
+}
+
+/** Stores one announcement's prefixes; true when max-prefix trips. */
+function announce(
+  s: Speaker, p: PeerState, families: readonly Family[], as4: boolean, attributes: UpdateMessage['attributes'],
+  nlri: readonly Prefix[], nextHops: string[], out: Out,
+): boolean {
+  const fam: Family = nlri[0]!.afi === 2 ? 'ipv6' : 'ipv4';
+  if (!families.includes(fam)) return false;
+  if (nextHops.length === 0) { withdraw(s, p, nlri, out); return false; } // no next hop: unusable
+  const ctx: ImportContext = { localAs: s.local.asn, routerId: s.local.routerId, clusterId: s.local.clusterId, ibgp: p.info.ibgp, as4 };
+  const v = importAttrs(attributes, nextHops, ctx);
+  if (!v.ok) { withdraw(s, p, nlri, out); return false; } // loops are treated as withdrawals
+  const path = internPath(p.in, v.attrs);
+  const filter = p.importFilter;
   const max = p.config.maxPrefixes;
-  const announce = (nlri: readonly Prefix[], nextHops: string[]): boolean => {
-    if (nlri.length === 0) return false;
-    const fam: Family = nlri[0]!.afi === 2 ? 'ipv6' : 'ipv4';
-    if (!neg.families.includes(fam)) return false;
-    if (nextHops.length === 0) { withdraw(nlri); return false; } // no next hop: unusable
-    const v = importAttrs(u.attributes, nextHops, ctx);
-    if (!v.ok) { withdraw(nlri); return false; } // loops are treated as withdrawals
-    const path = internPath(p.in, v.attrs);
-    const filter = p.importFilter;
-    for (const prefix of nlri) {
-      const key = keyOf(prefix);
-      if (filter && !(prefix.bits !== undefined ? filter.ipv4(prefix.bits, prefix.len) : filter(prefix.addr, prefix.len))) {
-        p.filtered.add(keyText(key));
-        emitChange(s, removePath(s.loc, p.in, key, prefix.pathId), out);
-        continue;
-      }
-      const c = putPath(s.loc, p.in, key, prefix.pathId, path, max);
-      if (c === MAX_PREFIX) return true;
-      if (c !== undefined) emitChange(s, c, out);
+  const loc = s.loc;
+  const rib = p.in;
+  for (let i = 0; i < nlri.length; i++) {
+    const prefix = nlri[i]!;
+    const key = keyOf(prefix);
+    if (filter && !(prefix.bits !== undefined ? filter.ipv4(prefix.bits, prefix.len) : filter(prefix.addr, prefix.len))) {
+      p.filtered.add(keyText(key));
+      emitChange(s, removePath(loc, rib, key, prefix.pathId), out);
+      continue;
     }
-    return false;
-  };
-  const nh = u.attributes.nextHop;
-  if (announce(u.nlri, nh ? [nh] : [])) return true;
-  const mp = u.attributes.mpReach;
-  return mp ? announce(mp.nlri, mp.nextHops) : false;
+    const c = putPath(loc, rib, key, prefix.pathId, path, max);
+    if (c === MAX_PREFIX) return true;
+    if (c !== undefined) emitChange(s, c, out);
+  }
+  return false;
 }

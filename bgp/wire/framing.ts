@@ -26,7 +26,8 @@ export function splitFrames(buf: Uint8Array): Frames {
     if (error) return { frames, rest: buf.subarray(p), error };
     const len = readU16(buf, p + 16);
     if (buf.length - p < len) break;
-    frames.push(buf.subarray(p, p + len));
+    // a plain view (a Buffer's subarray constructs a Buffer through its species: dearer, and cold on a new session)
+    frames.push(new Uint8Array(buf.buffer, buf.byteOffset + p, len));
     p += len;
   }
   // A partial header can already be known bad by its marker.

@@ -79,7 +79,7 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
       note(malformedList(`UPDATE: attribute ${code} overruns the path attributes`, 'treat-as-withdraw', code));
       break;
     }
-    const raw = b.subarray(p, ve);
+    const at = p; // the attribute's bytes b[at, ve) are copied only into an error's data
     p = ve;
     const row = ATTRIBUTE_TABLE[code];
     if (seen[code] === epoch) {
@@ -91,7 +91,7 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
     seen[code] = epoch;
     if (row === undefined) {
       if ((flags & K.FLAG_OPTIONAL) === 0) {
-        note(wireError(K.ERR_UPDATE, K.UPD_UNRECOGNIZED_WELL_KNOWN, `UPDATE: unrecognized well-known attribute ${code}`, { data: raw.slice(), attrCode: code }));
+        note(wireError(K.ERR_UPDATE, K.UPD_UNRECOGNIZED_WELL_KNOWN, `UPDATE: unrecognized well-known attribute ${code}`, { data: copyOf(b, at, ve), attrCode: code }));
       } else {
         keepUnknown(attributes, code, flags, b, vs, ve);
       }
@@ -99,14 +99,14 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
     }
     if ((flags & (K.FLAG_OPTIONAL | K.FLAG_TRANSITIVE)) !== row.flags) {
       note(wireError(K.ERR_UPDATE, K.UPD_ATTR_FLAGS, `${row.name}: flags 0x${flags.toString(16)} conflict with the attribute type`,
-        { data: raw.slice(), action: row.onMalformed, attrCode: code }));
+        { data: copyOf(b, at, ve), action: row.onMalformed, attrCode: code }));
       continue;
     }
     try {
       if (row.decode(b, vs, ve, opts, attributes) === false) keepUnknown(attributes, code, flags, b, vs, ve);
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
-      const data = err.data.length === 0 && DATA_IS_ATTRIBUTE.has(err.subcode) ? raw.slice() : err.data;
+      const data = err.data.length === 0 && DATA_IS_ATTRIBUTE.has(err.subcode) ? copyOf(b, at, ve) : err.data;
       note(new WireError(err.code, err.subcode, data, row.onMalformed, err.message, code));
     }
   }
@@ -133,6 +133,11 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
   const out: UpdateDecode = { message: { type: 'UPDATE', withdrawn, attributes, nlri }, discarded };
   if (error !== undefined) out.error = error;
   return out;
+}
+
+/** A copy of b[s, e) (TypedArray slice: a copy even when `b` is a Buffer, whose own slice is a view). */
+function copyOf(b: Uint8Array, s: number, e: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(b, s, e);
 }
 
 function keepUnknown(a: PathAttributes, code: number, flags: number, b: Uint8Array, s: number, e: number): void {

@@ -23,7 +23,7 @@ const PEER = '10.81.0.1';
 const SETS = 100;
 
 /** The feed as GoBGP sends it: one packed run of UPDATEs per attribute set. */
-function feedBytes(n: number): Buffer {
+export function feedBytes(n: number): Buffer {
   const bySet: Prefix[][] = Array.from({ length: SETS }, () => []);
   for (let i = 0; i < n; i++) bySet[i % SETS]!.push({ afi: 1, addr: `${11 + (i >>> 16)}.${(i >>> 8) & 0xff}.${i & 0xff}.0`, len: 24 });
   const frames: Buffer[] = [];
@@ -37,7 +37,7 @@ function feedBytes(n: number): Buffer {
   return Buffer.concat(frames);
 }
 
-function establish(): { core: SpeakerCore; conn: number } {
+export function establish(): { core: SpeakerCore; conn: number } {
   const config = parseConfig(`asn: 65001\nrouterId: 10.81.0.2\nlisten: false\nneighbors:\n  - {address: ${PEER}, asn: 65100, passive: true}\n`);
   const core = createCore(config);
   core.start(0);
@@ -52,7 +52,7 @@ function establish(): { core: SpeakerCore; conn: number } {
 }
 
 /** The driver's read path (driver.ts onData) over `bytes`, in socket-sized reads. */
-function ingest(core: SpeakerCore, conn: number, bytes: Buffer): void {
+export function ingest(core: SpeakerCore, conn: number, bytes: Buffer): void {
   let buf: Buffer = Buffer.alloc(0);
   const codec = wireCodec.initial;
   for (let off = 0; off < bytes.length; off += 65_536) {

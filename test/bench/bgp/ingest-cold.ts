@@ -1,0 +1,72 @@
+/**
+ * One cold ingest in a fresh process, as a freshly started speaker meets its first
+ * feed: `node [speaker V8 flags] dist/test/bench/bgp/ingest-cold.js` (not a bench
+ * module: the runner's process is warm). Same feed and read path as
+ * `bgp/ingest-core`; prints one JSON line: µs per prefix (wall and CPU), GC time
+ * and count during the ingest (v8.GCProfiler), the first 5 % of the
+ * prefixes apart (the cold start), and heap bytes per route live after a GC (with
+ * --expose-gc). BENCH_BGP_PREFIXES (default 100k). Used to compare two builds side
+ * by side (run each alternately).
+ */
+import { GCProfiler } from 'node:v8';
+import { messageEvent } from '../../../bgp/fsm/step.js';
+import { wireCodec } from '../../../bgp/session/wire-codec.js';
+import { establish, feedBytes, ingest } from './ingest-core.bench.js';
+
+const n = Number(process.env.BENCH_BGP_PREFIXES ?? 100_000);
+const bytes = feedBytes(n);
+// as the standalone speaker's heap looks: its module graph loaded (pino, yaml, the CLI), no forced GC before the feed
+const asSpeaker = process.env.BENCH_BGP_AS_SPEAKER === '1';
+if (asSpeaker) await import('../../../agent/cli/bgp-speaker.js');
+// experiment: BENCH_BGP_WARM=N feeds N prefixes to a throwaway speaker first
+const warmN = Number(process.env.BENCH_BGP_WARM ?? 0);
+if (warmN > 0) {
+  const w = establish();
+  ingest(w.core, w.conn, feedBytes(warmN));
+}
+const prof = new GCProfiler();
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!asSpeaker) gc?.();
+const h0 = process.memoryUsage().heapUsed;
+const { core, conn } = establish();
+const PEER = '10.81.0.1';
+let buf: Buffer = Buffer.alloc(0);
+const codec = wireCodec.initial;
+let prefixes = 0;
+let firstUs = -1;
+prof.start();
+const c0 = process.cpuUsage();
+const t0 = process.hrtime.bigint();
+function ingestAll(): void {
+  for (let off = 0; off < bytes.length; off += 65_536) {
+    const d = bytes.subarray(off, off + 65_536);
+    const all = buf.length === 0 ? d : Buffer.concat([buf, d]);
+    const { frames, rest } = wireCodec.split(all);
+    buf = rest;
+    for (const f of frames) {
+      const r = wireCodec.decode(f, codec);
+      if ('error' in r || !r.message) throw new Error('feed did not decode');
+      core.handle(PEER, messageEvent(conn, r.message), 1);
+      if (r.message.type === 'UPDATE') prefixes += r.message.nlri.length;
+      if (firstUs < 0 && prefixes >= n / 20) firstUs = Number(process.hrtime.bigint() - t0) / 1000;
+    }
+  }
+}
+ingestAll();
+const t1 = process.hrtime.bigint();
+const c1 = process.cpuUsage(c0);
+const gcStats = prof.stop()?.statistics ?? [];
+const gcMs = gcStats.reduce((a, e) => a + e.cost, 0) / 1000;
+const gcs = gcStats.length;
+const gcTypes: Record<string, number> = {};
+for (const e of gcStats) gcTypes[e.gcType] = (gcTypes[e.gcType] ?? 0) + 1;
+if (core.status(1).locRib.total !== n) throw new Error('lost routes');
+gc?.();
+const perRoute = (process.memoryUsage().heapUsed - h0) / n;
+const wallUs = Number(t1 - t0) / 1000;
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+process.stdout.write(`${JSON.stringify({
+  prefixes: n, us_per_prefix: r3(wallUs / n), cpu_us_per_prefix: r3((c1.user + c1.system) / n),
+  first5pct_us_per_prefix: r3(firstUs / (n / 20)), rest_us_per_prefix: r3((wallUs - firstUs) / (n - n / 20)),
+  gc_ms: r3(gcMs), gcs, gc_types: gcTypes, wall_ms: r3(wallUs / 1000), heap_bytes_per_route: Math.round(perRoute),
+})}\n`);
