@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { missingV8Flags, v8FlagsFrom } from '../../../../agent/cli/v8-flags.js';
+
+describe('V8 flags of long-running commands', () => {
+  it('adds only the flags the command line does not set, a --no- form counting as set', () => {
+    const wanted = ['--always-sparkplug', '--no-lazy-feedback-allocation', '--max-semi-space-size=4'];
+    expect(missingV8Flags(wanted, [])).toEqual(wanted);
+    expect(missingV8Flags(wanted, ['--no-always-sparkplug', '--max-semi-space-size=16'])).toEqual(['--no-lazy-feedback-allocation']);
+    expect(missingV8Flags(wanted, ['--lazy-feedback-allocation', '--always-sparkplug', '--max-semi-space-size=4'])).toEqual([]);
+    expect(missingV8Flags(wanted, ['--inspect'])).toEqual(wanted);
+  });
+
+  it('takes the defaults, none (0), or a list from the environment', () => {
+    const d = ['--a', '--b'];
+    expect(v8FlagsFrom(undefined, d)).toBe(d);
+    expect(v8FlagsFrom('  ', d)).toBe(d);
+    expect(v8FlagsFrom('0', d)).toEqual([]);
+    expect(v8FlagsFrom('--x,--y=2 --z', d)).toEqual(['--x', '--y=2', '--z']);
+  });
+});
