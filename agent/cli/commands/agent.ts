@@ -5,7 +5,7 @@
 import type { Command } from '../command.js';
 import { parseFlags, intFlag, choiceFlag } from '../args.js';
 import { UsageError } from '../usage-error.js';
-import { execWithV8Flags, v8FlagsFrom } from '../v8-flags.js';
+import { AGENT_V8_FLAGS, execWithV8Flags, v8FlagsFrom } from '../v8-flags.js';
 
 const USAGE = `usage: margay agent --node NAME [flags]
 
@@ -67,14 +67,6 @@ const FLAGS = {
   'health-address': { type: 'string' }, uplink: { type: 'string' }, 'node-address': { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
   'hold-time': { type: 'string' }, bgp: { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' }, 'ipam-gc-interval': { type: 'string' },
 } as const;
-
-/**
- * The agent's V8 flags (MARGAY_AGENT_V8_FLAGS: '0' for none, or a list). Its route
- * path — an UPDATE read, a block claimed — runs a few times per minute, so V8 keeps
- * it in the interpreter: Sparkplug code at first call (and feedback from the first
- * call) take 20–40 % off its CPU time (docs/agent.md, "The receiving node").
- */
-export const AGENT_V8_FLAGS: readonly string[] = ['--always-sparkplug', '--no-lazy-feedback-allocation'];
 
 export const agentCommand: Command = {
   name: 'agent',
