@@ -30,8 +30,8 @@ flags (environment variable in brackets):
   --status-socket PATH     unix socket 'margay status' asks (default RUN_DIR/agent.sock) [MARGAY_STATUS_SOCKET]
   --health-port N          /healthz /readyz /metrics on this port (default 9099; 0 = off) [MARGAY_HEALTH_PORT]
   --health-address ADDR    address the health port binds (default 127.0.0.1) [MARGAY_HEALTH_ADDRESS]
-  --uplink DEV             the underlay device (default: the device holding the node's IPv4
-                           address, else its global IPv6 address) [MARGAY_UPLINK]
+  --uplink DEV             the underlay device [MARGAY_UPLINK] (default: the device holding
+                           the node's IPv4 address, else its global IPv6 address)
   --node-address CIDR      this node's BGP address/prefix, e.g. 10.0.0.5/24 [MARGAY_NODE_ADDRESS]
                            (only when its Node object has no margay.io/bgp-ipv4-address)
   --bgp on|off             off: an external speaker on the host carries the routes (default on) [MARGAY_BGP]
