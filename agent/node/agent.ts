@@ -4,75 +4,55 @@
  * the CNI server — and three writers, each a serialised reconcile loop that
  * computes desired state whole from those values and applies the difference:
  *
- *   snapshot ─┬─ node-config ──────────────▶ speaker peers / originated blocks (bgp.ts)
+ *   snapshot ─┬─ node-config ──────────────▶ speaker peers / originated blocks (origination.ts, bgp.ts)
  *             ├─ IPPools ─▶ IPAM allocator ◀── CNI server (unix socket) ◀── margay-cni
- *             ├─ nodes + pools + own blocks + learned routes ─▶ dataplane loop (routes, tunnels, NAT)
- *             └─ pods + namespaces + policies + IPAM handles ─▶ compile ─▶ policy applier
+ *             ├─ nodes + pools + own blocks + learned routes ─▶ routes pass (routes-pass.ts: routes, tunnels, NAT)
+ *             └─ pods + namespaces + policies + IPAM handles ─▶ policy pass (policy-pass.ts: compile, apply)
+ *
+ * This class is the composition root of those pieces: it keeps the input values,
+ * says which writer an input change concerns, and starts and stops everything.
+ * Datastore snapshots and other nodes' IPAM records wait a few ms (deferred-inputs.ts)
+ * so that a BGP UPDATE already queued is read first; a claimed block and a learned
+ * route take the fast path (origination.ts, routes-pass.ts).
  *
  * Restart: nothing is flushed. The speaker starts with its own blocks already
  * originated (so its End-of-RIB follows a complete advertisement), sessions close
- * without NOTIFICATION on SIGTERM (peers keep our routes stale), and the dataplane
- * loop removes no route until BGP has synced — every peer Established with its
- * End-of-RIB — or `syncBoundMs` has passed, whichever comes first (never waiting
- * on peers that are themselves restarting). Policy's first pass reconciles
- * against the kernel with every local pod known, so no pod loses its rules.
+ * without NOTIFICATION on SIGTERM (peers keep our routes stale), and the routes
+ * pass removes no route until BGP has synced or a bound has passed (routes-pass.ts,
+ * the gate). Policy's first pass reconciles against the kernel with every local pod
+ * known, so no pod loses its rules.
  *
  * Every failure is logged and retried by the next pass; none stops the agent.
  */
 import type { Logger } from 'pino';
-import type { Rejection } from '../datastore/datastore.js';
 import type { Snapshot } from '../datastore/snapshot.js';
-import { describeObject } from '../datastore/resources.js';
-import type { DataplaneReport } from '../dataplane/apply.js';
-import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
-import { execIn } from '../dataplane/nat-outgoing.js';
 import { openRtnl, type Rtnl } from '../dataplane/kernel/rtnl.js';
 import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
-import { hostIfName } from '../cni/names.js';
 import { Ipam } from '../ipam/allocator.js';
 import type { IpamChange, IpamWatch } from '../ipam/store.js';
-import type { Block } from '../ipam/types.js';
 import { AgentMetrics } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
-import { planNodeBgp, readNodes } from '../node-config/node-config.js';
+import { readNodes } from '../node-config/node-config.js';
 import { serveControl, type ControlServer } from '../../bgp/session/control.js';
-import { compile } from '../../policy/compile.js';
-import { PolicyApplier } from '../../policy/apply/applier.js';
-import { hostExec } from '../../policy/apply/exec.js';
 import type { AgentStatus } from '../status/types.js';
 import { NodeBgp } from './bgp.js';
 import { agentHealth } from './bgp-mode.js';
+import { observeClaims } from './claims.js';
+import { DEFER_INPUTS_MS, DeferredInputs } from './deferred-inputs.js';
+import { dataplanePoolsOf, ipamPoolsOf, vxlanTunnelHandle, withNodeAddress } from './desired.js';
 import { changedPrefixes, ipamEncapRoutes } from './ipam-routes.js';
+import { IpamView } from './ipam-view.js';
+import { LeakGc } from './leaks.js';
 import type { AgentOptions } from './options.js';
+import { Origination } from './origination.js';
+import { PolicyPass } from './policy-pass.js';
+import { Rejections } from './rejections.js';
+import { RouteTrace } from './route-trace.js';
+import { RoutesPass } from './routes-pass.js';
+import { blockRows, routeRows } from './status-view.js';
 
 export type { AgentOptions } from './options.js';
-import { observeClaims } from './claims.js';
-import { DataplanePass } from './dataplane-pass.js';
-import { LeakGc } from './leaks.js';
-import { FastRoutes } from './fast-routes.js';
-import { contextKey, FastWarmer, WARM_ROUNDS } from './fast-warm.js';
-import { memoRtnl } from './rtnl-memo.js';
-import { IpamView } from './ipam-view.js';
-import { RouteTrace } from './route-trace.js';
-import { dataplaneConfigOf } from './uplink.js';
-import { blockRows, rejectionSentence, routeRows } from './status-view.js';
-import {
-  dataplanePoolsOf, dataplaneInputOf, externalImportPrefixes, ipamPoolsOf, originatedPrefixes, policyInputOf, vxlanTunnelHandle, wantsVxlan,
-  withNodeAddress,
-} from './desired.js';
-
-
-/** The full pass after a fast write: later, so that a burst of UPDATEs costs one pass. */
-const SAFETY_NET_MS = 50;
-/** longest a policy pass waits for CNI requests being answered (Agent.policyPass) */
-const POLICY_WAITS_FOR_CNI_MS = 25;
-/**
- * Datastore snapshots and other nodes' IPAM records wait this long (coalesced), then
- * for the poll phase to pass (setImmediate): a BGP UPDATE whose bytes are already
- * queued on the socket is read first (options.ts `deferInputsMs`).
- */
-const DEFER_INPUTS_MS = 3;
 
 export class Agent {
   private snapshot: Snapshot | undefined;
@@ -81,23 +61,13 @@ export class Agent {
   private cni: CniServer | undefined;
   private control: ControlServer | undefined;
   private healthServer: HealthServer | undefined;
-  private routesLoop: DataplaneLoop | undefined;
-  private policyLoop: DataplaneLoop | undefined;
   private readonly bgp: NodeBgp;
-  private readonly applier: PolicyApplier;
   readonly metrics = new AgentMetrics();
-  private lastReport: DataplaneReport | undefined;
-  private pass: DataplanePass | undefined;
-  private unmapped: string[] = [];
-  private policyCounts = { policies: 0, rejected: 0, localPods: 0 };
-  private policyOk = false;
-  private policyFirst = true;
-  private policyRetryMs = 250;
-  private gateOpen = false;
-  private readonly startedAt = Date.now();
-  private routeDirtySince: number | undefined;
-  private policyDirtySince: number | undefined;
-  private rejected = new Map<string, Rejection>();
+  private readonly routes: RoutesPass;
+  private readonly policy: PolicyPass;
+  private readonly origination: Origination;
+  private readonly deferred: DeferredInputs;
+  private readonly rejected = new Rejections();
   private timers: NodeJS.Timeout[] = [];
   private routingKey = '';
   private leakGc: LeakGc | undefined;
@@ -106,19 +76,7 @@ export class Agent {
   /** ends the IPAM change feed also while its first list is still failing (no IpamWatch yet) */
   private readonly ipamWatchStop = new AbortController();
   private stopped = false;
-  /** learned routes and claimed blocks straight to the kernel; the full pass follows, debounced */
-  private readonly fast = new FastRoutes();
-  private safetyNet: NodeJS.Timeout | undefined;
-  /** runs the fast path on synthetic input after full passes, so that V8 has it compiled when a block arrives */
-  private readonly warmer: FastWarmer;
-  /** inputs that can wait a few ms (DEFER_INPUTS_MS): the newest snapshot, other nodes' IPAM records by kind */
-  private readonly deferMs: number;
-  private deferredSnapshot: Snapshot | undefined;
-  private readonly deferredIpam = new Map<IpamChange['kind'], IpamChange>();
-  private deferTimer: NodeJS.Timeout | undefined;
-  private deferImmediate: NodeJS.Immediate | undefined;
   private readonly trace: RouteTrace;
-  private planned: { snapshot: Snapshot; plan: ReturnType<typeof planNodeBgp> } | undefined;
   /** `--bgp off`: an external speaker carries the routes; margay's speaker never starts */
   private readonly bgpOff: boolean;
   /** with BGP off: routes to other nodes' blocks that go through a tunnel, from IPAM alone (ipam-routes.ts) */
@@ -127,10 +85,7 @@ export class Agent {
   constructor(private readonly o: AgentOptions) {
     this.bgpOff = o.bgp === 'off';
     this.trace = RouteTrace.fromEnv(o.logs.dataplane);
-    this.warmer = new FastWarmer(o.fastWarm !== false && o.fastRoutes !== false, (t0) => this.trace.ran('warm slice', t0), (rounds, ms) => {
-      if (rounds >= WARM_ROUNDS) o.logs.dataplane.info({ rounds, ms: Math.round(ms * 10) / 10 }, 'dataplane: route fast path warmed');
-    });
-    this.deferMs = o.deferInputsMs ?? DEFER_INPUTS_MS;
+    this.deferred = new DeferredInputs(o.deferInputsMs ?? DEFER_INPUTS_MS, (snap, ipam) => this.flushDeferred(snap, ipam));
     this.ipamView = new IpamView(o.node);
     this.bgp = new NodeBgp({
       log: o.logs.bgp, restartTime: o.restartTime ?? 120, holdTime: o.holdTime ?? 90,
@@ -138,7 +93,17 @@ export class Agent {
       onRoutesChanged: (prefixes) => this.learnedChanged(prefixes),
       trace: this.trace,
     });
-    this.applier = new PolicyApplier(hostExec(), o.logs.policy);
+    const common = { metrics: this.metrics, trace: this.trace, view: this.ipamView, snapshot: () => this.snapshot };
+    this.routes = new RoutesPass({
+      ...common, o, bgp: this.bgp, bgpOff: this.bgpOff, rtnl: () => this.rtnl,
+      own: () => this.ipamView.own(), learned: () => this.learned,
+      ensureTunnelAddress: () => this.ensureTunnelAddress(), stopped: () => this.stopped,
+    });
+    this.policy = new PolicyPass({ ...common, node: o.node, log: o.logs.policy, cni: () => this.cni });
+    this.origination = new Origination({
+      ...common, o, bgp: this.bgp, bgpOff: this.bgpOff,
+      writeFast: (prefixes) => this.routes.writeFast(prefixes), dropDeferredIpam: () => this.deferred.dropIpam(),
+    });
   }
 
   private get log(): Logger {
@@ -167,14 +132,14 @@ export class Agent {
     await this.o.datastore.start({
       onSnapshot: (s) => this.snapshotIn(s),
       onRejected: (r) => {
-        this.rejected.set(`${r.source} ${r.object}`, r);
+        this.rejected.add(r);
         this.metrics.rejectedObjects(this.rejected.size);
         this.log.warn({ source: r.source, object: r.object, errors: r.errors }, 'datastore: object rejected and ignored');
       },
     });
     const snap = this.snapshot as Snapshot;
     const nodeObj = snap.objects.get('Node')?.get(node);
-    const store = observeClaims(this.o.ipamStore, node, (b) => this.blockClaimed(b));
+    const store = observeClaims(this.o.ipamStore, node, (b) => this.origination.claimed(b));
     this.ipam = new Ipam({ store, node, pools: ipamPoolsOf(snap), nodeLabels: nodeObj?.metadata.labels ?? {} });
     await this.refreshIpam();
     // other agents' IPAM writes (remote pods' addresses for policy peers, VXLAN tunnel
@@ -195,9 +160,9 @@ export class Agent {
       });
       await this.cni.start();
     }
-    this.routesLoop = startDataplaneLoop(() => this.routesPass(), { resyncMs: this.o.resyncMs ?? 30_000, onError: (err) => this.failed('dataplane', err) });
-    this.policyLoop = startDataplaneLoop(() => this.policyPass(), { resyncMs: this.o.resyncMs ?? 30_000, onError: (err) => this.failed('policy', err) });
-    await this.updateBgp();
+    this.routes.start((err) => this.failed('dataplane', err));
+    this.policy.start(this.o.resyncMs ?? 30_000, (err) => this.failed('policy', err));
+    await this.origination.update();
     this.control = await serveControl(this.o.statusSocket, (req) => {
       if (req.cmd === 'status') return this.status();
       return { error: `unknown command "${req.cmd}" (known: status)` };
@@ -212,20 +177,14 @@ export class Agent {
       }, this.o.health);
       this.log.info({ port: this.healthServer.port }, 'health and metrics listening');
     }
-    // the gate opens on sync (every peer's End-of-RIB in) or after the bound
-    this.timers.push(setTimeout(() => this.kickRoutes(), (this.o.syncBoundMs ?? 10_000) + 10));
-    const gate = setInterval(() => {
-      if (this.gateOpen) clearInterval(gate);
-      else if (this.bgpOff || (this.bgp.running && this.bgp.synced().synced)) this.kickRoutes();
-    }, 100);
-    this.timers.push(gate);
+    this.routes.watchGate();
     if (!this.o.ipamStore.watch) this.timers.push(setInterval(() => void this.refreshIpam(), this.o.ipamPollMs ?? 2000));
-    this.timers.push(setInterval(() => { if (this.bgp.secretsMissing) void this.updateBgp(); }, 3000));
+    this.timers.push(setInterval(() => { if (this.bgp.secretsMissing) void this.origination.update(); }, 3000));
     this.timers.push(setInterval(() => this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))), 1000));
     if ((this.o.ipamGcMs ?? 0) > 0) this.timers.push(setInterval(() => void this.collectLeaks(), this.o.ipamGcMs));
     for (const t of this.timers) t.unref();
-    void this.policyLoop.kick();
-    void this.routesLoop.kick();
+    this.policy.kick();
+    this.routes.kick();
     this.log.info({ node, bgp: this.bgpOff ? 'off' : 'on', datastore: this.o.datastore.name, cniSocket: this.o.cniSocket, statusSocket: this.o.statusSocket }, 'agent started');
   }
 
@@ -234,13 +193,10 @@ export class Agent {
     this.stopped = true;
     this.ipamWatch?.close();
     this.ipamWatchStop.abort();
-    if (this.safetyNet) clearTimeout(this.safetyNet);
-    if (this.deferTimer) clearTimeout(this.deferTimer);
-    if (this.deferImmediate) clearImmediate(this.deferImmediate);
-    this.warmer.stop();
+    this.deferred.stop();
     for (const t of this.timers) clearTimeout(t);
-    this.routesLoop?.stop();
-    this.policyLoop?.stop();
+    this.routes.stop();
+    this.policy.stop();
     await this.cni?.stop().catch(() => undefined);
     await this.bgp.stop(true).catch((err: unknown) => this.log.warn({ err: String(err) }, 'bgp: stop failed'));
     await this.o.datastore.stop().catch(() => undefined);
@@ -250,20 +206,14 @@ export class Agent {
     this.log.info({}, 'agent stopped (routes and rules left in place for the next start)');
   }
 
-  /**
-   * A datastore snapshot: handled at once during start(), else after DEFER_INPUTS_MS
-   * (the newest of several wins). On a node receiving a new block, the datastore and
-   * IPAM watchers fire right when its UPDATE arrives (the block record, the pod's
-   * manifest); nothing they carry is as urgent as the route.
-   */
+  /** A datastore snapshot: handled at once during start(), else deferred (the newest of several wins). */
   private snapshotIn(raw: Snapshot): void {
-    if (!this.ipam || this.deferMs <= 0) {
+    if (!this.ipam || this.deferred.ms <= 0) {
       const t0 = performance.now();
       this.onSnapshot(raw);
       return this.trace.ran('snapshot', t0);
     }
-    this.deferredSnapshot = raw;
-    this.defer();
+    this.deferred.deferSnapshot(raw);
   }
 
   /**
@@ -271,34 +221,16 @@ export class Agent {
    * with BGP off (they are then the routes' source) and before the first read.
    */
   private ipamWatched(c: IpamChange): void {
-    if (this.bgpOff || this.deferMs <= 0 || !this.ipamView.read) {
+    if (this.bgpOff || this.deferred.ms <= 0 || !this.ipamView.read) {
       const t0 = performance.now();
       this.ipamRecords(c);
       return this.trace.ran('ipam watch', t0);
     }
-    this.deferredIpam.set(c.kind, c); // each change is the kind's records whole: the newest wins
-    this.defer();
+    this.deferred.deferIpam(c); // each change is the kind's records whole: the newest wins
   }
 
-  private defer(): void {
-    if (this.deferTimer || this.deferImmediate || this.stopped) return;
-    this.deferTimer = setTimeout(() => {
-      this.deferTimer = undefined;
-      // timers run before the poll phase: hop to the check phase, after the socket reads
-      this.deferImmediate = setImmediate(() => {
-        this.deferImmediate = undefined;
-        this.flushDeferred();
-      });
-    }, this.deferMs);
-  }
-
-  private flushDeferred(): void {
-    if (this.stopped) return;
+  private flushDeferred(snap: Snapshot | undefined, ipam: IpamChange[]): void {
     const t0 = performance.now();
-    const snap = this.deferredSnapshot;
-    this.deferredSnapshot = undefined;
-    const ipam = [...this.deferredIpam.values()];
-    this.deferredIpam.clear();
     if (snap) this.onSnapshot(snap);
     if (ipam.length > 0) this.ipamRecords(...ipam);
     if (this.trace.on) this.trace.ran(`deferred${snap ? ' snapshot' : ''}${ipam.length > 0 ? ' ipam' : ''}`, t0);
@@ -309,9 +241,7 @@ export class Agent {
     this.snapshot = s;
     // a rejected object that is now in the snapshot has been fixed
     if (this.rejected.size > 0) {
-      const present = new Set<string>();
-      for (const [kind, objs] of s.objects) for (const o of objs.values()) present.add(describeObject(kind, o.metadata));
-      for (const [k, r] of this.rejected) if (present.has(r.object)) this.rejected.delete(k);
+      this.rejected.fixedIn(s);
       this.metrics.rejectedObjects(this.rejected.size);
     }
     if (!this.ipam) return; // the first snapshot arrives inside start()
@@ -323,31 +253,21 @@ export class Agent {
   }
 
   private inputsChanged(): void {
-    this.kickPolicy();
+    this.policy.kick();
     // routing reads nodes, pools and BGP settings only: a pod or policy change must not
     // compete with the policy pass for the CPU
     const snap = this.snapshot;
     const key = snap ? JSON.stringify(['Node', 'IPPool', 'BGPPeer', 'BGPConfiguration'].map((k) => [...(snap.objects.get(k as 'Node')?.values() ?? [])])) : '';
     if (key !== this.routingKey) {
       this.routingKey = key;
-      this.kickRoutes();
-      void this.updateBgp();
+      this.routes.kick();
+      void this.origination.update();
     }
-  }
-
-  private kickRoutes(): void {
-    this.routeDirtySince ??= performance.now();
-    void this.routesLoop?.kick();
-  }
-
-  private kickPolicy(): void {
-    this.policyDirtySince ??= performance.now();
-    void this.policyLoop?.kick();
   }
 
   /** Re-reads IPAM records (start, local CNI changes, stores without a change feed); true when anything changed. */
   private async refreshIpam(): Promise<boolean> {
-    this.deferredIpam.clear(); // this re-list is newer than any change waiting
+    this.deferred.dropIpam(); // this re-list is newer than any change waiting
     try {
       const [blocks, handles] = await Promise.all([this.o.ipamStore.list('block'), this.o.ipamStore.list('handle')]);
       return this.ipamRecords({ kind: 'block', records: blocks }, { kind: 'handle', records: handles });
@@ -361,134 +281,22 @@ export class Agent {
   private ipamRecords(...changes: IpamChange[]): boolean {
     const first = !this.ipamView.read;
     const { changed, handles, own } = this.ipamView.apply(changes);
-    if (handles || first) this.kickPolicy(); // policy reads pods' addresses from handles, never blocks
+    if (handles || first) this.policy.kick(); // policy reads pods' addresses from handles, never blocks
     // own blocks (originated, blackholed) and VXLAN tunnel addresses feed the route pass
     if (own) {
-      this.kickRoutes();
-      void this.updateBgp();
+      this.routes.kick();
+      void this.origination.update();
     }
     this.metrics.observeBlocks(blockRows(this.ipamView.own()));
     this.refreshIpamRoutes();
     return changed;
   }
 
-  /**
-   * A block was just claimed for this node (inside a CNI ADD, before its pod is
-   * wired): announce it at once — the UPDATE is written before this returns — then
-   * its blackhole, one netlink message. Announcing first is safe: pods in the block
-   * get their own /32 routes, the blackhole only drops traffic to its unused
-   * addresses. The full pass follows, debounced.
-   */
-  private blockClaimed(b: Block): void {
-    const at = performance.timeOrigin + performance.now();
-    if (this.o.fastRoutes === false) return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed');
-    this.trace.claim();
-    this.deferredIpam.clear(); // a change feed's list from before the claim would drop the block; the claim's own write brings a new one
-    if (this.bgpOff) {
-      this.ipamView.claimed(b);
-      // the external speaker exports the blackhole from the kernel: writing it is the announcement
-      this.writeFast([b.cidr]);
-      return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, blackholed (BGP off)');
-    }
-    this.trace.originate();
-    // the UPDATE first, the view's bookkeeping after; the plan depends on routing objects only, and every change of those re-plans (inputsChanged)
-    const planned = this.planned?.plan;
-    const own = this.ipamView.own();
-    const announced = planned !== undefined && this.bgp.originate(originatedPrefixes(own.some((x) => x.cidr === b.cidr) ? own : [...own, b], planned.local?.serviceClusterIPs ?? []));
-    this.ipamView.claimed(b);
-    if (!announced) void this.updateBgp();
-    this.writeFast([b.cidr]);
-    this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, announced');
-  }
-
   /** Learned next hops changed (called inside the read of the UPDATE). */
   private learnedChanged(prefixes: readonly string[]): void {
     this.trace.agentEvent();
-    if (this.o.fastRoutes === false) this.kickRoutes();
-    else this.writeFast(prefixes);
-  }
-
-  /** The fast path for `prefixes`, then the full pass: debounced when the fast path wrote, at once when it stepped aside. */
-  private writeFast(prefixes: readonly string[]): void {
-    const t0 = performance.now();
-    let r: ReturnType<FastRoutes['write']>;
-    try {
-      r = this.rtnl ? this.fast.write(this.rtnl, { own: this.ipamView.own(), learned: this.learned }, prefixes, this.trace.on ? () => this.trace.plannedFast() : undefined) : { done: false, why: 'no netlink socket' };
-    } catch (err) {
-      r = { done: false, why: err instanceof Error ? err.message : String(err) };
-    }
-    if (!r.done) {
-      this.o.logs.dataplane.debug({ prefixes: prefixes.slice(0, 4), why: r.why }, 'dataplane: fast path stepped aside; full pass');
-      this.kickRoutes();
-      return;
-    }
-    if (r.written > 0) {
-      this.trace.written('fast', prefixes);
-      this.metrics.routeProgrammed((performance.now() - t0) / 1000);
-    }
-    this.safetyNet ??= setTimeout(() => {
-      this.safetyNet = undefined;
-      void this.routesLoop?.kick();
-    }, SAFETY_NET_MS);
-  }
-
-  private updateBgp(): Promise<void> {
-    if (this.bgpOff || !this.snapshot || !this.ipamView.read) return Promise.resolve();
-    if (this.planned?.snapshot !== this.snapshot) this.planned = { snapshot: this.snapshot, plan: planNodeBgp(this.snapshot, this.o.node, this.o.bgpDefaults) };
-    const plan = this.planned.plan;
-    if (plan.local?.logLevel && this.o.logs.bgp.level !== plan.local.logLevel) {
-      this.log.info({ level: plan.local.logLevel }, 'bgp: log level from BGPConfiguration.logSeverityScreen');
-      this.o.logs.bgp.level = plan.local.logLevel;
-    }
-    const own = this.ipamView.own();
-    return this.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []), externalImportPrefixes(this.snapshot));
-  }
-
-  private async routesPass(): Promise<void> {
-    const snap = this.snapshot;
-    if (!snap || !this.rtnl || !this.ipamView.read) return;
-    if (!this.gateOpen) {
-      const s = this.bgp.synced();
-      const waited = Date.now() - this.startedAt >= (this.o.syncBoundMs ?? 10_000);
-      if (!this.bgpOff && !(this.bgp.running && s.synced) && !waited) return;
-      this.gateOpen = true;
-      if (this.bgpOff) this.log.info({ afterMs: Date.now() - this.startedAt }, 'bgp off (an external speaker carries the routes): programming routes');
-      else this.log.info({ synced: s.synced, waiting: s.waiting, afterMs: Date.now() - this.startedAt }, s.synced ? 'bgp synced: programming routes' : 'bgp not synced within the bound: programming routes with what is known');
-    }
-    const t0 = this.routeDirtySince ?? performance.now();
-    this.routeDirtySince = undefined;
-    const nodes = readNodes(snap, this.o.bgpDefaults);
-    let nl = memoRtnl(this.rtnl); // links dumped once per synchronous stretch of the pass
-    const config = dataplaneConfigOf(this.o.node, this.o.uplink, nodes, nl); // UplinkError: the loop reports it (failed)
-    const pools = dataplanePoolsOf(snap);
-    if (wantsVxlan(pools)) {
-      await this.ensureTunnelAddress();
-      nl = memoRtnl(this.rtnl);
-    }
-    const { input, unmapped } = dataplaneInputOf({
-      node: this.o.node, nodes, pools, own: this.ipamView.own(), learned: this.learned, config,
-      tunnels: this.ipamView.tunnels(),
-    });
-    this.unmapped = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`);
-    const tp = performance.now();
-    this.pass ??= new DataplanePass(this.rtnl, execIn(), this.o.resyncMs ?? 30_000);
-    const report = await this.pass.run(input, performance.now(), nl);
-    this.trace.ran('routes pass (from its start)', tp);
-    this.o.logs.dataplane.debug({ ms: Math.round((performance.now() - tp) * 10) / 10 }, 'dataplane: pass');
-    this.lastReport = report;
-    const ctx = { node: this.o.node, nodes, pools, config, tunnels: this.ipamView.tunnels(), ifindexByName: new Map(this.rtnl.links().map((l) => [l.name, l.index])) };
-    this.fast.passed(ctx, report);
-    this.warmer.passed(contextKey(ctx), performance.now(), () => this.stopped ? undefined : {
-      ctx, own: this.ipamView.own(), learned: this.learned, ...(this.bgpOff ? {} : { decode: () => this.bgp.warm() }),
-    });
-    const ok = report.problems.length === 0;
-    this.metrics.applied('dataplane', ok);
-    this.metrics.routeProgrammed((performance.now() - t0) / 1000);
-    const r = report.routes;
-    if (this.trace.on && r.added + r.replaced + r.deleted > 0) this.trace.written('pass', report.plan.routes.map((x) => x.dst));
-    if (r.added + r.replaced + r.deleted > 0 || !ok) {
-      this.o.logs.dataplane.info({ added: r.added, replaced: r.replaced, deleted: r.deleted, unchanged: r.unchanged, problems: report.problems }, 'dataplane: routes converged');
-    }
+    if (this.o.fastRoutes === false) this.routes.kick();
+    else this.routes.writeFast(prefixes);
   }
 
   /**
@@ -509,7 +317,7 @@ export class Agent {
       const live = this.o.datastore.name === 'kubernetes'
         ? [...(snap.objects.get('Pod')?.values() ?? [])].map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }))
         : undefined;
-      if ((await this.leakGc.pass(live)).length > 0 && await this.refreshIpam()) this.kickPolicy();
+      if ((await this.leakGc.pass(live)).length > 0 && await this.refreshIpam()) this.policy.kick();
     } catch (err) {
       this.failed('ipam', err);
     }
@@ -523,58 +331,25 @@ export class Agent {
     await this.refreshIpam();
   }
 
-  private async policyPass(): Promise<void> {
-    const snap = this.snapshot;
-    if (!snap || !this.ipamView.read) return;
-    const t0 = this.policyDirtySince ?? performance.now();
-    this.policyDirtySince = undefined;
-    // an nftables commit in this namespace holds up a veth creation in the kernel:
-    // let the CNI requests being answered finish first (bounded)
-    await this.cni?.whenIdle(POLICY_WAITS_FOR_CNI_MS);
-    const tc = performance.now();
-    const input = policyInputOf(this.snapshot ?? snap, this.ipamView.handles, this.o.node, hostIfName);
-    const compiled = compile(input.snapshot, input.policies, this.o.node);
-    this.trace.ran('policy compile', tc);
-    for (const r of compiled.rejected) this.o.logs.policy.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
-    this.policyCounts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };
-    const ta = performance.now();
-    const result = this.policyFirst ? await this.applier.reconcile(compiled.rendered) : await this.applier.apply(compiled.rendered);
-    this.trace.ran('policy apply (from its start)', ta);
-    this.policyOk = result.ok;
-    this.metrics.applied('policy', result.ok);
-    if (result.ok) {
-      this.policyFirst = false;
-      this.policyRetryMs = 250;
-      this.metrics.policySynced((performance.now() - t0) / 1000);
-    } else {
-      // fail closed: the previous rules stay; try again with the newest inputs, backing off to 10 s
-      this.policyDirtySince ??= t0;
-      this.policyRetryMs = Math.min(this.policyRetryMs * 2, 10_000);
-      const t = setTimeout(() => void this.policyLoop?.kick(), this.policyRetryMs);
-      t.unref();
-    }
-  }
-
   private failed(component: string, err: unknown): void {
     this.metrics.applied(component, false);
     this.log.error({ component, err: err instanceof Error ? err.stack ?? err.message : String(err) }, `${component}: pass failed; the next pass retries`);
   }
 
   private health() {
-    return agentHealth({ mode: this.bgpOff ? 'off' : 'on', datastoreSynced: this.snapshot !== undefined, gateOpen: this.gateOpen, policySynced: this.policyOk });
+    return agentHealth({ mode: this.bgpOff ? 'off' : 'on', datastoreSynced: this.snapshot !== undefined, gateOpen: this.routes.gateOpen, policySynced: this.policy.synced });
   }
 
   status(): AgentStatus {
     const h = this.health();
     const id = this.bgp.identityInfo();
-    const m = this.applier.metrics;
+    const report = this.routes.lastReport;
     return {
       node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
       ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),
-      peers: this.bgp.rows(), routes: routeRows(this.lastReport?.plan.routes ?? []), blocks: blockRows(this.ipamView.own()),
-      policy: { ...this.policyCounts, applies: m.applies, failures: m.failures, lastError: m.lastError, synced: this.policyOk },
-      problems: [...this.bgp.problems, ...this.unmapped, ...(this.lastReport?.problems ?? []), ...[...this.rejected.values()].map(rejectionSentence)],
+      peers: this.bgp.rows(), routes: routeRows(report?.plan.routes ?? []), blocks: blockRows(this.ipamView.own()),
+      policy: this.policy.status(),
+      problems: [...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.rejected.sentences()],
     };
   }
-
 }

@@ -30,7 +30,7 @@ export interface AgentOptions {
   fastRoutes?: boolean;
   /** warm the fast path after full passes (fast-warm.ts; default on): false = MARGAY_FAST_WARM=0, for comparison */
   fastWarm?: boolean;
-  /** datastore snapshots and other nodes' IPAM records wait this long (agent.ts DEFER_INPUTS_MS, default 3); 0 = at once (MARGAY_DEFER_INPUTS_MS) */
+  /** datastore snapshots and other nodes' IPAM records wait this long (deferred-inputs.ts DEFER_INPUTS_MS, default 3); 0 = at once (MARGAY_DEFER_INPUTS_MS) */
   deferInputsMs?: number;
   /** release addresses of pods gone without a CNI DEL (host veth gone; kubernetes: also Pod gone) this often (agent/node/leaks.ts); 0 = off */
   ipamGcMs?: number;

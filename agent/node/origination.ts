@@ -1,0 +1,90 @@
+/**
+ * What this node tells its BGP peers: the speaker's plan (peers, identity, log level)
+ * from the snapshot, and the prefixes it originates — its own IPAM blocks (+
+ * `serviceClusterIPs`). `update()` reconciles the running speaker with both whole
+ * (after a routing object or an own block changed); `claimed()` is the fast path for
+ * one block just claimed here, inside the CNI ADD, before its pod is wired.
+ *
+ * With BGP off there is no speaker: an external one exports this node's blackholes
+ * from the kernel, so writing the blackhole is the announcement.
+ *
+ * State: the last plan and the snapshot it was made from (a claim re-uses it).
+ */
+import type { Logger } from 'pino';
+import type { Snapshot } from '../datastore/snapshot.js';
+import type { Block } from '../ipam/types.js';
+import { planNodeBgp } from '../node-config/node-config.js';
+import type { NodeBgp } from './bgp.js';
+import { externalImportPrefixes, originatedPrefixes } from './desired.js';
+import type { IpamView } from './ipam-view.js';
+import type { AgentOptions } from './options.js';
+import type { RouteTrace } from './route-trace.js';
+
+export interface OriginationDeps {
+  o: Pick<AgentOptions, 'node' | 'bgpDefaults' | 'fastRoutes' | 'logs'>;
+  bgp: NodeBgp;
+  bgpOff: boolean;
+  trace: RouteTrace;
+  view: IpamView;
+  snapshot: () => Snapshot | undefined;
+  /** the route fast path for these prefixes (RoutesPass.writeFast) */
+  writeFast: (prefixes: readonly string[]) => void;
+  /** a claim's own write brings newer IPAM records than those waiting (DeferredInputs.dropIpam) */
+  dropDeferredIpam: () => void;
+}
+
+export class Origination {
+  private planned: { snapshot: Snapshot; plan: ReturnType<typeof planNodeBgp> } | undefined;
+
+  constructor(private readonly d: OriginationDeps) {}
+
+  private get log(): Logger {
+    return this.d.o.logs.agent;
+  }
+
+  /** The speaker reconciled with the newest snapshot's plan and this node's blocks (nothing before both are read). */
+  update(): Promise<void> {
+    const { d } = this;
+    const snapshot = d.snapshot();
+    if (d.bgpOff || !snapshot || !d.view.read) return Promise.resolve();
+    if (this.planned?.snapshot !== snapshot) this.planned = { snapshot, plan: planNodeBgp(snapshot, d.o.node, d.o.bgpDefaults) };
+    const plan = this.planned.plan;
+    const bgpLog = d.o.logs.bgp;
+    if (plan.local?.logLevel && bgpLog.level !== plan.local.logLevel) {
+      this.log.info({ level: plan.local.logLevel }, 'bgp: log level from BGPConfiguration.logSeverityScreen');
+      bgpLog.level = plan.local.logLevel;
+    }
+    const own = d.view.own();
+    return d.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []), externalImportPrefixes(snapshot));
+  }
+
+  /**
+   * A block was just claimed for this node (inside a CNI ADD, before its pod is
+   * wired): announce it at once — the UPDATE is written before this returns — then
+   * its blackhole, one netlink message. Announcing first is safe: pods in the block
+   * get their own /32 routes, the blackhole only drops traffic to its unused
+   * addresses. The full pass follows, debounced.
+   */
+  claimed(b: Block): void {
+    const { d } = this;
+    const at = performance.timeOrigin + performance.now();
+    if (d.o.fastRoutes === false) return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed');
+    d.trace.claim();
+    d.dropDeferredIpam(); // a change feed's list from before the claim would drop the block; the claim's own write brings a new one
+    if (d.bgpOff) {
+      d.view.claimed(b);
+      // the external speaker exports the blackhole from the kernel: writing it is the announcement
+      d.writeFast([b.cidr]);
+      return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, blackholed (BGP off)');
+    }
+    d.trace.originate();
+    // the UPDATE first, the view's bookkeeping after; the plan depends on routing objects only, and every change of those re-plans (inputsChanged)
+    const planned = this.planned?.plan;
+    const own = d.view.own();
+    const announced = planned !== undefined && d.bgp.originate(originatedPrefixes(own.some((x) => x.cidr === b.cidr) ? own : [...own, b], planned.local?.serviceClusterIPs ?? []));
+    d.view.claimed(b);
+    if (!announced) void this.update();
+    d.writeFast([b.cidr]);
+    this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, announced');
+  }
+}

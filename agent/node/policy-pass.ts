@@ -1,0 +1,115 @@
+/**
+ * The agent's policy writer: a serialised reconcile loop (dataplane/loop.ts) whose
+ * pass compiles pods + namespaces + NetworkPolicies + IPAM handles (pods' addresses)
+ * into iptables chains and ipsets and hands them to the PolicyApplier. The first pass
+ * reconciles against the kernel with every local pod known, so no pod loses its
+ * rules across a restart; later passes are incremental.
+ *
+ * Fail closed: a failed apply leaves the previous rules in place and is retried with
+ * the newest inputs, backing off from 250 ms to 10 s. A pass waits (bounded) for the
+ * CNI requests being answered: an nftables commit in this namespace holds up a veth
+ * creation in the kernel.
+ *
+ * State: the loop, the counts and outcome of the last pass (for status), whether the
+ * first reconcile is done, the retry back-off, and since when inputs are dirty (the
+ * policy-sync latency metric).
+ */
+import type { Logger } from 'pino';
+import type { Snapshot } from '../datastore/snapshot.js';
+import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
+import type { CniServer } from '../cni/server.js';
+import { hostIfName } from '../cni/names.js';
+import type { AgentMetrics } from '../health/agent-metrics.js';
+import type { PolicyCounts } from '../status/types.js';
+import { compile } from '../../policy/compile.js';
+import { PolicyApplier } from '../../policy/apply/applier.js';
+import { hostExec } from '../../policy/apply/exec.js';
+import { policyInputOf } from './desired.js';
+import type { IpamView } from './ipam-view.js';
+import type { RouteTrace } from './route-trace.js';
+
+/** longest a policy pass waits for CNI requests being answered */
+const POLICY_WAITS_FOR_CNI_MS = 25;
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 10_000;
+
+export interface PolicyPassDeps {
+  node: string;
+  log: Logger;
+  metrics: AgentMetrics;
+  trace: RouteTrace;
+  /** the newest snapshot (read again after waiting for the CNI server) */
+  snapshot: () => Snapshot | undefined;
+  view: IpamView;
+  cni: () => CniServer | undefined;
+}
+
+export class PolicyPass {
+  private loop: DataplaneLoop | undefined;
+  private readonly applier: PolicyApplier;
+  private counts = { policies: 0, rejected: 0, localPods: 0 };
+  private ok = false;
+  private first = true;
+  private retryMs = FIRST_RETRY_MS;
+  private dirtySince: number | undefined;
+
+  constructor(private readonly d: PolicyPassDeps) {
+    this.applier = new PolicyApplier(hostExec(), d.log);
+  }
+
+  start(resyncMs: number, onError: (err: unknown) => void): void {
+    this.loop = startDataplaneLoop(() => this.run(), { resyncMs, onError });
+  }
+
+  /** Inputs changed: a pass soon (none before start()). */
+  kick(): void {
+    this.dirtySince ??= performance.now();
+    void this.loop?.kick();
+  }
+
+  stop(): void {
+    this.loop?.stop();
+  }
+
+  /** the last apply succeeded */
+  get synced(): boolean {
+    return this.ok;
+  }
+
+  status(): PolicyCounts {
+    const m = this.applier.metrics;
+    return { ...this.counts, applies: m.applies, failures: m.failures, lastError: m.lastError, synced: this.ok };
+  }
+
+  private async run(): Promise<void> {
+    const snap = this.d.snapshot();
+    if (!snap || !this.d.view.read) return;
+    const t0 = this.dirtySince ?? performance.now();
+    this.dirtySince = undefined;
+    // an nftables commit in this namespace holds up a veth creation in the kernel:
+    // let the CNI requests being answered finish first (bounded)
+    await this.d.cni()?.whenIdle(POLICY_WAITS_FOR_CNI_MS);
+    const tc = performance.now();
+    const input = policyInputOf(this.d.snapshot() ?? snap, this.d.view.handles, this.d.node, hostIfName);
+    const compiled = compile(input.snapshot, input.policies, this.d.node);
+    this.d.trace.ran('policy compile', tc);
+    for (const r of compiled.rejected) this.d.log.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
+    this.counts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };
+    const ta = performance.now();
+    const result = this.first ? await this.applier.reconcile(compiled.rendered) : await this.applier.apply(compiled.rendered);
+    this.d.trace.ran('policy apply (from its start)', ta);
+    this.ok = result.ok;
+    this.d.metrics.applied('policy', result.ok);
+    if (result.ok) {
+      this.first = false;
+      this.retryMs = FIRST_RETRY_MS;
+      this.d.metrics.policySynced((performance.now() - t0) / 1000);
+    } else {
+      // fail closed: the previous rules stay; try again with the newest inputs, backing off to 10 s
+      this.dirtySince ??= t0;
+      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+      const t = setTimeout(() => void this.loop?.kick(), this.retryMs);
+      t.unref();
+    }
+  }
+}

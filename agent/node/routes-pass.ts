@@ -1,0 +1,215 @@
+/**
+ * The agent's route writer: own blocks (blackholes) + remote routes (the speaker's
+ * best routes, or with BGP off the tunnelled ones from IPAM) → the kernel, by two
+ * paths.
+ *
+ * The full pass: a serialised reconcile loop (dataplane/loop.ts) — nodes, pools,
+ * own blocks, remote routes and tunnel addresses → dataplane input → DataplanePass
+ * (routes, tunnel devices, natOutgoing), diffed against the kernel. When a pool uses
+ * VXLAN it first makes sure this node has its tunnel address.
+ *
+ * The gate (graceful restart, "fail static"): no pass runs — so no route is removed —
+ * until BGP has synced (every peer Established with its End-of-RIB) or `syncBoundMs`
+ * has passed since the agent was built, whichever comes first (never waiting on
+ * peers that are themselves restarting); with BGP off there is nothing to wait for.
+ *
+ * The fast path (fast-routes.ts): a few changed prefixes go to the kernel as one
+ * netlink batch right where the agent hears of them; the full pass follows as the
+ * safety net, SAFETY_NET_MS later (a burst of UPDATEs costs one pass), or at once
+ * when the fast path steps aside. After each full pass the warmer (fast-warm.ts)
+ * runs the fast path on synthetic input so that V8 has it compiled when a block
+ * arrives.
+ *
+ * State: the loop, the gate, since when routes are dirty (the route-programmed
+ * latency metric), the last pass's report and unmapped routes (for status), the
+ * fast path's context, the safety-net timer.
+ */
+import type { Logger } from 'pino';
+import type { Snapshot } from '../datastore/snapshot.js';
+import type { DataplaneReport } from '../dataplane/apply.js';
+import type { Rtnl } from '../dataplane/kernel/rtnl.js';
+import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
+import { execIn } from '../dataplane/nat-outgoing.js';
+import type { AgentMetrics } from '../health/agent-metrics.js';
+import type { Block } from '../ipam/types.js';
+import { readNodes } from '../node-config/node-config.js';
+import type { NodeBgp } from './bgp.js';
+import { dataplaneInputOf, dataplanePoolsOf, wantsVxlan } from './desired.js';
+import { DataplanePass } from './dataplane-pass.js';
+import { FastRoutes } from './fast-routes.js';
+import { contextKey, FastWarmer, WARM_ROUNDS } from './fast-warm.js';
+import type { IpamView } from './ipam-view.js';
+import type { AgentOptions } from './options.js';
+import type { RouteTrace } from './route-trace.js';
+import { memoRtnl } from './rtnl-memo.js';
+import { dataplaneConfigOf } from './uplink.js';
+
+/** The full pass after a fast write: later, so that a burst of UPDATEs costs one pass. */
+const SAFETY_NET_MS = 50;
+/** how often the gate looks whether BGP has synced */
+const GATE_POLL_MS = 100;
+
+export interface RoutesPassDeps {
+  o: Pick<AgentOptions, 'node' | 'uplink' | 'bgpDefaults' | 'syncBoundMs' | 'resyncMs' | 'fastRoutes' | 'fastWarm' | 'logs'>;
+  metrics: AgentMetrics;
+  trace: RouteTrace;
+  bgp: NodeBgp;
+  bgpOff: boolean;
+  view: IpamView;
+  snapshot: () => Snapshot | undefined;
+  rtnl: () => Rtnl | undefined;
+  /** this node's blocks */
+  own: () => Block[];
+  /** remote routes: prefix → next hops */
+  learned: () => ReadonlyMap<string, readonly string[]>;
+  ensureTunnelAddress: () => Promise<void>;
+  stopped: () => boolean;
+}
+
+export class RoutesPass {
+  private loop: DataplaneLoop | undefined;
+  private open = false;
+  private readonly startedAt = Date.now();
+  private dirtySince: number | undefined;
+  private pass: DataplanePass | undefined;
+  private report: DataplaneReport | undefined;
+  private unmappedRoutes: string[] = [];
+  /** learned routes and claimed blocks straight to the kernel; the full pass follows, debounced */
+  private readonly fast = new FastRoutes();
+  private safetyNet: NodeJS.Timeout | undefined;
+  /** runs the fast path on synthetic input after full passes, so that V8 has it compiled when a block arrives */
+  private readonly warmer: FastWarmer;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly d: RoutesPassDeps) {
+    const { o } = d;
+    this.warmer = new FastWarmer(o.fastWarm !== false && o.fastRoutes !== false, (t0) => d.trace.ran('warm slice', t0), (rounds, ms) => {
+      if (rounds >= WARM_ROUNDS) o.logs.dataplane.info({ rounds, ms: Math.round(ms * 10) / 10 }, 'dataplane: route fast path warmed');
+    });
+  }
+
+  start(onError: (err: unknown) => void): void {
+    this.loop = startDataplaneLoop(() => this.run(), { resyncMs: this.d.o.resyncMs ?? 30_000, onError });
+  }
+
+  /** The gate opens on sync (every peer's End-of-RIB in) or after the bound: kicks until it has. */
+  watchGate(): void {
+    const t = setTimeout(() => this.kick(), (this.d.o.syncBoundMs ?? 10_000) + 10);
+    const gate = setInterval(() => {
+      if (this.open) clearInterval(gate);
+      else if (this.d.bgpOff || (this.d.bgp.running && this.d.bgp.synced().synced)) this.kick();
+    }, GATE_POLL_MS);
+    for (const x of [t, gate]) {
+      x.unref();
+      this.timers.push(x);
+    }
+  }
+
+  stop(): void {
+    if (this.safetyNet) clearTimeout(this.safetyNet);
+    this.warmer.stop();
+    for (const t of this.timers) clearTimeout(t);
+    this.loop?.stop();
+  }
+
+  /** Inputs changed: a full pass soon (none before start()). */
+  kick(): void {
+    this.dirtySince ??= performance.now();
+    void this.loop?.kick();
+  }
+
+  get gateOpen(): boolean {
+    return this.open;
+  }
+
+  /** the last full pass's report */
+  get lastReport(): DataplaneReport | undefined {
+    return this.report;
+  }
+
+  /** learned routes the last pass did not program (every next hop is this node), as sentences */
+  get unmapped(): readonly string[] {
+    return this.unmappedRoutes;
+  }
+
+  /** The fast path for `prefixes`, then the full pass: debounced when the fast path wrote, at once when it stepped aside. */
+  writeFast(prefixes: readonly string[]): void {
+    const t0 = performance.now();
+    const rtnl = this.d.rtnl();
+    let r: ReturnType<FastRoutes['write']>;
+    try {
+      r = rtnl ? this.fast.write(rtnl, { own: this.d.own(), learned: this.d.learned() }, prefixes, this.d.trace.on ? () => this.d.trace.plannedFast() : undefined) : { done: false, why: 'no netlink socket' };
+    } catch (err) {
+      r = { done: false, why: err instanceof Error ? err.message : String(err) };
+    }
+    if (!r.done) {
+      this.d.o.logs.dataplane.debug({ prefixes: prefixes.slice(0, 4), why: r.why }, 'dataplane: fast path stepped aside; full pass');
+      this.kick();
+      return;
+    }
+    if (r.written > 0) {
+      this.d.trace.written('fast', prefixes);
+      this.d.metrics.routeProgrammed((performance.now() - t0) / 1000);
+    }
+    this.safetyNet ??= setTimeout(() => {
+      this.safetyNet = undefined;
+      void this.loop?.kick();
+    }, SAFETY_NET_MS);
+  }
+
+  /** false while the gate is shut; opens it (and says so) once BGP has synced or the bound has passed */
+  private gate(): boolean {
+    if (this.open) return true;
+    const { bgp, bgpOff, o } = this.d;
+    const s = bgp.synced();
+    const waited = Date.now() - this.startedAt >= (o.syncBoundMs ?? 10_000);
+    if (!bgpOff && !(bgp.running && s.synced) && !waited) return false;
+    this.open = true;
+    const log: Logger = o.logs.agent;
+    if (bgpOff) log.info({ afterMs: Date.now() - this.startedAt }, 'bgp off (an external speaker carries the routes): programming routes');
+    else log.info({ synced: s.synced, waiting: s.waiting, afterMs: Date.now() - this.startedAt }, s.synced ? 'bgp synced: programming routes' : 'bgp not synced within the bound: programming routes with what is known');
+    return true;
+  }
+
+  private async run(): Promise<void> {
+    const { o, view, trace, metrics } = this.d;
+    const snap = this.d.snapshot();
+    const rtnl = this.d.rtnl();
+    if (!snap || !rtnl || !view.read) return;
+    if (!this.gate()) return;
+    const t0 = this.dirtySince ?? performance.now();
+    this.dirtySince = undefined;
+    const nodes = readNodes(snap, o.bgpDefaults);
+    let nl = memoRtnl(rtnl); // links dumped once per synchronous stretch of the pass
+    const config = dataplaneConfigOf(o.node, o.uplink, nodes, nl); // UplinkError: the loop reports it (failed)
+    const pools = dataplanePoolsOf(snap);
+    if (wantsVxlan(pools)) {
+      await this.d.ensureTunnelAddress();
+      nl = memoRtnl(rtnl);
+    }
+    const { input, unmapped } = dataplaneInputOf({
+      node: o.node, nodes, pools, own: this.d.own(), learned: this.d.learned(), config,
+      tunnels: view.tunnels(),
+    });
+    this.unmappedRoutes = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`);
+    const tp = performance.now();
+    this.pass ??= new DataplanePass(rtnl, execIn(), o.resyncMs ?? 30_000);
+    const report = await this.pass.run(input, performance.now(), nl);
+    trace.ran('routes pass (from its start)', tp);
+    o.logs.dataplane.debug({ ms: Math.round((performance.now() - tp) * 10) / 10 }, 'dataplane: pass');
+    this.report = report;
+    const ctx = { node: o.node, nodes, pools, config, tunnels: view.tunnels(), ifindexByName: new Map(rtnl.links().map((l) => [l.name, l.index])) };
+    this.fast.passed(ctx, report);
+    this.warmer.passed(contextKey(ctx), performance.now(), () => this.d.stopped() ? undefined : {
+      ctx, own: this.d.own(), learned: this.d.learned(), ...(this.d.bgpOff ? {} : { decode: () => this.d.bgp.warm() }),
+    });
+    const ok = report.problems.length === 0;
+    metrics.applied('dataplane', ok);
+    metrics.routeProgrammed((performance.now() - t0) / 1000);
+    const r = report.routes;
+    if (trace.on && r.added + r.replaced + r.deleted > 0) trace.written('pass', report.plan.routes.map((x) => x.dst));
+    if (r.added + r.replaced + r.deleted > 0 || !ok) {
+      o.logs.dataplane.info({ added: r.added, replaced: r.replaced, deleted: r.deleted, unchanged: r.unchanged, problems: report.problems }, 'dataplane: routes converged');
+    }
+  }
+}
