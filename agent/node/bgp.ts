@@ -62,7 +62,7 @@ export class NodeBgp {
   /** the last UPDATE frame received that carried prefixes, and its codec options: the fast-path warmer decodes it (warm) */
   private sample: { frame: Buffer; opts: Parameters<DriverCodec['decode']>[1] } | undefined;
   /** the warm-up's speaker pair (warm()), remade when the AS or the families change */
-  private warmPair: { key: string; pair: WarmPair } | undefined;
+  private warmPair: { key: string; pair?: WarmPair } | undefined;
 
   constructor(private readonly o: NodeBgpOptions) {}
 
@@ -181,8 +181,19 @@ export class NodeBgp {
     if (!c || c.neighbors.length === 0) return;
     const families = [...new Set(c.neighbors.flatMap((n) => n.families))].sort();
     const key = `${c.asn} ${families.join()}`;
-    if (this.warmPair?.key !== key) this.warmPair = { key, pair: new WarmPair({ asn: c.asn, families }) };
-    this.warmPair.pair.round(families.includes('ipv6') ? WARM_PREFIXES_DUAL : WARM_PREFIXES_V4);
+    if (this.warmPair?.key === key && !this.warmPair.pair) return; // failed for this shape: not again
+    try {
+      if (this.warmPair?.key !== key) {
+        const pair = new WarmPair({ asn: c.asn, families });
+        this.warmPair = { key, ...(pair.established ? { pair } : {}) };
+        if (!pair.established) throw new Error('the in-memory speaker pair did not establish');
+      }
+      this.warmPair.pair?.round(families.includes('ipv6') ? WARM_PREFIXES_DUAL : WARM_PREFIXES_V4);
+    } catch (err) {
+      // only the warm-up is lost: the real sessions are untouched
+      this.warmPair = { key };
+      this.o.log.warn({ err: (err as Error).message }, 'bgp: warm-up of the route path turned off (a bug)');
+    }
   }
 
   private async password(p: PlannedPeer, src: PasswordSource): Promise<string | undefined> {
