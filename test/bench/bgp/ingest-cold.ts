@@ -11,24 +11,20 @@
 import { GCProfiler } from 'node:v8';
 import { messageEvent } from '../../../bgp/fsm/step.js';
 import { wireCodec } from '../../../bgp/session/wire-codec.js';
-import { establish, feedBytes, ingest } from './ingest-core.bench.js';
+import { establish, feedBytes } from './ingest-core.bench.js';
 
 const n = Number(process.env.BENCH_BGP_PREFIXES ?? 100_000);
 const bytes = feedBytes(n);
 // as the standalone speaker's heap looks: its module graph loaded (pino, yaml, the CLI), no forced GC before the feed
 const asSpeaker = process.env.BENCH_BGP_AS_SPEAKER === '1';
 if (asSpeaker) await import('../../../agent/cli/bgp-speaker.js');
-// experiment: BENCH_BGP_WARM=N feeds N prefixes to a throwaway speaker first
-const warmN = Number(process.env.BENCH_BGP_WARM ?? 0);
-if (warmN > 0) {
-  const w = establish();
-  ingest(w.core, w.conn, feedBytes(warmN));
-}
+// the speaker as it waits for its first session: set up (createCore warms the receive path), then idle a while
+const { core, conn } = establish();
+await new Promise((res) => setTimeout(res, 100));
 const prof = new GCProfiler();
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!asSpeaker) gc?.();
 const h0 = process.memoryUsage().heapUsed;
-const { core, conn } = establish();
 const PEER = '10.81.0.1';
 let buf: Buffer = Buffer.alloc(0);
 const codec = wireCodec.initial;
