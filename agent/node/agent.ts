@@ -31,6 +31,7 @@ import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
 import { Ipam } from '../ipam/allocator.js';
 import type { IpamChange, IpamWatch } from '../ipam/store.js';
+import type { Block } from '../ipam/types.js';
 import { AgentMetrics } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
 import { readNodes } from '../node-config/node-config.js';
@@ -48,6 +49,8 @@ import type { AgentOptions } from './options.js';
 import { Origination } from './origination.js';
 import { PolicyPass } from './policy-pass.js';
 import { Rejections } from './rejections.js';
+import { ReleasedBlocks } from './released-blocks.js';
+import { observeReleases } from './releases.js';
 import { RouteTrace } from './route-trace.js';
 import { RoutesPass } from './routes-pass.js';
 import { blockRows, routeRows } from './status-view.js';
@@ -72,6 +75,8 @@ export class Agent {
   private routingKey = '';
   private leakGc: LeakGc | undefined;
   private readonly ipamView: IpamView;
+  /** own blocks released here, hidden until the view has them gone (released-blocks.ts) */
+  private readonly releasedBlocks = new ReleasedBlocks();
   private ipamWatch: IpamWatch | undefined;
   /** ends the IPAM change feed also while its first list is still failing (no IpamWatch yet) */
   private readonly ipamWatchStop = new AbortController();
@@ -96,18 +101,23 @@ export class Agent {
     const common = { metrics: this.metrics, trace: this.trace, view: this.ipamView, snapshot: () => this.snapshot };
     this.routes = new RoutesPass({
       ...common, o, bgp: this.bgp, bgpOff: this.bgpOff, rtnl: () => this.rtnl,
-      own: () => this.ipamView.own(), learned: () => this.learned,
+      own: () => this.ownBlocks(), learned: () => this.learned,
       ensureTunnelAddress: () => this.ensureTunnelAddress(), stopped: () => this.stopped,
     });
     this.policy = new PolicyPass({ ...common, node: o.node, log: o.logs.policy, cni: () => this.cni });
     this.origination = new Origination({
-      ...common, o, bgp: this.bgp, bgpOff: this.bgpOff,
+      ...common, o, bgp: this.bgp, bgpOff: this.bgpOff, own: () => this.ownBlocks(),
       writeFast: (prefixes) => this.routes.writeFast(prefixes), dropDeferredIpam: () => this.deferred.dropIpam(),
     });
   }
 
   private get log(): Logger {
     return this.o.logs.agent;
+  }
+
+  /** This node's blocks: the view's, without those released here that it still holds. */
+  private ownBlocks(): Block[] {
+    return this.releasedBlocks.hide(this.ipamView.own());
   }
 
   /** Remote routes the dataplane programs: the speaker's best routes, or with BGP off the tunnelled ones from IPAM. */
@@ -139,7 +149,14 @@ export class Agent {
     });
     const snap = this.snapshot as Snapshot;
     const nodeObj = snap.objects.get('Node')?.get(node);
-    const store = observeClaims(this.o.ipamStore, node, (b) => this.origination.claimed(b));
+    const claims = observeClaims(this.o.ipamStore, node, (b) => {
+      this.releasedBlocks.claimed(b.cidr);
+      this.origination.claimed(b);
+    });
+    const store = observeReleases(claims, node, (cidr) => {
+      if (this.o.fastRoutes !== false) this.releasedBlocks.released(cidr);
+      this.origination.released(cidr);
+    });
     this.ipam = new Ipam({ store, node, pools: ipamPoolsOf(snap), nodeLabels: nodeObj?.metadata.labels ?? {} });
     await this.refreshIpam();
     // other agents' IPAM writes (remote pods' addresses for policy peers, VXLAN tunnel
@@ -281,13 +298,14 @@ export class Agent {
   private ipamRecords(...changes: IpamChange[]): boolean {
     const first = !this.ipamView.read;
     const { changed, handles, own } = this.ipamView.apply(changes);
+    this.releasedBlocks.settle(this.ipamView.own());
     if (handles || first) this.policy.kick(); // policy reads pods' addresses from handles, never blocks
     // own blocks (originated, blackholed) and VXLAN tunnel addresses feed the route pass
     if (own) {
       this.routes.kick();
       void this.origination.update();
     }
-    this.metrics.observeBlocks(blockRows(this.ipamView.own()));
+    this.metrics.observeBlocks(blockRows(this.ownBlocks()));
     this.refreshIpamRoutes();
     return changed;
   }
@@ -347,7 +365,7 @@ export class Agent {
     return {
       node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
       ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),
-      peers: this.bgp.rows(), routes: routeRows(report?.plan.routes ?? []), blocks: blockRows(this.ipamView.own()),
+      peers: this.bgp.rows(), routes: routeRows(report?.plan.routes ?? []), blocks: blockRows(this.ownBlocks()),
       policy: this.policy.status(),
       problems: [...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.rejected.sentences()],
     };

@@ -3,7 +3,8 @@
  * from the snapshot, and the prefixes it originates — its own IPAM blocks (+
  * `serviceClusterIPs`). `update()` reconciles the running speaker with both whole
  * (after a routing object or an own block changed); `claimed()` is the fast path for
- * one block just claimed here, inside the CNI ADD, before its pod is wired.
+ * one block just claimed here, inside the CNI ADD, before its pod is wired, and
+ * `released()` its reverse, for a block of this node just deleted by the allocator.
  *
  * With BGP off there is no speaker: an external one exports this node's blackholes
  * from the kernel, so writing the blackhole is the announcement.
@@ -26,6 +27,8 @@ export interface OriginationDeps {
   bgpOff: boolean;
   trace: RouteTrace;
   view: IpamView;
+  /** this node's blocks (the view's, without those released here and not yet re-read) */
+  own: () => Block[];
   snapshot: () => Snapshot | undefined;
   /** the route fast path for these prefixes (RoutesPass.writeFast) */
   writeFast: (prefixes: readonly string[]) => void;
@@ -54,7 +57,7 @@ export class Origination {
       this.log.info({ level: plan.local.logLevel }, 'bgp: log level from BGPConfiguration.logSeverityScreen');
       bgpLog.level = plan.local.logLevel;
     }
-    const own = d.view.own();
+    const own = d.own();
     return d.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []), externalImportPrefixes(snapshot));
   }
 
@@ -80,11 +83,35 @@ export class Origination {
     d.trace.originate();
     // the UPDATE first, the view's bookkeeping after; the plan depends on routing objects only, and every change of those re-plans (inputsChanged)
     const planned = this.planned?.plan;
-    const own = d.view.own();
+    const own = d.own();
     const announced = planned !== undefined && d.bgp.originate(originatedPrefixes(own.some((x) => x.cidr === b.cidr) ? own : [...own, b], planned.local?.serviceClusterIPs ?? []));
     d.view.claimed(b);
     if (!announced) void this.update();
     d.writeFast([b.cidr]);
     this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, announced');
+  }
+
+  /**
+   * A block of this node was just released (a CNI DEL or the leak collector freed its
+   * last address, and it is not the node's last block in its pool; the caller already
+   * hides it from `own`): withdrawn at once — the UPDATE is written before this
+   * returns — then its blackhole deleted by the fast path (a prefix no longer wanted),
+   * the full pass debounced after. Withdrawing first: peers stop sending traffic to
+   * the block before this node stops dropping it. With BGP off, deleting the
+   * blackhole is the withdrawal (the external speaker exports it from the kernel).
+   */
+  released(cidr: string): void {
+    const { d } = this;
+    const at = Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+    if (d.o.fastRoutes === false) return void this.log.info({ cidr, at }, 'ipam: block released');
+    if (d.bgpOff) {
+      d.writeFast([cidr]);
+      return void this.log.info({ cidr, at }, 'ipam: block released, blackhole removed (BGP off)');
+    }
+    const planned = this.planned?.plan;
+    const withdrawn = planned !== undefined && d.bgp.originate(originatedPrefixes(d.own(), planned.local?.serviceClusterIPs ?? []));
+    if (!withdrawn) void this.update();
+    d.writeFast([cidr]);
+    this.log.info({ cidr, at }, 'ipam: block released, withdrawn');
   }
 }
