@@ -12,8 +12,9 @@
  * This class is the composition root of those pieces: it keeps the input values,
  * says which writer an input change concerns, and starts and stops everything.
  * Datastore snapshots and other nodes' IPAM records wait a few ms (deferred-inputs.ts)
- * so that a BGP UPDATE already queued is read first; a claimed block and a learned
- * route take the fast path (origination.ts, routes-pass.ts).
+ * so that a BGP UPDATE already queued is read first; a block claimed or released here
+ * (claims.ts, releases.ts) and a learned route take the fast path (origination.ts,
+ * routes-pass.ts).
  *
  * Restart: nothing is flushed. The speaker starts with its own blocks already
  * originated (so its End-of-RIB follows a complete advertisement), sessions close
