@@ -81,7 +81,8 @@ interface Conn {
 
 export class SessionDriver {
   private readonly conns = new Map<string, Conn>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** named timers (`peer/name`) and the duration each was started with */
+  private readonly timers = new Map<string, { t: NodeJS.Timeout; ms: number }>();
   /** connects in flight: key → abandoned flag */
   private readonly pending = new Map<string, { abandoned: boolean }>();
   private stopped = false;
@@ -158,7 +159,7 @@ export class SessionDriver {
   /** Stops timers and closes every connection (after the core has queued its Cease). */
   async shutdown(flushMs = 1000): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const { t } of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     for (const p of this.pending.values()) p.abandoned = true;
     const closing = [...this.conns.values()].map((c) => new Promise<void>((res) => {
@@ -198,18 +199,23 @@ export class SessionDriver {
       case 'startTimer': {
         const key = `${peer}/${a.name}`;
         const old = this.timers.get(key);
-        if (old) clearTimeout(old);
+        // restarted with the same duration (the hold timer, at every UPDATE): re-armed in place, no new Timeout
+        if (old !== undefined && old.ms === a.ms) { old.t.refresh(); return; }
+        if (old) clearTimeout(old.t);
         const ev = timerEvent(a.name);
-        this.timers.set(key, setTimeout(() => {
-          this.timers.delete(key);
-          this.dispatch(peer, ev);
-        }, a.ms));
+        this.timers.set(key, {
+          t: setTimeout(() => {
+            this.timers.delete(key);
+            this.dispatch(peer, ev);
+          }, a.ms),
+          ms: a.ms,
+        });
         return;
       }
       case 'stopTimer': {
         const key = `${peer}/${a.name}`;
         const old = this.timers.get(key);
-        if (old) clearTimeout(old);
+        if (old) clearTimeout(old.t);
         this.timers.delete(key);
         return;
       }
