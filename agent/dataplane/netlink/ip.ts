@@ -16,25 +16,11 @@ export const familyOf = (address: string): Family => (address.includes(':') ? 6 
 
 /** Dotted quad → 4 bytes, or undefined when it is not one (hot path: no regex, no arrays). */
 function v4Bytes(address: string): Buffer | undefined {
+  const n = v4Number(address);
+  if (n === undefined) return undefined;
   const out = Buffer.allocUnsafe(4);
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i <= address.length; i++) {
-    const c = i < address.length ? address.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || value > 255 || part > 3) return undefined;
-      out[part++] = value;
-      value = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      value = value * 10 + (c - 48);
-      digits++;
-    } else {
-      return undefined;
-    }
-  }
-  return part === 4 ? out : undefined;
+  out.writeUInt32BE(n, 0);
+  return out;
 }
 
 export function ipToBytes(address: string): Buffer {

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, Socket } from 'node:net';
+import { Socket } from 'node:net';
+import { sendJsonLine } from '../../../support/line-client.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -42,17 +43,7 @@ class GatedWiring implements PodWiring {
   async check(l: PodLink): Promise<string[]> { return this.links.has(l.hostIf) ? [] : [`${l.hostIf} missing`]; }
 }
 
-function send(socket: string, req: AgentRequest | RawRequest): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const c = createConnection(socket);
-    let buf = '';
-    c.setEncoding('utf8');
-    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
-    c.on('data', (d: string) => { buf += d; });
-    c.on('end', () => resolve(JSON.parse(buf) as Record<string, unknown>));
-    c.on('error', reject);
-  });
-}
+const send = async (socket: string, req: AgentRequest | RawRequest): Promise<Record<string, unknown>> => JSON.parse(await sendJsonLine(socket, req)) as Record<string, unknown>;
 
 const structured = (command: AgentRequest['command'], id: string): AgentRequest => ({ v: WIRE_VERSION, command, containerId: id, ifName: 'eth0', netns: '/ns/a', args: {}, network: 'k8s', cniVersion: '1.0.0' });
 const raw = (command: string, id: string, ifName: string): RawRequest => ({

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { sendJsonLine } from '../../../support/line-client.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,17 +26,7 @@ class GatedWiring implements PodWiring {
   async check(_l: PodLink): Promise<string[]> { return []; }
 }
 
-function send(socket: string, req: AgentRequest): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = createConnection(socket);
-    let buf = '';
-    c.setEncoding('utf8');
-    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
-    c.on('data', (d: string) => { buf += d; });
-    c.on('end', () => resolve(buf));
-    c.on('error', reject);
-  });
-}
+const send = (socket: string, req: AgentRequest): Promise<string> => sendJsonLine(socket, req);
 
 const add = (id: string): AgentRequest => ({ v: WIRE_VERSION, command: 'ADD', containerId: id, ifName: 'eth0', netns: '/ns/a', args: {}, network: 'k8s', cniVersion: '1.0.0' });
 const tick = (ms: number): Promise<'tick'> => new Promise((r) => setTimeout(() => r('tick'), ms));
