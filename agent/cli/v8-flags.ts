@@ -25,17 +25,29 @@ export function missingV8Flags(wanted: readonly string[], execArgv: readonly str
   return wanted.filter((f) => !execArgv.some((a) => flagName(a) === flagName(f)));
 }
 
-/** `defaults`, or the list the environment variable gives ('' or unset: defaults; '0': none). */
-export function v8FlagsFrom(envValue: string | undefined, defaults: readonly string[]): readonly string[] {
+/** One flag: `--name` or `--name=value` (anything else would be taken by Node as the script to run). */
+const FLAG = /^--[A-Za-z0-9][\w-]*(=\S+)?$/;
+
+/**
+ * `defaults`, or the list the environment variable `name` gives ('' or unset: defaults;
+ * '0': none); an error naming the variable and the token for anything that is no flag.
+ */
+export function v8FlagsFrom(envValue: string | undefined, defaults: readonly string[], name = 'MARGAY_AGENT_V8_FLAGS'): readonly string[] {
   if (envValue === undefined || envValue.trim() === '') return defaults;
   if (envValue.trim() === '0') return [];
-  return envValue.split(/[\s,]+/).filter((f) => f !== '');
+  const flags = envValue.split(/[\s,]+/).filter((f) => f !== '');
+  const bad = flags.find((f) => !FLAG.test(f));
+  if (bad !== undefined) throw new Error(`${name}: "${bad}" is not a V8 flag (--name or --name=value, separated by spaces or commas; 0 for none)`);
+  return flags;
 }
 
-/** Restarts this process with the missing flags; returns when nothing is missing (or execve is unavailable). */
+/** set in the environment of the restarted process: one restart at most, whatever Node keeps of the flags */
+const RESTARTED = 'MARGAY_V8_FLAGS_APPLIED';
+
+/** Restarts this process with the missing flags; returns when nothing is missing, after the one restart, or without execve. */
 export function execWithV8Flags(flags: readonly string[]): void {
-  if (typeof process.execve !== 'function') return;
+  if (typeof process.execve !== 'function' || process.env[RESTARTED] === '1') return;
   const missing = missingV8Flags(flags, process.execArgv);
   if (missing.length === 0) return;
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], { ...process.env, [RESTARTED]: '1' });
 }

@@ -17,4 +17,10 @@ describe('V8 flags of long-running commands', () => {
     expect(v8FlagsFrom('0', d)).toEqual([]);
     expect(v8FlagsFrom('--x,--y=2 --z', d)).toEqual(['--x', '--y=2', '--z']);
   });
+
+  it('refuses what Node would take for the script or an end of options, naming the variable', () => {
+    for (const bad of ['--', 'foo', '--stack-size 900', '-x', '--=1']) {
+      expect(() => v8FlagsFrom(bad, [], 'MARGAY_AGENT_V8_FLAGS'), bad).toThrow(/MARGAY_AGENT_V8_FLAGS: ".*" is not a V8 flag/);
+    }
+  });
 });
