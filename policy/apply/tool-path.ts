@@ -51,7 +51,7 @@ export type ToolResolver = (name: string) => string;
 
 /**
  * A resolver with its own cache: the absolute path of `name`, looked up on its
- * first use; throws ToolMissing. `pathEnv` is read at each lookup (default
+ * first use and again when the cached file is no longer executable; throws ToolMissing. `pathEnv` is read at each lookup (default
  * process.env.PATH), so a tool installed later is found by the next call.
  */
 export function toolResolver(opts: { pathEnv?: () => string | undefined; isExecutable?: (file: string) => boolean } = {}): ToolResolver {
@@ -60,7 +60,9 @@ export function toolResolver(opts: { pathEnv?: () => string | undefined; isExecu
   const isExecutable = opts.isExecutable ?? isExecutableFile;
   return (name) => {
     const hit = cache.get(name);
-    if (hit !== undefined) return hit;
+    // re-checked at each use (two syscalls beside the spawn's fork and exec): a tool moved or removed is looked up again
+    if (hit !== undefined && isExecutable(hit)) return hit;
+    cache.delete(name);
     const r = searchPath(name, pathEnv(), isExecutable);
     if ('searched' in r) throw new ToolMissing(name, r.searched);
     cache.set(name, r.found);

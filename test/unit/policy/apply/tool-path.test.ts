@@ -21,18 +21,28 @@ describe('searchPath (pure): the first absolute PATH directory holding an execut
 });
 
 describe('toolResolver: looked up once, then cached', () => {
-  it('asks the file system on the first use only; a miss is not cached and names tool and PATH', () => {
+  it('searches PATH on the first use only (later uses check the cached file); a miss is not cached and names tool and PATH', () => {
     const asked: string[] = [];
     let present = new Set(['/b/ipset']);
     const resolve = toolResolver({ pathEnv: () => '/a:/b', isExecutable: (f) => { asked.push(f); return present.has(f); } });
     expect(resolve('ipset')).toBe('/b/ipset');
     expect(resolve('ipset')).toBe('/b/ipset');
-    expect(asked).toEqual(['/a/ipset', '/b/ipset']);
+    expect(asked).toEqual(['/a/ipset', '/b/ipset', '/b/ipset']);
     expect(() => resolve('iptables-restore')).toThrow(new ToolMissing('iptables-restore', ['/a', '/b']));
     expect(() => resolve('iptables-restore')).toThrow('iptables-restore: not found in PATH (searched /a:/b)');
     present = new Set(['/a/iptables-restore']);
     expect(resolve('iptables-restore')).toBe('/a/iptables-restore');
     expect(asked.filter((f) => f.endsWith('iptables-restore'))).toEqual(['/a/iptables-restore', '/b/iptables-restore', '/a/iptables-restore', '/b/iptables-restore', '/a/iptables-restore']);
+  });
+
+  it('looks a tool up again when its cached file is gone (moved by a package upgrade)', () => {
+    let present = new Set(['/a/ipset']);
+    const resolve = toolResolver({ pathEnv: () => '/a:/b', isExecutable: (f) => present.has(f) });
+    expect(resolve('ipset')).toBe('/a/ipset');
+    present = new Set(['/b/ipset']);
+    expect(resolve('ipset')).toBe('/b/ipset');
+    present = new Set();
+    expect(() => resolve('ipset')).toThrow(ToolMissing);
   });
 });
 
