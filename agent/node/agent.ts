@@ -31,6 +31,7 @@ import { openRtnl, type Rtnl } from '../dataplane/kernel/rtnl.js';
 import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
 import { Ipam } from '../ipam/allocator.js';
+import type { DataplaneReport } from '../dataplane/apply.js';
 import type { IpamChange, IpamWatch } from '../ipam/store.js';
 import type { Block } from '../ipam/types.js';
 import { AgentMetrics } from '../health/agent-metrics.js';
@@ -82,6 +83,8 @@ export class Agent {
   /** ends the IPAM change feed also while its first list is still failing (no IpamWatch yet) */
   private readonly ipamWatchStop = new AbortController();
   private stopped = false;
+  /** the last routes pass that threw, and the report that stood then */
+  private routesFailure: { message: string; before: DataplaneReport | undefined } | undefined;
   private readonly trace: RouteTrace;
   /** `--bgp off`: an external speaker carries the routes; margay's speaker never starts */
   private readonly bgpOff: boolean;
@@ -352,6 +355,8 @@ export class Agent {
 
   private failed(component: string, err: unknown): void {
     this.metrics.applied(component, false);
+    // a routes pass that throws (no uplink device, say) leaves no report: status names the failure until a pass reports again
+    if (component === 'dataplane') this.routesFailure = { message: err instanceof Error ? err.message : String(err), before: this.routes.lastReport };
     this.log.error({ component, err: err instanceof Error ? err.stack ?? err.message : String(err) }, `${component}: pass failed; the next pass retries`);
   }
 
@@ -368,7 +373,10 @@ export class Agent {
       ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),
       peers: this.bgp.rows(), routes: routeRows(report?.plan.routes ?? []), blocks: blockRows(this.ownBlocks()),
       policy: this.policy.status(),
-      problems: [...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.rejected.sentences()],
+      problems: [
+        ...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.rejected.sentences(),
+        ...(this.routesFailure && this.routesFailure.before === report ? [`routes pass failed: ${this.routesFailure.message}`] : []),
+      ],
     };
   }
 }
