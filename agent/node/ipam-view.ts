@@ -11,11 +11,16 @@
  * a change names its key as written or deleted since the feed's previous delivery
  * (`IpamChange.touched`) without it being this node's: deleted or reassigned. A
  * touch that is older than the claim (the key's previous life) ends the pending
- * state early; the claim's own write then arrives in a later change.
+ * state early; the claim's own write then arrives in a later change. A claim still
+ * pending after `PENDING_CLAIM_TTL_MS` ends too (an event the feed lost, a store
+ * without one): the lists alone say from then on, as they would without the claim.
  */
 import type { IpamChange } from '../ipam/store.js';
 import type { Block, Handle } from '../ipam/types.js';
 import { ownBlocks, vxlanTunnelAddresses } from './desired.js';
+
+/** longer than any store's re-list period (file feed 10 s): a claim no list confirmed by then is left to the lists */
+export const PENDING_CLAIM_TTL_MS = 30_000;
 
 export class IpamView {
   blocks: Block[] = [];
@@ -24,10 +29,10 @@ export class IpamView {
   read = false;
   private versions = { block: '', handle: '' };
   private ownKey = '';
-  /** blocks claimed here and not yet confirmed by a list (cidr → block) */
-  private readonly pending = new Map<string, Block>();
+  /** blocks claimed here and not yet confirmed by a list (cidr → block, and when: `clock()`) */
+  private readonly pending = new Map<string, { b: Block; at: number }>();
 
-  constructor(private readonly node: string) {}
+  constructor(private readonly node: string, private readonly clock: () => number = () => performance.now()) {}
 
   /**
    * Takes records in; `changed`: any version moved; `handles`: a handle moved (what
@@ -51,7 +56,7 @@ export class IpamView {
 
   /** A block this agent just claimed, ahead of the store's next read: pending until a list confirms it. */
   claimed(b: Block): void {
-    this.pending.set(b.cidr, b);
+    this.pending.set(b.cidr, { b, at: this.clock() });
     this.blocks = [...this.blocks.filter((x) => x.cidr !== b.cidr), b];
     this.ownMoved();
   }
@@ -65,11 +70,12 @@ export class IpamView {
   private withPending(listed: Block[], touched: readonly string[] | undefined): Block[] {
     if (this.pending.size === 0) return listed;
     const byCidr = new Map(listed.map((b) => [b.cidr, b]));
-    for (const [cidr, b] of this.pending) {
-      if (byCidr.get(cidr)?.affinity === b.affinity || touched?.includes(cidr)) this.pending.delete(cidr);
+    const expired = this.clock() - PENDING_CLAIM_TTL_MS;
+    for (const [cidr, { b, at }] of this.pending) {
+      if (byCidr.get(cidr)?.affinity === b.affinity || touched?.includes(cidr) || at < expired) this.pending.delete(cidr);
     }
     if (this.pending.size === 0) return listed;
-    return [...listed.filter((b) => !this.pending.has(b.cidr)), ...this.pending.values()];
+    return [...listed.filter((b) => !this.pending.has(b.cidr)), ...[...this.pending.values()].map((p) => p.b)];
   }
 
   own(): Block[] {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IpamChange } from '../../../../agent/ipam/store.js';
 import type { Block } from '../../../../agent/ipam/types.js';
-import { IpamView } from '../../../../agent/node/ipam-view.js';
+import { IpamView, PENDING_CLAIM_TTL_MS } from '../../../../agent/node/ipam-view.js';
 
 const block = (cidr: string, owner: string | null): Block => ({ cidr, pool: 'p', affinity: owner ? `host:${owner}` : null, allocations: [null, null, null, null], attributes: {} });
 let v = 0;
@@ -36,6 +36,21 @@ describe('IpamView', () => {
     const gone = view.apply([blocks([block('10.0.0.0/30', 'n1')])]);
     expect(own(view)).toEqual(['10.0.0.0/30']);
     expect(gone.own).toBe(true);
+  });
+
+  it('a claim no list confirmed within the TTL is left to the lists (a lost delete event cannot pin it)', () => {
+    let now = 1000;
+    const view = new IpamView('n1', () => now);
+    view.apply([blocks([])]);
+    view.claimed(block('10.0.0.4/30', 'n1'));
+    now += PENDING_CLAIM_TTL_MS - 1;
+    view.apply([blocks([block('10.0.0.4/30', 'n2')])]); // no touched keys: cannot tell a stale list from a newer one
+    expect(own(view)).toEqual(['10.0.0.4/30']);
+    now += 2;
+    view.apply([blocks([block('10.0.0.4/30', 'n2')])]);
+    expect(own(view)).toEqual([]);
+    expect(view.pendingClaims()).toEqual([]);
+    expect(view.blocks.find((b) => b.cidr === '10.0.0.4/30')?.affinity).toBe('host:n2');
   });
 
   it('a change that names the claimed block as deleted after the claim removes it', () => {
