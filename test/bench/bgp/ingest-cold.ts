@@ -9,9 +9,7 @@
  * by side (run each alternately).
  */
 import { GCProfiler } from 'node:v8';
-import { messageEvent } from '../../../bgp/fsm/step.js';
-import { wireCodec } from '../../../bgp/session/wire-codec.js';
-import { establish, feedBytes } from './ingest-core.bench.js';
+import { establish, feedBytes, ingest } from './ingest-core.bench.js';
 
 const n = Number(process.env.BENCH_BGP_PREFIXES ?? 100_000);
 const bytes = feedBytes(n);
@@ -25,28 +23,16 @@ const prof = new GCProfiler();
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!asSpeaker) gc?.();
 const h0 = process.memoryUsage().heapUsed;
-const PEER = '10.81.0.1';
-let buf: Buffer = Buffer.alloc(0);
-const codec = wireCodec.initial;
 let prefixes = 0;
 let firstUs = -1;
 prof.start();
 const c0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 function ingestAll(): void {
-  for (let off = 0; off < bytes.length; off += 65_536) {
-    const d = bytes.subarray(off, off + 65_536);
-    const all = buf.length === 0 ? d : Buffer.concat([buf, d]);
-    const { frames, rest } = wireCodec.split(all);
-    buf = rest;
-    for (const f of frames) {
-      const r = wireCodec.decode(f, codec);
-      if ('error' in r || !r.message) throw new Error('feed did not decode');
-      core.handle(PEER, messageEvent(conn, r.message), 1);
-      if (r.message.type === 'UPDATE') prefixes += r.message.nlri.length;
-      if (firstUs < 0 && prefixes >= n / 20) firstUs = Number(process.hrtime.bigint() - t0) / 1000;
-    }
-  }
+  ingest(core, conn, bytes, (m) => {
+    if (m.type === 'UPDATE') prefixes += m.nlri.length;
+    if (firstUs < 0 && prefixes >= n / 20) firstUs = Number(process.hrtime.bigint() - t0) / 1000;
+  });
 }
 ingestAll();
 const t1 = process.hrtime.bigint();

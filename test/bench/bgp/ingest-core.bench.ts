@@ -15,7 +15,7 @@ import { messageEvent } from '../../../bgp/fsm/step.js';
 import { createCore } from '../../../bgp/session/create-core.js';
 import { parseConfig } from '../../../bgp/session/config.js';
 import { wireCodec } from '../../../bgp/session/wire-codec.js';
-import { encodeMessage, encodeUpdates, type PathAttributes, type Prefix } from '../../../bgp/wire/index.js';
+import { encodeMessage, encodeUpdates, type Message, type PathAttributes, type Prefix } from '../../../bgp/wire/index.js';
 import type { SpeakerCore } from '../../../bgp/session/runtime.js';
 import { round } from './feeder.js';
 
@@ -51,8 +51,8 @@ export function establish(): { core: SpeakerCore; conn: number } {
   return { core, conn };
 }
 
-/** The driver's read path (driver.ts onData) over `bytes`, in socket-sized reads. */
-export function ingest(core: SpeakerCore, conn: number, bytes: Buffer): void {
+/** The driver's read path (driver.ts onData) over `bytes`, in socket-sized reads; `handled` sees each message after the core. */
+export function ingest(core: SpeakerCore, conn: number, bytes: Buffer, handled?: (m: Message) => void): void {
   let buf: Buffer = Buffer.alloc(0);
   const codec = wireCodec.initial;
   for (let off = 0; off < bytes.length; off += 65_536) {
@@ -64,6 +64,7 @@ export function ingest(core: SpeakerCore, conn: number, bytes: Buffer): void {
       const r = wireCodec.decode(f, codec);
       if ('error' in r || !r.message) throw new Error('feed did not decode');
       core.handle(PEER, messageEvent(conn, r.message), 1);
+      handled?.(r.message);
     }
   }
 }
