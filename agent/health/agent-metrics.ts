@@ -29,9 +29,10 @@ export interface Health {
   reasons: string[];
 }
 
-export function readiness(h: Omit<Health, 'reasons' | 'live'> & { live?: boolean; datastoreSynced: boolean }): Health {
+export function readiness(h: Omit<Health, 'reasons' | 'live'> & { live?: boolean; datastoreSynced: boolean; routesError?: string }): Health {
   const reasons: string[] = [];
   if (!h.datastoreSynced) reasons.push('datastore: no snapshot yet');
+  if (h.routesError !== undefined) reasons.push(`routes: the last pass failed (${h.routesError})`);
   if (!h.bgpSynced) reasons.push('bgp: not synced (waiting for peers to establish and send End-of-RIB)');
   if (!h.policySynced) reasons.push('policy: rules not programmed yet (or the last apply failed)');
   return { live: h.live ?? true, bgpSynced: h.bgpSynced, policySynced: h.policySynced, reasons };

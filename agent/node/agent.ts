@@ -362,7 +362,17 @@ export class Agent {
   }
 
   private health() {
-    return agentHealth({ mode: this.bgpOff ? 'off' : 'on', datastoreSynced: this.snapshot !== undefined, gateOpen: this.routes.gateOpen, policySynced: this.policy.synced });
+    const routesError = this.routesFailing();
+    return agentHealth({
+      mode: this.bgpOff ? 'off' : 'on', datastoreSynced: this.snapshot !== undefined, gateOpen: this.routes.gateOpen, policySynced: this.policy.synced,
+      ...(routesError !== undefined ? { routesError } : {}),
+    });
+  }
+
+  /** the error of the last routes pass when it threw and no pass has reported since */
+  private routesFailing(): string | undefined {
+    const f = this.routesFailure;
+    return f && f.before === this.routes.lastReport ? f.message : undefined;
   }
 
   status(): AgentStatus {
@@ -376,7 +386,7 @@ export class Agent {
       policy: this.policy.status(),
       problems: [
         ...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.rejected.sentences(),
-        ...(this.routesFailure && this.routesFailure.before === report ? [`routes pass failed: ${this.routesFailure.message}`] : []),
+        ...(this.routesFailing() !== undefined ? [`routes pass failed: ${this.routesFailing()}`] : []),
       ],
     };
   }

@@ -26,6 +26,9 @@ export function parseBgpMode(text: string | undefined): BgpMode | { error: strin
  * The agent's health. With BGP on, ready waits for the BGP gate (every peer's
  * End-of-RIB, or the bound); with BGP off there is nothing to wait for.
  */
-export function agentHealth(h: { mode: BgpMode; datastoreSynced: boolean; gateOpen: boolean; policySynced: boolean }): Health {
-  return readiness({ datastoreSynced: h.datastoreSynced, bgpSynced: h.mode === 'off' || h.gateOpen, policySynced: h.policySynced });
+export function agentHealth(h: { mode: BgpMode; datastoreSynced: boolean; gateOpen: boolean; policySynced: boolean; routesError?: string }): Health {
+  return readiness({
+    datastoreSynced: h.datastoreSynced, bgpSynced: h.mode === 'off' || h.gateOpen, policySynced: h.policySynced,
+    ...(h.routesError !== undefined ? { routesError: h.routesError } : {}),
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * An agent told to use an uplink device that does not exist programs no routes, and
  * says so where an operator looks: `margay status` problems name the failed routes
- * pass and the device (the error is also logged; the pass retries).
+ * pass and the device, and the agent is not ready (`/readyz`, status); the error is
+ * also logged, and the pass retries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
@@ -33,5 +34,6 @@ describe.skipIf(needs.skip)(`an --uplink naming no device shows in status (${nee
     }, 20_000, 'the routes pass failure in n1 status', 100);
     const line = s.problems.find((p) => p.startsWith('routes pass failed:'));
     expect(line).toMatch(/nosuchdev0/);
+    expect(s.ready).toBe(false); // /readyz too: an agent that programs no routes is not ready
   });
 });

@@ -25,6 +25,12 @@ describe('agent readiness by BGP mode', () => {
     expect(agentHealth({ ...base, mode: 'on', gateOpen: true }).reasons).toEqual([]);
   });
 
+  it('a routes pass that failed (and none reported since) makes the agent not ready, naming the error', () => {
+    const h = agentHealth({ ...base, mode: 'off', gateOpen: true, routesError: 'no device nosuchdev0' });
+    expect(h.reasons).toEqual(['routes: the last pass failed (no device nosuchdev0)']);
+    expect(agentHealth({ ...base, mode: 'on', gateOpen: true }).reasons).toEqual([]);
+  });
+
   it('BGP off: readiness never waits for BGP, only for the datastore and policy', () => {
     expect(agentHealth({ ...base, mode: 'off', gateOpen: false }).reasons).toEqual([]);
     const h = agentHealth({ mode: 'off', gateOpen: false, datastoreSynced: false, policySynced: false });
