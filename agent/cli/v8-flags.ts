@@ -11,7 +11,7 @@
  * The agent's V8 flags (MARGAY_AGENT_V8_FLAGS: '0' for none, or a list). Its route
  * path — an UPDATE read, a block claimed — runs a few times per minute, so V8 keeps
  * it in the interpreter: Sparkplug code at first call (and feedback from the first
- * call) take 20–40 % off its CPU time (docs/agent.md, "The receiving node"). Whoever
+ * call) take 20–40 % off its CPU time (docs/agent.md, "Less CPU per event"). Whoever
  * starts the agent can give them on Node's command line and spare the restart (the
  * lab does; ~150 ms of CPU at start).
  */
