@@ -1,5 +1,5 @@
 /**
- * The fast path's decision (pure): the kernel writes for a few changed prefixes —
+ * The fast path's decision (pure, memoized per context): the kernel writes for a few changed prefixes —
  * a learned route added, changed or withdrawn, or an own block just claimed — made
  * by the very functions the full pass plans with (dataplaneInputOf → planRoutes →
  * resolveRoutes), fed the same inputs but only the changed prefixes' learned
@@ -8,7 +8,11 @@
  * prefixes is the one the full pass would reach: direct / VXLAN / IPIP next hop,
  * ECMP over several owners, routers that are no node, blackholes for own blocks.
  * (The import filter for peers that are no node acts in the speaker, before a route
- * reaches `learned`, so both paths see the same routes.)
+ * reaches `learned`, so both paths see the same routes.) A remote block whose pool,
+ * family and next hops were planned before in the same context reuses that route
+ * with its own dst (route templates, below: plan ~7.7 → ~4.3 µs hot, and far less
+ * code and memory touched on a cold wake-up); the property test holds both paths
+ * to the full pass.
  *
  * Ownership stays the full pass's: a destination margay does not hold yet is
  * written with CREATE|EXCL (a foreign route there fails the write, and the full
@@ -20,7 +24,7 @@ import { RT_TABLE_MAIN } from '../dataplane/netlink/constants.js';
 import { canonicalPrefix, familyOf } from '../dataplane/netlink/ip.js';
 import type { RouteMsg } from '../dataplane/netlink/route.js';
 import { MARGAY_ROUTE_PROTOCOL, resolveRoutes } from '../dataplane/plan/resolve.js';
-import { planRoutes } from '../dataplane/plan/route-plan.js';
+import { planRoutes, poolOf } from '../dataplane/plan/route-plan.js';
 import type { DataplaneConfig, PoolSpec } from '../dataplane/plan/types.js';
 import type { Block } from '../ipam/types.js';
 import type { NodeBgpInfo } from '../node-config/types.js';
@@ -47,10 +51,67 @@ export interface FastWrites {
 const SCOPE_ANY = 255;
 
 /**
+ * Routes planned for one RouteContext, by what decides a remote block's route: its
+ * pool (the first that covers it), its family and its set of next hops — the same
+ * three give the same route but for `dst` (planRoutes plans each block on its own;
+ * owners and routers come from the hops, order and repeats aside). A prefix with a
+ * template skips the planner; the others go through it and leave a template. Own
+ * blocks (blackholes) and withdrawals always take the planner. A new context (each
+ * full pass) starts empty.
+ */
+const templates = new WeakMap<RouteContext, Map<string, RouteMsg>>();
+
+function templateKey(ctx: RouteContext, dst: string, hops: readonly string[]): string {
+  const family = familyOf(dst.split('/')[0] ?? '');
+  const uniq = hops.length === 1 ? hops : [...new Set(hops)].sort();
+  return `${poolOf(ctx.pools, dst)?.cidr ?? '-'}|${family}|${uniq.join(',')}`;
+}
+
+/**
  * Kernel writes for `prefixes`. `programmed`: destinations margay's routes hold now
  * (from the last full pass and the fast writes since).
  */
 export function planFastWrites(
+  ctx: RouteContext,
+  now: { own: readonly Block[]; learned: ReadonlyMap<string, readonly string[]> },
+  prefixes: readonly string[],
+  programmed: ReadonlySet<string>,
+): FastWrites {
+  const held = programmed;
+  let memo = templates.get(ctx);
+  if (!memo) templates.set(ctx, memo = new Map());
+  const dsts = prefixes.map(canonicalPrefix);
+  const distinct = new Set(dsts).size === dsts.length;
+  const writes: RouteWrite[] = [];
+  const planned: string[] = [];
+  const keyOf = new Map<string, string>();
+  prefixes.forEach((p, i) => {
+    const dst = dsts[i] as string;
+    const hops = now.learned.get(p);
+    if (!distinct || !hops || hops.length === 0 || now.own.some((b) => b.cidr === p || canonicalPrefix(b.cidr) === dst)) return void planned.push(p);
+    const key = templateKey(ctx, dst, hops);
+    const t = memo.get(key);
+    if (!t) {
+      keyOf.set(dst, key);
+      return void planned.push(p);
+    }
+    writes.push({ op: held.has(dst) ? 'replace' : 'add', route: { ...t, dst } });
+  });
+  if (planned.length > 0) {
+    const r = planWithPlanner(ctx, now, planned, held);
+    if (r.fallback) return r;
+    for (const w of r.writes) {
+      const key = keyOf.get(w.route.dst);
+      if (key !== undefined && w.op !== 'delete') memo.set(key, w.route);
+      writes.push(w);
+    }
+  }
+  writes.sort((a, b) => (a.route.dst < b.route.dst ? -1 : a.route.dst > b.route.dst ? 1 : 0));
+  return { writes };
+}
+
+/** `prefixes` through the full pass's planner (dataplaneInputOf → planRoutes → resolveRoutes). */
+function planWithPlanner(
   ctx: RouteContext,
   now: { own: readonly Block[]; learned: ReadonlyMap<string, readonly string[]> },
   prefixes: readonly string[],
