@@ -38,6 +38,7 @@ import { dataplaneInputOf, dataplanePoolsOf, wantsVxlan } from './desired.js';
 import { DataplanePass } from './dataplane-pass.js';
 import { FastRoutes } from './fast-routes.js';
 import { contextKey, FastWarmer, WARM_ROUNDS } from './fast-warm.js';
+import type { RouteContext } from './fast-plan.js';
 import type { IpamView } from './ipam-view.js';
 import type { AgentOptions } from './options.js';
 import type { RouteTrace } from './route-trace.js';
@@ -73,6 +74,9 @@ export class RoutesPass {
   private dirtySince: number | undefined;
   private pass: DataplanePass | undefined;
   private report: DataplaneReport | undefined;
+  /** the last pass's route context and its shape (fast-warm.ts contextKey): kept while the shape holds */
+  private ctx: RouteContext | undefined;
+  private ctxKey = '';
   private unmappedRoutes: string[] = [];
   /** learned routes and claimed blocks straight to the kernel; the full pass follows, debounced */
   private readonly fast = new FastRoutes();
@@ -198,9 +202,14 @@ export class RoutesPass {
     trace.ran('routes pass (from its start)', tp);
     o.logs.dataplane.debug({ ms: Math.round((performance.now() - tp) * 10) / 10 }, 'dataplane: pass');
     this.report = report;
-    const ctx = { node: o.node, nodes, pools, config, tunnels: view.tunnels(), ifindexByName: new Map(rtnl.links().map((l) => [l.name, l.index])) };
+    const fresh: RouteContext = { node: o.node, nodes, pools, config, tunnels: view.tunnels(), ifindexByName: new Map(rtnl.links().map((l) => [l.name, l.index])) };
+    const key = contextKey(fresh);
+    // the same shape as the last pass's (pods' veths aside): keep that context, and the fast path's route templates made for it
+    const ctx = key === this.ctxKey && this.ctx ? this.ctx : fresh;
+    this.ctx = ctx;
+    this.ctxKey = key;
     this.fast.passed(ctx, report);
-    this.warmer.passed(contextKey(ctx), performance.now(), () => this.d.stopped() ? undefined : {
+    this.warmer.passed(key, performance.now(), () => this.d.stopped() ? undefined : {
       ctx, own: this.d.own(), learned: this.d.learned(), ...(this.d.bgpOff ? {} : { decode: () => this.d.bgp.warm() }),
     });
     const ok = report.problems.length === 0;
