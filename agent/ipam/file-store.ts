@@ -216,7 +216,7 @@ export class FileIpamStore implements IpamStore {
     for (const kind of KINDS) {
       try {
         const w = watch(join(this.dir, kind), (_event, file) => {
-          // records only: locks (`.lock`, `.lock.break`) and temporary files (`.json.tmp-…`) change nothing
+          // records only: a lock or temporary file here (an older build's, kept next to the records) changes nothing
           if (file !== null && !file.endsWith('.json')) return;
           const key = file === null ? undefined : keyOfFile(file);
           if (key === undefined) blind.add(kind);

@@ -13,7 +13,7 @@
  * says which writer an input change concerns, and starts and stops everything.
  * Datastore snapshots and other nodes' IPAM records wait a few ms (deferred-inputs.ts)
  * so that a BGP UPDATE already queued is read first; a block claimed or released here
- * (claims.ts, releases.ts) and a learned route take the fast path (origination.ts,
+ * (block-events.ts) and a learned route take the fast path (origination.ts,
  * routes-pass.ts).
  *
  * Restart: nothing is flushed. The speaker starts with its own blocks already
@@ -41,7 +41,6 @@ import { serveControl, type ControlServer } from '../../bgp/session/control.js';
 import type { AgentStatus } from '../status/types.js';
 import { NodeBgp } from './bgp.js';
 import { agentHealth } from './bgp-mode.js';
-import { observeClaims } from './claims.js';
 import { DEFER_INPUTS_MS, DeferredInputs } from './deferred-inputs.js';
 import { dataplanePoolsOf, ipamPoolsOf, vxlanTunnelHandle, withNodeAddress } from './desired.js';
 import { changedPrefixes, ipamEncapRoutes } from './ipam-routes.js';
@@ -52,7 +51,7 @@ import { Origination } from './origination.js';
 import { PolicyPass } from './policy-pass.js';
 import { Rejections } from './rejections.js';
 import { ReleasedBlocks } from './released-blocks.js';
-import { observeReleases } from './releases.js';
+import { observeOwnBlocks } from './block-events.js';
 import { RouteTrace } from './route-trace.js';
 import { RoutesPass } from './routes-pass.js';
 import { blockRows, routeRows } from './status-view.js';
@@ -153,13 +152,15 @@ export class Agent {
     });
     const snap = this.snapshot as Snapshot;
     const nodeObj = snap.objects.get('Node')?.get(node);
-    const claims = observeClaims(this.o.ipamStore, node, (b) => {
-      this.releasedBlocks.claimed(b.cidr);
-      this.origination.claimed(b);
-    });
-    const store = observeReleases(claims, node, (cidr) => {
-      if (this.o.fastRoutes !== false) this.releasedBlocks.released(cidr);
-      this.origination.released(cidr);
+    const store = observeOwnBlocks(this.o.ipamStore, node, {
+      claimed: (b) => {
+        this.releasedBlocks.claimed(b.cidr);
+        this.origination.claimed(b);
+      },
+      released: (cidr) => {
+        if (this.o.fastRoutes !== false) this.releasedBlocks.released(cidr);
+        this.origination.released(cidr);
+      },
     });
     this.ipam = new Ipam({ store, node, pools: ipamPoolsOf(snap), nodeLabels: nodeObj?.metadata.labels ?? {} });
     await this.refreshIpam();
@@ -379,6 +380,7 @@ export class Agent {
     const h = this.health();
     const id = this.bgp.identityInfo();
     const report = this.routes.lastReport;
+    const routesError = this.routesFailing();
     return {
       node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
       ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),
@@ -386,7 +388,7 @@ export class Agent {
       policy: this.policy.status(),
       problems: [
         ...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.rejected.sentences(),
-        ...(this.routesFailing() !== undefined ? [`routes pass failed: ${this.routesFailing()}`] : []),
+        ...(routesError !== undefined ? [`routes pass failed: ${routesError}`] : []),
       ],
     };
   }

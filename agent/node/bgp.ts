@@ -181,12 +181,12 @@ export class NodeBgp {
     if (!c || c.neighbors.length === 0) return;
     const families = [...new Set(c.neighbors.flatMap((n) => n.families))].sort();
     const key = `${c.asn} ${families.join()}`;
-    if (this.warmPair?.key === key && !this.warmPair.pair) return; // failed for this shape: not again
     try {
       if (this.warmPair?.key !== key) {
+        this.warmPair = { key }; // without a pair until it has established: a shape that failed is not tried again
         const pair = new WarmPair({ asn: c.asn, families });
-        this.warmPair = { key, ...(pair.established ? { pair } : {}) };
         if (!pair.established) throw new Error('the in-memory speaker pair did not establish');
+        this.warmPair.pair = pair;
       }
       this.warmPair.pair?.round(families.includes('ipv6') ? WARM_PREFIXES_DUAL : WARM_PREFIXES_V4);
     } catch (err) {

@@ -56,8 +56,8 @@ const SCOPE_ANY = 255;
  * three give the same route but for `dst` (planRoutes plans each block on its own;
  * owners and routers come from the hops, order and repeats aside). A prefix with a
  * template skips the planner; the others go through it and leave a template. Own
- * blocks (blackholes) and withdrawals always take the planner. A new context (each
- * full pass) starts empty.
+ * blocks (blackholes) and withdrawals always take the planner. A new context (a
+ * full pass whose inputs changed shape, routes-pass.ts) starts empty.
  */
 const templates = new WeakMap<RouteContext, Map<string, RouteMsg>>();
 
@@ -77,7 +77,6 @@ export function planFastWrites(
   prefixes: readonly string[],
   programmed: ReadonlySet<string>,
 ): FastWrites {
-  const held = programmed;
   let memo = templates.get(ctx);
   if (!memo) templates.set(ctx, memo = new Map());
   const dsts = prefixes.map(canonicalPrefix);
@@ -95,10 +94,10 @@ export function planFastWrites(
       keyOf.set(dst, key);
       return void planned.push(p);
     }
-    writes.push({ op: held.has(dst) ? 'replace' : 'add', route: { ...t, dst } });
+    writes.push({ op: programmed.has(dst) ? 'replace' : 'add', route: { ...t, dst } });
   });
   if (planned.length > 0) {
-    const r = planWithPlanner(ctx, now, planned, held);
+    const r = planWithPlanner(ctx, now, planned, programmed);
     if (r.fallback) return r;
     for (const w of r.writes) {
       const key = keyOf.get(w.route.dst);

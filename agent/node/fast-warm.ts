@@ -6,8 +6,8 @@
  * cold, its plan took 0.1–1 ms where warm it takes ~15 µs. After the first full pass,
  * and whenever the full pass's inputs change shape (nodes, pools, devices, tunnel
  * addresses), the warmer runs the receiving path on synthetic input many times —
- * the UPDATE's decode (the last UPDATE that carried prefixes, kept by NodeBgp),
- * planFastWrites (add, replace, withdraw) and the netlink encoding of its writes —
+ * the BGP side (NodeBgp.warm: the decode of the last UPDATE that carried prefixes,
+ * and a round of an in-memory speaker pair, bgp/speaker/warm-pair.ts), planFastWrites (add, replace, withdraw) and the netlink encoding of its writes —
  * without writing to the kernel. It runs in slices of ~0.5 ms between other
  * callbacks (setImmediate, after the poll phase), so that a socket read waits for at
  * most one slice; a light warming now and then keeps it warm on later full passes.
@@ -89,7 +89,7 @@ export interface WarmSource {
   own: readonly Block[];
   learned: ReadonlyMap<string, readonly string[]>;
   /** runs the BGP side of the route path once (NodeBgp.warm: a recent UPDATE decoded, a speaker pair round); absent with BGP off */
-  decode?: () => void;
+  bgp?: () => void;
 }
 
 export class FastWarmer {
@@ -127,7 +127,7 @@ export class FastWarmer {
       const cases = warmCases(s.ctx, s.own, s.learned);
       do {
         warmRound(s.ctx, cases);
-        s.decode?.();
+        s.bgp?.();
         this.rounds++;
         left--;
       } while (left > 0 && performance.now() - t0 < SLICE_MS);

@@ -1,5 +1,5 @@
 /**
- * Blocks of this node released here (releases.ts), hidden from the agent's own blocks
+ * Blocks of this node released here (block-events.ts), hidden from the agent's own blocks
  * until its copy of the IPAM records (ipam-view.ts) has them gone too — the reverse
  * of IpamView's pending claims. A list read before the release can arrive just after
  * it, still holding the block (and a claim no list has confirmed yet stays laid over

@@ -210,7 +210,7 @@ export class RoutesPass {
     this.ctxKey = key;
     this.fast.passed(ctx, report);
     this.warmer.passed(key, performance.now(), () => this.d.stopped() ? undefined : {
-      ctx, own: this.d.own(), learned: this.d.learned(), ...(this.d.bgpOff ? {} : { decode: () => this.d.bgp.warm() }),
+      ctx, own: this.d.own(), learned: this.d.learned(), ...(this.d.bgpOff ? {} : { bgp: () => this.d.bgp.warm() }),
     });
     const ok = report.problems.length === 0;
     metrics.applied('dataplane', ok);

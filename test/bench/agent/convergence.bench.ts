@@ -35,7 +35,7 @@
  * stamped by ip itself with µs resolution when they arrive — not when this process
  * reads the pipe: a spawn here, the ping probe, blocks this event loop for ms). The
  * claim stamp is the agent's own wall clock, in both labs at the same point (the
- * store wrapper's callback, claims.ts). With MARGAY_TRACE_ROUTES=1 the margay line
+ * store wrapper's callback, agent/node/block-events.ts). With MARGAY_TRACE_ROUTES=1 the margay line
  * carries `trace`: per-stage medians from the agents' own stamps (n1: claim →
  * UPDATE encoded; n3: bytes read → decoded → RIB → netlink write; across processes by
  * wall clock: n1's encode → n3's read, n3's write → its `ip -ts monitor` stamp), which

@@ -67,14 +67,14 @@ describe('fast path warm-up (fast-warm.ts)', () => {
     expect(off.rounds).toBe(0);
   });
 
-  it('decodes with the sampled UPDATE and stops when asked or when the source is gone', async () => {
+  it('runs the BGP side each round and stops when asked or when the source is gone', async () => {
     let decodes = 0;
     const w = new FastWarmer(true);
-    w.passed('a', 0, () => ({ ctx, own, learned: new Map(), decode: () => { decodes++; } }));
+    w.passed('a', 0, () => ({ ctx, own, learned: new Map(), bgp: () => { decodes++; } }));
     w.stop();
     await settle(w);
     expect(w.rounds).toBe(0);
-    w.passed('b', 0, () => ({ ctx, own, learned: new Map(), decode: () => { decodes++; } }));
+    w.passed('b', 0, () => ({ ctx, own, learned: new Map(), bgp: () => { decodes++; } }));
     await settle(w);
     expect(decodes).toBe(WARM_ROUNDS);
     const gone = new FastWarmer(true);

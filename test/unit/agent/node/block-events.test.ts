@@ -1,13 +1,14 @@
 /**
- * observeReleases: the agent hears of a block release exactly when the allocator
- * deletes a block record of this node — not another node's, not a failed delete,
- * not a block kept warm — and before the allocator's release() returns.
+ * observeOwnBlocks: the agent hears of a block claim exactly when the allocator
+ * creates a block record with this node's affinity, and of a release exactly when it
+ * deletes one — not another node's, not a failed write, not a block kept warm — each
+ * before the allocator's assign() / release() returns.
  */
 import { describe, expect, it } from 'vitest';
 import { Ipam } from '../../../../agent/ipam/allocator.js';
 import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 import type { Block, IpPool } from '../../../../agent/ipam/types.js';
-import { observeReleases } from '../../../../agent/node/releases.js';
+import { observeOwnBlocks } from '../../../../agent/node/block-events.js';
 
 const pool: IpPool = { name: 'v4', spec: { cidr: '10.0.0.0/28', blockSize: 30 } }; // 4 blocks of 4
 const block = (cidr: string, node: string | null): Block => ({ cidr, pool: 'v4', affinity: node ? `host:${node}` : null, allocations: [null, null, null, null], attributes: {} });
@@ -15,11 +16,25 @@ const block = (cidr: string, node: string | null): Block => ({ cidr, pool: 'v4',
 function setup() {
   const inner = new MemoryIpamStore();
   const released: string[] = [];
-  const store = observeReleases(inner, 'a', (cidr) => released.push(cidr));
-  return { inner, store, released, ipam: new Ipam({ store, node: 'a', pools: [pool] }) };
+  const claimed: string[] = [];
+  const store = observeOwnBlocks(inner, 'a', { claimed: (b) => claimed.push(b.cidr), released: (cidr) => released.push(cidr) });
+  return { inner, store, released, claimed, ipam: new Ipam({ store, node: 'a', pools: [pool] }) };
 }
 
-describe('observeReleases', () => {
+describe('observeOwnBlocks', () => {
+  it('tells of a claim inside assign(), before it returns; not of another node\'s block, an update, or a failed create', async () => {
+    const { ipam, inner, store, claimed } = setup();
+    let seenAtReturn: string[] = [];
+    await ipam.assign({ handle: 'h0' }).then((a) => { seenAtReturn = [...claimed]; return a; });
+    expect(seenAtReturn).toEqual(['10.0.0.0/30']);
+    await ipam.assign({ handle: 'h1' }); // same block: an update, no claim
+    expect(claimed).toEqual(['10.0.0.0/30']);
+    await inner.put('block', '10.0.0.4/30', block('10.0.0.4/30', 'a'), undefined);
+    expect((await store.put('block', '10.0.0.4/30', block('10.0.0.4/30', 'a'), undefined)).ok).toBe(false); // exists: a conflict
+    expect((await store.put('block', '10.0.0.8/30', block('10.0.0.8/30', 'b'), undefined)).ok).toBe(true); // b's
+    expect(claimed).toEqual(['10.0.0.0/30']);
+  });
+
   it('tells of the release of an emptied block that is not the node\'s last in its pool, inside release()', async () => {
     const { ipam, released } = setup();
     for (let i = 0; i < 5; i++) await ipam.assign({ handle: `h${i}` }); // 10.0.0.0/30 full, 10.0.0.4/30 claimed
@@ -70,7 +85,7 @@ describe('observeReleases', () => {
   it('keeps the store\'s change feed', () => {
     const { store } = setup();
     expect(store.watch).toBeUndefined();
-    const withFeed = observeReleases(Object.assign(new MemoryIpamStore(), { watch: async () => ({ close: () => undefined }) }), 'a', () => undefined);
+    const withFeed = observeOwnBlocks(Object.assign(new MemoryIpamStore(), { watch: async () => ({ close: () => undefined }) }), 'a', { claimed: () => undefined, released: () => undefined });
     expect(typeof withFeed.watch).toBe('function');
   });
 });
