@@ -3,6 +3,7 @@
  * IPv4 dotted quad, IPv6 RFC 5952 lower-case compressed; prefixes as "addr/len" with
  * host bits cleared.
  */
+import { formatIpv4Number, parseIpv4, parseIpv4At } from '../../../bgp/wire/address.js';
 export type Family = 4 | 6;
 
 export class AddressError extends Error {
@@ -14,9 +15,9 @@ export class AddressError extends Error {
 
 export const familyOf = (address: string): Family => (address.includes(':') ? 6 : 4);
 
-/** Dotted quad → 4 bytes, or undefined when it is not one (hot path: no regex, no arrays). */
+/** Dotted quad → 4 bytes, or undefined when it is not one (hot path: no regex, no arrays; leading zeros take the general path). */
 function v4Bytes(address: string): Buffer | undefined {
-  const n = v4Number(address);
+  const n = parseIpv4(address);
   if (n === undefined) return undefined;
   const out = Buffer.allocUnsafe(4);
   out.writeUInt32BE(n, 0);
@@ -74,58 +75,34 @@ export interface Prefix {
   length: number;
 }
 
-/** Dotted quad → unsigned 32-bit number, or undefined when it is not one. */
-function v4Number(address: string): number | undefined {
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  let n = 0;
-  for (let i = 0; i <= address.length; i++) {
-    const c = i < address.length ? address.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || value > 255 || part > 3) return undefined;
-      n = n * 256 + value;
-      part++;
-      value = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      value = value * 10 + (c - 48);
-      digits++;
-    } else {
-      return undefined;
-    }
-  }
-  return part === 4 ? n : undefined;
-}
-
-/** "len" → its value when it is 1–2 decimal digits, else undefined (the slow path reports it). */
-function lengthOf(text: string): number | undefined {
-  const a = text.charCodeAt(0) - 48;
-  if (text.length === 1) return a >= 0 && a <= 9 ? a : undefined;
-  const b = text.charCodeAt(1) - 48;
-  return text.length === 2 && a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : undefined;
+/** "len" → its value when it is 1–2 decimal digits, else undefined (the general path reports it). */
+function lengthOf(text: string, start: number): number | undefined {
+  const a = text.charCodeAt(start) - 48;
+  if (text.length === start + 1) return a >= 0 && a <= 9 ? a : undefined;
+  const b = text.charCodeAt(start + 1) - 48;
+  return text.length === start + 2 && a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : undefined;
 }
 
 const v4Mask = (length: number): number => (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
-const v4Text = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
 /**
- * IPv4 "a.b.c.d/len" without Buffers (the route fast path parses every prefix it
- * plans several times); undefined for anything else, which the general path handles.
+ * IPv4 "a.b.c.d/len" (or a bare address) as its masked network number, without
+ * Buffers or substrings (the route fast path parses every prefix it plans several
+ * times); undefined for anything else, which the general path handles.
  */
-function parseV4Prefix(cidr: string): Prefix | undefined {
+function v4Prefix(cidr: string): { n: number; length: number } | undefined {
   const slash = cidr.indexOf('/');
-  const n = v4Number(slash < 0 ? cidr : cidr.slice(0, slash));
-  if (n === undefined) return undefined;
-  const length = slash < 0 ? 32 : lengthOf(cidr.slice(slash + 1));
+  const n = parseIpv4At(cidr, 0, slash < 0 ? cidr.length : slash);
+  if (n < 0) return undefined;
+  const length = slash < 0 ? 32 : lengthOf(cidr, slash + 1);
   if (length === undefined || length > 32) return undefined;
-  return { family: 4, address: v4Text((n & v4Mask(length)) >>> 0), length };
+  return { n: (n & v4Mask(length)) >>> 0, length };
 }
 
 /** Parses "a.b.c.d/len" (or a bare address, as a host prefix), clearing host bits. */
 export function parsePrefix(cidr: string): Prefix {
-  const fast = parseV4Prefix(cidr);
-  if (fast) return fast;
+  const fast = v4Prefix(cidr);
+  if (fast) return { family: 4, address: formatIpv4Number(fast.n), length: fast.length };
   const [addr = '', lenText] = cidr.split('/');
   const bytes = ipToBytes(addr);
   const max = bytes.length * 8;
@@ -151,12 +128,13 @@ export const canonicalPrefix = (cidr: string): string => formatPrefix(parsePrefi
 
 /** Whether `address` lies inside `cidr`. */
 export function prefixContains(cidr: string, address: string): boolean {
-  const p = parsePrefix(cidr);
-  if (p.family === 4) {
+  const v4 = v4Prefix(cidr);
+  if (v4) {
     const slash = address.indexOf('/');
-    const a = v4Number(slash < 0 ? address : address.slice(0, slash));
-    if (a !== undefined) return ((a & v4Mask(p.length)) >>> 0) === v4Number(p.address);
+    const a = parseIpv4At(address, 0, slash < 0 ? address.length : slash);
+    if (a >= 0) return ((a & v4Mask(v4.length)) >>> 0) === v4.n;
   }
+  const p = parsePrefix(cidr);
   const a = ipToBytes(address.split('/')[0] ?? '');
   if ((a.length === 4 ? 4 : 6) !== p.family) return false;
   return bytesToIp(maskBytes(a, p.length)) === p.address;
