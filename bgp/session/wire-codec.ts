@@ -5,21 +5,8 @@
  */
 import { splitFrames } from '../wire/framing.js';
 import { decodeMessage, encodeMessage } from '../wire/message.js';
-import { DEFAULT_CODEC_OPTIONS, type CodecOptions, type Message } from '../wire/types.js';
+import { DEFAULT_CODEC_OPTIONS, withIpv4Numbers, type Message } from '../wire/types.js';
 import type { DriverCodec } from './driver.js';
-
-/**
- * The session's options with IPv4 prefixes decoded as numbers (the speaker keys its
- * table by them; the text is made only where something reads `addr`), one copy per
- * negotiated options object.
- */
-const numeric = new WeakMap<CodecOptions, CodecOptions>();
-function withNumbers(opts: CodecOptions): CodecOptions {
-  if (opts.ipv4Numbers) return opts;
-  let o = numeric.get(opts);
-  if (o === undefined) numeric.set(opts, (o = { ...opts, ipv4Numbers: true }));
-  return o;
-}
 
 function withdrawsSomething(m: Message): boolean {
   if (m.type !== 'UPDATE') return true;
@@ -36,7 +23,7 @@ export const wireCodec: DriverCodec = {
     return { frames, rest: Buffer.alloc(0), error: { code: r.error.code, subcode: r.error.subcode, data: r.error.data, message: r.error.message } };
   },
   decode(frame, opts) {
-    const r = decodeMessage(frame, withNumbers(opts));
+    const r = decodeMessage(frame, withIpv4Numbers(opts));
     if (r.ok) {
       return r.discarded && r.discarded.length > 0
         ? { message: r.message, warning: `attribute discard: ${r.discarded.map((e) => e.message).join('; ')}` }

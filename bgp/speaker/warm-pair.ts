@@ -10,11 +10,12 @@
  * Pure: no I/O, no clock (time stands still at 0: no timer ever fires).
  */
 import { decodeMessage, encodeMessage } from '../wire/index.js';
-import { DEFAULT_CODEC_OPTIONS, type CodecOptions, type Message } from '../wire/types.js';
+import { DEFAULT_CODEC_OPTIONS, withIpv4Numbers, type CodecOptions, type Message } from '../wire/types.js';
 import { messageEvent } from '../fsm/step.js';
 import { handle, incoming } from './handle.js';
 import { addPeer, createSpeaker, originate } from './peers.js';
 import type { Family } from '../fsm/types.js';
+import type { RouteChange } from '../rib/table.js';
 import type { Result, Speaker } from './types.js';
 
 export interface WarmPairOptions {
@@ -41,8 +42,9 @@ export class WarmPair {
   private readonly a: End;
   private readonly b: End;
   private readonly queue: { to: End; frame: Uint8Array }[] = [];
-  /** route changes B has seen (2 per prefix per round once established) */
+  /** route changes B has seen (2 per prefix per round once established), and the last one */
   changes = 0;
+  last: RouteChange | undefined;
 
   constructor(o: WarmPairOptions) {
     const mk = (self: string, peer: string): End => ({
@@ -76,7 +78,10 @@ export class WarmPair {
   }
 
   private perform(e: End, r: Pick<Result, 'actions' | 'routes'>): void {
-    if (e === this.b) this.changes += r.routes.length;
+    if (e === this.b) {
+      this.changes += r.routes.length;
+      this.last = r.routes.at(-1) ?? this.last;
+    }
     for (const { action } of r.actions) {
       switch (action.type) {
         case 'connect': {
@@ -107,7 +112,8 @@ export class WarmPair {
       if (!item) return;
       const { to } = item;
       if (to.conn === undefined) continue;
-      const d = decodeMessage(item.frame, to.codecIn);
+      // as a session receives: IPv4 prefixes as numbers (bgp/session/wire-codec.ts), the path the speaker keys its table by
+      const d = decodeMessage(item.frame, withIpv4Numbers(to.codecIn));
       if (!d.ok) continue;
       this.perform(to, handle(to.s, to.peer, messageEvent(to.conn, d.message), 0));
     }

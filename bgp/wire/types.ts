@@ -187,6 +187,19 @@ export interface CodecOptions {
 
 export const DEFAULT_CODEC_OPTIONS: CodecOptions = { as4: true, addPath: new Set() };
 
+/**
+ * A session's options with IPv4 prefixes decoded as numbers (the speaker keys its
+ * table by them; the text is made only where something reads `addr`), one copy per
+ * negotiated options object: what a receiving session decodes with.
+ */
+const numeric = new WeakMap<CodecOptions, CodecOptions>();
+export function withIpv4Numbers(opts: CodecOptions): CodecOptions {
+  if (opts.ipv4Numbers) return opts;
+  let o = numeric.get(opts);
+  if (o === undefined) numeric.set(opts, (o = { ...opts, ipv4Numbers: true }));
+  return o;
+}
+
 /** Well-known communities (RFC 1997, RFC 8326 for GRACEFUL_SHUTDOWN). */
 export const NO_EXPORT = 0xffffff01;
 export const NO_ADVERTISE = 0xffffff02;

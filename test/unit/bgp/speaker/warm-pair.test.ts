@@ -12,6 +12,15 @@ describe('WarmPair', () => {
     expect(w.changes - before).toBe(4 + 100);
   });
 
+  it('receives IPv4 as a session does: prefixes keyed by numbers (the change\'s text made when read)', () => {
+    const w = new WarmPair({ asn: 64512, families: ['ipv4'] });
+    w.round(['192.0.2.64/26']);
+    const last = w.last as object;
+    // a numerically keyed change has no text of its own until asked (a getter); a text-keyed one carries it
+    expect(Object.getOwnPropertyDescriptor(last, 'prefix')).toBeUndefined();
+    expect((last as { prefix: string }).prefix).toBe('192.0.2.64/26');
+  });
+
   it('works without graceful restart and with one family', () => {
     const w = new WarmPair({ asn: 4200000001, families: ['ipv4'], gracefulRestart: false });
     expect(w.established).toBe(true);
