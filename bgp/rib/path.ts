@@ -64,13 +64,3 @@ export function attrsKey(a: RouteAttrs): string {
 }
 
 export type Family = 'ipv4' | 'ipv6';
-
-export function familyOfKey(key: string): Family {
-  return key.includes(':') ? 'ipv6' : 'ipv4';
-}
-
-/** "10.0.0.0/24#7" → "10.0.0.0/24" */
-export function stripPathId(key: string): string {
-  const i = key.indexOf('#');
-  return i < 0 ? key : key.slice(0, i);
-}

@@ -84,10 +84,6 @@ export function addPeer(s: Speaker, c: PeerConfig, now: number): Result {
   return finish(s, out);
 }
 
-function dropPeerRoutes(s: Speaker, p: PeerState, out: Out): void {
-  clearRoutes(s, p, out);
-}
-
 /** Stops a peer (Cease 6/3, Peer De-configured), withdraws what it taught us, forgets it. */
 export function removePeer(s: Speaker, id: string, now: number): Result {
   const out = newOut();
@@ -98,7 +94,7 @@ export function removePeer(s: Speaker, id: string, now: number): Result {
   s.peerList = undefined;
   s.retiredConnSeq.set(id, p.fsm.connSeq);
   if (s.byAddress.get(p.config.address) === id) s.byAddress.delete(p.config.address);
-  dropPeerRoutes(s, p, out);
+  clearRoutes(s, p, out);
   for (const name of ['ConnectRetry', 'Hold', 'Keepalive', 'IdleHold', 'GrRestart', 'GrStale'] as const) {
     out.actions.push({ peer: id, action: { type: 'stopTimer', name } });
   }
@@ -124,7 +120,7 @@ export function updatePeer(s: Speaker, c: PeerConfig, now: number): Result {
   const old = p.config;
   if (needsReset(old, c)) {
     runFsm(s, p, { type: 'Cease', subcode: 6, stop: true }, now, out);
-    dropPeerRoutes(s, p, out);
+    clearRoutes(s, p, out);
     const fresh = newPeerState(s, c, p.fsm.connSeq, now, p.in.order);
     s.peers.set(id, fresh);
     s.peerList = undefined;

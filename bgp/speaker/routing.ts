@@ -10,7 +10,7 @@ import { internPath } from '../rib/adj-rib-in.js';
 import { internOut, resetSent, takeUpdates, want } from '../rib/adj-rib-out.js';
 import { exportAttrs } from '../rib/export.js';
 import { importAttrs, type ImportContext } from '../rib/import.js';
-import { familyOfKey, type Family, type Path } from '../rib/path.js';
+import type { Family, Path } from '../rib/path.js';
 import { bestOf, dropPaths, MAX_PREFIX, putPath, removePath, type RouteChange } from '../rib/table.js';
 import { keyFamily, keyText, type Ipv4Key, type PrefixKey } from '../rib/prefix-map.js';
 import { formatPrefix } from '../wire/prefix.js';
@@ -62,7 +62,7 @@ export function emitter(s: Speaker, out: Out): (c: RouteChange) => void {
 export function wantFor(s: Speaker, p: PeerState, key: string, best: Path | undefined): void {
   // the peer's own route (never sent back to it: exportSkip 'source') — the common case while a peer loads its table
   if (best !== undefined && best.owner === p.in) { unwant(p, key); return; }
-  const fam = familyOfKey(key);
+  const fam = keyFamily(key);
   if (best && p.negotiated?.families.includes(fam)) {
     const cache = p.exportCache[fam];
     let a = cache.get(best);
@@ -95,7 +95,7 @@ export function fullExport(s: Speaker, p: PeerState): void {
 export function refreshOut(p: PeerState, fam: Family | undefined): void {
   if (!fam) { resetSent(p.out); return; }
   for (const [key, a] of p.out.sent) {
-    if (familyOfKey(key) !== fam) continue;
+    if (keyFamily(key) !== fam) continue;
     p.out.sent.delete(key);
     if (!p.out.pending.has(key)) p.out.pending.set(key, a);
   }
