@@ -48,7 +48,7 @@ export class CniServer extends EventEmitter<CniServerEvents> {
   private readonly stages: boolean;
   /** requests read and not yet answered */
   private inFlight = 0;
-  private idleWaiters: (() => void)[] = [];
+  private readonly idleWaiters = new Set<() => void>();
 
   constructor(private readonly opts: CniServerOptions) {
     super();
@@ -68,8 +68,10 @@ export class CniServer extends EventEmitter<CniServerEvents> {
   whenIdle(maxMs: number): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, maxMs);
-      this.idleWaiters.push(() => { clearTimeout(timer); resolve(); });
+      const waiter = (): void => { clearTimeout(timer); resolve(); };
+      // timed out: leave the list, or steady overlapping requests would grow it by one per policy pass
+      const timer = setTimeout(() => { this.idleWaiters.delete(waiter); resolve(); }, maxMs);
+      this.idleWaiters.add(waiter);
     });
   }
 
@@ -137,7 +139,9 @@ export class CniServer extends EventEmitter<CniServerEvents> {
 
   private settled(): void {
     if (--this.inFlight > 0) return;
-    for (const w of this.idleWaiters.splice(0)) w();
+    const waiters = [...this.idleWaiters];
+    this.idleWaiters.clear();
+    for (const w of waiters) w();
   }
 
   private async answer(line: string, t0: number, wiring: PodWiring | undefined): Promise<{ resp: AgentResponse | RawResponse; log: (stages?: Record<string, number>) => void; event?: PodEvent }> {

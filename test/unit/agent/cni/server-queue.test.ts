@@ -57,6 +57,8 @@ describe('CniServer: idle wait and per-handle exclusive runs', () => {
     const t0 = performance.now();
     await server.whenIdle(60);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(50);
+    // the timed-out wait left the list; only the 5 s one above still waits
+    expect((server as unknown as { idleWaiters: Set<unknown> }).idleWaiters.size).toBe(1);
     const idle = server.whenIdle(5_000).then(() => 'idle');
     wiring.release();
     expect(JSON.parse(await answered)).toMatchObject({ ok: true });

@@ -8,6 +8,7 @@ import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 import type { PodEvent, PodLink, PodWiring } from '../../../../agent/cni/handler.js';
 import { CniServer } from '../../../../agent/cni/server.js';
 import { cniPlugin, type CniPluginKind } from '../../../../agent/cni/plugin-path.js';
+import { sendJsonLine } from '../../../support/line-client.js';
 
 // Both plugin executables, the Go one (dist/bin/margay-cni) and the Node fallback,
 // against the same in-process agent: they must behave the same.
@@ -143,15 +144,7 @@ describe.each(KINDS.map((k) => cniPlugin(k)).map((p) => [p.kind, p] as const))('
   });
 
   it('still answers the structured (wire v1) form of plugins installed before the raw form', async () => {
-    const { createConnection } = await import('node:net');
-    const ask = (req: object): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
-      const c = createConnection(server.socketPath);
-      let buf = '';
-      c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
-      c.on('data', (d) => { buf += d.toString(); });
-      c.on('end', () => resolve(JSON.parse(buf) as Record<string, unknown>));
-      c.on('error', reject);
-    });
+    const ask = async (req: object): Promise<Record<string, unknown>> => JSON.parse(await sendJsonLine(server.socketPath, req)) as Record<string, unknown>;
     const add = await ask({ v: 1, command: 'ADD', containerId: 'old1', netns: '/ns/b', ifName: 'eth0', args: {}, network: 'k8s', cniVersion: '1.0.0' });
     expect(add).toMatchObject({ ok: true, result: { cniVersion: '1.0.0', ips: [{ address: expect.stringMatching(/^10\.5\.0\./) as unknown }, { address: expect.stringMatching(/^fd05::/) as unknown }] } });
     expect(await ask({ v: 1, command: 'DEL', containerId: 'old1', ifName: 'eth0', args: {}, network: 'k8s', cniVersion: '1.0.0' })).toMatchObject({ ok: true });
