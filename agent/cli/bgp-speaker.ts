@@ -77,7 +77,9 @@ export const bgpSpeakerCommand: Command = {
       process.stderr.write(`margay: ${(err as Error).message}\n`);
       return err instanceof ConfigError ? 2 : 1;
     }
-    execWithV8Flags(v8FlagsFrom(process.env.MARGAY_SPEAKER_V8_FLAGS, SPEAKER_V8_FLAGS, 'MARGAY_SPEAKER_V8_FLAGS'));
+    const v8 = v8FlagsFrom('MARGAY_SPEAKER_V8_FLAGS', process.env.MARGAY_SPEAKER_V8_FLAGS, SPEAKER_V8_FLAGS);
+    if ('error' in v8) throw new UsageError(v8.error, USAGE);
+    execWithV8Flags(v8.flags);
     const core = createCore(config);
     const runtime = new SpeakerRuntime({ config, core, codec: wireCodec, log });
     await runtime.start();

@@ -32,13 +32,13 @@ const FLAG = /^--[A-Za-z0-9][\w-]*(=\S+)?$/;
  * `defaults`, or the list the environment variable `name` gives ('' or unset: defaults;
  * '0': none); an error naming the variable and the token for anything that is no flag.
  */
-export function v8FlagsFrom(envValue: string | undefined, defaults: readonly string[], name = 'MARGAY_AGENT_V8_FLAGS'): readonly string[] {
-  if (envValue === undefined || envValue.trim() === '') return defaults;
-  if (envValue.trim() === '0') return [];
+export function v8FlagsFrom(name: string, envValue: string | undefined, defaults: readonly string[]): { flags: readonly string[] } | { error: string } {
+  if (envValue === undefined || envValue.trim() === '') return { flags: defaults };
+  if (envValue.trim() === '0') return { flags: [] };
   const flags = envValue.split(/[\s,]+/).filter((f) => f !== '');
   const bad = flags.find((f) => !FLAG.test(f));
-  if (bad !== undefined) throw new Error(`${name}: "${bad}" is not a V8 flag (--name or --name=value, separated by spaces or commas; 0 for none)`);
-  return flags;
+  if (bad !== undefined) return { error: `${name}: "${bad}" is not a V8 flag (--name or --name=value, separated by spaces or commas; 0 for none)` };
+  return { flags };
 }
 
 /** set in the environment of the restarted process: one restart at most, whatever Node keeps of the flags */

@@ -99,13 +99,9 @@ export const agentCommand: Command = {
     const { parseBgpMode } = await import('../../node/bgp-mode.js');
     const bgp = parseBgpMode(str(v.bgp, env.MARGAY_BGP));
     if (typeof bgp !== 'string') throw new UsageError(bgp.error, USAGE);
-    let v8Flags: readonly string[];
-    try {
-      v8Flags = v8FlagsFrom(env.MARGAY_AGENT_V8_FLAGS, AGENT_V8_FLAGS);
-    } catch (err) {
-      throw new UsageError((err as Error).message, USAGE);
-    }
-    execWithV8Flags(v8Flags);
+    const v8 = v8FlagsFrom('MARGAY_AGENT_V8_FLAGS', env.MARGAY_AGENT_V8_FLAGS, AGENT_V8_FLAGS);
+    if ('error' in v8) throw new UsageError(v8.error, USAGE);
+    execWithV8Flags(v8.flags);
     const { runAgent } = await import('../../node/main.js');
     return runAgent({
       node, datastore, bgp,
