@@ -60,8 +60,7 @@ describe.skipIf(needs.skip)(`agents with --bgp off + BIRD on each node (${needs.
 
   afterAll(async () => {
     for (const b of birds) await b.stop().catch(() => undefined);
-    await cluster?.destroy();
-    await lab?.destroy();
+    await destroyAgentLab(lab, cluster);
   }, 60_000);
 
   it('no agent listens on the BGP port or has a peer; each is ready before any speaker runs', () => {

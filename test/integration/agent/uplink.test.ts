@@ -3,13 +3,15 @@ import { openRtnl, type KernelRtnl } from '../../../agent/dataplane/kernel/rtnl.
 import { addNetns, deleteNetns, ip, newRunPrefix } from '../../../agent/lab/netns.js';
 import type { NodeBgpInfo } from '../../../agent/node-config/types.js';
 import { dataplaneConfigOf, UplinkError } from '../../../agent/node/uplink.js';
-import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
+
+const needs = requirements({ root: true });
 
 // The uplink found from the kernel of a node namespace: two veth pairs (both ends
 // in the namespace; no dummy driver on every kernel), one
 // with the node's IPv4 address, one with its global IPv6 address (and, as every
 // IPv6 device, a link-local one).
-describe.skipIf(needsRoot)(`uplink from the node's addresses (${needsRoot ? ROOT_SKIP_REASON : 'root'})`, () => {
+describe.skipIf(needs.skip)(`uplink from the node's addresses (${needs.why})`, () => {
   const ns = `${newRunPrefix()}up`;
   let nl: KernelRtnl;
   let linkLocal6 = '';
