@@ -79,3 +79,8 @@ stops the install with a message naming the value.
 {{- $names = append $names .name -}}
 {{- end -}}
 {{- end -}}
+
+{{/* "true" when the agents run their own BGP speaker (bgp.enabled unset or true), else empty */}}
+{{- define "margay.bgpOn" -}}
+{{- if not (eq .Values.bgp.enabled false) }}true{{ end -}}
+{{- end -}}

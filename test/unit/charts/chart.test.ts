@@ -285,4 +285,12 @@ describe('NOTES.txt', () => {
     expect(notes).toContain('set rbac.readSecrets=true');
     expect(render('external peers with secrets').notes).toContain('node-to-node mesh OFF, AS 4200000001, 3 BGPPeer(s)');
   });
+
+  it('with bgp.enabled=false, points at the node\'s own speaker instead of BGP sessions', () => {
+    const notes = renderChart(CHART, { values: [{ bgp: { enabled: false } }] }).notes;
+    expect(notes).toContain('4. BGP is off (bgp.enabled=false)');
+    expect(notes).not.toContain('BGP sessions are Established');
+    expect(notes).toContain('margay status');
+    expect(render('default').notes).toContain('4. BGP sessions are Established');
+  });
 });
