@@ -7,7 +7,7 @@
  * searched once per tool); a missing one answers exit 127 with ToolMissing's text.
  */
 import { execFile } from 'node:child_process';
-import { resolveTool } from '../../policy/apply/tool-path.js';
+import { toolArgv } from '../../policy/apply/tool-path.js';
 import { jumpRule, NAT_OUTGOING_CHAIN, type NatRules, renderNatRestore } from './plan/nat-plan.js';
 
 export type Exec = (argv: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }>;
@@ -15,8 +15,7 @@ export type Exec = (argv: string[], input?: string) => Promise<{ code: number; s
 export const execIn = (netns?: string): Exec => (argv, input) => new Promise((resolve) => {
   let full: string[];
   try {
-    const [file = '', ...rest] = argv;
-    full = netns !== undefined ? [resolveTool('ip'), 'netns', 'exec', netns, resolveTool(file), ...rest] : [resolveTool(file), ...rest];
+    full = toolArgv(argv, netns);
   } catch (err) {
     resolve({ code: 127, stdout: '', stderr: err instanceof Error ? err.message : String(err) });
     return;

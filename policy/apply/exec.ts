@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { resolveTool, type ToolResolver } from './tool-path.js';
+import { resolveTool, toolArgv, type ToolResolver } from './tool-path.js';
 
 /**
  * The narrow interface through which the apply layer runs kernel tools
@@ -26,8 +26,7 @@ export function hostExec(opts: { netns?: string; timeoutMs?: number; resolve?: T
     run(argv, input) {
       let full: string[];
       try {
-        const [tool = '', ...rest] = argv;
-        full = opts.netns === undefined ? [resolveFile(tool), ...rest] : [resolveFile('ip'), 'netns', 'exec', opts.netns, resolveFile(tool), ...rest];
+        full = toolArgv(argv, opts.netns, resolveFile);
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }

@@ -72,3 +72,9 @@ export function toolResolver(opts: { pathEnv?: () => string | undefined; isExecu
 
 /** The process-wide resolver (hostExec's default). */
 export const resolveTool: ToolResolver = toolResolver();
+
+/** `argv` with its tool as an absolute path, run through `ip netns exec` when `netns` is given; throws ToolMissing. */
+export function toolArgv(argv: readonly string[], netns: string | undefined, resolve: ToolResolver = resolveTool): string[] {
+  const [tool = '', ...rest] = argv;
+  return netns === undefined ? [resolve(tool), ...rest] : [resolve('ip'), 'netns', 'exec', netns, resolve(tool), ...rest];
+}

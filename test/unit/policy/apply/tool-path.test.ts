@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecFailure, hostExec } from '../../../../policy/apply/exec.js';
-import { DEFAULT_PATH, searchPath, ToolMissing, toolResolver } from '../../../../policy/apply/tool-path.js';
+import { DEFAULT_PATH, searchPath, ToolMissing, toolArgv, toolResolver } from '../../../../policy/apply/tool-path.js';
 
 describe('searchPath (pure): the first absolute PATH directory holding an executable', () => {
   const files = new Set(['/usr/sbin/ipset', '/sbin/ipset', '/opt/x/iptables-restore']);
@@ -72,5 +72,13 @@ describe('hostExec runs tools by their resolved absolute path', () => {
     const err = await hostExec({ resolve: toolResolver({ pathEnv: () => path }) }).run(['mg-fail', '-w']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExecFailure);
     expect(err).toMatchObject({ argv: ['mg-fail', '-w'], code: 3, stderr: 'boom\n' });
+  });
+});
+
+describe('toolArgv', () => {
+  const resolve = (n: string): string => `/sbin/${n}`;
+  it('resolves the tool, and runs it through ip netns exec in a namespace', () => {
+    expect(toolArgv(['ipset', 'list'], undefined, resolve)).toEqual(['/sbin/ipset', 'list']);
+    expect(toolArgv(['iptables', '-S'], 'mg1-n1', resolve)).toEqual(['/sbin/ip', 'netns', 'exec', 'mg1-n1', '/sbin/iptables', '-S']);
   });
 });
