@@ -25,12 +25,10 @@ export interface AdjRibIn {
   prefixes: number;
   /** routes kept stale by graceful restart */
   staleCount: number;
-  /** prefix key → path: a listing of its own, kept only for small tables (locally originated routes) */
-  readonly own: Map<string, Path> | undefined;
 }
 
-export function newAdjRibIn(source: PeerInfo, order = 0, ownListing = false): AdjRibIn {
-  return { source, order, intern: new Map(), count: 0, prefixes: 0, staleCount: 0, own: ownListing ? new Map() : undefined };
+export function newAdjRibIn(source: PeerInfo, order = 0): AdjRibIn {
+  return { source, order, intern: new Map(), count: 0, prefixes: 0, staleCount: 0 };
 }
 
 export function internPath(rib: AdjRibIn, attrs: RouteAttrs): Path {

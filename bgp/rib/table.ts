@@ -194,7 +194,6 @@ export function putPath(
     path.refs++;
     rib.count++;
     rib.prefixes++;
-    if (rib.own !== undefined && id === -1) rib.own.set(keyText(key), path);
     t.routes.set(key, id === -1 ? path : new RibEntry([path], [id], path));
     return onlyChange(key, 'add', path);
   }
@@ -205,7 +204,6 @@ export function putPath(
     if (slot === path) return undefined;
     path.refs++;
     releasePath(rib, slot);
-    if (rib.own !== undefined) rib.own.set(keyText(key), path);
     t.routes.set(key, path);
     return onlyChange(key, 'change', path);
   } else {
@@ -229,7 +227,6 @@ export function putPath(
     e.paths.splice(at, 0, path);
     e.ids.splice(at, 0, id);
   }
-  if (rib.own !== undefined && id === -1) rib.own.set(keyText(key), path);
   return redecide(t, key, e);
 }
 
@@ -243,7 +240,6 @@ export function removePath(t: RibTable, rib: AdjRibIn, key: PrefixKey, pathId: n
     t.routes.delete(key);
     rib.count--;
     rib.prefixes--;
-    if (rib.own !== undefined) rib.own.delete(keyText(key));
     releasePath(rib, slot);
     return removed(key);
   }
@@ -254,7 +250,6 @@ export function removePath(t: RibTable, rib: AdjRibIn, key: PrefixKey, pathId: n
   slot.ids.splice(i, 1);
   rib.count--;
   if (!holds(slot, rib)) rib.prefixes--;
-  if (rib.own !== undefined && id === -1) rib.own.delete(keyText(key));
   releasePath(rib, old);
   return redecide(t, key, slot);
 }
@@ -305,7 +300,6 @@ export function dropPaths(
     for (let i = slot.paths.length - 1; i >= 0; i--) {
       const p = slot.paths[i]!;
       if (p.owner !== rib || (drop && !drop(key, p))) continue;
-      if (rib.own !== undefined && slot.ids[i] === -1) rib.own.delete(keyText(key));
       slot.paths.splice(i, 1);
       slot.ids.splice(i, 1);
       rib.count--;
@@ -328,7 +322,6 @@ export function mapPaths(t: RibTable, rib: AdjRibIn, map: (old: Path) => Path, e
       const q = map(slot);
       q.refs++;
       t.routes.set(key, q);
-      if (rib.own !== undefined) rib.own.set(keyText(key), q);
       if (q !== slot) emit(onlyChange(key, 'change', q));
       continue;
     }
@@ -339,7 +332,6 @@ export function mapPaths(t: RibTable, rib: AdjRibIn, map: (old: Path) => Path, e
       const q = map(p);
       q.refs++;
       slot.paths[i] = q;
-      if (rib.own !== undefined && slot.ids[i] === -1) rib.own.set(keyText(key), q);
       touched = true;
     }
     if (!touched) continue;

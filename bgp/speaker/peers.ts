@@ -26,7 +26,7 @@ export function createSpeaker(config: SpeakerConfig): Result {
   const local = { asn: config.asn, routerId: config.routerId, clusterId: config.clusterId ?? config.routerId };
   const s: Speaker = {
     config, local, peers: new Map(), byAddress: new Map(), retiredConnSeq: new Map(),
-    origin: newAdjRibIn({ id: '', address: '', asn: config.asn, routerId: config.routerId, ibgp: false, rrClient: false, local: true }, 0, true),
+    origin: newAdjRibIn({ id: '', address: '', asn: config.asn, routerId: config.routerId, ibgp: false, rrClient: false, local: true }, 0), originated: new Map(),
     loc: newRibTable(!!config.multipath), nextOrder: 1, deferring: !!config.restarting,
   };
   const actions: Result['actions'] = s.deferring
@@ -222,15 +222,16 @@ export function originate(s: Speaker, routes: readonly OriginatedRoute[], _now: 
     if (!path) { path = internPath(s.origin, originAttrs(r)); bySignature.set(sig, path); }
     next.set(formatPrefix(p), path);
   }
-  const own = s.origin.own!;
-  for (const key of [...own.keys()]) {
+  const was = s.originated;
+  for (const key of was.keys()) {
     if (!next.has(key)) emitChange(s, removePath(s.loc, s.origin, key, undefined), out);
   }
   for (const [key, path] of next) {
-    if (own.get(key) === path) continue;
+    if (was.get(key) === path) continue;
     const c = putPath(s.loc, s.origin, key, undefined, path);
     if (c !== MAX_PREFIX) emitChange(s, c, out);
   }
+  s.originated = next;
   return finish(s, out);
 }
 

@@ -137,8 +137,10 @@ export interface Speaker {
   byAddress: Map<string, string>;
   /** last connection number of removed peers, so a re-added peer never reuses one */
   retiredConnSeq: Map<string, number>;
-  /** locally originated routes (a source like a peer, with its own listing) */
+  /** locally originated routes (a source like a peer) */
   origin: AdjRibIn;
+  /** what `originate` last set: prefix text → its path (the next call advertises the difference) */
+  originated: Map<string, Path>;
   /** the prefix table: every source's paths and the Loc-RIB (rib/table.ts) */
   loc: RibTable;
   /** order of the next peer's Adj-RIB-In among the sources (origin is 0) */
