@@ -76,8 +76,17 @@ class Ipv4Change implements RouteChange {
   }
 }
 
+/** A change of `key`: a plain record for a text key, an Ipv4Change (text made when read) for a numeric one. */
+function changeOf(key: PrefixKey, kind: RouteChange['kind'], best: Path | undefined, reason: BestReason | undefined, nextHops: string[]): RouteChange {
+  if (typeof key !== 'string') return new Ipv4Change(key, kind, best, reason, nextHops);
+  const c: RouteChange = { prefix: key, kind, nextHops };
+  if (best !== undefined) c.best = best;
+  if (reason !== undefined) c.reason = reason;
+  return c;
+}
+
 function removed(key: PrefixKey): RouteChange {
-  return typeof key === 'string' ? { prefix: key, kind: 'remove', nextHops: [] } : new Ipv4Change(key, 'remove', undefined, undefined, []);
+  return changeOf(key, 'remove', undefined, undefined, []);
 }
 
 /** The best path of a table entry (or of a Loc-RIB value: a path or [best, ...equal-cost]). */
@@ -119,9 +128,7 @@ function sameSelection(a: Path | Path[], b: Path | Path[]): boolean {
 }
 
 function onlyChange(key: PrefixKey, kind: 'add' | 'change', only: Path): RouteChange {
-  return typeof key === 'string'
-    ? { prefix: key, kind, best: only, reason: 'only-path', nextHops: singleHops(only) }
-    : new Ipv4Change(key, kind, only, 'only-path', singleHops(only));
+  return changeOf(key, kind, only, 'only-path', singleHops(only));
 }
 
 function find(e: RibEntry, rib: AdjRibIn, id: number): number {
@@ -170,10 +177,7 @@ function redecide(t: RibTable, key: PrefixKey, e: RibEntry): RouteChange | undef
   const entry: Path | Path[] = sel.multipath ?? sel.best;
   if (sameSelection(old, entry)) return undefined;
   e.best = entry;
-  const hops = nextHopsOf(entry);
-  return typeof key === 'string'
-    ? { prefix: key, kind: 'change', best: sel.best, reason: sel.reason, nextHops: hops }
-    : new Ipv4Change(key, 'change', sel.best, sel.reason, hops);
+  return changeOf(key, 'change', sel.best, sel.reason, nextHopsOf(entry));
 }
 
 /** `putPath` refused a new route: the peer would hold more than its maximum. */
@@ -188,9 +192,10 @@ export function putPath(
   t: RibTable, rib: AdjRibIn, key: PrefixKey, pathId: number | undefined, path: Path, max?: number,
 ): RouteChange | undefined | typeof MAX_PREFIX {
   const id = pathId === undefined ? -1 : pathId;
+  const full = max !== undefined && rib.count >= max; // a new route is refused, a replacement is not
   const slot = t.routes.get(key);
   if (slot === undefined) {
-    if (max !== undefined && rib.count >= max) return MAX_PREFIX;
+    if (full) return MAX_PREFIX;
     path.refs++;
     rib.count++;
     rib.prefixes++;
@@ -207,7 +212,7 @@ export function putPath(
     t.routes.set(key, path);
     return onlyChange(key, 'change', path);
   } else {
-    if (max !== undefined && rib.count >= max) return MAX_PREFIX;
+    if (full) return MAX_PREFIX;
     e = new RibEntry([slot], [-1], slot);
     t.routes.set(key, e);
   }
@@ -219,7 +224,7 @@ export function putPath(
     releasePath(rib, old);
     e.paths[i] = path;
   } else {
-    if (max !== undefined && rib.count >= max) return MAX_PREFIX;
+    if (full) return MAX_PREFIX;
     if (!holds(e, rib)) rib.prefixes++;
     path.refs++;
     rib.count++;

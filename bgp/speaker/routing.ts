@@ -44,11 +44,8 @@ export function emitChange(s: Speaker, change: RouteChange | undefined, out: Out
   for (let i = 0; i < peers.length; i++) {
     const p = peers[i]!;
     if (p.fsm.state !== 'Established') continue;
-    if (best !== undefined && best.owner === p.in) {
-      // the peer's own route (as in wantFor), without making the prefix text unless something was sent or queued
-      if (p.out.sent.size > 0 || p.out.pending.size > 0) unwant(p, change.prefix);
-      continue;
-    }
+    // the peer's own route with nothing sent or queued to it: nothing to unwant, and no prefix text made (wantFor handles the rest)
+    if (best !== undefined && best.owner === p.in && p.out.sent.size === 0 && p.out.pending.size === 0) continue;
     wantFor(s, p, change.prefix, best);
   }
 }
