@@ -1,10 +1,13 @@
 /**
  * Shared set-up and tear-down for tests that run real agents in a lab
- * (agent/lab/agents.ts): start agents and wait for their status sockets; destroy
- * the agents and the lab, keeping (and naming) the logs when MARGAY_KEEP_LOGS is set.
+ * (agent/lab/agents.ts): start agents and wait for their status sockets or for a
+ * meshed, ready status; read what they did (margay's routes, their logs); destroy the
+ * agents and the lab, keeping (and naming) the logs when MARGAY_KEEP_LOGS is set.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { AgentCluster } from '../../agent/lab/agents.js';
+import { run } from '../../agent/lab/exec.js';
 import type { Lab } from '../../agent/lab/lab.js';
 import { waitFor } from './wait.js';
 
@@ -20,4 +23,34 @@ export async function destroyAgentLab(lab: Lab | undefined, cluster: AgentCluste
   if (lab && keepLogs) process.stderr.write(`agent logs: ${lab.logDir}\n`);
   await cluster?.destroy().catch(() => undefined);
   await lab?.destroy({ keepLogs });
+}
+
+/** Waits (bounded) until each node's agent has `peers` sessions, all Established, and is ready. */
+export async function waitMeshedAndReady(cluster: AgentCluster, nodes: readonly string[], peers: number, timeoutMs = 30_000): Promise<void> {
+  for (const n of nodes) {
+    await waitFor(async () => {
+      const s = await cluster.status(n).catch(() => undefined);
+      return s && s.peers.length === peers && s.peers.every((p) => p.fsm === 'Established') && s.ready ? s : undefined;
+    }, timeoutMs, `${n} meshed and ready`, 100);
+  }
+}
+
+/** The block of `blockSize` holding an IPv4 address ("10.244.0.5", 30 → "10.244.0.4/30"). */
+export function blockOf(ip: string, blockSize: number): string {
+  const o = ip.split('.').map(Number) as [number, number, number, number];
+  const n = ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+  const b = blockSize === 0 ? 0 : (n & ((0xffffffff << (32 - blockSize)) >>> 0)) >>> 0;
+  return `${b >>> 24}.${(b >>> 16) & 255}.${(b >>> 8) & 255}.${b & 255}/${blockSize}`;
+}
+
+/** margay's routes (protocol 80) in a node's kernel, as `ip route show` prints them. */
+export async function margayRoutes(lab: Lab, node: string): Promise<string> {
+  return (await run(['ip', '-n', lab.node(node).ns, 'route', 'show', 'proto', '80'])).stdout;
+}
+
+/** A node's agent log, by line. */
+export async function agentLog(cluster: AgentCluster, node: string): Promise<string[]> {
+  const p = cluster.agentProcess(node);
+  if (!p) throw new Error(`no agent runs on ${node}`);
+  return (await readFile(p.logFile, 'utf8')).split('\n');
 }

@@ -7,22 +7,15 @@
  * IPAM to be re-read or a full pass (the full-pass resync is 60 s here). The warm
  * block, emptied, stays announced.
  */
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
-import { run } from '../../../agent/lab/exec.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
-import { destroyAgentLab } from '../../support/agent-lab.js';
+import { agentLog, blockOf, destroyAgentLab, margayRoutes, waitMeshedAndReady } from '../../support/agent-lab.js';
 
 const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
-/** the /30 block holding an IPv4 address */
-const blockOf = (ip: string): string => {
-  const o = ip.split('.').map(Number) as [number, number, number, number];
-  return `${o[0]}.${o[1]}.${o[2]}.${o[3] - (o[3] % 4)}/30`;
-};
 /** n2 must lose the released block's route within this long after the DEL returned */
 const WITHDRAWN_WITHIN_MS = 1000;
 
@@ -34,28 +27,22 @@ describe.skipIf(needs.skip)(`a released block is withdrawn and unrouted at once 
     lab = await createLab({ nodes: 2, fabric: 'l2' });
     cluster = await createAgentCluster(lab, { pool: { blockSize: 30 } });
     for (const n of ['n1', 'n2']) await cluster.startAgent(n, ['--resync', '60000']);
-    const c = cluster;
-    for (const n of ['n1', 'n2']) {
-      await waitFor(async () => {
-        const s = await c.status(n).catch(() => undefined);
-        return s && s.peers.length === 1 && s.peers.every((p) => p.fsm === 'Established') && s.ready ? s : undefined;
-      }, 30_000, `${n} meshed and ready`, 100);
-    }
+    await waitMeshedAndReady(cluster, ['n1', 'n2'], 1);
   }, 120_000);
 
   afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
-  const routes = async (node: string): Promise<string> => (await run(['ip', '-n', lab!.node(node).ns, 'route', 'show', 'proto', '80'])).stdout;
+  const routes = (node: string): Promise<string> => margayRoutes(lab as Lab, node);
   const has = (table: string, prefix: string): boolean => table.split('\n').some((l) => l.startsWith(`${prefix} `) || l.startsWith(`blackhole ${prefix} `) || l === `blackhole ${prefix}`);
-  const log = async (node: string): Promise<string[]> => (await readFile(cluster!.agentProcess(node)!.logFile, 'utf8')).split('\n');
+  const log = (node: string): Promise<string[]> => agentLog(cluster as AgentCluster, node);
 
   it('the last pod of a (not last) block deleted: n1 withdraws it and drops its blackhole inside the DEL, n2 loses the route within 1 s', async () => {
     const c = cluster as AgentCluster;
     const pods: CniPod[] = [];
     // four pods fill n1's first /30, the fifth claims a second one
     for (let i = 0; i < 5; i++) pods.push(await c.addPod('n1', `p${i}`));
-    const first = blockOf(pods[0]!.ipv4);
-    const second = blockOf(pods[4]!.ipv4);
+    const first = blockOf(pods[0]!.ipv4, 30);
+    const second = blockOf(pods[4]!.ipv4, 30);
     expect(first).not.toBe(second);
     await waitFor(async () => has(await routes('n2'), second) && has(await routes('n2'), first), 5000, `${first} and ${second} in n2's kernel`, 20);
     expect(has(await routes('n1'), second)).toBe(true); // n1's blackhole

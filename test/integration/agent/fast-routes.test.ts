@@ -6,7 +6,6 @@
  * back through the full pass (the safety net: --resync 1 s here). Agents run with
  * MARGAY_TRACE_ROUTES=1 so their logs say which path wrote each route.
  */
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
@@ -14,14 +13,9 @@ import { run } from '../../../agent/lab/exec.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
-import { destroyAgentLab } from '../../support/agent-lab.js';
+import { agentLog, blockOf, destroyAgentLab, margayRoutes, waitMeshedAndReady } from '../../support/agent-lab.js';
 
 const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
-/** the /30 block holding an IPv4 address */
-const blockOf = (ip: string): string => {
-  const o = ip.split('.').map(Number) as [number, number, number, number];
-  return `${o[0]}.${o[1]}.${o[2]}.${o[3] - (o[3] % 4)}/30`;
-};
 
 describe.skipIf(needs.skip)(`route fast path with real agents (${needs.why})`, () => {
   let lab: Lab | undefined;
@@ -31,19 +25,13 @@ describe.skipIf(needs.skip)(`route fast path with real agents (${needs.why})`, (
     lab = await createLab({ nodes: 3, fabric: 'l2' });
     cluster = await createAgentCluster(lab, { pool: { blockSize: 30 }, env: { MARGAY_TRACE_ROUTES: '1' } });
     for (const n of ['n1', 'n2', 'n3']) await cluster.startAgent(n, ['--resync', '1000']);
-    const c = cluster;
-    for (const n of ['n1', 'n2', 'n3']) {
-      await waitFor(async () => {
-        const s = await c.status(n).catch(() => undefined);
-        return s && s.peers.length === 2 && s.peers.every((p) => p.fsm === 'Established') && s.ready ? s : undefined;
-      }, 30_000, `${n} meshed and ready`, 100);
-    }
+    await waitMeshedAndReady(cluster, ['n1', 'n2', 'n3'], 2);
   }, 120_000);
 
   afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
-  const routes = async (node: string): Promise<string> => (await run(['ip', '-n', lab!.node(node).ns, 'route', 'show', 'proto', '80'])).stdout;
-  const log = async (node: string): Promise<string[]> => (await readFile(cluster!.agentProcess(node)!.logFile, 'utf8')).split('\n');
+  const routes = (node: string): Promise<string> => margayRoutes(lab as Lab, node);
+  const log = (node: string): Promise<string[]> => agentLog(cluster as AgentCluster, node);
   const fastWrites = async (node: string, prefix: string): Promise<number> =>
     (await log(node)).filter((l) => l.includes('trace: learned route written') && l.includes('"kind":"fast"') && l.includes(`"${prefix}"`)).length;
 
@@ -54,8 +42,8 @@ describe.skipIf(needs.skip)(`route fast path with real agents (${needs.why})`, (
     for (let i = 0; i < 5; i++) pods.push(await c.addPod('n1', `p${i}`));
     const blocks = (await c.status('n1')).blocks.map((b) => b.cidr);
     expect(blocks).toHaveLength(2);
-    const first = blockOf(pods[0]!.ipv4);
-    const second = blockOf(pods[4]!.ipv4);
+    const first = blockOf(pods[0]!.ipv4, 30);
+    const second = blockOf(pods[4]!.ipv4, 30);
     expect([...blocks].sort()).toEqual([first, second].sort());
     expect((await log('n1')).some((l) => l.includes('ipam: block claimed, announced') && l.includes(second))).toBe(true);
     await waitFor(async () => (await routes('n3')).includes(`${second} via 172.30.0.11`), 5000, `${second} in n3's kernel`, 20);
