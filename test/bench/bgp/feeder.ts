@@ -78,6 +78,13 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+/** Times the process's main thread went to sleep (voluntary context switches): its wake-ups so far. */
+export async function wakeups(pid: number): Promise<number> {
+  const s = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = /voluntary_ctxt_switches:\s*(\d+)/.exec(s);
+  return m ? Number(m[1]) : 0;
+}
+
 /** BIRD prints local time of day (hh:mm:ss.mmm): as ms since epoch, the nearest such time to `near`. */
 function birdClock(m: RegExpExecArray, near: number): number {
   const d = new Date(near);

@@ -35,7 +35,7 @@ import { margaySpeaker } from '../../support/daemons/margay.js';
 import { waitFor } from '../../support/daemons/common.js';
 import { startCapture, type Capture } from './capture.js';
 import { receiverConfig, ribProgress, startReceiver, watchEstablished } from './gobgp-receiver.js';
-import { birdRouteTimes, birdProtocolRoutes, birdSince, cpuSeconds, loadGoBgp, workerPid, POLL_MS, prefixCounts, round, rssBytes, skipReason, whenCount } from './feeder.js';
+import { birdRouteTimes, birdProtocolRoutes, birdSince, cpuSeconds, loadGoBgp, workerPid, POLL_MS, prefixCounts, round, rssBytes, skipReason, wakeups, whenCount } from './feeder.js';
 
 /** Node options of a running process: the `--` arguments before its script. */
 async function nodeFlags(pid: number): Promise<string[]> {
@@ -80,6 +80,8 @@ interface Sample {
   firstS: number;
   pollS: number;
   cpu: number;
+  /** the receiver's main-thread wake-ups over its ingest */
+  wakes: number;
   feederCpu: number;
   perRoute: number;
   rss: number;
@@ -117,6 +119,7 @@ async function ingestMargay(c: Ctx, variant: string): Promise<Sample> {
     if (IDLE_FIRST) await settled(pid);
     const rss0 = await rssBytes(pid);
     const cpu0 = await cpuSeconds(pid);
+    const w0 = await wakeups(pid);
     const g0 = await cpuSeconds(c.gPid);
     if (IDLE_FIRST) await m.reload(config);
     const done = await whenCount('margay ingest', async () => (await m.status()).peers[0]?.received ?? 0, c.total, c.timeout);
@@ -126,7 +129,7 @@ async function ingestMargay(c: Ctx, variant: string): Promise<Sample> {
     const first = Date.parse(st.peers[0]?.firstUpdate ?? '');
     const rss = await rssBytes(pid);
     return {
-      sinceMs: since, lastMs: last, s: (last - since) / 1000, firstS: (first - since) / 1000, pollS: (done - since) / 1000, cpu: await cpuSeconds(pid) - cpu0,
+      sinceMs: since, lastMs: last, s: (last - since) / 1000, firstS: (first - since) / 1000, pollS: (done - since) / 1000, cpu: await cpuSeconds(pid) - cpu0, wakes: await wakeups(pid) - w0,
       feederCpu: await cpuSeconds(c.gPid) - g0, perRoute: (rss - rss0) / c.total, rss, flags,
     };
   } finally {
@@ -153,15 +156,17 @@ async function ingestGoBgp(c: Ctx): Promise<Sample> {
     if (IDLE_FIRST) await settled(pid);
     const rss0 = await rssBytes(pid);
     const cpu0 = await cpuSeconds(pid);
+    const w0 = await wakeups(pid);
     const g0 = await cpuSeconds(c.gPid);
     if (IDLE_FIRST) await r.cli(['neighbor', c.leaf.centreV4, 'enable']);
     const since = await watch.when;
     const { firstMs, doneMs } = await ribProgress(r, c.total, c.timeout);
     const rss = await rssBytes(pid);
     const cpu = await cpuSeconds(pid) - cpu0;
+    const wakes = await wakeups(pid) - w0;
     const feederCpu = await cpuSeconds(c.gPid) - g0;
     const s = (doneMs - since) / 1000;
-    return { sinceMs: since, lastMs: doneMs, s, firstS: (firstMs - since) / 1000, pollS: s, cpu, feederCpu, perRoute: (rss - rss0) / c.total, rss };
+    return { sinceMs: since, lastMs: doneMs, s, firstS: (firstMs - since) / 1000, pollS: s, cpu, wakes, feederCpu, perRoute: (rss - rss0) / c.total, rss };
   } finally {
     await watch.stop();
     await r.stop();
@@ -182,15 +187,17 @@ protocol bgp feed { ${IDLE_FIRST ? 'disabled; ' : ''}local ${c.leaf.v4} as 65002
     if (IDLE_FIRST) await settled(b.pid);
     const rss0 = await rssBytes(b.pid);
     const cpu0 = await cpuSeconds(b.pid);
+    const w0 = await wakeups(b.pid);
     const g0 = await cpuSeconds(c.gPid);
     if (IDLE_FIRST) await b.birdc('enable feed');
     const done = await whenCount('BIRD ingest', () => birdProtocolRoutes(b, 'feed'), c.total, c.timeout);
     const rss = await rssBytes(b.pid);
     const cpu = await cpuSeconds(b.pid) - cpu0;
+    const wakes = await wakeups(b.pid) - w0;
     const feederCpu = await cpuSeconds(c.gPid) - g0;
     const since = await waitFor('BIRD since', () => birdSince(b, 'feed'), 5000);
     const { first, last } = await birdRouteTimes(b, 'feed', since);
-    return { sinceMs: since, lastMs: last, s: (last - since) / 1000, firstS: (first - since) / 1000, pollS: (done - since) / 1000, cpu, feederCpu, perRoute: (rss - rss0) / c.total, rss };
+    return { sinceMs: since, lastMs: last, s: (last - since) / 1000, firstS: (first - since) / 1000, pollS: (done - since) / 1000, cpu, wakes, feederCpu, perRoute: (rss - rss0) / c.total, rss };
   } finally {
     await b.stop();
     c.stops.pop();
@@ -278,6 +285,8 @@ async function once(emit: Emit, n: number): Promise<void> {
         poll_ms: POLL_MS, margay_poll_s: round(m.poll), bird_poll_s: round(b.poll),
         // CPU used by each receiver over its ingest (includes answering the progress polls)
         margay_cpu_s: round(median(xs.map((x) => x.cpu)), 2), bird_cpu_s: round(median(bs.map((x) => x.cpu)), 2),
+        // main-thread wake-ups (voluntary context switches) over the ingest, polls included
+        margay_wakeups: median(xs.map((x) => x.wakes)), bird_wakeups: median(bs.map((x) => x.wakes)),
         // the feeder's CPU while it sent to each
         feeder_cpu_margay_s: round(median(xs.map((x) => x.feederCpu)), 2), feeder_cpu_bird_s: round(median(bs.map((x) => x.feederCpu)), 2),
         // GoBGP as a third receiver: its stamps have whole seconds only, so gobgp_s runs from the
