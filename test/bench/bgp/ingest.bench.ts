@@ -6,7 +6,8 @@
  * Established to all N in the RIB, and RSS bytes per route (RSS after minus RSS
  * before the session, over N). Ratios margay / BIRD (the target) and margay / GoBGP.
  * N = 100k (and 1M with BENCH_FULL=1; BENCH_BGP_PREFIXES
- * overrides). Medians of BENCH_REPS runs (default 3 up to 100k prefixes, 1 above),
+ * overrides). Medians of BENCH_REPS runs (default 9 up to 100k prefixes, 1 above: the
+ * feeder's preparation varies by ±0.05 s between runs, a tenth of the figure),
  * each a fresh receiver process against the same loaded feeder.
  *
  * For margay and BIRD both ends of the time are the receiver's own stamps, alike:
@@ -255,7 +256,7 @@ async function once(emit: Emit, n: number): Promise<void> {
       emit({ bench: 'bgp/ingest-wire', prefixes: total, receiver: 'gobgp', ...await captured(cg, () => ingestGoBgp(cg)) });
     }
 
-    const reps = Number(process.env.BENCH_REPS ?? (n <= 100_000 ? 3 : 1));
+    const reps = Number(process.env.BENCH_REPS ?? (n <= 100_000 ? 9 : 1));
     const ms: Sample[][] = variants.map(() => []);
     const bs: Sample[] = [];
     const gs: Sample[] = [];
