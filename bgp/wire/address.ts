@@ -14,6 +14,28 @@ export function formatIpv4Number(n: number): string {
   return `${DEC[(n >>> 24) & 0xff]}.${DEC[(n >>> 16) & 0xff]}.${DEC[(n >>> 8) & 0xff]}.${DEC[n & 0xff]}`;
 }
 
+/** Writes the decimal digits of `v` (0–255) as character codes at codes[k..]; the position after them. */
+export function putDec(codes: Uint16Array, k: number, v: number): number {
+  if (v >= 100) { codes[k++] = 48 + ((v / 100) | 0); v %= 100; codes[k++] = 48 + ((v / 10) | 0); } else if (v >= 10) codes[k++] = 48 + ((v / 10) | 0);
+  codes[k++] = 48 + (v % 10);
+  return k;
+}
+
+/**
+ * Writes the dotted quad of `n` (unsigned 32-bit) as character codes at codes[k..];
+ * the position after it. For text built as one flat string from character codes
+ * (bgp/wire/prefix.ts: NLRI addresses, "a.b.c.d/len" of the RIB's numeric keys).
+ */
+export function putIpv4(codes: Uint16Array, k: number, n: number): number {
+  k = putDec(codes, k, n >>> 24);
+  codes[k++] = 46;
+  k = putDec(codes, k, (n >>> 16) & 0xff);
+  codes[k++] = 46;
+  k = putDec(codes, k, (n >>> 8) & 0xff);
+  codes[k++] = 46;
+  return putDec(codes, k, n & 0xff);
+}
+
 /** 16 bytes at b[p..p+16) as RFC 5952 text. */
 export function formatIpv6(b: Uint8Array, p: number): string {
   const g: number[] = new Array<number>(8);

@@ -5,7 +5,7 @@
  * every decoded Prefix has host bits zero.
  */
 import { AFI_IPV4, type Afi, type Prefix } from './types.js';
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './address.js';
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6, putDec, putIpv4 } from './address.js';
 import { readU32 } from './cursor.js';
 import { wireError, type WireError } from './errors.js';
 import { ERR_UPDATE, UPD_INVALID_NETWORK } from './constants.js';
@@ -50,12 +50,13 @@ export function decodePrefixes(
         const mask = (0xff << (8 - rem)) & 0xff;
         if (n === 1) a &= mask; else if (n === 2) c1 &= mask; else if (n === 3) c2 &= mask; else c3 &= mask;
       }
+      const bits = ((a << 24) | (c1 << 16) | (c2 << 8) | c3) >>> 0;
       if (numbers) {
         p += n;
-        out.push(new Ipv4Prefix(((a << 24) | (c1 << 16) | (c2 << 8) | c3) >>> 0, len, addPath ? pathId : undefined));
+        out.push(new Ipv4Prefix(bits, len, addPath ? pathId : undefined));
         continue;
       }
-      addr = ipv4Text(a, c1, c2, c3);
+      addr = ipv4Text(bits);
     } else {
       V6.fill(0);
       for (let i = 0; i < n; i++) V6[i] = b[p + i] as number;
@@ -80,7 +81,7 @@ export class Ipv4Prefix implements Prefix {
     return AFI_IPV4;
   }
   get addr(): string {
-    return ipv4Text(this.bits >>> 24, (this.bits >>> 16) & 0xff, (this.bits >>> 8) & 0xff, this.bits & 0xff);
+    return ipv4Text(this.bits);
   }
 }
 
@@ -108,38 +109,19 @@ function fromCodes(n: number): string {
   }
 }
 
-function putDec(k: number, v: number): number {
-  if (v >= 100) { C[k++] = 48 + ((v / 100) | 0); v %= 100; C[k++] = 48 + ((v / 10) | 0); } else if (v >= 10) C[k++] = 48 + ((v / 10) | 0);
-  C[k++] = 48 + (v % 10);
-  return k;
-}
-
 /**
- * "a.b.c.d" as one flat string built from character codes: a template literal
- * would make one intermediate string per part (seven per address).
+ * "a.b.c.d" as one flat string built from character codes (address.ts putIpv4): a
+ * template literal would make one intermediate string per part (seven per address).
  */
-function ipv4Text(a: number, b: number, c: number, d: number): string {
-  let k = putDec(0, a);
-  C[k++] = 46;
-  k = putDec(k, b);
-  C[k++] = 46;
-  k = putDec(k, c);
-  C[k++] = 46;
-  k = putDec(k, d);
-  return fromCodes(k);
+function ipv4Text(n: number): string {
+  return fromCodes(putIpv4(C, 0, n));
 }
 
 /** "a.b.c.d/len" of an IPv4 prefix given as numbers, as one flat string. */
 export function ipv4PrefixText(bits: number, len: number): string {
-  let k = putDec(0, bits >>> 24);
-  C[k++] = 46;
-  k = putDec(k, (bits >>> 16) & 0xff);
-  C[k++] = 46;
-  k = putDec(k, (bits >>> 8) & 0xff);
-  C[k++] = 46;
-  k = putDec(k, bits & 0xff);
+  let k = putIpv4(C, 0, bits);
   C[k++] = 47;
-  k = putDec(k, len);
+  k = putDec(C, k, len);
   return fromCodes(k);
 }
 

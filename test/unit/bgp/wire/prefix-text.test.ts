@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, flatJoin, formatPrefix } from '../../../../bgp/wire/index.js';
 import type { Prefix } from '../../../../bgp/wire/types.js';
+import { formatIpv4Number } from '../../../../bgp/wire/address.js';
+import { ipv4PrefixText } from '../../../../bgp/wire/prefix.js';
 
 const OPTS = { as4: true, addPath: new Set<string>() };
 
@@ -25,5 +27,12 @@ describe('prefix text built as flat strings', () => {
       expect(r.message.nlri.map((p) => p.addr)).toEqual(nlri.map((p) => p.addr));
       expect(r.message.nlri.map(formatPrefix)).toEqual(nlri.map((p) => `${p.addr}/${p.len}`));
     }), { numRuns: 200 });
+  });
+
+  it('ipv4PrefixText (character codes) reads as the template formatter formatIpv4Number does, with /len', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (bits, len) => {
+      expect(ipv4PrefixText(bits, len)).toBe(`${formatIpv4Number(bits)}/${len}`);
+    }), { numRuns: 500 });
+    for (const v of [0, 9, 10, 99, 100, 255]) expect(ipv4PrefixText(((v << 24) | (v << 16) | (v << 8) | v) >>> 0, v % 33)).toBe(`${v}.${v}.${v}.${v}/${v % 33}`);
   });
 });
