@@ -130,10 +130,6 @@ export class PrefixMap<V> {
     yield* this.select(() => true);
   }
 
-  *keys(): IterableIterator<string> {
-    for (const [k] of this.entries()) yield k;
-  }
-
   [Symbol.iterator](): IterableIterator<[string, V]> {
     return this.entries();
   }

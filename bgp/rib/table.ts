@@ -89,17 +89,11 @@ function removed(key: PrefixKey): RouteChange {
   return changeOf(key, 'remove', undefined, undefined, []);
 }
 
-/** The best path of a table entry (or of a Loc-RIB value: a path or [best, ...equal-cost]). */
-export function bestOf(e: Slot | Path[] | undefined): Path | undefined {
-  if (e === undefined) return undefined;
-  if (e instanceof RibEntry) e = e.best;
-  return Array.isArray(e) ? e[0] : e;
-}
-
-/** The Loc-RIB value of an entry: [best] or [best, ...equal-cost]. */
-export function selectedOf(e: Slot): readonly Path[] {
-  const b = e instanceof RibEntry ? e.best : e;
-  return Array.isArray(b) ? b : [b];
+/** The best path of a table entry (the first of [best, ...equal-cost] with multipath). */
+export function bestOf(e: Slot): Path {
+  if (!(e instanceof RibEntry)) return e;
+  const b = e.best;
+  return Array.isArray(b) ? b[0]! : b;
 }
 
 /**
@@ -275,13 +269,6 @@ export function forEachRoute(t: RibTable, rib: AdjRibIn, each: (key: string, pat
       each(id === -1 ? key : `${key}#${id}`, p, Array.isArray(best) ? best.includes(p) : best === p);
     }
   }
-}
-
-/** `rib`'s routes as key ("#id" for ADD-PATH) → path (a table scan: for status views and tests). */
-export function routesOf(t: RibTable, rib: AdjRibIn): Map<string, Path> {
-  const out = new Map<string, Path>();
-  forEachRoute(t, rib, (k, p) => out.set(k, p));
-  return out;
 }
 
 /**

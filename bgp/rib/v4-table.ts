@@ -149,11 +149,4 @@ export class V4Table<V> {
       if (v !== undefined) yield [this.keys[i]!, v];
     }
   }
-
-  *values(): IterableIterator<V> {
-    for (let i = 0; i < this.used; i++) {
-      const v = this.vals[i];
-      if (v !== undefined) yield v;
-    }
-  }
 }

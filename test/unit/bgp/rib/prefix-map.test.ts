@@ -28,7 +28,7 @@ describe('PrefixMap', () => {
   it('lists IPv4 by prefix length, then the rest; select returns only what the predicate picks', () => {
     const m = new PrefixMap<number>();
     m.set('fd00::/64', 1); m.set('10.0.0.0/24', 2); m.set('10.0.0.0/8', 3); m.set('255.255.255.255/32', 4); m.set('0.0.0.0/0', 5);
-    expect([...m.keys()]).toEqual(['0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/24', '255.255.255.255/32', 'fd00::/64']);
+    expect([...m].map(([k]) => k)).toEqual(['0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/24', '255.255.255.255/32', 'fd00::/64']);
     expect([...m.select((v) => v % 2 === 0)]).toEqual([['10.0.0.0/24', 2], ['255.255.255.255/32', 4]]);
     expect(m.counts()).toEqual({ ipv4: 4, other: 1 });
     // deleting while listing

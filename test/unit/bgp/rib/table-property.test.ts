@@ -4,7 +4,8 @@ import { internPath, markStale, newAdjRibIn, rebaseSource, type AdjRibIn } from 
 import { selectBest } from '../../../../bgp/rib/best-path.js';
 import type { Path } from '../../../../bgp/rib/path.js';
 import { keyFamily, keyText, type PrefixKey } from '../../../../bgp/rib/prefix-map.js';
-import { dropPaths, mapPaths, MAX_PREFIX, newRibTable, putPath, removePath, routesOf, selectedOf, type RouteChange } from '../../../../bgp/rib/table.js';
+import { dropPaths, mapPaths, MAX_PREFIX, newRibTable, putPath, removePath, type RouteChange } from '../../../../bgp/rib/table.js';
+import { routesOf, selectedOf } from '../../../support/rib-table.js';
 import { Ipv4Prefix } from '../../../../bgp/wire/prefix.js';
 import { attrs, peer } from './helpers.js';
 

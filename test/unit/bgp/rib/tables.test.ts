@@ -3,8 +3,9 @@ import { internPath, markStale, newAdjRibIn, prefixCount, rebaseSource, type Adj
 import { internOut, newAdjRibOut, resetSent, takeUpdates, want } from '../../../../bgp/rib/adj-rib-out.js';
 import { keyFamily } from '../../../../bgp/rib/prefix-map.js';
 import {
-  bestOf, dropPaths, locRibFamilies, mapPaths, MAX_PREFIX, newRibTable, putPath, removePath, RibEntry, routesOf, type RibTable, type RouteChange,
+  dropPaths, locRibFamilies, mapPaths, MAX_PREFIX, newRibTable, putPath, removePath, RibEntry, type RibTable, type RouteChange,
 } from '../../../../bgp/rib/table.js';
+import { bestAt, routesOf } from '../../../support/rib-table.js';
 import { attrs, peer } from './helpers.js';
 
 const sweep = (t: RibTable, rib: AdjRibIn, fam?: 'ipv4' | 'ipv6'): string[] => {
@@ -51,7 +52,7 @@ describe('Adj-RIB-In (a peer view over the prefix table)', () => {
     expect([...routesOf(t, rib)].map(([k, p]) => [k, p.attrs.med])).toEqual([['10.0.0.0/24#1', 1], ['10.0.0.0/24#2', 2]]);
     expect(prefixCount(rib)).toBe(1);
     expect(rib.count).toBe(2);
-    expect(bestOf(t.routes.get('10.0.0.0/24'))?.attrs.med).toBe(1);
+    expect(bestAt(t, '10.0.0.0/24')?.attrs.med).toBe(1);
     expect(removePath(t, rib, '10.0.0.0/24', 1)).toMatchObject({ kind: 'change', reason: 'only-path' });
     expect([...routesOf(t, rib).values()].map((p) => p.attrs.med)).toEqual([2]);
     expect(prefixCount(rib)).toBe(1);
@@ -124,7 +125,7 @@ describe('prefix table: candidates and the Loc-RIB', () => {
     putPath(t, ra, 'p', undefined, a);
     expect(putPath(t, rb, 'p', undefined, internPath(rb, attrs({ nextHops: ['192.0.2.2'] })))).toBeUndefined();
     expect(removePath(t, rb, 'p', undefined)).toBeUndefined();
-    expect(bestOf(t.routes.get('p'))).toBe(a);
+    expect(bestAt(t, 'p')).toBe(a);
   });
 
   it('multipath reports every equal-cost next hop, in source order whatever the arrival order', () => {
@@ -146,8 +147,8 @@ describe('prefix table: candidates and the Loc-RIB', () => {
     const changed: RouteChange[] = [];
     mapPaths(t, ra, rebaseSource(ra, { ...ra.source, rrClient: true }), (c) => changed.push(c));
     expect(changed.map((c) => c.prefix)).toEqual(['p', 'q']);
-    expect(bestOf(t.routes.get('p'))?.source.rrClient).toBe(true);
-    expect(bestOf(t.routes.get('q'))?.source.rrClient).toBe(true);
+    expect(bestAt(t, 'p')?.source.rrClient).toBe(true);
+    expect(bestAt(t, 'q')?.source.rrClient).toBe(true);
     expect(ra.intern.size).toBe(1);
     expect([...ra.intern.values()][0]!.refs).toBe(2);
   });

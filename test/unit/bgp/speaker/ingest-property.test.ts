@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addPeer, createSpeaker, handle, incoming, messageEvent } from '../../../../bgp/speaker/index.js';
 import { selectBest } from '../../../../bgp/rib/best-path.js';
-import { bestOf, locRibFamilies, routesOf } from '../../../../bgp/rib/table.js';
+import { bestOf, locRibFamilies } from '../../../../bgp/rib/table.js';
+import { bestAt, routesOf } from '../../../support/rib-table.js';
 import { importAttrs } from '../../../../bgp/rib/import.js';
 import type { Path, RouteAttrs } from '../../../../bgp/rib/path.js';
 import type { PathAttributes, Prefix, UpdateMessage } from '../../../../bgp/wire/types.js';
@@ -105,11 +106,11 @@ describe('ingest property: the incremental pipeline equals a from-scratch decisi
         const best = selectBest(cands)!.best;
         expected.set(k, { source: best.source.address, attrs: best.attrs });
       }
-      const got = new Map([...s.loc.routes].map(([k, e]): [string, Route] => [k, { source: bestOf(e)!.source.address, attrs: bestOf(e)!.attrs }]));
+      const got = new Map([...s.loc.routes].map(([k, e]): [string, Route] => [k, { source: bestOf(e).source.address, attrs: bestOf(e).attrs }]));
       expect(got).toEqual(expected);
       // and by lookup, not only by listing (a key the listing shows may be unreachable through the hash index)
       expect(s.loc.routes.size).toBe(expected.size);
-      for (const [k, r] of expected) { const b = bestOf(s.loc.routes.get(k)); expect([b?.source.address, b?.attrs]).toEqual([r.source, r.attrs]); }
+      for (const [k, r] of expected) { const b = bestAt(s.loc, k); expect([b?.source.address, b?.attrs]).toEqual([r.source, r.attrs]); }
       expect(Object.fromEntries(replay)).toEqual(Object.fromEntries([...expected].map(([k, r]) => [k, [r.attrs.nextHops[0]!]])));
       // each peer's Adj-RIB-In (a scan of the shared table) and its counters equal its map
       peers.forEach((p, i) => {

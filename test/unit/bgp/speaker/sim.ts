@@ -8,7 +8,7 @@ import { handle, incoming, messageEvent, timerEvent, addPeer, createSpeaker } fr
 import type { PeerAction, PeerConfig, RouteChange, Speaker, SpeakerConfig, SpeakerEvent, SpeakerTimerName, Result } from '../../../../bgp/speaker/index.js';
 import { decodeMessage, encodeMessage } from '../../../../bgp/wire/index.js';
 import { DEFAULT_CODEC_OPTIONS, type CodecOptions, type Message } from '../../../../bgp/wire/types.js';
-import { selectedOf } from '../../../../bgp/rib/table.js';
+import { selectedOf } from '../../../support/rib-table.js';
 
 interface End { node: string; peer: string; conn: number | undefined; codecIn: CodecOptions; codecOut: CodecOptions }
 interface Link { a: End; b: End; buffered: Uint8Array[]; open: boolean }

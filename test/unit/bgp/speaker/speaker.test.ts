@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { originate, removePeer, speakerStatus, updatePeer } from '../../../../bgp/speaker/index.js';
-import { bestOf, routesOf } from '../../../../bgp/rib/table.js';
+import { bestAt as bestIn, routesOf } from '../../../support/rib-table.js';
 import type { PeerConfig } from '../../../../bgp/speaker/index.js';
 import { Sim } from './sim.js';
 
@@ -19,7 +19,7 @@ function pair(opts: { a?: Partial<PeerConfig>; b?: Partial<PeerConfig>; asB?: nu
   return sim;
 }
 
-const bestAt = (sim: Sim, node: string, prefix: string) => bestOf(sim.speaker(node).loc.routes.get(prefix));
+const bestAt = (sim: Sim, node: string, prefix: string) => bestIn(sim.speaker(node).loc, prefix);
 
 describe('speaker: two eBGP peers', () => {
   it('establish, and a route originated on A reaches B with A as next hop and A\'s AS prepended', () => {
