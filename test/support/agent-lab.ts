@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { AgentCluster } from '../../agent/lab/agents.js';
 import { run } from '../../agent/lab/exec.js';
 import type { Lab } from '../../agent/lab/lab.js';
+import type { AgentStatus } from '../../agent/status/types.js';
 import { waitFor } from './wait.js';
 
 /** Starts each node's agent (with `args(node)` added), then waits (bounded) until every one serves its status socket. */
@@ -25,14 +26,36 @@ export async function destroyAgentLab(lab: Lab | undefined, cluster: AgentCluste
   await lab?.destroy({ keepLogs });
 }
 
-/** Waits (bounded) until each node's agent has `peers` sessions, all Established, and is ready. */
-export async function waitMeshedAndReady(cluster: AgentCluster, nodes: readonly string[], peers: number, timeoutMs = 30_000): Promise<void> {
+/** What `waitMeshedAndReady` waits for besides the sessions and readiness, and how long. */
+export interface MeshWaitOptions {
+  /** a further condition on each node's status (its routes, its AS, the peers' type) */
+  also?: (s: AgentStatus, node: string) => boolean;
+  /** per node; default 30 s */
+  timeoutMs?: number;
+  /** between polls; default 100 ms */
+  intervalMs?: number;
+  /** the status call's own timeout; default the cluster's */
+  statusTimeoutMs?: number;
+  /** names the wait in the timeout error; default "meshed and ready" */
+  what?: string;
+}
+
+/**
+ * Waits (bounded, node after node) until each node's agent has `peers` sessions (a
+ * count, or a count per node), all Established, is ready, and meets `opts.also`;
+ * returns the status each node had when it did.
+ */
+export async function waitMeshedAndReady(cluster: AgentCluster, nodes: readonly string[], peers: number | ((node: string) => number), opts: MeshWaitOptions = {}): Promise<Map<string, AgentStatus>> {
+  const { also, timeoutMs = 30_000, intervalMs = 100, statusTimeoutMs, what = 'meshed and ready' } = opts;
+  const out = new Map<string, AgentStatus>();
   for (const n of nodes) {
-    await waitFor(async () => {
-      const s = await cluster.status(n).catch(() => undefined);
-      return s && s.peers.length === peers && s.peers.every((p) => p.fsm === 'Established') && s.ready ? s : undefined;
-    }, timeoutMs, `${n} meshed and ready`, 100);
+    const want = typeof peers === 'number' ? peers : peers(n);
+    out.set(n, await waitFor(async () => {
+      const s = await cluster.status(n, statusTimeoutMs).catch(() => undefined);
+      return s && s.peers.length === want && s.peers.every((p) => p.fsm === 'Established') && s.ready && (!also || also(s, n)) ? s : undefined;
+    }, timeoutMs, `${n} ${what}`, intervalMs));
   }
+  return out;
 }
 
 /** The block of `blockSize` holding an IPv4 address ("10.244.0.5", 30 → "10.244.0.4/30"). */

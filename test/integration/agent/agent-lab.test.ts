@@ -13,7 +13,7 @@ import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
-import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
+import { destroyAgentLab, startAgents, waitMeshedAndReady } from '../../support/agent-lab.js';
 
 const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 
@@ -25,11 +25,6 @@ describe.skipIf(needs.skip)(`node agents in a 3-node lab (${needs.why})`, () => 
   const c = (): AgentCluster => cluster as AgentCluster;
   const pods: Record<string, CniPod> = {};
 
-  const status = (node: string): Promise<AgentStatus | undefined> => c().status(node, 2000).catch(() => undefined);
-  const converged = async (node: string): Promise<AgentStatus | undefined> => {
-    const s = await status(node);
-    return s && s.ready && s.peers.length === 2 && s.peers.every((p) => p.fsm === 'Established') ? s : undefined;
-  };
   const reach = async (from: CniPod, to: CniPod): Promise<boolean> => (await c().lab.ping(from.netns, to.ipv4, { count: 1, timeoutS: 1 })).ok;
   const kernelRoutes = async (node: string): Promise<string> => (await c().lab.exec(c().lab.node(node).ns, ['ip', 'route', 'show', 'proto', '80'])).stdout;
 
@@ -45,8 +40,7 @@ describe.skipIf(needs.skip)(`node agents in a 3-node lab (${needs.why})`, () => 
   afterAll(() => destroyAgentLab(lab, cluster), 60_000);
 
   it('full mesh converges: every agent has both peers Established, one active side per pair, and every other node\'s block in its kernel', async () => {
-    const sts = new Map<string, AgentStatus>();
-    for (const n of NODES) sts.set(n, await waitFor(() => converged(n), 30_000, `${n} converged`, 200));
+    const sts = await waitMeshedAndReady(c(), NODES, 2, { intervalMs: 200, statusTimeoutMs: 2000 });
     for (const [n, s] of sts) {
       expect(s.asn).toBe(64512);
       expect(s.peers.map((p) => p.type)).toEqual(['node-to-node mesh', 'node-to-node mesh']);
@@ -169,7 +163,7 @@ describe.skipIf(needs.skip)(`node agents in a 3-node lab (${needs.why})`, () => 
     // one after the other (the lab's state file is written per call), well inside one restart window
     for (const n of restart) await c().stopAgent(n);
     for (const n of restart) await c().startAgent(n);
-    for (const n of restart) await waitFor(() => converged(n), 20_000, `${n} converged again`, 100);
+    await waitMeshedAndReady(c(), restart, 2, { timeoutMs: 20_000, statusTimeoutMs: 2000, what: 'meshed and ready again' });
     const out = await pinging;
     const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
     if (!m) throw new Error(`unexpected ping output: ${out}`);

@@ -20,16 +20,17 @@ import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
-import { destroyAgentLab } from '../../support/agent-lab.js';
+import { destroyAgentLab, startAgents, waitMeshedAndReady } from '../../support/agent-lab.js';
 
 const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 
 const NODES = ['n1', 'n2', 'n3'];
 const AGENT_ARGS = ['--bgp', 'off', '--resync', '1000'];
 
-async function startAgents(cluster: AgentCluster): Promise<void> {
-  for (const n of NODES) await cluster.startAgent(n, AGENT_ARGS);
-  for (const n of NODES) await waitFor(async () => (await cluster.status(n, 2000).catch(() => undefined))?.ready, 30_000, `agent ${n} ready`, 100);
+/** Starts every node's agent with BGP off and waits until each is ready, with no session. */
+async function startBgpOffAgents(cluster: AgentCluster): Promise<void> {
+  await startAgents(cluster, NODES, () => AGENT_ARGS);
+  await waitMeshedAndReady(cluster, NODES, 0, { statusTimeoutMs: 2000, what: 'ready with no BGP session' });
 }
 
 describe.skipIf(needs.skip)(`agents with --bgp off + BIRD on each node (${needs.why})`, () => {
@@ -46,7 +47,7 @@ describe.skipIf(needs.skip)(`agents with --bgp off + BIRD on each node (${needs.
   beforeAll(async () => {
     lab = await createLab({ nodes: 3, fabric: 'l2' });
     cluster = await createAgentCluster(lab);
-    await startAgents(cluster);
+    await startBgpOffAgents(cluster);
     // ready with no speaker anywhere: readiness does not wait for BGP
     for (const n of NODES) {
       statusBeforeBird[n] = await cluster.status(n);
@@ -126,7 +127,7 @@ describe.skipIf(needs.skip)(`agents with --bgp off, no speaker, a VXLAN pool: ro
   beforeAll(async () => {
     lab = await createLab({ nodes: 3, fabric: 'l2' });
     cluster = await createAgentCluster(lab, { pool: { vxlanMode: 'Always' } });
-    await startAgents(cluster);
+    await startBgpOffAgents(cluster);
   }, 120_000);
 
   afterAll(() => destroyAgentLab(lab, cluster), 60_000);

@@ -19,9 +19,12 @@ import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
+import { waitMeshedAndReady } from '../../support/agent-lab.js';
 
 const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 const NODES = ['n1', 'n2'];
+/** how the session waits poll the status socket */
+const POLL = { intervalMs: 200, statusTimeoutMs: 2000 };
 
 describe.skipIf(needs.skip)(`agents on the kubernetes datastore (fake API server) (${needs.why})`, () => {
   let lab: Lab | undefined;
@@ -82,12 +85,7 @@ describe.skipIf(needs.skip)(`agents on the kubernetes datastore (fake API server
   }, 60_000);
 
   it('the mesh comes up from Node objects in the API (InternalIP, subnet from the kernel); IPAM blocks are IPAMBlock objects; pods reach each other', async () => {
-    for (const n of NODES) {
-      await waitFor(async () => {
-        const s = await status(n);
-        return s?.peers.length === 1 && s.peers[0]!.fsm === 'Established' && s.routes.length === 2 ? s : undefined;
-      }, 30_000, `${n} established with both blocks routed`, 200);
-    }
+    await waitMeshedAndReady(c(), NODES, 1, { also: (s) => s.routes.length === 2, what: 'established with both blocks routed', ...POLL });
     expect(a().list('IPAMBlock').map((b) => (b.spec as { cidr: string }).cidr).sort()).toEqual(['10.244.0.0/26', '10.244.0.64/26']);
     // same subnet by the kernel's prefix: a direct route, no problem reported
     const s1 = (await status('n1'))!;
@@ -115,12 +113,7 @@ describe.skipIf(needs.skip)(`agents on the kubernetes datastore (fake API server
 
   it('a BGPConfiguration change through the API (AS number) restarts the sessions with the new AS', async () => {
     a().create({ apiVersion: 'margay.io/v1', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { asNumber: 65123 } });
-    for (const n of NODES) {
-      await waitFor(async () => {
-        const s = await status(n);
-        return s?.asn === 65123 && s.peers[0]?.fsm === 'Established' && s.peers[0].asn === 65123 ? s : undefined;
-      }, 30_000, `${n} re-established in AS 65123`, 200);
-    }
+    await waitMeshedAndReady(c(), NODES, 1, { also: (s) => s.asn === 65123 && s.peers[0]!.asn === 65123, what: 're-established in AS 65123', ...POLL });
     expect(await waitFor(() => reach(pods.a!, pods.b!), 15_000, 'a → b after the AS change', 100)).toBe(true);
   }, 60_000);
 
@@ -136,12 +129,7 @@ describe.skipIf(needs.skip)(`agents on the kubernetes datastore (fake API server
     expect(s1.peers).toEqual([]); // never opened without the key it was asked to have
     a().create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bgp-auth', namespace: 'kube-system' }, data: { password: Buffer.from('s3cret-md5').toString('base64') } });
     // Secrets are not watched: the agent retries a missing one every few seconds
-    for (const n of NODES) {
-      await waitFor(async () => {
-        const s = await status(n);
-        return s?.peers.length === 1 && s.peers[0]!.fsm === 'Established' && s.peers[0]!.type === 'node-specific' ? s : undefined;
-      }, 30_000, `${n} established over the MD5 session`, 200);
-    }
+    await waitMeshedAndReady(c(), NODES, 1, { also: (s) => s.peers[0]!.type === 'node-specific', what: 'established over the MD5 session', ...POLL });
     // the kernel holds the MD5 key for the peer (ss shows md5 on the BGP connection)
     const ss = await c().lab.exec(c().lab.node('n1').ns, ['ss', '-tni', 'state', 'established', '( sport = :179 or dport = :179 )']);
     expect(ss.stdout).toMatch(/md5/);

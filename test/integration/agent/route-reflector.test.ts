@@ -4,15 +4,13 @@
  * n2 and n3 have one session each (to n1), learn each other's blocks through the
  * reflector with the original next hop, and their pods reach each other.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
-import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
-import { destroyAgentLab } from '../../support/agent-lab.js';
+import { destroyAgentLab, startAgents, waitMeshedAndReady } from '../../support/agent-lab.js';
 
 const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
 
@@ -32,8 +30,7 @@ describe.skipIf(needs.skip)(`route reflector topology with real agents (${needs.
         ],
       },
     });
-    for (const n of ['n1', 'n2', 'n3']) await cluster.startAgent(n);
-    for (const n of ['n1', 'n2', 'n3']) await waitFor(() => existsSync(cluster!.statusSocket(n)), 20_000, `agent ${n}`, 50);
+    await startAgents(cluster, ['n1', 'n2', 'n3']);
     pods.b = await cluster.addPod('n2', 'b');
     pods.c = await cluster.addPod('n3', 'c');
   }, 120_000);
@@ -42,15 +39,11 @@ describe.skipIf(needs.skip)(`route reflector topology with real agents (${needs.
 
   it('clients have one session, to the reflector; the reflector has one per client; routes keep the original next hop', async () => {
     const c = cluster as AgentCluster;
-    const up = (n: string, count: number) => async (): Promise<AgentStatus | undefined> => {
-      const s = await c.status(n).catch(() => undefined);
-      return s && s.peers.length === count && s.peers.every((p) => p.fsm === 'Established') ? s : undefined;
-    };
-    const rr = await waitFor(up('n1', 2), 30_000, 'n1 with two clients', 200);
-    expect(rr.peers.map((p) => [p.address, p.type])).toEqual([['172.30.0.12', 'route reflector'], ['172.30.0.13', 'route reflector']]);
+    // the reflector has a session per client, each client one (to the reflector)
+    const sts = await waitMeshedAndReady(c, ['n1', 'n2', 'n3'], (n) => (n === 'n1' ? 2 : 1), { intervalMs: 200 });
+    expect(sts.get('n1')!.peers.map((p) => [p.address, p.type])).toEqual([['172.30.0.12', 'route reflector'], ['172.30.0.13', 'route reflector']]);
     for (const n of ['n2', 'n3']) {
-      const s = await waitFor(up(n, 1), 30_000, `${n} with the reflector`, 200);
-      expect(s.peers.map((p) => [p.address, p.type, p.passive])).toEqual([['172.30.0.11', 'route reflector', true]]);
+      expect(sts.get(n)!.peers.map((p) => [p.address, p.type, p.passive])).toEqual([['172.30.0.11', 'route reflector', true]]);
     }
     const n2 = await waitFor(async () => {
       const s = await c.status('n2');
