@@ -11,14 +11,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ipam } from '../../../../agent/ipam/allocator.js';
-import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
-import type { PodLink, PodWiring } from '../../../../agent/cni/handler.js';
 import { cniPlugin, type CniPlugin } from '../../../../agent/cni/plugin-path.js';
 import { SUPPORTED_VERSIONS, versionResult } from '../../../../agent/cni/protocol.js';
-import { CniServer } from '../../../../agent/cni/server.js';
 import { RAW_WIRE_VERSION, type RawRequest } from '../../../../agent/cni/wire.js';
 import { jsonOut, runWithStdin } from '../../../support/spawn-stdin.js';
+import { startFakeCniAgent, type FakeCniAgent } from '../../../support/cni-fakes.js';
 
 interface Run { code: number | null; stdout: string; stderr: string; out: Record<string, unknown> | undefined; ms: number }
 
@@ -52,13 +49,6 @@ async function fakeAgent(path: string, reply: (line: string) => string | undefin
     server, lines,
     close: () => new Promise<void>((resolve) => { for (const s of held) s.destroy(); server.close(() => resolve()); }),
   };
-}
-
-class FakeWiring implements PodWiring {
-  async netnsExists(): Promise<boolean> { return true; }
-  async add(): Promise<{ hostMac: string; podMac: string }> { return { hostMac: 'ee:ee:ee:ee:ee:ee', podMac: '0a:00:00:00:00:01' }; }
-  async del(): Promise<boolean> { return true; }
-  async check(_l: PodLink): Promise<string[]> { return []; }
 }
 
 const ADD_ENV = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c1', CNI_NETNS: '/ns/a', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' };
@@ -189,13 +179,9 @@ describe.each(plugins.map((p) => [p.kind, p] as const))('margay-cni (%s) as a pr
   });
 
   describe('against the real CniServer (fake kernel)', () => {
-    let server: CniServer;
-    beforeAll(async () => {
-      const ipam = new Ipam({ store: new MemoryIpamStore(), node: 'n1', pools: [{ name: 'v4', spec: { cidr: '10.7.0.0/28', blockSize: 28 } }] });
-      server = new CniServer({ socketPath: join(dir, 'agent.sock'), ipam, wiring: new FakeWiring() });
-      await server.start();
-    });
-    afterAll(async () => { await server.stop(); });
+    let agent: FakeCniAgent | undefined;
+    beforeAll(async () => { agent = await startFakeCniAgent({ socketPath: join(dir, 'agent.sock') }); });
+    afterAll(() => agent?.stop());
 
     it('CNI_COMMAND missing: the agent says so (4); with no agent the plugin says the agent is not running (11)', async () => {
       const r = await runPlugin(plugin, { ...ADD_ENV, CNI_COMMAND: undefined }, conf());
@@ -234,9 +220,7 @@ describe.each(plugins.map((p) => [p.kind, p] as const))('margay-cni (%s) as a pr
     });
 
     it('an agent asked for its stages (CniServerOptions.stages) tells where its share went; the plugin passes them on', async () => {
-      const ipam = new Ipam({ store: new MemoryIpamStore(), node: 'n1', pools: [{ name: 'v4', spec: { cidr: '10.8.0.0/28', blockSize: 28 } }] });
-      const staged = new CniServer({ socketPath: join(dir, 'staged.sock'), ipam, wiring: new FakeWiring(), stages: true });
-      await staged.start();
+      const staged = await startFakeCniAgent({ socketPath: join(dir, 'staged.sock'), pools: [{ name: 'v4', spec: { cidr: '10.8.0.0/28', blockSize: 28 } }], stages: true });
       try {
         const r = await runPlugin(plugin, { ...ADD_ENV, CNI_CONTAINERID: 'st1', MARGAY_CNI_TIMING: '1' }, conf({ socket: join(dir, 'staged.sock') }));
         expect(r.code, r.stdout).toBe(0);

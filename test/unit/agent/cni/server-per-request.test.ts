@@ -1,47 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { sendJsonLine } from '../../../support/line-client.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Ipam } from '../../../../agent/ipam/allocator.js';
-import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
-import type { PodEvent, PodLink, PodWiring } from '../../../../agent/cni/handler.js';
+import type { PodEvent } from '../../../../agent/cni/handler.js';
 import { hostIfName } from '../../../../agent/cni/names.js';
-import { CniServer } from '../../../../agent/cni/server.js';
+import type { CniServer } from '../../../../agent/cni/server.js';
+import { sendJsonLine } from '../../../support/line-client.js';
+import { FakeWiring, startFakeCniAgent, type FakeCniAgent } from '../../../support/cni-fakes.js';
 import { RAW_WIRE_VERSION, WIRE_VERSION, type AgentRequest, type RawRequest } from '../../../../agent/cni/wire.js';
 
 // What belongs to one CNI request stays with it when requests overlap: its pod
 // event (emitted right after its own answer is written, never by another
 // connection's answer) and its timing stages (never mixed with another request's
 // in the same pod namespace, nothing kept for a CHECK).
-
-/** A kernel stand-in whose add() for a gated interface waits until released. */
-class GatedWiring implements PodWiring {
-  private gates = new Map<string, { wait: Promise<void>; open: () => void }>();
-  readonly started: string[] = [];
-  links = new Set<string>();
-  /** add() for `hostIf` waits until release(hostIf) */
-  gate(hostIf: string): void {
-    let open: () => void = () => undefined;
-    const wait = new Promise<void>((r) => { open = r; });
-    this.gates.set(hostIf, { wait, open });
-  }
-  release(hostIf: string): void { this.gates.get(hostIf)?.open(); }
-  /** add() for `hostIf` opens another's gate, then returns at once */
-  opens = new Map<string, string>();
-  async netnsExists(): Promise<boolean> { return true; }
-  async add(l: PodLink): Promise<{ hostMac: string; podMac: string }> {
-    this.started.push(l.hostIf);
-    const other = this.opens.get(l.hostIf);
-    if (other) this.release(other);
-    await this.gates.get(l.hostIf)?.wait;
-    this.links.add(l.hostIf);
-    return { hostMac: 'ee:ee:ee:ee:ee:ee', podMac: '0a:00:00:00:00:01' };
-  }
-  async del(h: string): Promise<boolean> { return this.links.delete(h); }
-  async check(l: PodLink): Promise<string[]> { return this.links.has(l.hostIf) ? [] : [`${l.hostIf} missing`]; }
-}
 
 const send = async (socket: string, req: AgentRequest | RawRequest): Promise<Record<string, unknown>> => JSON.parse(await sendJsonLine(socket, req)) as Record<string, unknown>;
 
@@ -52,30 +21,24 @@ const raw = (command: string, id: string, ifName: string): RawRequest => ({
   stdin: JSON.stringify({ cniVersion: '1.0.0', name: 'k8s', type: 'margay-cni' }),
 });
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await tick(5);
-  expect(cond()).toBe(true);
-}
+/** Waits (bounded: 1 s) until add() has been called for each of `hostIfs`. */
+const wired = (wiring: FakeWiring, ...hostIfs: string[]): Promise<void> =>
+  vi.waitFor(() => expect(wiring.started).toEqual(expect.arrayContaining(hostIfs)), { timeout: 1000, interval: 5 });
 
 describe('CniServer: what a request produces belongs to that request', () => {
-  let dir: string;
-  let wiring: GatedWiring;
-  let server: CniServer | undefined;
+  let agent: FakeCniAgent | undefined;
+  let wiring: FakeWiring;
   const start = async (stages: boolean): Promise<CniServer> => {
-    const ipam = new Ipam({ store: new MemoryIpamStore(), node: 'n1', pools: [{ name: 'v4', spec: { cidr: '10.7.0.0/28', blockSize: 28 } }] });
-    server = new CniServer({ socketPath: join(dir, 'cni.sock'), ipam, wiring, stages });
-    await server.start();
-    return server;
+    agent = await startFakeCniAgent({ wiring, stages });
+    return agent.server;
   };
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'margay-cni-req-'));
-    wiring = new GatedWiring();
+    wiring = new FakeWiring();
   });
   afterEach(async () => {
     vi.restoreAllMocks();
-    await server?.stop();
-    server = undefined;
-    rmSync(dir, { recursive: true, force: true });
+    await agent?.stop();
+    agent = undefined;
   });
 
   it('two overlapping ADDs: each pod event comes right after its own answer is written, never before it or with the other answer', async () => {
@@ -97,7 +60,7 @@ describe('CniServer: what a request produces belongs to that request', () => {
     wiring.gate(ifA);
     wiring.opens.set(ifB, ifA);
     const a = send(s.socketPath, structured('ADD', 'ca'));
-    await until(() => wiring.started.includes(ifA));
+    await wired(wiring, ifA);
     const b = send(s.socketPath, structured('ADD', 'cb'));
     expect(await a).toMatchObject({ ok: true });
     expect(await b).toMatchObject({ ok: true });
@@ -115,7 +78,7 @@ describe('CniServer: what a request produces belongs to that request', () => {
     wiring.gate(if1);
     const a0 = send(s.socketPath, raw('ADD', 'cs', 'eth0'));
     const a1 = send(s.socketPath, raw('ADD', 'cs', 'eth1'));
-    await until(() => wiring.started.includes(if0) && wiring.started.includes(if1));
+    await wired(wiring, if0, if1);
     const check = await send(s.socketPath, raw('CHECK', 'cs', 'eth2'));
     expect(check).toMatchObject({ exit: 0 });
     const cs = check.agentStages as Record<string, number>;
@@ -133,6 +96,6 @@ describe('CniServer: what a request produces belongs to that request', () => {
       expect(st.wiringMs).toBeGreaterThanOrEqual(15);
       expect(st.wiringMs).toBeLessThan((r.agentMs as number) + 1);
     }
-    expect(wiring.links).toEqual(new Set([ifC, if0, if1]));
+    expect(new Set(wiring.links.keys())).toEqual(new Set([ifC, if0, if1]));
   });
 });

@@ -1,59 +1,38 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ipam } from '../../../../agent/ipam/allocator.js';
-import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
-import type { PodEvent, PodLink, PodWiring } from '../../../../agent/cni/handler.js';
+import type { PodEvent } from '../../../../agent/cni/handler.js';
 import { CniServer } from '../../../../agent/cni/server.js';
 import { cniPlugin, type CniPluginKind } from '../../../../agent/cni/plugin-path.js';
 import { sendJsonLine } from '../../../support/line-client.js';
+import { FakeWiring, startFakeCniAgent, type FakeCniAgent } from '../../../support/cni-fakes.js';
 
 // Both plugin executables, the Go one (dist/bin/margay-cni) and the Node fallback,
 // against the same in-process agent: they must behave the same.
 const KINDS: CniPluginKind[] = ['go', 'node'];
-
-/** A kernel stand-in: remembers links; netns paths exist when listed. */
-class FakeWiring implements PodWiring {
-  links = new Map<string, PodLink>();
-  namespaces = new Set<string>(['/ns/a', '/ns/b']);
-  failNext = false;
-  async netnsExists(n: string): Promise<boolean> { return this.namespaces.has(n); }
-  async add(l: PodLink): Promise<{ hostMac: string; podMac: string }> {
-    if (this.failNext) { this.failNext = false; throw new Error('RTNETLINK answers: File exists'); }
-    this.links.set(l.hostIf, l);
-    return { hostMac: 'ee:ee:ee:ee:ee:ee', podMac: '0a:00:00:00:00:01' };
-  }
-  async del(h: string): Promise<boolean> { return this.links.delete(h); }
-  async check(l: PodLink): Promise<string[]> { return this.links.has(l.hostIf) ? [] : [`host interface ${l.hostIf} does not exist`]; }
-}
 
 describe.each(KINDS.map((k) => cniPlugin(k)).map((p) => [p.kind, p] as const))('margay-cni (%s) ⇄ CniServer (fake kernel)', (_kind, plugin) => {
   if (!plugin.built) {
     it.skip(`skipped: needs the build ${plugin.path} (npm run build; the Go one needs golang-go)`, () => undefined);
     return;
   }
+  let agent: FakeCniAgent;
   let dir: string;
   let server: CniServer;
-  const wiring = new FakeWiring();
-  const store = new MemoryIpamStore();
+  const wiring = new FakeWiring(['/ns/a', '/ns/b']);
   const events: PodEvent[] = [];
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'margay-cni-'));
-    const ipam = new Ipam({ store, node: 'n1', pools: [{ name: 'v4', spec: { cidr: '10.5.0.0/30', blockSize: 30 } }, { name: 'v6', spec: { cidr: 'fd05::/126', blockSize: 126 } }] });
-    server = new CniServer({ socketPath: join(dir, 'cni.sock'), ipam, wiring });
+    agent = await startFakeCniAgent({ wiring, pools: [{ name: 'v4', spec: { cidr: '10.5.0.0/30', blockSize: 30 } }, { name: 'v6', spec: { cidr: 'fd05::/126', blockSize: 126 } }] });
+    server = agent.server;
+    dir = agent.dir!;
     server.on('pod', (e) => events.push(e));
-    await server.start();
   });
-  afterAll(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => agent.stop());
 
   // The server runs in this process: the plugin must be spawned asynchronously.
   async function cni(command: string, id: string, opts: { netns?: string; conf?: object; raw?: string; ifName?: string } = {}): Promise<{ code: number | null; out: Record<string, unknown> | undefined }> {
-    const conf = { cniVersion: '1.0.0', name: 'k8s', type: 'margay-cni', socket: join(dir, 'cni.sock'), ...opts.conf };
+    const conf = { cniVersion: '1.0.0', name: 'k8s', type: 'margay-cni', socket: server.socketPath, ...opts.conf };
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_IFNAME: opts.ifName ?? 'eth0', CNI_PATH: '/usr/lib/cni', CNI_ARGS: `K8S_POD_NAMESPACE=ns;K8S_POD_NAME=${id}` };
     if (opts.netns !== '') env.CNI_NETNS = opts.netns ?? '/ns/a';
     const child = spawn(plugin.argv[0]!, plugin.argv.slice(1), { env, stdio: ['pipe', 'pipe', 'inherit'] });
@@ -112,7 +91,7 @@ describe.each(KINDS.map((k) => cniPlugin(k)).map((p) => [p.kind, p] as const))('
     wiring.failNext = true;
     const r = (await cni('ADD', 'w1'));
     expect(r.out).toMatchObject({ code: 102, msg: expect.stringMatching(/wiring eth0 of container w1 .* File exists/) as unknown });
-    expect(await store.get('handle', 'k8s.w1.eth0')).toBeUndefined();
+    expect(await agent.store.get('handle', 'k8s.w1.eth0')).toBeUndefined();
   });
 
   it('reports a missing network namespace as an unknown container (3)', async () => {
@@ -152,7 +131,7 @@ describe.each(KINDS.map((k) => cniPlugin(k)).map((p) => [p.kind, p] as const))('
   });
 
   it('refuses to start a second server on a live socket', async () => {
-    const ipam = new Ipam({ store, node: 'n1', pools: [] });
+    const ipam = new Ipam({ store: agent.store, node: 'n1', pools: [] });
     await expect(new CniServer({ socketPath: server.socketPath, ipam, wiring }).start()).rejects.toThrow(/already serving/);
   });
 });
