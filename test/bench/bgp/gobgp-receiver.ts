@@ -9,21 +9,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { inNetns, start, stopProcess } from '../../../agent/lab/exec.js';
-import { gobgp, type GoBgp } from '../../support/daemons/gobgp.js';
-import { POLL_MS, gobgpRibCount } from './feeder.js';
-import { sleep } from '../../support/daemons/common.js';
+import { gobgp, gobgpConfig, type GoBgp } from '../../support/daemons/gobgp.js';
+import { gobgpRibCount, whenCount } from './feeder.js';
 
 export const RECEIVER_API_PORT = 50052;
 
 /** The receiver's TOML: one eBGP neighbor (the feeder), administratively down when `idle`. */
 export function receiverConfig(asn: number, routerId: string, feeder: string, feederAsn: number, idle: boolean): string {
-  return [
-    '[global.config]', `  as = ${asn}`, `  router-id = "${routerId}"`,
-    '[[neighbors]]', '  [neighbors.config]', `    neighbor-address = "${feeder}"`, `    peer-as = ${feederAsn}`,
-    ...(idle ? ['    admin-down = true'] : []),
-    '  [neighbors.timers.config]', '    connect-retry = 1',
-    '  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', '      afi-safi-name = "ipv4-unicast"',
-  ].join('\n') + '\n';
+  return gobgpConfig(asn, routerId, [{ address: feeder, asn: feederAsn, adminDown: idle }]);
 }
 
 export function startReceiver(ns: string, config: string): Promise<GoBgp> {
@@ -60,15 +53,11 @@ export function watchEstablished(ns: string, neighbor: string, timeoutMs: number
 
 /** Polls the receiver's global RIB every POLL_MS: when it first held a route and when it held `want`. */
 export async function ribProgress(g: GoBgp, want: number, timeoutMs: number): Promise<{ firstMs: number; doneMs: number }> {
-  const deadline = Date.now() + timeoutMs;
   let firstMs = NaN;
-  let n = 0;
-  while (Date.now() < deadline) {
-    n = await gobgpRibCount(g).catch(() => 0);
-    const now = Date.now();
-    if (n > 0 && Number.isNaN(firstMs)) firstMs = now;
-    if (n >= want) return { firstMs, doneMs: now };
-    await sleep(POLL_MS);
-  }
-  throw new Error(`GoBGP ingest: ${n} of ${want} after ${timeoutMs} ms`);
+  const doneMs = await whenCount('GoBGP ingest', async () => {
+    const n = await gobgpRibCount(g);
+    if (n > 0 && Number.isNaN(firstMs)) firstMs = Date.now();
+    return n;
+  }, want, timeoutMs);
+  return { firstMs, doneMs };
 }

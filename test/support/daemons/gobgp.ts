@@ -21,6 +21,8 @@ export interface GoBgpNeighbor {
   families?: ('ipv4-unicast' | 'ipv6-unicast')[];
   routeReflectorClient?: boolean;
   holdTime?: number;
+  /** configured but administratively down (`gobgp neighbor ADDR enable` brings it up) */
+  adminDown?: boolean;
 }
 
 /** A TOML config for the common case; pass your own text to gobgp() for anything else. */
@@ -29,6 +31,7 @@ export function gobgpConfig(asn: number, routerId: string, neighbors: GoBgpNeigh
   if (listenAddress) lines.push(`  local-address-list = ["${listenAddress}"]`);
   for (const n of neighbors) {
     lines.push('[[neighbors]]', '  [neighbors.config]', `    neighbor-address = "${n.address}"`, `    peer-as = ${n.asn}`);
+    if (n.adminDown) lines.push('    admin-down = true');
     if (n.passive) lines.push('  [neighbors.transport.config]', '    passive-mode = true');
     if (n.holdTime) lines.push('  [neighbors.timers.config]', `    hold-time = ${n.holdTime}`, `    keepalive-interval = ${Math.max(1, Math.floor(n.holdTime / 3))}`, '    connect-retry = 1');
     else lines.push('  [neighbors.timers.config]', '    connect-retry = 1');
