@@ -75,8 +75,6 @@ interface Conn {
   codecIn: CodecOptions;
   codecOut: CodecOptions;
   closed: boolean;
-  /** an UPDATE arrived on this connection */
-  updated?: boolean;
 }
 
 export class SessionDriver {
@@ -88,7 +86,10 @@ export class SessionDriver {
   private stopped = false;
   private readonly aborting = new Set<string>();
   private readonly now: () => number;
-  /** per peer: when the first UPDATE of its latest connection and the last UPDATE were handled (ms) */
+  /**
+   * per peer: when the first UPDATE of its current session (cleared when a session
+   * is established) and the last UPDATE of any session were handled (ms)
+   */
   private readonly firstUpdate = new Map<string, number>();
   private readonly lastUpdate = new Map<string, number>();
 
@@ -115,7 +116,7 @@ export class SessionDriver {
     return this.lastUpdate.get(peer);
   }
 
-  /** When the first UPDATE on `peer`'s latest connection that carried any was handled. */
+  /** When the first UPDATE of `peer`'s latest established session was handled, if one was. */
   firstUpdateAt(peer: string): number | undefined {
     return this.firstUpdate.get(peer);
   }
@@ -219,13 +220,16 @@ export class SessionDriver {
         this.timers.delete(key);
         return;
       }
+      case 'established':
+        this.firstUpdate.delete(peer); // a new session: its first UPDATE is still to come
+        return;
       case 'negotiated': {
         const c = this.conns.get(`${peer}#${a.conn}`);
         if (c) { c.codecIn = a.negotiated.codecIn; c.codecOut = a.negotiated.codecOut; }
         return;
       }
       default:
-        return; // stateChange, established, down, deliver*: for the core and the logs
+        return; // stateChange, down, deliver*: for the core and the logs
     }
   }
 
@@ -285,7 +289,7 @@ export class SessionDriver {
       }
       if (updates) {
         const t = this.now();
-        if (!c.updated) { c.updated = true; this.firstUpdate.set(c.peer, t); }
+        if (!this.firstUpdate.has(c.peer)) this.firstUpdate.set(c.peer, t);
         this.lastUpdate.set(c.peer, t);
       }
       if (error && !c.closed) {

@@ -28,11 +28,19 @@ interface Remote {
   send(m: Message | Buffer): void;
 }
 
-async function pairTransport(): Promise<{ transport: Transport; remote: Promise<Remote>; cleanup(): Promise<void> }> {
+/** A transport whose connects reach a scripted remote; `remote()` is the next connection accepted (in order). */
+async function pairTransport(): Promise<{ transport: Transport; remote(): Promise<Remote>; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'margay-driver-'));
   const path = join(dir, 's');
-  let resolveRemote: (r: Remote) => void = () => undefined;
-  const remote = new Promise<Remote>((r) => { resolveRemote = r; });
+  const accepted: Remote[] = [];
+  let waiting: ((r: Remote) => void) | undefined;
+  const resolveRemote = (r: Remote): void => {
+    if (waiting) { const w = waiting; waiting = undefined; w(r); } else accepted.push(r);
+  };
+  const remote = (): Promise<Remote> => {
+    const r = accepted.shift();
+    return r ? Promise.resolve(r) : new Promise((res) => { waiting = res; });
+  };
   const server = net.createServer((sock) => {
     let buf = Buffer.alloc(0);
     const queue: Message[] = [];
@@ -80,18 +88,34 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function established(core: DriverCore & PureSpeakerCore): Promise<{ driver: SessionDriver; r: Remote }> {
-  const t = await pairTransport();
-  const driver = new SessionDriver({ transport: t.transport, codec: wireCodec, core, log: silent, connectOptions: (remote) => ({ remote }) });
-  cleanups.push(async () => { await driver.shutdown(100); await t.cleanup(); });
-  driver.perform(core.start(Date.now()));
-  const r = await t.remote;
+/** OPEN and KEEPALIVE with the driver's next connection; resolves once the core is Established on it. */
+async function handshake(core: PureSpeakerCore, next: () => Promise<Remote>): Promise<Remote> {
+  const r = await next();
   expect(await r.next()).toMatchObject({ type: 'OPEN', myAs: 65001, bgpId: '10.0.0.1' });
   r.send(peerOpen);
   expect(await r.next()).toEqual({ type: 'KEEPALIVE' });
   r.send({ type: 'KEEPALIVE' });
-  return { driver, r };
+  await until(() => core.status(Date.now()).peers[0]?.state === 'Established');
+  return r;
 }
+
+/** Polls `ok` every 10 ms (socket delivery), at most 1 s. */
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((res) => setTimeout(res, 10));
+  expect(ok()).toBe(true);
+}
+
+/** `now`: the driver's clock (default Date.now). */
+async function established(core: DriverCore & PureSpeakerCore, now?: () => number): Promise<{ driver: SessionDriver; r: Remote; next(): Promise<Remote> }> {
+  const t = await pairTransport();
+  const driver = new SessionDriver({ transport: t.transport, codec: wireCodec, core, log: silent, connectOptions: (remote) => ({ remote }), ...(now ? { now } : {}) });
+  cleanups.push(async () => { await driver.shutdown(100); await t.cleanup(); });
+  driver.perform(core.start(Date.now()));
+  return { driver, r: await handshake(core, t.remote), next: t.remote };
+}
+
+const announce: Message = { type: 'UPDATE', withdrawn: [], nlri: [{ afi: 1, addr: '10.7.0.0', len: 24 }], attributes: { origin: 'IGP', asPath: [], nextHop: '10.0.0.2', localPref: 100 } };
+const received = (core: PureSpeakerCore): number | undefined => core.status(Date.now()).peers[0]?.received;
 
 describe('session driver', () => {
   it('connects, exchanges OPEN and KEEPALIVE, and advertises the originated prefix', async () => {
@@ -104,22 +128,52 @@ describe('session driver', () => {
 
   it('stamps when it last handled an UPDATE from a peer (none before the first; KEEPALIVEs do not count)', async () => {
     const core = new PureSpeakerCore(CONFIG);
-    const { driver, r } = await established(core);
+    let clock = 1_000_000;
+    const { driver, r } = await established(core, () => clock);
     await r.next();
     expect(driver.lastUpdateAt('10.0.0.2')).toBeUndefined();
-    const before = Date.now();
-    r.send({ type: 'UPDATE', withdrawn: [], nlri: [{ afi: 1, addr: '10.7.0.0', len: 24 }], attributes: { origin: 'IGP', asPath: [], nextHop: '10.0.0.2', localPref: 100 } });
-    for (let i = 0; i < 100 && core.status(Date.now()).peers[0]?.received !== 1; i++) await new Promise((res) => setTimeout(res, 10));
-    const t = driver.lastUpdateAt('10.0.0.2');
-    expect(t).toBeGreaterThanOrEqual(before);
-    expect(driver.firstUpdateAt('10.0.0.2')).toBe(t);
+    expect(driver.firstUpdateAt('10.0.0.2')).toBeUndefined();
+    clock = 1_000_100;
+    r.send(announce);
+    await until(() => received(core) === 1);
+    expect(driver.lastUpdateAt('10.0.0.2')).toBe(1_000_100);
+    expect(driver.firstUpdateAt('10.0.0.2')).toBe(1_000_100);
+    clock = 1_000_200;
     r.send({ type: 'KEEPALIVE' });
-    await new Promise((res) => setTimeout(res, 50));
-    expect(driver.lastUpdateAt('10.0.0.2')).toBe(t);
+    await new Promise((res) => setTimeout(res, 50)); // delivery of the KEEPALIVE: nothing to poll for
+    expect(driver.lastUpdateAt('10.0.0.2')).toBe(1_000_100);
+    clock = 1_000_300;
     r.send({ type: 'UPDATE', withdrawn: [{ afi: 1, addr: '10.7.0.0', len: 24 }], nlri: [], attributes: {} });
-    for (let i = 0; i < 100 && core.status(Date.now()).peers[0]?.received !== 0; i++) await new Promise((res) => setTimeout(res, 10));
-    expect(driver.firstUpdateAt('10.0.0.2')).toBe(t);
-    expect(driver.lastUpdateAt('10.0.0.2')).toBeGreaterThan(t as number); // 50 ms later: the withdrawal restamped it
+    await until(() => received(core) === 0);
+    expect(driver.firstUpdateAt('10.0.0.2')).toBe(1_000_100);
+    expect(driver.lastUpdateAt('10.0.0.2')).toBe(1_000_300); // the withdrawal restamped it
+  });
+
+  it('firstUpdate is per session: a reconnect clears it until the new session\'s first UPDATE; lastUpdate spans sessions', async () => {
+    const core = new PureSpeakerCore(CONFIG);
+    let clock = 2_000_000;
+    const { driver, r, next } = await established(core, () => clock);
+    await r.next();
+    clock = 2_000_100;
+    r.send(announce);
+    await until(() => received(core) === 1);
+    expect(driver.firstUpdateAt('10.0.0.2')).toBe(2_000_100);
+    // the peer drops the connection; the core ends the session (its routes go)
+    r.sock.destroy();
+    await until(() => core.status(Date.now()).peers[0]?.state !== 'Established' && received(core) === 0);
+    expect(driver.firstUpdateAt('10.0.0.2')).toBe(2_000_100); // still the latest session's
+    // the restart the IdleHold timer (5 s) would make, now: a new connection and session
+    clock = 2_000_200;
+    driver.dispatch('10.0.0.2', { type: 'IdleHoldTimerExpires' });
+    const r2 = await handshake(core, next);
+    expect(driver.firstUpdateAt('10.0.0.2')).toBeUndefined(); // the new session has had no UPDATE yet
+    expect(driver.lastUpdateAt('10.0.0.2')).toBe(2_000_100);
+    await r2.next(); // our UPDATE
+    clock = 2_000_300;
+    r2.send(announce);
+    await until(() => received(core) === 1);
+    expect(driver.firstUpdateAt('10.0.0.2')).toBe(2_000_300);
+    expect(driver.lastUpdateAt('10.0.0.2')).toBe(2_000_300);
   });
 
   it('answers a broken header with NOTIFICATION 1/1 and closes only that session', async () => {
@@ -146,7 +200,7 @@ describe('session driver', () => {
       if (ev.type === 'UpdateMsg' && thrown++ === 0) throw new Error('boom');
       return real(peer, ev, now);
     };
-    r.send({ type: 'UPDATE', withdrawn: [], nlri: [{ afi: 1, addr: '10.7.0.0', len: 24 }], attributes: { origin: 'IGP', asPath: [], nextHop: '10.0.0.2', localPref: 100 } });
+    r.send(announce);
     let m = await r.next();
     while (m !== 'closed' && m.type !== 'NOTIFICATION') m = await r.next();
     expect(m).toMatchObject({ type: 'NOTIFICATION', code: 6, subcode: 8 });
