@@ -1,13 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionDriver, type DriverCore, type DriverLog } from '../../../../bgp/session/driver.js';
 import { wireCodec } from '../../../../bgp/session/wire-codec.js';
 import type { SpeakerEvent } from '../../../../bgp/speaker/types.js';
 import type { Transport } from '../../../../bgp/session/transport.js';
 
-// The driver's named timers against a recording core (real timers, no sockets).
+// The driver's named timers against a recording core, on vitest's fake clock (setTimeout,
+// Timeout.refresh and Date.now advance only by hand; no sockets).
 
 const log: DriverLog = { info: () => undefined, debug: () => undefined, warn: () => undefined, error: () => undefined };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function driver(): { d: SessionDriver; fired: { peer: string; ev: SpeakerEvent; at: number }[] } {
   const fired: { peer: string; ev: SpeakerEvent; at: number }[] = [];
@@ -19,33 +19,67 @@ function driver(): { d: SessionDriver; fired: { peer: string; ev: SpeakerEvent; 
   return { d: new SessionDriver({ transport, codec: wireCodec, core, log, connectOptions: (remote) => ({ remote, port: 179 }) }), fired };
 }
 
+beforeEach(() => { vi.useFakeTimers(); });
+afterEach(() => { vi.useRealTimers(); });
+
 describe('session driver timers', () => {
-  it('a timer started again with the same duration is re-armed (fires once, from the restart); another duration replaces it; stop cancels', async () => {
+  it('a timer started again with the same duration is re-armed in place: fires once, a full duration after the restart', () => {
     const { d, fired } = driver();
     const t0 = Date.now();
     d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'Hold', ms: 300 } }]);
-    await sleep(150);
+    vi.advanceTimersByTime(150);
     const restart = Date.now();
     d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'Hold', ms: 300 } }]); // as at every UPDATE
     expect(d.counts().timers).toBe(1);
-    await sleep(200); // past the first deadline (t0 + 300), before the re-armed one
+    expect(vi.getTimerCount()).toBe(1); // one Timeout pending
+    vi.advanceTimersByTime(299); // past the first deadline (t0 + 300), 1 ms before the re-armed one
     expect(fired).toEqual([]);
-    for (let i = 0; i < 40 && fired.length === 0; i++) await sleep(50);
+    vi.advanceTimersByTime(1);
     expect(fired.map((f) => [f.peer, f.ev.type])).toEqual([['p', 'HoldTimerExpires']]);
-    expect(fired[0]!.at - restart).toBeGreaterThanOrEqual(290);
-    expect(fired[0]!.at - t0).toBeGreaterThanOrEqual(440);
+    expect(fired[0]!.at - restart).toBe(300);
+    expect(fired[0]!.at - t0).toBe(450);
     expect(d.counts().timers).toBe(0);
-    // a different duration: the new one counts
+    vi.advanceTimersByTime(10_000);
+    expect(fired).toHaveLength(1);
+  });
+
+  it('a timer started again with another duration is replaced: the new duration counts, the old one never fires', () => {
+    const { d, fired } = driver();
+    const t0 = Date.now();
     d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'Keepalive', ms: 5000 } }]);
     d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'Keepalive', ms: 50 } }]);
-    for (let i = 0; i < 40 && fired.length === 1; i++) await sleep(25);
-    expect(fired.map((f) => f.ev.type)).toEqual(['HoldTimerExpires', 'KeepaliveTimerExpires']);
-    // stopped before it fires
-    d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'Hold', ms: 50 } }]);
-    d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'Hold', ms: 50 } }]);
-    d.perform([{ peer: 'p', action: { type: 'stopTimer', name: 'Hold' } }]);
-    await sleep(150);
-    expect(fired).toHaveLength(2);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(49);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired.map((f) => [f.peer, f.ev.type, f.at - t0])).toEqual([['p', 'KeepaliveTimerExpires', 50]]);
+    vi.advanceTimersByTime(10_000);
+    expect(fired).toHaveLength(1);
     expect(d.counts().timers).toBe(0);
+  });
+
+  it('stop cancels a timer (also one re-armed before); timers of different peers and names are separate', () => {
+    const { d, fired } = driver();
+    d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'Hold', ms: 50 } }]);
+    d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'Hold', ms: 50 } }]);
+    d.perform([{ peer: 'q', action: { type: 'startTimer', name: 'Hold', ms: 50 } }]);
+    d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'ConnectRetry', ms: 80 } }]);
+    expect(d.counts().timers).toBe(3);
+    d.perform([{ peer: 'p', action: { type: 'stopTimer', name: 'Hold' } }]);
+    expect(d.counts().timers).toBe(2);
+    vi.advanceTimersByTime(10_000);
+    expect(fired.map((f) => [f.peer, f.ev.type])).toEqual([['q', 'HoldTimerExpires'], ['p', 'ConnectRetryTimerExpires']]);
+    expect(d.counts().timers).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('shutdown clears every timer: none fires afterwards', async () => {
+    const { d, fired } = driver();
+    d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'Hold', ms: 50 } }]);
+    d.perform([{ peer: '', action: { type: 'startTimer', name: 'Deferral', ms: 60_000 } }]);
+    await d.shutdown(0);
+    expect(d.counts().timers).toBe(0);
+    vi.advanceTimersByTime(120_000);
+    expect(fired).toEqual([]);
   });
 });
