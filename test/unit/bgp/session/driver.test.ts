@@ -138,9 +138,12 @@ describe('session driver', () => {
     await until(() => received(core) === 1);
     expect(driver.lastUpdateAt('10.0.0.2')).toBe(1_000_100);
     expect(driver.firstUpdateAt('10.0.0.2')).toBe(1_000_100);
+    const real = core.handle.bind(core);
+    let keepalives = 0;
+    core.handle = (peer, ev, now) => { if (ev.type === 'KeepAliveMsg') keepalives++; return real(peer, ev, now); };
     clock = 1_000_200;
     r.send({ type: 'KEEPALIVE' });
-    await new Promise((res) => setTimeout(res, 50)); // delivery of the KEEPALIVE: nothing to poll for
+    await until(() => keepalives === 1);
     expect(driver.lastUpdateAt('10.0.0.2')).toBe(1_000_100);
     clock = 1_000_300;
     r.send({ type: 'UPDATE', withdrawn: [{ afi: 1, addr: '10.7.0.0', len: 24 }], nlri: [], attributes: {} });
