@@ -1,6 +1,5 @@
 /**
- * Keeping the route fast path warm (`MARGAY_FAST_WARM=0` turns it off; `=encode` keeps
- * its route writes away from the kernel).
+ * Keeping the route fast path warm (`MARGAY_FAST_WARM=0` turns it off).
  *
  * The fast path runs a few times per new block, so V8 would run it in the
  * interpreter (or not compile it at all yet) exactly when a block's UPDATE arrives:
@@ -8,18 +7,14 @@
  * and whenever the full pass's inputs change shape (nodes, pools, devices, tunnel
  * addresses), the warmer runs the receiving path on synthetic input many times —
  * the BGP side (NodeBgp.warm: the decode of the last UPDATE that carried prefixes,
- * and a round of an in-memory speaker pair, bgp/speaker/warm-pair.ts), planFastWrites
- * (add, replace, withdraw), and the netlink write of those routes — sent as deletes
- * from a routing table that does not exist (WARM_TABLE), which the kernel refuses at
- * once: encode, batch, send and the read of the acknowledgement run as for a real
- * write, and nothing changes or is announced to route monitors. It runs in slices of ~0.5 ms between other
+ * and a round of an in-memory speaker pair, bgp/speaker/warm-pair.ts), planFastWrites (add, replace, withdraw) and the netlink encoding of its writes —
+ * without writing to the kernel. It runs in slices of ~0.5 ms between other
  * callbacks (setImmediate, after the poll phase), so that a socket read waits for at
  * most one slice; a light warming now and then keeps it warm on later full passes.
  * Cost: ~50 ms of CPU at start (500 rounds, most of it the first, cold ones).
  *
  * `warmCases` is pure (the inputs for one round); the class is the scheduling shell.
  */
-import type { RouteWrite } from '../dataplane/kernel/rtnl.js';
 import { encodeRoute } from '../dataplane/netlink/route.js';
 import type { Block } from '../ipam/types.js';
 import { hostOf } from '../node-config/node-info.js';
@@ -79,32 +74,14 @@ export function contextKey(ctx: RouteContext): string {
   return JSON.stringify([ctx.node, ctx.nodes, ctx.pools, c, devices, [...ctx.tunnels]]);
 }
 
-/**
- * A routing table id no one uses ("mgwa"): a route delete there is refused by the
- * kernel before it looks at the route (ESRCH, "FIB table does not exist").
- */
-export const WARM_TABLE = 0x6d67_7761;
-
-/** `w` as a write the kernel refuses without a trace: the same route, deleted from WARM_TABLE. */
-export const refusedNoOp = (w: RouteWrite): RouteWrite => ({ op: 'delete', route: { ...w.route, table: WARM_TABLE } });
-
-/**
- * One round: plan every case; the writes go to `kernel` as refused no-ops in one batch
- * (the netlink write path), or without it are only encoded. Returns the writes planned.
- */
-export function warmRound(ctx: RouteContext, cases: readonly WarmCase[], kernel?: (writes: readonly RouteWrite[]) => void): number {
-  const writes: RouteWrite[] = [];
-  let planned = 0;
+/** One round: plan and encode every case (nothing is written). Returns the bytes encoded. */
+export function warmRound(ctx: RouteContext, cases: readonly WarmCase[]): number {
+  let bytes = 0;
   for (const c of cases) {
     const plan = planFastWrites(ctx, c.now, c.prefixes, c.programmed);
-    planned += plan.writes.length;
-    for (const w of plan.writes) {
-      if (kernel) writes.push(refusedNoOp(w));
-      else encodeRoute(w.route);
-    }
+    for (const w of plan.writes) bytes += encodeRoute(w.route).length;
   }
-  if (kernel && writes.length > 0) kernel(writes);
-  return planned;
+  return bytes;
 }
 
 export interface WarmSource {
@@ -113,8 +90,6 @@ export interface WarmSource {
   learned: ReadonlyMap<string, readonly string[]>;
   /** runs the BGP side of the route path once (NodeBgp.warm: a recent UPDATE decoded, a speaker pair round); absent with BGP off */
   bgp?: () => void;
-  /** writes refused no-ops (refusedNoOp) to the kernel through the route writer the fast path uses; absent: writes are only encoded */
-  kernel?: (writes: readonly RouteWrite[]) => void;
 }
 
 export class FastWarmer {
@@ -151,7 +126,7 @@ export class FastWarmer {
       const t0 = performance.now();
       const cases = warmCases(s.ctx, s.own, s.learned);
       do {
-        warmRound(s.ctx, cases, s.kernel);
+        warmRound(s.ctx, cases);
         s.bgp?.();
         this.rounds++;
         left--;

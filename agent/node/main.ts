@@ -84,7 +84,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? 60_000,
     // both stores have a change feed (IpamStore.watch); the poll is for a store without one
     ipamPollMs: s.datastore === 'kubernetes' ? 30_000 : 2000, restartTime: s.restartTime, holdTime: s.holdTime,
-    fastRoutes: process.env.MARGAY_FAST_ROUTES !== '0', fastWarm: process.env.MARGAY_FAST_WARM === 'encode' ? 'encode' : process.env.MARGAY_FAST_WARM !== '0',
+    fastRoutes: process.env.MARGAY_FAST_ROUTES !== '0', fastWarm: process.env.MARGAY_FAST_WARM !== '0',
     ...(Number.isFinite(Number(process.env.MARGAY_DEFER_INPUTS_MS ?? 'x')) ? { deferInputsMs: Number(process.env.MARGAY_DEFER_INPUTS_MS) } : {}), bgp: s.bgp ?? 'on',
   });
   try {

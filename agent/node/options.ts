@@ -28,11 +28,8 @@ export interface AgentOptions {
   ipamPollMs?: number;
   /** the route fast path (fast-routes.ts; default on): false = every change waits for a full pass (MARGAY_FAST_ROUTES=0, for comparison) */
   fastRoutes?: boolean;
-  /**
-   * warm the fast path after full passes (fast-warm.ts; default on): false = MARGAY_FAST_WARM=0,
-   * 'encode' = MARGAY_FAST_WARM=encode (its route writes encoded only, no refused no-ops to the kernel); for comparison
-   */
-  fastWarm?: boolean | 'encode';
+  /** warm the fast path after full passes (fast-warm.ts; default on): false = MARGAY_FAST_WARM=0, for comparison */
+  fastWarm?: boolean;
   /** datastore snapshots and other nodes' IPAM records wait this long (deferred-inputs.ts DEFER_INPUTS_MS, default 3); 0 = at once (MARGAY_DEFER_INPUTS_MS) */
   deferInputsMs?: number;
   /** release addresses of pods gone without a CNI DEL (host veth gone; kubernetes: also Pod gone) this often (agent/node/leaks.ts); 0 = off */

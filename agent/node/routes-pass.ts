@@ -27,7 +27,7 @@
 import type { Logger } from 'pino';
 import type { Snapshot } from '../datastore/snapshot.js';
 import type { DataplaneReport } from '../dataplane/apply.js';
-import type { Rtnl, RouteWrite } from '../dataplane/kernel/rtnl.js';
+import type { Rtnl } from '../dataplane/kernel/rtnl.js';
 import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
 import { execIn } from '../dataplane/nat-outgoing.js';
 import type { AgentMetrics } from '../health/agent-metrics.js';
@@ -211,7 +211,6 @@ export class RoutesPass {
     this.fast.passed(ctx, report);
     this.warmer.passed(key, performance.now(), () => this.d.stopped() ? undefined : {
       ctx, own: this.d.own(), learned: this.d.learned(), ...(this.d.bgpOff ? {} : { bgp: () => this.d.bgp.warm() }),
-      ...(o.fastWarm === 'encode' ? {} : { kernel: (writes: readonly RouteWrite[]) => { this.d.rtnl()?.writeRoutes(writes); } }),
     });
     const ok = report.problems.length === 0;
     metrics.applied('dataplane', ok);

@@ -1,8 +1,7 @@
 /**
  * The fast-path warmer: its synthetic cases exercise the three kinds of fast write
- * (add, replace, delete) on real routes of the context and hand them to the kernel
- * only as refused no-ops (deletes from WARM_TABLE; the kernel's answer is tested in
- * test/integration/agent/fast-warm-kernel.test.ts); it warms fully when the context's shape changes (not when a pod's
+ * (add, replace, delete) on real routes of the context, encode them, and never
+ * touch a kernel; it warms fully when the context's shape changes (not when a pod's
  * veth comes or goes), lightly now and then, and runs in slices that stop with it.
  */
 import { describe, expect, it } from 'vitest';
@@ -10,8 +9,7 @@ import { DEFAULT_CONFIG, type PoolSpec } from '../../../../agent/dataplane/plan/
 import type { Block } from '../../../../agent/ipam/types.js';
 import type { NodeBgpInfo } from '../../../../agent/node-config/types.js';
 import type { RouteContext } from '../../../../agent/node/fast-plan.js';
-import type { RouteWrite } from '../../../../agent/dataplane/kernel/rtnl.js';
-import { contextKey, FastWarmer, refusedNoOp, WARM_LIGHT_ROUNDS, WARM_ROUNDS, WARM_TABLE, warmCases, warmRound } from '../../../../agent/node/fast-warm.js';
+import { contextKey, FastWarmer, WARM_LIGHT_ROUNDS, WARM_ROUNDS, warmCases, warmRound } from '../../../../agent/node/fast-warm.js';
 
 const config = { ...DEFAULT_CONFIG, uplink: 'eth0', uplinkMtu: 1500 };
 const n = (name: string, address: string): NodeBgpInfo => ({ name, labels: {}, address, asn: 64512 });
@@ -32,31 +30,15 @@ describe('fast path warm-up (fast-warm.ts)', () => {
     const cases = warmCases(ctx, own, learned);
     expect(cases).toHaveLength(6);
     expect(cases.map((c) => c.prefixes[0])).toEqual(['10.0.1.0/26', '10.0.1.0/26', '10.0.1.0/26', '10.0.2.0/26', '10.0.2.0/26', '10.0.2.0/26']);
-    // without a kernel the writes are only encoded; with one, a round is one batch of refused no-ops
-    expect(warmRound(ctx, cases)).toBe(6);
-    const batches: (readonly RouteWrite[])[] = [];
-    expect(warmRound(ctx, cases, (w) => batches.push(w))).toBe(6);
-    expect(batches).toHaveLength(1);
-    const sent = batches[0] ?? [];
-    expect(sent.map((w) => [w.op, w.route.table, w.route.dst])).toEqual([
-      ['delete', WARM_TABLE, '10.0.1.0/26'], ['delete', WARM_TABLE, '10.0.1.0/26'], ['delete', WARM_TABLE, '10.0.1.0/26'],
-      ['delete', WARM_TABLE, '10.0.2.0/26'], ['delete', WARM_TABLE, '10.0.2.0/26'], ['delete', WARM_TABLE, '10.0.2.0/26'],
-    ]);
-    // the routes the fast path would write (next hop, device), only the table moved
-    expect(sent[0]?.route.nexthops[0]?.gateway).toBe('172.30.0.11');
-  });
-
-  it('turns any write into a delete from the unused table, the route otherwise as it was', () => {
-    const route = { family: 4 as const, dst: '10.0.9.0/26', table: 254, protocol: 80, scope: 0, type: 'unicast' as const, nexthops: [{ gateway: '172.30.0.12', ifindex: 2, onlink: true, weight: 1 }] };
-    expect(refusedNoOp({ op: 'replace', route })).toEqual({ op: 'delete', route: { ...route, table: WARM_TABLE } });
-    expect(route.table).toBe(254);
+    // a round encodes one add, one replace and one delete per prefix: real bytes
+    expect(warmRound(ctx, cases)).toBeGreaterThan(6 * 28);
   });
 
   it('makes up prefixes inside the pool when nothing is learned yet', () => {
     const cases = warmCases(ctx, own, new Map());
     expect(cases).toHaveLength(6);
     expect(new Set(cases.map((c) => c.prefixes[0]))).toEqual(new Set(['10.0.0.0/32', '10.0.0.0/31']));
-    expect(warmRound(ctx, cases)).toBe(6);
+    expect(warmRound(ctx, cases)).toBeGreaterThan(0);
   });
 
   it('keys on the routes\' devices, not on every link', () => {
