@@ -21,7 +21,8 @@
  * breaking takes a second O_EXCL lock (`<key>.lock.break`) and re-checks that the
  * lock is still the one judged stale, so two breakers cannot remove a fresh lock.
  * Temporary files left by a writer that died are swept when a store is opened
- * (also those next to the records, where earlier versions wrote them).
+ * (also those next to the records, where earlier versions wrote them), and so are
+ * stale lock files of earlier versions next to the records.
  * Change feed (`watch`): fs.watch (inotify) on the block and handle directories —
  * a record write is a rename into its directory, a delete an unlink — coalesced
  * for `watchDebounceMs`, then that kind is re-listed and delivered if any version
@@ -82,21 +83,37 @@ export class FileIpamStore implements IpamStore {
     this.sweep();
   }
 
-  /** Removes `<record>.json.tmp-<pid>-<rand>` files whose writer is dead. */
+  /**
+   * Removes `<record>.json.tmp-<pid>-<rand>` files whose writer is dead, and the lock
+   * files earlier versions left next to the records (`<record>.json.lock`, `….lock.break`)
+   * once stale — their holder dead or the file older than `staleMs`. No writer of
+   * this version takes those: a live one belongs to an agent of the old layout, which
+   * must not share the directory with this one (docs/datastores.md).
+   */
   private sweep(): void {
     for (const k of KINDS) {
       for (const d of [join(this.dir, TMP_DIR, k), join(this.dir, k)]) {
         for (const f of readdirSync(d)) {
           const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(f);
-          if (m && !pidAlive(Number(m[1]))) {
-            try {
-              unlinkSync(join(d, f));
-            } catch {
-              // another process swept it
-            }
+          const stale = m ? !pidAlive(Number(m[1])) : d === join(this.dir, k) && /\.json\.lock(\.break)?$/.test(f) && this.staleLegacyLock(join(d, f));
+          if (!stale) continue;
+          try {
+            unlinkSync(join(d, f));
+          } catch {
+            // another process swept it
           }
         }
       }
+    }
+  }
+
+  private staleLegacyLock(path: string): boolean {
+    try {
+      const pid = Number(readFileSync(path, 'utf8').split(' ')[0]);
+      const dead = Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+      return dead || Date.now() - statSync(path).mtimeMs >= this.staleMs;
+    } catch {
+      return false; // gone meanwhile
     }
   }
 

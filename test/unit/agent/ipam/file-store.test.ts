@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, watch, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, watch, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -72,6 +72,20 @@ describe('FileIpamStore', () => {
     new FileIpamStore(dir);
     for (const f of dead) expect(existsSync(f), f).toBe(false);
     for (const f of live) expect(existsSync(f), f).toBe(true);
+  });
+
+  it('sweeps the stale lock files earlier versions left next to the records, keeps a fresh one of a live holder', async () => {
+    new FileIpamStore(dir);
+    const at = (name: string): string => join(dir, 'block', name);
+    writeFileSync(at('a.json.lock'), `${2 ** 22 + 1} deadbeef`); // holder dead
+    writeFileSync(at('b.json.lock'), `${process.pid} cafe`); // holder alive, but old
+    utimesSync(at('b.json.lock'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    writeFileSync(at('c.json.lock.break'), ''); // a breaker's mark, old
+    utimesSync(at('c.json.lock.break'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    writeFileSync(at('d.json.lock'), `${process.pid} f00d`); // holder alive, fresh: an old-layout agent at work
+    writeFileSync(at('e.json'), JSON.stringify({ version: 'v1', value: rec('e') })); // a record is never touched
+    new FileIpamStore(dir, { staleMs: 30_000 });
+    expect(readdirSync(join(dir, 'block')).sort()).toEqual(['d.json.lock', 'e.json']);
   });
 
   it('writes a record with one event in its directory (locks and temporary files live elsewhere)', async () => {
