@@ -15,7 +15,7 @@ export interface PeerStatus {
   accepted: number;
   /** prefixes advertised to the peer (Adj-RIB-Out size) */
   advertised: number;
-  /** ISO time the first UPDATE of the latest connection was handled, if one was */
+  /** ISO time the first UPDATE of the current session was handled, if one was (cleared when a session is established) */
   firstUpdate?: string;
   /** ISO time the last UPDATE from this peer was handled (any session), if one was */
   lastUpdate?: string;
