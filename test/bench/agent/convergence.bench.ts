@@ -21,7 +21,11 @@
  *   code point in both labs) → n3's kernel (`ip -ts monitor route`);
  *   localKernelFromClaimMs: claim → n1's blackhole; remoteFromLocalKernelMs: n1's
  *   blackhole → n3's kernel (margay announces at the claim, before its blackhole, so
- *   this can be near zero or negative; BIRD learns the block from that blackhole).
+ *   this can be near zero or negative; BIRD learns the block from that blackhole);
+ *   n2FromClaimMs and bothRemotesFromClaimMs: the claim → n2's kernel, and → the later
+ *   of n2's and n3's (a sender writes to its peers in some order, so n3 alone could
+ *   favour whichever speaker happens to serve it first; n3BeforeN2 counts the blocks
+ *   n3 had first).
  * The ratio line names what it compares: the issue's figure is claim → n3's kernel,
  * margay over the BIRD-speaker lab (target: ≤ 1, `targetMet_…`); the same from CNI
  * ADD start; and, as an extra line, a bare BIRD mesh (system "bird-bare-mesh": the same
@@ -144,7 +148,11 @@ async function traceStages(n1Log: string | undefined, n3Log: string | undefined,
 }
 
 type Speaker = 'margay' | 'bird' | 'margay-ab';
-interface LabFigures { fromAdd: number; fromClaim: number; fromLocalKernel: number; localFromClaim: number }
+interface LabFigures {
+  fromAdd: number; fromClaim: number; fromLocalKernel: number; localFromClaim: number;
+  /** claim → n2's kernel, and → the later of n2's and n3's (both remote nodes have it) */
+  n2FromClaim: number; bothFromClaim: number;
+}
 
 /**
  * The lab of real agents (IPAM, CNI, blackholes, pod routes, policy), pods created
@@ -179,7 +187,8 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
     const monN3 = await routeMonitor(lab.node('n3').ns);
     const stampN1 = await stampMonitor(lab.node('n1').ns);
     const stampN3 = await stampMonitor(lab.node('n3').ns);
-    monitors.push(monN3, stampN1, stampN3);
+    const stampN2 = await stampMonitor(lab.node('n2').ns);
+    monitors.push(monN3, stampN1, stampN3, stampN2);
     let wire: WireArrivals | undefined;
     if (CAPTURE) monitors.push(wire = await wireArrivals(lab.node('n3').ns, 'eth0', lab.node('n1').address));
     const known = new Set((await c.status('n1')).blocks.map((b) => b.cidr));
@@ -189,7 +198,7 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
     const newBlockTotal: number[] = [];
     const blockFromAdd: number[] = [];
     const blockFromLocal: number[] = [];
-    const stamps: { cidr: string; sLocal: number; sRemote: number }[] = [];
+    const stamps: { cidr: string; sLocal: number; sRemote: number; sN2: number }[] = [];
     for (let i = 0; i < PODS; i++) {
       const t0 = performance.now();
       const pod = await c.addPod('n1', `c${i}`);
@@ -201,10 +210,10 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
       const blocks = (await c.status('n1')).blocks.map((b) => b.cidr).filter((b) => !known.has(b));
       for (const b of blocks) {
         known.add(b);
-        const [tRemote, sLocal, sRemote] = await Promise.all([monN3.next(b, 5000), stampN1.next(b, 5000), stampN3.next(b, 5000)]);
+        const [tRemote, sLocal, sRemote, sN2] = await Promise.all([monN3.next(b, 5000), stampN1.next(b, 5000), stampN3.next(b, 5000), stampN2.next(b, 5000)]);
         blockFromAdd.push(tRemote - t0);
         blockFromLocal.push(sRemote - sLocal);
-        stamps.push({ cidr: b, sLocal, sRemote });
+        stamps.push({ cidr: b, sLocal, sRemote, sN2 });
         newBlockTotal.push(tReply - t0);
       }
     }
@@ -213,6 +222,10 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
     const trace = speaker === 'margay' && ['1', '2'].includes(process.env.MARGAY_TRACE_ROUTES ?? '') ? await traceStages(c.agentProcess('n1')?.logFile, c.agentProcess('n3')?.logFile, stamps, wire?.times) : undefined;
     const fromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sRemote - (claims.get(x.cidr) as number)] : []));
     const localFromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sLocal - (claims.get(x.cidr) as number)] : []));
+    // n2 too: a sender serves its peers in some order, so n3 alone could favour whichever speaker serves it first
+    const n2FromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sN2 - (claims.get(x.cidr) as number)] : []));
+    const bothFromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [Math.max(x.sN2, x.sRemote) - (claims.get(x.cidr) as number)] : []));
+    const n3First = stamps.filter((x) => x.sRemote < x.sN2).length;
     // BENCH_CONVERGENCE_CAPTURE=1: the first UPDATE-sized segment from n1 at n3 after each claim
     const claimToWire: number[] = [];
     const wireToKernel: number[] = [];
@@ -232,11 +245,15 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
       newBlock: {
         pods: blockFromAdd.length, podReachableMs: summary(newBlockTotal), remoteKernelFromAddMs: summary(blockFromAdd),
         remoteFromClaimMs: summary(fromClaim), remoteFromLocalKernelMs: summary(blockFromLocal), localKernelFromClaimMs: summary(localFromClaim),
+        n2FromClaimMs: summary(n2FromClaim), bothRemotesFromClaimMs: summary(bothFromClaim), n3BeforeN2: `${n3First} of ${stamps.length}`,
         ...(wire ? { claimToUpdateAtN3WireMs: summary(claimToWire), updateAtN3WireToN3KernelMs: summary(wireToKernel) } : {}),
       },
       blocksOnN1: stats[0]?.blocks.length, ...(trace ? { trace } : {}),
     });
-    return { fromAdd: summary(blockFromAdd).p50, fromClaim: summary(fromClaim).p50, fromLocalKernel: summary(blockFromLocal).p50, localFromClaim: summary(localFromClaim).p50 };
+    return {
+      fromAdd: summary(blockFromAdd).p50, fromClaim: summary(fromClaim).p50, fromLocalKernel: summary(blockFromLocal).p50, localFromClaim: summary(localFromClaim).p50,
+      n2FromClaim: summary(n2FromClaim).p50, bothFromClaim: summary(bothFromClaim).p50,
+    };
   } finally {
     for (const m of monitors) m.stop();
     // MARGAY_BENCH_KEEP_LOGS=DIR: the agents' logs (with MARGAY_TRACE_ROUTES=1, the traces) outlive the lab
@@ -319,6 +336,11 @@ export async function run(emit: Emit): Promise<void> {
     ratioCniAddToN3Kernel_margayOverBirdSpeaker: round(ours.fromAdd / bird.fromAdd),
     margayClaimToN1KernelP50: ours.localFromClaim, birdSpeakerClaimToN1KernelP50: bird.localFromClaim,
     margayN1KernelToN3KernelP50: ours.fromLocalKernel, birdSpeakerN1KernelToN3KernelP50: bird.fromLocalKernel,
+    // the same from the claim to n2's kernel, and to the later of the two remote kernels (order-independent)
+    margayClaimToN2KernelP50: ours.n2FromClaim, birdSpeakerClaimToN2KernelP50: bird.n2FromClaim,
+    ratioClaimToN2Kernel_margayOverBirdSpeaker: round(ours.n2FromClaim / bird.n2FromClaim),
+    margayClaimToBothRemoteKernelsP50: ours.bothFromClaim, birdSpeakerClaimToBothRemoteKernelsP50: bird.bothFromClaim,
+    ratioClaimToBothRemoteKernels_margayOverBirdSpeaker: round(ours.bothFromClaim / bird.bothFromClaim),
     bareBirdMeshN1KernelToN3KernelP50: bare.fromLocalKernel,
     ratioClaimToN3Kernel_margayOverBareBirdN1KernelToN3Kernel: round(ours.fromClaim / bare.fromLocalKernel),
     ...(ab ? { ab: AB_ENV, abClaimToN3KernelP50: ab.fromClaim, abCniAddToN3KernelP50: ab.fromAdd, ratioClaimToN3Kernel_abOverBirdSpeaker: round(ab.fromClaim / bird.fromClaim) } : {}),
