@@ -3,7 +3,8 @@
  * pure speaker (bgp/speaker), like bgp/session's PureSpeakerCore but with the
  * agent's full per-peer settings (keepOriginalNextHop, next hops for the other
  * family, graceful restart on every session) which the standalone speaker's YAML
- * does not carry. It holds the one Speaker value.
+ * does not carry. SpeakerCoreBase holds the one Speaker value, the runtime's inputs
+ * and the views; this class adds the peer set, origination and restart-time caps.
  *
  * - Peers: `reconfigure` diffs the wanted PeerConfigs against the applied ones:
  *   gone → removePeer (Cease 6/3), changed → updatePeer (the speaker resets only
@@ -17,15 +18,11 @@
  *   dataplane remove routes it did not learn again.
  */
 import {
-  addPeer, createSpeaker, handle, incoming, originate, removePeer, updatePeer,
-  type PeerConfig, type Result, type RouteChange, type Speaker,
+  addPeer, originate, removePeer, updatePeer, type PeerConfig, type RouteChange,
 } from '../../bgp/speaker/index.js';
-import type { SpeakerEvent } from '../../bgp/speaker/types.js';
 import type { SpeakerConfig } from '../../bgp/session/config.js';
 import type { PeerAction } from '../../bgp/session/driver.js';
-import type { RouteEntry, SpeakerCore } from '../../bgp/session/runtime.js';
-import type { SpeakerStatus } from '../../bgp/session/status.js';
-import { recordLastErrors, routeEntries, statusView } from '../../bgp/session/core-views.js';
+import { SpeakerCoreBase } from '../../bgp/session/speaker-core.js';
 
 export interface AgentCoreOptions {
   asn: number;
@@ -35,22 +32,20 @@ export interface AgentCoreOptions {
   onRoutes(changes: RouteChange[]): void;
 }
 
-export class AgentSpeakerCore implements SpeakerCore {
-  private readonly s: Speaker;
+export class AgentSpeakerCore extends SpeakerCoreBase {
   private applied = new Map<string, PeerConfig>();
   private wanted = new Map<string, PeerConfig>();
   private originated = '';
   private wantedOrigin: string[] = [];
-  private startActions: PeerAction[];
-  private readonly lastError = new Map<string, string>();
   private caps = new Map<string, number>();
   /** close sessions without a NOTIFICATION on shutdown (restart: peers keep our routes) */
   graceful = true;
 
-  constructor(private readonly o: AgentCoreOptions) {
-    const r = createSpeaker({ asn: o.asn, routerId: o.routerId, restartTime: o.restartTime, ...(o.clusterId ? { clusterId: o.clusterId } : {}) });
-    this.s = r.state;
-    this.startActions = this.take(r);
+  constructor(o: AgentCoreOptions) {
+    super(
+      { asn: o.asn, routerId: o.routerId, restartTime: o.restartTime, ...(o.clusterId ? { clusterId: o.clusterId } : {}) },
+      (changes) => o.onRoutes(changes),
+    );
   }
 
   /** The prefixes the next start()/reconfigure() originates. */
@@ -68,19 +63,8 @@ export class AgentSpeakerCore implements SpeakerCore {
     this.caps = new Map(maxRestartTime);
   }
 
-  incoming(remote: string, local: string, now: number): { peer?: string; conn?: number; actions: PeerAction[] } {
-    const r = incoming(this.s, remote, local || undefined, now);
-    return { ...(r.peer !== undefined ? { peer: r.peer } : {}), ...(r.conn !== undefined ? { conn: r.conn } : {}), actions: this.take(r) };
-  }
-
-  handle(peer: string, event: SpeakerEvent, now: number): PeerAction[] {
-    return this.take(handle(this.s, peer, event, now));
-  }
-
   start(now: number): PeerAction[] {
-    const out = this.startActions;
-    this.startActions = [];
-    return [...out, ...this.apply(now)];
+    return [...this.takeStartActions(), ...this.apply(now)];
   }
 
   /** Applies setPeers/setOriginated (the runtime's config only carries the shell's settings). */
@@ -119,11 +103,8 @@ export class AgentSpeakerCore implements SpeakerCore {
     return out;
   }
 
-  shutdown(now: number): PeerAction[] {
-    if (this.graceful) return [];
-    const out: PeerAction[] = [];
-    for (const id of [...this.s.peers.keys()]) out.push(...this.take(handle(this.s, id, { type: 'Cease', subcode: 2, stop: true }, now)));
-    return out;
+  override shutdown(now: number): PeerAction[] {
+    return this.graceful ? [] : super.shutdown(now);
   }
 
   /** Every peer Established with its End-of-RIB in (or no graceful restart negotiated). */
@@ -137,18 +118,8 @@ export class AgentSpeakerCore implements SpeakerCore {
     return { synced: waiting.length === 0, waiting };
   }
 
-  status(_now: number): SpeakerStatus {
-    return statusView(this.s, this.lastError);
-  }
-
-  routes(peer?: string): RouteEntry[] {
-    return routeEntries(this.s, peer);
-  }
-
-  private take(r: Result): PeerAction[] {
-    recordLastErrors(r, this.lastError);
-    if (r.routes.length > 0) this.o.onRoutes(r.routes);
-    return clampRestartTimers(r.actions, this.caps);
+  protected override outgoing(actions: PeerAction[]): PeerAction[] {
+    return clampRestartTimers(actions, this.caps);
   }
 }
 

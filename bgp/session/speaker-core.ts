@@ -1,13 +1,15 @@
 /**
- * The runtime's core over the pure speaker (bgp/speaker): holds the one Speaker
- * value, turns the YAML config into speaker/peer configs, diffs reconfigurations
- * (remove → Cease 6/3, session settings changed → Cease 6/6 and restart, anything
- * else applied in place by the speaker), and reports status. Loc-RIB changes are
- * handed to `onRoutes` (the agent programs the kernel from them).
+ * The runtime's cores over the pure speaker (bgp/speaker). SpeakerCoreBase holds
+ * the one Speaker value and what every such core shares (the agent's is another).
+ * PureSpeakerCore turns the YAML config into speaker/peer configs, diffs
+ * reconfigurations (remove → Cease 6/3, session settings changed → Cease 6/6 and
+ * restart, anything else applied in place by the speaker), and reports status.
+ * Loc-RIB changes are handed to `onRoutes` (the agent programs the kernel from them).
  */
 import {
   addPeer, createSpeaker, handle, incoming, originate, removePeer, updatePeer,
   type OriginatedRoute, type PeerConfig, type Result, type RouteChange, type Speaker,
+  type SpeakerConfig as PureSpeakerConfig,
 } from '../speaker/index.js';
 import type { SpeakerEvent } from '../speaker/types.js';
 import type { NeighborConfig, SpeakerConfig } from './config.js';
@@ -40,21 +42,28 @@ export interface SpeakerCoreOptions {
   restarting?: boolean;
 }
 
-export class PureSpeakerCore implements SpeakerCore {
-  private readonly s: Speaker;
-  private config: SpeakerConfig;
-  private readonly lastError = new Map<string, string>();
+/**
+ * What every SpeakerCore over the pure speaker shares: the one Speaker value, the
+ * last error per peer, the actions of createSpeaker handed out by the first start(),
+ * the runtime's inputs (incoming, handle), Cease to all on shutdown, and the views.
+ * Every Result goes through `take`: errors recorded, Loc-RIB changes to `onRoutes`
+ * (at once, before the actions return), then `outgoing` (a subclass's last say on
+ * the actions). Subclasses add how configuration becomes peers (start, reconfigure).
+ */
+export abstract class SpeakerCoreBase implements SpeakerCore {
+  protected readonly s: Speaker;
+  protected readonly lastError = new Map<string, string>();
   private startActions: PeerAction[];
 
-  constructor(config: SpeakerConfig, private readonly opts: SpeakerCoreOptions = {}) {
-    this.config = config;
-    const r = createSpeaker({
-      asn: config.asn, routerId: config.routerId, restartTime: config.restartTime,
-      ...(config.clusterId ? { clusterId: config.clusterId } : {}), ...(opts.restarting ? { restarting: true } : {}),
-    });
+  constructor(init: PureSpeakerConfig, private readonly onRoutes?: (changes: RouteChange[]) => void) {
+    const r = createSpeaker(init);
     this.s = r.state;
-    this.startActions = this.take(r);
+    // Not take(): a subclass's fields are not set yet, and there is no peer for outgoing() to act on.
+    this.startActions = this.record(r);
   }
+
+  abstract start(now: number): PeerAction[];
+  abstract reconfigure(config: SpeakerConfig, now: number): PeerAction[];
 
   incoming(remote: string, local: string, now: number): { peer?: string; conn?: number; actions: PeerAction[] } {
     const r = incoming(this.s, remote, local || undefined, now);
@@ -65,9 +74,56 @@ export class PureSpeakerCore implements SpeakerCore {
     return this.take(handle(this.s, peer, event, now));
   }
 
-  start(now: number): PeerAction[] {
+  shutdown(now: number): PeerAction[] {
+    const out: PeerAction[] = [];
+    for (const id of [...this.s.peers.keys()]) out.push(...this.take(handle(this.s, id, { type: 'Cease', subcode: 2, stop: true }, now)));
+    return out;
+  }
+
+  status(_now: number): SpeakerStatus {
+    return statusView(this.s, this.lastError);
+  }
+
+  routes(peer?: string): RouteEntry[] {
+    return routeEntries(this.s, peer);
+  }
+
+  /** The actions createSpeaker produced, once (the first start() sends them). */
+  protected takeStartActions(): PeerAction[] {
     const out = this.startActions;
     this.startActions = [];
+    return out;
+  }
+
+  protected take(r: Result): PeerAction[] {
+    return this.outgoing(this.record(r));
+  }
+
+  /** The actions of every Result as the runtime gets them; unchanged by default. */
+  protected outgoing(actions: PeerAction[]): PeerAction[] {
+    return actions;
+  }
+
+  private record(r: Result): PeerAction[] {
+    recordLastErrors(r, this.lastError);
+    if (r.routes.length > 0) this.onRoutes?.(r.routes);
+    return r.actions;
+  }
+}
+
+export class PureSpeakerCore extends SpeakerCoreBase {
+  private config: SpeakerConfig;
+
+  constructor(config: SpeakerConfig, opts: SpeakerCoreOptions = {}) {
+    super({
+      asn: config.asn, routerId: config.routerId, restartTime: config.restartTime,
+      ...(config.clusterId ? { clusterId: config.clusterId } : {}), ...(opts.restarting ? { restarting: true } : {}),
+    }, (changes) => opts.onRoutes?.(changes));
+    this.config = config;
+  }
+
+  start(now: number): PeerAction[] {
+    const out = this.takeStartActions();
     out.push(...this.take(originate(this.s, originatedOf(this.config), now)));
     for (const n of this.config.neighbors) out.push(...this.take(addPeer(this.s, peerConfigOf(n), now)));
     return out;
@@ -90,25 +146,5 @@ export class PureSpeakerCore implements SpeakerCore {
       out.push(...this.take(originate(this.s, originatedOf(next), now)));
     }
     return out;
-  }
-
-  shutdown(now: number): PeerAction[] {
-    const out: PeerAction[] = [];
-    for (const id of [...this.s.peers.keys()]) out.push(...this.take(handle(this.s, id, { type: 'Cease', subcode: 2, stop: true }, now)));
-    return out;
-  }
-
-  status(_now: number): SpeakerStatus {
-    return statusView(this.s, this.lastError);
-  }
-
-  routes(peer?: string): RouteEntry[] {
-    return routeEntries(this.s, peer);
-  }
-
-  private take(r: Result): PeerAction[] {
-    recordLastErrors(r, this.lastError);
-    if (r.routes.length > 0) this.opts.onRoutes?.(r.routes);
-    return r.actions;
   }
 }
