@@ -6,27 +6,18 @@
  * routes append "#pathId" for ADD-PATH routes.
  */
 import type { AdjRibIn } from './adj-rib-in.js';
-import type {
-  Aggregator, AsPathSegment, Community, ExtendedCommunity, LargeCommunity, Origin, UnknownAttribute,
-} from '../wire/types.js';
+import type { PathAttributes } from '../wire/types.js';
 
-/** Path attributes after import: next hops resolved from NEXT_HOP or MP_REACH, AS4 reconciled. */
-export interface RouteAttrs {
-  origin: Origin;
-  asPath: AsPathSegment[];
+/**
+ * Path attributes after import: next hops resolved from NEXT_HOP or MP_REACH, AS4
+ * reconciled; ORIGIN and AS_PATH always present. `unknown`: optional transitive
+ * attributes we do not know, passed on with the Partial bit.
+ */
+export interface RouteAttrs extends Required<Pick<PathAttributes, 'origin' | 'asPath'>>, Pick<PathAttributes,
+  'med' | 'localPref' | 'atomicAggregate' | 'aggregator' | 'communities' | 'originatorId' | 'clusterList'
+  | 'extendedCommunities' | 'largeCommunities' | 'unknown'> {
   /** one global next hop, or global + link-local (IPv6); empty = ourselves (originated) */
   nextHops: string[];
-  med?: number;
-  localPref?: number;
-  atomicAggregate?: boolean;
-  aggregator?: Aggregator;
-  communities?: Community[];
-  originatorId?: string;
-  clusterList?: string[];
-  extendedCommunities?: ExtendedCommunity[];
-  largeCommunities?: LargeCommunity[];
-  /** optional transitive attributes we do not know, passed on with the Partial bit */
-  unknown?: UnknownAttribute[];
 }
 
 /** Who a path came from, as the decision process and export rules need it. */
