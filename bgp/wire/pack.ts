@@ -30,6 +30,32 @@ function endFrame(w: Writer, out: Buffer[]): void {
   out.push(w.finish());
 }
 
+/** Where an MP frame (startMpFrame) holds the Total Path Attribute Length and its MP attribute's length. */
+const MP_ATTRS_LEN_AT = K.HEADER_LEN + 2;
+const MP_LEN_AT = K.HEADER_LEN + 6;
+
+/**
+ * Starts an UPDATE with no withdrawn routes whose first attribute is MP_REACH or
+ * MP_UNREACH (`type`, extended length); the caller writes the attribute's body,
+ * endMpFrame patches both lengths.
+ */
+function startMpFrame(w: Writer, type: number): void {
+  startFrame(w);
+  w.u16(0);
+  w.u16(0);
+  w.u8(K.FLAG_OPTIONAL | K.FLAG_EXTENDED);
+  w.u8(type);
+  w.u16(0);
+}
+
+/** Ends the MP attribute, appends `rest` (the other attributes, if any), ends the frame. */
+function endMpFrame(w: Writer, out: Buffer[], rest?: Uint8Array): void {
+  w.patchU16(MP_LEN_AT, w.pos - MP_LEN_AT - 2);
+  if (rest !== undefined) w.bytes(rest);
+  w.patchU16(MP_ATTRS_LEN_AT, w.pos - MP_ATTRS_LEN_AT - 2);
+  endFrame(w, out);
+}
+
 /**
  * UPDATEs announcing `prefixes` with `attributes`. When `attributes.mpReach` is set
  * the prefixes go in MP_REACH_NLRI with its afi, safi and next hops (its own nlri
@@ -65,21 +91,11 @@ export function encodeUpdates(attributes: PathAttributes, prefixes: readonly Pre
   const fixed = K.HEADER_LEN + 4 + 4 + headBytes.length + attrBytes.length;
   if (fixed > K.MAX_MESSAGE_LEN) throw new RangeError('path attributes alone exceed 4096 octets');
   for (let i = 0; i < prefixes.length; ) {
-    startFrame(w);
-    w.u16(0);
-    const aLenAt = w.pos;
-    w.u16(0);
-    w.u8(K.FLAG_OPTIONAL | K.FLAG_EXTENDED);
-    w.u8(K.ATTR_MP_REACH);
-    const mpLenAt = w.pos;
-    w.u16(0);
+    startMpFrame(w, K.ATTR_MP_REACH);
     w.bytes(headBytes);
     const budget = K.MAX_MESSAGE_LEN - attrBytes.length;
     while (i < prefixes.length && w.pos + prefixWireLength(prefixes[i]!, addPath) <= budget) writePrefix(w, prefixes[i++]!, addPath);
-    w.patchU16(mpLenAt, w.pos - mpLenAt - 2);
-    w.bytes(attrBytes);
-    w.patchU16(aLenAt, w.pos - aLenAt - 2);
-    endFrame(w, out);
+    endMpFrame(w, out, attrBytes);
   }
   return out;
 }
@@ -105,20 +121,11 @@ export function encodeWithdrawals(prefixes: readonly Prefix[], opts: CodecOption
   }
   const v6AddPath = opts.addPath.has(familyKey(2, safi));
   for (let i = 0; i < v6.length; ) {
-    startFrame(w);
-    w.u16(0);
-    const aLenAt = w.pos;
-    w.u16(0);
-    w.u8(K.FLAG_OPTIONAL | K.FLAG_EXTENDED);
-    w.u8(K.ATTR_MP_UNREACH);
-    const lenAt = w.pos;
-    w.u16(0);
+    startMpFrame(w, K.ATTR_MP_UNREACH);
     w.u16(2);
     w.u8(safi);
     while (i < v6.length && w.pos + prefixWireLength(v6[i]!, v6AddPath) <= K.MAX_MESSAGE_LEN) writePrefix(w, v6[i++]!, v6AddPath);
-    w.patchU16(lenAt, w.pos - lenAt - 2);
-    w.patchU16(aLenAt, w.pos - aLenAt - 2);
-    endFrame(w, out);
+    endMpFrame(w, out);
   }
   return out;
 }
