@@ -19,6 +19,16 @@ import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from './handler.
 
 export const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
 
+/** PodWiring.netnsExists of both wirings (this one and agent/dataplane/pod-wiring.ts): the netns path is there. */
+export async function netnsPathExists(netns: string): Promise<boolean> {
+  try {
+    statSync(netns);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A locally administered unicast MAC derived from the host interface name. */
 export function podMac(hostIf: string): string {
   const h = createHash('sha1').update(hostIf).digest();
@@ -61,13 +71,8 @@ interface IpAddr { ifname: string; addr_info?: { local: string; prefixlen: numbe
 interface IpRoute { dst: string; gateway?: string; dev?: string; protocol?: string | number }
 
 export class IpPodWiring implements PodWiring {
-  async netnsExists(netns: string): Promise<boolean> {
-    try {
-      statSync(netns);
-      return true;
-    } catch {
-      return false;
-    }
+  netnsExists(netns: string): Promise<boolean> {
+    return netnsPathExists(netns);
   }
 
   async add(l: PodLink): Promise<{ hostMac: string; podMac: string }> {

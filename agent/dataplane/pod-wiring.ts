@@ -20,10 +20,10 @@
  * in the node's namespace; if the worker cannot run (e.g. this module loaded as
  * TypeScript source), DEL falls back to the synchronous call.
  */
-import { closeSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from '../cni/handler.js';
-import { HOST_MAC, podMac } from '../cni/ip-wiring.js';
+import { HOST_MAC, netnsPathExists, podMac } from '../cni/ip-wiring.js';
 import { EEXIST, ENODEV, NetlinkError } from './kernel/errno.js';
 import { withNetnsSync } from './kernel/nl-socket.js';
 import { openRtnl, type Rtnl, throwOnFailure } from './kernel/rtnl.js';
@@ -143,13 +143,8 @@ export class NetlinkPodWiring implements PodWiring {
     this.host.close();
   }
 
-  async netnsExists(netns: string): Promise<boolean> {
-    try {
-      statSync(netns);
-      return true;
-    } catch {
-      return false;
-    }
+  netnsExists(netns: string): Promise<boolean> {
+    return netnsPathExists(netns);
   }
 
   /**
