@@ -109,12 +109,17 @@ export class FileIpamStore implements IpamStore {
 
   private staleLegacyLock(path: string): boolean {
     try {
-      const pid = Number(readFileSync(path, 'utf8').split(' ')[0]);
-      const dead = Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
-      return dead || Date.now() - statSync(path).mtimeMs >= this.staleMs;
+      return this.stale(readFileSync(path, 'utf8'), statSync(path).mtimeMs);
     } catch {
       return false; // gone meanwhile
     }
+  }
+
+  /** A lock ("pid token") whose holder is dead, or older than `staleMs`; an empty one is being written: judged by age only. */
+  private stale(content: string, mtimeMs: number): boolean {
+    const pid = Number(content.split(' ')[0]);
+    const dead = content !== '' && Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+    return dead || Date.now() - mtimeMs >= this.staleMs;
   }
 
   private fileName(key: string): string {
@@ -300,10 +305,7 @@ export class FileIpamStore implements IpamStore {
     } catch {
       return; // released meanwhile
     }
-    const pid = Number(content.split(' ')[0]);
-    // An empty lock is one being written right now: judge it by age only.
-    const dead = content !== '' && Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
-    if (!dead && Date.now() - mtimeMs < this.staleMs) return;
+    if (!this.stale(content, mtimeMs)) return;
     const breaker = `${lock}.break`;
     try {
       closeSync(openSync(breaker, 'wx'));
