@@ -81,8 +81,8 @@ interface Sample {
   firstS: number;
   pollS: number;
   cpu: number;
-  /** the receiver's main-thread wake-ups over its ingest */
-  wakes: number;
+  /** the receiver's main-thread wake-ups over its ingest (margay, BIRD: single-threaded readers) */
+  wakes?: number;
   feederCpu: number;
   perRoute: number;
   rss: number;
@@ -157,17 +157,15 @@ async function ingestGoBgp(c: Ctx): Promise<Sample> {
     if (IDLE_FIRST) await settled(pid);
     const rss0 = await rssBytes(pid);
     const cpu0 = await cpuSeconds(pid);
-    const w0 = await wakeups(pid);
     const g0 = await cpuSeconds(c.gPid);
     if (IDLE_FIRST) await r.cli(['neighbor', c.leaf.centreV4, 'enable']);
     const since = await watch.when;
     const { firstMs, doneMs } = await ribProgress(r, c.total, c.timeout);
     const rss = await rssBytes(pid);
     const cpu = await cpuSeconds(pid) - cpu0;
-    const wakes = await wakeups(pid) - w0;
     const feederCpu = await cpuSeconds(c.gPid) - g0;
     const s = (doneMs - since) / 1000;
-    return { sinceMs: since, lastMs: doneMs, s, firstS: (firstMs - since) / 1000, pollS: s, cpu, wakes, feederCpu, perRoute: (rss - rss0) / c.total, rss };
+    return { sinceMs: since, lastMs: doneMs, s, firstS: (firstMs - since) / 1000, pollS: s, cpu, feederCpu, perRoute: (rss - rss0) / c.total, rss };
   } finally {
     await watch.stop();
     await r.stop();
@@ -287,7 +285,7 @@ async function once(emit: Emit, n: number): Promise<void> {
         // CPU used by each receiver over its ingest (includes answering the progress polls)
         margay_cpu_s: round(median(xs.map((x) => x.cpu)), 2), bird_cpu_s: round(median(bs.map((x) => x.cpu)), 2),
         // main-thread wake-ups (voluntary context switches) over the ingest, polls included
-        margay_wakeups: median(xs.map((x) => x.wakes)), bird_wakeups: median(bs.map((x) => x.wakes)),
+        margay_wakeups: median(xs.map((x) => x.wakes ?? NaN)), bird_wakeups: median(bs.map((x) => x.wakes ?? NaN)),
         // the feeder's CPU while it sent to each
         feeder_cpu_margay_s: round(median(xs.map((x) => x.feederCpu)), 2), feeder_cpu_bird_s: round(median(bs.map((x) => x.feederCpu)), 2),
         // GoBGP as a third receiver: its stamps have whole seconds only, so gobgp_s runs from the
