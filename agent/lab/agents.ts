@@ -21,7 +21,7 @@ import type { AgentStatus } from '../status/types.js';
 import type { Lab, LabProcess } from './lab.js';
 import { addNetns, deleteNetns } from './netns.js';
 import { POD_POOL_V4, POD_POOL_V6 } from './plan.js';
-import { AGENT_V8_FLAGS } from '../cli/v8-flags.js';
+import { AGENT_V8_FLAGS, v8FlagsFrom } from '../cli/v8-flags.js';
 
 // built files: beside this one when it runs from dist/, else the repository's dist/ (tests run the sources)
 const here = dirname(fileURLToPath(import.meta.url));
@@ -138,8 +138,9 @@ export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {
     async startAgent(node, extraArgs = []) {
       const n = lab.node(node);
       const env: NodeJS.ProcessEnv = { ...process.env, MARGAY_LOG_LEVEL: 'info', ...(opts.env ?? {}) };
-      // the agent's V8 flags on Node's command line spare its restart to add them (unless the environment chooses)
-      const nodeFlags = env.MARGAY_AGENT_V8_FLAGS === undefined ? AGENT_V8_FLAGS : [];
+      // the agent's V8 flags (its defaults, or the environment's list) on Node's command line spare its restart to add them
+      const v8 = v8FlagsFrom('MARGAY_AGENT_V8_FLAGS', env.MARGAY_AGENT_V8_FLAGS, AGENT_V8_FLAGS);
+      const nodeFlags = 'flags' in v8 ? v8.flags : [];
       const argv = [process.execPath, ...nodeFlags, MARGAY_JS, 'agent', '--node', node, '--datastore', 'file', '--datastore-dir', dir,
         '--cni-socket', cniSocket(node), '--status-socket', statusSocket(node), '--bgp-sync-timeout', '5000', ...extraArgs];
       const proc = await lab.startProcess(n.ns, argv, {

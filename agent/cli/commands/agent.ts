@@ -51,9 +51,9 @@ flags (environment variable in brackets):
                            passes; default 60000, 0 = off)
   --log-level LEVEL        fatal|error|warn|info|debug|trace (default info) [MARGAY_LOG_LEVEL]
 
-The agent restarts itself once (same PID) with its V8 flags, --always-sparkplug
---no-lazy-feedback-allocation; MARGAY_AGENT_V8_FLAGS=0 keeps Node's defaults, or
-gives other flags (space or comma separated).
+The agent restarts itself once (same PID) with its V8 flags, ${AGENT_V8_FLAGS.join(' ')};
+MARGAY_AGENT_V8_FLAGS=0 keeps Node's defaults, or gives other flags (space or comma
+separated).
 
 Per-node BGP settings come from Node annotations (see docs/agent.md):
   margay.io/bgp-ipv4-address: 172.30.0.11/24    margay.io/as-number: "65001"
