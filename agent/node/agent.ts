@@ -31,7 +31,6 @@ import { openRtnl, type Rtnl } from '../dataplane/kernel/rtnl.js';
 import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
 import { Ipam } from '../ipam/allocator.js';
-import type { DataplaneReport } from '../dataplane/apply.js';
 import type { IpamChange, IpamWatch } from '../ipam/store.js';
 import type { Block } from '../ipam/types.js';
 import { AgentMetrics } from '../health/agent-metrics.js';
@@ -82,8 +81,6 @@ export class Agent {
   /** ends the IPAM change feed also while its first list is still failing (no IpamWatch yet) */
   private readonly ipamWatchStop = new AbortController();
   private stopped = false;
-  /** the last routes pass that threw, and the report that stood then */
-  private routesFailure: { message: string; before: DataplaneReport | undefined } | undefined;
   private readonly trace: RouteTrace;
   /** `--bgp off`: an external speaker carries the routes; margay's speaker never starts */
   private readonly bgpOff: boolean;
@@ -357,30 +354,22 @@ export class Agent {
 
   private failed(component: string, err: unknown): void {
     this.metrics.applied(component, false);
-    // a routes pass that throws (no uplink device, say) leaves no report: status names the failure until a pass reports again
-    if (component === 'dataplane') this.routesFailure = { message: err instanceof Error ? err.message : String(err), before: this.routes.lastReport };
     this.log.error({ component, err: err instanceof Error ? err.stack ?? err.message : String(err) }, `${component}: pass failed; the next pass retries`);
   }
 
   private health() {
-    const routesError = this.routesFailing();
+    const routesError = this.routes.failure;
     return agentHealth({
       mode: this.bgpOff ? 'off' : 'on', datastoreSynced: this.snapshot !== undefined, gateOpen: this.routes.gateOpen, policySynced: this.policy.synced,
       ...(routesError !== undefined ? { routesError } : {}),
     });
   }
 
-  /** the error of the last routes pass when it threw and no pass has reported since */
-  private routesFailing(): string | undefined {
-    const f = this.routesFailure;
-    return f && f.before === this.routes.lastReport ? f.message : undefined;
-  }
-
   status(): AgentStatus {
     const h = this.health();
     const id = this.bgp.identityInfo();
     const report = this.routes.lastReport;
-    const routesError = this.routesFailing();
+    const routesError = this.routes.failure;
     return {
       node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
       ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),

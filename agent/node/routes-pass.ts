@@ -21,8 +21,8 @@
  * arrives.
  *
  * State: the loop, the gate, since when routes are dirty (the route-programmed
- * latency metric), the last pass's report and unmapped routes (for status), the
- * fast path's context, the safety-net timer.
+ * latency metric), the last pass's report, its failure and unmapped routes (for
+ * status), the fast path's context, the safety-net timer.
  */
 import type { Logger } from 'pino';
 import type { Snapshot } from '../datastore/snapshot.js';
@@ -74,6 +74,8 @@ export class RoutesPass {
   private dirtySince: number | undefined;
   private pass: DataplanePass | undefined;
   private report: DataplaneReport | undefined;
+  /** the error of the last pass that threw, until a pass reports again */
+  private failed: string | undefined;
   /** the last pass's route context and its shape (fast-warm.ts contextKey): kept while the shape holds */
   private ctx: RouteContext | undefined;
   private ctxKey = '';
@@ -93,7 +95,10 @@ export class RoutesPass {
   }
 
   start(onError: (err: unknown) => void): void {
-    this.loop = startDataplaneLoop(() => this.run(), { resyncMs: this.d.o.resyncMs ?? 30_000, onError });
+    this.loop = startDataplaneLoop(() => this.run().catch((err: unknown) => {
+      this.failed = err instanceof Error ? err.message : String(err);
+      throw err;
+    }), { resyncMs: this.d.o.resyncMs ?? 30_000, onError });
   }
 
   /** The gate opens on sync (every peer's End-of-RIB in) or after the bound: kicks until it has. */
@@ -129,6 +134,14 @@ export class RoutesPass {
   /** the last full pass's report */
   get lastReport(): DataplaneReport | undefined {
     return this.report;
+  }
+
+  /**
+   * The error of the last pass when it threw and no pass has reported since (a pass
+   * that throws — no uplink device, say — leaves no report): status names it, readiness waits on it.
+   */
+  get failure(): string | undefined {
+    return this.failed;
   }
 
   /** learned routes the last pass did not program (every next hop is this node), as sentences */
@@ -202,6 +215,7 @@ export class RoutesPass {
     trace.ran('routes pass (from its start)', tp);
     o.logs.dataplane.debug({ ms: Math.round((performance.now() - tp) * 10) / 10 }, 'dataplane: pass');
     this.report = report;
+    this.failed = undefined;
     const fresh: RouteContext = { node: o.node, nodes, pools, config, tunnels: view.tunnels(), ifindexByName: new Map(rtnl.links().map((l) => [l.name, l.index])) };
     const key = contextKey(fresh);
     // the same shape as the last pass's (pods' veths aside): keep that context, and the fast path's route templates made for it
