@@ -33,6 +33,7 @@ export class KubernetesDatastore implements Datastore {
   private listener?: DatastoreListener;
   private flushTimer?: NodeJS.Timeout;
   private started = false;
+  private stopped = false;
 
   constructor(private readonly opts: KubernetesDatastoreOptions) {
     this.kubeConfig = loadKubeConfig(opts);
@@ -40,6 +41,7 @@ export class KubernetesDatastore implements Datastore {
 
   async start(listener: DatastoreListener): Promise<void> {
     this.listener = listener;
+    if (this.stopped) return;
     const syncs = KINDS.map((info) => {
       const r = new Reflector(kubeTransport(this.kubeConfig, info, { watchTimeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 }), this.sinkFor(info), {
         minBackoffMs: this.opts.minBackoffMs ?? 250,
@@ -48,12 +50,15 @@ export class KubernetesDatastore implements Datastore {
       this.reflectors.push(r);
       return r.start();
     });
-    await Promise.all(syncs);
+    // stop() settles every reflector's start(): a first list that keeps failing ends here, with no snapshot
+    const how = await Promise.all(syncs);
+    if (this.stopped || how.includes('stopped')) return;
     this.started = true;
     this.listener.onSnapshot(this.cache.snapshot());
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const r of this.reflectors) r.stop();
     if (this.flushTimer) clearTimeout(this.flushTimer);
   }

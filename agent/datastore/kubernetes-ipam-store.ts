@@ -17,7 +17,7 @@
  * events is delivered once, whole, after `coalesceMs`, with the keys it touched (a
  * re-list's by difference). `watch` resolves once both kinds are listed; a first list
  * that keeps failing is retried until the watch's `signal` aborts, which stops the
- * reflectors and resolves it.
+ * reflectors (settling their start()) and so resolves it.
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -141,14 +141,9 @@ export class KubernetesIpamStore implements IpamStore {
     };
     // both reflectors exist once start() has run to its first await: close() reaches them
     const started = Promise.all((['block', 'handle'] as const).map(start));
-    if (!opts.signal) {
-      await started;
-      return handle;
-    }
-    const signal = opts.signal;
-    signal.addEventListener('abort', close, { once: true });
-    // a first list that keeps failing retries until closed: the abort ends the wait too
-    await Promise.race([started, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    // a first list that keeps failing retries until closed: close() stops the reflectors, which settles their start()
+    opts.signal?.addEventListener('abort', close, { once: true });
+    await started;
     return handle;
   }
 

@@ -5,7 +5,8 @@
  * resumes from the last resourceVersion after a short backoff; "410 Gone" (the
  * history was compacted) re-lists from scratch. Transport (list, watch) is
  * injected, so the loop is exercised against the fake API server in tests and
- * against client-node's Watch in production.
+ * against client-node's Watch in production. stop() settles a pending start()
+ * (as 'stopped'), so a caller whose first lists keep failing is never left hanging.
  */
 import type { Resource } from './resources.js';
 
@@ -46,16 +47,17 @@ export class Reflector {
   private handle?: { abort(): void };
   private timer?: NodeJS.Timeout;
   private backoffMs: number;
-  private synced?: () => void;
+  private synced?: (how: 'synced' | 'stopped') => void;
   private relistReason: 'initial' | 'gone' = 'initial';
 
   constructor(private readonly transport: ReflectorTransport, private readonly sink: ReflectorSink, private readonly opts: ReflectorOptions = {}) {
     this.backoffMs = opts.minBackoffMs ?? 200;
   }
 
-  /** Resolves after the first successful list has been delivered to the sink. */
-  start(): Promise<void> {
-    const first = new Promise<void>((resolve) => (this.synced = resolve));
+  /** Resolves 'synced' after the first successful list has been delivered to the sink, or 'stopped' if stop() comes first. */
+  start(): Promise<'synced' | 'stopped'> {
+    if (this.stopped) return Promise.resolve('stopped');
+    const first = new Promise<'synced' | 'stopped'>((resolve) => (this.synced = resolve));
     void this.cycle();
     return first;
   }
@@ -64,6 +66,8 @@ export class Reflector {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.handle?.abort();
+    this.synced?.('stopped');
+    this.synced = undefined;
   }
 
   get resourceVersion(): string {
@@ -79,7 +83,7 @@ export class Reflector {
         this.sink.replace(list.items);
         this.sink.relisted?.(this.relistReason);
         this.rv = list.resourceVersion;
-        this.synced?.();
+        this.synced?.('synced');
         this.synced = undefined;
       } catch (err) {
         this.sink.error?.(err, 'list');
