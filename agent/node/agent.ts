@@ -31,7 +31,7 @@ import { openRtnl, type Rtnl } from '../dataplane/kernel/rtnl.js';
 import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
 import { Ipam } from '../ipam/allocator.js';
-import type { IpamChange, IpamWatch } from '../ipam/store.js';
+import type { IpamChange } from '../ipam/store.js';
 import type { Block } from '../ipam/types.js';
 import { AgentMetrics } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
@@ -77,8 +77,7 @@ export class Agent {
   private readonly ipamView: IpamView;
   /** own blocks released here, hidden until the view has them gone (released-blocks.ts) */
   private readonly releasedBlocks = new ReleasedBlocks();
-  private ipamWatch: IpamWatch | undefined;
-  /** ends the IPAM change feed also while its first list is still failing (no IpamWatch yet) */
+  /** ends the IPAM change feed (ipam/store.ts: aborting closes it), also while its first list is still failing */
   private readonly ipamWatchStop = new AbortController();
   private stopped = false;
   private readonly trace: RouteTrace;
@@ -164,10 +163,7 @@ export class Agent {
     // other agents' IPAM writes (remote pods' addresses for policy peers, VXLAN tunnel
     // addresses) arrive through the store's change feed; a store without one is re-listed
     if (this.o.ipamStore.watch) {
-      void this.o.ipamStore.watch((c) => this.ipamWatched(c), { signal: this.ipamWatchStop.signal }).then((w) => {
-        if (this.stopped) w.close();
-        else this.ipamWatch = w;
-      }, (err: unknown) => this.failed('ipam', err));
+      void this.o.ipamStore.watch((c) => this.ipamWatched(c), { signal: this.ipamWatchStop.signal }).catch((err: unknown) => this.failed('ipam', err));
     }
     if (this.o.cniSocket) {
       this.cni = new CniServer({ socketPath: this.o.cniSocket, ipam: this.ipam, wiring: new NetlinkPodWiring(), log: this.o.logs.cni });
@@ -210,7 +206,6 @@ export class Agent {
   /** Graceful stop (SIGTERM): keeps kernel routes and rules, closes BGP without NOTIFICATION. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.ipamWatch?.close();
     this.ipamWatchStop.abort();
     this.deferred.stop();
     for (const t of this.timers) clearTimeout(t);
