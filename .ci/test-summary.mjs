@@ -1,5 +1,6 @@
 // Prints the one line CI reads, from vitest's JSON report:
 //   tests: 123 passed, 0 failed, 4 skipped
+// after one line per skipped test, with its reason.
 // A test file that failed without a failing test (it did not load, a hook threw)
 // counts as one failure. No report at all (the install or the build failed before
 // vitest ran) counts as one failure too, and says why on the line before.
@@ -20,6 +21,15 @@ const brokenFiles = files.filter(
   (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
 );
 for (const f of brokenFiles) console.log(`ci: ${f.name} failed outside any test: ${(f.message ?? '').split('\n')[0]}`);
+// each skip with its reason: a suite's title names what it needs (test/support/root.ts), a
+// test skipped at run time leaves its reason in meta.skipReason
+for (const f of files) {
+  for (const a of f.assertionResults ?? []) {
+    if (a.status !== 'skipped' && a.status !== 'pending' && a.status !== 'todo') continue;
+    const why = a.meta?.skipReason ? `: ${a.meta.skipReason}` : '';
+    console.log(`ci: skipped ${f.name.replace(`${process.cwd()}/`, '')} > ${a.fullName}${why}`);
+  }
+}
 const passed = report.numPassedTests ?? 0;
 const failed = (report.numFailedTests ?? 0) + brokenFiles.length;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);

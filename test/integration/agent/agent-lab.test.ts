@@ -15,7 +15,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents, waitMeshedAndReady } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 
 const NODES = ['n1', 'n2', 'n3'];
 

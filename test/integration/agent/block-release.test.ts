@@ -15,7 +15,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { agentLog, blockOf, destroyAgentLab, margayRoutes, waitMeshedAndReady } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 /** n2 must lose the released block's route within this long after the DEL returned */
 const WITHDRAWN_WITHIN_MS = 1000;
 

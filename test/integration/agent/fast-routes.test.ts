@@ -15,7 +15,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { agentLog, blockOf, destroyAgentLab, margayRoutes, waitMeshedAndReady } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 
 describe.skipIf(needs.skip)(`route fast path with real agents (${needs.why})`, () => {
   let lab: Lab | undefined;

@@ -16,7 +16,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 const GC_MS = 400;
 
 describe.skipIf(needs.skip)(`IPAM leak GC on the file datastore, by the pods' host veths (${needs.why})`, () => {

@@ -15,7 +15,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 const BOUND_MS = 500;
 
 describe.skipIf(needs.skip)(`IPAM records watched by the agents (${needs.why})`, () => {

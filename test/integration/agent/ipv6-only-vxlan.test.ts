@@ -17,7 +17,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 
 describe.skipIf(needs.skip)(`IPv6-only nodes with real agents: VXLAN over the IPv6 underlay (${needs.why})`, () => {
   let lab: Lab | undefined;

@@ -21,7 +21,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { waitMeshedAndReady } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 const NODES = ['n1', 'n2'];
 /** how the session waits poll the status socket */
 const POLL = { intervalMs: 200, statusTimeoutMs: 2000 };

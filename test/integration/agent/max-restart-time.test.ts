@@ -11,7 +11,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 
 describe.skipIf(needs.skip)(`graceful-restart time capped by nodeMeshMaxRestartTime (${needs.why})`, () => {
   let lab: Lab | undefined;

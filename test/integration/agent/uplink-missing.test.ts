@@ -12,7 +12,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 
 describe.skipIf(needs.skip)(`an --uplink naming no device shows in status (${needs.why})`, () => {
   let lab: Lab | undefined;

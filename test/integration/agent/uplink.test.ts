@@ -5,7 +5,7 @@ import type { NodeBgpInfo } from '../../../agent/node-config/types.js';
 import { dataplaneConfigOf, UplinkError } from '../../../agent/node/uplink.js';
 import { requirements } from '../../support/root.js';
 
-const needs = requirements({ root: true });
+const needs = requirements({ root: true, file: import.meta.url });
 
 // The uplink found from the kernel of a node namespace: two veth pairs (both ends
 // in the namespace; no dummy driver on every kernel), one

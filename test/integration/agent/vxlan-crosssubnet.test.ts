@@ -18,7 +18,7 @@ import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
 import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
 
-const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS] });
+const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 const v4 = (r: { prefix: string }): boolean => !r.prefix.includes(':');
 
 describe.skipIf(needs.skip)(`VXLAN CrossSubnet with real agents on a routed fabric (${needs.why})`, () => {
