@@ -1,8 +1,8 @@
 /**
  * An agent told to use an uplink device that does not exist programs no routes, and
  * says so where an operator looks: `margay status` problems name the failed routes
- * pass and the device, and the agent is not ready (`/readyz`, status); the error is
- * also logged, and the pass retries.
+ * pass and the device, and the agent is not ready because of it (status readiness
+ * reasons, the same as `/readyz` serves).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
@@ -34,6 +34,8 @@ describe.skipIf(needs.skip)(`an --uplink naming no device shows in status (${nee
     }, 20_000, 'the routes pass failure in n1 status', 100);
     const line = s.problems.find((p) => p.startsWith('routes pass failed:'));
     expect(line).toMatch(/nosuchdev0/);
-    expect(s.ready).toBe(false); // /readyz too: an agent that programs no routes is not ready
+    expect(s.ready).toBe(false);
+    // not ready for this reason, not merely because start-up has not finished
+    expect(s.reasons.find((r) => r.startsWith('routes: the last pass failed'))).toMatch(/nosuchdev0/);
   });
 });
