@@ -13,7 +13,7 @@ import type { AgentStatus } from '../../../agent/status/types.js';
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
-import { destroyAgentLab, startAgents, waitMeshedAndReady } from '../../support/agent-lab.js';
+import { destroyAgentLab, margayRoutes, startAgents, waitMeshedAndReady } from '../../support/agent-lab.js';
 
 const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 
@@ -26,7 +26,6 @@ describe.skipIf(needs.skip)(`node agents in a 3-node lab (${needs.why})`, () => 
   const pods: Record<string, CniPod> = {};
 
   const reach = async (from: CniPod, to: CniPod): Promise<boolean> => (await c().lab.ping(from.netns, to.ipv4, { count: 1, timeoutS: 1 })).ok;
-  const kernelRoutes = async (node: string): Promise<string> => (await c().lab.exec(c().lab.node(node).ns, ['ip', 'route', 'show', 'proto', '80'])).stdout;
 
   beforeAll(async () => {
     lab = await createLab({ nodes: 3, fabric: 'l2' });
@@ -54,7 +53,7 @@ describe.skipIf(needs.skip)(`node agents in a 3-node lab (${needs.why})`, () => 
     }
     for (const n of NODES) {
       const routes = await waitFor(async () => {
-        const text = await kernelRoutes(n);
+        const text = await margayRoutes(c().lab, n);
         return NODES.filter((m) => m !== n).every((m) => text.includes(`${sts.get(m)!.blocks[0]!.cidr} via ${lab!.node(m).address} dev eth0`)) ? text : undefined;
       }, 10_000, `${n} kernel routes`, 100);
       expect(routes).toContain(`blackhole ${sts.get(n)!.blocks[0]!.cidr}`);

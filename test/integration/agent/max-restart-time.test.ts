@@ -9,7 +9,7 @@ import { createAgentCluster, type AgentCluster } from '../../../agent/lab/agents
 import { MARGAY_JS, MARGAY_CNI_JS } from '../../support/cli.js';
 import { requirements } from '../../support/root.js';
 import { waitFor } from '../../support/wait.js';
-import { destroyAgentLab, startAgents } from '../../support/agent-lab.js';
+import { destroyAgentLab, margayRoutes, startAgents } from '../../support/agent-lab.js';
 
 const needs = requirements({ root: true, built: [MARGAY_JS, MARGAY_CNI_JS], file: import.meta.url });
 
@@ -31,7 +31,7 @@ describe.skipIf(needs.skip)(`graceful-restart time capped by nodeMeshMaxRestartT
   it('n2\'s routes stay stale on n1 after n2 stops, then go after ~3 s', async () => {
     const c = cluster as AgentCluster;
     const block = (await waitFor(async () => (await c.status('n2')).blocks[0]?.cidr, 10_000, 'n2 block', 100)) as string;
-    const routes = async (): Promise<string> => (await c.lab.exec(c.lab.node('n1').ns, ['ip', 'route', 'show', 'proto', '80'])).stdout;
+    const routes = (): Promise<string> => margayRoutes(c.lab, 'n1');
     await waitFor(async () => (await routes()).includes(block), 20_000, 'n1 routes n2\'s block', 100);
     await c.stopAgent('n2');
     const stopped = Date.now();
