@@ -21,7 +21,7 @@ describe('V4Table', () => {
       }
       expect(t.size).toBe(ref.size);
       expect([...t.entries()]).toEqual([...ref.entries()]);
-            for (const k of ref.keys()) expect(t.get(k)).toBe(ref.get(k));
+      for (const k of ref.keys()) expect(t.get(k)).toBe(ref.get(k));
     }), { numRuns: 300 });
   });
 
@@ -37,6 +37,25 @@ describe('V4Table', () => {
     expect(t.size).toBe(ref.size);
     for (let k = 0; k < 4096; k++) expect(t.get(k << 8)).toBe(ref.get(k << 8));
     expect(new Map(t.entries())).toEqual(ref);
+  });
+
+  it('grows twofold past the fourfold range: 140k distinct keys (the dense arrays reach 131072 and double) stay reachable, in order', () => {
+    const t = new V4Table<number>();
+    const n = 140_000;
+    // /24-like keys from 10.0.0.0 on, with the top bit set for every other one (negative as int32)
+    const keyOf = (i: number): number => ((i & 1 ? 0x80000000 : 0) + ((0x0a000000 + (i << 8)) & 0x7fffffff)) | 0;
+    for (let i = 0; i < n; i++) t.set(keyOf(i), i);
+    expect(t.size).toBe(n);
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (t.get(keyOf(i)) !== i) bad++;
+    expect(bad).toBe(0);
+    expect(t.get(keyOf(n))).toBeUndefined();
+    let i = 0;
+    for (const [k, v] of t.entries()) {
+      if (k !== keyOf(i) || v !== i) break;
+      i++;
+    }
+    expect(i).toBe(n);
   });
 
   it('allows setting and deleting present keys while iterating', () => {
