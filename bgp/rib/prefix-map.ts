@@ -14,6 +14,7 @@
 import { parseIpv4At } from '../wire/address.js';
 import { ipv4PrefixText } from '../wire/prefix.js';
 import { V4Table } from './v4-table.js';
+import type { Family } from './path.js';
 
 /** An IPv4 prefix as numbers: address (unsigned 32-bit, host bits zero) and length 0–32. */
 export interface Ipv4Key {
@@ -25,7 +26,7 @@ export interface Ipv4Key {
 export type PrefixKey = string | Ipv4Key;
 
 /** The family of a key: an IPv4 key as numbers, or text without a colon, is IPv4. */
-export function keyFamily(k: PrefixKey): 'ipv4' | 'ipv6' {
+export function keyFamily(k: PrefixKey): Family {
   return typeof k !== 'string' || !k.includes(':') ? 'ipv4' : 'ipv6';
 }
 

@@ -10,6 +10,7 @@ import type { PathAttributes, Prefix, UpdateMessage } from '../wire/types.js';
 import type { Family, Negotiated } from '../fsm/types.js';
 import type { OutUpdates } from '../rib/adj-rib-out.js';
 import type { RouteAttrs } from '../rib/path.js';
+import { keyFamily } from '../rib/prefix-map.js';
 
 const MAX_MESSAGE = 4096;
 /** header 19 + withdrawn length 2 + attributes length 2, plus slack for MP_REACH framing */
@@ -66,13 +67,11 @@ function baseAttributes(a: RouteAttrs): PathAttributes {
   return out;
 }
 
-const familyOf = (key: string): Family => (key.includes(':') ? 'ipv6' : 'ipv4');
-
 export function buildUpdates(u: OutUpdates, neg: Negotiated): UpdateMessage[] {
   const msgs: UpdateMessage[] = [];
   const pathIdBytes = neg.codecOut.addPath.size > 0 ? 4 : 0; // ADD-PATH send (not offered today)
-  const w4 = u.withdraw.filter((k) => familyOf(k) === 'ipv4');
-  const w6 = u.withdraw.filter((k) => familyOf(k) === 'ipv6');
+  const w4 = u.withdraw.filter((k) => keyFamily(k) === 'ipv4');
+  const w6 = u.withdraw.filter((k) => keyFamily(k) === 'ipv6');
   for (const c of chunks(w4, MAX_MESSAGE - OVERHEAD, pathIdBytes)) {
     msgs.push({ type: 'UPDATE', withdrawn: c.map(keyToPrefix), attributes: {}, nlri: [] });
   }
@@ -82,7 +81,7 @@ export function buildUpdates(u: OutUpdates, neg: Negotiated): UpdateMessage[] {
   for (const [attrs, keys] of u.announce) {
     const base = baseAttributes(attrs);
     for (const fam of ['ipv4', 'ipv6'] as const) {
-      const ks = keys.filter((k) => familyOf(k) === fam);
+      const ks = keys.filter((k) => keyFamily(k) === fam);
       if (ks.length === 0) continue;
       const classic = fam === 'ipv4' && !attrs.nextHops[0]!.includes(':');
       const proto: PathAttributes = classic
