@@ -33,7 +33,7 @@ describe('stale count after a session drop (clearRoutes derives it from the rele
     // text and numeric keys, as the decoder gives either
     handle(s, PEER, messageEvent(conn, announce({ afi: 1, addr: '10.0.0.0', len: 24 }, new Ipv4Prefix(0x0a000100, 24, undefined), new Ipv4Prefix(0x0a010000, 16, undefined))), 0);
     handle(s, PEER, { type: 'TcpConnectionFails', conn }, 1);
-    const peer = (): { stale: number; received: number } => speakerStatus(s).peers[0]! as unknown as { stale: number; received: number };
+    const peer = () => speakerStatus(s).peers[0]!;
     expect(peer().stale).toBe(3);
     const back = connect(s);
     conn = back.conn;
