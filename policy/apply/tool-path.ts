@@ -2,9 +2,10 @@ import { accessSync, constants, statSync } from 'node:fs';
 
 /**
  * Where the kernel tools (iptables-restore, ip6tables-restore, iptables-save,
- * ipset, ip) are: looked up in PATH once per tool, on its first use, and cached
- * for the life of the process — spawning by bare name makes every call search
- * PATH again (one failed execve per entry before the right one). A tool that is
+ * ipset, ip) are: looked up in PATH once per tool, on its first use, and cached;
+ * the cached file is checked at each use and looked up again if it is gone —
+ * spawning by bare name makes every call search PATH again (one failed execve per
+ * entry before the right one). A tool that is
  * not found is not cached (it may be installed later) and fails with ToolMissing,
  * which names the tool and the directories searched. Only absolute PATH entries
  * are searched: an empty or relative one would mean the working directory.

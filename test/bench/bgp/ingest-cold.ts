@@ -16,7 +16,7 @@ const bytes = feedBytes(n);
 // as the standalone speaker's heap looks: its module graph loaded (pino, yaml, the CLI), no forced GC before the feed
 const asSpeaker = process.env.BENCH_BGP_AS_SPEAKER === '1';
 if (asSpeaker) await import('../../../agent/cli/bgp-speaker.js');
-// the speaker as it waits for its first session: set up (createCore warms the receive path), then idle a while
+// the speaker as it waits for its first session: set up, then idle a while
 const { core, conn } = establish();
 await new Promise((res) => setTimeout(res, 100));
 const prof = new GCProfiler();
