@@ -25,10 +25,10 @@ import { plainAddress } from './transport.js';
 
 /** What the driver needs of the codec (see wire-codec.ts for the real one). */
 export interface DriverCodec {
-  /** cuts complete messages off the front of `buf`; `error` = unrecoverable framing error */
-  split(buf: Buffer): { frames: Buffer[]; rest: Buffer; error?: { code: number; subcode: number; data?: Uint8Array; message: string } };
+  /** cuts complete messages off the front of `buf` (frames: views into it, no copy); `error` = unrecoverable framing error */
+  split(buf: Buffer): { frames: Uint8Array[]; rest: Buffer; error?: { code: number; subcode: number; data?: Uint8Array; message: string } };
   /** one framed message → a message, or the NOTIFICATION the RFC asks for */
-  decode(frame: Buffer, opts: CodecOptions): { message: Message; warning?: string } | { message?: undefined; warning: string } | { error: { code: number; subcode: number; data?: Uint8Array; message: string } };
+  decode(frame: Uint8Array, opts: CodecOptions): { message: Message; warning?: string } | { message?: undefined; warning: string } | { error: { code: number; subcode: number; data?: Uint8Array; message: string } };
   encode(message: Message, opts: CodecOptions): Uint8Array;
   /** options before any OPEN has been negotiated */
   initial: CodecOptions;

@@ -17,10 +17,9 @@ export const wireCodec: DriverCodec = {
   initial: DEFAULT_CODEC_OPTIONS,
   split(buf) {
     const r = splitFrames(buf);
-    const rest = Buffer.from(r.rest.buffer, r.rest.byteOffset, r.rest.byteLength);
-    const frames = r.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength));
-    if (!r.error) return { frames, rest: Buffer.from(rest) };
-    return { frames, rest: Buffer.alloc(0), error: { code: r.error.code, subcode: r.error.subcode, data: r.error.data, message: r.error.message } };
+    // the frames are views into `buf` as framing.ts cut them; the rest is copied (it outlives the read)
+    if (!r.error) return { frames: r.frames, rest: Buffer.from(r.rest) };
+    return { frames: r.frames, rest: Buffer.alloc(0), error: { code: r.error.code, subcode: r.error.subcode, data: r.error.data, message: r.error.message } };
   },
   decode(frame, opts) {
     const r = decodeMessage(frame, withIpv4Numbers(opts));
