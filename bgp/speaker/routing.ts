@@ -152,6 +152,9 @@ function keyOf(p: Prefix): PrefixKey {
   return p.bits !== undefined ? (p as Ipv4Key) : formatPrefix(p);
 }
 
+/** No next hop: announce withdraws the prefixes and keeps nothing, so one shared empty list does */
+const NO_NEXT_HOP: string[] = [];
+
 /** Imports one UPDATE from an Established peer; returns true when max-prefix trips. */
 export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Out): boolean {
   const neg = p.negotiated;
@@ -163,14 +166,20 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
     if (s.deferring && deferralDone(s)) endDeferral(s, out);
     return false;
   }
-  // module functions, not closures: nothing allocated per UPDATE but the import context
+  // module functions, not closures. Allocated per UPDATE that announces: one import
+  // context (shared by its NLRI and MP_REACH parts), the IPv4 next-hop list (the
+  // imported attributes keep it) and what importAttrs builds
   withdraw(s, p, u.withdrawn, out);
   const a = u.attributes;
   if (a.mpUnreach) withdraw(s, p, a.mpUnreach.withdrawn, out);
-  const nh = a.nextHop;
-  if (u.nlri.length > 0 && announce(s, p, neg.families, neg.as4, a, u.nlri, nh ? [nh] : [], out)) return true;
   const mp = a.mpReach;
-  return mp !== undefined && mp.nlri.length > 0 && announce(s, p, neg.families, neg.as4, a, mp.nlri, mp.nextHops, out);
+  const v4 = u.nlri.length > 0;
+  const mpNlri = mp !== undefined && mp.nlri.length > 0;
+  if (!v4 && !mpNlri) return false;
+  const ctx: ImportContext = { localAs: s.local.asn, routerId: s.local.routerId, clusterId: s.local.clusterId, ibgp: p.info.ibgp, as4: neg.as4 };
+  const nh = a.nextHop;
+  if (v4 && announce(s, p, neg.families, ctx, a, u.nlri, nh ? [nh] : NO_NEXT_HOP, out)) return true;
+  return mpNlri && announce(s, p, neg.families, ctx, a, mp.nlri, mp.nextHops, out);
 }
 
 function withdraw(s: Speaker, p: PeerState, list: readonly Prefix[], out: Out): void {
@@ -184,13 +193,12 @@ function withdraw(s: Speaker, p: PeerState, list: readonly Prefix[], out: Out): 
 
 /** Stores one announcement's prefixes; true when max-prefix trips. */
 function announce(
-  s: Speaker, p: PeerState, families: readonly Family[], as4: boolean, attributes: UpdateMessage['attributes'],
+  s: Speaker, p: PeerState, families: readonly Family[], ctx: ImportContext, attributes: UpdateMessage['attributes'],
   nlri: readonly Prefix[], nextHops: string[], out: Out,
 ): boolean {
   const fam: Family = nlri[0]!.afi === 2 ? 'ipv6' : 'ipv4';
   if (!families.includes(fam)) return false;
   if (nextHops.length === 0) { withdraw(s, p, nlri, out); return false; } // no next hop: unusable
-  const ctx: ImportContext = { localAs: s.local.asn, routerId: s.local.routerId, clusterId: s.local.clusterId, ibgp: p.info.ibgp, as4 };
   const v = importAttrs(attributes, nextHops, ctx);
   if (!v.ok) { withdraw(s, p, nlri, out); return false; } // loops are treated as withdrawals
   const path = internPath(p.in, v.attrs);
