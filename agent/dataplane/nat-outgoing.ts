@@ -3,29 +3,28 @@
  * `iptables-restore --noflush` (atomic, touches no other chain), and the single
  * POSTROUTING jump ensured with `-C` / `-A` (or removed, with the chain, when no pool
  * wants NAT). Runs in the current network namespace, or in a named one through
- * `ip netns exec`. Tools run by absolute path (policy/apply/tool-path.ts: PATH
- * searched once per tool); a missing one answers exit 127 with ToolMissing's text.
+ * `ip netns exec`, through policy/apply/exec.ts's hostExec (tools by absolute path,
+ * PATH searched once per tool; timeout; errors); execIn turns its outcome into exit
+ * codes: a missing tool answers exit 127 with ToolMissing's text.
  */
-import { execFile } from 'node:child_process';
-import { toolArgv } from '../../policy/apply/tool-path.js';
+import { ExecFailure, hostExec } from '../../policy/apply/exec.js';
+import { ToolMissing } from '../../policy/apply/tool-path.js';
 import { jumpRule, NAT_OUTGOING_CHAIN, type NatRules, renderNatRestore } from './plan/nat-plan.js';
 
 export type Exec = (argv: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }>;
 
-export const execIn = (netns?: string): Exec => (argv, input) => new Promise((resolve) => {
-  let full: string[];
-  try {
-    full = toolArgv(argv, netns);
-  } catch (err) {
-    resolve({ code: 127, stdout: '', stderr: err instanceof Error ? err.message : String(err) });
-    return;
-  }
-  const child = execFile(full[0] as string, full.slice(1), { timeout: 30_000 }, (err, stdout, stderr) => {
-    const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-    resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-  });
-  if (input !== undefined) child.stdin?.end(input);
-});
+/** policy/apply/exec.ts's hostExec (tool lookup, timeout, errors) as exit codes: failure → its code (1 without one), missing tool → 127. */
+export const execIn = (netns?: string): Exec => {
+  const host = hostExec({ ...(netns !== undefined ? { netns } : {}), timeoutMs: 30_000 });
+  return async (argv, input) => {
+    try {
+      return { code: 0, ...(await host.run(argv, input)) };
+    } catch (err) {
+      if (err instanceof ExecFailure) return { code: err.code ?? 1, stdout: '', stderr: err.stderr };
+      return { code: err instanceof ToolMissing ? 127 : 1, stdout: '', stderr: err instanceof Error ? err.message : String(err) };
+    }
+  };
+};
 
 const tool = (family: 4 | 6, base: 'iptables' | 'iptables-restore'): string => (family === 6 ? base.replace('iptables', 'ip6tables') : base);
 

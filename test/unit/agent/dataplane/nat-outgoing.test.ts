@@ -61,4 +61,8 @@ describe('execIn: tools by absolute path', () => {
     expect(r.code).toBe(127);
     expect(r.stderr).toMatch(/^mg-no-such-tool: not found in PATH \(searched \/.*\); install it or add its directory to PATH$/);
   });
+  it('is hostExec as exit codes: input reaches stdin; a failure answers its exit code and stderr, with no stdout', async () => {
+    expect(await execIn()(['sh', '-c', 'cat'], 'in\n')).toEqual({ code: 0, stdout: 'in\n', stderr: '' });
+    expect(await execIn()(['sh', '-c', 'echo out; echo err >&2; exit 3'])).toEqual({ code: 3, stdout: '', stderr: 'err\n' });
+  });
 });
