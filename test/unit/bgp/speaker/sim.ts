@@ -7,7 +7,7 @@
 import { handle, incoming, messageEvent, timerEvent, addPeer, createSpeaker } from '../../../../bgp/speaker/index.js';
 import type { PeerAction, PeerConfig, RouteChange, Speaker, SpeakerConfig, SpeakerEvent, SpeakerTimerName, Result } from '../../../../bgp/speaker/index.js';
 import { decodeMessage, encodeMessage } from '../../../../bgp/wire/index.js';
-import { DEFAULT_CODEC_OPTIONS, type CodecOptions, type Message } from '../../../../bgp/wire/types.js';
+import { DEFAULT_CODEC_OPTIONS, withIpv4Numbers, type CodecOptions, type Message } from '../../../../bgp/wire/types.js';
 import { selectedOf } from '../../../support/rib-table.js';
 
 interface End { node: string; peer: string; conn: number | undefined; codecIn: CodecOptions; codecOut: CodecOptions }
@@ -144,7 +144,7 @@ export class Sim {
       if (item.kind === 'frame') {
         const { to } = item;
         if (to.conn === undefined) continue;
-        const d = decodeMessage(item.frame, to.codecIn);
+        const d = decodeMessage(item.frame, withIpv4Numbers(to.codecIn)); // as the session codec decodes (wire-codec.ts): IPv4 prefixes as numbers
         const ev: SpeakerEvent = d.ok ? messageEvent(to.conn, d.message)
           : { type: 'MessageError', conn: to.conn, code: d.error.code, subcode: d.error.subcode, data: d.error.data };
         this.apply(to.node, handle(this.speaker(to.node), to.peer, ev, this.now));

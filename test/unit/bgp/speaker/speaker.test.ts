@@ -38,7 +38,9 @@ describe('speaker: two eBGP peers', () => {
     sim.apply(A, originate(sim.speaker(A), [], sim.now));
     sim.run();
     expect(bestAt(sim, B, '10.244.1.0/26')).toBeUndefined();
-    expect(sim.routes(B).at(-1)).toEqual({ prefix: '10.244.1.0/26', kind: 'remove', nextHops: [] });
+    // its fields, not the object: a numerically keyed change (Ipv4Change) has its prefix as a getter
+    const last = sim.routes(B).at(-1);
+    expect(last && { prefix: last.prefix, kind: last.kind, nextHops: last.nextHops, best: last.best, reason: last.reason }).toEqual({ prefix: '10.244.1.0/26', kind: 'remove', nextHops: [] });
   });
 
   it('re-originating the same set sends nothing (desired vs sent)', () => {
