@@ -84,10 +84,12 @@ export function planFastWrites(
   const writes: RouteWrite[] = [];
   const planned: string[] = [];
   const keyOf = new Map<string, string>();
+  // own blocks' canonical prefixes, parsed once per call and only when a prefix gets to ask
+  let ownDsts: readonly string[] | undefined;
   prefixes.forEach((p, i) => {
     const dst = dsts[i] as string;
     const hops = now.learned.get(p);
-    if (!distinct || !hops || hops.length === 0 || now.own.some((b) => b.cidr === p || canonicalPrefix(b.cidr) === dst)) return void planned.push(p);
+    if (!distinct || !hops || hops.length === 0 || (ownDsts ??= now.own.map((b) => canonicalPrefix(b.cidr))).includes(dst)) return void planned.push(p);
     const key = templateKey(ctx, dst, hops);
     const t = memo.get(key);
     if (!t) {
@@ -97,7 +99,7 @@ export function planFastWrites(
     writes.push({ op: programmed.has(dst) ? 'replace' : 'add', route: { ...t, dst } });
   });
   if (planned.length > 0) {
-    const r = planWithPlanner(ctx, now, planned, programmed);
+    const r = planWithPlanner(ctx, now, ownDsts ?? now.own.map((b) => canonicalPrefix(b.cidr)), planned, programmed);
     if (r.fallback) return r;
     for (const w of r.writes) {
       const key = keyOf.get(w.route.dst);
@@ -113,6 +115,8 @@ export function planFastWrites(
 function planWithPlanner(
   ctx: RouteContext,
   now: { own: readonly Block[]; learned: ReadonlyMap<string, readonly string[]> },
+  /** canonicalPrefix of each of now.own, in order */
+  ownDsts: readonly string[],
   prefixes: readonly string[],
   programmed: ReadonlySet<string>,
 ): FastWrites {
@@ -123,7 +127,7 @@ function planWithPlanner(
     if (hops) learned.set(p, hops);
   }
   // only the changed prefixes' own blocks: an own block wins over a learned route for the same prefix, and no other block changes these routes
-  const own = now.own.filter((b) => wanted.has(canonicalPrefix(b.cidr)));
+  const own = now.own.filter((_, i) => wanted.has(ownDsts[i] as string));
   const { input } = dataplaneInputOf({ node: ctx.node, nodes: ctx.nodes, pools: ctx.pools, own, learned, config: ctx.config, tunnels: ctx.tunnels });
   const { routes, unresolved } = resolveRoutes(planRoutes(input).routes.filter((r) => wanted.has(r.dst)), ctx.ifindexByName, { protocol: MARGAY_ROUTE_PROTOCOL, table: RT_TABLE_MAIN });
   if (unresolved.length > 0) return { writes: [], fallback: `device ${unresolved[0]?.missing} does not exist` };
