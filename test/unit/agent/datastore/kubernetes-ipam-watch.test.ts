@@ -2,7 +2,8 @@
  * KubernetesIpamStore.watch against the in-process fake API server (real list/watch
  * protocol on 127.0.0.1): IPAMBlock / IPAMHandle objects written by another client
  * (another node's agent) are delivered within a bound, a dropped watch resumes
- * without losing a change made meanwhile, and a 410 Gone (history compacted) re-lists;
+ * without losing a change made meanwhile, and a 410 Gone (history compacted) re-lists
+ * (its delivery names the created and the deleted keys, found by difference);
  * each delivery names the keys it touched; a watch whose first lists fail can be
  * closed (its signal aborted) while it retries, and it then stops and resolves.
  */
@@ -109,8 +110,12 @@ describe('KubernetesIpamStore.watch (fake API server)', () => {
     await until('watches open again', () => api.openWatches === 2);
     api.dropWatches();
     await writer.put('block', '10.0.2.0/30', block('10.0.2.0/30', 'n3'), undefined);
+    const gone = (await writer.get('block', '10.0.1.0/30'))!;
+    expect(await writer.delete('block', '10.0.1.0/30', gone.version)).toBe(true);
     api.compact(); // the watchers' resourceVersion is now too old: 410 Gone, then a fresh list
-    await until('change seen through the re-list', () => cidrs()?.includes('10.0.2.0/30') === true);
+    await until('changes seen through the re-list', () => JSON.stringify(cidrs()) === JSON.stringify(['10.0.2.0/30']));
+    // the re-list names what moved by difference: the new block and the deleted one
+    expect(changes.filter((c) => c.kind === 'block').at(-1)?.touched).toEqual(['10.0.1.0/30', '10.0.2.0/30']);
     const lists = api.requests.filter((r) => r.method === 'GET' && r.url.startsWith('/apis/margay.io/v1/ipamblocks') && !r.url.includes('watch=')).length;
     expect(lists).toBeGreaterThanOrEqual(2); // the initial list and the one after 410
   });
