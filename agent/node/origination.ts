@@ -57,8 +57,7 @@ export class Origination {
       this.log.info({ level: plan.local.logLevel }, 'bgp: log level from BGPConfiguration.logSeverityScreen');
       bgpLog.level = plan.local.logLevel;
     }
-    const own = d.own();
-    return d.bgp.update(plan, originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []), externalImportPrefixes(snapshot));
+    return d.bgp.update(plan, originated(plan, d.own()), externalImportPrefixes(snapshot));
   }
 
   /**
@@ -70,25 +69,24 @@ export class Origination {
    */
   claimed(b: Block): void {
     const { d } = this;
-    const at = performance.timeOrigin + performance.now();
-    if (d.o.fastRoutes === false) return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed');
+    const at = wallMs();
+    if (d.o.fastRoutes === false) return void this.log.info({ cidr: b.cidr, at }, 'ipam: block claimed');
     d.trace.claim();
     d.dropDeferredIpam(); // a change feed's list from before the claim would drop the block; the claim's own write brings a new one
     if (d.bgpOff) {
       d.view.claimed(b);
       // the external speaker exports the blackhole from the kernel: writing it is the announcement
       d.writeFast([b.cidr]);
-      return void this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, blackholed (BGP off)');
+      return void this.log.info({ cidr: b.cidr, at }, 'ipam: block claimed, blackholed (BGP off)');
     }
     d.trace.originate();
     // the UPDATE first, the view's bookkeeping after; the plan depends on routing objects only, and every change of those re-plans (inputsChanged)
-    const planned = this.planned?.plan;
     const own = d.own();
-    const announced = planned !== undefined && d.bgp.originate(originatedPrefixes(own.some((x) => x.cidr === b.cidr) ? own : [...own, b], planned.local?.serviceClusterIPs ?? []));
+    const announced = this.originateNow(own.some((x) => x.cidr === b.cidr) ? own : [...own, b]);
     d.view.claimed(b);
     if (!announced) void this.update();
     d.writeFast([b.cidr]);
-    this.log.info({ cidr: b.cidr, at: Math.round(at * 1000) / 1000 }, 'ipam: block claimed, announced');
+    this.log.info({ cidr: b.cidr, at }, 'ipam: block claimed, announced');
   }
 
   /**
@@ -102,16 +100,30 @@ export class Origination {
    */
   released(cidr: string): void {
     const { d } = this;
-    const at = Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+    const at = wallMs();
     if (d.o.fastRoutes === false) return void this.log.info({ cidr, at }, 'ipam: block released');
     if (d.bgpOff) {
       d.writeFast([cidr]);
       return void this.log.info({ cidr, at }, 'ipam: block released, blackhole removed (BGP off)');
     }
-    const planned = this.planned?.plan;
-    const withdrawn = planned !== undefined && d.bgp.originate(originatedPrefixes(d.own(), planned.local?.serviceClusterIPs ?? []));
-    if (!withdrawn) void this.update();
+    if (!this.originateNow(d.own())) void this.update();
     d.writeFast([cidr]);
     this.log.info({ cidr, at }, 'ipam: block released, withdrawn');
   }
+
+  /** The speaker originates exactly `own` (+ serviceClusterIPs) now, with the last plan; false when it cannot (no plan yet, an update queued): update() then. */
+  private originateNow(own: readonly Block[]): boolean {
+    const planned = this.planned?.plan;
+    return planned !== undefined && this.d.bgp.originate(originated(planned, own));
+  }
+}
+
+/** The prefixes a node originates: its own blocks and the plan's service cluster IPs. */
+function originated(plan: ReturnType<typeof planNodeBgp>, own: readonly Block[]): string[] {
+  return originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []);
+}
+
+/** Wall-clock ms to the µs, for the claim and release log lines. */
+function wallMs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
 }
