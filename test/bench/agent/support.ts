@@ -4,7 +4,7 @@
  * resolves at the first reply, percentiles, and per-process CPU/RSS from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpuSecondsOf, reexecChild, rssBytesOf } from '../proc.js';
 
 export const QUICK = process.env.BENCH_QUICK === '1';
 
@@ -84,38 +84,10 @@ export function firstReply(ns: string, address: string, timeoutS = 10): Promise<
   });
 }
 
-const TICK_MS = 10; // USER_HZ 100 on Linux
-
-/**
- * The agent behind `pid`: the CLI started by an older Node (the bench run by the
- * system's `node`) runs itself again under the project's Node as its one child
- * (agent/cli/runtime-node.ts, which marks it MARGAY_NO_REEXEC=1); the wrapper idles.
- */
-function agentPid(pid: number): number {
-  const kids = (() => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '');
-    } catch {
-      return [];
-    }
-  })();
-  if (kids.length !== 1) return pid;
-  const child = Number(kids[0]);
-  try {
-    return readFileSync(`/proc/${child}/environ`, 'utf8').split('\0').includes('MARGAY_NO_REEXEC=1') ? child : pid;
-  } catch {
-    return pid;
-  }
-}
-
-/** CPU time (user+system, ms) and RSS (MB) of an agent process from /proc (its re-run under the project's Node, if any). */
+/** CPU time (user+system, ms) and RSS (MB) of an agent process (its re-run under the project's Node, if any: the wrapper idles). */
 export function procStats(started: number): { cpuMs: number; rssMB: number } {
-  const pid = agentPid(started);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuMs = (Number(f[11]) + Number(f[12])) * TICK_MS;
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuMs, rssMB: round(Number(rss?.[1] ?? NaN) / 1024, 1) };
+  const pid = reexecChild(started) ?? started;
+  return { cpuMs: Math.round(cpuSecondsOf(pid) * 1000), rssMB: round(rssBytesOf(pid) / 2 ** 20, 1) };
 }
 
 export function summary(xs: readonly number[]): { n: number; p50: number; p99: number; max: number } {

@@ -9,6 +9,7 @@ import { haveBird, type Bird } from '../../support/daemons/bird.js';
 import { haveGoBgp, type GoBgp } from '../../support/daemons/gobgp.js';
 import { sleep } from '../../support/daemons/common.js';
 import { writeMrt } from '../../support/daemons/mrt.js';
+import { cpuSecondsOf, onlyChild, rssBytesOf } from '../proc.js';
 
 export const POLL_MS = 100;
 
@@ -58,24 +59,20 @@ export async function loadGoBgp(g: GoBgp, count: number, nextHop: string, peerAs
  */
 export async function workerPid(pid: number): Promise<number> {
   for (let depth = 0; depth < 3; depth++) {
-    const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter((x) => x !== '');
-    if (kids.length !== 1) return pid;
-    pid = Number(kids[0]);
+    const child = onlyChild(pid);
+    if (child === undefined) return pid;
+    pid = child;
   }
   return pid;
 }
 
 export async function rssBytes(pid: number): Promise<number> {
-  const s = await readFile(`/proc/${pid}/status`, 'utf8');
-  const m = /VmRSS:\s*(\d+) kB/.exec(s);
-  return m ? Number(m[1]) * 1024 : 0;
+  return rssBytesOf(pid);
 }
 
 /** CPU seconds (user + system) the process has used so far. */
 export async function cpuSeconds(pid: number): Promise<number> {
-  const s = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  return cpuSecondsOf(pid);
 }
 
 /** Times the process's main thread went to sleep (voluntary context switches): its wake-ups so far. */
