@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Ipam } from '../../../../agent/ipam/allocator.js';
-import { confirmLeaks, findLeaks, forgetLeak, judgeLeaks, NO_LEAK_STATE, type LeakState } from '../../../../agent/ipam/gc.js';
+import { confirmLeaks, findLeaks } from '../../../../agent/ipam/gc.js';
 import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 import type { IpPool } from '../../../../agent/ipam/types.js';
 
@@ -154,32 +154,5 @@ describe('Ipam', () => {
     expect(findLeaks((await store.list('block')).map((r) => r.value), [{ namespace: 'ns', name: 'live' }])).toEqual([]);
     expect(await a.lookup('live')).toBeDefined();
     expect(await a.lookup('nopod')).toBeDefined();
-  });
-
-  it('collects a leak only when two passes agree (a pod created between listings survives)', async () => {
-    const store = new MemoryIpamStore();
-    const a = node(store, 'a');
-    // the Pod rule of judgeLeaks, released through the allocator as the agent's collector does
-    let state: LeakState = NO_LEAK_STATE;
-    const pass = async (livePods: { namespace: string; name: string }[]): Promise<{ released: string[][]; pending: string[] }> => {
-      const blocks = (await store.list('block')).map((r) => r.value);
-      const judged = judgeLeaks(state, { node: 'a', blocks, links: new Set(), hostIf: (c) => `if-${c}`, keep: new Set(), now: 0, graceMs: 0, livePods });
-      state = judged.state;
-      const released: string[][] = [];
-      for (const l of judged.leaks) {
-        released.push([l.handle, ...(await a.release(l.handle))]);
-        state = forgetLeak(state, l.handle);
-      }
-      return { released, pending: state.podLeaks.map((l) => l.handle) };
-    };
-    const [old] = await a.assign({ handle: 'old', pod: { namespace: 'ns', name: 'old' } });
-    expect(await pass([])).toEqual({ released: [], pending: ['old'] });
-    // 'young' appears after the pod list was taken: pending, not released
-    await a.assign({ handle: 'young', pod: { namespace: 'ns', name: 'young' } });
-    expect(await pass([])).toEqual({ released: [['old', old!.address]], pending: ['young'] });
-    // by the next pass the pod list knows 'young'
-    expect(await pass([{ namespace: 'ns', name: 'young' }])).toEqual({ released: [], pending: [] });
-    expect(await a.lookup('young')).toBeDefined();
-    expect(await a.lookup('old')).toBeUndefined();
   });
 });
