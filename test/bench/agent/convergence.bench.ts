@@ -220,11 +220,14 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
     const stats = await Promise.all(lab.nodes.map((n) => c.status(n.name)));
     const claims = await claimStamps(c.agentProcess('n1')?.logFile);
     const trace = speaker === 'margay' && ['1', '2'].includes(process.env.MARGAY_TRACE_ROUTES ?? '') ? await traceStages(c.agentProcess('n1')?.logFile, c.agentProcess('n3')?.logFile, stamps, wire?.times) : undefined;
-    const fromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sRemote - (claims.get(x.cidr) as number)] : []));
-    const localFromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sLocal - (claims.get(x.cidr) as number)] : []));
+    // ms from each block's claim to a stamp of it (blocks whose claim was not logged are left out)
+    const sinceClaim = (at: (x: (typeof stamps)[number]) => number): number[] =>
+      stamps.flatMap((x) => { const c = claims.get(x.cidr); return c === undefined ? [] : [at(x) - c]; });
+    const fromClaim = sinceClaim((x) => x.sRemote);
+    const localFromClaim = sinceClaim((x) => x.sLocal);
     // n2 too: a sender serves its peers in some order, so n3 alone could favour whichever speaker serves it first
-    const n2FromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [x.sN2 - (claims.get(x.cidr) as number)] : []));
-    const bothFromClaim = stamps.flatMap((x) => (claims.has(x.cidr) ? [Math.max(x.sN2, x.sRemote) - (claims.get(x.cidr) as number)] : []));
+    const n2FromClaim = sinceClaim((x) => x.sN2);
+    const bothFromClaim = sinceClaim((x) => Math.max(x.sN2, x.sRemote));
     const n3First = stamps.filter((x) => x.sRemote < x.sN2).length;
     // BENCH_CONVERGENCE_CAPTURE=1: the first UPDATE-sized segment from n1 at n3 after each claim
     const claimToWire: number[] = [];
