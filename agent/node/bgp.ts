@@ -57,6 +57,8 @@ export class NodeBgp {
   /** the plan (and import list) last applied whole, and its runtime configuration: the fast path's test */
   private appliedKey = '';
   private config: SpeakerConfig | undefined;
+  /** what the warm-up's speaker pair is shaped by (the config's AS and families), set with `config` (setConfig) */
+  private warmShape: { asn: number; families: readonly NeighborConfig['families'][number][]; key: string } | undefined;
   /** updates waiting in or running on `chain` */
   private queued = 0;
   /** the last UPDATE frame received that carried prefixes, and its codec options: the fast-path warmer decodes it (warm) */
@@ -134,7 +136,7 @@ export class NodeBgp {
       this.core = core;
       this.runtime = new SpeakerRuntime({ config, core, codec: this.sampling(this.o.trace?.codec(wireCodec) ?? wireCodec), log: this.o.log });
       await this.runtime.start();
-      this.config = config;
+      this.setConfig(config);
       this.appliedKey = key;
       this.o.log.info({ asn: local.asn, routerId: local.routerId, clusterId: local.clusterId, port: local.listenPort, peers: peers.length, originated }, 'bgp: speaker started');
       return;
@@ -145,7 +147,7 @@ export class NodeBgp {
     this.core.setOriginated(originated);
     const config = this.runtimeConfig(plan, peers);
     this.runtime.reload(config);
-    this.config = config;
+    this.setConfig(config);
     this.appliedKey = key;
   }
 
@@ -177,14 +179,13 @@ export class NodeBgp {
   warm(): void {
     const s = this.sample;
     if (s) wireCodec.decode(s.frame, s.opts);
-    const c = this.config;
-    if (!c || c.neighbors.length === 0) return;
-    const families = [...new Set(c.neighbors.flatMap((n) => n.families))].sort();
-    const key = `${c.asn} ${families.join()}`;
+    const shape = this.warmShape;
+    if (!shape) return;
+    const { asn, families, key } = shape;
     try {
       if (this.warmPair?.key !== key) {
         this.warmPair = { key }; // without a pair until it has established: a shape that failed is not tried again
-        const pair = new WarmPair({ asn: c.asn, families });
+        const pair = new WarmPair({ asn, families });
         if (!pair.established) throw new Error('the in-memory speaker pair did not establish');
         this.warmPair.pair = pair;
       }
@@ -194,6 +195,14 @@ export class NodeBgp {
       this.warmPair = { key };
       this.o.log.warn({ err: (err as Error).message }, 'bgp: warm-up of the route path turned off (a bug)');
     }
+  }
+
+  /** The runtime configuration applied, and the warm-up's shape from it (computed here, not at every warm round). */
+  private setConfig(c: SpeakerConfig | undefined): void {
+    this.config = c;
+    if (!c || c.neighbors.length === 0) return void (this.warmShape = undefined);
+    const families = [...new Set(c.neighbors.flatMap((n) => n.families))].sort();
+    this.warmShape = { asn: c.asn, families, key: `${c.asn} ${families.join()}` };
   }
 
   private async password(p: PlannedPeer, src: PasswordSource): Promise<string | undefined> {
@@ -315,7 +324,7 @@ export class NodeBgp {
     this.runtime = undefined;
     if (this.core) this.core.graceful = graceful;
     this.core = undefined;
-    this.config = undefined;
+    this.setConfig(undefined);
     this.appliedKey = '';
     this.identity = 'null';
     if (rt) await rt.stop();
