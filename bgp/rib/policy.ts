@@ -4,6 +4,7 @@
  * data = AFI, SAFI, upper bound).
  */
 import { ipv4ToNumber } from '../fsm/collision.js';
+import { ipv4Mask } from '../wire/address.js';
 
 function ipv6ToBigInt(addr: string): bigint {
   const [head, tail] = addr.split('::');
@@ -33,7 +34,6 @@ export interface PrefixFilter {
   ipv4(bits: number, len: number): boolean;
 }
 
-const mask4 = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
 
 /** Compiles pools like ["10.244.0.0/16", "fd00:10:244::/48"]; undefined pools = accept all. */
 export function compilePrefixFilter(pools: readonly string[] | undefined): PrefixFilter | undefined {
@@ -44,10 +44,10 @@ export function compilePrefixFilter(pools: readonly string[] | undefined): Prefi
     const [addr = '', l = ''] = p.split('/');
     const len = Number(l);
     if (addr.includes(':')) v6.push({ net: ipv6ToBigInt(addr) >> BigInt(128 - len), len });
-    else v4.push({ net: (ipv4ToNumber(addr) & mask4(len)) >>> 0, len });
+    else v4.push({ net: (ipv4ToNumber(addr) & ipv4Mask(len)) >>> 0, len });
   }
   const ipv4 = (a: number, len: number): boolean => {
-    for (const p of v4) if (len >= p.len && ((a & mask4(p.len)) >>> 0) === p.net) return true;
+    for (const p of v4) if (len >= p.len && ((a & ipv4Mask(p.len)) >>> 0) === p.net) return true;
     return false;
   };
   const filter = (addr: string, len: number): boolean => {

@@ -61,6 +61,9 @@ export function formatIpv6(b: Uint8Array, p: number): string {
   return `${head}::${tail}`;
 }
 
+/** The IPv4 netmask of a prefix length (0–32) as an unsigned 32-bit number. */
+export const ipv4Mask = (length: number): number => (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
+
 /** Dotted quad → unsigned 32-bit number, or undefined when it is not one. */
 export function parseIpv4(s: string): number | undefined {
   const v = parseIpv4At(s, 0, s.length);

@@ -5,7 +5,7 @@
  * every decoded Prefix has host bits zero.
  */
 import { AFI_IPV4, type Afi, type Prefix } from './types.js';
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6, putDec, putIpv4 } from './address.js';
+import { formatIpv4, formatIpv6, ipv4Mask, parseIpv4, parseIpv6, putDec, putIpv4 } from './address.js';
 import { readU32 } from './cursor.js';
 import { wireError, type WireError } from './errors.js';
 import { ERR_UPDATE, UPD_INVALID_NETWORK } from './constants.js';
@@ -184,7 +184,7 @@ export function parsePrefix(s: string, pathId?: number): Prefix | undefined {
   let out: Prefix | undefined;
   if (v4 !== undefined) {
     if (len > 32) return undefined;
-    const masked = len === 0 ? 0 : (v4 & (0xffffffff << (32 - len))) >>> 0;
+    const masked = (v4 & ipv4Mask(len)) >>> 0;
     const b = Uint8Array.of(masked >>> 24, (masked >>> 16) & 0xff, (masked >>> 8) & 0xff, masked & 0xff);
     out = { afi: 1, addr: formatIpv4(b, 0), len };
   } else {

@@ -3,7 +3,7 @@
  * IPv4 dotted quad, IPv6 RFC 5952 lower-case compressed; prefixes as "addr/len" with
  * host bits cleared.
  */
-import { formatIpv4Number, parseIpv4, parseIpv4At } from '../../../bgp/wire/address.js';
+import { formatIpv4Number, ipv4Mask, parseIpv4, parseIpv4At } from '../../../bgp/wire/address.js';
 export type Family = 4 | 6;
 
 export class AddressError extends Error {
@@ -83,7 +83,6 @@ function lengthOf(text: string, start: number): number | undefined {
   return text.length === start + 2 && a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : undefined;
 }
 
-const v4Mask = (length: number): number => (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
 
 /**
  * IPv4 "a.b.c.d/len" (or a bare address) as its masked network number, without
@@ -96,7 +95,7 @@ function v4Prefix(cidr: string): { n: number; length: number } | undefined {
   if (n < 0) return undefined;
   const length = slash < 0 ? 32 : lengthOf(cidr, slash + 1);
   if (length === undefined || length > 32) return undefined;
-  return { n: (n & v4Mask(length)) >>> 0, length };
+  return { n: (n & ipv4Mask(length)) >>> 0, length };
 }
 
 /** Parses "a.b.c.d/len" (or a bare address, as a host prefix), clearing host bits. */
@@ -132,7 +131,7 @@ export function prefixContains(cidr: string, address: string): boolean {
   if (v4) {
     const slash = address.indexOf('/');
     const a = parseIpv4At(address, 0, slash < 0 ? address.length : slash);
-    if (a >= 0) return ((a & v4Mask(v4.length)) >>> 0) === v4.n;
+    if (a >= 0) return ((a & ipv4Mask(v4.length)) >>> 0) === v4.n;
   }
   const p = parsePrefix(cidr);
   const a = ipToBytes(address.split('/')[0] ?? '');
