@@ -296,7 +296,7 @@ export class Agent {
     const first = !this.ipamView.read;
     const { changed, handles, own } = this.ipamView.apply(changes);
     const touched = changes.filter((c) => c.kind === 'block').flatMap((c) => c.touched ?? []);
-    this.releasedBlocks.settle(this.ipamView.own(), touched.length > 0 ? touched : undefined);
+    this.releasedBlocks.settle(this.ipamView.own(), touched);
     if (handles || first) this.policy.kick(); // policy reads pods' addresses from handles, never blocks
     // own blocks (originated, blackholed) and VXLAN tunnel addresses feed the route pass
     if (own) {

@@ -60,8 +60,8 @@ export class DeferredInputs {
     }, this.ms);
   }
 
+  /** only from the immediate: stop() clears it and arm() refuses once stopped, so nothing flushes after stop() */
   private flushNow(): void {
-    if (this.stopped) return;
     const snap = this.snapshot;
     this.snapshot = undefined;
     const ipam = [...this.ipam.values()];

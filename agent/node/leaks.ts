@@ -45,8 +45,6 @@ export interface LeakGcOptions {
   now?: () => number;
 }
 
-export type ReleasedLeak = JudgedLeak;
-
 export class LeakGc {
   private state: LeakState = NO_LEAK_STATE;
   private running = false;
@@ -58,7 +56,7 @@ export class LeakGc {
    * undefined where Pod objects are not the whole truth (files). Returns what it
    * released; each release is logged with the pod and its addresses.
    */
-  async pass(livePods: readonly PodRef[] | undefined): Promise<ReleasedLeak[]> {
+  async pass(livePods: readonly PodRef[] | undefined): Promise<JudgedLeak[]> {
     if (this.running) return [];
     this.running = true;
     try {
@@ -68,14 +66,14 @@ export class LeakGc {
     }
   }
 
-  private async run(livePods: readonly PodRef[] | undefined): Promise<ReleasedLeak[]> {
+  private async run(livePods: readonly PodRef[] | undefined): Promise<JudgedLeak[]> {
     const blocks = (await this.o.store.list('block')).map((r) => r.value);
     const judged = judgeLeaks(this.state, {
       node: this.o.node, blocks, links: new Set(this.o.links()), hostIf: hostIfName, keep: this.o.keep, now: this.now(), graceMs: this.o.graceMs,
       ...(livePods ? { livePods } : {}),
     });
     this.state = judged.state;
-    const released: ReleasedLeak[] = [];
+    const released: JudgedLeak[] = [];
     for (const leak of judged.leaks) {
       const releaseIt = async (): Promise<string[] | undefined> => {
         // a CNI request that finished meanwhile (re)created it: alive after all

@@ -15,9 +15,8 @@ export class Rejections {
     this.byKey.set(`${r.source} ${r.object}`, r);
   }
 
-  /** Forgets the rejected objects that `s` now holds (fixed). */
+  /** Forgets the rejected objects that `s` now holds (fixed); the caller skips it while none is kept. */
   fixedIn(s: Snapshot): void {
-    if (this.byKey.size === 0) return;
     const present = new Set<string>();
     for (const [kind, objs] of s.objects) for (const o of objs.values()) present.add(describeObject(kind, o.metadata));
     for (const [k, r] of this.byKey) if (present.has(r.object)) this.byKey.delete(k);
