@@ -1,7 +1,7 @@
 /**
  * DeferredInputs: snapshots and IPAM records wait, coalesced (the newest snapshot and
- * each kind's newest records win), and are flushed once; dropped IPAM records and a
- * stop flush nothing.
+ * each kind's newest records win), and are flushed once, after the check phase that
+ * follows their timer; dropped IPAM records and a stop flush nothing.
  */
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../../agent/datastore/snapshot.js';
@@ -43,6 +43,16 @@ describe('DeferredInputs', () => {
     d.dropIpam();
     await settle();
     expect(flushed).toEqual([{ revision: 3, ipam: [] }]);
+  });
+
+  it('when its timer fires it hops past the check phase: an immediate queued just before (in the same timers phase) runs before the flush', async () => {
+    const order: string[] = [];
+    const d = new DeferredInputs(5, () => order.push('flush'));
+    // created in the same tick with the same delay: this timer fires just before the deferral's, in one timers phase
+    setTimeout(() => setImmediate(() => order.push('immediate')), 5);
+    d.deferSnapshot(snap(1));
+    await settle();
+    expect(order).toEqual(['immediate', 'flush']);
   });
 
   it('after stop nothing is flushed, even what was waiting', async () => {
