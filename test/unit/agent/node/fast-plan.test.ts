@@ -3,7 +3,8 @@
  * and any changed prefix, the route it writes is the one the full pass would have
  * (resolved the same way), across direct, VXLAN (Always / CrossSubnet), ECMP, router
  * next hops and own blocks; a withdrawn prefix margay holds is deleted by
- * (dst, protocol 80) only; ownership decides add (EXCL) vs replace.
+ * (dst, protocol 80) only; ownership decides add (EXCL) vs replace; blocks whose hops
+ * differ only in order and repeats share a route template.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -38,10 +39,12 @@ function fullPassRoute(learned: ReadonlyMap<string, readonly string[]>, dst: str
 
 describe('fast path planning (planFastWrites)', () => {
   it('writes exactly the full pass\'s route for every changed prefix (property)', () => {
-    const prefixes = ['10.0.0.0/26', '10.0.1.0/26', '10.1.0.64/26', '10.2.0.0/26', '10.2.0.64/26'];
+    // outside every pool: an IPv4 and an IPv6 prefix (the same pool and hops, another family: another route)
+    const prefixes = ['10.0.0.0/26', '10.0.1.0/26', '10.1.0.64/26', '10.2.0.0/26', '10.2.0.64/26', '192.168.7.0/26', 'fd00:7::/122'];
     const hops = ['172.30.0.11', '172.30.0.12', '172.30.1.13', '172.30.0.14', '172.30.0.1', '192.0.2.1'];
     fc.assert(fc.property(
-      fc.dictionary(fc.constantFrom(...prefixes), fc.uniqueArray(fc.constantFrom(...hops), { minLength: 1, maxLength: 3 })),
+      // hops may repeat (ECMP from several paths through the same router): repeats aside, the same route
+      fc.dictionary(fc.constantFrom(...prefixes), fc.array(fc.constantFrom(...hops), { minLength: 1, maxLength: 3 })),
       fc.subarray(prefixes, { minLength: 1 }),
       (table, changed) => {
         const learned = new Map(Object.entries(table));
@@ -71,6 +74,15 @@ describe('fast path planning (planFastWrites)', () => {
       { gateway: '10.0.2.1', ifindex: 7, onlink: true, weight: 1 },
     ]));
     expect(ecmp?.nexthops).toHaveLength(2);
+  });
+
+  it('hop lists that differ only in order and repeats share one route template (the second block reuses the first one\'s route)', () => {
+    const fresh: RouteContext = { ...ctx }; // templates are per context: none yet
+    const first = planFastWrites(fresh, { own, learned: new Map([['10.2.0.0/26', ['172.30.0.14', '172.30.0.12']]]) }, ['10.2.0.0/26'], new Set()).writes[0]?.route;
+    const again = planFastWrites(fresh, { own, learned: new Map([['10.2.0.64/26', ['172.30.0.12', '172.30.0.14', '172.30.0.12']]]) }, ['10.2.0.64/26'], new Set()).writes[0]?.route;
+    expect(first?.nexthops).toHaveLength(2);
+    expect(again).toEqual({ ...first, dst: '10.2.0.64/26' });
+    expect(again?.nexthops).toBe(first?.nexthops); // the template's own next hops: not planned again
   });
 
   it('a withdrawn prefix margay holds is deleted by destination and protocol only; one it does not hold is left alone', () => {
