@@ -32,7 +32,6 @@ import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
 import { Ipam } from '../ipam/allocator.js';
 import type { IpamChange } from '../ipam/store.js';
-import type { Block } from '../ipam/types.js';
 import { AgentMetrics } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
 import { readNodes } from '../node-config/node-config.js';
@@ -49,7 +48,6 @@ import type { AgentOptions } from './options.js';
 import { Origination } from './origination.js';
 import { PolicyPass } from './policy-pass.js';
 import { Rejections } from './rejections.js';
-import { ReleasedBlocks } from './released-blocks.js';
 import { observeOwnBlocks } from './block-events.js';
 import { RouteTrace } from './route-trace.js';
 import { RoutesPass } from './routes-pass.js';
@@ -75,8 +73,6 @@ export class Agent {
   private routingKey = '';
   private leakGc: LeakGc | undefined;
   private readonly ipamView: IpamView;
-  /** own blocks released here, hidden until the view has them gone (released-blocks.ts) */
-  private readonly releasedBlocks = new ReleasedBlocks();
   /** ends the IPAM change feed (ipam/store.ts: aborting closes it), also while its first list is still failing */
   private readonly ipamWatchStop = new AbortController();
   private stopped = false;
@@ -100,23 +96,18 @@ export class Agent {
     const common = { metrics: this.metrics, trace: this.trace, view: this.ipamView, snapshot: () => this.snapshot };
     this.routes = new RoutesPass({
       ...common, o, bgp: this.bgp, bgpOff: this.bgpOff, rtnl: () => this.rtnl,
-      own: () => this.ownBlocks(), learned: () => this.learned,
+      own: () => this.ipamView.own(), learned: () => this.learned,
       ensureTunnelAddress: () => this.ensureTunnelAddress(), stopped: () => this.stopped,
     });
     this.policy = new PolicyPass({ ...common, node: o.node, log: o.logs.policy, cni: () => this.cni });
     this.origination = new Origination({
-      ...common, o, bgp: this.bgp, bgpOff: this.bgpOff, own: () => this.ownBlocks(),
+      ...common, o, bgp: this.bgp, bgpOff: this.bgpOff, own: () => this.ipamView.own(),
       writeFast: (prefixes) => this.routes.writeFast(prefixes), dropDeferredIpam: () => this.deferred.dropIpam(),
     });
   }
 
   private get log(): Logger {
     return this.o.logs.agent;
-  }
-
-  /** This node's blocks: the view's, without those released here that it still holds. */
-  private ownBlocks(): Block[] {
-    return this.releasedBlocks.hide(this.ipamView.own());
   }
 
   /** Remote routes the dataplane programs: the speaker's best routes, or with BGP off the tunnelled ones from IPAM. */
@@ -149,12 +140,9 @@ export class Agent {
     const snap = this.snapshot as Snapshot;
     const nodeObj = snap.objects.get('Node')?.get(node);
     const store = observeOwnBlocks(this.o.ipamStore, node, {
-      claimed: (b) => {
-        this.releasedBlocks.claimed(b.cidr);
-        this.origination.claimed(b);
-      },
+      claimed: (b) => this.origination.claimed(b), // the view shows a block released here again once claimed (IpamView.claimed)
       released: (cidr) => {
-        if (this.o.fastRoutes !== false) this.releasedBlocks.released(cidr);
+        if (this.o.fastRoutes !== false) this.ipamView.released(cidr);
         this.origination.released(cidr);
       },
     });
@@ -295,15 +283,13 @@ export class Agent {
   private ipamRecords(...changes: IpamChange[]): boolean {
     const first = !this.ipamView.read;
     const { changed, handles, own } = this.ipamView.apply(changes);
-    const touched = changes.filter((c) => c.kind === 'block').flatMap((c) => c.touched ?? []);
-    this.releasedBlocks.settle(this.ipamView.own(), touched);
     if (handles || first) this.policy.kick(); // policy reads pods' addresses from handles, never blocks
     // own blocks (originated, blackholed) and VXLAN tunnel addresses feed the route pass
     if (own) {
       this.routes.kick();
       void this.origination.update();
     }
-    this.metrics.observeBlocks(blockRows(this.ownBlocks()));
+    this.metrics.observeBlocks(blockRows(this.ipamView.own()));
     this.refreshIpamRoutes();
     return changed;
   }
@@ -368,7 +354,7 @@ export class Agent {
     return {
       node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
       ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),
-      peers: this.bgp.rows(), routes: routeRows(report?.plan.routes ?? []), blocks: blockRows(this.ownBlocks()),
+      peers: this.bgp.rows(), routes: routeRows(report?.plan.routes ?? []), blocks: blockRows(this.ipamView.own()),
       policy: this.policy.status(),
       problems: [
         ...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.rejected.sentences(),

@@ -14,12 +14,25 @@
  * state early; the claim's own write then arrives in a later change. A claim still
  * pending after `PENDING_CLAIM_TTL_MS` ends too (an event the feed lost, a store
  * without one): the lists alone say from then on, as they would without the claim.
+ *
+ * The reverse: a block of this node released here (`released`, block-events.ts) is
+ * hidden from `own()` until the view has it gone — a list read before the release
+ * can arrive just after it, still holding the block (and a pending claim is laid over
+ * every list). It stops being hidden when a change names it as written or deleted
+ * (`touched`) and the view's own blocks no longer hold it (from then on the lists
+ * alone say), when this node claims it again, or after `PENDING_CLAIM_TTL_MS`. A list
+ * that merely lacks it is not enough: a fresh re-list can be followed by a feed
+ * delivery from before the release (kubernetes: the reflector has not seen the
+ * DELETE yet).
+ *
+ * State: the records, their versions, the pending claims and the released blocks
+ * (each with when, `clock()`).
  */
 import type { IpamChange } from '../ipam/store.js';
 import type { Block, Handle } from '../ipam/types.js';
 import { ownBlocks, vxlanTunnelAddresses } from './desired.js';
 
-/** longer than any store's re-list period (file feed 10 s): a claim no list confirmed by then is left to the lists */
+/** longer than any store's re-list period (file feed 10 s): a claim no list confirmed (or a release none confirmed) by then is left to the lists */
 export const PENDING_CLAIM_TTL_MS = 30_000;
 
 export class IpamView {
@@ -31,6 +44,8 @@ export class IpamView {
   private ownKey = '';
   /** blocks claimed here and not yet confirmed by a list (cidr → block, and when: `clock()`) */
   private readonly pending = new Map<string, { b: Block; at: number }>();
+  /** own blocks released here that a list may still hold (cidr → when: `clock()`) */
+  private readonly releasedAt = new Map<string, number>();
 
   constructor(private readonly node: string, private readonly clock: () => number = () => performance.now()) {}
 
@@ -41,7 +56,9 @@ export class IpamView {
   apply(changes: readonly IpamChange[]): { changed: boolean; handles: boolean; own: boolean } {
     let changed = false;
     let handles = false;
+    const touched: string[] = [];
     for (const c of changes) {
+      if (c.kind === 'block') touched.push(...c.touched ?? []);
       const key = c.records.map((r) => r.version).join(',');
       const moved = key !== this.versions[c.kind];
       changed = changed || moved;
@@ -51,14 +68,27 @@ export class IpamView {
       else this.handles = c.records.map((r) => r.value);
     }
     this.read = true;
+    this.settleReleased(touched);
     return { changed, handles, own: this.ownMoved() };
   }
 
   /** A block this agent just claimed, ahead of the store's next read: pending until a list confirms it. */
   claimed(b: Block): void {
+    this.releasedAt.delete(b.cidr);
     this.pending.set(b.cidr, { b, at: this.clock() });
     this.blocks = [...this.blocks.filter((x) => x.cidr !== b.cidr), b];
     this.ownMoved();
+  }
+
+  /** A block of this node just released here: hidden from own() until the view has it gone. */
+  released(cidr: string): void {
+    this.releasedAt.set(cidr, this.clock());
+    this.ownMoved();
+  }
+
+  /** Released blocks still hidden. */
+  releasedPending(): string[] {
+    return [...this.releasedAt.keys()];
   }
 
   /** Claimed blocks no list has confirmed yet. */
@@ -78,8 +108,20 @@ export class IpamView {
     return [...listed.filter((b) => !this.pending.has(b.cidr)), ...[...this.pending.values()].map((p) => p.b)];
   }
 
+  /** This node's blocks, without those released here that the view may still hold. */
   own(): Block[] {
-    return ownBlocks(this.blocks, this.node);
+    const mine = ownBlocks(this.blocks, this.node);
+    return this.releasedAt.size === 0 ? mine : mine.filter((b) => !this.releasedAt.has(b.cidr));
+  }
+
+  /** Releases the feed confirms (named, and no longer among the view's own blocks), and those hidden too long, end their hiding. */
+  private settleReleased(touched: readonly string[]): void {
+    if (this.releasedAt.size === 0) return;
+    const mine = new Set(ownBlocks(this.blocks, this.node).map((b) => b.cidr));
+    const expired = this.clock() - PENDING_CLAIM_TTL_MS;
+    for (const [cidr, at] of this.releasedAt) {
+      if ((!mine.has(cidr) && touched.includes(cidr)) || at < expired) this.releasedAt.delete(cidr);
+    }
   }
 
   tunnels(): Map<string, string> {
