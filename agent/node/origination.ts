@@ -86,7 +86,7 @@ export class Origination {
     d.view.claimed(b);
     if (!announced) void this.update();
     d.writeFast([b.cidr]);
-    this.log.info({ cidr: b.cidr, at }, 'ipam: block claimed, announced');
+    this.log.info({ cidr: b.cidr, at, announced }, announced ? 'ipam: block claimed, announced' : 'ipam: block claimed, announcement queued (next BGP update)');
   }
 
   /**
@@ -106,9 +106,10 @@ export class Origination {
       d.writeFast([cidr]);
       return void this.log.info({ cidr, at }, 'ipam: block released, blackhole removed (BGP off)');
     }
-    if (!this.originateNow(d.own())) void this.update();
+    const withdrawn = this.originateNow(d.own());
+    if (!withdrawn) void this.update();
     d.writeFast([cidr]);
-    this.log.info({ cidr, at }, 'ipam: block released, withdrawn');
+    this.log.info({ cidr, at, withdrawn }, withdrawn ? 'ipam: block released, withdrawn' : 'ipam: block released, withdrawal queued (next BGP update)');
   }
 
   /** The speaker originates exactly `own` (+ serviceClusterIPs) now, with the last plan; false when it cannot (no plan yet, an update queued): update() then. */

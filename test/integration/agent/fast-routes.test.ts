@@ -45,7 +45,7 @@ describe.skipIf(needs.skip)(`route fast path with real agents (${needs.why})`, (
     const first = blockOf(pods[0]!.ipv4, 30);
     const second = blockOf(pods[4]!.ipv4, 30);
     expect([...blocks].sort()).toEqual([first, second].sort());
-    expect((await log('n1')).some((l) => l.includes('ipam: block claimed, announced') && l.includes(second))).toBe(true);
+    expect((await log('n1')).some((l) => l.includes('ipam: block claimed, announced') && l.includes('"announced":true') && l.includes(second))).toBe(true);
     await waitFor(async () => (await routes('n3')).includes(`${second} via 172.30.0.11`), 5000, `${second} in n3's kernel`, 20);
     expect(await fastWrites('n3', second)).toBeGreaterThanOrEqual(1);
 
