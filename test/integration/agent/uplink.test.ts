@@ -10,7 +10,9 @@ const needs = requirements({ root: true, file: import.meta.url });
 // The uplink found from the kernel of a node namespace: two veth pairs (both ends
 // in the namespace; no dummy driver on every kernel), one
 // with the node's IPv4 address, one with its global IPv6 address (and, as every
-// IPv6 device, a link-local one).
+// IPv6 device, a link-local one). What the kernel adds: the devices' MTUs, the
+// addresses' prefix lengths, the link-local address; the choice rules themselves
+// (fallbacks, --uplink, error texts) are unit tests (test/unit/agent/node/uplink.test.ts).
 describe.skipIf(needs.skip)(`uplink from the node's addresses (${needs.why})`, () => {
   const ns = `${newRunPrefix()}up`;
   let nl: KernelRtnl;
@@ -43,7 +45,7 @@ describe.skipIf(needs.skip)(`uplink from the node's addresses (${needs.why})`, (
   it('a dual-stack node: the device holding its IPv4 address; both addresses get the kernel\'s prefix length', () => {
     const nodes = node({ address: '10.99.0.7/32', address6: 'fd99:0::7/128' });
     const c = dataplaneConfigOf('n1', undefined, nodes, nl);
-    expect([c.uplink, c.uplinkMtu, c.vxlanDevice6]).toEqual(['up4', 1450, 'vxlan-v6.margay']);
+    expect([c.uplink, c.uplinkMtu]).toEqual(['up4', 1450]);
     expect([nodes[0]!.address, nodes[0]!.address6]).toEqual(['10.99.0.7/24', 'fd99::7/64']);
   });
 
@@ -54,25 +56,11 @@ describe.skipIf(needs.skip)(`uplink from the node's addresses (${needs.why})`, (
     expect(nodes[0]!.address6).toBe('fd99::7/64');
   });
 
-  it('an IPv4 address no device holds, and a global IPv6 one: the IPv6 device', () => {
-    expect(dataplaneConfigOf('n1', undefined, node({ address: '10.99.1.1/32', address6: 'fd99::7' }), nl).uplink).toBe('up6');
-  });
-
   it('a link-local IPv6 address does not pick a device: the error names what was looked for', () => {
     expect(linkLocal6).not.toBe('');
     const ll = linkLocal6.split('/')[0]!;
     expect(() => dataplaneConfigOf('n1', undefined, node({ address6: ll }), nl)).toThrow(new UplinkError(
       `no uplink device: no device of this network namespace holds Node n1's global IPv6 address ${ll}; give --uplink, or annotate Node n1 with its address (margay.io/bgp-ipv4-address or margay.io/bgp-ipv6-address)`,
     ));
-  });
-
-  it('nothing holds either address: both named', () => {
-    expect(() => dataplaneConfigOf('n1', undefined, node({ address: '10.99.1.1/24', address6: 'fd98::1/64' }), nl))
-      .toThrow("holds Node n1's IPv4 address 10.99.1.1 or its global IPv6 address fd98::1; give --uplink");
-  });
-
-  it('--uplink wins over the addresses; one naming no device is an error, not a silent fallback', () => {
-    expect(dataplaneConfigOf('n1', 'up6', node({ address: '10.99.0.7/24' }), nl).uplink).toBe('up6');
-    expect(() => dataplaneConfigOf('n1', 'eth9', node({ address: '10.99.0.7/24' }), nl)).toThrow('--uplink eth9 names no device in this network namespace');
   });
 });
