@@ -25,7 +25,9 @@
  *   n2FromClaimMs and bothRemotesFromClaimMs: the claim → n2's kernel, and → the later
  *   of n2's and n3's (a sender writes to its peers in some order, so n3 alone could
  *   favour whichever speaker happens to serve it first; n3BeforeN2 counts the blocks
- *   n3 had first).
+ *   n3 had first); firstRemoteFromClaimMs: → the earlier of the two (the receiver
+ *   that did not wait for the other: on 2 shared cores the second one may wait for a
+ *   CPU while the first, and n1's CNI ADD, hold both).
  * The ratio line names what it compares: the issue's figure is claim → n3's kernel,
  * margay over the BIRD-speaker lab (target: ≤ 1, `targetMet_…`); the same from CNI
  * ADD start; and, as an extra line, a bare BIRD mesh (system "bird-bare-mesh": the same
@@ -152,6 +154,8 @@ interface LabFigures {
   fromAdd: number; fromClaim: number; fromLocalKernel: number; localFromClaim: number;
   /** claim → n2's kernel, and → the later of n2's and n3's (both remote nodes have it) */
   n2FromClaim: number; bothFromClaim: number;
+  /** claim → the earlier of n2's and n3's kernels */
+  firstFromClaim: number;
 }
 
 /**
@@ -228,6 +232,7 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
     // n2 too: a sender serves its peers in some order, so n3 alone could favour whichever speaker serves it first
     const n2FromClaim = sinceClaim((x) => x.sN2);
     const bothFromClaim = sinceClaim((x) => Math.max(x.sN2, x.sRemote));
+    const firstFromClaim = sinceClaim((x) => Math.min(x.sN2, x.sRemote));
     const n3First = stamps.filter((x) => x.sRemote < x.sN2).length;
     // BENCH_CONVERGENCE_CAPTURE=1: the first UPDATE-sized segment from n1 at n3 after each claim
     const claimToWire: number[] = [];
@@ -248,14 +253,14 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
       newBlock: {
         pods: blockFromAdd.length, podReachableMs: summary(newBlockTotal), remoteKernelFromAddMs: summary(blockFromAdd),
         remoteFromClaimMs: summary(fromClaim), remoteFromLocalKernelMs: summary(blockFromLocal), localKernelFromClaimMs: summary(localFromClaim),
-        n2FromClaimMs: summary(n2FromClaim), bothRemotesFromClaimMs: summary(bothFromClaim), n3BeforeN2: `${n3First} of ${stamps.length}`,
+        n2FromClaimMs: summary(n2FromClaim), firstRemoteFromClaimMs: summary(firstFromClaim), bothRemotesFromClaimMs: summary(bothFromClaim), n3BeforeN2: `${n3First} of ${stamps.length}`,
         ...(wire ? { claimToUpdateAtN3WireMs: summary(claimToWire), updateAtN3WireToN3KernelMs: summary(wireToKernel) } : {}),
       },
       blocksOnN1: stats[0]?.blocks.length, ...(trace ? { trace } : {}),
     });
     return {
       fromAdd: summary(blockFromAdd).p50, fromClaim: summary(fromClaim).p50, fromLocalKernel: summary(blockFromLocal).p50, localFromClaim: summary(localFromClaim).p50,
-      n2FromClaim: summary(n2FromClaim).p50, bothFromClaim: summary(bothFromClaim).p50,
+      n2FromClaim: summary(n2FromClaim).p50, bothFromClaim: summary(bothFromClaim).p50, firstFromClaim: summary(firstFromClaim).p50,
     };
   } finally {
     for (const m of monitors) m.stop();
@@ -342,6 +347,8 @@ export async function run(emit: Emit): Promise<void> {
     // the same from the claim to n2's kernel, and to the later of the two remote kernels (order-independent)
     margayClaimToN2KernelP50: ours.n2FromClaim, birdSpeakerClaimToN2KernelP50: bird.n2FromClaim,
     ratioClaimToN2Kernel_margayOverBirdSpeaker: round(ours.n2FromClaim / bird.n2FromClaim),
+    margayClaimToFirstRemoteKernelP50: ours.firstFromClaim, birdSpeakerClaimToFirstRemoteKernelP50: bird.firstFromClaim,
+    ratioClaimToFirstRemoteKernel_margayOverBirdSpeaker: round(ours.firstFromClaim / bird.firstFromClaim),
     margayClaimToBothRemoteKernelsP50: ours.bothFromClaim, birdSpeakerClaimToBothRemoteKernelsP50: bird.bothFromClaim,
     ratioClaimToBothRemoteKernels_margayOverBirdSpeaker: round(ours.bothFromClaim / bird.bothFromClaim),
     bareBirdMeshN1KernelToN3KernelP50: bare.fromLocalKernel,
