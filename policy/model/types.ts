@@ -2,7 +2,7 @@
  * The normalised NetworkPolicy model (networking.k8s.io/v1). `validatePolicy` turns
  * an API object into this shape; everything downstream (resolve, evaluate, render)
  * reads only this, never the raw object, so that defaulting happens exactly once:
- * - policyTypes: given, or Ingress always plus Egress when `egress` is present;
+ * - policyTypes: given, or Ingress always plus Egress when `egress` has a rule;
  * - a port's protocol: TCP when absent;
  * - `from` / `to` / `ports`: absent or empty both mean "all" (peers: 'all', ports: 'all').
  */

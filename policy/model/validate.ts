@@ -213,9 +213,11 @@ export function validatePolicy(obj: unknown): Validated {
   // policyTypes defaulting: "If this field is not specified, it will default based on
   // the existence of ingress or egress rules; policies that contain an egress section
   // are assumed to affect egress, and all policies (whether or not they contain an
-  // ingress section) are assumed to affect ingress."
+  // ingress section) are assumed to affect ingress." The API server's defaulting
+  // (SetDefaults_NetworkPolicy) adds Egress only when len(spec.egress) != 0, so an
+  // empty `egress: []` without policyTypes leaves egress unrestricted.
   let ingressIsolating = true;
-  let egressIsolating = spec.egress !== undefined && spec.egress !== null;
+  let egressIsolating = egress.length > 0;
   const types = arrayAt(spec.policyTypes, 'spec.policyTypes', e);
   if (types && types.length > 0) {
     ingressIsolating = false;

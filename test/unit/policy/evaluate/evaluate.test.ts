@@ -26,6 +26,8 @@ const rows: [string, Policy[], Flow, boolean][] = [
   ['default deny ingress does not restrict egress', [denyIngressX], flow('x/a', 'y/a'), true],
   ['default deny egress blocks x → y', [denyEgressX], flow('x/a', 'y/a'), false],
   ['default deny egress leaves ingress open', [denyEgressX], flow('y/a', 'x/a'), true],
+  ['egress: [] without policyTypes does not isolate egress', [policy('x', 'empty-egress', { podSelector: {}, egress: [] })], flow('x/a', 'y/a'), true],
+  ['egress: [] without policyTypes still isolates ingress', [policy('x', 'empty-egress', { podSelector: {}, egress: [] })], flow('y/a', 'x/a'), false],
   ['ns+pod selector (AND): y/b allowed', [allowFromYb], flow('y/b', 'x/a'), true],
   ['ns+pod selector (AND): y/a denied', [allowFromYb], flow('y/a', 'x/a'), false],
   ['ns+pod selector (AND): x/b denied (wrong namespace)', [allowFromYb], flow('x/b', 'x/a'), false],

@@ -13,9 +13,19 @@ describe('validatePolicy: normalisation', () => {
     const v = validatePolicy(np({ podSelector: {} }));
     expect(v.ok && [v.policy.ingressIsolating, v.policy.egressIsolating]).toEqual([true, false]);
   });
-  it('policyTypes default: Ingress and Egress when egress is present (even empty)', () => {
-    const v = validatePolicy(np({ podSelector: {}, egress: [] }));
+  it('policyTypes default: Ingress and Egress when egress has at least one rule', () => {
+    const v = validatePolicy(np({ podSelector: {}, egress: [{}] }));
     expect(v.ok && [v.policy.ingressIsolating, v.policy.egressIsolating]).toEqual([true, true]);
+  });
+  it('policyTypes default: an empty egress list is Ingress only (API defaulting needs len(egress) != 0)', () => {
+    const v = validatePolicy(np({ podSelector: {}, egress: [] }));
+    expect(v.ok && [v.policy.ingressIsolating, v.policy.egressIsolating]).toEqual([true, false]);
+  });
+  it('explicit policyTypes [Egress] isolates egress with an empty or absent egress list', () => {
+    for (const spec of [{ podSelector: {}, policyTypes: ['Egress'], egress: [] }, { podSelector: {}, policyTypes: ['Egress'] }]) {
+      const v = validatePolicy(np(spec));
+      expect(v.ok && [v.policy.ingressIsolating, v.policy.egressIsolating, v.policy.egress]).toEqual([false, true, []]);
+    }
   });
   it('explicit policyTypes [Egress] does not isolate ingress even with ingress rules', () => {
     const v = validatePolicy(np({ podSelector: {}, policyTypes: ['Egress'], ingress: [{}] }));

@@ -102,6 +102,13 @@ describe('resolveNode: rules, ports and directions', () => {
     expect(ir.policies).toEqual([{ id: 'x/e/egress', policy: 'x/e', direction: 'egress', rules: [] }]);
   });
 
+  it('egress: [] without policyTypes is Ingress only: egress stays open, ingress isolated', () => {
+    const ir = resolveNode(cluster(), [policy('x', 'ie', { podSelector: {}, ingress: [{}], egress: [] })], null);
+    const xa = ir.workloads.find((w) => w.key === 'x/a');
+    expect([xa?.ingress, xa?.egress]).toEqual([['x/ie/ingress'], null]);
+    expect(ir.policies.map((p) => p.id)).toEqual(['x/ie/ingress']);
+  });
+
   it('a policy selecting nothing adds nothing; policies of other namespaces never select', () => {
     const ir = resolveNode(cluster(), [policy('x', 'none', { podSelector: { matchLabels: { pod: 'nobody' } } }), policy('w', 'other-ns', { podSelector: {} })], null);
     expect(ir.policies).toEqual([]);
