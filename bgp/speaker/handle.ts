@@ -71,10 +71,13 @@ export function runFsm(s: Speaker, p: PeerState, ev: FsmEvent, now: number, out:
       case 'deliverUpdate':
         if (!trip) trip = importUpdate(s, p, a.update, out);
         break;
-      case 'deliverRefresh':
-        // subtypes 1/2 (BoRR/EoRR, RFC 7313) only mark a refresh the peer sends us: nothing to resend
-        if (a.refresh.subtype === 0) refreshOut(p, afiFamily(a.refresh.afi, a.refresh.safi));
+      case 'deliverRefresh': {
+        // subtypes 1/2 (BoRR/EoRR, RFC 7313) only mark a refresh the peer sends us: nothing to resend.
+        // RFC 2918 §4: a request for an AFI/SAFI not negotiated with this peer is ignored
+        const fam = afiFamily(a.refresh.afi, a.refresh.safi);
+        if (a.refresh.subtype === 0 && fam !== undefined && p.negotiated?.families.includes(fam)) refreshOut(p, fam);
         break;
+      }
       case 'established':
         out.actions.push({ peer: p.id, action: a });
         onEstablished(s, p, a.negotiated, out);

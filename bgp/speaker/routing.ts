@@ -7,7 +7,7 @@
  * attribute set (interned paths, export results cached per path).
  */
 import { internPath } from '../rib/adj-rib-in.js';
-import { internOut, resetSent, takeUpdates, want } from '../rib/adj-rib-out.js';
+import { internOut, takeUpdates, want } from '../rib/adj-rib-out.js';
 import { exportAttrs } from '../rib/export.js';
 import { importAttrs, type ImportContext } from '../rib/import.js';
 import type { Family, Path } from '../rib/path.js';
@@ -88,9 +88,8 @@ export function fullExport(s: Speaker, p: PeerState): void {
   for (const key of p.out.sent.keys()) if (!s.loc.routes.has(key)) want(p.out, key, null);
 }
 
-/** Route refresh from the peer: send everything of the family again. */
-export function refreshOut(p: PeerState, fam: Family | undefined): void {
-  if (!fam) { resetSent(p.out); return; }
+/** Route refresh from the peer for a negotiated family: send everything of the family again. */
+export function refreshOut(p: PeerState, fam: Family): void {
   for (const [key, a] of p.out.sent) {
     if (keyFamily(key) !== fam) continue;
     p.out.sent.delete(key);
