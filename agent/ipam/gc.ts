@@ -19,6 +19,7 @@
  */
 import { handlesIn } from './block.js';
 import { addrAt, parseCidr } from './cidr.js';
+import { ifNameOfHandle } from './handle.js';
 import type { Block, HandleAttrs, PodRef } from './types.js';
 
 export interface Leak {
@@ -86,8 +87,7 @@ export interface LocalVerdict {
   state: AbsenceState;
 }
 
-/** "net.containerId.ifName" → ifName (the CNI handle; interface names have no dots). */
-export const ifNameOfHandle = (handle: string): string => handle.slice(handle.lastIndexOf('.') + 1) || 'eth0';
+export { ifNameOfHandle };
 
 /**
  * This node's handles judged by their host interfaces: one made for a pod (pod
@@ -98,7 +98,7 @@ export const ifNameOfHandle = (handle: string): string => handle.slice(handle.la
 export function judgeLocalLeaks(previous: AbsenceState, i: LocalLivenessInput): LocalVerdict {
   const state: Record<string, Absence> = {};
   const missing = collect(i.blocks, (h, attrs) => attrs.node === i.node && attrs.containerId !== undefined && !i.keep.has(h) &&
-    !i.links.has(i.hostIf(attrs.containerId, ifNameOfHandle(h))));
+    !i.links.has(i.hostIf(attrs.containerId, ifNameOfHandle(h, attrs.containerId))));
   const leaks: Leak[] = [];
   const suspects: Leak[] = [];
   for (const l of missing) {
@@ -149,7 +149,7 @@ export interface JudgedLeak extends Leak {
 export function judgeLeaks(previous: LeakState, i: LeakPassInput): { leaks: JudgedLeak[]; state: LeakState } {
   const local = judgeLocalLeaks(previous.absent, i);
   const leaks: JudgedLeak[] = local.leaks.map((l) => {
-    const hostIf = i.hostIf(l.containerId ?? '', ifNameOfHandle(l.handle));
+    const hostIf = i.hostIf(l.containerId ?? '', ifNameOfHandle(l.handle, l.containerId));
     return { ...l, hostIf, why: `host interface ${hostIf} missing for ${i.now - (local.state[l.handle]?.since ?? i.now)} ms` };
   });
   let podLeaks = previous.podLeaks;

@@ -18,6 +18,7 @@ import { objectsOf } from '../datastore/snapshot.js';
 import type { Resource } from '../datastore/resources.js';
 import type { DataplaneConfig, DataplaneInput, ExternalRouteSpec, NodeSpec, PoolSpec, EncapMode } from '../dataplane/plan/types.js';
 import type { Block, Handle, IpPool } from '../ipam/types.js';
+import { ifNameOfHandle } from '../ipam/handle.js';
 import { ANNOTATIONS, type NodeBgpInfo } from '../node-config/types.js';
 import { hostOf } from '../node-config/node-info.js';
 import { podFromObject, namespaceFromObject, type PodInfo, type Snapshot as PolicySnapshot } from '../../policy/model/snapshot.js';
@@ -150,11 +151,8 @@ export function dataplaneInputOf(a: {
   return { input: { localNode: a.node, nodes, blocks, ...(external.length > 0 ? { external } : {}), pools: a.pools, config: a.config }, unmapped };
 }
 
-/** "net.containerId.ifName" → ifName (container IDs have no dots; interface names never do). */
-export function ifNameOfHandle(handle: string): string {
-  const i = handle.lastIndexOf('.');
-  return i < 0 ? 'eth0' : handle.slice(i + 1);
-}
+/** "net.containerId.ifName" → ifName: every part may hold dots; the container ID splits it (agent/ipam/handle.ts). */
+export { ifNameOfHandle };
 
 export interface PolicyInput {
   snapshot: PolicySnapshot;
@@ -179,7 +177,7 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
     if (p.ips.length === 0) p.ips = [...new Set(hs.flatMap((h) => h.addresses.map((x) => x.address)))];
     if (p.node === undefined && hs[0]) p.node = hs[0].attrs.node;
     const local = hs.find((h) => h.attrs.node === node && h.attrs.containerId !== undefined);
-    if (p.interface === undefined && p.node === node && local) p.interface = hostIf(local.attrs.containerId as string, ifNameOfHandle(local.handle));
+    if (p.interface === undefined && p.node === node && local) p.interface = hostIf(local.attrs.containerId as string, ifNameOfHandle(local.handle, local.attrs.containerId));
     return p;
   };
   const pods: PodInfo[] = [];
