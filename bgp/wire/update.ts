@@ -68,6 +68,7 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
     const flags = b[p] as number;
     const hdr = flags & K.FLAG_EXTENDED ? 4 : 3;
     if (left < hdr) {
+      if (left >= 2) cutMp(b, p, aEnd, 'header is cut short by');
       note(malformedList('UPDATE: truncated attribute header', 'treat-as-withdraw'));
       break;
     }
@@ -76,6 +77,7 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
     const vs = p + hdr;
     const ve = vs + len;
     if (ve > aEnd) {
+      cutMp(b, p, aEnd, `length ${len} overruns`);
       note(malformedList(`UPDATE: attribute ${code} overruns the path attributes`, 'treat-as-withdraw', code));
       break;
     }
@@ -133,6 +135,21 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
   const out: UpdateDecode = { message: { type: 'UPDATE', withdrawn, attributes, nlri }, discarded };
   if (error !== undefined) out.error = error;
   return out;
+}
+
+/**
+ * RFC 7606 §4: treat-as-withdraw needs MP_REACH_NLRI / MP_UNREACH_NLRI parsed
+ * whole (the prefixes it withdraws are in them); one cut off by the end of the
+ * path attribute field cannot be, so RFC 4760 §7 applies: session reset with
+ * Optional Attribute Error, data = the attribute as far as the field holds it.
+ * Other attributes cut off this way stay treat-as-withdraw (the caller).
+ */
+function cutMp(b: Uint8Array, at: number, aEnd: number, what: string): void {
+  const code = b[at + 1] as number;
+  if (code !== K.ATTR_MP_REACH && code !== K.ATTR_MP_UNREACH) return;
+  const name = code === K.ATTR_MP_REACH ? 'MP_REACH_NLRI' : 'MP_UNREACH_NLRI';
+  throw wireError(K.ERR_UPDATE, K.UPD_OPTIONAL_ATTR, `${name}: ${what} the path attributes`,
+    { data: copyOf(b, at, aEnd), action: 'session-reset', attrCode: code });
 }
 
 /** A copy of b[s, e) (TypedArray slice: a copy even when `b` is a Buffer, whose own slice is a view). */

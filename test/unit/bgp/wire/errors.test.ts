@@ -73,6 +73,11 @@ const rows: Row[] = [
   { rule: '7606 §7.11 MP_REACH next hop length 5 → session reset', bytes: frame(2, updateBody('', ORIGIN + AS_PATH + attr(0x80, 14, '0002 01 05 0102030405 00'), '')), code: 3, subcode: 9, action: 'session-reset' },
   { rule: '7606 §5.3 MP_REACH NLRI prefix length 129 → session reset', bytes: frame(2, updateBody('', ORIGIN + AS_PATH + attr(0x80, 14, `0002 01 10 ${'20010db8'.padEnd(32, '0')} 00 81 ff`), '')), code: 3, subcode: 10, action: 'session-reset' },
   { rule: '7606 §3 g MP_REACH twice → session reset', bytes: frame(2, updateBody('', ORIGIN + AS_PATH + attr(0x80, 15, '0002 01') + attr(0x80, 15, '0002 01'), '')), code: 3, subcode: 1, action: 'session-reset' },
+  // RFC 7606 §4 (last paragraph) and RFC 4760 §7: treat-as-withdraw needs MP_REACH / MP_UNREACH parsed;
+  // one whose length runs past the attribute field cannot be, so the session resets (IPv4 NLRI present: not §5.2)
+  { rule: '7606 §4 MP_UNREACH overruns the attribute field → Optional Attribute Error, session reset', bytes: frame(2, updateBody('', `${BASE}800f09 0002 01 20 20010db8`, NLRI)), code: 3, subcode: 9, action: 'session-reset', data: '800f090002012020010db8' },
+  { rule: '7606 §4 MP_REACH overruns the attribute field → Optional Attribute Error, session reset', bytes: frame(2, updateBody('', `${BASE}800e20 0002 01 10 ${'20010db8'.padEnd(32, '0')} 00 20 20010db8`, NLRI)), code: 3, subcode: 9, action: 'session-reset' },
+  { rule: '7606 §4 MP_UNREACH header cut short (2 octets left) → session reset', bytes: frame(2, updateBody('', `${BASE}800f`, NLRI)), code: 3, subcode: 9, action: 'session-reset' },
   // ---- ROUTE-REFRESH (RFC 7313 §5) ----
   { rule: 'RFC 7313 ROUTE-REFRESH of 24 octets → Invalid Message Length, data = the message', bytes: frame(5, '0001 00 01 00'), code: 7, subcode: 1, action: 'session-reset', data: `${'ff'.repeat(16)}0018050001000100` },
 ];
