@@ -10,6 +10,7 @@ import type { Reason } from '../fsm/reasons.js';
 import { clearOut } from '../rib/adj-rib-out.js';
 import { markStale } from '../rib/adj-rib-in.js';
 import { dropPaths } from '../rib/table.js';
+import { keyFamily } from '../rib/prefix-map.js';
 import { maxPrefixData } from '../rib/policy.js';
 import type { Path, PeerInfo, RouteAttrs } from '../rib/path.js';
 import type { ExportSkip } from '../rib/export.js';
@@ -141,14 +142,23 @@ function onEstablished(s: Speaker, p: PeerState, neg: Negotiated, out: Out): voi
 function onDown(s: Speaker, p: PeerState, reason: Reason, out: Out): void {
   clearOut(p.out);
   p.exportCache = freshCaches();
-  const gr = p.negotiated?.gracefulRestart;
+  const neg = p.negotiated;
+  const gr = neg?.gracefulRestart;
   p.negotiated = undefined;
   p.eorOwed = false;
-  // RFC 4724 §4.2: only a session that ends without a NOTIFICATION keeps its routes
-  if (gr && gr.restartTime > 0 && (reason.kind === 'tcp-failed' || reason.kind === 'peer-restarted') && p.in.count > 0) {
-    markStale(p.in);
-    out.actions.push({ peer: p.id, action: { type: 'startTimer', name: 'GrRestart', ms: gr.restartTime * 1000 } });
-    return;
+  // RFC 4724 §4.2: only a session that ends without a NOTIFICATION keeps its routes, and
+  // only those of the families the peer listed in its capability (none: a helper-only peer)
+  if (gr && gr.restartTime > 0 && gr.families.length > 0 && (reason.kind === 'tcp-failed' || reason.kind === 'peer-restarted') && p.in.count > 0) {
+    const keep = gr.families;
+    if (!neg.families.every((f) => keep.includes(f))) {
+      dropPaths(s.loc, p.in, (key) => !keep.includes(keyFamily(key)), emitter(s, out));
+      for (const key of p.filtered) if (!keep.includes(keyFamily(key))) p.filtered.delete(key);
+    }
+    if (p.in.count > 0) {
+      markStale(p.in);
+      out.actions.push({ peer: p.id, action: { type: 'startTimer', name: 'GrRestart', ms: gr.restartTime * 1000 } });
+      return;
+    }
   }
   p.filtered.clear();
   clearRoutes(s, p, out);
