@@ -2,7 +2,8 @@
  * UPDATE (RFC 4271 §4.3) with the revised error handling of RFC 7606: every
  * attribute is checked against its table row; a malformed one costs the row's
  * action; when several are bad the strongest action wins; a treat-as-withdraw
- * UPDATE still yields all of its prefixes, as withdrawals.
+ * UPDATE still yields all of its prefixes, as withdrawals, unless it announces
+ * nothing (§5.2: then it resets the session).
  */
 import { AFI_IPV4, type CodecOptions, type PathAttributes, type Prefix, type UnknownAttribute, type UpdateMessage } from './types.js';
 import { readU16, toHex } from './cursor.js';
@@ -129,6 +130,12 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
   }
 
   if (error !== undefined && error.action === 'treat-as-withdraw') {
+    // RFC 7606 §5.2: an UPDATE that encodes no reachable NLRI (no NLRI field, no
+    // MP_REACH_NLRI) and meets an error other than attribute discard: session reset.
+    if (nlri.length === 0 && seen[K.ATTR_MP_REACH] !== epoch) {
+      throw new WireError(error.code, error.subcode, error.data, 'session-reset',
+        `${error.message} (no reachable NLRI: RFC 7606 §5.2 session reset)`, error.attrCode);
+    }
     const all = withdrawn.concat(nlri, attributes.mpReach?.nlri ?? [], attributes.mpUnreach?.withdrawn ?? []);
     return { message: { type: 'UPDATE', withdrawn: all, attributes: {}, nlri: [] }, error, discarded };
   }

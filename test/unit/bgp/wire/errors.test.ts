@@ -78,6 +78,12 @@ const rows: Row[] = [
   { rule: '7606 §4 MP_UNREACH overruns the attribute field → Optional Attribute Error, session reset', bytes: frame(2, updateBody('', `${BASE}800f09 0002 01 20 20010db8`, NLRI)), code: 3, subcode: 9, action: 'session-reset', data: '800f090002012020010db8' },
   { rule: '7606 §4 MP_REACH overruns the attribute field → Optional Attribute Error, session reset', bytes: frame(2, updateBody('', `${BASE}800e20 0002 01 10 ${'20010db8'.padEnd(32, '0')} 00 20 20010db8`, NLRI)), code: 3, subcode: 9, action: 'session-reset' },
   { rule: '7606 §4 MP_UNREACH header cut short (2 octets left) → session reset', bytes: frame(2, updateBody('', `${BASE}800f`, NLRI)), code: 3, subcode: 9, action: 'session-reset' },
+  // RFC 7606 §5.2: attributes but no reachable NLRI (no NLRI field, no MP_REACH_NLRI): any error
+  // other than attribute discard resets the session, with the error's own code, subcode and data
+  { rule: '7606 §5.2 only withdrawn 10/8 + MED length 3 → session reset', bytes: frame(2, updateBody('08 0a', ORIGIN + AS_PATH + attr(0x80, 4, '000001'), '')), code: 3, subcode: 5, action: 'session-reset', data: '800403000001' },
+  { rule: '7606 §5.2 no prefixes at all + ORIGIN value 3 → session reset', bytes: frame(2, updateBody('', attr(0x40, 1, '03') + AS_PATH, '')), code: 3, subcode: 6, action: 'session-reset', data: '40010103' },
+  { rule: '7606 §5.2 MP_UNREACH withdrawal + MED length 3 → session reset', bytes: frame(2, updateBody('', attr(0x80, 15, '0002 01 20 20010db8') + attr(0x80, 4, '000001'), '')), code: 3, subcode: 5, action: 'session-reset' },
+  { rule: '7606 §5.2 only withdrawn + an attribute overrunning the field → session reset', bytes: frame(2, updateBody('08 0a', `${ORIGIN}c00805000000`, '')), code: 3, subcode: 1, action: 'session-reset' },
   // ---- ROUTE-REFRESH (RFC 7313 §5) ----
   { rule: 'RFC 7313 ROUTE-REFRESH of 24 octets → Invalid Message Length, data = the message', bytes: frame(5, '0001 00 01 00'), code: 7, subcode: 1, action: 'session-reset', data: `${'ff'.repeat(16)}0018050001000100` },
 ];
@@ -133,6 +139,16 @@ describe('RFC 7606 handling', () => {
     expect(!r1.ok && [r1.error.action, r1.error.attrCode]).toEqual(['treat-as-withdraw', 4]);
     const r2 = decodeMessage(frame(2, updateBody('', BASE + bad + attr(0x40, 77, ''), NLRI)));
     expect(!r2.ok && [r2.error.action, r2.error.subcode]).toEqual(['session-reset', 2]);
+  });
+
+  it('§5.2 leaves attribute discard alone, and an UPDATE with MP_REACH_NLRI keeps treat-as-withdraw', () => {
+    const d = decodeMessage(frame(2, updateBody('08 0a', ORIGIN + AS_PATH + attr(0x40, 6, '00'), '')));
+    expect(d.ok && d.message.type === 'UPDATE' && d.message.withdrawn.map((p) => `${p.addr}/${p.len}`)).toEqual(['10.0.0.0/8']);
+    expect(d.ok && d.discarded?.map((e) => e.action)).toEqual(['attribute-discard']);
+    const mp = attr(0x80, 14, `0002 01 10 ${'20010db8'.padEnd(32, '0')} 00 30 20010db80009`);
+    const w = decodeMessage(frame(2, updateBody('', mp + ORIGIN + AS_PATH + attr(0x80, 4, '000001'), '')));
+    expect(!w.ok && [w.error.action, w.error.subcode]).toEqual(['treat-as-withdraw', 5]);
+    expect(!w.ok && w.message?.withdrawn.map((p) => `${p.addr}/${p.len}`)).toEqual(['2001:db8:9::/48']);
   });
 
   it('an unknown optional attribute is kept, a non-transitive one too (for display), flags without Extended Length', () => {
