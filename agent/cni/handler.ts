@@ -71,6 +71,7 @@ export function ipamToCni(e: unknown): CniError {
       case 'exhausted': return new CniError('POOL_EXHAUSTED', e.message);
       case 'no-pool': return new CniError('NO_POOL', e.message);
       case 'contention': return new CniError('TRY_AGAIN_LATER', e.message);
+      case 'unavailable': return new CniError('TRY_AGAIN_LATER', `IPAM datastore: ${e.message}`);
       case 'store': return new CniError('IO_FAILURE', `IPAM datastore: ${e.message}`);
       case 'invalid-pool': return new CniError('INVALID_CONFIG', e.message);
     }

@@ -18,6 +18,10 @@
  * re-list's by difference). `watch` resolves once both kinds are listed; a first list
  * that keeps failing is retried until the watch's `signal` aborts, which stops the
  * reflectors (settling their start()) and so resolves it.
+ *
+ * Failures of get/list/put/delete are IpamErrors naming the verb, path and status
+ * (`storeError`): temporary ones (unreachable, 408, 429, 5xx) `unavailable` (CNI
+ * "try again later"), the rest `store` (CNI I/O failure), as the file store's are.
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -27,6 +31,7 @@ import { Reflector, type ReflectorSink } from './reflector.js';
 import type { Resource } from './resources.js';
 import type { IpamChange, IpamStore, IpamWatch, IpamWatchOptions, PutResult, Versioned } from '../ipam/store.js';
 import type { IpamKind, IpamRecords } from '../ipam/types.js';
+import { IpamError } from '../ipam/errors.js';
 
 const KIND: Record<IpamKind, { kind: string; plural: string }> = {
   block: { kind: 'IPAMBlock', plural: 'ipamblocks' },
@@ -148,17 +153,19 @@ export class KubernetesIpamStore implements IpamStore {
   }
 
   async get<K extends IpamKind>(kind: K, key: string): Promise<Versioned<IpamRecords[K]> | undefined> {
+    const path = this.path(kind, key);
     try {
-      const obj = (await kubeRequest(this.kc, 'GET', this.path(kind, key))) as unknown as CrdObject<IpamRecords[K]>;
+      const obj = (await kubeRequest(this.kc, 'GET', path)) as unknown as CrdObject<IpamRecords[K]>;
       return { value: obj.spec, version: obj.metadata.resourceVersion };
     } catch (err) {
       if (err instanceof KubeRequestError && err.statusCode === 404) return undefined;
-      throw err;
+      throw storeError(err, 'GET', path);
     }
   }
 
   async list<K extends IpamKind>(kind: K): Promise<Versioned<IpamRecords[K]>[]> {
-    const body = await kubeRequest(this.kc, 'GET', `${BASE}/${KIND[kind].plural}`);
+    const path = `${BASE}/${KIND[kind].plural}`;
+    const body = await kubeRequest(this.kc, 'GET', path).catch((err: unknown) => { throw storeError(err, 'GET', path); });
     const items = (Array.isArray(body.items) ? body.items : []) as CrdObject<IpamRecords[K]>[];
     return items
       .map((o) => ({ value: o.spec, version: o.metadata.resourceVersion }))
@@ -177,20 +184,20 @@ export class KubernetesIpamStore implements IpamStore {
       metadata: { name, ...(expectedVersion !== undefined ? { resourceVersion: expectedVersion } : {}) },
       spec: value,
     };
+    const [verb, path] = expectedVersion === undefined ? ['POST', `${BASE}/${KIND[kind].plural}`] as const : ['PUT', this.path(kind, key)] as const;
     try {
-      const obj = (expectedVersion === undefined
-        ? await kubeRequest(this.kc, 'POST', `${BASE}/${KIND[kind].plural}`, body)
-        : await kubeRequest(this.kc, 'PUT', this.path(kind, key), body)) as unknown as CrdObject<IpamRecords[K]>;
+      const obj = (await kubeRequest(this.kc, verb, path, body)) as unknown as CrdObject<IpamRecords[K]>;
       return { ok: true, record: { value: obj.spec, version: obj.metadata.resourceVersion } };
     } catch (err) {
       if (err instanceof KubeRequestError && (err.statusCode === 409 || err.statusCode === 404)) return { ok: false, reason: 'conflict' };
-      throw err;
+      throw storeError(err, verb, path);
     }
   }
 
   async delete(kind: IpamKind, key: string, expectedVersion: string): Promise<boolean> {
+    const path = this.path(kind, key);
     try {
-      await kubeRequest(this.kc, 'DELETE', this.path(kind, key), {
+      await kubeRequest(this.kc, 'DELETE', path, {
         apiVersion: 'v1',
         kind: 'DeleteOptions',
         preconditions: { resourceVersion: expectedVersion },
@@ -198,13 +205,42 @@ export class KubernetesIpamStore implements IpamStore {
       return true;
     } catch (err) {
       if (err instanceof KubeRequestError && (err.statusCode === 409 || err.statusCode === 404)) return false;
-      throw err;
+      throw storeError(err, 'DELETE', path);
     }
   }
 
   private path(kind: IpamKind, key: string): string {
     return `${BASE}/${KIND[kind].plural}/${ipamObjectName(kind, key)}`;
   }
+}
+
+/** Socket-level failures of a request that was never answered: the API server may be back soon. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+function networkFailure(err: unknown): boolean {
+  // fetch() rejects with TypeError('fetch failed'), the socket error as its cause
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR_'))) return true;
+    if (e instanceof TypeError && e.message === 'fetch failed') return true;
+  }
+  return false;
+}
+
+/**
+ * A failed request as an IpamError the CNI side can map: `unavailable` (try again
+ * later) for an API server unreachable, overloaded or failing (408, 429, 5xx),
+ * `store` (I/O failure) for the rest. A KubeRequestError's message already names
+ * verb, path and status; a network failure's gets them here.
+ */
+export function storeError(err: unknown, verb: string, path: string): IpamError {
+  if (err instanceof IpamError) return err;
+  if (err instanceof KubeRequestError) {
+    const s = err.statusCode;
+    return new IpamError(s === 408 || s === 429 || s >= 500 ? 'unavailable' : 'store', `Kubernetes API: ${err.message}`);
+  }
+  const why = err instanceof Error ? err.message + (err.cause instanceof Error ? `: ${err.cause.message}` : '') : String(err);
+  return new IpamError(networkFailure(err) ? 'unavailable' : 'store', `Kubernetes API: ${verb} ${path}: ${why}`);
 }
 
 function keyOf(kind: IpamKind, v: IpamRecords[IpamKind]): string {

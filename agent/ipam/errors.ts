@@ -4,6 +4,7 @@ export type IpamErrorReason =
   | 'no-pool'           // no enabled pool selects this node
   | 'exhausted'         // every eligible pool is full (or only borrowable with strictAffinity)
   | 'contention'        // compare-and-swap kept failing; try again later
+  | 'unavailable'      // the datastore is unreachable or overloaded for now (5xx, 429, network); try again later
   | 'store';            // the datastore failed
 
 export class IpamError extends Error {
