@@ -16,7 +16,7 @@
  *     pod (Kubernetes: a pod cannot block its own node); unknown mgw+ → DROP.
  */
 import type { NodeIR, PeerIR, PolicyDirIR, PortIR, WorkloadIR } from '../ir/types.js';
-import { formatCidr, ipFamily, parseCidr, splitZero } from '../model/cidr.js';
+import { cidrContains, formatCidr, ipFamily, parseCidr, splitZero, type Cidr } from '../model/cidr.js';
 import type { Direction } from '../model/types.js';
 import { WORKLOAD_IFACE_PREFIX } from '../resolve/interface-name.js';
 import type { FamilyRender, Rendered, RenderedChain, RenderedRule, RenderedSet } from './model.js';
@@ -50,14 +50,28 @@ function peerMatches(peer: PeerIR, dir: Direction, family: IpFamily, book: SetBo
   }
   if (ipFamily(peer.cidr.split('/')[0] as string) !== family) return undefined;
   if (peer.except.length === 0) return [dir === 'ingress' ? '-s' : '-d', peer.cidr];
-  // hash:net cannot hold /0 (split into two /1s); `nomatch` entries carve out the
-  // except CIDRs: the most specific entry decides, so a nomatch wins inside it.
-  const cidr = parseCidr(peer.cidr);
-  const whole = cidr ? splitZero(cidr).map(formatCidr) : [peer.cidr];
-  const members = [...whole, ...peer.except.map((e) => `${e} nomatch`)].sort(byString);
+  const members = netSetMembers(peer.cidr, peer.except);
   const id = `${peer.cidr} except ${peer.except.join(',')}`;
   const name = book.add({ name: setName('net', id, family), type: 'hash:net', family, members, comment: `ipBlock ${id}` });
   return ['-m', 'set', '--match-set', name, side];
+}
+
+/**
+ * hash:net members for cidr minus except. hash:net cannot hold /0 (split into two
+ * /1s); `nomatch` entries carve out the except CIDRs: the most specific entry
+ * decides, so a nomatch wins inside it. The kernel keys an element by its CIDR
+ * alone (nomatch is a flag, cleared by a plain `add -exist`), so no CIDR may be
+ * listed both plain and nomatch: a /1 half equal to an except entry is left out,
+ * and so is every except entry inside a half left out (nothing there to carve).
+ */
+export function netSetMembers(cidrText: string, except: readonly string[]): string[] {
+  const cidr = parseCidr(cidrText);
+  const excepts = except.map((e) => ({ text: e, c: parseCidr(e) }));
+  if (!cidr || excepts.some((e) => e.c === undefined)) return [cidrText, ...except.map((e) => `${e} nomatch`)].sort(byString);
+  const same = (a: Cidr, b: Cidr): boolean => a.prefix === b.prefix && cidrContains(a, b);
+  const kept = splitZero(cidr).filter((h) => !excepts.some((e) => same(h, e.c as Cidr)));
+  const carve = excepts.filter((e) => kept.some((h) => cidrContains(h, e.c as Cidr) && !same(h, e.c as Cidr)));
+  return [...kept.map(formatCidr), ...carve.map((e) => `${e.text} nomatch`)].sort(byString);
 }
 
 function portMatches(port: PortIR, family: IpFamily, book: SetBook): string[] {

@@ -131,6 +131,24 @@ describe.skipIf(needsRoot)('policy apply against the kernel (needs root: network
     expect(await save()).toContain(`:${policyChainName('x/new', 'ingress')}`);
   });
 
+  it('ipBlock /0 except a /1 half: the excluded half stays out of the set across a restart reconcile', async () => {
+    const pols = [...basePolicies(), policy('z', 'half', {
+      podSelector: {}, policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['0.0.0.0/1'] } }, { ipBlock: { cidr: '::/0', except: ['::/1'] } }] }],
+    })];
+    const first = await new PolicyApplier(exec).apply(render(snap, pols));
+    expect(first.ok, first.error).toBe(true);
+    const restart = await new PolicyApplier(exec).reconcile(render(snap, pols));
+    expect(restart.ok, restart.error).toBe(true);
+    const desired = render(snap, pols);
+    const setOf = (sets: { name: string; comment: string }[], id: string): string => sets.find((x) => x.comment === `ipBlock ${id}`)?.name as string;
+    const inSet = (name: string, ip: string): Promise<boolean> => exec.run(['ipset', 'test', name, ip]).then(() => true, () => false);
+    const v4 = setOf(desired.v4.sets, '0.0.0.0/0 except 0.0.0.0/1');
+    const v6 = setOf(desired.v6.sets, '::/0 except ::/1');
+    expect([await inSet(v4, '10.0.0.1'), await inSet(v4, '200.1.1.1'), await inSet(v6, '::1'), await inSet(v6, 'fd00::1')]).toEqual([false, true, false, true]);
+    expect(restart.kernelWrites).toBe(0);
+  });
+
   it('removeAll removes only margay objects', async () => {
     await new PolicyApplier(exec).removeAll();
     const text = await save();
