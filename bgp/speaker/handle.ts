@@ -142,6 +142,7 @@ function onEstablished(s: Speaker, p: PeerState, neg: Negotiated, out: Out): voi
 function onDown(s: Speaker, p: PeerState, reason: Reason, out: Out): void {
   clearOut(p.out);
   p.exportCache = freshCaches();
+  p.ownNextHop.clear(); // never held: nothing to keep stale
   const neg = p.negotiated;
   const gr = neg?.gracefulRestart;
   p.negotiated = undefined;

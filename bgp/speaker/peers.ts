@@ -57,7 +57,7 @@ function newPeerState(s: Speaker, c: PeerConfig, connSeq: number, now: number, o
   const fsm = { ...newPeerFsm(fsmConfig(s, c), now), connSeq };
   const p = {
     id, config: c, fsm, in: newAdjRibIn({ id, address: c.address, asn: c.asn, routerId: '', ibgp: c.asn === s.local.asn, rrClient: false, local: false }, order),
-    out: newAdjRibOut(), negotiated: undefined, filtered: new Set<string>(), eorReceived: new Set<'ipv4' | 'ipv6'>(), eorOwed: false,
+    out: newAdjRibOut(), negotiated: undefined, filtered: new Set<string>(), ownNextHop: new Set<string>(), eorReceived: new Set<'ipv4' | 'ipv6'>(), eorOwed: false,
     importFilter: compilePrefixFilter(c.importPrefixes), exportFilter: compilePrefixFilter(c.exportPrefixes), exportCache: freshCaches(),
     target: {
       id, asn: c.asn, ibgp: c.asn === s.local.asn, rrClient: !!c.routeReflectorClient, nextHopSelf: !!c.nextHopSelf,

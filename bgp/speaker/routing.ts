@@ -186,6 +186,30 @@ function withdraw(s: Speaker, p: PeerState, list: readonly Prefix[], out: Out): 
     const prefix = list[i]!;
     const key = keyOf(prefix);
     if (p.filtered.size) p.filtered.delete(keyText(key));
+    if (p.ownNextHop.size) p.ownNextHop.delete(keyText(key));
+    emitChange(s, removePath(s.loc, p.in, key, prefix.pathId), out);
+  }
+}
+
+/** A next hop that is one of our own addresses for this session: its local address, or the next-hop-self ones. */
+function viaSelf(p: PeerState, nextHops: readonly string[]): boolean {
+  const la = p.fsm.localAddress;
+  const t = p.target;
+  for (let i = 0; i < nextHops.length; i++) {
+    const nh = nextHops[i];
+    if (nh === la || nh === t.nextHop4 || nh === t.nextHop6) return true;
+  }
+  return false;
+}
+
+/** RFC 4271 §5.1.3 / §6.3: a route through ourselves is ignored (an earlier route for the prefix goes), and counted. */
+function rejectOwn(s: Speaker, p: PeerState, list: readonly Prefix[], out: Out): void {
+  for (let i = 0; i < list.length; i++) {
+    const prefix = list[i]!;
+    const key = keyOf(prefix);
+    const text = keyText(key);
+    if (p.filtered.size) p.filtered.delete(text);
+    p.ownNextHop.add(text);
     emitChange(s, removePath(s.loc, p.in, key, prefix.pathId), out);
   }
 }
@@ -198,6 +222,7 @@ function announce(
   const fam: Family = nlri[0]!.afi === 2 ? 'ipv6' : 'ipv4';
   if (!families.includes(fam)) return false;
   if (nextHops.length === 0) { withdraw(s, p, nlri, out); return false; } // no next hop: unusable
+  if (viaSelf(p, nextHops)) { rejectOwn(s, p, nlri, out); return false; }
   const v = importAttrs(attributes, nextHops, ctx);
   if (!v.ok) { withdraw(s, p, nlri, out); return false; } // loops are treated as withdrawals
   const path = internPath(p.in, v.attrs);
@@ -208,6 +233,7 @@ function announce(
   for (let i = 0; i < nlri.length; i++) {
     const prefix = nlri[i]!;
     const key = keyOf(prefix);
+    if (p.ownNextHop.size) p.ownNextHop.delete(keyText(key));
     if (filter && !(prefix.bits !== undefined ? filter.ipv4(prefix.bits, prefix.len) : filter(prefix.addr, prefix.len))) {
       p.filtered.add(keyText(key));
       emitChange(s, removePath(loc, rib, key, prefix.pathId), out);

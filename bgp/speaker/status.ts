@@ -13,9 +13,11 @@ export interface PeerStatus {
   /** ms timestamp (the events' clock) of the last state change */
   since: number;
   reason: string;
-  /** prefixes the peer announces (accepted + filtered) */
+  /** prefixes the peer announces (accepted + filtered + ownNextHop) */
   received: number;
   accepted: number;
+  /** prefixes rejected because their next hop is one of our own addresses (RFC 4271 §5.1.3) */
+  ownNextHop: number;
   advertised: number;
   /** routes kept stale by graceful restart */
   stale: number;
@@ -39,7 +41,8 @@ export function speakerStatus(s: Speaker): SpeakerStatus {
     const accepted = prefixCount(p.in);
     peers.push({
       id: p.id, address: p.config.address, asn: p.config.asn, state: p.fsm.state, since: p.fsm.since,
-      reason: describeReason(p.fsm.reason), received: accepted + p.filtered.size, accepted,
+      reason: describeReason(p.fsm.reason), received: accepted + p.filtered.size + p.ownNextHop.size, accepted,
+      ownNextHop: p.ownNextHop.size,
       advertised: p.out.sent.size, stale: p.in.staleCount,
       ...(p.negotiated ? { peerId: p.negotiated.peerId, holdTime: p.negotiated.holdTime } : {}),
     });

@@ -118,6 +118,11 @@ export interface PeerState {
   negotiated: Negotiated | undefined;
   /** prefixes the peer announced that the import filter rejected */
   filtered: Set<string>;
+  /**
+   * prefixes the peer announced with one of our own addresses as next hop (RFC 4271
+   * §5.1.3: never installed; §6.3: ignored, no NOTIFICATION); none in `filtered` too
+   */
+  ownNextHop: Set<string>;
   /** End-of-RIB received this session, per family */
   eorReceived: Set<Family>;
   /** End-of-RIB still owed to the peer after the initial advertisement */
