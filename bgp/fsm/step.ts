@@ -103,7 +103,7 @@ export function step(peer: PeerFsm, ev: FsmEvent, now: number): StepResult {
       case 'BGPOpen': {
         const v = checkOpen(c, ev.open);
         if (!v.ok) { send(alt.conn, v.notification); closeAlt(false); return done(); }
-        const loser = resolveCollision(c.routerId, ev.open.bgpId,
+        const loser = resolveCollision({ id: c.routerId, asn: c.localAs }, { id: ev.open.bgpId, asn: v.negotiated.peerAs },
           { conn: p.conn, direction: p.direction ?? 'out', established: p.state === 'Established' },
           { conn: alt.conn, direction: alt.direction, established: false });
         if (loser === alt.conn) { closeAlt(true); return done(); }

@@ -5,29 +5,46 @@ import type { FsmConfig, PeerFsm } from '../../../../bgp/fsm/types.js';
 import type { OpenMessage } from '../../../../bgp/wire/types.js';
 
 describe('collision resolution (RFC 4271 §6.8)', () => {
+  const side = (id: string, asn = 65000) => ({ id, asn });
   it('lower local id keeps the remote-initiated connection', () => {
-    expect(collisionSurvivor('10.0.0.1', '10.0.0.2')).toBe('in');
-    expect(collisionSurvivor('10.0.0.2', '10.0.0.1')).toBe('out');
+    expect(collisionSurvivor(side('10.0.0.1'), side('10.0.0.2'))).toBe('in');
+    expect(collisionSurvivor(side('10.0.0.2'), side('10.0.0.1'))).toBe('out');
     // numeric, not string, comparison: 9.x < 10.x
-    expect(collisionSurvivor('9.0.0.1', '10.0.0.1')).toBe('in');
+    expect(collisionSurvivor(side('9.0.0.1'), side('10.0.0.1'))).toBe('in');
+    // the ids decide before the ASNs do
+    expect(collisionSurvivor(side('10.0.0.1', 65009), side('10.0.0.2', 65001))).toBe('in');
+  });
+  it('equal ids: the connection initiated by the larger AS survives (RFC 6286 §2.3)', () => {
+    expect(collisionSurvivor(side('10.0.0.9', 65000), side('10.0.0.9', 65001))).toBe('in');
+    expect(collisionSurvivor(side('10.0.0.9', 65001), side('10.0.0.9', 65000))).toBe('out');
+    expect(collisionSurvivor(side('10.0.0.9', 65001), side('10.0.0.9', 4200000000))).toBe('in');
   });
   it('closes the loser, and the newcomer against Established', () => {
     const out = { conn: 1, direction: 'out' as const, established: false };
     const inn = { conn: 2, direction: 'in' as const, established: false };
-    expect(resolveCollision('10.0.0.1', '10.0.0.2', out, inn)).toBe(1);
-    expect(resolveCollision('10.0.0.3', '10.0.0.2', out, inn)).toBe(2);
-    expect(resolveCollision('10.0.0.1', '10.0.0.2', { ...out, established: true }, inn)).toBe(2);
+    expect(resolveCollision(side('10.0.0.1'), side('10.0.0.2'), out, inn)).toBe(1);
+    expect(resolveCollision(side('10.0.0.3'), side('10.0.0.2'), out, inn)).toBe(2);
+    expect(resolveCollision(side('10.0.0.1'), side('10.0.0.2'), { ...out, established: true }, inn)).toBe(2);
+  });
+  it('equal ids: the two speakers close the two ends of the same connection, so one survives', () => {
+    // A (AS 65000) and B (AS 65001), both 10.0.0.9; each: existing = its outgoing conn 1, incoming = conn 2
+    const out = { conn: 1, direction: 'out' as const, established: false };
+    const inn = { conn: 2, direction: 'in' as const, established: false };
+    const a = resolveCollision(side('10.0.0.9', 65000), side('10.0.0.9', 65001), out, inn);
+    const b = resolveCollision(side('10.0.0.9', 65001), side('10.0.0.9', 65000), out, inn);
+    expect(a).toBe(1); // A closes A→B
+    expect(b).toBe(2); // B closes its incoming: A→B too; B→A lives
   });
 });
 
-const cfg = (routerId: string): FsmConfig => ({
-  localAs: 65000, routerId, peerAs: 65001, holdTime: 90, connectRetryTime: 5, idleHoldTime: 3, passive: false, families: ['ipv4'],
+const cfg = (routerId: string, localAs = 65000): FsmConfig => ({
+  localAs, routerId, peerAs: 65001, holdTime: 90, connectRetryTime: 5, idleHoldTime: 3, passive: false, families: ['ipv4'],
 });
 const peerOpen: OpenMessage = { type: 'OPEN', version: 4, myAs: 65001, holdTime: 90, bgpId: '10.0.0.5',
   capabilities: [{ code: 65, name: 'FOUR_OCTET_AS', asn: 65001 }] };
 
-function collide(routerId: string): { peer: PeerFsm; closed: number[]; ceased: number[] } {
-  let p = newPeerFsm(cfg(routerId));
+function collide(routerId: string, localAs = 65000): { peer: PeerFsm; closed: number[]; ceased: number[] } {
+  let p = newPeerFsm(cfg(routerId, localAs));
   p = step(p, { type: 'ManualStart' }, 0).peer;
   p = step(p, { type: 'TcpConnectionConfirmed', direction: 'out', conn: 1 }, 0).peer; // OpenSent on conn 1
   const r1 = step(p, { type: 'TcpConnectionConfirmed', direction: 'in' }, 0); // alt conn 2
@@ -50,6 +67,24 @@ describe('collision inside the FSM', () => {
   });
   it('local id higher: the incoming connection is dropped, the outgoing waits for its OPEN', () => {
     const r = collide('10.0.0.9');
+    expect(r.closed).toEqual([2]);
+    expect(r.peer.conn).toBe(1);
+    expect(r.peer.state).toBe('OpenSent');
+  });
+});
+
+describe('collision with equal BGP identifiers (RFC 6286 §2.3)', () => {
+  // both speakers use 10.0.0.5 (allowed between ASes); each sees its outgoing conn 1 and the
+  // other's connection as its incoming conn 2; the larger AS keeps the connection it initiated
+  it('local AS 65000 < peer AS 65001: the outgoing connection is dropped, the incoming goes on', () => {
+    const r = collide('10.0.0.5');
+    expect(r.closed).toEqual([1]);
+    expect(r.ceased).toEqual([1]);
+    expect(r.peer.conn).toBe(2);
+    expect(r.peer.state).toBe('OpenConfirm');
+  });
+  it('local AS 65002 > peer AS 65001: the incoming connection is dropped, the outgoing goes on', () => {
+    const r = collide('10.0.0.5', 65002);
     expect(r.closed).toEqual([2]);
     expect(r.peer.conn).toBe(1);
     expect(r.peer.state).toBe('OpenSent');
