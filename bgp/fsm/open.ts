@@ -48,6 +48,14 @@ export function peerAsOf(open: OpenMessage): number {
   return open.myAs;
 }
 
+function u16Bytes(n: number): Uint8Array {
+  return Uint8Array.of((n >>> 8) & 0xff, n & 0xff);
+}
+
+function u32Bytes(n: number): Uint8Array {
+  return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
 function mpCapBytes(fams: readonly Family[]): Uint8Array {
   const out = new Uint8Array(fams.length * 6);
   fams.forEach((f, i) => out.set([1, 4, 0, familyAfi(f), 0, 1], i * 6));
@@ -60,7 +68,9 @@ export function checkOpen(c: FsmConfig, open: OpenMessage): OpenVerdict {
   const peerAs = peerAsOf(open);
   const has4 = open.capabilities.some((x) => x.code === 65);
   if (peerAs !== c.peerAs || (!has4 && open.myAs === AS_TRANS && c.peerAs !== AS_TRANS)) {
-    return fail(2, `peer AS ${peerAs}, expected ${c.peerAs}`);
+    // §6.2 asks for no data; like BIRD we send the AS received: the 4-octet
+    // capability's (4 octets) when present, else the OPEN's My AS field (2 octets)
+    return fail(2, `peer AS ${peerAs}, expected ${c.peerAs}`, has4 ? u32Bytes(peerAs) : u16Bytes(open.myAs));
   }
   const id = ipv4ToNumber(open.bgpId);
   const ibgp = peerAs === c.localAs;

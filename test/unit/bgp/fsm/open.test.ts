@@ -16,9 +16,12 @@ const open = (o: Partial<OpenMessage> = {}): OpenMessage => ({
 describe('OPEN validation (RFC 4271 §6.2)', () => {
   const rows: [string, FsmConfig, OpenMessage, number, Uint8Array | undefined][] = [
     ['unsupported version → 2/1 with our version as data', cfg, open({ version: 3 }), 1, new Uint8Array([0, 4])],
-    ['bad peer AS → 2/2', cfg, open({ myAs: 65002, capabilities: [mp(1), as4(65002)] }), 2, undefined],
-    ['4-octet AS mismatch → 2/2', { ...cfg, peerAs: 4200000001 }, open({ myAs: 23456, capabilities: [mp(1), as4(4200000002)] }), 2, undefined],
-    ['AS_TRANS without 4-octet capability → 2/2', { ...cfg, peerAs: 4200000001 }, open({ myAs: 23456, capabilities: [mp(1)] }), 2, undefined],
+    // data = the AS received: 4 octets from the 4-octet AS capability, else the 2-octet My AS (as BIRD sends)
+    ['bad peer AS → 2/2, data = the capability AS', cfg, open({ myAs: 65002, capabilities: [mp(1), as4(65002)] }), 2, new Uint8Array([0, 0, 0xfd, 0xea])],
+    ['bad peer AS from a 2-octet peer → 2/2, data = My AS', cfg, open({ myAs: 65002, capabilities: [mp(1)] }), 2, new Uint8Array([0xfd, 0xea])],
+    ['4-octet AS mismatch → 2/2', { ...cfg, peerAs: 4200000001 }, open({ myAs: 23456, capabilities: [mp(1), as4(4200000002)] }), 2,
+      new Uint8Array([0xfa, 0x56, 0xea, 0x02])],
+    ['AS_TRANS without 4-octet capability → 2/2', { ...cfg, peerAs: 4200000001 }, open({ myAs: 23456, capabilities: [mp(1)] }), 2, new Uint8Array([0x5b, 0xa0])],
     ['BGP id 0.0.0.0 → 2/3', cfg, open({ bgpId: '0.0.0.0' }), 3, undefined],
     ['iBGP peer with our own BGP id → 2/3', { ...cfg, peerAs: 65000 }, open({ myAs: 65000, bgpId: '10.0.0.1', capabilities: [mp(1), as4(65000)] }), 3, undefined],
     ['hold time 1 → 2/6', cfg, open({ holdTime: 1 }), 6, undefined],
