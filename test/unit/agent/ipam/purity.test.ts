@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 const repo = new URL('../../../../', import.meta.url).pathname;
 const PURE = [
   'agent/ipam/cidr.ts', 'agent/ipam/selector.ts', 'agent/ipam/pool.ts', 'agent/ipam/block.ts', 'agent/ipam/store.ts',
-  'agent/ipam/types.ts', 'agent/ipam/errors.ts', 'agent/ipam/allocator.ts', 'agent/ipam/gc.ts',
+  'agent/ipam/types.ts', 'agent/ipam/errors.ts', 'agent/ipam/allocator.ts', 'agent/ipam/gc.ts', 'agent/ipam/handle.ts',
   'policy/model/cidr.ts',
   'agent/cni/errors.ts', 'agent/cni/protocol.ts', 'agent/cni/wire.ts', 'agent/cni/names.ts', 'agent/cni/handler.ts',
 ];
