@@ -147,9 +147,12 @@ function validatePort(v: unknown, path: string, e: Errs): PortSpec | undefined {
     }
     return { protocol, kind: 'any' };
   }
-  if (typeof port === 'string' && !/^\d+$/.test(port)) {
+  // port is an IntOrString: the API server validates a string as a port name
+  // (IANA_SVC_NAME), never as a number, so a quoted "80" is rejected.
+  if (typeof port === 'string') {
     if (!isPortName(port)) {
-      e.add(`${path}.port`, `invalid port name ${JSON.stringify(port)}: must be an IANA_SVC_NAME (1-15 lowercase letters, digits, '-', at least one letter)`);
+      const hint = /^\d+$/.test(port) ? '; a port number must not be quoted' : '';
+      e.add(`${path}.port`, `invalid port name ${JSON.stringify(port)}: must be an IANA_SVC_NAME (1-15 lowercase letters, digits, '-', at least one letter)${hint}`);
       return undefined;
     }
     if (hasEnd) {
@@ -158,7 +161,7 @@ function validatePort(v: unknown, path: string, e: Errs): PortSpec | undefined {
     }
     return { protocol, kind: 'named', name: port };
   }
-  const n = typeof port === 'string' ? Number(port) : port;
+  const n = port;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
     e.add(`${path}.port`, `must be between 1 and 65535, inclusive, or a port name; got ${JSON.stringify(port)}`);
     return undefined;

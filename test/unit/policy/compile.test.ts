@@ -35,3 +35,12 @@ describe('compile: policyTypes defaulting end to end', () => {
     expect(podChain(c, 'MARGAY-TW-').at(-1)).toBe('-j RETURN');
   });
 });
+
+describe('compile: string ports are port names', () => {
+  it('port: "80" rejects the policy with its field path; the other policies still compile', () => {
+    const bad = { ...np({ podSelector: {}, ingress: [{ ports: [{ port: '80' }] }] }), metadata: { namespace: 'x', name: 'quoted' } };
+    const c = compile(snap, [bad, np({ podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] })], 'n1');
+    expect(c.rejected.map((r) => [r.name, r.errors.map((e) => e.path)])).toEqual([['x/quoted', ['spec.ingress[0].ports[0].port']]]);
+    expect(c.policies.map((p) => p.name)).toEqual(['p']);
+  });
+});

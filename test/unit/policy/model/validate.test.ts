@@ -60,6 +60,12 @@ describe('validatePolicy: normalisation', () => {
       { protocol: 'UDP', kind: 'any' }, { protocol: 'TCP', kind: 'named', name: 'serve-80-tcp' }, { protocol: 'SCTP', kind: 'number', port: 80, endPort: 90 },
     ]);
   });
+  it('a string port is a port name: names with digits and hyphens pass, a number passes as a number', () => {
+    const v = validatePolicy(np({ podSelector: {}, ingress: [{ ports: [{ port: 'h2c' }, { port: '8080-tcp', protocol: 'UDP' }, { port: 80 }] }] }));
+    expect(v.ok && v.policy.ingress[0]?.ports).toEqual([
+      { protocol: 'TCP', kind: 'named', name: 'h2c' }, { protocol: 'UDP', kind: 'named', name: '8080-tcp' }, { protocol: 'TCP', kind: 'number', port: 80, endPort: 80 },
+    ]);
+  });
   it('namespace defaults to "default"', () => {
     const v = validatePolicy(np({ podSelector: {} }, { name: 'p' }));
     expect(v.ok && v.policy.namespace).toBe('default');
@@ -79,6 +85,11 @@ describe('validatePolicy: errors name the field path', () => {
     ['unknown protocol', { podSelector: {}, egress: [{ ports: [{ protocol: 'ICMP' }] }] }, 'spec.egress[0].ports[0].protocol: unsupported protocol "ICMP"'],
     ['port out of range', { podSelector: {}, ingress: [{ ports: [{ port: 70000 }] }] }, 'spec.ingress[0].ports[0].port: must be between 1 and 65535'],
     ['bad port name', { podSelector: {}, ingress: [{ ports: [{ port: 'Bad_Name' }] }] }, 'spec.ingress[0].ports[0].port: invalid port name'],
+    ['numeric string port (a string port is an IANA_SVC_NAME)', { podSelector: {}, ingress: [{ ports: [{ port: '80' }] }] }, 'spec.ingress[0].ports[0].port: invalid port name "80"'],
+    ['numeric string port in egress, with endPort', { podSelector: {}, egress: [{ ports: [{ protocol: 'UDP', port: '53', endPort: 60 }] }] }, 'spec.egress[0].ports[0].port: invalid port name "53"'],
+    ['port name with a double hyphen', { podSelector: {}, ingress: [{ ports: [{ port: 'a--b' }] }] }, 'spec.ingress[0].ports[0].port: invalid port name'],
+    ['port name longer than 15', { podSelector: {}, ingress: [{ ports: [{ port: 'abcdefghijklmnop' }] }] }, 'spec.ingress[0].ports[0].port: invalid port name'],
+    ['port neither number nor string', { podSelector: {}, ingress: [{ ports: [{ port: true }] }] }, 'spec.ingress[0].ports[0].port: must be between 1 and 65535'],
     ['bad selector operator', { podSelector: { matchExpressions: [{ key: 'a', operator: 'Equals', values: ['1'] }] } }, 'spec.podSelector.matchExpressions[0].operator: unsupported operator "Equals"'],
     ['In without values', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }] }] }, 'spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values: must be specified'],
     ['Exists with values', { podSelector: { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] } }, 'spec.podSelector.matchExpressions[0].values: may not be specified'],
