@@ -2,7 +2,9 @@
  * The decision process (RFC 4271 §9.1.2.2, RFC 4456 §9) as small ordered
  * comparators; each returns < 0 when `a` is better, > 0 when `b` is, 0 on a tie,
  * and names the rule so the Loc-RIB can say why a path won (GoBGP's
- * BestPathReason, BIRD's bgp_rte_better). The IGP-cost step is skipped: margay
+ * BestPathReason, BIRD's bgp_rte_better). `selectBest` applies them as filters
+ * over the whole candidate set (MED is not transitive pairwise: see there);
+ * `comparePaths` is the pairwise view, exact for two paths. The IGP-cost step is skipped: margay
  * treats every next hop as equally near. Locally originated paths come first
  * (like a static route's preference over BGP in BIRD).
  */
@@ -104,12 +106,22 @@ export function comparePaths(a: Path, b: Path): Verdict {
   return { order: 0, reason: 'equal' };
 }
 
-function equalCost(a: Path, b: Path): boolean {
-  for (const c of COMPARATORS) {
-    if (c.reason === MULTIPATH_UNTIL) return true;
-    if (c.compare(a, b) !== 0) return false;
+const MED_AT = COMPARATORS.findIndex((c) => c.reason === 'med');
+const MULTIPATH_AT = COMPARATORS.findIndex((c) => c.reason === MULTIPATH_UNTIL);
+
+/** The first rule in [from, to) that tells `a` and `b` apart: < 0 when `a` is better; 0 if none does. */
+function compareRange(a: Path, b: Path, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const d = COMPARATORS[i]!.compare(a, b);
+    if (d !== 0) return d;
   }
-  return true;
+  return 0;
+}
+
+/** Index of the first rule that tells `a` and `b` apart (COMPARATORS.length: none). */
+function firstDifference(a: Path, b: Path): number {
+  for (let i = 0; i < COMPARATORS.length; i++) if (COMPARATORS[i]!.compare(a, b) !== 0) return i;
+  return COMPARATORS.length;
 }
 
 export interface Selection {
@@ -120,25 +132,70 @@ export interface Selection {
   multipath?: Path[];
 }
 
+/**
+ * RFC 4271 §9.1.2.2 as successive filters over the whole candidate set: the rules
+ * before MED and those after it are total orders, but MED compares only paths from
+ * the same neighbouring AS, so pairwise comparison is not transitive (A beats B on
+ * MED, B beats C and C beats A on later rules) and a pairwise scan would depend on
+ * the candidates' order. So: keep the paths tied best on the rules before MED; (c)
+ * drop, within each neighbouring AS, every path with a MED above that AS's lowest;
+ * then the best of the rest on the later rules. Two candidates (the common case
+ * after a single one, which the table decides without this) compare pairwise: the
+ * same result, no allocation.
+ */
 export function selectBest(paths: readonly Path[], multipath = false): Selection | undefined {
   const first = paths[0];
   if (!first) return undefined;
   if (paths.length === 1) return { best: first, reason: 'only-path' };
-  let best = first;
+  if (paths.length === 2) return selectPair(first, paths[1]!, multipath);
+  // (a), (b) and what precedes MED: the paths tied best
+  let top: Path[] = [first];
   for (let i = 1; i < paths.length; i++) {
     const p = paths[i]!;
-    if (comparePaths(p, best).order < 0) best = p;
+    const d = compareRange(p, top[0]!, 0, MED_AT);
+    if (d < 0) top = [p];
+    else if (d === 0) top.push(p);
   }
-  // why: the rule that beat the closest rival (the one that survived the most rules)
-  let reason: BestReason = 'equal';
+  // (c) MED within each neighbouring AS
+  let left = top;
+  if (top.length > 1) {
+    const lowest = new Map<number, number>();
+    for (const p of top) {
+      const as = neighborAs(p.attrs.asPath);
+      const m = p.attrs.med ?? 0;
+      const l = lowest.get(as);
+      if (l === undefined || m < l) lowest.set(as, m);
+    }
+    left = top.filter((p) => (p.attrs.med ?? 0) === lowest.get(neighborAs(p.attrs.asPath)));
+  }
+  // (d) onwards: a total order again
+  let best = left[0]!;
+  for (let i = 1; i < left.length; i++) {
+    const p = left[i]!;
+    if (compareRange(p, best, MED_AT + 1, COMPARATORS.length) < 0) best = p;
+  }
+  // why: the rule that beat the closest rival (the one that survived the most rules); a path MED
+  // removed left the race there, even if it differs from the best only on a later rule
   let at = -1;
   for (const p of paths) {
     if (p === best) continue;
-    const v = comparePaths(best, p);
-    const idx = v.reason === 'equal' ? COMPARATORS.length : COMPARATORS.findIndex((c) => c.reason === v.reason);
-    if (idx > at) { at = idx; reason = v.reason; }
+    let idx = firstDifference(best, p);
+    if (idx > MED_AT && !left.includes(p)) idx = MED_AT;
+    if (idx > at) at = idx;
   }
+  const reason: BestReason = at >= COMPARATORS.length ? 'equal' : COMPARATORS[at]!.reason;
   if (!multipath) return { best, reason };
-  const multi = [best, ...paths.filter((p) => p !== best && equalCost(p, best))];
+  // equal cost: the paths MED kept that tie with the best up to the router id
+  const multi = [best];
+  for (const p of left) if (p !== best && compareRange(p, best, MED_AT + 1, MULTIPATH_AT) === 0) multi.push(p);
   return multi.length > 1 ? { best, reason, multipath: multi } : { best, reason };
+}
+
+/** Two candidates: pairwise comparison is exact (MED applies only if they share the neighbouring AS). */
+function selectPair(a: Path, b: Path, multipath: boolean): Selection {
+  const v = comparePaths(b, a);
+  const best = v.order < 0 ? b : a;
+  const other = best === a ? b : a;
+  if (!multipath || compareRange(other, best, 0, MULTIPATH_AT) !== 0) return { best, reason: v.reason };
+  return { best, reason: v.reason, multipath: [best, other] };
 }

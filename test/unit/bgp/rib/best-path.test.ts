@@ -42,6 +42,33 @@ describe('decision process (RFC 4271 §9.1.2.2, RFC 4456 §9): one tie-breaker e
     expect(comparePaths(a, b).reason).toBe('peer-address');
   });
 
+  it('MED filters within each neighbour AS before the later rules: the best does not depend on the candidate order', () => {
+    // pairwise, A < B (router id), B < C (router id), C < A (MED, same AS): no total order. RFC 4271 §9.1.2.2 (c) drops
+    // A (MED 10 > its AS's lowest, 0) from the whole set first; B then beats C on the router id
+    const A = path({ address: '192.0.2.1', id: 'A', routerId: '1.1.1.1' }, { asPath: [seq(65001, 65100)], med: 10, nextHops: ['192.0.2.1'] });
+    const B = path({ address: '192.0.2.2', id: 'B', routerId: '2.2.2.2' }, { asPath: [seq(65002, 65100)], nextHops: ['192.0.2.2'] });
+    const C = path({ address: '192.0.2.3', id: 'C', routerId: '3.3.3.3' }, { asPath: [seq(65001, 65100)], med: 0, nextHops: ['192.0.2.3'] });
+    const orders = [[A, B, C], [A, C, B], [B, A, C], [B, C, A], [C, A, B], [C, B, A]];
+    for (const o of orders) {
+      const sel = selectBest(o)!;
+      expect(sel.best, o.map((p) => p.source.id).join('')).toBe(B);
+      expect(sel.reason).toBe('router-id'); // the closest rival, C, lost on the router id
+      // multipath: the equal-cost set is B and C; A lost on MED to C and is not in it
+      const multi = selectBest(o, true)!.multipath!;
+      expect(multi[0]).toBe(B);
+      expect(new Set(multi)).toEqual(new Set([B, C]));
+    }
+  });
+
+  it('a path dropped by MED counts as lost on MED when naming the rule that beat the closest rival', () => {
+    // A and B share a router id (two sessions to one router): pairwise they would differ only on the peer address,
+    // but A left the race at MED (against C, of its own AS); the closest rival is C, beaten on the router id
+    const A = path({ address: '192.0.2.1', id: 'A', routerId: '2.2.2.2' }, { asPath: [seq(65001)], med: 10 });
+    const B = path({ address: '192.0.2.2', id: 'B', routerId: '2.2.2.2' }, { asPath: [seq(65002)] });
+    const C = path({ address: '192.0.2.3', id: 'C', routerId: '3.3.3.3' }, { asPath: [seq(65001)], med: 0 });
+    for (const o of [[A, B, C], [C, B, A], [B, A, C]]) expect(selectBest(o)).toMatchObject({ best: B, reason: 'router-id' });
+  });
+
   it('path length and neighbour AS helpers', () => {
     expect(pathLength([seq(1, 2), { type: 'AS_SET', asns: [3, 4] }, { type: 'AS_CONFED_SET', asns: [5] }])).toBe(3);
     expect(neighborAs([{ type: 'AS_CONFED_SEQUENCE', asns: [7] }, seq(9, 10)])).toBe(9);

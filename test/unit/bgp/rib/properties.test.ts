@@ -35,6 +35,34 @@ describe('decision process properties', () => {
   });
 });
 
+// Paths from three neighbouring ASes: MED compares only within each, so pairwise comparison is not transitive
+const arbMixed = fc.record({ nas: fc.integer({ min: 1, max: 3 }), med: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+  ibgp: fc.boolean(), rid: fc.integer({ min: 1, max: 4 }), addr: fc.integer({ min: 1, max: 200 }) })
+  .map((r): Path => path(
+    { ibgp: r.ibgp, routerId: `10.0.0.${r.rid}`, address: `192.0.2.${r.addr}`, id: `p${r.addr}` },
+    { asPath: [{ type: 'AS_SEQUENCE', asns: [65000 + r.nas, 65100] }], nextHops: [`192.0.2.${r.addr}`], ...(r.med !== undefined ? { med: r.med } : {}) },
+  ));
+
+describe('decision process with several neighbouring ASes (RFC 4271 §9.1.2.2 (c) as a filter)', () => {
+  it('the best path and the multipath set do not depend on the order of candidates', () => {
+    fc.assert(fc.property(fc.uniqueArray(arbMixed, { minLength: 1, maxLength: 7, selector: (p) => p.source.address }), fc.nat(), (paths, seed) => {
+      const shuffled = [...paths];
+      for (let i = shuffled.length - 1, x = seed; i > 0; i--, x = (x * 1103515245 + 12345) >>> 0) {
+        const j = x % (i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+      }
+      const a = selectBest(paths, true)!;
+      const b = selectBest(shuffled, true)!;
+      expect(b.best).toBe(a.best);
+      expect(b.reason).toBe(a.reason);
+      expect(new Set(b.multipath ?? [b.best])).toEqual(new Set(a.multipath ?? [a.best]));
+      // no path of the best's neighbouring AS has a lower MED
+      const nas = a.best.attrs.asPath[0]!.asns[0];
+      for (const p of paths) if (p.attrs.asPath[0]!.asns[0] === nas) expect(p.attrs.med ?? 0).toBeGreaterThanOrEqual(a.best.attrs.med ?? 0);
+    }), { numRuns: 400 });
+  });
+});
+
 describe('Adj-RIB-Out property', () => {
   it('applying every update in order leaves the peer with exactly the last desired state', () => {
     const step = fc.record({ prefix: fc.constantFrom('a', 'b', 'c', 'd'), med: fc.option(fc.integer({ min: 0, max: 2 }), { nil: null }) });
