@@ -9,9 +9,14 @@
  * block with room, unless strictAffinity → exhausted.
  *
  * Idempotence: a handle (container ID + interface) holds at most one address per
- * family. assign() first reads the handle record and returns what it holds; a block
- * that already holds the handle returns that address (covers a crash between the
- * block write and the handle write). release() of an unknown handle does nothing.
+ * family. assign() first reads the handle record and returns what it holds. Without
+ * a record, a slot the handle already holds in any block of the family's pools (own
+ * or borrowed: a crash between the block write and the handle write) is returned and
+ * recorded before anything is allocated. Where such slots may be is a hint read once
+ * per instance (one list of blocks: the slots of handles made on this node, kept as
+ * handle → blocks), so a fresh ADD costs no extra read; a hit is re-read before use.
+ * release() of a handle without a record frees its slots in own blocks and the ones
+ * the hint names; of an unknown handle it does nothing.
  *
  * Empty blocks: when a release empties a block affine to this node, the block is
  * deleted unless it is the node's last block in that pool (kept warm to avoid
@@ -24,7 +29,7 @@
  * The own-block cache is a hint only; every use re-reads the record.
  */
 import { parseCidr, formatCidr, blockCount, nthBlock, type Family } from './cidr.js';
-import { affinityOf, allocateInBlock, freeCount, isEmpty, newBlock, releaseInBlock } from './block.js';
+import { addressOf, affinityOf, allocateInBlock, freeCount, handlesIn, isEmpty, newBlock, releaseInBlock } from './block.js';
 import { IpamError } from './errors.js';
 import { partitionPools, poolsForNode, type ResolvedPool } from './pool.js';
 import type { IpamStore, Versioned } from './store.js';
@@ -60,6 +65,8 @@ export class Ipam {
   private readonly maxAttempts: number;
   /** Hint: CIDRs of blocks believed affine to this node. */
   private own: Set<string> | undefined;
+  /** Hint: handle → blocks where it held slots when blocks were last listed, for handles made on this node (crash leftovers among them). */
+  private slots: Map<string, Set<string>> | undefined;
   /** Hint: own blocks found full; tried again only before claiming or borrowing. */
   private readonly full = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -130,15 +137,19 @@ export class Ipam {
     const attrs: HandleAttrs = { node: this.node, ...(req.pod ? { pod: req.pod } : {}), ...(req.containerId ? { containerId: req.containerId } : {}) };
     const existing = await this.store.get('handle', req.handle);
     const held = existing?.value.addresses ?? [];
+    // no record: slots the handle already holds (a crash between the block and the handle write)
+    const found = existing ? [] : await this.heldSlots(req.handle, families);
     const fresh: Handle['addresses'] = [];
     try {
       for (const f of families) {
         if (held.some((a) => a.family === f)) continue;
-        fresh.push(await this.allocateFamily(f, req.handle, attrs));
+        fresh.push(found.find((a) => a.family === f) ?? await this.allocateFamily(f, req.handle, attrs));
       }
       if (fresh.length > 0) await this.recordHandle(req.handle, attrs, fresh);
     } catch (e) {
       for (const a of fresh) await this.releaseFromBlock(a.block, req.handle).catch(() => undefined);
+      // a block write may have landed unseen (lost answer, failed rollback): read the hint again when next needed
+      this.slots = undefined;
       throw e;
     }
     return [...held, ...fresh].sort((a, b) => a.family - b.family).map(toAssignment);
@@ -147,7 +158,8 @@ export class Ipam {
   private async releaseNow(handle: string): Promise<string[]> {
     const rec = await this.store.get('handle', handle);
     let blocks = rec ? [...new Set(rec.value.addresses.map((a) => a.block))] : [];
-    if (!rec) blocks = await this.ownBlockKeys(); // crash between block and handle write
+    // crash between block and handle write: own blocks, and borrowed ones the hint names
+    if (!rec) blocks = [...new Set([...(await this.ownBlockKeys()), ...((await this.slotHint()).get(handle) ?? [])])];
     const released: string[] = [];
     for (const b of blocks) released.push(...(await this.releaseFromBlock(b, handle)));
     if (rec) {
@@ -194,6 +206,31 @@ export class Ipam {
     if (r.block === rec.value) return { kind: 'done', address: r.address, block: rec.value };
     const put = await this.store.put('block', rec.value.cidr, r.block, rec.version);
     return put.ok ? { kind: 'done', address: r.address, block: put.record.value } : { kind: 'retry' };
+  }
+
+  /** The hint of where handles made on this node hold slots, read on first use (one list). */
+  private async slotHint(): Promise<Map<string, Set<string>>> {
+    if (this.slots === undefined) {
+      const slots = new Map<string, Set<string>>();
+      for (const { value: b } of await this.store.list('block')) {
+        for (const h of handlesIn(b)) if (b.attributes[h]?.node === this.node) slots.set(h, new Set([...(slots.get(h) ?? []), b.cidr]));
+      }
+      this.slots = slots;
+    }
+    return this.slots;
+  }
+
+  /** Per family, a slot `handle` holds in a block of the family's pools (each re-read), as the handle record lists it. */
+  private async heldSlots(handle: string, families: readonly Family[]): Promise<Handle['addresses']> {
+    const out: Handle['addresses'] = [];
+    for (const cidr of [...((await this.slotHint()).get(handle) ?? [])].sort()) {
+      const family = parseCidr(cidr).family;
+      if (!families.includes(family) || out.some((a) => a.family === family)) continue;
+      const b = (await this.store.get('block', cidr))?.value;
+      const address = b && poolsForNode(this.pools, family, this.labels).some((p) => p.name === b.pool) ? addressOf(b, handle) : undefined;
+      if (b && address !== undefined) out.push({ family, address, block: b.cidr, pool: b.pool });
+    }
+    return out;
   }
 
   private async ownBlockKeys(): Promise<string[]> {
@@ -281,6 +318,9 @@ export class Ipam {
     });
     if (released.length > 0) {
       this.full.delete(cidr);
+      const hinted = this.slots?.get(handle);
+      hinted?.delete(cidr);
+      if (hinted?.size === 0) this.slots?.delete(handle);
       const still = await this.store.get('block', cidr);
       if (!still) this.own?.delete(cidr);
     }

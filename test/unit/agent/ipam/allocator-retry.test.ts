@@ -1,0 +1,72 @@
+/**
+ * A CNI ADD retried after a crash between the block write and the handle write: the
+ * handle holds a slot in some block but has no handle record. The retry must return
+ * that slot (and record it), whichever block it is in — a full own block tried after
+ * one with room, or a block borrowed from another node — never a second address.
+ */
+import { describe, expect, it } from 'vitest';
+import { Ipam } from '../../../../agent/ipam/allocator.js';
+import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
+import type { Block, HandleAttrs, IpPool } from '../../../../agent/ipam/types.js';
+
+const pools: IpPool[] = [{ name: 'p', spec: { cidr: '10.0.0.0/29', blockSize: 30 } }];
+const attrs: HandleAttrs = { node: 'n', containerId: 'c' };
+const H = 'net.c.eth0';
+
+async function put(store: MemoryIpamStore, b: Block): Promise<void> {
+  expect((await store.put('block', b.cidr, b, undefined)).ok).toBe(true);
+}
+const holders = async (store: MemoryIpamStore): Promise<Record<string, (string | null)[]>> =>
+  Object.fromEntries((await store.list('block')).map((r) => [r.value.cidr, r.value.allocations]));
+
+describe('Ipam.assign retried after a crash between block and handle writes', () => {
+  it('returns the slot the handle holds in a full own block, though another own block has room; DEL frees it', async () => {
+    const store = new MemoryIpamStore();
+    await put(store, { cidr: '10.0.0.0/30', pool: 'p', affinity: 'host:n', allocations: ['o1', null, null, null], attributes: { o1: attrs } });
+    await put(store, { cidr: '10.0.0.4/30', pool: 'p', affinity: 'host:n', allocations: ['o2', 'o3', H, 'o4'], attributes: { [H]: attrs } });
+    const ipam = new Ipam({ store, node: 'n', pools });
+    const got = await ipam.assign({ handle: H, containerId: 'c' });
+    expect(got.map((a) => [a.address, a.block])).toEqual([['10.0.0.6', '10.0.0.4/30']]);
+    expect((await store.get('handle', H))?.value.addresses.map((a) => a.address)).toEqual(['10.0.0.6']);
+    expect(await holders(store)).toEqual({ '10.0.0.0/30': ['o1', null, null, null], '10.0.0.4/30': ['o2', 'o3', H, 'o4'] });
+    expect(await ipam.release(H)).toEqual(['10.0.0.6']);
+    expect(await holders(store)).toEqual({ '10.0.0.0/30': ['o1', null, null, null], '10.0.0.4/30': ['o2', 'o3', null, 'o4'] });
+    expect(await store.get('handle', H)).toBeUndefined();
+  });
+
+  it('returns the slot the handle holds in a block borrowed from another node; DEL frees it', async () => {
+    const store = new MemoryIpamStore();
+    await put(store, { cidr: '10.0.0.0/30', pool: 'p', affinity: 'host:n', allocations: ['o1', null, null, null], attributes: { o1: attrs } });
+    await put(store, { cidr: '10.0.0.4/30', pool: 'p', affinity: 'host:other', allocations: ['x1', H, null, null], attributes: { [H]: attrs } });
+    const ipam = new Ipam({ store, node: 'n', pools });
+    expect((await ipam.assign({ handle: H, containerId: 'c' })).map((a) => a.address)).toEqual(['10.0.0.5']);
+    expect(await ipam.release(H)).toEqual(['10.0.0.5']);
+    expect(await holders(store)).toEqual({ '10.0.0.0/30': ['o1', null, null, null], '10.0.0.4/30': ['x1', null, null, null] });
+  });
+
+  it('a DEL without a handle record frees the slot in a borrowed block too', async () => {
+    const store = new MemoryIpamStore();
+    await put(store, { cidr: '10.0.0.4/30', pool: 'p', affinity: 'host:other', allocations: ['x1', H, null, null], attributes: { [H]: attrs } });
+    expect(await new Ipam({ store, node: 'n', pools }).release(H)).toEqual(['10.0.0.5']);
+    expect(await holders(store)).toEqual({ '10.0.0.4/30': ['x1', null, null, null] });
+  });
+
+  it('the look costs one list of blocks per instance, not one per ADD', async () => {
+    const store = new MemoryIpamStore();
+    let lists = 0;
+    const list = store.list.bind(store);
+    store.list = ((kind) => { lists++; return list(kind); }) as typeof store.list;
+    const ipam = new Ipam({ store, node: 'n', pools });
+    await ipam.assign({ handle: 'net.c0.eth0', containerId: 'c0' }); // claims 10.0.0.0/30
+    const afterFirst = lists;
+    for (let i = 1; i < 4; i++) await ipam.assign({ handle: `net.c${i}.eth0`, containerId: `c${i}` }); // fill it
+    expect(lists).toBe(afterFirst);
+  });
+
+  it('a handle with no slot anywhere gets a fresh address (the look does not invent one)', async () => {
+    const store = new MemoryIpamStore();
+    await put(store, { cidr: '10.0.0.0/30', pool: 'p', affinity: 'host:n', allocations: ['o1', null, null, null], attributes: { o1: attrs } });
+    const ipam = new Ipam({ store, node: 'n', pools });
+    expect((await ipam.assign({ handle: H, containerId: 'c' })).map((a) => a.address)).toEqual(['10.0.0.1']);
+  });
+});
