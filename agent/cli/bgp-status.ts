@@ -5,7 +5,7 @@
 import type { Command } from './command.js';
 import { parseFlags } from './args.js';
 import { queryControl } from '../../bgp/session/control.js';
-import type { SpeakerStatus } from '../../bgp/session/status.js';
+import type { PeerStatus, SpeakerStatus } from '../../bgp/session/status.js';
 
 export const DEFAULT_CONTROL_SOCKET = '/run/margay/bgp.ctl';
 
@@ -24,9 +24,16 @@ function ago(sinceIso: string, now: number): string {
   return `${Math.round(s / 3600)}h`;
 }
 
+/** The last column: the reason, the last error while down, and prefixes ignored for a next hop of our own. */
+function info(p: PeerStatus): string {
+  const parts = [p.lastError && p.state !== 'Established' ? `${p.reason}; last error: ${p.lastError}` : p.reason];
+  if (p.ownNextHop) parts.push(`${p.ownNextHop} ignored: next hop is this speaker`);
+  return parts.join('; ');
+}
+
 export function renderStatus(st: SpeakerStatus, now: number): string {
   const head = ['PEER', 'ASN', 'STATE', 'SINCE', 'RCVD', 'ACCEPTED', 'ADVERTISED', 'LAST REASON'];
-  const rows = st.peers.map((p) => [p.address, String(p.asn), p.state, ago(p.since, now), String(p.received), String(p.accepted), String(p.advertised), p.lastError && p.state !== 'Established' ? `${p.reason}; last error: ${p.lastError}` : p.reason]);
+  const rows = st.peers.map((p) => [p.address, String(p.asn), p.state, ago(p.since, now), String(p.received), String(p.accepted), String(p.advertised), info(p)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ');
   const rib = Object.entries(st.locRib.families).map(([f, n]) => `${f} ${n}`).join(', ');

@@ -29,6 +29,7 @@ export function statusView(s: Speaker, lastError: ReadonlyMap<string, string>): 
       address: p.address, asn: p.asn, state: p.state, since: new Date(p.since).toISOString(), reason: p.reason,
       ...(lastError.has(p.id) ? { lastError: lastError.get(p.id) as string } : {}),
       received: p.received, accepted: p.accepted, advertised: p.advertised, stale: p.stale,
+      ...(p.ownNextHop > 0 ? { ownNextHop: p.ownNextHop } : {}),
     })),
     locRib: { total: st.locRib, families },
   };

@@ -21,6 +21,8 @@ export interface PeerStatus {
   lastUpdate?: string;
   /** routes kept stale by graceful restart */
   stale?: number;
+  /** prefixes ignored because their next hop is this speaker's own address (RFC 4271 §5.1.3), when any */
+  ownNextHop?: number;
 }
 
 export interface SpeakerStatus {

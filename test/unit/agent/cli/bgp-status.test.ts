@@ -18,4 +18,12 @@ describe('margay bgp status table', () => {
     expect(lines[4]).toMatch(/^10\.0\.0\.2\s+65002\s+Established\s+30s\s+2\s+2\s+1\s+KEEPALIVE received$/);
     expect(lines[5]).toMatch(/^fd00::2\s+4200000001\s+Active\s+10m\s+0\s+0\s+0\s+automatic start; last error: NOTIFICATION sent 2\/2/);
   });
+
+  it('names the prefixes a peer sent with our own address as next hop (ignored, RFC 4271 §5.1.3)', () => {
+    const out = renderStatus({
+      asn: 65001, routerId: '10.0.0.1', locRib: { total: 0, families: {} },
+      peers: [{ address: '10.0.0.2', asn: 65002, state: 'Established', since: '2026-01-01T00:09:30Z', reason: 'KEEPALIVE received', received: 3, accepted: 0, advertised: 0, ownNextHop: 3 }],
+    }, Date.parse('2026-01-01T00:10:00Z'));
+    expect(out.split('\n')[4]).toMatch(/\s3\s+0\s+0\s+KEEPALIVE received; 3 ignored: next hop is this speaker$/);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addPeer, createSpeaker, handle, incoming, messageEvent, originate, speakerStatus, type Result, type Speaker } from '../../../../bgp/speaker/index.js';
 import type { UpdateMessage } from '../../../../bgp/wire/types.js';
+import { statusView } from '../../../../bgp/session/core-views.js';
 
 const ME = '10.0.0.1';
 const ME6 = '2001:db8::100';
@@ -40,6 +41,10 @@ describe('a route whose next hop is our own address (RFC 4271 §5.1.3, §6.3)', 
     expect(s.loc.routes.size).toBe(0);
     expect(s.peers.get(P)!.fsm.state).toBe('Established');
     expect(speakerStatus(s).peers.find((p) => p.address === P)).toMatchObject({ received: 1, accepted: 0, ownNextHop: 1 });
+    // what `margay bgp status --json` shows: the count on P, none on Q
+    const view = statusView(s, new Map());
+    expect(view.peers.find((p) => p.address === P)).toMatchObject({ received: 1, accepted: 0, ownNextHop: 1 });
+    expect(view.peers.find((p) => p.address === Q)).not.toHaveProperty('ownNextHop');
   });
 
   it('MP_REACH next hop = our own IPv6 address: not installed either', () => {
