@@ -18,13 +18,14 @@
  *   both ends of a route-reflector session exist. The same passive rule applies.
  * - A node with a cluster ID is a route reflector: peers that are nodes without a
  *   cluster ID (or with another one) are its clients.
- * - One session per address: an explicit BGPPeer wins over selector peers, which
- *   win over the mesh; node-specific before global.
+ * - One session per address (compared in canonical form, RFC 5952 for IPv6, and
+ *   planned in it): an explicit BGPPeer wins over selector peers, which win over the
+ *   mesh; node-specific before global. A `peerIP` that is no address is a problem.
  */
 import { objectsOf, getObject, type Snapshot } from '../datastore/snapshot.js';
 import type { Resource } from '../datastore/resources.js';
 import { matchSelector, parseSelector, type Selector } from '../ipam/selector.js';
-import { compareAddresses, hostOf, parseAsn, parseDuration, readNode } from './node-info.js';
+import { canonicalAddress, compareAddresses, hostOf, parseAsn, parseDuration, readNode } from './node-info.js';
 import {
   DEFAULT_ASN, DEFAULT_LISTEN_PORT, type NodeBgpInfo, type NodeBgpPlan, type PasswordSource, type PeerType, type PlannedPeer,
 } from './types.js';
@@ -161,17 +162,23 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
       problems.push(`${where}: needs peerIP and asNumber (or peerSelector)`);
       continue;
     }
+    // node addresses are canonical (parseAddressPrefix): fd30:0:0::12, FD30::12 and fd30::12 are one peer
+    const peerIP = canonicalAddress(spec.peerIP);
+    if (peerIP === undefined) {
+      problems.push(`${where}: peerIP "${spec.peerIP}" is not an IP address`);
+      continue;
+    }
     const specific = typeof spec.node === 'string' || spec.nodeSelector !== undefined;
-    const peerNode = others.find((n) => (n.address && hostOf(n.address) === spec.peerIP) || (n.address6 && hostOf(n.address6) === spec.peerIP));
+    const peerNode = others.find((n) => (n.address && hostOf(n.address) === peerIP) || (n.address6 && hostOf(n.address6) === peerIP));
     const peer: PlannedPeer = {
-      address: spec.peerIP, asn, type: specific ? 'node-specific' : 'global', source, port: DEFAULT_LISTEN_PORT,
+      address: peerIP, asn, type: specific ? 'node-specific' : 'global', source, port: DEFAULT_LISTEN_PORT,
       passive: false, routeReflectorClient: false, keepOriginalNextHop: false,
-      families: spec.peerIP.includes(':') ? ['ipv6'] : ['ipv4'], ...extra,
+      families: peerIP.includes(':') ? ['ipv6'] : ['ipv4'], ...extra,
     };
     if (peerNode) {
       // a BGPPeer naming another node's address is a node-to-node session: same passive rule and port
-      const mine = spec.peerIP.includes(':') ? me.address6 : me.address;
-      if (mine) peer.passive = compareAddresses(mine, spec.peerIP) > 0;
+      const mine = peerIP.includes(':') ? me.address6 : me.address;
+      if (mine) peer.passive = compareAddresses(mine, peerIP) > 0;
       peer.node = peerNode.name;
       peer.port = cluster.listenPort;
       peer.routeReflectorClient = me.clusterId !== undefined && peerNode.clusterId !== me.clusterId;

@@ -4,22 +4,32 @@
  * cluster defaults and to status.addresses (InternalIP).
  */
 import type { Resource } from '../datastore/resources.js';
-import { parseAddr } from '../ipam/cidr.js';
+import { formatAddr, parseAddr } from '../ipam/cidr.js';
 import { ANNOTATIONS, type NodeBgpInfo } from './types.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** "a.b.c.d/len" or a bare address (gets a host prefix) of the wanted family; undefined if invalid. */
+/** An address in its one text form (RFC 5952 for IPv6: lower case, zeros compressed); undefined if invalid. */
+export function canonicalAddress(text: string): string | undefined {
+  const a = parseAddr(text.trim());
+  return a && formatAddr(a.family, a.value);
+}
+
+/**
+ * "a.b.c.d/len" or a bare address (gets a host prefix) of the wanted family, the
+ * address in canonical form (canonicalAddress); undefined if invalid.
+ */
 export function parseAddressPrefix(text: string, family: 4 | 6): string | undefined {
   const [addr, len, extra] = text.trim().split('/');
   if (extra !== undefined || addr === undefined) return undefined;
   const a = parseAddr(addr);
   if (!a || a.family !== family) return undefined;
+  const canonical = formatAddr(a.family, a.value);
   const max = family === 4 ? 32 : 128;
-  if (len === undefined) return `${addr}/${max}`;
+  if (len === undefined) return `${canonical}/${max}`;
   if (!/^\d+$/.test(len) || Number(len) > max) return undefined;
-  return `${addr}/${Number(len)}`;
+  return `${canonical}/${Number(len)}`;
 }
 
 export const hostOf = (cidr: string): string => cidr.split('/')[0] ?? cidr;

@@ -170,3 +170,31 @@ describe('node-config: parsing helpers', () => {
     expect(parseAddressPrefix('fd00::1/64', 4)).toBeUndefined();
   });
 });
+
+const node6 = (name: string, addr6: string, id: string): Resource => ({
+  apiVersion: 'v1', kind: 'Node',
+  metadata: { name, labels: {}, annotations: { 'margay.io/bgp-ipv6-address': addr6, 'margay.io/router-id': id } },
+});
+
+describe('node-config: addresses compared in canonical form', () => {
+  it('a BGPPeer peerIP written fd30:0:0::12 and the node fd30::12 are one session, planned at the canonical address', () => {
+    const s = snap(node6('n1', 'fd30::11/64', '1.1.1.1'), node6('n2', 'fd30::12/64', '1.1.1.2'),
+      bgpPeer('p', { peerIP: 'fd30:0:0::12', asNumber: 64512, keepOriginalNextHop: true }));
+    const p = planNodeBgp(s, 'n1');
+    expect(p.peers.map((x) => [x.address, x.source, x.node])).toEqual([['fd30::12', 'BGPPeer p', 'n2']]);
+  });
+
+  it('an upper-case node annotation FD30::12/64 and a peerIP fd30::12 are one session; the node address is canonical', () => {
+    const s = snap(node6('n1', 'fd30::11/64', '1.1.1.1'), node6('n2', 'FD30:0::12/64', '1.1.1.2'),
+      bgpPeer('p', { peerIP: 'fd30::12', asNumber: 64512 }));
+    const p = planNodeBgp(s, 'n1');
+    expect(p.peers.map((x) => [x.address, x.source, x.node])).toEqual([['fd30::12', 'BGPPeer p', 'n2']]);
+    expect(planNodeBgp(s, 'n2').local?.address6).toBe('fd30::12/64');
+  });
+
+  it('a peerIP that is not an address is a problem naming the BGPPeer, not a session', () => {
+    const p = planNodeBgp(snap(...three, bgpPeer('typo', { peerIP: '10.0.0.300', asNumber: 65000 })), 'n1');
+    expect(p.peers.map((x) => x.address)).toEqual(['172.30.0.12', '172.30.0.13']);
+    expect(p.problems).toEqual(['BGPPeer typo: peerIP "10.0.0.300" is not an IP address']);
+  });
+});
