@@ -5,13 +5,8 @@
  */
 import { splitFrames } from '../wire/framing.js';
 import { decodeMessage, encodeMessage } from '../wire/message.js';
-import { DEFAULT_CODEC_OPTIONS, withIpv4Numbers, type Message } from '../wire/types.js';
+import { DEFAULT_CODEC_OPTIONS, withIpv4Numbers } from '../wire/types.js';
 import type { DriverCodec } from './driver.js';
-
-function withdrawsSomething(m: Message): boolean {
-  if (m.type !== 'UPDATE') return true;
-  return m.withdrawn.length > 0 || m.nlri.length > 0 || (m.attributes.mpUnreach?.withdrawn.length ?? 0) > 0 || (m.attributes.mpReach?.nlri.length ?? 0) > 0;
-}
 
 export const wireCodec: DriverCodec = {
   initial: DEFAULT_CODEC_OPTIONS,
@@ -29,10 +24,9 @@ export const wireCodec: DriverCodec = {
         : { message: r.message };
     }
     if (r.message && r.error.action === 'treat-as-withdraw') {
-      const warning = `treat-as-withdraw (${r.error.code}/${r.error.subcode}): ${r.error.message}`;
-      // Nothing to withdraw: delivering the emptied UPDATE would read as an IPv4
-      // End-of-RIB (RFC 4724) and sweep graceful-restart stale routes early.
-      return withdrawsSomething(r.message) ? { message: r.message, warning } : { warning: `${warning}; it carried no prefixes` };
+      // The reduced UPDATE always withdraws a prefix (bgp/wire: one with no reachable
+      // NLRI is a session reset, RFC 7606 §5.2), so it never reads as an End-of-RIB.
+      return { message: r.message, warning: `treat-as-withdraw (${r.error.code}/${r.error.subcode}): ${r.error.message}` };
     }
     return { error: { code: r.error.code, subcode: r.error.subcode, data: r.error.data, message: r.error.message } };
   },

@@ -11,8 +11,8 @@
  *       Never throws. `error` is a WireError: code/subcode/data are the NOTIFICATION to
  *       send (RFC 4271 §6), `action` is the RFC 7606 handling: "session-reset" (send the
  *       NOTIFICATION, close), "treat-as-withdraw" (`message` then holds an UPDATE whose
- *       `withdrawn` lists every prefix of every family the UPDATE carried — possibly none:
- *       never take such a reduced UPDATE for End-of-RIB), or — within `discarded` of a
+ *       `withdrawn` lists every prefix of every family the UPDATE carried — never none:
+ *       an UPDATE with no reachable NLRI resets instead, RFC 7606 §5.2), or — within `discarded` of a
  *       good result — "attribute-discard". When several attributes are bad the strongest
  *       action wins.
  *   opts: CodecOptions          { as4, addPath } negotiated in OPEN (see types.ts); the

@@ -130,9 +130,11 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
   }
 
   if (error !== undefined && error.action === 'treat-as-withdraw') {
-    // RFC 7606 §5.2: an UPDATE that encodes no reachable NLRI (no NLRI field, no
-    // MP_REACH_NLRI) and meets an error other than attribute discard: session reset.
-    if (nlri.length === 0 && seen[K.ATTR_MP_REACH] !== epoch) {
+    // RFC 7606 §5.2: an UPDATE that encodes no reachable NLRI (no NLRI field prefixes,
+    // no MP_REACH_NLRI prefixes — an MP_REACH without any counts as none) and meets an
+    // error other than attribute discard: session reset. So a treat-as-withdraw result
+    // always withdraws at least one prefix.
+    if (nlri.length === 0 && !mpNlri) {
       throw new WireError(error.code, error.subcode, error.data, 'session-reset',
         `${error.message} (no reachable NLRI: RFC 7606 §5.2 session reset)`, error.attrCode);
     }

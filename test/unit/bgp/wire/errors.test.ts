@@ -83,6 +83,7 @@ const rows: Row[] = [
   { rule: '7606 §5.2 only withdrawn 10/8 + MED length 3 → session reset', bytes: frame(2, updateBody('08 0a', ORIGIN + AS_PATH + attr(0x80, 4, '000001'), '')), code: 3, subcode: 5, action: 'session-reset', data: '800403000001' },
   { rule: '7606 §5.2 no prefixes at all + ORIGIN value 3 → session reset', bytes: frame(2, updateBody('', attr(0x40, 1, '03') + AS_PATH, '')), code: 3, subcode: 6, action: 'session-reset', data: '40010103' },
   { rule: '7606 §5.2 MP_UNREACH withdrawal + MED length 3 → session reset', bytes: frame(2, updateBody('', attr(0x80, 15, '0002 01 20 20010db8') + attr(0x80, 4, '000001'), '')), code: 3, subcode: 5, action: 'session-reset' },
+  { rule: '7606 §5.2 MP_REACH_NLRI without prefixes + MED length 3 → session reset', bytes: frame(2, updateBody('', attr(0x80, 14, `0002 01 10 ${'20010db8'.padEnd(32, '0')} 00`) + ORIGIN + AS_PATH + attr(0x80, 4, '000001'), '')), code: 3, subcode: 5, action: 'session-reset', data: '800403000001' },
   { rule: '7606 §5.2 only withdrawn + an attribute overrunning the field → session reset', bytes: frame(2, updateBody('08 0a', `${ORIGIN}c00805000000`, '')), code: 3, subcode: 1, action: 'session-reset' },
   // ---- ROUTE-REFRESH (RFC 7313 §5) ----
   { rule: 'RFC 7313 ROUTE-REFRESH of 24 octets → Invalid Message Length, data = the message', bytes: frame(5, '0001 00 01 00'), code: 7, subcode: 1, action: 'session-reset', data: `${'ff'.repeat(16)}0018050001000100` },
