@@ -18,6 +18,8 @@
  *   both ends of a route-reflector session exist. The same passive rule applies.
  * - A node with a cluster ID is a route reflector: peers that are nodes without a
  *   cluster ID (or with another one) are its clients.
+ * - A BGPPeer whose peerIP is the node's own address is skipped on that node (listed
+ *   in `skipped`): a global BGPPeer to a reflector must not make it peer with itself.
  * - One session per address (compared in canonical form, RFC 5952 for IPv6, and
  *   planned in it): an explicit BGPPeer wins over selector peers, which win over the
  *   mesh; node-specific before global. A `peerIP` that is no address is a problem.
@@ -113,6 +115,7 @@ function nodePeers(local: NodeBgpInfo, remote: NodeBgpInfo, base: { type: PeerTy
 
 export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpDefaults = {}): NodeBgpPlan {
   const problems: string[] = [];
+  const skipped: string[] = [];
   const cluster = clusterSettings(snapshot, nodeName, defaults);
   const nodes = objectsOf(snapshot, 'Node').map((n) => readNode(n, clusterSettings(snapshot, n.metadata.name, defaults).asn, problems));
   const me = nodes.find((n) => n.name === nodeName);
@@ -168,6 +171,11 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
       problems.push(`${where}: peerIP "${spec.peerIP}" is not an IP address`);
       continue;
     }
+    if ((me.address && hostOf(me.address) === peerIP) || (me.address6 && hostOf(me.address6) === peerIP)) {
+      // as Calico: a peer at the node's own address (a global BGPPeer to a reflector, on the reflector) is no session
+      skipped.push(`${where}: peerIP ${peerIP} is this node's own address`);
+      continue;
+    }
     const specific = typeof spec.node === 'string' || spec.nodeSelector !== undefined;
     const peerNode = others.find((n) => (n.address && hostOf(n.address) === peerIP) || (n.address6 && hostOf(n.address6) === peerIP));
     const peer: PlannedPeer = {
@@ -198,7 +206,7 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
     peers.push(p);
   }
   peers.sort((a, b) => compareAddresses(a.address, b.address));
-  return { local, peers, problems };
+  return { local, peers, problems, ...(skipped.length > 0 ? { skipped } : {}) };
 }
 
 /** Every node's BGP info (the agent maps learned next hops to nodes with it). */

@@ -71,4 +71,6 @@ export interface NodeBgpPlan {
   peers: PlannedPeer[];
   /** sentences naming the object, for the log */
   problems: string[];
+  /** peers left out on purpose (not problems: e.g. a BGPPeer at the node's own address), for the debug log; absent when none */
+  skipped?: string[];
 }

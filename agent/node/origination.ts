@@ -50,7 +50,10 @@ export class Origination {
     const { d } = this;
     const snapshot = d.snapshot();
     if (d.bgpOff || !snapshot || !d.view.read) return Promise.resolve();
-    if (this.planned?.snapshot !== snapshot) this.planned = { snapshot, plan: planNodeBgp(snapshot, d.o.node, d.o.bgpDefaults) };
+    if (this.planned?.snapshot !== snapshot) {
+      this.planned = { snapshot, plan: planNodeBgp(snapshot, d.o.node, d.o.bgpDefaults) };
+      if (this.planned.plan.skipped) this.log.debug({ skipped: this.planned.plan.skipped }, 'bgp: peers left out of the plan');
+    }
     const plan = this.planned.plan;
     const bgpLog = d.o.logs.bgp;
     if (plan.local?.logLevel && bgpLog.level !== plan.local.logLevel) {

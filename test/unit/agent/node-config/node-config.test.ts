@@ -198,3 +198,22 @@ describe('node-config: addresses compared in canonical form', () => {
     expect(p.problems).toEqual(['BGPPeer typo: peerIP "10.0.0.300" is not an IP address']);
   });
 });
+
+describe('node-config: a BGPPeer to the node\'s own address', () => {
+  it('is skipped on that node (said in `skipped`, not a problem); other nodes peer with it', () => {
+    const s = snap(node('n1', '172.30.0.11/24', { ann: { 'margay.io/route-reflector-cluster-id': '244.0.0.1' } }), node('n2', '172.30.0.12/24'),
+      bgpConfig('default', { nodeToNodeMeshEnabled: false }), bgpPeer('to-rr', { peerIP: '172.30.0.11', asNumber: 64512 }));
+    const p1 = planNodeBgp(s, 'n1');
+    expect(p1.peers).toEqual([]);
+    expect(p1.problems).toEqual([]);
+    expect(p1.skipped).toEqual(['BGPPeer to-rr: peerIP 172.30.0.11 is this node\'s own address']);
+    expect(planNodeBgp(s, 'n2').peers.map((x) => [x.address, x.node])).toEqual([['172.30.0.11', 'n1']]);
+    expect(planNodeBgp(s, 'n2').skipped).toBeUndefined();
+  });
+
+  it('IPv6: the node\'s own address in another text form is skipped too', () => {
+    const s = snap(node6('n1', 'fd30::11/64', '1.1.1.1'), node6('n2', 'fd30::12/64', '1.1.1.2'), bgpPeer('p', { peerIP: 'FD30:0::12', asNumber: 64512 }));
+    expect(planNodeBgp(s, 'n2').peers.map((x) => x.address)).toEqual(['fd30::11']);
+    expect(planNodeBgp(s, 'n1').peers.map((x) => [x.address, x.source])).toEqual([['fd30::12', 'BGPPeer p']]);
+  });
+});
