@@ -4,7 +4,8 @@
  *
  * - BGPConfiguration "default" holds the cluster settings (asNumber 64512,
  *   nodeToNodeMeshEnabled true, listenPort 179, serviceClusterIPs); one named
- *   "node.NAME" overrides asNumber / listenPort / serviceClusterIPs for that node.
+ *   "node.NAME" overrides asNumber / listenPort / serviceClusterIPs for that node;
+ *   a session toward another node goes to that node's own listenPort.
  * - Node annotations (types.ts ANNOTATIONS) give per-node AS, BGP addresses, router
  *   ID and route-reflector cluster ID.
  * - Node-to-node mesh: every other node with an address of the family, ONE TCP
@@ -117,7 +118,10 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
   const problems: string[] = [];
   const skipped: string[] = [];
   const cluster = clusterSettings(snapshot, nodeName, defaults);
-  const nodes = objectsOf(snapshot, 'Node').map((n) => readNode(n, clusterSettings(snapshot, n.metadata.name, defaults).asn, problems));
+  const settings = new Map(objectsOf(snapshot, 'Node').map((n) => [n.metadata.name, clusterSettings(snapshot, n.metadata.name, defaults)]));
+  const nodes = objectsOf(snapshot, 'Node').map((n) => readNode(n, (settings.get(n.metadata.name) ?? cluster).asn, problems));
+  // a node listens on its own listenPort (node.NAME over default): its peers connect there
+  const portOf = (n: NodeBgpInfo): number => (settings.get(n.name) ?? cluster).listenPort;
   const me = nodes.find((n) => n.name === nodeName);
   if (!me) return { peers: [], problems: [...problems, `Node ${nodeName} is not in the datastore: no BGP until it is`] };
   if (!me.address && !me.address6) {
@@ -128,7 +132,6 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
     ...(cluster.logLevel ? { logLevel: cluster.logLevel } : {}),
   };
   const others = nodes.filter((n) => n.name !== nodeName);
-  const nodePort = { port: cluster.listenPort };
 
   const explicitSpecific: PlannedPeer[] = [];
   const explicitGlobal: PlannedPeer[] = [];
@@ -155,7 +158,7 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
       if (matchSelector(peerSel, me.labels)) for (const n of others) if (targets(n)) want.set(n.name, n);
       for (const n of want.values()) {
         const type: PeerType = n.clusterId !== undefined || me.clusterId !== undefined ? 'route reflector' : 'node-specific';
-        selected.push(...nodePeers(me, n, { type, source, ...nodePort }, extra));
+        selected.push(...nodePeers(me, n, { type, source, port: portOf(n) }, extra));
       }
       continue;
     }
@@ -188,7 +191,7 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
       const mine = peerIP.includes(':') ? me.address6 : me.address;
       if (mine) peer.passive = compareAddresses(mine, peerIP) > 0;
       peer.node = peerNode.name;
-      peer.port = cluster.listenPort;
+      peer.port = portOf(peerNode);
       peer.routeReflectorClient = me.clusterId !== undefined && peerNode.clusterId !== me.clusterId;
     }
     (specific ? explicitSpecific : explicitGlobal).push(peer);
@@ -196,7 +199,7 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
   const mesh: PlannedPeer[] = [];
   if (cluster.meshEnabled) {
     const extra = cluster.meshMaxRestartTime !== undefined ? { maxRestartTime: cluster.meshMaxRestartTime } : {};
-    for (const n of others) mesh.push(...nodePeers(me, n, { type: 'node-to-node mesh', source: 'mesh', ...nodePort }, extra));
+    for (const n of others) mesh.push(...nodePeers(me, n, { type: 'node-to-node mesh', source: 'mesh', port: portOf(n) }, extra));
   }
   const peers: PlannedPeer[] = [];
   const seen = new Set<string>();

@@ -48,7 +48,7 @@ export interface PlannedPeer {
   /** only accept the connection (node-to-node: the node with the higher address is passive) */
   passive: boolean;
   routeReflectorClient: boolean;
-  /** TCP port of the peer (other nodes listen on the cluster's listenPort) */
+  /** TCP port of the peer (another node: its own listenPort, BGPConfiguration node.NAME over default) */
   port: number;
   /** the peer is this node of the cluster */
   node?: string;

@@ -217,3 +217,17 @@ describe('node-config: a BGPPeer to the node\'s own address', () => {
     expect(planNodeBgp(s, 'n1').peers.map((x) => [x.address, x.source])).toEqual([['fd30::12', 'BGPPeer p']]);
   });
 });
+
+describe('node-config: the port of a peer that is a node', () => {
+  it('is that node\'s own listenPort (node.NAME over default): mesh, peerSelector and a BGPPeer at its address', () => {
+    const objs = [...three, bgpConfig('default', { listenPort: 1179 }), bgpConfig('node.n2', { listenPort: 1790 })];
+    const mesh = snap(...objs);
+    expect(planNodeBgp(mesh, 'n2').local?.listenPort).toBe(1790);
+    expect(planNodeBgp(mesh, 'n1').peers.map((x) => [x.address, x.port])).toEqual([['172.30.0.12', 1790], ['172.30.0.13', 1179]]);
+    expect(planNodeBgp(mesh, 'n2').peers.map((x) => [x.address, x.port])).toEqual([['172.30.0.11', 1179], ['172.30.0.13', 1179]]);
+    const sel = snap(...objs, bgpConfig('default', { listenPort: 1179, nodeToNodeMeshEnabled: false }),
+      bgpPeer('all', { peerSelector: 'all()' }), bgpPeer('ext', { peerIP: '172.30.0.12', asNumber: 64512, node: 'n3' }));
+    expect(planNodeBgp(sel, 'n1').peers.map((x) => [x.address, x.port])).toEqual([['172.30.0.12', 1790], ['172.30.0.13', 1179]]);
+    expect(planNodeBgp(sel, 'n3').peers.map((x) => [x.address, x.source, x.port])).toEqual([['172.30.0.11', 'BGPPeer all', 1179], ['172.30.0.12', 'BGPPeer ext', 1790]]);
+  });
+});
