@@ -16,19 +16,25 @@ function open(s: Speaker, addr: string, asn: number, extra: Capability[]): numbe
   return conn;
 }
 
-/** A graceful-restart peer whose capability lists `families`, holding one IPv4 and one IPv6 route; and a second peer they were sent to. */
-function setup(families: { afi: number; safi: number; forwardingPreserved: boolean }[]): { s: Speaker; conn: number } {
+/**
+ * A graceful-restart peer whose capability lists `families`, holding one IPv4 and one IPv6 route; and a second peer they were sent to.
+ * `rejectV6`: the peer also announces fd00:9::/64, which its import filter rejects (counted in `received`, not installed).
+ */
+function setup(families: { afi: number; safi: number; forwardingPreserved: boolean }[], rejectV6 = false): { s: Speaker; conn: number } {
   const { state: s } = createSpeaker({ asn: 65000, routerId: ME });
-  addPeer(s, { address: GR, asn: 65001, passive: true, gracefulRestart: true, families: ['ipv4', 'ipv6'] }, 0);
+  const filter = rejectV6 ? { importPrefixes: ['203.0.113.0/24', 'fd00:1::/48'] } : {};
+  addPeer(s, { address: GR, asn: 65001, passive: true, gracefulRestart: true, families: ['ipv4', 'ipv6'], ...filter }, 0);
   addPeer(s, { address: OTHER, asn: 65002, passive: true, families: ['ipv4', 'ipv6'], nextHop6: '2001:db8::100' }, 0);
   const conn = open(s, GR, 65001, [{ code: 64, name: 'GRACEFUL_RESTART', restarted: false, notification: false, restartTime: 120, families }]);
   open(s, OTHER, 65002, []);
   const as = { origin: 'IGP' as const, asPath: [{ type: 'AS_SEQUENCE' as const, asns: [65001] }] };
-  const u: UpdateMessage = { type: 'UPDATE', withdrawn: [], attributes: { ...as, nextHop: GR, mpReach: { afi: 2, safi: 1, nextHops: ['2001:db8::1'], nlri: [{ afi: 2, addr: 'fd00:1::', len: 64 }] } },
+  const u: UpdateMessage = { type: 'UPDATE', withdrawn: [], attributes: { ...as, nextHop: GR, mpReach: { afi: 2, safi: 1, nextHops: ['2001:db8::1'],
+    nlri: [{ afi: 2, addr: 'fd00:1::', len: 64 }, ...(rejectV6 ? [{ afi: 2, addr: 'fd00:9::', len: 64 }] : [])] } },
     nlri: [{ afi: 1, addr: '203.0.113.0', len: 24 }] };
   handle(s, GR, messageEvent(conn, u), 1);
   expect(s.loc.routes.size).toBe(2);
   expect(s.peers.get(OTHER)!.out.sent.size).toBe(2);
+  expect(speakerStatus(s).peers.find((p) => p.address === GR)?.received).toBe(rejectV6 ? 3 : 2);
   return { s, conn };
 }
 
@@ -58,6 +64,13 @@ describe('graceful restart keeps only the families of the peer\'s capability (RF
     expect(speakerStatus(s).peers.find((p) => p.address === GR)).toMatchObject({ stale: 1, accepted: 1 });
     expect(s.loc.routes.size).toBe(1);
     expect(withdrawnTo(r, OTHER)).toEqual(['fd00:1::/64']);
+  });
+
+  it('capability listing IPv4 only: an IPv6 prefix the import filter rejected is no longer counted as received', () => {
+    const { s, conn } = setup([{ afi: 1, safi: 1, forwardingPreserved: true }], true);
+    const r = handle(s, GR, { type: 'TcpConnectionFails', conn }, 2);
+    expect(r.routes.map((c) => `${c.kind} ${c.prefix}`)).toEqual(['remove fd00:1::/64']);
+    expect(speakerStatus(s).peers.find((p) => p.address === GR)).toMatchObject({ stale: 1, accepted: 1, received: 1 });
   });
 
   it('capability listing both families: both kept stale, nothing withdrawn', () => {

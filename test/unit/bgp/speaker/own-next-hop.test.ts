@@ -67,6 +67,27 @@ describe('a route whose next hop is our own address (RFC 4271 §5.1.3, §6.3)', 
     expect(speakerStatus(s).peers.find((p) => p.address === P)).toMatchObject({ received: 1, accepted: 1, ownNextHop: 0 });
   });
 
+  it('a withdrawal of a prefix ignored for our own next hop takes it out of the count', () => {
+    const { s, conn } = setup();
+    handle(s, P, messageEvent(conn, v4(ME)), 1);
+    expect(speakerStatus(s).peers.find((p) => p.address === P)).toMatchObject({ received: 1, ownNextHop: 1 });
+    const r = handle(s, P, messageEvent(conn, { type: 'UPDATE', withdrawn: [{ afi: 1, addr: '203.0.113.0', len: 24 }], attributes: {}, nlri: [] }), 2);
+    expect(r.routes).toEqual([]);
+    expect(speakerStatus(s).peers.find((p) => p.address === P)).toMatchObject({ received: 0, accepted: 0, ownNextHop: 0 });
+  });
+
+  it('a session drop forgets the prefixes ignored for our own next hop, and the new session starts from none', () => {
+    const { s, conn } = setup();
+    handle(s, P, messageEvent(conn, v4(ME)), 1);
+    handle(s, P, { type: 'TcpConnectionFails', conn }, 2);
+    expect(s.peers.get(P)!.fsm.state).not.toBe('Established');
+    expect(speakerStatus(s).peers.find((p) => p.address === P)).toMatchObject({ received: 0, ownNextHop: 0 });
+    const again = open(s, P, 65001);
+    const r = handle(s, P, messageEvent(again, v4(P)), 3);
+    expect(r.routes.map((c) => c.kind)).toEqual(['add']);
+    expect(speakerStatus(s).peers.find((p) => p.address === P)).toMatchObject({ received: 1, accepted: 1, ownNextHop: 0 });
+  });
+
   it('our own originated routes are unaffected', () => {
     const { s } = setup();
     const r = originate(s, [{ prefix: '192.0.2.0/24' }, { prefix: '198.51.100.0/24', nextHop: ME }], 1);
