@@ -13,8 +13,11 @@
  * a record, a slot the handle already holds in any block of the family's pools (own
  * or borrowed: a crash between the block write and the handle write) is returned and
  * recorded before anything is allocated. Where such slots may be is a hint read once
- * per instance (one list of blocks: the slots of handles made on this node, kept as
- * handle → blocks), so a fresh ADD costs no extra read; a hit is re-read before use.
+ * per instance (handle → blocks, for handles made on this node), from the same list
+ * of blocks that fills the own-block cache, so a fresh ADD costs no extra read; a hit
+ * is re-read before use. The hint is read again only after a failed assign whose
+ * write may have landed unseen (a store error from a block or handle write, or a
+ * failed rollback); an ADD that wrote nothing (exhausted, no-pool, contention) keeps it.
  * release() of a handle without a record frees its slots in own blocks and the ones
  * the hint names; of an unknown handle it does nothing.
  *
@@ -69,6 +72,8 @@ export class Ipam {
   private slots: Map<string, Set<string>> | undefined;
   /** Hint: own blocks found full; tried again only before claiming or borrowing. */
   private readonly full = new Set<string>();
+  /** Set by a store write that threw in a way that may have landed (the answer lost); reset by each assign. */
+  private unsureWrite = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: IpamOptions) {
@@ -140,6 +145,7 @@ export class Ipam {
     // no record: slots the handle already holds (a crash between the block and the handle write)
     const found = existing ? [] : await this.heldSlots(req.handle, families);
     const fresh: Handle['addresses'] = [];
+    this.unsureWrite = false;
     try {
       for (const f of families) {
         if (held.some((a) => a.family === f)) continue;
@@ -147,9 +153,10 @@ export class Ipam {
       }
       if (fresh.length > 0) await this.recordHandle(req.handle, attrs, fresh);
     } catch (e) {
-      for (const a of fresh) await this.releaseFromBlock(a.block, req.handle).catch(() => undefined);
-      // a block write may have landed unseen (lost answer, failed rollback): read the hint again when next needed
-      this.slots = undefined;
+      let unsure = this.unsureWrite;
+      for (const a of fresh) await this.releaseFromBlock(a.block, req.handle).catch(() => { unsure = true; });
+      // a slot may be held unseen (a write's answer lost, a failed rollback): read the hint again when next needed
+      if (unsure) this.slots = undefined;
       throw e;
     }
     return [...held, ...fresh].sort((a, b) => a.family - b.family).map(toAssignment);
@@ -204,20 +211,27 @@ export class Ipam {
     const r = allocateInBlock(rec.value, handle, attrs);
     if (!r) return { kind: 'none' };
     if (r.block === rec.value) return { kind: 'done', address: r.address, block: rec.value };
-    const put = await this.store.put('block', rec.value.cidr, r.block, rec.version);
+    const put = await this.write(() => this.store.put('block', rec.value.cidr, r.block, rec.version));
     return put.ok ? { kind: 'done', address: r.address, block: put.record.value } : { kind: 'retry' };
   }
 
   /** The hint of where handles made on this node hold slots, read on first use (one list). */
   private async slotHint(): Promise<Map<string, Set<string>>> {
-    if (this.slots === undefined) {
-      const slots = new Map<string, Set<string>>();
-      for (const { value: b } of await this.store.list('block')) {
-        for (const h of handlesIn(b)) if (b.attributes[h]?.node === this.node) slots.set(h, new Set([...(slots.get(h) ?? []), b.cidr]));
-      }
-      this.slots = slots;
+    if (this.slots === undefined) await this.readHints();
+    return this.slots ?? new Map();
+  }
+
+  /** One list of blocks fills both hints: this node's blocks and its handles' slots. */
+  private async readHints(): Promise<void> {
+    const mine = affinityOf(this.node);
+    const own = new Set<string>();
+    const slots = new Map<string, Set<string>>();
+    for (const { value: b } of await this.store.list('block')) {
+      if (b.affinity === mine) own.add(b.cidr);
+      for (const h of handlesIn(b)) if (b.attributes[h]?.node === this.node) slots.set(h, new Set([...(slots.get(h) ?? []), b.cidr]));
     }
-    return this.slots;
+    this.own = own;
+    this.slots = slots;
   }
 
   /** Per family, a slot `handle` holds in a block of the family's pools (each re-read), as the handle record lists it. */
@@ -234,11 +248,8 @@ export class Ipam {
   }
 
   private async ownBlockKeys(): Promise<string[]> {
-    if (this.own === undefined) {
-      const mine = affinityOf(this.node);
-      this.own = new Set((await this.store.list('block')).filter((r) => r.value.affinity === mine).map((r) => r.value.cidr));
-    }
-    return [...this.own];
+    if (this.own === undefined) await this.readHints();
+    return [...(this.own ?? [])];
   }
 
   private async fromOwnBlocks(family: Family, poolNames: Set<string>, handle: string, attrs: HandleAttrs): Promise<Outcome> {
@@ -272,7 +283,7 @@ export class Ipam {
         if (taken.has(key)) continue;
         const fresh = allocateInBlock(newBlock(cidr, key, pool.name, this.node), handle, attrs);
         if (!fresh) continue;
-        const put = await this.store.put('block', key, fresh.block, undefined);
+        const put = await this.write(() => this.store.put('block', key, fresh.block, undefined));
         if (!put.ok) return { kind: 'retry' };
         this.own ??= new Set();
         this.own.add(key);
@@ -297,10 +308,24 @@ export class Ipam {
     for (let i = 0; i < this.maxAttempts; i++) {
       const cur = await this.store.get('handle', handle);
       const addresses = [...(cur?.value.addresses ?? []).filter((a) => !fresh.some((f) => f.family === a.family)), ...fresh];
-      const put = await this.store.put('handle', handle, { handle, addresses, attrs }, cur?.version);
+      const put = await this.write(() => this.store.put('handle', handle, { handle, addresses, attrs }, cur?.version));
       if (put.ok) return;
     }
     throw new IpamError('contention', `could not record handle ${handle} (concurrent writers); try again`);
+  }
+
+  /**
+   * An assign's store write. One that throws a store error (`store`, `unavailable`, or
+   * not an IpamError at all) may have landed with its answer lost; a `contention`
+   * error (a lock never taken) wrote nothing.
+   */
+  private async write<T>(put: () => Promise<T>): Promise<T> {
+    try {
+      return await put();
+    } catch (e) {
+      if (!(e instanceof IpamError) || e.reason !== 'contention') this.unsureWrite = true;
+      throw e;
+    }
   }
 
   private async releaseFromBlock(cidr: string, handle: string): Promise<string[]> {
