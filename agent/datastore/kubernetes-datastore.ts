@@ -80,6 +80,9 @@ export class KubernetesDatastore implements Datastore {
       error: (err: unknown, phase: 'list' | 'watch') => {
         this.opts.log?.warn({ kind: info.kind, phase, err: err instanceof Error ? err.message : String(err) }, `${phase} ${info.plural} failed; retrying`);
       },
+      watchEnded: (how: 'closed' | 'timeout') => {
+        this.opts.log?.debug({ kind: info.kind, how }, `watch ${info.plural} ended (${how}); resuming`);
+      },
       relisted: (reason: 'initial' | 'gone') => {
         if (reason === 'gone') this.opts.log?.info({ kind: info.kind }, `watch history expired (410 Gone); re-listed ${info.plural}`);
       },

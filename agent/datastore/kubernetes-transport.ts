@@ -74,9 +74,19 @@ export async function kubeRequest(kc: KubeConfig, method: 'GET' | 'POST' | 'PUT'
 /** What a list/watch needs of a kind: its path and the kind/apiVersion list items lack on the wire. */
 export type WatchedKind = Pick<KindInfo, 'group' | 'version' | 'plural'> & { kind: string; apiVersion: string };
 
+/** How much longer than the watch's timeoutSeconds the client waits on a silent watch before giving up on it. */
+export const WATCH_IDLE_SLACK_SECONDS = 30;
+
 export function kubeTransport(kc: KubeConfig, info: WatchedKind, opts: { watchTimeoutSeconds?: number } = {}): ReflectorTransport {
   const path = listPath(info);
+  const timeoutSeconds = opts.watchTimeoutSeconds ?? 300;
   const watcher = new Watch(kc);
+  // client-node 2.x's Watch aborts a watch after requestTimeoutMs (default 30 s) without
+  // data — first waiting for the response, then between chunks. A quiet kind gets no
+  // events for minutes (a real server sends a bookmark about once a minute), so
+  // the default killed its watch every 30 s. Wait until the server's own timeoutSeconds
+  // has passed, with slack. The property is private in the typings, public at run time.
+  (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = (timeoutSeconds + WATCH_IDLE_SLACK_SECONDS) * 1000;
   return {
     async list(): Promise<ListResult> {
       const body = await kubeRequest(kc, 'GET', path);
@@ -92,7 +102,7 @@ export function kubeTransport(kc: KubeConfig, info: WatchedKind, opts: { watchTi
     async watch(resourceVersion, onEvent, done) {
       const req = await watcher.watch(
         path,
-        { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: opts.watchTimeoutSeconds ?? 300 },
+        { resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
         (type: string, obj: Record<string, unknown>) => onEvent(type as WatchEventType, obj),
         (err: unknown) => done(err),
       );

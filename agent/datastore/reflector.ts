@@ -1,9 +1,14 @@
 /**
  * A reflector keeps one kind's objects in step with the API server, the way
  * client-go's does: list (remember the list's resourceVersion), then watch from
- * it with bookmarks; every event moves the resourceVersion on; a dropped watch
- * resumes from the last resourceVersion after a short backoff; "410 Gone" (the
- * history was compacted) re-lists from scratch. Transport (list, watch) is
+ * it with bookmarks; every event moves the resourceVersion on. A watch that
+ * opened (HTTP 200) and then ends normally — the server's timeoutSeconds, a clean
+ * stream end, the client's idle timeout — resumes from the last resourceVersion at
+ * once (after the minimum delay if it delivered nothing, so a server that closes
+ * every watch at once is not hammered), with no error; a failed watch or list
+ * retries after a backoff that doubles per failure and starts from the minimum
+ * again once a watch opens or an event arrives; "410 Gone" (the history was
+ * compacted) re-lists from scratch. Transport (list, watch) is
  * injected, so the loop is exercised against the fake API server in tests and
  * against client-node's Watch in production. stop() settles a pending start()
  * (as 'stopped'), so a caller whose first lists keep failing is never left hanging.
@@ -34,6 +39,8 @@ export interface ReflectorSink {
   /** a transport error worth logging (the reflector retries by itself) */
   error?(err: unknown, phase: 'list' | 'watch'): void;
   relisted?(reason: 'initial' | 'gone'): void;
+  /** a watch ended normally and is being resumed (worth a debug line, not a warning) */
+  watchEnded?(how: 'closed' | 'timeout'): void;
 }
 
 export interface ReflectorOptions {
@@ -51,7 +58,7 @@ export class Reflector {
   private relistReason: 'initial' | 'gone' = 'initial';
 
   constructor(private readonly transport: ReflectorTransport, private readonly sink: ReflectorSink, private readonly opts: ReflectorOptions = {}) {
-    this.backoffMs = opts.minBackoffMs ?? 200;
+    this.backoffMs = this.minBackoff;
   }
 
   /** Resolves 'synced' after the first successful list has been delivered to the sink, or 'stopped' if stop() comes first. */
@@ -91,17 +98,35 @@ export class Reflector {
       }
     }
     let ended = false;
+    let opened = false;
+    let delivered = false;
     const done = (err: unknown): void => {
       if (ended) return;
       ended = true;
       this.handle = undefined;
       if (this.stopped) return;
-      if (isGone(err)) this.gone();
-      else if (err) this.sink.error?.(err, 'watch');
+      if (isGone(err)) {
+        this.gone();
+        return this.retry();
+      }
+      if ((opened || delivered) && isNormalEnd(err)) {
+        this.sink.watchEnded?.(err ? 'timeout' : 'closed');
+        return this.schedule(delivered ? 0 : this.minBackoff);
+      }
+      if (err) this.sink.error?.(err, 'watch');
       this.retry();
     };
+    const onEvent = (type: WatchEventType, obj: Record<string, unknown>): void => {
+      if (ended) return;
+      if (type !== 'ERROR') delivered = true;
+      this.onEvent(type, obj);
+    };
     try {
-      this.handle = await this.transport.watch(this.rv, (type, obj) => this.onEvent(type, obj), done);
+      const handle = await this.transport.watch(this.rv, onEvent, done);
+      if (ended) return;
+      opened = true;
+      this.handle = handle;
+      this.backoffMs = this.minBackoff;
     } catch (err) {
       done(err);
     }
@@ -116,7 +141,7 @@ export class Reflector {
     if (type === 'ADDED' || type === 'MODIFIED') this.sink.upsert(obj as Resource);
     else if (type === 'DELETED') this.sink.remove(obj as Resource);
     if (meta?.resourceVersion) this.rv = meta.resourceVersion;
-    this.backoffMs = this.opts.minBackoffMs ?? 200;
+    this.backoffMs = this.minBackoff;
   }
 
   private gone(): void {
@@ -124,12 +149,28 @@ export class Reflector {
     this.relistReason = 'gone';
   }
 
+  private get minBackoff(): number {
+    return this.opts.minBackoffMs ?? 200;
+  }
+
   private retry(): void {
-    if (this.stopped) return;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.opts.maxBackoffMs ?? 10_000);
+    this.schedule(delay);
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
     this.timer = setTimeout(() => void this.cycle(), delay);
   }
+}
+
+/** A stream end without error, or the client's own idle timeout (client-node's Watch, undici's body timeout). */
+function isNormalEnd(err: unknown): boolean {
+  if (err === null || err === undefined) return true;
+  if (typeof err !== 'object') return false;
+  const e = err as { name?: unknown; code?: unknown };
+  return e.name === 'TimeoutError' || e.code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 function isGone(v: unknown): boolean {

@@ -1,0 +1,123 @@
+/**
+ * The reflector's watch loop over client-node's Watch against the in-process fake API
+ * server (no bookmarks: a quiet kind), and its backoff with a scripted transport.
+ * Time is faked (setTimeout & co.); HTTP is real, so the tests wait for I/O with
+ * short real sleeps between advances.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeApiServer } from '../../../support/fake-apiserver.js';
+import { Reflector, type ReflectorTransport, type WatchEventType } from '../../../../agent/datastore/reflector.js';
+import { kubeTransport, loadKubeConfig, type WatchedKind } from '../../../../agent/datastore/kubernetes-transport.js';
+import type { Resource } from '../../../../agent/datastore/resources.js';
+
+const realSetTimeout = globalThis.setTimeout;
+const sleep = (ms: number): Promise<void> => new Promise((r) => realSetTimeout(r, ms));
+const PEER: WatchedKind = { kind: 'BGPPeer', apiVersion: 'margay.io/v1', group: 'margay.io', version: 'v1', plural: 'bgppeers' };
+
+async function until(cond: () => boolean, what: string, ms = 2000): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+describe('Reflector over client-node Watch: a quiet watch', () => {
+  let api: FakeApiServer | undefined;
+  let r: Reflector | undefined;
+  afterEach(async () => {
+    r?.stop();
+    vi.useRealTimers();
+    await api?.stop();
+  });
+
+  it('stays open past 30 s of silence: one watch request, no error', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    api = new FakeApiServer([{ kind: 'BGPPeer', group: 'margay.io', version: 'v1', plural: 'bgppeers', namespaced: false }], { bookmarkIntervalMs: 0 });
+    await api.start();
+    const errors: unknown[] = [];
+    r = new Reflector(kubeTransport(loadKubeConfig({ server: api.url }), PEER, { watchTimeoutSeconds: 300 }), {
+      replace: () => undefined, upsert: () => undefined, remove: () => undefined,
+      error: (err) => errors.push(err),
+    }, { minBackoffMs: 250, maxBackoffMs: 10_000 });
+    expect(await r.start()).toBe('synced');
+    const watches = (): number => api!.requests.filter((q) => q.url.includes('watch=true')).length;
+    await until(() => api!.openWatches === 1, 'the watch to open');
+    for (let s = 0; s < 45; s += 5) { // 45 s of fake time, in steps, letting real I/O run in between
+      vi.advanceTimersByTime(5000);
+      await sleep(15);
+    }
+    expect(errors).toEqual([]);
+    expect(watches()).toBe(1);
+    expect(api.openWatches).toBe(1);
+  });
+});
+
+describe('Reflector backoff', () => {
+  afterEach(() => { vi.useRealTimers(); });
+
+  /** A transport whose watches the test ends by hand; records when each watch was asked for. */
+  function scripted(plan: ('fail' | 'open')[]) {
+    const calls: { at: number; done: (err: unknown) => void; onEvent: (t: WatchEventType, o: Record<string, unknown>) => void }[] = [];
+    const transport: ReflectorTransport = {
+      list: async () => ({ resourceVersion: '5', items: [] }),
+      watch: async (_rv, onEvent, done) => {
+        const step = plan[calls.length] ?? 'open';
+        calls.push({ at: Date.now(), done, onEvent });
+        if (step === 'fail') throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        return { abort: () => undefined };
+      },
+    };
+    return { transport, calls };
+  }
+
+  it('after errors, a watch that opens resets the backoff: the next error waits the minimum', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { transport, calls } = scripted(['fail', 'fail', 'fail', 'open']);
+    const errors: unknown[] = [];
+    const r = new Reflector(transport, { replace: () => undefined, upsert: () => undefined, remove: () => undefined, error: (e) => errors.push(e) }, { minBackoffMs: 100, maxBackoffMs: 10_000 });
+    await r.start();
+    await vi.advanceTimersByTimeAsync(100 + 200 + 400); // three failures: 100, 200, 400 ms
+    expect(calls.map((c) => c.at)).toEqual([0, 100, 300, 700]);
+    await vi.advanceTimersByTimeAsync(5000); // the fourth watch is open and quiet
+    expect(calls).toHaveLength(4);
+    calls[3]!.done(new Error('read ECONNRESET'));
+    const failedAt = Date.now();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls.length).toBeGreaterThanOrEqual(5);
+    expect(calls[4]!.at - failedAt).toBe(100);
+    expect(errors).toHaveLength(4);
+    r.stop();
+  });
+
+  it('a watch that opened and then ends normally (stream end, client timeout) resumes from the last resourceVersion without an error', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { transport, calls } = scripted(['open', 'open', 'open']);
+    const errors: unknown[] = [];
+    const ends: string[] = [];
+    const seen: string[] = [];
+    const rvs: string[] = [];
+    const watch = transport.watch.bind(transport);
+    transport.watch = (rv, onEvent, done) => { rvs.push(rv); return watch(rv, onEvent, done); };
+    const r = new Reflector(transport, {
+      replace: () => undefined, remove: () => undefined,
+      upsert: (o: Resource) => seen.push(o.metadata.name),
+      error: (e) => errors.push(e),
+      watchEnded: (how) => ends.push(how),
+    }, { minBackoffMs: 100, maxBackoffMs: 10_000 });
+    await r.start();
+    await vi.advanceTimersByTimeAsync(0);
+    calls[0]!.onEvent('ADDED', { kind: 'BGPPeer', metadata: { name: 'a', resourceVersion: '7' } });
+    calls[0]!.done(null); // the server ended the watch (timeoutSeconds)
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toHaveLength(2); // at once: it delivered an event
+    calls[1]!.done(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    await vi.advanceTimersByTimeAsync(100); // a watch that saw nothing resumes after the minimum delay
+    expect(calls).toHaveLength(3);
+    expect(rvs).toEqual(['5', '7', '7']);
+    expect(seen).toEqual(['a']);
+    expect(errors).toEqual([]);
+    expect(ends).toEqual(['closed', 'timeout']);
+    r.stop();
+  });
+});
