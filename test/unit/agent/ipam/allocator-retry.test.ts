@@ -3,9 +3,12 @@
  * handle holds a slot in some block but has no handle record. The retry must return
  * that slot (and record it), whichever block it is in — a full own block tried after
  * one with room, or a block borrowed from another node — never a second address.
+ * Likewise after a failed ADD whose rollback failed. A leftover slot in a pool that no
+ * longer selects the node is not handed back.
  */
 import { describe, expect, it } from 'vitest';
 import { Ipam } from '../../../../agent/ipam/allocator.js';
+import { IpamError } from '../../../../agent/ipam/errors.js';
 import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 import type { Block, HandleAttrs, IpPool } from '../../../../agent/ipam/types.js';
 
@@ -68,5 +71,40 @@ describe('Ipam.assign retried after a crash between block and handle writes', ()
     await put(store, { cidr: '10.0.0.0/30', pool: 'p', affinity: 'host:n', allocations: ['o1', null, null, null], attributes: { o1: attrs } });
     const ipam = new Ipam({ store, node: 'n', pools });
     expect((await ipam.assign({ handle: H, containerId: 'c' })).map((a) => a.address)).toEqual(['10.0.0.1']);
+  });
+  it('the rollback of a failed ADD fails too: the retried ADD gets that slot back, not a second address', async () => {
+    const store = new MemoryIpamStore();
+    // own block full, the pool has no unclaimed block: the ADD borrows from another node's block
+    await put(store, { cidr: '10.0.0.0/30', pool: 'p', affinity: 'host:n', allocations: ['o1', 'o2', 'o3', 'o4'], attributes: { o1: attrs } });
+    await put(store, { cidr: '10.0.0.4/30', pool: 'p', affinity: 'host:other', allocations: ['x1', null, null, null], attributes: {} });
+    const ipam = new Ipam({ store, node: 'n', pools, maxAttempts: 3 });
+    const write = store.put.bind(store);
+    let failing = true;
+    store.put = (async (kind, key, value, version) => {
+      // the handle write keeps conflicting (writes nothing); the rollback's block write fails
+      if (failing && kind === 'handle') return { ok: false, reason: 'conflict' };
+      if (failing && kind === 'block' && key === '10.0.0.4/30' && (value as Block).allocations[1] === null) throw new IpamError('store', 'PUT block: EIO');
+      return write(kind, key, value, version);
+    }) as typeof store.put;
+    await expect(ipam.assign({ handle: H, containerId: 'c' })).rejects.toMatchObject({ reason: 'contention' });
+    expect((await holders(store))['10.0.0.4/30']).toEqual(['x1', H, null, null]); // the rollback did not land
+    failing = false;
+    expect(await ipam.release('o1')).toEqual(['10.0.0.0']); // a pod goes: the own block has room again
+    expect((await ipam.assign({ handle: H, containerId: 'c' })).map((a) => a.address)).toEqual(['10.0.0.5']);
+    expect(await holders(store)).toEqual({ '10.0.0.0/30': [null, 'o2', 'o3', 'o4'], '10.0.0.4/30': ['x1', H, null, null] });
+    expect((await store.get('handle', H))?.value.addresses.map((a) => a.address)).toEqual(['10.0.0.5']);
+  });
+
+  it('a leftover slot in a pool that no longer selects this node is not handed back: a fresh address from a selected pool', async () => {
+    const store = new MemoryIpamStore();
+    const two: IpPool[] = [
+      { name: 'old', spec: { cidr: '10.0.0.0/29', blockSize: 30, nodeSelector: 'zone == "a"' } },
+      { name: 'new', spec: { cidr: '10.1.0.0/29', blockSize: 30 } },
+    ];
+    await put(store, { cidr: '10.0.0.0/30', pool: 'old', affinity: 'host:n', allocations: ['o1', H, null, null], attributes: { o1: attrs, [H]: attrs } });
+    const ipam = new Ipam({ store, node: 'n', nodeLabels: { zone: 'b' }, pools: two });
+    const got = await ipam.assign({ handle: H, containerId: 'c' });
+    expect(got.map((a) => [a.address, a.pool])).toEqual([['10.1.0.0', 'new']]);
+    expect((await store.get('handle', H))?.value.addresses.map((a) => a.address)).toEqual(['10.1.0.0']);
   });
 });
