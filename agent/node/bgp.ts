@@ -3,7 +3,8 @@
  * session runtime (listener + driver) around AgentSpeakerCore and reconciles it
  * with every new plan: peers are added, changed or removed without disturbing the
  * others; originated prefixes are replaced whole. A change of the node's own
- * identity (AS, router ID, cluster ID, listen port) restarts the speaker.
+ * identity (AS, router ID, cluster ID, listen port, listen address) restarts the
+ * speaker. A node with an IPv6 address listens on "::" (both families).
  *
  * It keeps the Loc-RIB's best routes with their next hops (`learned`) for the
  * dataplane, and says when BGP has synced (every peer Established with its
@@ -13,6 +14,7 @@ import type { Logger } from 'pino';
 import type { PeerConfig, RouteChange } from '../../bgp/speaker/index.js';
 import type { NeighborConfig, SpeakerConfig } from '../../bgp/session/config.js';
 import type { DriverCodec } from '../../bgp/session/driver.js';
+import type { Transport } from '../../bgp/session/transport.js';
 import { SpeakerRuntime } from '../../bgp/session/runtime.js';
 import { WarmPair } from '../../bgp/speaker/warm-pair.js';
 import { wireCodec } from '../../bgp/session/wire-codec.js';
@@ -34,13 +36,24 @@ export interface NodeBgpOptions {
   /** learned next hops changed for these prefixes (called inside the read of the UPDATE) */
   onRoutesChanged(prefixes: string[]): void;
   trace?: RouteTrace;
+  /** the sessions' TCP transport (tests: a recording fake); default the kernel's */
+  transport?: Transport;
 }
 
 /** documentation prefixes (RFC 5737, RFC 3849), block-sized: the warm-up's synthetic routes */
 const WARM_PREFIXES_V4 = ['192.0.2.64/26'];
 const WARM_PREFIXES_DUAL = ['192.0.2.64/26', '2001:db8:0:1::/122'];
 
-const identityOf = (p: NodeBgpPlan): string => JSON.stringify(p.local ? [p.local.asn, p.local.routerId, p.local.clusterId, p.local.listenPort] : null);
+/**
+ * The listener's address: "::" (one dual-stack socket, IPv4 peers seen as
+ * ::ffff:a.b.c.d, which the runtime maps back, and which the listener's MD5 keys
+ * use) when the node has an IPv6 address, so IPv6 peers active toward it can
+ * connect; 0.0.0.0 on an IPv4-only node (IPv6 may be off in its kernel).
+ */
+const listenAddress = (p: NodeBgpPlan): string => (p.local?.address6 || !p.local?.address ? '::' : '0.0.0.0');
+
+/** What restarts the speaker when it changes (the runtime takes a new listen address only at start). */
+const identityOf = (p: NodeBgpPlan): string => JSON.stringify(p.local ? [p.local.asn, p.local.routerId, p.local.clusterId, p.local.listenPort, listenAddress(p)] : null);
 
 export class NodeBgp {
   private runtime: SpeakerRuntime | undefined;
@@ -115,7 +128,7 @@ export class NodeBgp {
     const id = identityOf(plan);
     if (id !== this.identity) {
       if (this.runtime) {
-        this.o.log.warn({ from: this.identity, to: id }, 'bgp: node identity changed (AS, router ID, cluster ID or port): restarting the speaker');
+        this.o.log.warn({ from: this.identity, to: id }, 'bgp: node identity changed (AS, router ID, cluster ID, port or listen address): restarting the speaker');
         await this.stop(false);
       }
       this.identity = id;
@@ -134,7 +147,7 @@ export class NodeBgp {
       core.setOriginated(originated);
       const config = this.runtimeConfig(plan, peers);
       this.core = core;
-      this.runtime = new SpeakerRuntime({ config, core, codec: this.sampling(this.o.trace?.codec(wireCodec) ?? wireCodec), log: this.o.log });
+      this.runtime = new SpeakerRuntime({ config, core, codec: this.sampling(this.o.trace?.codec(wireCodec) ?? wireCodec), log: this.o.log, ...(this.o.transport ? { transport: this.o.transport } : {}) });
       await this.runtime.start();
       this.setConfig(config);
       this.appliedKey = key;
@@ -265,7 +278,7 @@ export class NodeBgp {
     }));
     return {
       asn: local?.asn ?? 0, routerId: local?.routerId ?? '0.0.0.0', restartTime: this.o.restartTime, originate: [], neighbors,
-      listen: { address: local?.address ? '0.0.0.0' : '::', port: local?.listenPort ?? 179 },
+      listen: { address: listenAddress(plan), port: local?.listenPort ?? 179 },
       ...(local?.clusterId ? { clusterId: local.clusterId } : {}),
     };
   }

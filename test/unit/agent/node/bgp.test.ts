@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { pino } from 'pino';
+import type { ConnectOptions, ListenOptions, Transport } from '../../../../bgp/session/transport.js';
+import { ObjectCache, type Snapshot } from '../../../../agent/datastore/snapshot.js';
+import type { Resource } from '../../../../agent/datastore/resources.js';
+import { planNodeBgp } from '../../../../agent/node-config/node-config.js';
+import { NodeBgp, type SecretReader } from '../../../../agent/node/bgp.js';
+
+// removePeer spied on (the real one runs): a peer torn down by a re-plan shows here
+vi.mock('../../../../bgp/speaker/index.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../../bgp/speaker/index.js')>();
+  return { ...real, removePeer: vi.fn(real.removePeer) };
+});
+const speaker = await import('../../../../bgp/speaker/index.js');
+
+const node = (name: string, ann: Record<string, string>): Resource => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: {}, annotations: ann } });
+const A4 = 'margay.io/bgp-ipv4-address';
+const A6 = 'margay.io/bgp-ipv6-address';
+function snap(...objs: Resource[]): Snapshot {
+  const c = new ObjectCache();
+  for (const o of objs) c.set(o);
+  return c.snapshot();
+}
+
+/** A transport that records what the runtime asks of it: nothing reaches a network (connects never complete). */
+function fakeTransport() {
+  const listens: ListenOptions[] = [];
+  const connects: ConnectOptions[] = [];
+  const keys: [string, string][] = [];
+  const transport: Transport = {
+    connect: (o) => { connects.push(o); return new Promise(() => undefined); },
+    listen: (o) => {
+      listens.push(o);
+      return Promise.resolve({
+        address: o.address, port: o.port, setPeerPassword: (peer, key) => void keys.push([peer, key]),
+        setSendTtl255: () => undefined, setMinTtl: () => undefined, close: () => Promise.resolve(),
+      });
+    },
+  };
+  return { transport, listens, connects, keys };
+}
+
+const running: NodeBgp[] = [];
+function agentBgp(readSecret?: SecretReader) {
+  const t = fakeTransport();
+  const bgp = new NodeBgp({
+    log: pino({ level: 'silent' }), restartTime: 120, holdTime: 9, onRoutesChanged: () => undefined, transport: t.transport,
+    ...(readSecret ? { readSecret } : {}),
+  });
+  running.push(bgp);
+  return { bgp, ...t };
+}
+afterEach(async () => {
+  for (const b of running.splice(0)) await b.stop(false);
+  vi.mocked(speaker.removePeer).mockClear();
+});
+
+describe('NodeBgp: listen address', () => {
+  it('a dual-stack node listens on "::" (both families), so an IPv6-only peer that is active toward it can connect', async () => {
+    const s = snap(node('n1', { [A4]: '172.30.0.11/24', [A6]: 'fd30::20/64' }), node('n2', { [A6]: 'fd30::12/64', 'margay.io/router-id': '9.9.9.9' }));
+    const plan = planNodeBgp(s, 'n1');
+    expect(plan.peers.map((p) => [p.address, p.passive])).toEqual([['fd30::12', true]]);
+    const { bgp, listens } = agentBgp();
+    await bgp.update(plan, []);
+    expect(listens).toEqual([{ address: '::', port: 179 }]);
+  });
+
+  it('an IPv4-only node listens on 0.0.0.0', async () => {
+    const { bgp, listens } = agentBgp();
+    await bgp.update(planNodeBgp(snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' })), 'n1'), []);
+    expect(listens).toEqual([{ address: '0.0.0.0', port: 179 }]);
+  });
+});
