@@ -253,7 +253,8 @@ export class NodeBgp {
         holdTime: this.o.holdTime, families: [...p.families], gracefulRestart: true, nextHopSelf: false,
         keepOriginalNextHop: p.keepOriginalNextHop, port: p.port, connectRetryTime: 2, idleHoldTime: 1,
         ...(password !== undefined ? { password } : {}),
-        ...(localAddress && p.node ? { localAddress: hostOf(localAddress) } : {}),
+        // the address the node speaks BGP from, for every peer of its family (Calico's `source address`)
+        ...(localAddress ? { localAddress: hostOf(localAddress) } : {}),
         ...(local?.address ? { nextHop4: hostOf(local.address) } : {}),
         ...(local?.address6 ? { nextHop6: hostOf(local.address6) } : {}),
         ...(p.node ? {} : { importPrefixes: [...this.externalImport] }),

@@ -14,6 +14,7 @@ vi.mock('../../../../bgp/speaker/index.js', async (importOriginal) => {
 const speaker = await import('../../../../bgp/speaker/index.js');
 
 const node = (name: string, ann: Record<string, string>): Resource => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: {}, annotations: ann } });
+const bgpPeer = (name: string, spec: object): Resource => ({ apiVersion: 'margay.io/v1', kind: 'BGPPeer', metadata: { name }, spec });
 const A4 = 'margay.io/bgp-ipv4-address';
 const A6 = 'margay.io/bgp-ipv6-address';
 function snap(...objs: Resource[]): Snapshot {
@@ -54,6 +55,7 @@ afterEach(async () => {
   for (const b of running.splice(0)) await b.stop(false);
   vi.mocked(speaker.removePeer).mockClear();
 });
+const tick = () => new Promise((r) => setTimeout(r, 10));
 
 describe('NodeBgp: listen address', () => {
   it('a dual-stack node listens on "::" (both families), so an IPv6-only peer that is active toward it can connect', async () => {
@@ -69,5 +71,16 @@ describe('NodeBgp: listen address', () => {
     const { bgp, listens } = agentBgp();
     await bgp.update(planNodeBgp(snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' })), 'n1'), []);
     expect(listens).toEqual([{ address: '0.0.0.0', port: 179 }]);
+  });
+});
+
+describe('NodeBgp: source address', () => {
+  it('sessions to external peers start from the node\'s BGP address of the peer\'s family (none for a family the node lacks)', async () => {
+    const s = snap(node('n1', { [A4]: '172.30.0.11/24' }), bgpPeer('tor', { peerIP: '172.30.0.1', asNumber: 65000 }),
+      bgpPeer('tor6', { peerIP: 'fd30::1', asNumber: 65000 }));
+    const { bgp, connects } = agentBgp();
+    await bgp.update(planNodeBgp(s, 'n1'), []);
+    await tick();
+    expect(connects.map((c) => [c.remote, c.local]).sort()).toEqual([['172.30.0.1', '172.30.0.11'], ['fd30::1', undefined]]);
   });
 });
