@@ -87,8 +87,6 @@ export interface LocalVerdict {
   state: AbsenceState;
 }
 
-export { ifNameOfHandle };
-
 /**
  * This node's handles judged by their host interfaces: one made for a pod (pod
  * attributes and a container ID; never one in `keep`) whose interface is absent is a

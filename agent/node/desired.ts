@@ -151,9 +151,6 @@ export function dataplaneInputOf(a: {
   return { input: { localNode: a.node, nodes, blocks, ...(external.length > 0 ? { external } : {}), pools: a.pools, config: a.config }, unmapped };
 }
 
-/** "net.containerId.ifName" → ifName: every part may hold dots; the container ID splits it (agent/ipam/handle.ts). */
-export { ifNameOfHandle };
-
 export interface PolicyInput {
   snapshot: PolicySnapshot;
   policies: Resource[];

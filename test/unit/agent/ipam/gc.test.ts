@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { forgetLeak, ifNameOfHandle, judgeLeaks, judgeLocalLeaks, NO_LEAK_STATE, type AbsenceState, type LeakPassInput } from '../../../../agent/ipam/gc.js';
+import { forgetLeak, judgeLeaks, judgeLocalLeaks, NO_LEAK_STATE, type AbsenceState, type LeakPassInput } from '../../../../agent/ipam/gc.js';
+import { ifNameOfHandle } from '../../../../agent/ipam/handle.js';
 import type { Block } from '../../../../agent/ipam/types.js';
 
 // The node-local liveness check: a handle made on this node for a pod whose host

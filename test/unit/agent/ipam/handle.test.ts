@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseHandle } from '../../../../agent/ipam/handle.js';
-import { ifNameOfHandle, judgeLocalLeaks } from '../../../../agent/ipam/gc.js';
+import { ifNameOfHandle, parseHandle } from '../../../../agent/ipam/handle.js';
+import { judgeLocalLeaks } from '../../../../agent/ipam/gc.js';
 import type { Block } from '../../../../agent/ipam/types.js';
 
 // A CNI handle is "<network>.<containerID>.<ifName>", and all three may contain dots
