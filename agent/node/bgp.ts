@@ -64,6 +64,8 @@ export class NodeBgp {
   readonly problems: string[] = [];
   /** a Secret could not be read: the agent retries (Secrets are not watched) */
   secretsMissing = false;
+  /** the password last read from a Secret, per configured peer: kept when a later read fails */
+  private readonly secretPasswords = new Map<string, string>();
   private chain: Promise<void> = Promise.resolve();
   /** prefixes accepted from peers that are not cluster nodes (inside the IPPools) */
   private externalImport: string[] = [];
@@ -224,12 +226,23 @@ export class NodeBgp {
       this.problems.push(`peer ${p.address} (${p.source}): password.secretKeyRef needs the kubernetes datastore; use password.value in file mode`);
       return undefined;
     }
+    const { name, key } = src.secretKeyRef;
     try {
-      return await this.o.readSecret(src.secretKeyRef);
+      const read = await this.o.readSecret(src.secretKeyRef);
+      this.secretPasswords.set(p.address, read);
+      return read;
     } catch (err) {
       this.secretsMissing = true;
-      this.problems.push(`peer ${p.address} (${p.source}): cannot read Secret ${src.secretKeyRef.name} key ${src.secretKeyRef.key}: ${(err as Error).message}`);
-      return undefined;
+      const why = `peer ${p.address} (${p.source}): cannot read Secret ${name} key ${key}: ${(err as Error).message}`;
+      // a peer already running keeps the key it has: a Secret read failing (API server away) on an unrelated re-plan must not tear it down
+      const kept = this.peers.some((x) => x.address === p.address) ? this.secretPasswords.get(p.address) : undefined;
+      if (kept === undefined) {
+        this.problems.push(why);
+        return undefined;
+      }
+      this.o.log.warn({ peer: p.address, secret: name, key, err: (err as Error).message }, 'bgp: cannot read the peer\'s Secret: keeping the last password read (retried)');
+      this.problems.push(`${why}; keeping the last password read`);
+      return kept;
     }
   }
 
@@ -263,6 +276,7 @@ export class NodeBgp {
       kept.push(p);
     }
     this.peers = kept;
+    for (const addr of [...this.secretPasswords.keys()]) if (!kept.some((p) => p.address === addr)) this.secretPasswords.delete(addr);
     return out;
   }
 

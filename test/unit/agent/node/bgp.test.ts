@@ -84,3 +84,29 @@ describe('NodeBgp: source address', () => {
     expect(connects.map((c) => [c.remote, c.local]).sort()).toEqual([['172.30.0.1', '172.30.0.11'], ['fd30::1', undefined]]);
   });
 });
+
+describe('NodeBgp: MD5 passwords from Secrets', () => {
+  const base = [node('n1', { [A4]: '172.30.0.11/24' }),
+    bgpPeer('tor', { peerIP: '172.30.0.1', asNumber: 65000, password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } })];
+
+  it('a Secret read that fails in a re-plan keeps the configured peer with its last password (no removePeer); a new peer is refused', async () => {
+    let fail = false;
+    const { bgp, keys } = agentBgp((ref) => (fail ? Promise.reject(new Error('connection refused')) : Promise.resolve(`pw-${ref.key}`)));
+    await bgp.update(planNodeBgp(snap(...base), 'n1'), []);
+    expect(bgp.rows().map((r) => r.address)).toEqual(['172.30.0.1']);
+    fail = true;
+    const more = snap(...base, bgpPeer('tor2', { peerIP: '172.30.0.2', asNumber: 65000, password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor2' } } }));
+    await bgp.update(planNodeBgp(more, 'n1'), []);
+    expect(speaker.removePeer).not.toHaveBeenCalled();
+    expect(bgp.rows().map((r) => r.address)).toEqual(['172.30.0.1']);
+    expect(keys).toEqual([['172.30.0.1', 'pw-tor']]);
+    expect(bgp.secretsMissing).toBe(true);
+    expect(bgp.problems.join('\n')).toMatch(/172\.30\.0\.1 .*Secret bgp-secrets key tor: connection refused.*last password/);
+    expect(bgp.problems.join('\n')).toMatch(/172\.30\.0\.2 .*Secret bgp-secrets key tor2: connection refused/);
+    // the Secret readable again: the new peer comes up, and the kept one is untouched
+    fail = false;
+    await bgp.update(planNodeBgp(more, 'n1'), []);
+    expect(bgp.rows().map((r) => r.address)).toEqual(['172.30.0.1', '172.30.0.2']);
+    expect(speaker.removePeer).not.toHaveBeenCalled();
+  });
+});
