@@ -9,7 +9,8 @@
  * With BGP off there is no speaker: an external one exports this node's blackholes
  * from the kernel, so writing the blackhole is the announcement.
  *
- * State: the last plan and the snapshot it was made from (a claim re-uses it).
+ * State: the last plan and the snapshot it was made from (a claim re-uses it), and
+ * the bgp log level the agent started with (restored when logSeverityScreen goes).
  */
 import type { Logger } from 'pino';
 import type { Snapshot } from '../datastore/snapshot.js';
@@ -38,8 +39,12 @@ export interface OriginationDeps {
 
 export class Origination {
   private planned: { snapshot: Snapshot; plan: ReturnType<typeof planNodeBgp> } | undefined;
+  /** the bgp component's level as the agent configured it (--log-level): back to it when logSeverityScreen goes */
+  private readonly defaultBgpLevel: string;
 
-  constructor(private readonly d: OriginationDeps) {}
+  constructor(private readonly d: OriginationDeps) {
+    this.defaultBgpLevel = d.o.logs.bgp.level;
+  }
 
   private get log(): Logger {
     return this.d.o.logs.agent;
@@ -56,9 +61,10 @@ export class Origination {
     }
     const plan = this.planned.plan;
     const bgpLog = d.o.logs.bgp;
-    if (plan.local?.logLevel && bgpLog.level !== plan.local.logLevel) {
-      this.log.info({ level: plan.local.logLevel }, 'bgp: log level from BGPConfiguration.logSeverityScreen');
-      bgpLog.level = plan.local.logLevel;
+    const level = plan.local?.logLevel ?? this.defaultBgpLevel;
+    if (bgpLog.level !== level) {
+      this.log.info({ level }, plan.local?.logLevel ? 'bgp: log level from BGPConfiguration.logSeverityScreen' : 'bgp: log level back to the agent\'s (no logSeverityScreen)');
+      bgpLog.level = level;
     }
     return d.bgp.update(plan, originated(plan, d.own()), externalImportPrefixes(snapshot));
   }
