@@ -63,14 +63,18 @@ function peerMatches(peer: PeerIR, dir: Direction, family: IpFamily, book: SetBo
  * alone (nomatch is a flag, cleared by a plain `add -exist`), so no CIDR may be
  * listed both plain and nomatch: a /1 half equal to an except entry is left out,
  * and so is every except entry inside a half left out (nothing there to carve).
+ * Members are in canonical form (as the kernel lists them), each network once.
  */
 export function netSetMembers(cidrText: string, except: readonly string[]): string[] {
   const cidr = parseCidr(cidrText);
-  const excepts = except.map((e) => ({ text: e, c: parseCidr(e) }));
-  if (!cidr || excepts.some((e) => e.c === undefined)) return [cidrText, ...except.map((e) => `${e} nomatch`)].sort(byString);
+  const parsed = except.map(parseCidr);
+  if (!cidr || parsed.some((c) => c === undefined)) return [...new Set([cidrText, ...except.map((e) => `${e} nomatch`)])].sort(byString);
+  // canonical text (host bits cleared, RFC 5952), as the kernel lists elements: any
+  // other spelling would never compare equal on reconcile; one element per network
+  const excepts = [...new Map((parsed as Cidr[]).map((c) => [formatCidr(c), c])).entries()].map(([text, c]) => ({ text, c }));
   const same = (a: Cidr, b: Cidr): boolean => a.prefix === b.prefix && cidrContains(a, b);
-  const kept = splitZero(cidr).filter((h) => !excepts.some((e) => same(h, e.c as Cidr)));
-  const carve = excepts.filter((e) => kept.some((h) => cidrContains(h, e.c as Cidr) && !same(h, e.c as Cidr)));
+  const kept = splitZero(cidr).filter((h) => !excepts.some((e) => same(h, e.c)));
+  const carve = excepts.filter((e) => kept.some((h) => cidrContains(h, e.c) && !same(h, e.c)));
   return [...kept.map(formatCidr), ...carve.map((e) => `${e.text} nomatch`)].sort(byString);
 }
 

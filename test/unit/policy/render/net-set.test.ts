@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveNode } from '../../../../policy/resolve/resolve.js';
-import { renderNode } from '../../../../policy/render/chains.js';
+import { netSetMembers, renderNode } from '../../../../policy/render/chains.js';
 import { actualOf, planApply } from '../../../../policy/apply/plan.js';
-import { cidrContainsIp, parseCidr, parseIp } from '../../../../policy/model/cidr.js';
+import { cidrContainsIp, formatCidr, parseCidr, parseIp } from '../../../../policy/model/cidr.js';
 import type { Rendered, RenderedSet } from '../../../../policy/render/model.js';
 import { cluster, policy } from '../helpers.js';
 
@@ -25,6 +25,12 @@ const CASES: [string, string[]][] = [
   ['::/0', ['::/1']],
   ['::/0', ['8000::/1', 'fd00::/8']],
   ['::/0', ['::/1', 'fd00::/64']],
+  // not in standard form (validation accepts host bits and upper case; the kernel keeps the canonical form)
+  ['0.0.0.0/0', ['10.1.0.0/8']],
+  ['::/0', ['FD00::/8']],
+  ['10.0.0.0/8', ['10.1.0.0/16', '10.1.2.3/16']],
+  ['10.1.2.3/8', ['10.1.0.0/16']],
+  ['::/0', ['FD00::/8', 'fd00::/8', 'fd00::1/8']],
 ];
 
 function netSet(cidr: string, except: string[]): { rendered: Rendered; set: RenderedSet } {
@@ -72,11 +78,23 @@ describe('ipBlock except → hash:net members', () => {
   it.each(CASES)('%s except %j: a reconcile against the kernel after a fresh create writes nothing', (cidr, except) => {
     const { rendered, set } = netSet(cidr, except);
     // The kernel after creating the set from its members in order: one element per
-    // CIDR, the last add deciding its nomatch flag.
+    // CIDR, kept (and listed) in canonical form — host bits cleared, IPv6 lower case,
+    // RFC 5952 — the last add deciding its nomatch flag.
     const kernel = new Map<string, string>();
-    for (const m of set.members) kernel.set(m.split(' ')[0] as string, m);
+    for (const m of set.members) {
+      const [text, ...flags] = m.split(' ');
+      const key = formatCidr(parseCidr(text as string)!);
+      kernel.set(key, [key, ...flags].join(' '));
+    }
     const actual = actualOf(rendered);
     actual.sets.set(set.name, { type: set.type, family: set.family, members: new Set(kernel.values()) });
     expect(planApply(rendered, actual).ipsetBefore).toBe('');
+  });
+
+  it('netSetMembers writes every member in canonical form, each network once, whatever spelling it is given', () => {
+    expect(netSetMembers('0.0.0.0/0', ['10.1.0.0/8'])).toEqual(['0.0.0.0/1', '10.0.0.0/8 nomatch', '128.0.0.0/1']);
+    expect(netSetMembers('::/0', ['FD00::/8'])).toEqual(['8000::/1', '::/1', 'fd00::/8 nomatch']);
+    expect(netSetMembers('10.1.2.3/8', ['10.1.0.0/16', '10.1.2.3/16'])).toEqual(['10.0.0.0/8', '10.1.0.0/16 nomatch']);
+    expect(netSetMembers('::/0', ['FD00:0::/8', 'fd00::1/8', '8000::/1'])).toEqual(['::/1']);
   });
 });
