@@ -5,8 +5,10 @@
  *   -A MARGAY-NAT-OUTGOING -d <each pool> -j RETURN
  *   -A MARGAY-NAT-OUTGOING -s <each natOutgoing pool> -j MASQUERADE
  * POSTROUTING jumps to the chain through one rule carrying a fixed comment (the
- * only rule margay adds to a chain it does not own). Disabled pools still count as
- * pools (their addresses are still pod addresses).
+ * only rule margay adds to a chain it does not own). Disabled pools count like any
+ * other (as in Calico's felix): `disabled` only stops new allocations, the pool's
+ * pods keep running (pool migration), so its addresses are still pod addresses and,
+ * with natOutgoing, still masqueraded.
  */
 import { canonicalPrefix, familyOf } from '../netlink/ip.js';
 import type { PoolSpec } from './types.js';
@@ -22,7 +24,7 @@ export interface NatRules {
 
 export function planNatOutgoing(pools: readonly PoolSpec[], family: 4 | 6): NatRules {
   const mine = pools.filter((p) => familyOf(p.cidr.split('/')[0] ?? '') === family);
-  const masq = mine.filter((p) => p.natOutgoing && !p.disabled);
+  const masq = mine.filter((p) => p.natOutgoing);
   if (masq.length === 0) return { family, rules: [] };
   const all = [...new Set(mine.map((p) => canonicalPrefix(p.cidr)))].sort();
   const src = [...new Set(masq.map((p) => canonicalPrefix(p.cidr)))].sort();

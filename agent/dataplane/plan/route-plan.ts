@@ -76,18 +76,19 @@ export function planDataplane(input: DataplaneInput): DataplanePlan {
   const local = input.nodes.find((n) => n.name === input.localNode);
   if (!local) return { routes: [], problems: [`local node ${input.localNode} is not among the nodes`] };
   const problems: string[] = [];
-  const activePools = input.pools.filter((p) => !p.disabled);
-  const anyVxlan = activePools.some((p) => p.vxlanMode !== 'Never');
+  // Every pool counts, disabled ones too: `disabled` only stops new allocations, and
+  // a disabled pool's blocks (pool migration) still route through its tunnel device.
+  const anyVxlan = input.pools.some((p) => p.vxlanMode !== 'Never');
   // IPIP carries IPv4 only (IPPool validation rejects ipipMode on an IPv6 pool)
-  const anyIpip = activePools.some((p) => p.ipipMode !== 'Never' && p.vxlanMode === 'Never' && !isV6Pool(p));
-  for (const p of activePools) {
+  const anyIpip = input.pools.some((p) => p.ipipMode !== 'Never' && p.vxlanMode === 'Never' && !isV6Pool(p));
+  for (const p of input.pools) {
     if (isV6Pool(p) && p.ipipMode !== 'Never') problems.push(`pool ${p.cidr}: IPIP carries IPv4 only; it must use ipipMode Never (treated as Never)`);
   }
   const { routes, problems: routeProblems } = planRoutes(input);
   problems.push(...routeProblems);
   const plan: DataplanePlan = { routes, problems };
   const { config } = input;
-  const v6Vxlan = activePools.some((p) => p.vxlanMode !== 'Never' && isV6Pool(p));
+  const v6Vxlan = input.pools.some((p) => p.vxlanMode !== 'Never' && isV6Pool(p));
   if (anyVxlan && local.address !== undefined) plan.vxlan = planVxlan(input, local, local.address, v6Vxlan);
   const vxlan6 = v6Vxlan ? planVxlan6(input, local) : undefined;
   if (vxlan6) plan.vxlan6 = vxlan6;

@@ -6,6 +6,7 @@ export interface PoolSpec {
   ipipMode: EncapMode;
   vxlanMode: EncapMode;
   natOutgoing: boolean;
+  /** No new allocations (IPAM's concern); the dataplane treats the pool like any other: its pods still run. */
   disabled?: boolean;
 }
 

@@ -18,9 +18,17 @@ describe('natOutgoing rules', () => {
     ].join('\n'));
     expect(planNatOutgoing([pool('fd44::/48', true)], 6).rules).toEqual([['-d', 'fd44::/48', '-j', 'RETURN'], ['-s', 'fd44::/48', '-j', 'MASQUERADE']]);
   });
-  it('has no rules (chain and jump removed) when no enabled pool of the family wants NAT', () => {
+  it('has no rules (chain and jump removed) when no pool of the family wants NAT', () => {
     expect(planNatOutgoing([pool('10.244.0.0/16', false)], 4).rules).toEqual([]);
-    expect(planNatOutgoing([pool('10.244.0.0/16', true, true)], 4).rules).toEqual([]);
+    expect(planNatOutgoing([pool('10.244.0.0/16', false, true)], 4).rules).toEqual([]);
     expect(planNatOutgoing([pool('10.244.0.0/16', true)], 6).rules).toEqual([]);
+  });
+  it('still masquerades a disabled natOutgoing pool (its pods keep running, as in Calico\'s felix), next to the pool that replaces it', () => {
+    const n = planNatOutgoing([pool('10.244.0.0/16', true, true), pool('172.16.0.0/16', true)], 4);
+    expect(n.rules).toEqual([
+      ['-d', '10.244.0.0/16', '-j', 'RETURN'], ['-d', '172.16.0.0/16', '-j', 'RETURN'],
+      ['-s', '10.244.0.0/16', '-j', 'MASQUERADE'], ['-s', '172.16.0.0/16', '-j', 'MASQUERADE'],
+    ]);
+    expect(planNatOutgoing([pool('fd44::/48', true, true)], 6).rules).toEqual([['-d', 'fd44::/48', '-j', 'RETURN'], ['-s', 'fd44::/48', '-j', 'MASQUERADE']]);
   });
 });

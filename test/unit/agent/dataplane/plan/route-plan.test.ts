@@ -259,3 +259,40 @@ describe('learned routes via a router that is no node (a top-of-rack switch)', (
     expect(planDataplane(i).vxlan).toBeDefined();
   });
 });
+
+describe('disabled pools (disabled only stops new allocations; pool migration disables the old pool while its pods run)', () => {
+  const fresh = { cidr: '172.16.0.0/16', vxlanMode: 'Never', ipipMode: 'Never', natOutgoing: false } as const;
+  const migrating = (vxlan: EncapMode, ipip: EncapMode): DataplaneInput => input(vxlan, ipip, {
+    pools: [{ cidr: '10.244.0.0/16', vxlanMode: vxlan, ipipMode: ipip, natOutgoing: false, disabled: true }, fresh],
+  });
+
+  it('a disabled VXLAN pool with a remote block still plans vxlan: the device, its peers and the route through it', () => {
+    const i = migrating('Always', 'Never');
+    const plan = planDataplane(i);
+    expect(hopsByDst(i)['10.244.3.0/26']).toBe('10.244.3.0 dev vxlan.margay onlink');
+    expect(plan.vxlan?.device).toBe('vxlan.margay');
+    expect(plan.vxlan?.peers.map((p) => `${p.node} ${p.underlay} ${p.tunnelAddress ?? ''}`)).toEqual(['b 10.10.1.12 10.244.2.0', 'c 10.10.2.13 10.244.3.0']);
+    expect(plan.ipip).toBeUndefined();
+    expect(plan.problems).toEqual([]);
+  });
+
+  it('a disabled IPIP pool with a remote block still plans ipip: tunl0 stays, the route goes through it', () => {
+    const i = migrating('Never', 'Always');
+    const plan = planDataplane(i);
+    expect(hopsByDst(i)['10.244.3.0/26']).toBe('10.10.2.13 dev tunl0 onlink');
+    expect(plan.ipip).toEqual({ device: 'tunl0', mtu: 1480, address: '10.244.1.1/32' });
+    expect(plan.vxlan).toBeUndefined();
+  });
+
+  it('a disabled IPv6 VXLAN pool still plans the IPv6 neighbours its routes need', () => {
+    const dual = nodes.map((n, k) => ({ ...n, address6: `fd00:10::${k + 1}/64` }));
+    const i = input('Never', 'Never', {
+      nodes: dual,
+      blocks: [{ cidr: 'fd44::/122', node: 'c' }],
+      pools: [{ cidr: 'fd44::/48', vxlanMode: 'Always', ipipMode: 'Never', natOutgoing: false, disabled: true }],
+    });
+    const plan = planDataplane(i);
+    expect(hopsByDst(i)['fd44::/122']).toBe(`${vtepLinkLocal(vtepMac('c'))} dev vxlan.margay`);
+    expect(plan.vxlan?.peers.find((p) => p.node === 'c')?.tunnelAddress6).toBe(vtepLinkLocal(vtepMac('c')));
+  });
+});
