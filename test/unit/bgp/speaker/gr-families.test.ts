@@ -29,7 +29,7 @@ function setup(families: { afi: number; safi: number; forwardingPreserved: boole
   open(s, OTHER, 65002, []);
   const as = { origin: 'IGP' as const, asPath: [{ type: 'AS_SEQUENCE' as const, asns: [65001] }] };
   const u: UpdateMessage = { type: 'UPDATE', withdrawn: [], attributes: { ...as, nextHop: GR, mpReach: { afi: 2, safi: 1, nextHops: ['2001:db8::1'],
-    nlri: [{ afi: 2, addr: 'fd00:1::', len: 64 }, ...(rejectV6 ? [{ afi: 2, addr: 'fd00:9::', len: 64 }] : [])] } },
+    nlri: [{ afi: 2, addr: 'fd00:1::', len: 64 }, ...(rejectV6 ? [{ afi: 2 as const, addr: 'fd00:9::', len: 64 }] : [])] } },
     nlri: [{ afi: 1, addr: '203.0.113.0', len: 24 }] };
   handle(s, GR, messageEvent(conn, u), 1);
   expect(s.loc.routes.size).toBe(2);
