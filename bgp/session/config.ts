@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
+import { canonicalAddress } from '../wire/address.js';
 
 export type Family = 'ipv4' | 'ipv6';
 
@@ -82,7 +83,7 @@ class Checker {
     if (typeof v !== 'string' || isIP(v) === 0 || (version && isIP(v) !== version)) {
       return this.bad(path, `must be an IP${version ? `v${version}` : ''} address, got ${JSON.stringify(v)}`);
     }
-    return v;
+    return canonicalAddress(v); // one text form (RFC 5952), as the codec writes addresses
   }
   str(v: unknown, path: string): string | undefined {
     if (typeof v !== 'string' || v === '') return this.bad(path, `must be a non-empty string, got ${JSON.stringify(v)}`);

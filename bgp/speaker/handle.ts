@@ -11,6 +11,7 @@ import { clearOut } from '../rib/adj-rib-out.js';
 import { markStale } from '../rib/adj-rib-in.js';
 import { dropPaths } from '../rib/table.js';
 import { keyFamily } from '../rib/prefix-map.js';
+import { canonicalAddress } from '../wire/address.js';
 import { maxPrefixData } from '../rib/policy.js';
 import type { Path, PeerInfo, RouteAttrs } from '../rib/path.js';
 import type { ExportSkip } from '../rib/export.js';
@@ -115,7 +116,8 @@ function onEstablished(s: Speaker, p: PeerState, neg: Negotiated, out: Out): voi
   p.negotiated = neg;
   p.info = peerInfo(s, p, neg.peerId, neg.peerAs);
   p.in.source = p.info;
-  const la = p.fsm.localAddress;
+  // the shell's socket address, in the codec's text form like the configured next hops (viaSelf compares strings)
+  const la = p.fsm.localAddress === undefined ? undefined : canonicalAddress(p.fsm.localAddress);
   p.target = {
     ...p.target, ibgp: p.info.ibgp, asn: neg.peerAs, extendedNextHop: neg.extendedNextHop,
     nextHop4: la && !la.includes(':') ? la : p.config.nextHop4, nextHop6: la && la.includes(':') ? la : p.config.nextHop6,

@@ -14,6 +14,7 @@ import { dropPaths, MAX_PREFIX, mapPaths, newRibTable, putPath, removePath } fro
 import { keyText } from '../rib/prefix-map.js';
 import type { Path, RouteAttrs } from '../rib/path.js';
 import { compilePrefixFilter } from '../rib/policy.js';
+import { canonicalAddress } from '../wire/address.js';
 import { parsePrefix, formatPrefix } from '../wire/prefix.js';
 import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type LargeCommunity } from '../wire/types.js';
 import { clearRoutes, finish, freshCaches, peerInfo, runFsm } from './handle.js';
@@ -51,6 +52,19 @@ function fsmConfig(s: Speaker, c: PeerConfig): FsmConfig {
 
 const peerIdOf = (c: PeerConfig): string => c.id ?? c.address;
 
+/**
+ * The config with its next-hop-self and local addresses in the codec's text form
+ * (RFC 5952 IPv6), so the own-next-hop check compares them with decoded next hops as
+ * strings: once per added/updated peer, never per route.
+ */
+function canonicalConfig(c: PeerConfig): PeerConfig {
+  const out = { ...c };
+  if (c.nextHop4 !== undefined) out.nextHop4 = canonicalAddress(c.nextHop4);
+  if (c.nextHop6 !== undefined) out.nextHop6 = canonicalAddress(c.nextHop6);
+  if (c.localAddress !== undefined) out.localAddress = canonicalAddress(c.localAddress);
+  return out;
+}
+
 /** `order`: the Adj-RIB-In's place among the sources (a reset peer keeps its own). */
 function newPeerState(s: Speaker, c: PeerConfig, connSeq: number, now: number, order: number): PeerState {
   const id = peerIdOf(c);
@@ -71,7 +85,8 @@ function newPeerState(s: Speaker, c: PeerConfig, connSeq: number, now: number, o
 }
 
 /** Adds a peer and starts it (AutomaticStart; a passive peer waits in Active). */
-export function addPeer(s: Speaker, c: PeerConfig, now: number): Result {
+export function addPeer(s: Speaker, config: PeerConfig, now: number): Result {
+  const c = canonicalConfig(config);
   const out = newOut();
   const id = peerIdOf(c);
   if (s.peers.has(id)) throw new Error(`peer ${id} already exists`);
@@ -112,7 +127,8 @@ export function needsReset(a: PeerConfig, b: PeerConfig): boolean {
 }
 
 /** Applies a changed configuration to the peer with the same id. */
-export function updatePeer(s: Speaker, c: PeerConfig, now: number): Result {
+export function updatePeer(s: Speaker, config: PeerConfig, now: number): Result {
+  const c = canonicalConfig(config);
   const id = peerIdOf(c);
   const p = s.peers.get(id);
   if (!p) return addPeer(s, c, now);

@@ -191,13 +191,17 @@ function withdraw(s: Speaker, p: PeerState, list: readonly Prefix[], out: Out): 
   }
 }
 
-/** A next hop that is one of our own addresses for this session: its local address, or the next-hop-self ones. */
+/**
+ * A next hop that is one of our own addresses for this session: the next-hop-self
+ * ones of the target, which hold the session's local address for its family (set
+ * when the session came up). All canonical text (peers.ts canonicalConfig, onUp), as
+ * the decoder writes next hops: plain string compares.
+ */
 function viaSelf(p: PeerState, nextHops: readonly string[]): boolean {
-  const la = p.fsm.localAddress;
   const t = p.target;
   for (let i = 0; i < nextHops.length; i++) {
     const nh = nextHops[i];
-    if (nh === la || nh === t.nextHop4 || nh === t.nextHop6) return true;
+    if (nh === t.nextHop4 || nh === t.nextHop6) return true;
   }
   return false;
 }

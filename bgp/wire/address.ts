@@ -141,3 +141,14 @@ export function parseIpv6(s: string): Uint8Array | undefined {
 export function isIpv6Text(s: string): boolean {
   return s.includes(':');
 }
+
+/**
+ * An address as the codec writes it: IPv6 text re-formatted by formatIpv6 (RFC 5952,
+ * so "2001:DB8:0::1" → "2001:db8::1"); IPv4 and text that is not IPv6 unchanged. For
+ * comparing configured addresses with decoded ones; call it once, not per route.
+ */
+export function canonicalAddress(s: string): string {
+  if (!isIpv6Text(s)) return s;
+  const b = parseIpv6(s);
+  return b === undefined ? s : formatIpv6(b, 0);
+}

@@ -51,5 +51,5 @@ export { errorCodeName, errorSubcodeName, notificationName, shutdownCommunicatio
 export { attributeName, ATTRIBUTE_TABLE, type AttributeRow } from './attributes.js';
 export { capabilityName } from './capabilities.js';
 export { toHex, fromHex } from './cursor.js';
-export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './address.js';
+export { canonicalAddress, formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './address.js';
 export * as wireConstants from './constants.js';

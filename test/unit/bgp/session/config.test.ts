@@ -41,6 +41,14 @@ describe('speaker config', () => {
     expect(problems(yaml).join('\n')).toContain(msg);
   });
 
+  it('keeps addresses in one text form (RFC 5952), so they compare with decoded next hops and each other', () => {
+    const c = parseConfig('asn: 65001\nrouterId: 10.0.0.1\nneighbors:\n  - {address: "FD00:0::2", asn: 65002, localAddress: "2001:0DB8::0001"}\n'
+      + 'originate:\n  - {prefix: "fd00:1::/64", nextHop: "2001:DB8:0:0::100"}\n');
+    expect(c.neighbors[0]).toMatchObject({ address: 'fd00::2', localAddress: '2001:db8::1' });
+    expect(c.originate[0]?.nextHop).toBe('2001:db8::100');
+    expect(problems('asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: "fd00::2", asn: 2}, {address: "FD00:0::2", asn: 3}]').join('\n')).toContain('neighbors[1].address: duplicate neighbor');
+  });
+
   it('reports every problem at once', () => {
     expect(problems('asn: -1\nrouterId: nope\nneighbors: [{asn: 2}]')).toHaveLength(3);
   });

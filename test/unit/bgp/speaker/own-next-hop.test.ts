@@ -8,8 +8,8 @@ const ME6 = '2001:db8::100';
 const P = '10.0.0.2';
 const Q = '10.0.0.3';
 
-function open(s: Speaker, addr: string, asn: number): number {
-  const conn = incoming(s, addr, ME, 0).conn!;
+function open(s: Speaker, addr: string, asn: number, local = ME): number {
+  const conn = incoming(s, addr, local, 0).conn!;
   handle(s, addr, messageEvent(conn, { type: 'OPEN', version: 4, myAs: asn, holdTime: 90, bgpId: addr, capabilities: [
     { code: 65, name: 'FOUR_OCTET_AS', asn }, { code: 1, name: 'MULTIPROTOCOL', afi: 1, safi: 1 }, { code: 1, name: 'MULTIPROTOCOL', afi: 2, safi: 1 },
   ] }), 0);
@@ -30,6 +30,8 @@ function setup(): { s: Speaker; conn: number } {
 
 const attrs = (nextHop: string): UpdateMessage['attributes'] => ({ origin: 'IGP', asPath: [{ type: 'AS_SEQUENCE', asns: [65001] }], nextHop });
 const v4 = (nextHop: string): UpdateMessage => ({ type: 'UPDATE', withdrawn: [], attributes: attrs(nextHop), nlri: [{ afi: 1, addr: '203.0.113.0', len: 24 }] });
+const mp6 = (nextHop: string): UpdateMessage => ({ type: 'UPDATE', withdrawn: [], nlri: [], attributes: { origin: 'IGP', asPath: [{ type: 'AS_SEQUENCE', asns: [65001] }],
+  mpReach: { afi: 2, safi: 1, nextHops: [nextHop], nlri: [{ afi: 2, addr: 'fd00:1::', len: 64 }] } } });
 const sends = (r: Result) => r.actions.filter(({ action: a }) => a.type === 'send');
 
 describe('a route whose next hop is our own address (RFC 4271 §5.1.3, §6.3)', () => {
@@ -86,6 +88,26 @@ describe('a route whose next hop is our own address (RFC 4271 §5.1.3, §6.3)', 
     const r = handle(s, P, messageEvent(again, v4(P)), 3);
     expect(r.routes.map((c) => c.kind)).toEqual(['add']);
     expect(speakerStatus(s).peers.find((p) => p.address === P)).toMatchObject({ received: 1, accepted: 1, ownNextHop: 0 });
+  });
+
+  it('a next-hop-self address configured in upper case / zero-padded still matches the decoded (RFC 5952) next hop', () => {
+    const { state: s } = createSpeaker({ asn: 65000, routerId: ME });
+    addPeer(s, { address: P, asn: 65001, passive: true, families: ['ipv4', 'ipv6'], nextHop6: '2001:DB8:0:0::0100' }, 0);
+    const conn = open(s, P, 65001);
+    const r = handle(s, P, messageEvent(conn, mp6('2001:db8::100')), 1);
+    expect(r.routes).toEqual([]);
+    expect(speakerStatus(s).peers.find((p) => p.address === P)).toMatchObject({ received: 1, accepted: 0, ownNextHop: 1 });
+  });
+
+  it('a session local address handed in non-canonical IPv6 text still matches', () => {
+    const { state: s } = createSpeaker({ asn: 65000, routerId: ME });
+    addPeer(s, { address: P, asn: 65001, passive: true, families: ['ipv4', 'ipv6'] }, 0);
+    const conn = open(s, P, 65001, '2001:0DB8::0001');
+    const r = handle(s, P, messageEvent(conn, mp6('2001:db8::1')), 1);
+    expect(r.routes).toEqual([]);
+    expect(speakerStatus(s).peers.find((p) => p.address === P)).toMatchObject({ ownNextHop: 1 });
+    // a next hop that is not ours is still taken
+    expect(handle(s, P, messageEvent(conn, mp6('2001:db8::2')), 2).routes.map((c) => c.kind)).toEqual(['add']);
   });
 
   it('our own originated routes are unaffected', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  formatAsPath, formatCommunity, formatExtendedCommunity, formatIpv6, formatLargeCommunity, formatPrefix, parseCommunity,
+  canonicalAddress, formatAsPath, formatCommunity, formatExtendedCommunity, formatIpv6, formatLargeCommunity, formatPrefix, parseCommunity,
   parseIpv4, parseIpv6, parseLargeCommunity, parsePrefix, notificationName, asPathLength,
 } from '../../../../bgp/wire/index.js';
 
@@ -23,6 +23,10 @@ describe('IPv6 text (RFC 5952)', () => {
   });
   it('rejects malformed text', () => {
     for (const bad of ['1::2::3', '12345::', 'g::1', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '']) expect(parseIpv6(bad)).toBeUndefined();
+  });
+  it('canonicalAddress: IPv6 in RFC 5952 form, IPv4 and non-addresses unchanged', () => {
+    expect(['2001:DB8:0:0::0100', 'FD00:0::1', '10.0.0.1', 'fe80::1%eth0', 'x'].map(canonicalAddress))
+      .toEqual(['2001:db8::100', 'fd00::1', '10.0.0.1', 'fe80::1%eth0', 'x']);
   });
   it('format ∘ parse is the identity on canonical text', () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (b) => {
