@@ -74,12 +74,6 @@ export function takeUpdates(out: AdjRibOut): OutUpdates {
   return { announce, withdraw };
 }
 
-/** Route refresh / new session: forget what was sent so that everything goes out again. */
-export function resetSent(out: AdjRibOut): void {
-  for (const [prefix, attrs] of out.sent) if (!out.pending.has(prefix)) out.pending.set(prefix, attrs);
-  out.sent.clear();
-}
-
 /** Session down: nothing is held by the peer any more. */
 export function clearOut(out: AdjRibOut): void {
   out.sent.clear(); out.pending.clear(); out.intern.clear(); out.sweepAt = MIN_SWEEP;
