@@ -104,10 +104,10 @@ export class KubernetesDatastore implements Datastore {
   }
 
   private changed(): void {
-    if (!this.started || this.flushTimer) return;
+    if (this.stopped || !this.started || this.flushTimer) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
-      if (this.cache.changed) this.listener?.onSnapshot(this.cache.snapshot());
+      if (!this.stopped && this.cache.changed) this.listener?.onSnapshot(this.cache.snapshot());
     }, this.opts.coalesceMs ?? 5);
   }
 }

@@ -11,7 +11,9 @@
  * compacted) re-lists from scratch. Transport (list, watch) is
  * injected, so the loop is exercised against the fake API server in tests and
  * against client-node's Watch in production. stop() settles a pending start()
- * (as 'stopped'), so a caller whose first lists keep failing is never left hanging.
+ * (as 'stopped'), so a caller whose first lists keep failing is never left hanging;
+ * after stop() no event reaches the sink, and a watch still connecting then is
+ * aborted as soon as it connects.
  */
 import type { Resource } from './resources.js';
 
@@ -117,12 +119,17 @@ export class Reflector {
       this.retry();
     };
     const onEvent = (type: WatchEventType, obj: Record<string, unknown>): void => {
-      if (ended) return;
+      if (ended || this.stopped) return;
       if (type !== 'ERROR') delivered = true;
       this.onEvent(type, obj);
     };
     try {
       const handle = await this.transport.watch(this.rv, onEvent, done);
+      if (this.stopped) {
+        // stop() came while the watch was connecting, when there was no handle to abort yet
+        handle.abort();
+        return;
+      }
       if (ended) return;
       opened = true;
       this.handle = handle;

@@ -10,7 +10,8 @@
  *   compaction makes the real server do;
  * - get / create (409 AlreadyExists) / update (409 Conflict on a stale
  *   metadata.resourceVersion) / delete, cluster-scoped and namespaced paths.
- * `dropWatches()` cuts every open watch (a network blip); `compact()` forgets history.
+ * `dropWatches()` cuts every open watch (a network blip); `compact()` forgets history;
+ * `watchDelayMs` holds back a watch's response headers (a slow connect).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,12 @@ export interface KindSpec {
   version: string;
   plural: string;
   namespaced: boolean;
+}
+
+export interface FakeApiServerOptions {
+  bookmarkIntervalMs?: number;
+  /** delay before a watch's response headers (a slow connect); the watch counts as open once they are sent */
+  watchDelayMs?: number;
 }
 
 interface StoredObject {
@@ -54,8 +61,11 @@ export class FakeApiServer {
   private readonly history: WatchEvent[] = [];
   private readonly watches = new Set<OpenWatch>();
   readonly requests: { method: string; url: string }[] = [];
+  private watchDelayMs: number;
 
-  constructor(private readonly kinds: KindSpec[], private readonly opts: { bookmarkIntervalMs?: number } = {}) {}
+  constructor(private readonly kinds: KindSpec[], private readonly opts: FakeApiServerOptions = {}) {
+    this.watchDelayMs = opts.watchDelayMs ?? 0;
+  }
 
   async start(port = 0): Promise<string> {
     const server = createServer((req, res) => this.handle(req, res));
@@ -87,6 +97,11 @@ export class FakeApiServer {
   /** Cuts every open watch connection, as a network blip or an API server restart would. */
   dropWatches(): void {
     for (const w of this.watches) this.endWatch(w, true);
+  }
+
+  /** From now on a watch's response waits `ms` (0: none), as from a slow or restarting server; it is answered from the state at that time. */
+  slowWatches(ms: number): void {
+    this.watchDelayMs = ms;
   }
 
   /** Forgets the event history: a watch from an older resourceVersion now gets 410 Gone. */
@@ -147,7 +162,13 @@ export class FakeApiServer {
     const { spec, namespace, name } = route;
     const method = req.method ?? 'GET';
     if (method === 'GET' && name === undefined) {
-      if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return this.watch(res, spec, namespace, url.searchParams);
+      if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+        const delay = this.watchDelayMs;
+        if (delay <= 0) return this.watch(res, spec, namespace, url.searchParams);
+        const t = setTimeout(() => { if (!res.destroyed) this.watch(res, spec, namespace, url.searchParams); }, delay);
+        res.on('close', () => clearTimeout(t));
+        return;
+      }
       return this.listResponse(res, spec, namespace);
     }
     if (method === 'GET' && name !== undefined) {
@@ -224,6 +245,7 @@ export class FakeApiServer {
 
   private watch(res: ServerResponse, spec: KindSpec, namespace: string | undefined, q: URLSearchParams): void {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders(); // as the real API server does: the client sees the watch open before any event
     const w: OpenWatch = { res, spec, ...(namespace !== undefined ? { namespace } : {}), timers: [] };
     this.watches.add(w);
     res.on('close', () => this.endWatch(w, false));

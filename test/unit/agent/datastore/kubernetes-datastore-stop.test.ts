@@ -50,3 +50,25 @@ describe('KubernetesDatastore.start() while the first lists keep failing', () =>
     expect(snaps).toEqual([]);
   });
 });
+
+describe('KubernetesDatastore.stop() while the watches are connecting', () => {
+  it('delivers no snapshot after stop() and leaves no watch open', async () => {
+    const api = new FakeApiServer(KINDS.map((k) => ({ kind: k.kind, group: k.group, version: k.version, plural: k.plural, namespaced: k.namespaced })), { bookmarkIntervalMs: 0, watchDelayMs: 200 });
+    await api.start();
+    try {
+      const ds = new KubernetesDatastore({ server: api.url, minBackoffMs: 20, maxBackoffMs: 20 });
+      let stopped = false;
+      const late: Snapshot[] = [];
+      await ds.start({ onSnapshot: (s) => { if (stopped) late.push(s); } });
+      await ds.stop(); // every watch's response headers are still ~200 ms away
+      stopped = true;
+      await new Promise((r) => setTimeout(r, 300));
+      api.create({ kind: 'BGPPeer', apiVersion: 'margay.io/v1', metadata: { name: 'late' }, spec: { peerIP: '192.0.2.1', asNumber: 64512 } });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(late).toEqual([]);
+      expect(api.openWatches).toBe(0);
+    } finally {
+      await api.stop();
+    }
+  });
+});

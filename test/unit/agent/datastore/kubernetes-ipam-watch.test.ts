@@ -100,7 +100,7 @@ describe('KubernetesIpamStore.watch (fake API server)', () => {
   it('a dropped watch resumes without losing a change; a compacted history (410 Gone) re-lists', async () => {
     const kc = loadKubeConfig({ server: api.url });
     const writer = new KubernetesIpamStore(kc);
-    // the resume waits 400 ms: long enough for the write and the compaction to land first
+    // a quiet watch that ends resumes after the minimum delay, 400 ms: long enough for the write to land first
     w = await new KubernetesIpamStore(kc, { minBackoffMs: 400, maxBackoffMs: 400 }).watch((c) => changes.push(c));
     await until('watches open', () => api.openWatches === 2);
     api.dropWatches();
@@ -108,6 +108,9 @@ describe('KubernetesIpamStore.watch (fake API server)', () => {
     await until('change made while the watch was down', () => cidrs()?.includes('10.0.1.0/30') === true);
 
     await until('watches open again', () => api.openWatches === 2);
+    // a watch that delivered something resumes at once: hold the reconnect back so the
+    // write, the delete and the compaction land before it is answered
+    api.slowWatches(400);
     api.dropWatches();
     await writer.put('block', '10.0.2.0/30', block('10.0.2.0/30', 'n3'), undefined);
     const gone = (await writer.get('block', '10.0.1.0/30'))!;

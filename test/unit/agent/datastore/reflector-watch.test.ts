@@ -121,3 +121,28 @@ describe('Reflector backoff', () => {
     r.stop();
   });
 });
+
+describe('Reflector.stop() while a watch is connecting', () => {
+  it('leaves no watch open and delivers no event after stop()', async () => {
+    const api = new FakeApiServer([{ kind: 'BGPPeer', group: 'margay.io', version: 'v1', plural: 'bgppeers', namespaced: false }], { bookmarkIntervalMs: 0, watchDelayMs: 200 });
+    await api.start();
+    try {
+      const upserts: string[] = [];
+      const r = new Reflector(kubeTransport(loadKubeConfig({ server: api.url }), PEER), {
+        replace: () => undefined, remove: () => undefined,
+        upsert: (o: Resource) => upserts.push(o.metadata.name),
+      }, { minBackoffMs: 20, maxBackoffMs: 20 });
+      expect(await r.start()).toBe('synced');
+      await until(() => api.requests.some((q) => q.url.includes('watch=true')), 'the watch request');
+      r.stop(); // the response headers are still 200 ms away
+      await sleep(300); // headers sent: the watch counted as open on the server
+      api.create({ kind: 'BGPPeer', apiVersion: 'margay.io/v1', metadata: { name: 'late' }, spec: {} });
+      await sleep(200);
+      expect(upserts).toEqual([]);
+      expect(api.openWatches).toBe(0);
+      expect(api.requests.filter((q) => q.url.includes('watch=true'))).toHaveLength(1);
+    } finally {
+      await api.stop();
+    }
+  });
+});
