@@ -156,8 +156,9 @@ export function selectBest(paths: readonly Path[], multipath = false): Selection
     if (d < 0) top = [p];
     else if (d === 0) top.push(p);
   }
-  // (c) MED within each neighbouring AS
+  // (c) MED within each neighbouring AS; `dropped`: the paths it removed (none: undefined)
   let left = top;
+  let dropped: Set<Path> | undefined;
   if (top.length > 1) {
     const lowest = new Map<number, number>();
     for (const p of top) {
@@ -166,7 +167,11 @@ export function selectBest(paths: readonly Path[], multipath = false): Selection
       const l = lowest.get(as);
       if (l === undefined || m < l) lowest.set(as, m);
     }
-    left = top.filter((p) => (p.attrs.med ?? 0) === lowest.get(neighborAs(p.attrs.asPath)));
+    left = [];
+    for (const p of top) {
+      if ((p.attrs.med ?? 0) === lowest.get(neighborAs(p.attrs.asPath))) left.push(p);
+      else (dropped ??= new Set()).add(p);
+    }
   }
   // (d) onwards: a total order again
   let best = left[0]!;
@@ -175,12 +180,13 @@ export function selectBest(paths: readonly Path[], multipath = false): Selection
     if (compareRange(p, best, MED_AT + 1, COMPARATORS.length) < 0) best = p;
   }
   // why: the rule that beat the closest rival (the one that survived the most rules); a path MED
-  // removed left the race there, even if it differs from the best only on a later rule
+  // removed left the race there, even if it differs from the best only on a later rule (a path
+  // that ties the best beyond MED is in `top`, so it is either in `left` or in `dropped`)
   let at = -1;
   for (const p of paths) {
     if (p === best) continue;
     let idx = firstDifference(best, p);
-    if (idx > MED_AT && !left.includes(p)) idx = MED_AT;
+    if (idx > MED_AT && dropped?.has(p) === true) idx = MED_AT;
     if (idx > at) at = idx;
   }
   const reason: BestReason = at >= COMPARATORS.length ? 'equal' : COMPARATORS[at]!.reason;
