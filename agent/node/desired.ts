@@ -20,7 +20,7 @@ import type { DataplaneConfig, DataplaneInput, ExternalRouteSpec, NodeSpec, Pool
 import type { Block, Handle, IpPool } from '../ipam/types.js';
 import { ifNameOfHandle } from '../ipam/handle.js';
 import { ANNOTATIONS, type NodeBgpInfo } from '../node-config/types.js';
-import { hostOf } from '../node-config/node-info.js';
+import { canonicalAddress, hostOf } from '../node-config/node-info.js';
 import { podFromObject, namespaceFromObject, type PodInfo, type Snapshot as PolicySnapshot } from '../../policy/model/snapshot.js';
 
 type Obj = Record<string, unknown>;
@@ -130,8 +130,8 @@ export function dataplaneInputOf(a: {
   const byAddress = new Map<string, string>();
   const nodes: NodeSpec[] = [];
   for (const n of a.nodes) {
-    if (n.address) byAddress.set(hostOf(n.address), n.name);
-    if (n.address6) byAddress.set(hostOf(n.address6), n.name);
+    // keyed canonically: next hops from the speaker are canonical (fd00:10::2), a node's address may be written otherwise
+    for (const addr of [n.address, n.address6]) if (addr) byAddress.set(canonicalAddress(hostOf(addr)) ?? hostOf(addr), n.name);
     if (!n.address && !n.address6) continue;
     const vx = n.vxlanTunnelAddress ?? a.tunnels?.get(n.name);
     nodes.push({ name: n.name, ...(n.address ? { address: n.address } : {}), ...(n.address6 ? { address6: n.address6 } : {}), ...(vx ? { vxlanTunnelAddress: vx } : {}) });

@@ -14,7 +14,7 @@ import type { PoolSpec } from '../dataplane/plan/types.js';
 import { onSameSubnet, poolOf } from '../dataplane/plan/route-plan.js';
 import type { Block } from '../ipam/types.js';
 import type { NodeBgpInfo } from '../node-config/types.js';
-import { hostOf } from '../node-config/node-info.js';
+import { canonicalAddress, hostOf } from '../node-config/node-info.js';
 
 const encapsulates = (mode: PoolSpec['vxlanMode'], sameSubnet: boolean): boolean => mode === 'Always' || (mode === 'CrossSubnet' && !sameSubnet);
 
@@ -36,7 +36,8 @@ export function ipamEncapRoutes(a: { node: string; blocks: readonly Block[]; poo
     if (!tunnelled) continue;
     // the owner's address names the owner (dataplaneInputOf maps it back to the node); the plan picks the device
     const hop = v6 ? owner.address6 ?? owner.address : owner.address ?? owner.address6;
-    if (hop) out.set(b.cidr, [hostOf(hop)]);
+    // canonical, as the speaker's next hops are (dataplaneInputOf keys nodes by canonical address)
+    if (hop) out.set(b.cidr, [canonicalAddress(hostOf(hop)) ?? hostOf(hop)]);
   }
   return out;
 }

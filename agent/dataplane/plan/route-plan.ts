@@ -232,7 +232,8 @@ function planV6Block(dst: string, local: NodeSpec, owner: NodeSpec, pool: PoolSp
     problems.push(`block ${dst}: nodes ${local.name} and ${owner.name} share no underlay address family for VXLAN`);
     return { reason: 'no path' };
   }
-  if (same) return { hop: { gateway: hostOf(owner.address6 as string), dev: config.uplink, onlink: false, weight: 1 }, reason: `direct to ${owner.name}` };
+  // canonical like the kernel's (fd00:10::2, not FD00:10:0:0::2), or the route would differ on every pass
+  if (same) return { hop: { gateway: canonicalIp(hostOf(owner.address6 as string)), dev: config.uplink, onlink: false, weight: 1 }, reason: `direct to ${owner.name}` };
   if (local.address6 === undefined || owner.address6 === undefined) {
     problems.push(`block ${dst}: node ${local.address6 === undefined ? local.name : owner.name} has no IPv6 address`);
     return { reason: 'no path' };

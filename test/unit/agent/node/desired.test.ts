@@ -4,6 +4,8 @@ import type { Resource } from '../../../../agent/datastore/resources.js';
 import { DEFAULT_CONFIG } from '../../../../agent/dataplane/plan/types.js';
 import type { Block, Handle } from '../../../../agent/ipam/types.js';
 import { readNodes } from '../../../../agent/node-config/node-config.js';
+import { parseAddressPrefix } from '../../../../agent/node-config/node-info.js';
+import { planDataplane } from '../../../../agent/dataplane/plan/route-plan.js';
 import { dataplaneInputOf, dataplanePoolsOf, externalImportPrefixes, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan, withNodeAddress } from '../../../../agent/node/desired.js';
 
 function snap(...objs: Resource[]): Snapshot {
@@ -116,5 +118,25 @@ describe('externalImportPrefixes', () => {
     c.set({ apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'v6' }, spec: { cidr: 'fd44::/48' } });
     expect(externalImportPrefixes(c.snapshot()).sort()).toEqual(['10.244.0.0/16', 'fd44::/48']);
     expect(externalImportPrefixes(new ObjectCache().snapshot())).toEqual([]);
+  });
+});
+
+describe('node addresses in non-canonical text (FD00:10:0:0::2/64)', () => {
+  const pools = [{ cidr: 'fd00:99::/64', vxlanMode: 'Never' as const, ipipMode: 'Never' as const, natOutgoing: false }];
+  const learned = new Map([['fd00:99::/122', ['fd00:10::2']]]); // the speaker's next hops are canonical
+
+  it('a BGP next hop in canonical form still names the node (not a router), whatever text its address was given in', () => {
+    const nodes = [{ name: 'a', labels: {}, asn: 64512, address6: 'fd00:10::1/64' }, { name: 'b', labels: {}, asn: 64512, address6: 'FD00:10:0:0::2/64' }];
+    const r = dataplaneInputOf({ node: 'a', nodes, pools, own: [], learned, config });
+    expect(r.input.blocks).toEqual([{ cidr: 'fd00:99::/122', node: 'b' }]);
+    expect(r.input.external).toBeUndefined();
+  });
+
+  it('end to end from the Node annotation: the address is read canonical and the route goes via fd00:10::2', () => {
+    expect(parseAddressPrefix('FD00:10:0:0::2/64', 6)).toBe('fd00:10::2/64');
+    const n6 = (name: string, a6: string): Resource => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, annotations: { 'margay.io/bgp-ipv6-address': a6 } } });
+    const s = snap(n6('a', 'fd00:10::1/64'), n6('b', 'FD00:10:0:0::2/64'));
+    const { input } = dataplaneInputOf({ node: 'a', nodes: readNodes(s), pools, own: [], learned, config });
+    expect(planDataplane(input).routes.map((r) => [r.dst, r.nexthops.map((h) => h.gateway)])).toEqual([['fd00:99::/122', ['fd00:10::2']]]);
   });
 });

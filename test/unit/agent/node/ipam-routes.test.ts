@@ -46,3 +46,11 @@ describe('routes from IPAM alone (agent with BGP off)', () => {
     expect(changedPrefixes(a, a)).toEqual([]);
   });
 });
+
+describe('routes from IPAM alone: node addresses in non-canonical text', () => {
+  it('the next hop is the owner\'s address in canonical form, the form dataplaneInputOf maps back to the node', () => {
+    const odd = [nodeInfo('n1', '172.30.0.11/24', 'fd30::11/64'), nodeInfo('n3', '172.31.0.13/24', 'FD31:0:0::13/64')];
+    const r = ipamEncapRoutes({ node: 'n1', nodes: odd, pools: [pool('fd44::/48', 'Always')], blocks: [block('fd44::40/122', 'n3')] });
+    expect([...r]).toEqual([['fd44::40/122', ['fd31::13']]]);
+  });
+});

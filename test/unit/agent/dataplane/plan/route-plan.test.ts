@@ -296,3 +296,16 @@ describe('disabled pools (disabled only stops new allocations; pool migration di
     expect(plan.vxlan?.peers.find((p) => p.node === 'c')?.tunnelAddress6).toBe(vtepLinkLocal(vtepMac('c')));
   });
 });
+
+describe('node addresses in non-canonical text', () => {
+  it('a direct IPv6 route goes via the owner\'s address in canonical form (the kernel reports fd00:10::2; anything else replaces the route every pass)', () => {
+    const i: DataplaneInput = {
+      localNode: 'a',
+      nodes: [{ name: 'a', address6: 'fd00:10::1/64' }, { name: 'b', address6: 'FD00:10:0:0::2/64' }],
+      blocks: [{ cidr: 'fd00:99::/122', node: 'b' }],
+      pools: [{ cidr: 'fd00:99::/64', vxlanMode: 'Never', ipipMode: 'Never', natOutgoing: false }],
+      config: { ...DEFAULT_CONFIG, uplink: 'eth0', uplinkMtu: 1500 },
+    };
+    expect(planDataplane(i).routes.map((r) => r.nexthops.map((n) => n.gateway))).toEqual([['fd00:10::2']]);
+  });
+});
