@@ -146,15 +146,21 @@ export class Ipam {
     const found = existing ? [] : await this.heldSlots(req.handle, families);
     const fresh: Handle['addresses'] = [];
     this.unsureWrite = false;
+    let recording = false;
     try {
       for (const f of families) {
         if (held.some((a) => a.family === f)) continue;
         fresh.push(found.find((a) => a.family === f) ?? await this.allocateFamily(f, req.handle, attrs));
       }
-      if (fresh.length > 0) await this.recordHandle(req.handle, attrs, fresh);
+      recording = fresh.length > 0;
+      if (recording) await this.recordHandle(req.handle, attrs, fresh);
     } catch (e) {
       let unsure = this.unsureWrite;
-      for (const a of fresh) await this.releaseFromBlock(a.block, req.handle).catch(() => { unsure = true; });
+      // The handle record may have landed with its answer lost: its addresses must stay
+      // held in their blocks, or a retry would return an address another pod can be given.
+      // Kept, they are what the retry returns (from the record, or the slots) or a DEL frees.
+      const keep = recording && unsure;
+      if (!keep) for (const a of fresh) await this.releaseFromBlock(a.block, req.handle).catch(() => { unsure = true; });
       // a slot may be held unseen (a write's answer lost, a failed rollback): read the hint again when next needed
       if (unsure) this.slots = undefined;
       throw e;

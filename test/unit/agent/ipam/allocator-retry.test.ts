@@ -107,4 +107,26 @@ describe('Ipam.assign retried after a crash between block and handle writes', ()
     expect(got.map((a) => [a.address, a.pool])).toEqual([['10.1.0.0', 'new']]);
     expect((await store.get('handle', H))?.value.addresses.map((a) => a.address)).toEqual(['10.1.0.0']);
   });
+
+  it('a handle write that lands with its answer lost keeps its slots: the retry returns the same address and no other pod gets it', async () => {
+    const store = new MemoryIpamStore();
+    const realPut = store.put.bind(store);
+    let lose = true;
+    // the handle record is written, then the answer is lost (a 503 after the write, say)
+    store.put = (async (kind, key, value, version) => {
+      const r = await realPut(kind, key, value, version);
+      if (kind === 'handle' && lose) { lose = false; throw new IpamError('unavailable', 'answer lost'); }
+      return r;
+    }) as MemoryIpamStore['put'];
+    const ipam = new Ipam({ store, node: 'n', pools });
+    await expect(ipam.assign({ handle: H, containerId: 'c' })).rejects.toThrow('answer lost');
+    const other = await ipam.assign({ handle: 'net.d.eth0', containerId: 'd' });
+    const retried = await ipam.assign({ handle: H, containerId: 'c' });
+    expect(retried.map((a) => a.address)).toHaveLength(1);
+    expect(other.map((a) => a.address)).not.toContain(retried[0]?.address);
+    // the block holds the retried address for H
+    const block = (await store.list('block')).find((r) => r.value.cidr === retried[0]?.block)?.value;
+    expect(block?.allocations).toContain(H);
+    expect(await ipam.release(H)).toEqual(retried.map((a) => a.address));
+  });
 });
