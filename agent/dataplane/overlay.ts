@@ -12,8 +12,10 @@
  *   are fixed by deleting and recreating the device.
  * - IPIP: tunl0 (kind ipip, the fallback device). Where the kernel has no ipip module
  *   the device cannot exist: OverlayUnavailableError says so, naming the module.
+ *   Creating it may itself load the module, whose fallback tunl0 then already
+ *   exists (EEXIST): that device is adopted.
  */
-import { EOPNOTSUPP, NetlinkError } from './kernel/errno.js';
+import { EEXIST, EOPNOTSUPP, NetlinkError } from './kernel/errno.js';
 import { type Rtnl, throwOnFailure, type NeighWrite } from './kernel/rtnl.js';
 import { NTF_SELF, NUD_PERMANENT, IFF_UP, RT_SCOPE_UNIVERSE } from './netlink/constants.js';
 import type { LinkMsg } from './netlink/link.js';
@@ -105,6 +107,31 @@ export function reconcileVxlan(nl: Rtnl, plan: VxlanPlan | undefined, opts: { de
 /** Whether the running kernel can make ipip devices (module loaded or loadable on demand). */
 export const IPIP_MODULE = 'ipip';
 
+const kindOf = (l: LinkMsg): string => (l.info?.kind === 'other' ? l.info.name : l.info?.kind ?? 'plain');
+
+/**
+ * Creates tunl0 and returns it. The request itself may load the ipip module, whose
+ * fallback tunl0 then appears in every namespace — so this CREATE|EXCL finds it and
+ * answers EEXIST (kube-router's "tunl0: File exists"): that device is the one wanted.
+ */
+function createIpip(nl: Rtnl, plan: IpipPlan): LinkMsg {
+  try {
+    nl.addLink({ name: plan.device, mtu: plan.mtu, up: true, info: { kind: 'ipip', ipip: {} } });
+  } catch (err) {
+    if (!(err instanceof NetlinkError)) throw err;
+    if (err.errno === EOPNOTSUPP) {
+      throw new OverlayUnavailableError(`IPIP: this kernel has no "${IPIP_MODULE}" module (creating ${plan.device} of kind ipip: ${err.message})`, IPIP_MODULE);
+    }
+    if (err.errno !== EEXIST) throw err;
+    const found = nl.linkByName(plan.device);
+    if (found?.info?.kind === 'ipip') return found;
+    throw new Error(`IPIP: creating ${plan.device} failed with EEXIST and ${found ? `${plan.device} is a ${kindOf(found)} device` : `no ${plan.device} is there`}`, { cause: err });
+  }
+  const dev = nl.linkByName(plan.device);
+  if (!dev) throw new Error(`IPIP: ${plan.device} vanished after creation`);
+  return dev;
+}
+
 /** Converges tunl0; throws OverlayUnavailableError when the kernel has no ipip support. */
 export function reconcileIpip(nl: Rtnl, plan: IpipPlan | undefined, opts: { device: string }): OverlayReport {
   const report: OverlayReport = { device: plan?.device ?? opts.device, created: false, recreated: false, changes: [] };
@@ -114,19 +141,10 @@ export function reconcileIpip(nl: Rtnl, plan: IpipPlan | undefined, opts: { devi
     if (dev && (dev.flags & IFF_UP) !== 0) { nl.setLink({ index: dev.index, up: false }); report.changes.push('device down'); }
     return report;
   }
-  if (dev && dev.info?.kind !== 'ipip') throw new Error(`IPIP: ${report.device} exists and is a ${dev.info?.kind ?? 'plain'} device`);
+  if (dev && dev.info?.kind !== 'ipip') throw new Error(`IPIP: ${report.device} exists and is a ${kindOf(dev)} device`);
   if (!dev) {
-    try {
-      nl.addLink({ name: plan.device, mtu: plan.mtu, up: true, info: { kind: 'ipip', ipip: {} } });
-    } catch (err) {
-      if (err instanceof NetlinkError && err.errno === EOPNOTSUPP) {
-        throw new OverlayUnavailableError(`IPIP: this kernel has no "${IPIP_MODULE}" module (creating ${plan.device} of kind ipip: ${err.message})`, IPIP_MODULE);
-      }
-      throw err;
-    }
+    dev = createIpip(nl, plan);
     report.created = true;
-    dev = nl.linkByName(plan.device);
-    if (!dev) throw new Error(`IPIP: ${plan.device} vanished after creation`);
   }
   if (dev.mtu !== plan.mtu || (dev.flags & IFF_UP) === 0) {
     nl.setLink({ index: dev.index, mtu: plan.mtu, up: true });
