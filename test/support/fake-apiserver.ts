@@ -5,7 +5,9 @@
  *   monotonically growing resourceVersion;
  * - watch (`?watch=true&resourceVersion=N`): newline-delimited JSON events
  *   ADDED / MODIFIED / DELETED after N, BOOKMARK events when asked for
- *   (`allowWatchBookmarks=true`), `timeoutSeconds` honoured; a resourceVersion older
+ *   (`allowWatchBookmarks=true`: about every 60 s and 2 s before the end, as the
+ *   real server sends them, unless `bookmarkIntervalMs` says otherwise),
+ *   `timeoutSeconds` honoured; a resourceVersion older
  *   than the compaction point gets an ERROR event with a 410 Gone Status, as etcd
  *   compaction makes the real server do;
  * - get / create (409 AlreadyExists) / update (409 Conflict on a stale
@@ -25,6 +27,12 @@ export interface KindSpec {
 }
 
 export interface FakeApiServerOptions {
+  /**
+   * BOOKMARK events, for watches that ask for them: like the real API server by
+   * default, one about every 60 s and one 2 s before the watch's timeoutSeconds
+   * ends; a shorter interval for tests that need bookmarks fast (the final one is
+   * still sent); 0 for none at all (a server without bookmarks: a quiet watch gets nothing).
+   */
   bookmarkIntervalMs?: number;
   /** delay before a watch's response headers (a slow connect); the watch counts as open once they are sent */
   watchDelayMs?: number;
@@ -259,10 +267,13 @@ export class FakeApiServer {
     } else {
       for (const e of this.history) if (e.rv > Number(from) && this.matches(w, e)) this.send(w, e.type, e.object);
     }
-    if (q.get('allowWatchBookmarks') === 'true' && this.opts.bookmarkIntervalMs) {
-      w.timers.push(setInterval(() => this.send(w, 'BOOKMARK', { kind: spec.kind, apiVersion: this.apiVersion(spec), metadata: { resourceVersion: String(this.rv) } }), this.opts.bookmarkIntervalMs));
-    }
     const timeout = Number(q.get('timeoutSeconds') ?? '0');
+    const every = this.opts.bookmarkIntervalMs ?? 60_000;
+    if (q.get('allowWatchBookmarks') === 'true' && every > 0) {
+      const bookmark = (): void => this.send(w, 'BOOKMARK', { kind: spec.kind, apiVersion: this.apiVersion(spec), metadata: { resourceVersion: String(this.rv) } });
+      w.timers.push(setInterval(bookmark, every));
+      if (timeout > 2) w.timers.push(setTimeout(bookmark, (timeout - 2) * 1000));
+    }
     if (timeout > 0) w.timers.push(setTimeout(() => this.endWatch(w, true), timeout * 1000));
   }
 

@@ -53,6 +53,48 @@ describe('Reflector over client-node Watch: a quiet watch', () => {
   });
 });
 
+describe('Reflector over client-node Watch: the server ends the watch (timeoutSeconds)', () => {
+  let api: FakeApiServer | undefined;
+  let r: Reflector | undefined;
+  afterEach(async () => {
+    r?.stop();
+    vi.useRealTimers();
+    await api?.stop();
+  });
+
+  it('a bookmark 2 s before the end moves the resourceVersion; the watch resumes from it at once, without an error', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    api = new FakeApiServer([
+      { kind: 'BGPPeer', group: 'margay.io', version: 'v1', plural: 'bgppeers', namespaced: false },
+      { kind: 'IPPool', group: 'margay.io', version: 'v1', plural: 'ippools', namespaced: false },
+    ]); // default bookmarks: every 60 s and 2 s before timeoutSeconds
+    await api.start();
+    const errors: unknown[] = [];
+    r = new Reflector(kubeTransport(loadKubeConfig({ server: api.url }), PEER, { watchTimeoutSeconds: 20 }), {
+      replace: () => undefined, upsert: () => undefined, remove: () => undefined,
+      error: (err) => errors.push(err),
+    }, { minBackoffMs: 250, maxBackoffMs: 10_000 });
+    expect(await r.start()).toBe('synced');
+    const rv0 = r.resourceVersion;
+    const watches = (): string[] => api!.requests.filter((q) => q.url.includes('watch=true')).map((q) => q.url);
+    await until(() => api!.openWatches === 1, 'the watch to open');
+    api.create({ kind: 'IPPool', apiVersion: 'margay.io/v1', metadata: { name: 'p' }, spec: {} }); // moves the global resourceVersion only
+    for (let s = 0; s < 17; s += 1) { // 17 s
+      vi.advanceTimersByTime(1000);
+      await sleep(5);
+    }
+    expect(r.resourceVersion).toBe(rv0); // no bookmark yet: the first periodic one would come at 60 s
+    vi.advanceTimersByTime(1500); // 18.5 s: the final bookmark (18 s) has come
+    await until(() => r!.resourceVersion !== rv0, 'the final bookmark');
+    expect(watches()).toHaveLength(1);
+    vi.advanceTimersByTime(1500); // 20 s: the server ends the watch
+    // at once: only timers due now run (fake time stays at 20 s), never the 250 ms backoff
+    await until(() => (vi.advanceTimersByTime(0), watches().length === 2), 'the resumed watch');
+    expect(watches()[1]).toContain(`resourceVersion=${r.resourceVersion}`);
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('Reflector backoff', () => {
   afterEach(() => { vi.useRealTimers(); });
 
