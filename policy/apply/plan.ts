@@ -4,8 +4,9 @@
  *   1. ipset: create new sets, delete stale members, add new members;
  *   2. iptables-restore --noflush (one atomic transaction per family): rewrite
  *      changed chains and create new ones (policy chains, then workload chains, then
- *      dispatch), add missing hooks, then flush and delete stale margay chains —
- *      which nothing references any more once the transaction's rewrites are in;
+ *      dispatch), add missing hooks, then flush every stale margay chain and only
+ *      then delete them — nothing references them any more once the transaction's
+ *      rewrites are in and the stale chains (which may jump to each other) are empty;
  *   3. ipset: destroy stale sets (only now unreferenced).
  * Unchanged chains and sets are not written at all.
  */
@@ -58,12 +59,14 @@ function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats'], unch
     }
     for (let i = 1; i < have; i++) lines.push(hookLine(h).replace(/^-I (\S+) 1 /, '-D $1 '));
   }
+  // Every stale chain is flushed before any is deleted: stale chains may jump to
+  // each other (a removed pod's MARGAY-TW- to its removed policy's MARGAY-PI-, which
+  // sorts first), and deleting a chain still referenced aborts the whole transaction.
   const wanted = new Set(d.chains.map((c) => c.name));
-  for (const name of [...a.chains.keys()].sort()) {
-    if (wanted.has(name)) continue;
-    lines.push(`-F ${name}`, `-X ${name}`);
-    stats.chainsDeleted++;
-  }
+  const stale = [...a.chains.keys()].filter((name) => !wanted.has(name)).sort();
+  for (const name of stale) lines.push(`-F ${name}`);
+  for (const name of stale) lines.push(`-X ${name}`);
+  stats.chainsDeleted += stale.length;
   return lines.length === 0 ? '' : ['*filter', ...lines, 'COMMIT', ''].join('\n');
 }
 

@@ -86,6 +86,23 @@ describe('planApply', () => {
     expect(p.stats.chainsDeleted).toBe(2);
   });
 
+  it('pod and its policy removed together: all -F precede all -X', () => {
+    // MARGAY-PI-<p> sorts before MARGAY-TW-<pod>: deleting it while the pod's stale
+    // chain still jumps to it aborts the whole transaction (and every retry)
+    const snap = cluster();
+    const pols1 = [policy('x', 'only-a', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: [{ podSelector: {} }] }] })];
+    const before = renderNode(resolveNode(snap, pols1, 'n1'));
+    const after = renderNode(resolveNode({ ...snap, pods: snap.pods.filter((p) => !(p.namespace === 'x' && p.name === 'a')) }, [], 'n1'));
+    const p = planApply(after, actualOf(before));
+    const lines = p.iptables.v4.split('\n');
+    const flushes = lines.map((l, i) => (l.startsWith('-F ') ? i : -1)).filter((i) => i >= 0);
+    const deletes = lines.map((l, i) => (l.startsWith('-X ') ? i : -1)).filter((i) => i >= 0);
+    expect(lines).toContain(`-X ${policyChainName('x/only-a', 'ingress')}`);
+    expect(lines.some((l) => l.startsWith('-X MARGAY-TW-'))).toBe(true);
+    expect(flushes).toHaveLength(deletes.length);
+    expect(Math.max(...flushes)).toBeLessThan(Math.min(...deletes));
+  });
+
   it('duplicate hooks are removed, a member flag change is a delete then an add', () => {
     const r = renderNode(resolveNode(cluster(), [policy('x', 'b', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }] })], 'n1'));
     const a = actualOf(r);
