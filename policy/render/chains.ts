@@ -4,7 +4,8 @@
  *   FORWARD → MARGAY-FORWARD: conntrack RELATED,ESTABLISHED accept for workload
  *     interfaces; `-i mgw+` → MARGAY-FROM-WL (egress of the sending pod), then
  *     `-o mgw+` → MARGAY-TO-WL (ingress of the receiving pod); both passed → ACCEPT.
- *   INPUT → MARGAY-INPUT: pod → its own node is subject to the pod's egress policy.
+ *   INPUT → MARGAY-INPUT: replies accepted, INVALID dropped (as in MARGAY-FORWARD);
+ *     pod → its own node is subject to the pod's egress policy.
  *   MARGAY-FROM-WL / MARGAY-TO-WL: one `-i IFACE -g MARGAY-FW-…` / `-o IFACE -g
  *     MARGAY-TW-…` per local pod; the last rule drops any other `mgw+` interface, so
  *     a pod margay has not programmed yet carries nothing (fail closed).
@@ -207,6 +208,7 @@ function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
     name: CHAINS.input,
     rules: [
       { args: ['-i', WL, ...established], comment: 'reply traffic' },
+      { args: ['-i', WL, ...invalid], comment: 'invalid' },
       ...ndp,
       { args: ['-i', WL, '-j', CHAINS.fromDispatch], comment: 'egress of the sending pod to its node' },
       { args: ['-i', WL, '-j', 'MARK', '--set-xmark', CLEAR_MARK], comment: 'leave no mark behind' },

@@ -42,6 +42,16 @@ describe('render', () => {
     expect(pc?.rules[1]?.args).toEqual(['-p', 'sctp', '-m', 'sctp', '--dport', '80', '-j', 'MARK', '--set-xmark', '0x40000/0x40000']);
   });
 
+  it('MARGAY-INPUT drops INVALID from workloads right after the established accept, like MARGAY-FORWARD', () => {
+    const r = renderNode(resolveNode(cluster(), [], 'n1'));
+    for (const f of [r.v4, r.v6]) {
+      const rules = chain(f, 'MARGAY-INPUT')?.rules.map((x) => x.args.join(' ')) ?? [];
+      expect(rules[0]).toBe('-i mgw+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+      expect(rules[1]).toBe('-i mgw+ -m conntrack --ctstate INVALID -j DROP');
+      expect(rules.filter((x) => x.includes('INVALID'))).toHaveLength(1);
+    }
+  });
+
   it('dispatch: one entry per local pod, then drop unknown workload interfaces', () => {
     const r = renderNode(resolveNode(cluster(), [], 'n1'));
     const to = chain(r.v4, 'MARGAY-TO-WL');
