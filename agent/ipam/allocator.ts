@@ -34,7 +34,7 @@
 import { parseCidr, formatCidr, blockCount, nthBlock, type Family } from './cidr.js';
 import { addressOf, affinityOf, allocateInBlock, freeCount, handlesIn, isEmpty, newBlock, releaseInBlock } from './block.js';
 import { IpamError } from './errors.js';
-import { partitionPools, poolsForNode, type ResolvedPool } from './pool.js';
+import { partitionPools, poolsForNode, type Encap, type ResolvedPool } from './pool.js';
 import type { IpamStore, Versioned } from './store.js';
 import type { Assignment, Block, Handle, HandleAttrs, IpPool, PodRef } from './types.js';
 
@@ -54,6 +54,8 @@ export interface AssignRequest {
   containerId?: string;
   /** Limit to these families; default: every family with an eligible pool. */
   families?: readonly Family[];
+  /** Only pools with this encapsulation on (a node's tunnel device address). */
+  encap?: Encap;
 }
 
 type Outcome = { kind: 'done'; address: string; block: Block } | { kind: 'retry' } | { kind: 'none' };
@@ -134,23 +136,23 @@ export class Ipam {
   }
 
   private async assignNow(req: AssignRequest): Promise<Assignment[]> {
-    const families = (req.families ?? [4, 6]).filter((f) => poolsForNode(this.pools, f, this.labels).length > 0);
+    const families = (req.families ?? [4, 6]).filter((f) => poolsForNode(this.pools, f, this.labels, req.encap).length > 0);
     if (families.length === 0) {
-      const what = req.families ? `IPv${req.families.join('/IPv')} ` : '';
+      const what = `${req.families ? `IPv${req.families.join('/IPv')} ` : ''}${req.encap ? `${req.encap.toUpperCase()} ` : ''}`;
       throw new IpamError('no-pool', `no enabled ${what}IPPool selects node ${this.node}`);
     }
     const attrs: HandleAttrs = { node: this.node, ...(req.pod ? { pod: req.pod } : {}), ...(req.containerId ? { containerId: req.containerId } : {}) };
     const existing = await this.store.get('handle', req.handle);
     const held = existing?.value.addresses ?? [];
     // no record: slots the handle already holds (a crash between the block and the handle write)
-    const found = existing ? [] : await this.heldSlots(req.handle, families);
+    const found = existing ? [] : await this.heldSlots(req.handle, families, req.encap);
     const fresh: Handle['addresses'] = [];
     this.unsureWrite = false;
     let recording = false;
     try {
       for (const f of families) {
         if (held.some((a) => a.family === f)) continue;
-        fresh.push(found.find((a) => a.family === f) ?? await this.allocateFamily(f, req.handle, attrs));
+        fresh.push(found.find((a) => a.family === f) ?? await this.allocateFamily(f, req.handle, attrs, req.encap));
       }
       recording = fresh.length > 0;
       if (recording) await this.recordHandle(req.handle, attrs, fresh);
@@ -197,8 +199,8 @@ export class Ipam {
     if (node === this.node) this.own = undefined;
   }
 
-  private async allocateFamily(family: Family, handle: string, attrs: HandleAttrs): Promise<Handle['addresses'][number]> {
-    const pools = poolsForNode(this.pools, family, this.labels);
+  private async allocateFamily(family: Family, handle: string, attrs: HandleAttrs, encap?: Encap): Promise<Handle['addresses'][number]> {
+    const pools = poolsForNode(this.pools, family, this.labels, encap);
     const poolNames = new Set(pools.map((p) => p.name));
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       let o = await this.fromOwnBlocks(family, poolNames, handle, attrs);
@@ -241,13 +243,13 @@ export class Ipam {
   }
 
   /** Per family, a slot `handle` holds in a block of the family's pools (each re-read), as the handle record lists it. */
-  private async heldSlots(handle: string, families: readonly Family[]): Promise<Handle['addresses']> {
+  private async heldSlots(handle: string, families: readonly Family[], encap?: Encap): Promise<Handle['addresses']> {
     const out: Handle['addresses'] = [];
     for (const cidr of [...((await this.slotHint()).get(handle) ?? [])].sort()) {
       const family = parseCidr(cidr).family;
       if (!families.includes(family) || out.some((a) => a.family === family)) continue;
       const b = (await this.store.get('block', cidr))?.value;
-      const address = b && poolsForNode(this.pools, family, this.labels).some((p) => p.name === b.pool) ? addressOf(b, handle) : undefined;
+      const address = b && poolsForNode(this.pools, family, this.labels, encap).some((p) => p.name === b.pool) ? addressOf(b, handle) : undefined;
       if (b && address !== undefined) out.push({ family, address, block: b.cidr, pool: b.pool });
     }
     return out;

@@ -96,7 +96,14 @@ export function partitionPools(pools: readonly IpPool[]): { valid: ResolvedPool[
   return { valid, errors };
 }
 
-/** Enabled pools of a family whose nodeSelector matches the node's labels. */
-export function poolsForNode(pools: readonly ResolvedPool[], family: Family, nodeLabels: Readonly<Record<string, string>>): ResolvedPool[] {
-  return pools.filter((p) => p.family === family && !p.disabled && matchSelector(p.selector, nodeLabels));
+/** A tunnel encapsulation a pool may turn on (its ipipMode / vxlanMode). */
+export type Encap = 'ipip' | 'vxlan';
+
+/**
+ * Enabled pools of a family whose nodeSelector matches the node's labels; with
+ * `encap`, only those with that encapsulation on (mode Always or CrossSubnet).
+ */
+export function poolsForNode(pools: readonly ResolvedPool[], family: Family, nodeLabels: Readonly<Record<string, string>>, encap?: Encap): ResolvedPool[] {
+  return pools.filter((p) => p.family === family && !p.disabled && matchSelector(p.selector, nodeLabels) &&
+    (encap === undefined || (encap === 'ipip' ? p.ipipMode : p.vxlanMode) !== 'Never'));
 }

@@ -30,7 +30,9 @@ import type { Snapshot } from '../datastore/snapshot.js';
 import { openRtnl, type Rtnl } from '../dataplane/kernel/rtnl.js';
 import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
+import type { PoolSpec } from '../dataplane/plan/types.js';
 import { Ipam } from '../ipam/allocator.js';
+import { IpamError } from '../ipam/errors.js';
 import type { IpamChange } from '../ipam/store.js';
 import { AgentMetrics } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
@@ -40,7 +42,7 @@ import type { AgentStatus } from '../status/types.js';
 import { NodeBgp } from './bgp.js';
 import { agentHealth } from './bgp-mode.js';
 import { DEFER_INPUTS_MS, DeferredInputs } from './deferred-inputs.js';
-import { dataplanePoolsOf, ipamPoolsOf, vxlanTunnelHandle, withNodeAddress } from './desired.js';
+import { dataplanePoolsOf, ipamPoolsOf, tunnelRequests, withNodeAddress } from './desired.js';
 import { changedPrefixes, ipamEncapRoutes } from './ipam-routes.js';
 import { IpamView } from './ipam-view.js';
 import { LeakGc } from './leaks.js';
@@ -97,7 +99,7 @@ export class Agent {
     this.routes = new RoutesPass({
       ...common, o, bgp: this.bgp, bgpOff: this.bgpOff, rtnl: () => this.rtnl,
       own: () => this.ipamView.own(), learned: () => this.learned,
-      ensureTunnelAddress: () => this.ensureTunnelAddress(), stopped: () => this.stopped,
+      ensureTunnelAddresses: (pools) => this.ensureTunnelAddresses(pools), stopped: () => this.stopped,
     });
     this.policy = new PolicyPass({ ...common, node: o.node, log: o.logs.policy, cni: () => this.cni });
     this.origination = new Origination({
@@ -313,7 +315,7 @@ export class Agent {
     try {
       this.leakGc ??= new LeakGc({
         node: this.o.node, store: this.o.ipamStore, release: (h) => ipam.release(h), links: () => rtnl.links().map((l) => l.name),
-        ...(this.cni ? { exclusive: this.cni.exclusive.bind(this.cni) } : {}), keep: new Set([vxlanTunnelHandle(this.o.node)]),
+        ...(this.cni ? { exclusive: this.cni.exclusive.bind(this.cni) } : {}),
         graceMs: Math.floor((this.o.ipamGcMs ?? 60_000) * 0.9), log: this.log,
       });
       const live = this.o.datastore.name === 'kubernetes'
@@ -325,12 +327,26 @@ export class Agent {
     }
   }
 
-  /** This node's VXLAN device address: an IPAM allocation under a well-known handle. */
-  private async ensureTunnelAddress(): Promise<void> {
-    if (!this.ipam || this.ipamView.tunnels().has(this.o.node)) return;
-    const got = await this.ipam.assign({ handle: vxlanTunnelHandle(this.o.node), families: [4] });
-    this.o.logs.dataplane.info({ address: got.map((a) => a.address) }, 'dataplane: VXLAN tunnel address allocated');
-    await this.refreshIpam();
+  /**
+   * This node's tunnel device addresses (VXLAN, IPIP): IPAM allocations under
+   * well-known handles (desired.ts `tunnelRequests`). No pool with that
+   * encapsulation selecting this node: none, and the pass goes on without it.
+   */
+  private async ensureTunnelAddresses(pools: readonly PoolSpec[]): Promise<void> {
+    if (!this.ipam) return;
+    let got = false;
+    for (const req of tunnelRequests(pools, this.o.node, this.ipamView.tunnels().get(this.o.node))) {
+      const kind = req.encap?.toUpperCase() ?? '';
+      try {
+        const a = await this.ipam.assign(req);
+        this.o.logs.dataplane.info({ address: a.map((x) => x.address) }, `dataplane: ${kind} tunnel address allocated`);
+        got = true;
+      } catch (err) {
+        if (!(err instanceof IpamError && err.reason === 'no-pool')) throw err;
+        this.o.logs.dataplane.debug({ reason: err.message }, `dataplane: no ${kind} tunnel address`);
+      }
+    }
+    if (got) await this.refreshIpam();
   }
 
   private failed(component: string, err: unknown): void {

@@ -17,6 +17,8 @@ import type { Snapshot } from '../datastore/snapshot.js';
 import { objectsOf } from '../datastore/snapshot.js';
 import type { Resource } from '../datastore/resources.js';
 import type { DataplaneConfig, DataplaneInput, ExternalRouteSpec, NodeSpec, PoolSpec, EncapMode } from '../dataplane/plan/types.js';
+import type { AssignRequest } from '../ipam/allocator.js';
+import type { Encap } from '../ipam/pool.js';
 import type { Block, Handle, IpPool } from '../ipam/types.js';
 import { ifNameOfHandle } from '../ipam/handle.js';
 import { ANNOTATIONS, type NodeBgpInfo } from '../node-config/types.js';
@@ -69,29 +71,47 @@ export function dataplanePoolsOf(snapshot: Snapshot): PoolSpec[] {
 export const affinityOf = (node: string): string => `host:${node}`;
 
 /**
- * Each node's VXLAN device address is an ordinary IPAM allocation (from one of its
- * own blocks, so the block's route covers it) under this handle; every agent reads
- * the others' from the IPAM records, in both datastores.
+ * Each node's tunnel device addresses — VXLAN (`vxlan.margay`) and IPIP (`tunl0`),
+ * Calico's ipv4VXLANTunnelAddr / ipv4IPIPTunnelAddr — are ordinary IPv4 IPAM
+ * allocations under these handles, one per kind, from a pool with that
+ * encapsulation on (so the block's tunnelled route covers the address); every agent
+ * reads the others' from the IPAM records, in both datastores. Kept for the node's
+ * life: never released, and the leak collector keeps them.
  */
-export const vxlanTunnelHandle = (node: string): string => `vxlan-tunnel-addr-${node}`;
+export type TunnelKind = Encap;
+export const TUNNEL_KINDS: readonly TunnelKind[] = ['vxlan', 'ipip'];
+export const tunnelHandle = (kind: TunnelKind, node: string): string => `${kind}-tunnel-addr-${node}`;
+export const tunnelHandles = (node: string): string[] => TUNNEL_KINDS.map((k) => tunnelHandle(k, node));
 
-export function vxlanTunnelAddresses(handles: readonly Handle[]): Map<string, string> {
-  const out = new Map<string, string>();
+/** One node's tunnel device addresses by kind. */
+export type NodeTunnels = Partial<Record<TunnelKind, string>>;
+
+export function tunnelAddresses(handles: readonly Handle[]): Map<string, NodeTunnels> {
+  const out = new Map<string, NodeTunnels>();
   for (const h of handles) {
-    if (h.handle !== vxlanTunnelHandle(h.attrs.node)) continue;
+    const kind = TUNNEL_KINDS.find((k) => h.handle === tunnelHandle(k, h.attrs.node));
     const v4 = h.addresses.find((a) => a.family === 4);
-    if (v4) out.set(h.attrs.node, v4.address);
+    if (kind && v4) out.set(h.attrs.node, { ...out.get(h.attrs.node), [kind]: v4.address });
   }
   return out;
 }
 
 /**
- * Whether any enabled IPv4 pool wants VXLAN (Always or CrossSubnet): the node then
- * needs its IPv4 VXLAN tunnel address. IPv6 pools need none (their next hops are the
- * VTEPs' link-local addresses), and a cluster with only IPv6 pools may have no IPv4
- * pool to allocate one from.
+ * The tunnel devices the enabled IPv4 pools want (mode Always or CrossSubnet): the
+ * node then needs that tunnel address. IPv6 pools need none (VXLAN's IPv6 next hops
+ * are the VTEPs' link-local addresses; IPIP carries IPv4 only), and a cluster with
+ * only IPv6 pools may have no IPv4 pool to allocate one from. A pool with both modes
+ * on uses VXLAN (as the dataplane plans it).
  */
-export const wantsVxlan = (pools: readonly PoolSpec[]): boolean => pools.some((p) => !p.disabled && p.vxlanMode !== 'Never' && !p.cidr.includes(':'));
+export function wantedTunnels(pools: readonly PoolSpec[]): TunnelKind[] {
+  const v4 = pools.filter((p) => !p.disabled && !p.cidr.includes(':'));
+  return TUNNEL_KINDS.filter((k) => v4.some((p) => (k === 'vxlan' ? p.vxlanMode !== 'Never' : p.ipipMode !== 'Never' && p.vxlanMode === 'Never')));
+}
+
+/** The IPAM requests for the tunnel addresses the pools want and the node lacks: one IPv4 address each, from a pool with that encapsulation. */
+export function tunnelRequests(pools: readonly PoolSpec[], node: string, have: NodeTunnels | undefined): AssignRequest[] {
+  return wantedTunnels(pools).filter((k) => have?.[k] === undefined).map((k): AssignRequest => ({ handle: tunnelHandle(k, node), families: [4], encap: k }));
+}
 
 /** The blocks this node holds (affinity), sorted. */
 export function ownBlocks(blocks: readonly Block[], node: string): Block[] {
@@ -124,8 +144,8 @@ export interface RoutesToNodes {
 export function dataplaneInputOf(a: {
   node: string; nodes: readonly NodeBgpInfo[]; pools: PoolSpec[]; own: readonly Block[];
   learned: ReadonlyMap<string, readonly string[]>; config: DataplaneConfig;
-  /** VXLAN device addresses by node (from IPAM); a Node annotation wins */
-  tunnels?: ReadonlyMap<string, string>;
+  /** tunnel device addresses by node (from IPAM); a Node annotation wins for VXLAN */
+  tunnels?: ReadonlyMap<string, NodeTunnels>;
 }): RoutesToNodes {
   const byAddress = new Map<string, string>();
   const nodes: NodeSpec[] = [];
@@ -133,8 +153,12 @@ export function dataplaneInputOf(a: {
     // keyed canonically: next hops from the speaker are canonical (fd00:10::2), a node's address may be written otherwise
     for (const addr of [n.address, n.address6]) if (addr) byAddress.set(canonicalAddress(hostOf(addr)) ?? hostOf(addr), n.name);
     if (!n.address && !n.address6) continue;
-    const vx = n.vxlanTunnelAddress ?? a.tunnels?.get(n.name);
-    nodes.push({ name: n.name, ...(n.address ? { address: n.address } : {}), ...(n.address6 ? { address6: n.address6 } : {}), ...(vx ? { vxlanTunnelAddress: vx } : {}) });
+    const t = a.tunnels?.get(n.name);
+    const vx = n.vxlanTunnelAddress ?? t?.vxlan;
+    nodes.push({
+      name: n.name, ...(n.address ? { address: n.address } : {}), ...(n.address6 ? { address6: n.address6 } : {}),
+      ...(vx ? { vxlanTunnelAddress: vx } : {}), ...(t?.ipip ? { ipipTunnelAddress: t.ipip } : {}),
+    });
   }
   const blocks = a.own.map((b) => ({ cidr: b.cidr, node: a.node }));
   const ownSet = new Set(a.own.map((b) => b.cidr));

@@ -28,7 +28,7 @@ import { planRoutes, poolOf } from '../dataplane/plan/route-plan.js';
 import type { DataplaneConfig, PoolSpec } from '../dataplane/plan/types.js';
 import type { Block } from '../ipam/types.js';
 import type { NodeBgpInfo } from '../node-config/types.js';
-import { dataplaneInputOf } from './desired.js';
+import { dataplaneInputOf, type NodeTunnels } from './desired.js';
 
 /** What the last full pass planned with (everything but the routes themselves). */
 export interface RouteContext {
@@ -36,7 +36,8 @@ export interface RouteContext {
   nodes: readonly NodeBgpInfo[];
   pools: PoolSpec[];
   config: DataplaneConfig;
-  tunnels: ReadonlyMap<string, string>;
+  /** tunnel device addresses by node (contextKey serialises them all: an IPIP or VXLAN address appearing changes the context) */
+  tunnels: ReadonlyMap<string, NodeTunnels>;
   /** device name → ifindex, as the last pass saw the links */
   ifindexByName: ReadonlyMap<string, number>;
 }

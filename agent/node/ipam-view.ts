@@ -30,7 +30,7 @@
  */
 import type { IpamChange } from '../ipam/store.js';
 import type { Block, Handle } from '../ipam/types.js';
-import { ownBlocks, vxlanTunnelAddresses } from './desired.js';
+import { ownBlocks, tunnelAddresses, type NodeTunnels } from './desired.js';
 
 /** longer than any store's re-list period (file feed 10 s): a claim no list confirmed (or a release none confirmed) by then is left to the lists */
 export const PENDING_CLAIM_TTL_MS = 30_000;
@@ -124,8 +124,9 @@ export class IpamView {
     }
   }
 
-  tunnels(): Map<string, string> {
-    return vxlanTunnelAddresses(this.handles);
+  /** Every node's tunnel device addresses (VXLAN, IPIP) from the IPAM handles. */
+  tunnels(): Map<string, NodeTunnels> {
+    return tunnelAddresses(this.handles);
   }
 
   private ownMoved(): boolean {

@@ -10,8 +10,9 @@
  * - kubernetes datastore only (Pod objects are the whole truth there; the file
  *   datastore's pods may have none): also a handle whose pod is in no snapshot in
  *   two passes in a row (`findLeaks` + `confirmLeaks`).
- * Never collected: handles in `keep` (the VXLAN tunnel address's), handles without
- * pod attributes or (veth check) container ID, other nodes' handles.
+ * Never collected: this node's tunnel address handles (VXLAN, IPIP) and those in
+ * `keep`, handles without pod attributes or (veth check) container ID, other
+ * nodes' handles.
  *
  * A CNI ADD allocates before it creates the veth, so a handle whose ADD is still
  * running looks like a veth-less one. A veth leak is therefore looked at once more
@@ -28,6 +29,7 @@ import { hostIfName } from '../cni/names.js';
 import { forgetLeak, judgeLeaks, NO_LEAK_STATE, podKey, type JudgedLeak, type LeakState } from '../ipam/gc.js';
 import type { IpamStore } from '../ipam/store.js';
 import type { PodRef } from '../ipam/types.js';
+import { tunnelHandles } from './desired.js';
 
 export interface LeakGcOptions {
   node: string;
@@ -38,8 +40,8 @@ export interface LeakGcOptions {
   links: () => Iterable<string>;
   /** runs fn in the CNI server's request queue for the handle (CniServer.exclusive); absent: no CNI server on this agent */
   exclusive?: <T>(handle: string, fn: () => Promise<T>) => Promise<T>;
-  /** never collected */
-  keep: ReadonlySet<string>;
+  /** never collected, besides this node's tunnel address handles */
+  keep?: ReadonlySet<string>;
   graceMs: number;
   log: Logger;
   now?: () => number;
@@ -49,7 +51,11 @@ export class LeakGc {
   private state: LeakState = NO_LEAK_STATE;
   private running = false;
 
-  constructor(private readonly o: LeakGcOptions) {}
+  private readonly keep: ReadonlySet<string>;
+
+  constructor(private readonly o: LeakGcOptions) {
+    this.keep = new Set([...tunnelHandles(o.node), ...(o.keep ?? [])]);
+  }
 
   /**
    * One pass. `livePods`: every Pod of the cluster (kubernetes datastore), or
@@ -69,7 +75,7 @@ export class LeakGc {
   private async run(livePods: readonly PodRef[] | undefined): Promise<JudgedLeak[]> {
     const blocks = (await this.o.store.list('block')).map((r) => r.value);
     const judged = judgeLeaks(this.state, {
-      node: this.o.node, blocks, links: new Set(this.o.links()), hostIf: hostIfName, keep: this.o.keep, now: this.now(), graceMs: this.o.graceMs,
+      node: this.o.node, blocks, links: new Set(this.o.links()), hostIf: hostIfName, keep: this.keep, now: this.now(), graceMs: this.o.graceMs,
       ...(livePods ? { livePods } : {}),
     });
     this.state = judged.state;

@@ -28,13 +28,14 @@ import type { Logger } from 'pino';
 import type { Snapshot } from '../datastore/snapshot.js';
 import type { DataplaneReport } from '../dataplane/apply.js';
 import type { Rtnl } from '../dataplane/kernel/rtnl.js';
+import type { PoolSpec } from '../dataplane/plan/types.js';
 import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
 import { execIn } from '../dataplane/nat-outgoing.js';
 import type { AgentMetrics } from '../health/agent-metrics.js';
 import type { Block } from '../ipam/types.js';
 import { readNodes } from '../node-config/node-config.js';
 import type { NodeBgp } from './bgp.js';
-import { dataplaneInputOf, dataplanePoolsOf, wantsVxlan } from './desired.js';
+import { dataplaneInputOf, dataplanePoolsOf, wantedTunnels } from './desired.js';
 import { DataplanePass } from './dataplane-pass.js';
 import { FastRoutes } from './fast-routes.js';
 import { contextKey, FastWarmer, WARM_ROUNDS } from './fast-warm.js';
@@ -63,7 +64,8 @@ export interface RoutesPassDeps {
   own: () => Block[];
   /** remote routes: prefix → next hops */
   learned: () => ReadonlyMap<string, readonly string[]>;
-  ensureTunnelAddress: () => Promise<void>;
+  /** allocates the tunnel addresses the pools want that this node lacks (VXLAN, IPIP) */
+  ensureTunnelAddresses: (pools: readonly PoolSpec[]) => Promise<void>;
   stopped: () => boolean;
 }
 
@@ -200,8 +202,8 @@ export class RoutesPass {
     let nl = memoRtnl(rtnl); // links dumped once per synchronous stretch of the pass
     const config = dataplaneConfigOf(o.node, o.uplink, nodes, nl); // UplinkError: the loop reports it (failed)
     const pools = dataplanePoolsOf(snap);
-    if (wantsVxlan(pools)) {
-      await this.d.ensureTunnelAddress();
+    if (wantedTunnels(pools).length > 0) {
+      await this.d.ensureTunnelAddresses(pools);
       nl = memoRtnl(rtnl);
     }
     const { input, unmapped } = dataplaneInputOf({

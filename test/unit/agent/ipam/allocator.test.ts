@@ -98,6 +98,20 @@ describe('Ipam', () => {
     expect(ok!.pool).toBe('z');
   });
 
+  it('encap: only pools with that encapsulation on (a tunnel address); none selecting the node → no-pool naming it', async () => {
+    const store = new MemoryIpamStore();
+    const pools: IpPool[] = [
+      { name: 'plain', spec: { cidr: '10.0.0.0/24' } }, { name: 'vx', spec: { cidr: '10.1.0.0/24', vxlanMode: 'Always' } },
+      { name: 'ip', spec: { cidr: '10.2.0.0/24', ipipMode: 'CrossSubnet' } }, { name: 'ip-off', spec: { cidr: '10.3.0.0/24', ipipMode: 'Always', disabled: true } },
+    ];
+    const a = new Ipam({ store, node: 'a', pools });
+    expect((await a.assign({ handle: 'ipip-tunnel-addr-a', families: [4], encap: 'ipip' })).map((x) => x.pool)).toEqual(['ip']);
+    expect((await a.assign({ handle: 'vxlan-tunnel-addr-a', families: [4], encap: 'vxlan' })).map((x) => x.pool)).toEqual(['vx']);
+    expect((await a.assign({ handle: 'h' })).map((x) => x.pool)).toEqual(['ip']); // no encap: any pool (here the first own block with room)
+    const b = new Ipam({ store, node: 'b', pools: [pools[0]!, pools[1]!] });
+    await expect(b.assign({ handle: 'ipip-tunnel-addr-b', families: [4], encap: 'ipip' })).rejects.toMatchObject({ reason: 'no-pool', message: expect.stringMatching(/IPv4 IPIP IPPool/) });
+  });
+
   it('sets invalid or overlapping pools aside and keeps serving from the others', async () => {
     const store = new MemoryIpamStore();
     const a = new Ipam({ store, node: 'a', pools: [{ name: 'bad', spec: { cidr: '10.0.0.1/24' } }, v4, { name: 'clash', spec: { cidr: '10.0.0.0/24' } }] });

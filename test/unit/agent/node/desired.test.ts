@@ -6,7 +6,7 @@ import type { Block, Handle } from '../../../../agent/ipam/types.js';
 import { readNodes } from '../../../../agent/node-config/node-config.js';
 import { parseAddressPrefix } from '../../../../agent/node-config/node-info.js';
 import { planDataplane } from '../../../../agent/dataplane/plan/route-plan.js';
-import { dataplaneInputOf, dataplanePoolsOf, externalImportPrefixes, originatedPrefixes, ownBlocks, policyInputOf, vxlanTunnelAddresses, vxlanTunnelHandle, wantsVxlan, withNodeAddress } from '../../../../agent/node/desired.js';
+import { dataplaneInputOf, dataplanePoolsOf, externalImportPrefixes, originatedPrefixes, ownBlocks, policyInputOf, tunnelAddresses, tunnelHandle, tunnelHandles, tunnelRequests, wantedTunnels, withNodeAddress } from '../../../../agent/node/desired.js';
 
 function snap(...objs: Resource[]): Snapshot {
   const c = new ObjectCache();
@@ -84,20 +84,44 @@ describe('agent desired state', () => {
 
   it('VXLAN tunnel addresses come from IPAM handles named after their node; a Node annotation wins', () => {
     const handles = [
-      handle(vxlanTunnelHandle('n2'), 'n2', undefined, '10.0.1.7'),
-      handle(vxlanTunnelHandle('n2'), 'n3', undefined, '10.0.2.7'), // n3 holding n2's handle name: not n3's address
+      handle(tunnelHandle('vxlan', 'n2'), 'n2', undefined, '10.0.1.7'),
+      handle(tunnelHandle('vxlan', 'n2'), 'n3', undefined, '10.0.2.7'), // n3 holding n2's handle name: not n3's address
       handle('k8s-pod-network.cid.eth0', 'n3', undefined, '10.0.2.1'),
     ];
-    const tunnels = vxlanTunnelAddresses(handles);
-    expect([...tunnels]).toEqual([['n2', '10.0.1.7']]);
+    const tunnels = tunnelAddresses(handles);
+    expect([...tunnels]).toEqual([['n2', { vxlan: '10.0.1.7' }]]);
     const s = snap(node('n1', '172.30.0.11/24'), node('n2', '172.30.1.12/24'),
       { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n3', annotations: { 'margay.io/bgp-ipv4-address': '172.30.0.13/24', 'margay.io/vxlan-tunnel-address': '10.9.9.9' } } });
-    const r = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: [], own: [], learned: new Map(), config, tunnels: new Map([...tunnels, ['n3', '10.0.2.9']]) });
+    const r = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: [], own: [], learned: new Map(), config, tunnels: new Map([...tunnels, ['n3', { vxlan: '10.0.2.9' }]]) });
     expect(r.input.nodes.map((n) => [n.name, n.vxlanTunnelAddress])).toEqual([['n1', undefined], ['n2', '10.0.1.7'], ['n3', '10.9.9.9']]);
-    expect(wantsVxlan([{ cidr: '10.0.0.0/16', ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false }])).toBe(true);
-    expect(wantsVxlan([{ cidr: '10.0.0.0/16', ipipMode: 'Always', vxlanMode: 'Always', natOutgoing: false, disabled: true }])).toBe(false);
+    expect(wantedTunnels([{ cidr: '10.0.0.0/16', ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false }])).toEqual(['vxlan']);
+    expect(wantedTunnels([{ cidr: '10.0.0.0/16', ipipMode: 'Always', vxlanMode: 'Always', natOutgoing: false, disabled: true }])).toEqual([]);
     // an IPv6 pool needs no IPv4 tunnel address (its next hops are VTEP link-locals)
-    expect(wantsVxlan([{ cidr: 'fd44::/48', ipipMode: 'Never', vxlanMode: 'Always', natOutgoing: false }])).toBe(false);
+    expect(wantedTunnels([{ cidr: 'fd44::/48', ipipMode: 'Never', vxlanMode: 'Always', natOutgoing: false }])).toEqual([]);
+  });
+
+  it('IPIP: a pool in IPIP mode asks for one IPv4 address under ipip-tunnel-addr-<node> from an IPIP pool; IPAM records → the local node\'s ipipTunnelAddress → tunl0 <addr>/32', () => {
+    const ipip = { cidr: '10.0.0.0/16', ipipMode: 'CrossSubnet' as const, vxlanMode: 'Never' as const, natOutgoing: false };
+    expect(wantedTunnels([ipip])).toEqual(['ipip']);
+    expect(tunnelRequests([ipip], 'n1', undefined)).toEqual([{ handle: 'ipip-tunnel-addr-n1', families: [4], encap: 'ipip' }]);
+    expect(tunnelRequests([ipip, { ...ipip, cidr: '10.1.0.0/16', ipipMode: 'Never', vxlanMode: 'Always' }], 'n1', { vxlan: '10.1.0.1' }))
+      .toEqual([{ handle: 'ipip-tunnel-addr-n1', families: [4], encap: 'ipip' }]);
+    expect(tunnelRequests([ipip], 'n1', { ipip: '10.0.0.1' })).toEqual([]); // kept: allocated once
+    expect(tunnelRequests([{ ...ipip, disabled: true }, { ...ipip, cidr: 'fd44::/48' }], 'n1', undefined)).toEqual([]);
+    expect(tunnelHandles('n1')).toEqual(['vxlan-tunnel-addr-n1', 'ipip-tunnel-addr-n1']);
+
+    const handles = [handle(tunnelHandle('ipip', 'n1'), 'n1', undefined, '10.0.0.1'), handle(tunnelHandle('ipip', 'n2'), 'n2', undefined, '10.0.1.1'),
+      handle(tunnelHandle('vxlan', 'n2'), 'n2', undefined, '10.0.1.2')];
+    const tunnels = tunnelAddresses(handles);
+    expect([...tunnels]).toEqual([['n1', { ipip: '10.0.0.1' }], ['n2', { ipip: '10.0.1.1', vxlan: '10.0.1.2' }]]);
+    const s = snap(node('n1', '172.30.0.11/24'), node('n2', '172.30.1.12/24'));
+    const { input } = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: [ipip], own: [], learned: new Map(), config, tunnels });
+    expect(input.nodes.find((n) => n.name === 'n1')?.ipipTunnelAddress).toBe('10.0.0.1');
+    expect(planDataplane(input).ipip?.address).toBe('10.0.0.1/32');
+    // without the record: no address on tunl0
+    const bare = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: [ipip], own: [], learned: new Map(), config }).input;
+    expect(planDataplane(bare).ipip).toBeDefined();
+    expect(planDataplane(bare).ipip?.address).toBeUndefined();
   });
 
   it('--node-address fills in the local Node\'s BGP address only when the Node object has none', () => {

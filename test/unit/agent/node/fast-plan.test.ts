@@ -21,7 +21,7 @@ const config = { ...DEFAULT_CONFIG, uplink: 'eth0', uplinkMtu: 1500 };
 const n = (name: string, address: string, vx?: string): NodeBgpInfo => ({ name, labels: {}, address, asn: 64512, ...(vx ? { vxlanTunnelAddress: vx } : {}) });
 const nodes = [n('n1', '172.30.0.11/24'), n('n2', '172.30.0.12/24'), n('n3', '172.30.1.13/24'), n('n4', '172.30.0.14/24')];
 const own: Block[] = [{ cidr: '10.0.0.0/26', pool: 'a', affinity: 'host:n1', allocations: [null], attributes: {} }];
-const tunnels = new Map([['n1', '10.0.0.1'], ['n2', '10.1.0.1'], ['n3', '10.0.2.1']]);
+const tunnels = new Map([['n1', { vxlan: '10.0.0.1' }], ['n2', { vxlan: '10.1.0.1' }], ['n3', { vxlan: '10.0.2.1' }]]);
 const ifindexByName = new Map([['eth0', 2], [config.vxlanDevice, 7]]);
 const pools: PoolSpec[] = [
   { cidr: '10.0.0.0/16', ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false },

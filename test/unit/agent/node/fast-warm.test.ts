@@ -47,6 +47,10 @@ describe('fast path warm-up (fast-warm.ts)', () => {
     const uplinkMoved: RouteContext = { ...ctx, ifindexByName: new Map([['eth0', 3]]) };
     expect(contextKey(uplinkMoved)).not.toBe(contextKey(ctx));
     expect(contextKey({ ...ctx, nodes: nodes.slice(0, 2) })).not.toBe(contextKey(ctx));
+    // a tunnel address appearing (IPIP as VXLAN) is a new context
+    const vx: RouteContext = { ...ctx, tunnels: new Map([['n3', { vxlan: '10.0.0.1' }]]) };
+    expect(contextKey(vx)).not.toBe(contextKey(ctx));
+    expect(contextKey({ ...ctx, tunnels: new Map([['n3', { vxlan: '10.0.0.1', ipip: '10.0.0.2' }]]) })).not.toBe(contextKey(vx));
   });
 
   it('warms fully on a new context, lightly after a while, not in between, and not when off', async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { IpamChange } from '../../../../agent/ipam/store.js';
-import type { Block } from '../../../../agent/ipam/types.js';
+import type { Block, Handle } from '../../../../agent/ipam/types.js';
 import { IpamView, PENDING_CLAIM_TTL_MS } from '../../../../agent/node/ipam-view.js';
 
 const block = (cidr: string, owner: string | null): Block => ({ cidr, pool: 'p', affinity: owner ? `host:${owner}` : null, allocations: [null, null, null, null], attributes: {} });
@@ -15,6 +15,18 @@ const blocks = (bs: Block[], touched?: string[]): IpamChange => ({ kind: 'block'
 const own = (view: IpamView): string[] => view.own().map((b) => b.cidr);
 
 describe('IpamView', () => {
+  it('tunnel addresses (VXLAN, IPIP) come from the handles; one appearing moves `own` (the routes pass reruns)', () => {
+    const view = new IpamView('n1');
+    view.apply([blocks([block('10.0.0.0/30', 'n1')])]);
+    const tunnel = (handle: string, node: string, address: string): Handle => ({ handle, addresses: [{ family: 4, address, block: '10.0.0.0/30', pool: 'p' }], attrs: { node } });
+    const handles = (hs: Handle[]): IpamChange => ({ kind: 'handle', records: hs.map((value) => ({ value, version: String(++v) })) });
+    const vx = tunnel('vxlan-tunnel-addr-n1', 'n1', '10.0.0.1');
+    expect(view.apply([handles([vx])]).own).toBe(true);
+    expect(view.apply([handles([vx, tunnel('ipip-tunnel-addr-n1', 'n1', '10.0.0.2')])]).own).toBe(true);
+    expect([...view.tunnels()]).toEqual([['n1', { vxlan: '10.0.0.1', ipip: '10.0.0.2' }]]);
+    expect(view.apply([handles([vx, tunnel('ipip-tunnel-addr-n1', 'n1', '10.0.0.2')])]).own).toBe(false);
+  });
+
   it('a stale list applied after a claim keeps the claimed block; a list that holds it ends the pending state', () => {
     const view = new IpamView('n1');
     view.apply([blocks([block('10.0.0.0/30', 'n1'), block('10.0.1.0/30', 'n2')])]);

@@ -82,6 +82,20 @@ describe('LeakGc', () => {
     expect(released.map((r) => [r.handle, r.why])).toEqual([['net.aaa.eth0', 'no such Pod in two passes']]);
     expect(s.calls).toEqual(['queue net.aaa.eth0', 'release net.aaa.eth0', 'dequeue net.aaa.eth0']);
   });
+
+  it('this node\'s tunnel address handles (VXLAN, IPIP) are never collected, with no keep given, even when they look like a pod\'s', async () => {
+    const store = new MemoryIpamStore();
+    const tunnelAttrs = (id: string) => ({ node: 'n1', pod: pod(id), containerId: id }); // no veth, no Pod: a leak by both rules, were it a pod's
+    await store.put('block', '10.244.2.0/30', {
+      cidr: '10.244.2.0/30', pool: 'p', affinity: 'host:n1', allocations: ['vxlan-tunnel-addr-n1', 'ipip-tunnel-addr-n1', 'net.ccc.eth0', null],
+      attributes: { 'vxlan-tunnel-addr-n1': tunnelAttrs('vx'), 'ipip-tunnel-addr-n1': tunnelAttrs('ip'), 'net.ccc.eth0': tunnelAttrs('ccc') },
+    }, undefined);
+    let clock = 0;
+    const released: string[] = [];
+    const gc = new LeakGc({ node: 'n1', store, graceMs: 10, log: pino({ level: 'silent' }), links: () => [], release: async (h) => { released.push(h); return [h]; }, now: () => clock });
+    for (let i = 0; i < 3; i++) { await gc.pass([]); clock += 20; }
+    expect(released).toEqual(['net.ccc.eth0']);
+  });
 });
 
 /** Pod wiring whose add() waits until let go: an ADD held in flight. */
