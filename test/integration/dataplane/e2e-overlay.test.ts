@@ -271,5 +271,10 @@ describe.skipIf(needsRoot)(`overlay end to end on a routed lab (${needsRoot ? RO
     }
     expect(reports[0]?.problems).toEqual([]);
     expect(await reach('10.244.2.2')).toBe(true);
+    // each node's IPIP tunnel address on tunl0, so host-originated traffic to remote pods leaves with it as inner source
+    for (const [name, addr] of [['n1', '10.244.1.1/32'], ['n2', '10.244.2.1/32']] as const) {
+      expect((await lab.exec(lab.node(name).ns, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'tunl0'])).stdout).toContain(` ${addr} `);
+    }
+    expect((await lab.ping(lab.node('n1').ns, '10.244.2.2', { count: 1, timeoutS: 1 })).ok).toBe(true); // node → remote pod
   });
 });
