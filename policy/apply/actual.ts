@@ -1,7 +1,7 @@
 /**
  * What margay finds in the kernel, reading only its own objects: chains named
  * MARGAY-* with the rule hashes from their `margay:<hash>` comments, margay's hook
- * rules in FORWARD/INPUT/OUTPUT, and ipsets named margay*. Nobody else's rule or set is
+ * rules in FORWARD/INPUT/OUTPUT (with their positions there), and ipsets named margay*. Nobody else's rule or set is
  * interpreted; their lines are skipped by name.
  */
 import type { IpFamily } from '../render/names.js';
@@ -12,8 +12,13 @@ import type { SetType } from '../render/model.js';
 export interface ActualChains {
   /** chain → the hash of each rule in order ('?' for a rule without a margay hash). */
   chains: Map<string, string[]>;
-  /** built-in chain → how many margay hook rules jump from it, per target. */
-  hooks: Map<string, number>;
+  /**
+   * `<built-in chain> <target>` → the position (1-based, among all rules of that
+   * built-in chain) of each margay hook rule jumping to target, in order. A hook
+   * belongs at position 1: a foreign rule above it (kube-proxy's ACCEPT inserted
+   * at FORWARD 1) would let traffic bypass policy.
+   */
+  hooks: Map<string, number[]>;
 }
 
 export interface ActualSet {
@@ -29,7 +34,8 @@ const HASH_RE = new RegExp(`--comment "?${COMMENT_PREFIX}([0-9A-Za-z]+)`);
 /** Parses `iptables-save -t filter` output, keeping only margay's chains and hooks. */
 export function parseSave(text: string): ActualChains {
   const chains = new Map<string, string[]>();
-  const hooks = new Map<string, number>();
+  const hooks = new Map<string, number[]>();
+  const ruleCount = new Map<string, number>();
   let inFilter = false;
   for (const line of text.split('\n')) {
     if (line.startsWith('*')) inFilter = line === '*filter';
@@ -42,10 +48,15 @@ export function parseSave(text: string): ActualChains {
       const list = chains.get(name) ?? [];
       list.push(m && m[1] !== 'hook' ? (m[1] as string) : '?');
       chains.set(name, list);
-    } else if (/^-A (FORWARD|INPUT|OUTPUT) /.test(line) && line.includes(HOOK_COMMENT)) {
+    } else if (/^-A (FORWARD|INPUT|OUTPUT) /.test(line)) {
+      // every rule of the built-in chain counts for the hook's position
+      const chain = line.split(' ')[1] as string;
+      const pos = (ruleCount.get(chain) ?? 0) + 1;
+      ruleCount.set(chain, pos);
+      if (!line.includes(HOOK_COMMENT)) continue;
       const target = / -j (\S+)/.exec(line)?.[1] ?? '?';
-      const key = `${line.split(' ')[1]} ${target}`;
-      hooks.set(key, (hooks.get(key) ?? 0) + 1);
+      const key = `${chain} ${target}`;
+      hooks.set(key, [...(hooks.get(key) ?? []), pos]);
     }
   }
   return { chains, hooks };

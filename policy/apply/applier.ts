@@ -162,9 +162,9 @@ export class PolicyApplier {
     const actual = await this.readActual();
     for (const [argv, fam] of [[RESTORE.v4, actual.v4], [RESTORE.v6, actual.v6]] as const) {
       const lines: string[] = [];
-      for (const [key, n] of fam.hooks) {
+      for (const [key, positions] of fam.hooks) {
         const [chain, target] = key.split(' ') as ['FORWARD' | 'INPUT' | 'OUTPUT', string];
-        for (let i = 0; i < n; i++) lines.push(hookLine({ chain, target }).replace(/^-I (\S+) 1 /, '-D $1 '));
+        for (let i = 0; i < positions.length; i++) lines.push(hookLine({ chain, target }).replace(/^-I (\S+) 1 /, '-D $1 '));
       }
       for (const name of fam.chains.keys()) lines.push(`-F ${name}`);
       for (const name of fam.chains.keys()) lines.push(`-X ${name}`);

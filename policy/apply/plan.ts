@@ -4,9 +4,11 @@
  *   1. ipset: create new sets, delete stale members, add new members;
  *   2. iptables-restore --noflush (one atomic transaction per family): rewrite
  *      changed chains and create new ones (policy chains, then workload chains, then
- *      dispatch), add missing hooks, then flush every stale margay chain and only
- *      then delete them — nothing references them any more once the transaction's
- *      rewrites are in and the stale chains (which may jump to each other) are empty;
+ *      dispatch), add missing hooks and move a hook that is not first in its
+ *      built-in chain back to position 1 (delete + insert), then flush every
+ *      stale margay chain and only then delete them — nothing references them any
+ *      more once the transaction's rewrites are in and the stale chains (which may
+ *      jump to each other) are empty;
  *   3. ipset: destroy stale sets (only now unreferenced).
  * Unchanged chains and sets are not written at all.
  */
@@ -51,13 +53,14 @@ function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats'], unch
     stats.rulesWritten += c.rules.length;
   }
   for (const h of d.hooks) {
-    const key = `${h.chain} ${h.target}`;
-    const have = a.hooks.get(key) ?? 0;
-    if (have === 0) {
-      lines.push(hookLine(h));
-      stats.rulesWritten++;
-    }
-    for (let i = 1; i < have; i++) lines.push(hookLine(h).replace(/^-I (\S+) 1 /, '-D $1 '));
+    // exactly one hook, first in its built-in chain (another product inserting at 1,
+    // as kube-proxy does, must not get ahead of policy); otherwise every copy is
+    // deleted and one inserted at 1, in this same atomic transaction
+    const have = a.hooks.get(`${h.chain} ${h.target}`) ?? [];
+    if (have.length === 1 && have[0] === 1) continue;
+    for (let i = 0; i < have.length; i++) lines.push(hookLine(h).replace(/^-I (\S+) 1 /, '-D $1 '));
+    lines.push(hookLine(h));
+    stats.rulesWritten++;
   }
   // Every stale chain is flushed before any is deleted: stale chains may jump to
   // each other (a removed pod's MARGAY-TW- to its removed policy's MARGAY-PI-, which
@@ -134,7 +137,7 @@ export function actualOf(desired: Rendered, prev: Actual | null = null, unchange
       const old = unchanged(c) ? p?.chains.get(c.name) : undefined;
       return [c.name, old ?? c.rules.map(ruleHash)];
     })),
-    hooks: new Map(f.hooks.map((h) => [`${h.chain} ${h.target}`, 1])),
+    hooks: new Map(f.hooks.map((h) => [`${h.chain} ${h.target}`, [1]])),
   });
   const sets: ActualSets = new Map();
   for (const s of [...desired.v4.sets, ...desired.v6.sets]) {

@@ -11,11 +11,13 @@ import type { Snapshot } from '../../../policy/model/snapshot.js';
 import { cluster, policy } from '../../unit/policy/helpers.js';
 
 // Ordering inside the apply transaction, against the real kernel in a throwaway
-// namespace: stale chains that jump to each other.
+// namespace: stale chains that jump to each other, and margay's hook pushed down
+// by another product's rule inserted at position 1.
 const ns = `${newRunPrefix()}pord`;
 const exec = hostExec({ netns: ns });
 const render = (s: Snapshot, p: Policy[]) => renderNode(resolveNode(s, p, 'n1'));
 const save = async (): Promise<string> => (await exec.run(['iptables-save', '-t', 'filter'])).stdout;
+const forwardRules = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('-A FORWARD '));
 
 describe.skipIf(needsRoot)('policy apply ordering against the kernel (needs root: network namespaces, iptables)', () => {
   beforeAll(async () => {
@@ -45,5 +47,22 @@ describe.skipIf(needsRoot)('policy apply ordering against the kernel (needs root
     expect(again.kernelWrites).toBe(0);
     const later = await applier.apply(render(without, [policy('y', 'deny', { podSelector: {} })]));
     expect(later.ok, later.error).toBe(true);
+  });
+
+  it('a foreign ACCEPT inserted at FORWARD 1 above margay\'s hook: reconcile moves the hook back to the top', async () => {
+    const applier = new PolicyApplier(exec);
+    const desired = render(cluster(), [policy('x', 'deny', { podSelector: {} })]);
+    expect((await applier.reconcile(desired)).ok).toBe(true);
+    // what kube-proxy does: KUBE-FORWARD's marked-packet ACCEPT, inserted at 1
+    await exec.run(['iptables', '-I', 'FORWARD', '1', '-m', 'mark', '--mark', '0x4000/0x4000', '-j', 'ACCEPT']);
+    expect(forwardRules(await save())[0]).toContain('-j ACCEPT');
+    const r = await applier.reconcile(desired);
+    expect(r.ok, r.error).toBe(true);
+    const rules = forwardRules(await save());
+    expect(rules[0]).toBe('-A FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD');
+    expect(rules.filter((l) => l.includes('margay:hook'))).toHaveLength(1);
+    expect(rules.some((l) => l.includes('0x4000/0x4000') && l.endsWith('-j ACCEPT'))).toBe(true);
+    const again = await applier.reconcile(desired);
+    expect(again.kernelWrites).toBe(0);
   });
 });

@@ -18,14 +18,16 @@ describe('parseSave: only margay objects are read', () => {
       '*nat', ':MARGAY-NAT - [0:0]', '-A MARGAY-NAT -m comment --comment "margay:aaaa x" -j RETURN', 'COMMIT',
       '*filter', ':INPUT ACCEPT [0:0]', ':DOCKER - [0:0]', ':MARGAY-A - [0:0]', ':MARGAY-B - [0:0]',
       '-A FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD',
+      '-A FORWARD -j DOCKER',
       '-A FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD',
-      '-A FORWARD -j DOCKER', '-A DOCKER -m comment --comment "margay:zzzz fake" -j DROP',
+      '-A INPUT -j ACCEPT', '-A INPUT -m comment --comment "margay:hook" -j MARGAY-INPUT', '-A DOCKER -m comment --comment "margay:zzzz fake" -j DROP',
       '-A MARGAY-A -i mgw+ -m comment --comment "margay:h1 first" -j RETURN',
       '-A MARGAY-A -j DROP', 'COMMIT',
     ].join('\n');
     const a = parseSave(text);
     expect([...a.chains.entries()]).toEqual([['MARGAY-A', ['h1', '?']], ['MARGAY-B', []]]);
-    expect([...a.hooks.entries()]).toEqual([['FORWARD MARGAY-FORWARD', 2]]);
+    // each hook's position (1-based) among the rules of its built-in chain
+    expect([...a.hooks.entries()]).toEqual([['FORWARD MARGAY-FORWARD', [1, 3]], ['INPUT MARGAY-INPUT', [2]]]);
   });
   it('parseIpsetSave keeps margay sets and normalises hash:net single addresses', () => {
     const s = parseIpsetSave([
@@ -86,6 +88,21 @@ describe('planApply', () => {
     expect(p.stats.chainsDeleted).toBe(2);
   });
 
+  it('a hook preceded by a foreign rule is re-inserted at 1', () => {
+    const r = renderNode(resolveNode(cluster(), pols(), 'n1'));
+    const a = actualOf(r);
+    a.v4.hooks.set('FORWARD MARGAY-FORWARD', [2]); // kube-proxy's ACCEPT inserted at 1 above it
+    const p = planApply(r, a);
+    const lines = p.iptables.v4.split('\n').filter((l) => l.includes('margay:hook'));
+    expect(lines).toEqual([
+      '-D FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD',
+      '-I FORWARD 1 -m comment --comment "margay:hook" -j MARGAY-FORWARD',
+    ]);
+    expect(p.iptables.v6).toBe('');
+    // a hook already first is left alone
+    expect(planApply(r, actualOf(r)).iptables.v4).toBe('');
+  });
+
   it('pod and its policy removed together: all -F precede all -X', () => {
     // MARGAY-PI-<p> sorts before MARGAY-TW-<pod>: deleting it while the pod's stale
     // chain still jumps to it aborts the whole transaction (and every retry)
@@ -106,11 +123,13 @@ describe('planApply', () => {
   it('duplicate hooks are removed, a member flag change is a delete then an add', () => {
     const r = renderNode(resolveNode(cluster(), [policy('x', 'b', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }] })], 'n1'));
     const a = actualOf(r);
-    a.v4.hooks.set('FORWARD MARGAY-FORWARD', 3);
+    a.v4.hooks.set('FORWARD MARGAY-FORWARD', [1, 2, 5]);
     const set = r.v4.sets[0]!;
     a.sets.set(set.name, { type: 'hash:net', family: 4, members: new Set(['10.0.0.0/8', '10.1.0.0/16']) });
     const p = planApply(r, a);
-    expect(p.iptables.v4.match(/^-D FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD$/gm)).toHaveLength(2);
+    // all copies deleted (-D deletes the first match), one inserted at the top
+    expect(p.iptables.v4.match(/^-D FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD$/gm)).toHaveLength(3);
+    expect(p.iptables.v4.match(/^-I FORWARD 1 -m comment --comment "margay:hook" -j MARGAY-FORWARD$/gm)).toHaveLength(1);
     expect(p.ipsetBefore).toBe(`del ${set.name} 10.1.0.0/16 -exist\nadd ${set.name} 10.1.0.0/16 nomatch -exist\n`);
   });
 });
