@@ -116,18 +116,32 @@ describe('DaemonSet', () => {
     expect(custom.readinessProbe.httpGet.port).toBe(9199);
   });
 
-  it('mounts only the host paths it needs: CNI dirs in the init container, run dir, modules (ro) and xtables lock in the agent', () => {
+  it('mounts only the host paths it needs: CNI dirs in the init container, run dir, modules (ro), xtables lock and netns dir in the agent', () => {
     const spec = ds().spec.template.spec;
     const hostPaths = Object.fromEntries(spec.volumes.filter((v: Obj) => v.hostPath).map((v: Obj) => [v.name, v.hostPath.path]));
     expect(hostPaths).toEqual({
-      'cni-bin': '/opt/cni/bin', 'cni-net': '/etc/cni/net.d', 'run-margay': '/run/margay', 'lib-modules': '/lib/modules', 'xtables-lock': '/run/xtables.lock',
+      'cni-bin': '/opt/cni/bin', 'cni-net': '/etc/cni/net.d', 'run-margay': '/run/margay', 'lib-modules': '/lib/modules', 'xtables-lock': '/run/xtables.lock', netns: '/var/run/netns',
     });
     const agentMounts = spec.containers[0].volumeMounts.map((m: Obj) => [m.name, m.mountPath, m.readOnly ?? false]);
-    expect(agentMounts).toEqual([['run-margay', '/run/margay', false], ['lib-modules', '/lib/modules', true], ['xtables-lock', '/run/xtables.lock', false]]);
+    expect(agentMounts).toEqual([['run-margay', '/run/margay', false], ['lib-modules', '/lib/modules', true], ['xtables-lock', '/run/xtables.lock', false], ['netns', '/var/run/netns', false]]);
     const init = spec.initContainers[0];
     expect(init.name).toBe('install-cni');
     expect(init.volumeMounts.map((m: Obj) => m.name).sort()).toEqual(['cni-bin', 'cni-net', 'config']);
     expect(spec.volumes.find((v: Obj) => v.name === 'xtables-lock').hostPath.type).toBe('FileOrCreate');
+  });
+
+  it('mounts the host\'s /var/run/netns in the agent with HostToContainer propagation (the agent opens CNI_NETNS itself)', () => {
+    const spec = ds().spec.template.spec;
+    const vol = spec.volumes.find((v: Obj) => v.hostPath?.path === '/var/run/netns');
+    expect(vol, 'a hostPath volume for /var/run/netns').toBeDefined();
+    expect(vol.hostPath.type).toBe('DirectoryOrCreate');
+    const mount = spec.containers[0].volumeMounts.find((m: Obj) => m.name === vol.name);
+    // containerd and CRI-O bind-mount each pod's namespace file there after the agent started
+    expect(mount).toEqual({ name: vol.name, mountPath: '/var/run/netns', mountPropagation: 'HostToContainer' });
+    // /proc/<pid>/ns/net paths (cri-dockerd) need the host's PID namespace: off unless asked for
+    expect(spec.hostPID).toBeUndefined();
+    const withPid = one(renderChart(CHART, { values: [{ hostPID: true }] }), 'DaemonSet').spec.template.spec;
+    expect(withPid.hostPID).toBe(true);
   });
 
   it('with privileged=false gets exactly NET_ADMIN, NET_RAW, NET_BIND_SERVICE, SYS_ADMIN and drops the rest', () => {
