@@ -43,14 +43,39 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{/*
+Per-pool defaults (README, "Values"): ipipMode Never; vxlanMode CrossSubnet unless the
+pool turns IPIP on (the two cannot be combined), then Never; natOutgoing true, and an
+explicit false stays false (hasKey: `default` would treat false as empty).
+*/}}
+{{- define "margay.poolIpipMode" -}}
+{{- default "Never" .ipipMode -}}
+{{- end -}}
+{{- define "margay.poolVxlanMode" -}}
+{{- if hasKey . "vxlanMode" -}}
+{{- default "Never" .vxlanMode -}}
+{{- else if ne (default "Never" .ipipMode) "Never" -}}
+Never
+{{- else -}}
+CrossSubnet
+{{- end -}}
+{{- end -}}
+{{- define "margay.poolNatOutgoing" -}}
+{{- if hasKey . "natOutgoing" -}}
+{{- .natOutgoing -}}
+{{- else -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
 Checks across fields that values.schema.json cannot express clearly; a failed check
 stops the install with a message naming the value.
 */}}
 {{- define "margay.checkValues" -}}
 {{- range $i, $p := .Values.ipPools -}}
 {{- $v6 := contains ":" $p.cidr -}}
-{{- $ipip := default "Never" $p.ipipMode -}}
-{{- $vxlan := default "Never" $p.vxlanMode -}}
+{{- $ipip := include "margay.poolIpipMode" $p -}}
+{{- $vxlan := include "margay.poolVxlanMode" $p -}}
 {{- if and (ne $ipip "Never") (ne $vxlan "Never") -}}
 {{- fail (printf "ipPools[%d] (%s): ipipMode and vxlanMode cannot both be enabled" $i $p.name) -}}
 {{- end -}}

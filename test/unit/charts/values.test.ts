@@ -92,3 +92,25 @@ describe('the chart stops with a clear message on values the schema cannot judge
     expect(renderFailure(values)).toContain(want);
   });
 });
+
+describe('per-pool defaults are the ones the README documents', () => {
+  const poolSpec = (values: Record<string, unknown>): Record<string, unknown> => {
+    const pools = renderChart(CHART, { values: [values] }).objects.map((o) => o.obj as { kind?: string; spec?: Record<string, unknown> }).filter((o) => o.kind === 'IPPool');
+    expect(pools).toHaveLength(1);
+    return pools[0]!.spec!;
+  };
+
+  it('a pool with only name and cidr gets vxlanMode CrossSubnet, ipipMode Never and natOutgoing true', () => {
+    expect(poolSpec(pool({}))).toMatchObject({ cidr: '10.0.0.0/16', ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: true, disabled: false });
+  });
+
+  it('an explicit natOutgoing: false stays false; an explicit vxlanMode is kept', () => {
+    expect(poolSpec(pool({ natOutgoing: false }))).toMatchObject({ natOutgoing: false, vxlanMode: 'CrossSubnet' });
+    expect(poolSpec(pool({ vxlanMode: 'Never' }))).toMatchObject({ vxlanMode: 'Never', natOutgoing: true });
+  });
+
+  it('a pool that turns IPIP on gets no VXLAN by default (the two cannot be combined)', () => {
+    expect(poolSpec(pool({ ipipMode: 'Always' }))).toMatchObject({ ipipMode: 'Always', vxlanMode: 'Never' });
+    expect(poolSpec(pool({ ipipMode: 'CrossSubnet' }))).toMatchObject({ ipipMode: 'CrossSubnet', vxlanMode: 'Never' });
+  });
+});
