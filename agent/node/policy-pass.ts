@@ -3,7 +3,10 @@
  * pass compiles pods + namespaces + NetworkPolicies + IPAM handles (pods' addresses)
  * into iptables chains and ipsets and hands them to the PolicyApplier. The first pass
  * reconciles against the kernel with every local pod known, so no pod loses its
- * rules across a restart; later passes are incremental.
+ * rules across a restart; passes kicked by input changes are incremental (diffed
+ * against what was applied); the periodic resync pass reconciles again — reads
+ * iptables-save / ipset save — so drift (a firewalld or ufw reload, `iptables -F
+ * FORWARD`, a deleted hook, a hook pushed down) is repaired.
  *
  * Fail closed: a failed apply leaves the previous rules in place and is retried with
  * the newest inputs, backing off from 250 ms to 10 s. A pass waits (bounded) for the
@@ -11,19 +14,19 @@
  * creation in the kernel.
  *
  * State: the loop, the counts and outcome of the last pass (for status), whether the
- * first reconcile is done, the retry back-off, and since when inputs are dirty (the
- * policy-sync latency metric).
+ * first reconcile is done, whether a resync tick asked for a reconcile, the retry
+ * back-off, and since when inputs are dirty (the policy-sync latency metric).
  */
 import type { Logger } from 'pino';
 import type { Snapshot } from '../datastore/snapshot.js';
-import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
+import { startDataplaneLoop, type DataplaneLoop, type LoopTimers } from '../dataplane/loop.js';
 import type { CniServer } from '../cni/server.js';
 import { hostIfName } from '../cni/names.js';
 import type { AgentMetrics } from '../health/agent-metrics.js';
 import type { PolicyCounts } from '../status/types.js';
 import { compile } from '../../policy/compile.js';
 import { PolicyApplier } from '../../policy/apply/applier.js';
-import { hostExec } from '../../policy/apply/exec.js';
+import { hostExec, type Exec } from '../../policy/apply/exec.js';
 import { policyInputOf } from './desired.js';
 import type { IpamView } from './ipam-view.js';
 import type { RouteTrace } from './route-trace.js';
@@ -42,6 +45,9 @@ export interface PolicyPassDeps {
   snapshot: () => Snapshot | undefined;
   view: IpamView;
   cni: () => CniServer | undefined;
+  /** tests: the kernel tools (default hostExec()) and the resync timer */
+  exec?: Exec;
+  timers?: LoopTimers;
 }
 
 export class PolicyPass {
@@ -50,15 +56,23 @@ export class PolicyPass {
   private counts = { policies: 0, rejected: 0, localPods: 0 };
   private ok = false;
   private first = true;
+  /** a resync tick fired: the next pass reads the kernel again */
+  private resyncDue = false;
   private retryMs = FIRST_RETRY_MS;
   private dirtySince: number | undefined;
 
   constructor(private readonly d: PolicyPassDeps) {
-    this.applier = new PolicyApplier(hostExec(), d.log);
+    this.applier = new PolicyApplier(d.exec ?? hostExec(), d.log);
   }
 
   start(resyncMs: number, onError: (err: unknown) => void): void {
-    this.loop = startDataplaneLoop(() => this.run(), { resyncMs, onError });
+    const t: LoopTimers = this.d.timers ?? { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+    // the loop's periodic pass is the resync: mark it so that it reconciles
+    const timers: LoopTimers = {
+      setInterval: (fn, ms) => t.setInterval(() => { this.resyncDue = true; fn(); }, ms),
+      clearInterval: (h) => t.clearInterval(h),
+    };
+    this.loop = startDataplaneLoop(() => this.run(), { resyncMs, onError, timers });
   }
 
   /** Inputs changed: a pass soon (none before start()). */
@@ -96,7 +110,10 @@ export class PolicyPass {
     for (const r of compiled.rejected) this.d.log.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
     this.counts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };
     const ta = performance.now();
-    const result = this.first ? await this.applier.reconcile(compiled.rendered) : await this.applier.apply(compiled.rendered);
+    // first pass and resync ticks: read the kernel (drift repair); else incremental
+    const full = this.first || this.resyncDue;
+    this.resyncDue = false;
+    const result = full ? await this.applier.reconcile(compiled.rendered) : await this.applier.apply(compiled.rendered);
     this.d.trace.ran('policy apply (from its start)', ta);
     this.ok = result.ok;
     this.d.metrics.applied('policy', result.ok);
