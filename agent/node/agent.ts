@@ -32,7 +32,6 @@ import { NetlinkPodWiring } from '../dataplane/pod-wiring.js';
 import { CniServer } from '../cni/server.js';
 import type { PoolSpec } from '../dataplane/plan/types.js';
 import { Ipam } from '../ipam/allocator.js';
-import { IpamError } from '../ipam/errors.js';
 import type { IpamChange } from '../ipam/store.js';
 import { AgentMetrics } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
@@ -42,7 +41,7 @@ import type { AgentStatus } from '../status/types.js';
 import { NodeBgp } from './bgp.js';
 import { agentHealth } from './bgp-mode.js';
 import { DEFER_INPUTS_MS, DeferredInputs } from './deferred-inputs.js';
-import { dataplanePoolsOf, ipamPoolsOf, tunnelRequests, withNodeAddress } from './desired.js';
+import { allocateTunnels, dataplanePoolsOf, ipamPoolsOf, withNodeAddress } from './desired.js';
 import { changedPrefixes, ipamEncapRoutes } from './ipam-routes.js';
 import { IpamView } from './ipam-view.js';
 import { LeakGc } from './leaks.js';
@@ -333,20 +332,14 @@ export class Agent {
    * encapsulation selecting this node: none, and the pass goes on without it.
    */
   private async ensureTunnelAddresses(pools: readonly PoolSpec[]): Promise<void> {
-    if (!this.ipam) return;
-    let got = false;
-    for (const req of tunnelRequests(pools, this.o.node, this.ipamView.tunnels().get(this.o.node))) {
-      const kind = req.encap?.toUpperCase() ?? '';
-      try {
-        const a = await this.ipam.assign(req);
-        this.o.logs.dataplane.info({ address: a.map((x) => x.address) }, `dataplane: ${kind} tunnel address allocated`);
-        got = true;
-      } catch (err) {
-        if (!(err instanceof IpamError && err.reason === 'no-pool')) throw err;
-        this.o.logs.dataplane.debug({ reason: err.message }, `dataplane: no ${kind} tunnel address`);
-      }
+    const ipam = this.ipam;
+    if (!ipam) return;
+    const outcomes = await allocateTunnels((req) => ipam.assign(req), pools, this.o.node, this.ipamView.tunnels().get(this.o.node));
+    for (const o of outcomes) {
+      if ('addresses' in o) this.o.logs.dataplane.info({ address: o.addresses }, `dataplane: ${o.kind.toUpperCase()} tunnel address allocated`);
+      else this.o.logs.dataplane.debug({ reason: o.skipped }, `dataplane: no ${o.kind.toUpperCase()} tunnel address`);
     }
-    if (got) await this.refreshIpam();
+    if (outcomes.some((o) => 'addresses' in o)) await this.refreshIpam();
   }
 
   private failed(component: string, err: unknown): void {

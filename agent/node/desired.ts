@@ -12,6 +12,9 @@
  * for the handle's container ID and interface. A pod that margay's CNI wired but
  * that has no Pod object is still known to policy (no labels) so that it gets its
  * chains instead of falling to the fail-closed default.
+ *
+ * One step beyond translation: `allocateTunnels` runs the tunnel-address requests
+ * through an injected IPAM assign (the agent passes Ipam.assign).
  */
 import type { Snapshot } from '../datastore/snapshot.js';
 import { objectsOf } from '../datastore/snapshot.js';
@@ -19,7 +22,8 @@ import type { Resource } from '../datastore/resources.js';
 import type { DataplaneConfig, DataplaneInput, ExternalRouteSpec, NodeSpec, PoolSpec, EncapMode } from '../dataplane/plan/types.js';
 import type { AssignRequest } from '../ipam/allocator.js';
 import type { Encap } from '../ipam/pool.js';
-import type { Block, Handle, IpPool } from '../ipam/types.js';
+import { IpamError } from '../ipam/errors.js';
+import type { Assignment, Block, Handle, IpPool } from '../ipam/types.js';
 import { ifNameOfHandle } from '../ipam/handle.js';
 import { ANNOTATIONS, type NodeBgpInfo } from '../node-config/types.js';
 import { canonicalAddress, hostOf } from '../node-config/node-info.js';
@@ -111,6 +115,27 @@ export function wantedTunnels(pools: readonly PoolSpec[]): TunnelKind[] {
 /** The IPAM requests for the tunnel addresses the pools want and the node lacks: one IPv4 address each, from a pool with that encapsulation. */
 export function tunnelRequests(pools: readonly PoolSpec[], node: string, have: NodeTunnels | undefined): AssignRequest[] {
   return wantedTunnels(pools).filter((k) => have?.[k] === undefined).map((k): AssignRequest => ({ handle: tunnelHandle(k, node), families: [4], encap: k }));
+}
+
+export type TunnelOutcome = { kind: TunnelKind; addresses: string[] } | { kind: TunnelKind; skipped: string };
+
+/**
+ * Asks IPAM (`assign`: Ipam.assign) for each tunnel address of `tunnelRequests`. A
+ * kind no pool selecting this node has (IPAM's no-pool) is skipped, not an error:
+ * the pass goes on without that address. Other IPAM errors are thrown.
+ */
+export async function allocateTunnels(assign: (req: AssignRequest) => Promise<readonly Assignment[]>, pools: readonly PoolSpec[], node: string, have: NodeTunnels | undefined): Promise<TunnelOutcome[]> {
+  const out: TunnelOutcome[] = [];
+  for (const req of tunnelRequests(pools, node, have)) {
+    const kind = req.encap as TunnelKind;
+    try {
+      out.push({ kind, addresses: (await assign(req)).map((a) => a.address) });
+    } catch (err) {
+      if (!(err instanceof IpamError && err.reason === 'no-pool')) throw err;
+      out.push({ kind, skipped: err.message });
+    }
+  }
+  return out;
 }
 
 /** The blocks this node holds (affinity), sorted. */

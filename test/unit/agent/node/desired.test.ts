@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ObjectCache, type Snapshot } from '../../../../agent/datastore/snapshot.js';
 import type { Resource } from '../../../../agent/datastore/resources.js';
 import { DEFAULT_CONFIG } from '../../../../agent/dataplane/plan/types.js';
+import { Ipam } from '../../../../agent/ipam/allocator.js';
+import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 import type { Block, Handle } from '../../../../agent/ipam/types.js';
 import { readNodes } from '../../../../agent/node-config/node-config.js';
 import { parseAddressPrefix } from '../../../../agent/node-config/node-info.js';
 import { planDataplane } from '../../../../agent/dataplane/plan/route-plan.js';
-import { dataplaneInputOf, dataplanePoolsOf, externalImportPrefixes, originatedPrefixes, ownBlocks, policyInputOf, tunnelAddresses, tunnelHandle, tunnelHandles, tunnelRequests, wantedTunnels, withNodeAddress } from '../../../../agent/node/desired.js';
+import { dataplaneInputOf, dataplanePoolsOf, externalImportPrefixes, originatedPrefixes, ownBlocks, policyInputOf, allocateTunnels, tunnelAddresses, tunnelHandle, tunnelHandles, tunnelRequests, wantedTunnels, withNodeAddress } from '../../../../agent/node/desired.js';
 
 function snap(...objs: Resource[]): Snapshot {
   const c = new ObjectCache();
@@ -122,6 +124,30 @@ describe('agent desired state', () => {
     const bare = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: [ipip], own: [], learned: new Map(), config }).input;
     expect(planDataplane(bare).ipip).toBeDefined();
     expect(planDataplane(bare).ipip?.address).toBeUndefined();
+  });
+
+  it('the agent\'s tunnel allocation with an IPIP pool: one IPv4 address under ipip-tunnel-addr-<node>, from the IPIP pool, once; no pool selecting the node: skipped', async () => {
+    const store = new MemoryIpamStore();
+    const ipam = new Ipam({ store, node: 'n1', nodeLabels: { zone: 'a' }, pools: [
+      { name: 'plain', spec: { cidr: '10.0.0.0/24' } }, { name: 'ip', spec: { cidr: '10.2.0.0/24', ipipMode: 'Always' } },
+      { name: 'v6', spec: { cidr: 'fd44::/120' } },
+    ] });
+    const pools = [{ cidr: '10.0.0.0/24', ipipMode: 'Never' as const, vxlanMode: 'Never' as const, natOutgoing: false }, { cidr: '10.2.0.0/24', ipipMode: 'Always' as const, vxlanMode: 'Never' as const, natOutgoing: false }];
+    const asked: unknown[] = [];
+    const assign = (req: Parameters<Ipam['assign']>[0]) => { asked.push(req); return ipam.assign(req); };
+    expect(await allocateTunnels(assign, pools, 'n1', undefined)).toEqual([{ kind: 'ipip', addresses: ['10.2.0.0'] }]);
+    expect(asked).toEqual([{ handle: 'ipip-tunnel-addr-n1', families: [4], encap: 'ipip' }]);
+    const records = (await store.list('handle')).map((r) => r.value);
+    expect(records.map((h) => [h.handle, h.addresses.map((a) => `${a.pool} ${a.address}`)])).toEqual([['ipip-tunnel-addr-n1', ['ip 10.2.0.0']]]);
+    // the next pass reads it from the records and asks for nothing
+    expect(await allocateTunnels(assign, pools, 'n1', tunnelAddresses(records).get('n1'))).toEqual([]);
+    expect(asked).toHaveLength(1);
+    // the IPIP pool selects other nodes only: skipped with IPAM's reason, not thrown
+    const n2 = new Ipam({ store, node: 'n2', nodeLabels: { zone: 'a' }, pools: [
+      { name: 'plain', spec: { cidr: '10.0.0.0/24' } }, { name: 'ip', spec: { cidr: '10.2.0.0/24', ipipMode: 'Always', nodeSelector: "zone == 'b'" } },
+    ] });
+    const out = await allocateTunnels((req) => n2.assign(req), pools, 'n2', undefined);
+    expect(out).toEqual([{ kind: 'ipip', skipped: expect.stringMatching(/no enabled IPv4 IPIP IPPool selects node/) }]);
   });
 
   it('--node-address fills in the local Node\'s BGP address only when the Node object has none', () => {
