@@ -56,6 +56,8 @@ export class PolicyPass {
   private counts = { policies: 0, rejected: 0, localPods: 0 };
   private ok = false;
   private first = true;
+  /** the compiler's problems last logged (logged again only when they change) */
+  private problems = '';
   /** a resync tick fired: the next pass reads the kernel again */
   private resyncDue = false;
   private retryMs = FIRST_RETRY_MS;
@@ -108,6 +110,9 @@ export class PolicyPass {
     const compiled = compile(input.snapshot, input.policies, this.d.node);
     this.d.trace.ran('policy compile', tc);
     for (const r of compiled.rejected) this.d.log.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
+    const problems = compiled.ir.problems ?? [];
+    if (problems.join('\n') !== this.problems) for (const p of problems) this.d.log.warn({ problem: p }, 'policy: local pods failed closed');
+    this.problems = problems.join('\n');
     this.counts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };
     const ta = performance.now();
     // first pass and resync ticks: read the kernel (drift repair); else incremental

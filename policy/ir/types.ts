@@ -45,6 +45,13 @@ export interface WorkloadIR {
   /** Ids of the policy directions that select this pod; null = not isolated. */
   ingress: string[] | null;
   egress: string[] | null;
+  /**
+   * Other local pods claiming the same interface name (sorted keys). The dispatch
+   * cannot tell them apart, so every pod of the clash fails closed: its interface
+   * is dropped in every dispatch chain (rather than letting one pod's chain decide
+   * for the other).
+   */
+  ifaceConflict?: string[];
 }
 
 export interface RejectedPolicy {
@@ -56,4 +63,6 @@ export interface NodeIR {
   node: string | null;
   workloads: WorkloadIR[];
   policies: PolicyDirIR[];
+  /** What could not be enforced as asked, for the log and status (e.g. an interface name two local pods claim). */
+  problems?: string[];
 }

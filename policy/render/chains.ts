@@ -8,7 +8,8 @@
  *     pod → its own node is subject to the pod's egress policy.
  *   MARGAY-FROM-WL / MARGAY-TO-WL: one `-i IFACE -g MARGAY-FW-…` / `-o IFACE -g
  *     MARGAY-TW-…` per local pod; the last rule drops any other `mgw+` interface, so
- *     a pod margay has not programmed yet carries nothing (fail closed).
+ *     a pod margay has not programmed yet carries nothing (fail closed); an
+ *     interface two local pods claim is dropped for both (resolve marks the clash).
  *   MARGAY-TW-/FW-<pod>: (FW first drops sources other than the pod's address)
  *     not isolated → RETURN; isolated → clear the accept mark, jump to each
  *     selecting policy's chain, RETURN when one set the mark, else DROP.
@@ -151,7 +152,10 @@ function renderDispatch(workloads: WorkloadIR[], kind: DispatchKind): RenderedCh
   const flag = kind === 'egress' ? '-i' : '-o';
   const main = kind === 'ingress' ? CHAINS.toDispatch : kind === 'egress' ? CHAINS.fromDispatch : CHAINS.hostDispatch;
   // Host → pod: a known pod is always reachable from its node (RETURN to the caller).
-  const entry = (w: WorkloadIR): RenderedRule => kind === 'host'
+  const entry = (w: WorkloadIR): RenderedRule => w.ifaceConflict !== undefined
+    // fail closed: an interface several pods claim carries nothing, in any direction
+    ? { args: [flag, w.iface, '-j', 'DROP'], comment: `${w.key}: interface also claimed by ${w.ifaceConflict.join(', ')}` }
+    : kind === 'host'
     ? { args: [flag, w.iface, '-j', 'RETURN'], comment: `node to ${w.key}` }
     : { args: [flag, w.iface, '-g', workloadChainName(w.key, kind)], comment: `${kind === 'ingress' ? 'to' : 'from'} ${w.key}` };
   const drop: RenderedRule = { args: [flag, WL, '-j', 'DROP'], comment: 'unknown workload interface' };

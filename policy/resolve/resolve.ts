@@ -171,5 +171,24 @@ export function resolveNode(snapshot: Snapshot, policies: Policy[], node: string
     const u = used.get(id) as { policy: Policy; direction: Direction };
     return resolveDirection(u.policy, u.direction, ctx);
   });
-  return { node, workloads, policies: policyIRs };
+  const problems = markInterfaceClashes(workloads);
+  return problems.length === 0 ? { node, workloads, policies: policyIRs } : { node, workloads, policies: policyIRs, problems };
+}
+
+/**
+ * Local pods that claim one interface name: the dispatch matches by interface, so
+ * the first pod's chain would decide for both. Fail closed: each gets
+ * `ifaceConflict` (rendered as a drop of that interface) and the clash is reported.
+ */
+function markInterfaceClashes(workloads: WorkloadIR[]): string[] {
+  const byIface = new Map<string, WorkloadIR[]>();
+  for (const w of workloads) byIface.set(w.iface, [...(byIface.get(w.iface) ?? []), w]);
+  const problems: string[] = [];
+  for (const [iface, ws] of byIface) {
+    if (ws.length < 2) continue;
+    const keys = ws.map((w) => w.key);
+    for (const w of ws) w.ifaceConflict = keys.filter((k) => k !== w.key);
+    problems.push(`interface ${iface} is claimed by ${keys.join(', ')}: both pods dropped`);
+  }
+  return problems.sort(byString);
 }

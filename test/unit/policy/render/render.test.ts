@@ -52,6 +52,21 @@ describe('render', () => {
     }
   });
 
+  it('two pods with one interface name: neither gets a path through either chain (drop in every dispatch)', () => {
+    const snap = cluster();
+    const open = policy('x', 'open', { podSelector: {}, ingress: [{}] }); // x/a allows everything
+    for (const p of snap.pods) if (p.name === 'a' && (p.namespace === 'x' || p.namespace === 'z')) p.interface = 'mgw0000000000a';
+    const many = { ...snap, pods: [...snap.pods, ...Array.from({ length: 20 }, (_, i) => pod('w', `p${i}`, `10.1.0.${i + 1}`))] };
+    for (const s of [snap, many]) {
+      const r = renderNode(resolveNode(s, [open], 'n1'));
+      for (const f of [r.v4, r.v6]) {
+        const entries = f.chains.filter((c) => /^MARGAY-(TO|FROM|HOST)-WL/.test(c.name)).flatMap((c) => c.rules).filter((x) => x.args.includes('mgw0000000000a'));
+        expect(entries.length).toBeGreaterThanOrEqual(3);
+        for (const e of entries) expect(e.args.slice(-2)).toEqual(['-j', 'DROP']);
+      }
+    }
+  });
+
   it('dispatch: one entry per local pod, then drop unknown workload interfaces', () => {
     const r = renderNode(resolveNode(cluster(), [], 'n1'));
     const to = chain(r.v4, 'MARGAY-TO-WL');

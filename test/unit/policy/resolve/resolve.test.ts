@@ -12,6 +12,18 @@ describe('resolveNode', () => {
     expect(ir.policies).toEqual([]);
   });
 
+  it('two local pods with the same interface name: both fail closed and the clash is reported', () => {
+    const snap = cluster();
+    for (const p of snap.pods) if (p.node === 'n1' && (p.name === 'a' && (p.namespace === 'x' || p.namespace === 'z'))) p.interface = 'mgw0000000000a';
+    const ir = resolveNode(snap, [], 'n1');
+    const clash = ir.workloads.filter((w) => w.iface === 'mgw0000000000a');
+    expect(clash.map((w) => w.key)).toEqual(['x/a', 'z/a']);
+    expect(clash.map((w) => w.ifaceConflict)).toEqual([['z/a'], ['x/a']]);
+    expect(ir.workloads.filter((w) => w.ifaceConflict !== undefined)).toHaveLength(2);
+    expect(ir.problems).toEqual(['interface mgw0000000000a is claimed by x/a, z/a: both pods dropped']);
+    expect(resolveNode(cluster(), [], 'n1').problems ?? []).toEqual([]);
+  });
+
   it('a policy selects by podSelector within its namespace only; Ingress-only by default', () => {
     const ir = resolveNode(cluster(), [policy('x', 'deny', { podSelector: { matchLabels: { pod: 'a' } } })], null);
     const sel = ir.workloads.filter((w) => w.ingress !== null).map((w) => w.key);
