@@ -110,8 +110,12 @@ export class PolicyPass {
     const compiled = compile(input.snapshot, input.policies, this.d.node);
     this.d.trace.ran('policy compile', tc);
     for (const r of compiled.rejected) this.d.log.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
-    const problems = compiled.ir.problems ?? [];
-    if (problems.join('\n') !== this.problems) for (const p of problems) this.d.log.warn({ problem: p }, 'policy: local pods failed closed');
+    const problems = [
+      ...input.snapshot.pods.filter((p) => p.node === this.d.node && p.ignoredInterface !== undefined)
+        .map((p) => `${p.namespace}/${p.name}: margay.io/interface ${JSON.stringify(p.ignoredInterface)} is no workload interface name (mgw + 1-12 hex digits), ignored`),
+      ...compiled.ir.problems ?? [],
+    ];
+    if (problems.join('\n') !== this.problems) for (const p of problems) this.d.log.warn({ problem: p }, 'policy: local pod problem');
     this.problems = problems.join('\n');
     this.counts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };
     const ta = performance.now();

@@ -27,7 +27,17 @@ export interface PodInfo {
   ports: ContainerPort[];
   /** Host-side interface name; when absent, derived by `workloadInterfaceName`. */
   interface?: string;
+  /** A `margay.io/interface` annotation that is no workload veth name, ignored (for the log). */
+  ignoredInterface?: string;
 }
+
+/**
+ * What a workload veth may be called: `mgw` + 1 to 12 lower-case hex digits (the
+ * CNI's hostIfName: 11, workloadInterfaceName: 12; ≤ 15 characters, IFNAMSIZ - 1).
+ * An annotation goes into `-i/-o <iface>` as is: anything else — a space, `+`, a
+ * newline, a name too long — would break every iptables-restore on the node.
+ */
+export const WORKLOAD_IFACE_RE = /^mgw[0-9a-f]{1,12}$/;
 
 export interface NamespaceInfo {
   name: string;
@@ -80,7 +90,8 @@ export function podFromObject(obj: unknown): PodInfo {
   };
   if (typeof spec.nodeName === 'string' && spec.nodeName !== '') pod.node = spec.nodeName;
   const iface = annotations['margay.io/interface'];
-  if (iface !== undefined) pod.interface = iface;
+  if (iface !== undefined && WORKLOAD_IFACE_RE.test(iface)) pod.interface = iface;
+  else if (iface !== undefined) pod.ignoredInterface = iface;
   return pod;
 }
 
