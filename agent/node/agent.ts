@@ -129,6 +129,10 @@ export class Agent {
 
   async start(): Promise<void> {
     const { node } = this.o;
+    // health first: the first datastore list retries until the API server answers, and
+    // a /healthz that refused connections meanwhile got the agent killed by its liveness
+    // probe; until the snapshot is in, /readyz says "datastore: no snapshot yet"
+    await this.startHealth();
     this.rtnl = openRtnl();
     await this.o.datastore.start({
       onSnapshot: (s) => this.snapshotIn(s),
@@ -171,16 +175,6 @@ export class Agent {
       if (req.cmd === 'status') return this.status();
       return { error: `unknown command "${req.cmd}" (known: status)` };
     });
-    if (this.o.health) {
-      this.healthServer = await serveHealth({
-        health: () => this.health(),
-        metrics: () => {
-          this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))); // fresh at every scrape
-          return this.metrics.render();
-        },
-      }, this.o.health);
-      this.log.info({ port: this.healthServer.port }, 'health and metrics listening');
-    }
     this.routes.watchGate();
     if (!this.o.ipamStore.watch) this.timers.push(setInterval(() => void this.refreshIpam(), this.o.ipamPollMs ?? 2000));
     this.timers.push(setInterval(() => { if (this.bgp.secretsMissing) void this.origination.update(); }, 3000));
@@ -190,6 +184,18 @@ export class Agent {
     this.policy.kick();
     this.routes.kick();
     this.log.info({ node, bgp: this.bgpOff ? 'off' : 'on', datastore: this.o.datastore.name, cniSocket: this.o.cniSocket, statusSocket: this.o.statusSocket }, 'agent started');
+  }
+
+  private async startHealth(): Promise<void> {
+    if (!this.o.health) return;
+    this.healthServer = await serveHealth({
+      health: () => this.health(),
+      metrics: () => {
+        this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))); // fresh at every scrape
+        return this.metrics.render();
+      },
+    }, this.o.health);
+    this.log.info({ port: this.healthServer.port }, 'health and metrics listening');
   }
 
   /** Graceful stop (SIGTERM): keeps kernel routes and rules, closes BGP without NOTIFICATION. */
