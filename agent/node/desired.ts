@@ -223,7 +223,9 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
     if (p.ips.length === 0) p.ips = [...new Set(hs.flatMap((h) => h.addresses.map((x) => x.address)))];
     if (p.node === undefined && hs[0]) p.node = hs[0].attrs.node;
     const local = hs.find((h) => h.attrs.node === node && h.attrs.containerId !== undefined);
-    if (p.interface === undefined && p.node === node && local) p.interface = hostIf(local.attrs.containerId as string, ifNameOfHandle(local.handle, local.attrs.containerId));
+    // the name the CNI plugin gave the veth wins over a pod's own annotation (a pod
+    // must not name another pod's veth); the annotation serves pods without a handle here
+    if (p.node === node && local) p.interface = hostIf(local.attrs.containerId as string, ifNameOfHandle(local.handle, local.attrs.containerId));
     return p;
   };
   const pods: PodInfo[] = [];

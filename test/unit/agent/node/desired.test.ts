@@ -84,6 +84,21 @@ describe('agent desired state', () => {
     expect(r.localPods.map((p) => p.name).sort()).toEqual(['a', 'orphan']);
   });
 
+  it('policy pods: CNI hostIfName wins over the annotation; the annotation names only pods without a CNI handle here', () => {
+    const pod = (name: string, iface: string): Resource => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'x', annotations: { 'margay.io/interface': iface } }, spec: { nodeName: 'n1' },
+      status: { podIPs: [{ ip: name === 'a' ? '10.0.0.1' : '10.0.0.3' }] },
+    });
+    // a claims b's veth name through the annotation; c has no CNI handle on this node
+    const s = snap(pod('a', 'mgw0000000000b'), pod('c', 'mgw000000000c'));
+    const handles = [handle('k8s-pod-network.cid1.eth0', 'n1', { namespace: 'x', name: 'a' }, '10.0.0.1')];
+    const r = policyInputOf(s, handles, 'n1', (cid, ifName) => `mgw-${cid}-${ifName}`);
+    const byName = new Map(r.snapshot.pods.map((p) => [p.name, p]));
+    expect(byName.get('a')?.interface).toBe('mgw-cid1-eth0');
+    expect(byName.get('c')?.interface).toBe('mgw000000000c');
+    expect(r.localPods.find((p) => p.name === 'a')?.interface).toBe('mgw-cid1-eth0');
+  });
+
   it('VXLAN tunnel addresses come from IPAM handles named after their node; a Node annotation wins', () => {
     const handles = [
       handle(tunnelHandle('vxlan', 'n2'), 'n2', undefined, '10.0.1.7'),
