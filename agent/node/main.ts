@@ -3,7 +3,7 @@
  * the loggers from the CLI's settings, runs the Agent until SIGTERM/SIGINT, and
  * keeps the process alive through any stray exception (logged, never fatal).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { validateObject } from '../../crds/schemas.js';
 import { logger } from '../log.js';
@@ -16,6 +16,8 @@ import { Agent } from './agent.js';
 import type { SecretReader } from './bgp.js';
 import type { BgpDefaults } from '../node-config/node-config.js';
 import type { BgpMode } from './bgp-mode.js';
+import type { IptablesBackendSetting } from './iptables-backend.js';
+import { selectIptablesBackend } from './iptables-backend-shell.js';
 
 export interface AgentSettings {
   node: string;
@@ -40,6 +42,8 @@ export interface AgentSettings {
   bgp?: BgpMode;
   /** undefined: 60 s (both datastores; files: by the pods' host veths) */
   ipamGcMs?: number;
+  /** the iptables backend (iptables-backend.ts): auto (default) follows the node's */
+  iptablesBackend?: IptablesBackendSetting;
 }
 
 /** crds/schemas' validateObject as the datastore's validator. */
@@ -52,6 +56,20 @@ export async function runAgent(s: AgentSettings): Promise<number> {
   const log = logger('agent');
   process.on('uncaughtException', (err) => log.error({ err: err.stack ?? String(err) }, 'uncaught exception (a bug): logged, the agent keeps running'));
   process.on('unhandledRejection', (err) => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection (a bug): logged, the agent keeps running'));
+  let linkDir: string | undefined;
+  try {
+    // the policy applier and the natOutgoing chain run iptables tools by name: the link
+    // directory first in PATH makes them the chosen backend's
+    const sel = await selectIptablesBackend({ setting: s.iptablesBackend ?? 'auto' });
+    if (sel.backend !== undefined) {
+      linkDir = sel.dir;
+      process.env.PATH = `${sel.dir}:${process.env.PATH ?? ''}`;
+    }
+    log.info({ setting: s.iptablesBackend ?? 'auto', backend: sel.backend ?? 'as installed', reason: sel.reason }, 'iptables backend');
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'iptables backend: cannot use it');
+    return 1;
+  }
   let datastore: Datastore;
   let ipamStore: IpamStore;
   let readSecret: SecretReader | undefined;
@@ -92,6 +110,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
   } catch (err) {
     log.fatal({ err: (err as Error).stack ?? String(err) }, 'agent cannot start');
     await agent.stop().catch(() => undefined);
+    if (linkDir) rmSync(linkDir, { recursive: true, force: true });
     return 1;
   }
   await new Promise<void>((resolve) => {
@@ -103,6 +122,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await agent.stop();
+  if (linkDir) rmSync(linkDir, { recursive: true, force: true });
   // everything is closed; a handle a library keeps open must not hold the process
   // (a restart waits for it): exit shortly unless the loop empties first
   setTimeout(() => process.exit(0), 300).unref();

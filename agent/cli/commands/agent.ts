@@ -49,6 +49,9 @@ flags (environment variable in brackets):
   --ipam-gc-interval MS    release addresses of pods gone without a CNI DEL [MARGAY_IPAM_GC_INTERVAL]
                            (host veth missing in two passes in a row; kubernetes: also no Pod in two
                            passes; default 60000, 0 = off)
+  --iptables-backend B     auto|nft|legacy (default auto) [MARGAY_IPTABLES_BACKEND]: auto follows the
+                           node's (kubelet's KUBE-IPTABLES-HINT chain, else whichever of iptables-legacy-save
+                           and iptables-nft-save shows rules; none: nft), as kube-proxy's image does
   --log-level LEVEL        fatal|error|warn|info|debug|trace (default info) [MARGAY_LOG_LEVEL]
 
 The agent restarts itself once (same PID) with its V8 flags, ${AGENT_V8_FLAGS.join(' ')};
@@ -66,6 +69,7 @@ const FLAGS = {
   'as-number': { type: 'string' }, 'node-to-node-mesh': { type: 'string' }, 'bgp-listen-port': { type: 'string' }, 'health-port': { type: 'string' },
   'health-address': { type: 'string' }, uplink: { type: 'string' }, 'node-address': { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
   'hold-time': { type: 'string' }, bgp: { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' }, 'ipam-gc-interval': { type: 'string' },
+  'iptables-backend': { type: 'string' },
 } as const;
 
 export const agentCommand: Command = {
@@ -99,12 +103,15 @@ export const agentCommand: Command = {
     const { parseBgpMode } = await import('../../node/bgp-mode.js');
     const bgp = parseBgpMode(str(v.bgp, env.MARGAY_BGP));
     if (typeof bgp !== 'string') throw new UsageError(bgp.error, USAGE);
+    const { parseIptablesBackend } = await import('../../node/iptables-backend.js');
+    const iptablesBackend = parseIptablesBackend(str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND));
+    if (iptablesBackend === undefined) throw new UsageError(`--iptables-backend must be auto, nft or legacy, got "${str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND)}"`, USAGE);
     const v8 = v8FlagsFrom('MARGAY_AGENT_V8_FLAGS', env.MARGAY_AGENT_V8_FLAGS, AGENT_V8_FLAGS);
     if ('error' in v8) throw new UsageError(v8.error, USAGE);
     execWithV8Flags(v8.flags);
     const { runAgent } = await import('../../node/main.js');
     return runAgent({
-      node, datastore, bgp,
+      node, datastore, bgp, iptablesBackend,
       ...(datastoreDir ? { datastoreDir } : {}),
       ...(str(v['ipam-dir'], env.MARGAY_IPAM_DIR) ? { ipamDir: str(v['ipam-dir'], env.MARGAY_IPAM_DIR) as string } : {}),
       ...(str(v['kube-server'], env.MARGAY_KUBE_SERVER) ? { kubeServer: str(v['kube-server'], env.MARGAY_KUBE_SERVER) as string } : {}),

@@ -185,6 +185,11 @@ describe('ConfigMap', () => {
     expect(cm.data['install-cni.sh']).toContain('mv -f "$CONF/.10-margay.conflist.new" "$CONF/10-margay.conflist"');
   });
 
+  it('iptablesBackend: auto by default (the agent follows the node\'s backend), or the one set', () => {
+    expect(one(render('default'), 'ConfigMap').data.MARGAY_IPTABLES_BACKEND).toBe('auto');
+    expect(one(renderChart(CHART, { values: [{ iptablesBackend: 'legacy' }] }), 'ConfigMap').data.MARGAY_IPTABLES_BACKEND).toBe('legacy');
+  });
+
   it('bgp.enabled=false runs the agent without its BGP speaker and exposes no BGP port', () => {
     const off = renderChart(CHART, { values: [{ bgp: { enabled: false } }] });
     expect(one(off, 'ConfigMap').data.MARGAY_BGP).toBe('off');

@@ -63,6 +63,7 @@ describe('values.schema.json rejects bad values with the value\'s path', () => {
     ['maxUnavailable 0', { updateStrategy: { maxUnavailable: 0 } }, [
       'updateStrategy.maxUnavailable: Invalid value: 0: A number of nodes (1 or more) or a percentage such as 10%.',
     ]],
+    ['an unknown iptables backend', { iptablesBackend: 'nftables' }, ['iptablesBackend: Unsupported value: "nftables": supported values: "auto", "nft", "legacy"']],
     ['an unknown capability', { capabilities: ['NET_ADMIN', 'ALL'] }, [
       'capabilities[1]: Unsupported value: "ALL": supported values: "NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE", "SYS_ADMIN", "SYS_MODULE"',
     ]],

@@ -1,0 +1,80 @@
+/**
+ * Which iptables backend the agent drives: the host's. iptables has two kernel
+ * interfaces — legacy (x_tables) and nft (nf_tables) — and rules written through
+ * one are invisible to the other, so an agent whose image defaults to nft (Debian's
+ * default) on a node where kubelet and kube-proxy use legacy programs rules that
+ * sit beside theirs in another table set. Like Calico's FELIX_IPTABLESBACKEND=Auto
+ * and kubernetes-sigs/iptables-wrappers, `auto` reads both backends and follows
+ * the one the node already uses. Pure: the save outputs arrive as arguments
+ * (iptables-backend-shell.ts runs the tools).
+ */
+
+export type IptablesBackend = 'legacy' | 'nft';
+export type IptablesBackendSetting = 'auto' | IptablesBackend;
+
+export const IPTABLES_BACKEND_SETTINGS: readonly IptablesBackendSetting[] = ['auto', 'nft', 'legacy'];
+
+/** The setting from MARGAY_IPTABLES_BACKEND / --iptables-backend (unset or '' = auto); undefined when unknown. */
+export function parseIptablesBackend(value: string | undefined): IptablesBackendSetting | undefined {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '') return 'auto';
+  return (IPTABLES_BACKEND_SETTINGS as readonly string[]).includes(v) ? (v as IptablesBackendSetting) : undefined;
+}
+
+/**
+ * Chains kubelet creates in the mangle table of the backend it uses
+ * (KUBE-IPTABLES-HINT since Kubernetes 1.24, KUBE-KUBELET-CANARY before):
+ * the clearest sign of the node's choice.
+ */
+const HINT_CHAINS = ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY'];
+
+/** At least this many rules in legacy: legacy is in use whatever nft holds (iptables-wrappers' threshold). */
+export const LEGACY_RULES_IN_USE = 10;
+
+export interface BackendSaves {
+  /** `iptables-legacy-save` and `ip6tables-legacy-save` output, concatenated ('' when the tool failed) */
+  legacy: string;
+  /** `iptables-nft-save` and `ip6tables-nft-save` output, likewise */
+  nft: string;
+}
+
+export interface BackendChoice {
+  backend: IptablesBackend;
+  /** why, for the log */
+  reason: string;
+}
+
+const lines = (save: string): string[] => save.split('\n');
+const hasHint = (save: string): boolean => lines(save).some((l) => HINT_CHAINS.some((c) => l.startsWith(`:${c} `) || l === `:${c}`));
+/** Rules (`-A CHAIN ...` lines), not chain declarations or comments. */
+export const ruleCount = (save: string): number => lines(save).filter((l) => l.startsWith('-A ')).length;
+
+/**
+ * The backend the node uses: kubelet's hint chain if exactly one backend has it;
+ * else legacy when it holds LEGACY_RULES_IN_USE rules or more; else the one with
+ * more rules; on a tie (an empty node) nft, the default of current distributions
+ * and of the image.
+ */
+export function chooseIptablesBackend(saves: BackendSaves): BackendChoice {
+  const hint = { legacy: hasHint(saves.legacy), nft: hasHint(saves.nft) };
+  if (hint.nft !== hint.legacy) {
+    const backend: IptablesBackend = hint.nft ? 'nft' : 'legacy';
+    return { backend, reason: `kubelet's ${HINT_CHAINS.join('/')} chain is in the ${backend} tables` };
+  }
+  const n = { legacy: ruleCount(saves.legacy), nft: ruleCount(saves.nft) };
+  const counts = `${n.legacy} legacy rules, ${n.nft} nft rules`;
+  if (n.legacy >= LEGACY_RULES_IN_USE) return { backend: 'legacy', reason: `${counts} (legacy in use)` };
+  if (n.legacy > n.nft) return { backend: 'legacy', reason: `${counts} (more in legacy)` };
+  if (n.nft > n.legacy) return { backend: 'nft', reason: `${counts} (more in nft)` };
+  return { backend: 'nft', reason: `${counts} (no sign of either: nft, the default)` };
+}
+
+/** The tools the agent runs whose backend matters; each exists as `<tool>-legacy` and `<tool>-nft` (Debian, Ubuntu, Fedora...). */
+export const IPTABLES_TOOLS = ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore'] as const;
+
+/** `iptables-restore` → `iptables-legacy-restore`; `iptables` → `iptables-legacy`. */
+export function backendTool(tool: string, backend: IptablesBackend): string {
+  const m = /^(ip6?tables)(-.*)?$/.exec(tool);
+  if (!m) throw new Error(`${tool} is not an iptables tool`);
+  return `${m[1]}-${backend}${m[2] ?? ''}`;
+}
