@@ -305,6 +305,11 @@ describe('NOTES.txt', () => {
     expect(render('external peers with secrets').notes).toContain('node-to-node mesh OFF, AS 4200000001, 3 BGPPeer(s)');
   });
 
+  it('warns that privileged=false cannot wire pods yet (read-only /proc/sys/net), and only then', () => {
+    expect(render('no pools, capabilities instead of privileged, own service account').notes).toContain('WARNING: privileged=false');
+    expect(render('default').notes).not.toContain('WARNING');
+  });
+
   it('with bgp.enabled=false, points at the node\'s own speaker instead of BGP sessions', () => {
     const notes = renderChart(CHART, { values: [{ bgp: { enabled: false } }] }).notes;
     expect(notes).toContain('4. BGP is off (bgp.enabled=false)');
