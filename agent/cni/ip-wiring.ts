@@ -6,15 +6,17 @@
  *
  * Host side: veth `mgw…` with MAC ee:ee:ee:ee:ee:ee, up; proxy ARP (answers the
  * pod's 169.254.1.1; the node needs a route to 169.254.1.1, a default route does)
- * and proxy NDP for fe80::1, proxy delay 0, forwarding on the interface; a /32 and
+ * and proxy NDP for fe80::1, proxy delay 0, forwarding on the interface (sysctls under
+ * the configured root, agent/dataplane/sysctl.ts); a /32 and
  * /128 route to the pod with protocol MARGAY_POD_ROUTE_PROTOCOL.
  * Pod side: CNI_IFNAME with the pod's /32 and /128 (no DAD), a deterministic MAC,
  * default routes via 169.254.1.1 (onlink) and fe80::1.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { run, ExecError } from '../exec.js';
 import { MARGAY_POD_ROUTE_PROTOCOL } from '../dataplane/plan/resolve.js';
+import { DEFAULT_PROC_SYS, writeSysctl } from '../dataplane/sysctl.js';
 import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from './handler.js';
 
 export const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
@@ -33,10 +35,6 @@ export async function netnsPathExists(netns: string): Promise<boolean> {
 export function podMac(hostIf: string): string {
   const h = createHash('sha1').update(hostIf).digest();
   return ['0a', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
-}
-
-function sysctl(path: string, value: string): void {
-  writeFileSync(`/proc/sys/${path}`, value);
 }
 
 function hostLines(l: PodLink): string[] {
@@ -71,6 +69,13 @@ interface IpAddr { ifname: string; addr_info?: { local: string; prefixlen: numbe
 interface IpRoute { dst: string; gateway?: string; dev?: string; protocol?: string | number }
 
 export class IpPodWiring implements PodWiring {
+  /** `procSys`: where the sysctls are written (agent/dataplane/sysctl.ts; default /proc/sys). */
+  constructor(private readonly opts: { procSys?: string } = {}) {}
+
+  private sysctl(path: string, value: string): void {
+    writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, path, value);
+  }
+
   netnsExists(netns: string): Promise<boolean> {
     return netnsPathExists(netns);
   }
@@ -80,13 +85,13 @@ export class IpPodWiring implements PodWiring {
     if (linkExists(l.hostIf)) await this.del(l.hostIf);
     await run(['ip', '-batch', '-'], { input: `${hostLines(l).join('\n')}\n` });
     const c = `net/ipv4/conf/${l.hostIf}`;
-    sysctl(`${c}/proxy_arp`, '1');
-    sysctl(`${c}/forwarding`, '1');
-    sysctl(`net/ipv4/neigh/${l.hostIf}/proxy_delay`, '0');
+    this.sysctl(`${c}/proxy_arp`, '1');
+    this.sysctl(`${c}/forwarding`, '1');
+    this.sysctl(`net/ipv4/neigh/${l.hostIf}/proxy_delay`, '0');
     if (l.addresses.some((a) => a.family === 6)) {
-      sysctl(`net/ipv6/conf/${l.hostIf}/proxy_ndp`, '1');
-      sysctl(`net/ipv6/conf/${l.hostIf}/forwarding`, '1');
-      sysctl(`net/ipv6/neigh/${l.hostIf}/proxy_delay`, '0');
+      this.sysctl(`net/ipv6/conf/${l.hostIf}/proxy_ndp`, '1');
+      this.sysctl(`net/ipv6/conf/${l.hostIf}/forwarding`, '1');
+      this.sysctl(`net/ipv6/neigh/${l.hostIf}/proxy_delay`, '0');
     }
     await run(['nsenter', `--net=${l.netns}`, 'ip', '-batch', '-'], { input: `${podLines(l).join('\n')}\n` });
     return { hostMac: HOST_MAC, podMac: podMac(l.hostIf) };

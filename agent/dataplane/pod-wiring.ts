@@ -8,8 +8,8 @@
  *
  * Host side: veth with MAC ee:ee:ee:ee:ee:ee, up, forwarding + proxy_arp through
  * IFLA_AF_SPEC (netlink), proxy_delay (and IPv6 proxy_ndp/forwarding) through
- * /proc/sys of the agent's namespace, a proxy NDP entry for fe80::1, and a /32
- * (/128) route to the pod with MARGAY_POD_ROUTE_PROTOCOL.
+ * the sysctl root (default /proc/sys, sysctl.ts) in the node's namespace, a proxy
+ * NDP entry for fe80::1, and a /32 (/128) route to the pod with MARGAY_POD_ROUTE_PROTOCOL.
  * Pod side: lo up, the pod's /32 (/128, no DAD), interface up, default routes via
  * 169.254.1.1 (onlink) and fe80::1.
  *
@@ -20,7 +20,7 @@
  * in the node's namespace; if the worker cannot run (e.g. this module loaded as
  * TypeScript source), DEL falls back to the synchronous call.
  */
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from '../cni/handler.js';
 import { HOST_MAC, netnsPathExists, podMac } from '../cni/ip-wiring.js';
@@ -34,6 +34,7 @@ import {
 import type { LinkRequest } from './netlink/link.js';
 import type { RouteMsg } from './netlink/route.js';
 import { MARGAY_POD_ROUTE_PROTOCOL } from './plan/resolve.js';
+import { DEFAULT_PROC_SYS, writeSysctl } from './sysctl.js';
 
 function withPod<T>(netns: string, fn: (pod: Rtnl) => T): T {
   const pod = openRtnl({ netnsPath: netns });
@@ -115,9 +116,10 @@ export class NetlinkPodWiring implements PodWiring {
 
   /**
    * The node's namespace is the agent's own unless `nodeNetnsPath` names another
-   * (tests, or an agent that runs outside its node's namespace).
+   * (tests, or an agent that runs outside its node's namespace). `procSys`: where
+   * the sysctls are written (default /proc/sys; /host/proc/sys in an unprivileged pod).
    */
-  constructor(private readonly opts: { nodeNetnsPath?: string } = {}) {
+  constructor(private readonly opts: { nodeNetnsPath?: string; procSys?: string } = {}) {
     this.host = openRtnl(opts.nodeNetnsPath !== undefined ? { netnsPath: opts.nodeNetnsPath } : {});
     try {
       this.deleter = new VethDeleter(opts.nodeNetnsPath);
@@ -126,9 +128,9 @@ export class NetlinkPodWiring implements PodWiring {
     }
   }
 
-  /** Writes /proc/sys/<path> in the node's namespace (/proc/sys/net follows the writing thread's namespace). */
+  /** Writes ROOT/<path> in the node's namespace (net/ follows the writing thread's namespace, whatever the mount). */
   private sysctl(path: string, value: string): void {
-    const write = (): void => writeFileSync(`/proc/sys/${path}`, value);
+    const write = (): void => writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, path, value);
     if (this.opts.nodeNetnsPath !== undefined) withNetnsSync(this.opts.nodeNetnsPath, write);
     else write();
   }

@@ -3,7 +3,7 @@
  * the loggers from the CLI's settings, runs the Agent until SIGTERM/SIGINT, and
  * keeps the process alive through any stray exception (logged, never fatal).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { validateObject } from '../../crds/schemas.js';
 import { logger } from '../log.js';
@@ -44,6 +44,8 @@ export interface AgentSettings {
   ipamGcMs?: number;
   /** the iptables backend (iptables-backend.ts): auto (default) follows the node's */
   iptablesBackend?: IptablesBackendSetting;
+  /** the sysctl root pod wiring writes under (default /proc/sys; the chart's unprivileged mode: /host/proc/sys) */
+  procSys?: string;
 }
 
 /** crds/schemas' validateObject as the datastore's validator. */
@@ -56,6 +58,11 @@ export async function runAgent(s: AgentSettings): Promise<number> {
   const log = logger('agent');
   process.on('uncaughtException', (err) => log.error({ err: err.stack ?? String(err) }, 'uncaught exception (a bug): logged, the agent keeps running'));
   process.on('unhandledRejection', (err) => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection (a bug): logged, the agent keeps running'));
+  if (s.procSys !== undefined && !existsSync(join(s.procSys, 'net', 'ipv4'))) {
+    // every CNI ADD would fail: say so once, at start
+    log.fatal({ procSys: s.procSys }, 'sysctl root has no net/ipv4 (is the host\'s /proc/sys/net mounted under it?)');
+    return 1;
+  }
   let linkDir: string | undefined;
   try {
     // the policy applier and the natOutgoing chain run iptables tools by name: the link
@@ -104,6 +111,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     ipamPollMs: s.datastore === 'kubernetes' ? 30_000 : 2000, restartTime: s.restartTime, holdTime: s.holdTime,
     fastRoutes: process.env.MARGAY_FAST_ROUTES !== '0', fastWarm: process.env.MARGAY_FAST_WARM !== '0',
     ...(Number.isFinite(Number(process.env.MARGAY_DEFER_INPUTS_MS ?? 'x')) ? { deferInputsMs: Number(process.env.MARGAY_DEFER_INPUTS_MS) } : {}), bgp: s.bgp ?? 'on',
+    ...(s.procSys !== undefined ? { procSys: s.procSys } : {}),
   });
   try {
     await agent.start();

@@ -41,4 +41,6 @@ export interface AgentOptions {
    * no session, no BGP port, readiness does not wait for BGP (bgp-mode.ts). Default 'on'.
    */
   bgp?: BgpMode;
+  /** where pod wiring writes its sysctls (agent/dataplane/sysctl.ts); default /proc/sys */
+  procSys?: string;
 }

@@ -52,6 +52,8 @@ flags (environment variable in brackets):
   --iptables-backend B     auto|nft|legacy (default auto) [MARGAY_IPTABLES_BACKEND]: auto follows the
                            node's (kubelet's KUBE-IPTABLES-HINT chain, else whichever of iptables-legacy-save
                            and iptables-nft-save shows rules; none: nft), as kube-proxy's image does
+  --proc-sys DIR           where pod wiring writes its sysctls (default /proc/sys) [MARGAY_PROC_SYS]; the chart
+                           sets /host/proc/sys when unprivileged (the host's /proc/sys/net mounted there)
   --log-level LEVEL        fatal|error|warn|info|debug|trace (default info) [MARGAY_LOG_LEVEL]
 
 The agent restarts itself once (same PID) with its V8 flags, ${AGENT_V8_FLAGS.join(' ')};
@@ -69,7 +71,7 @@ const FLAGS = {
   'as-number': { type: 'string' }, 'node-to-node-mesh': { type: 'string' }, 'bgp-listen-port': { type: 'string' }, 'health-port': { type: 'string' },
   'health-address': { type: 'string' }, uplink: { type: 'string' }, 'node-address': { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
   'hold-time': { type: 'string' }, bgp: { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' }, 'ipam-gc-interval': { type: 'string' },
-  'iptables-backend': { type: 'string' },
+  'iptables-backend': { type: 'string' }, 'proc-sys': { type: 'string' },
 } as const;
 
 export const agentCommand: Command = {
@@ -106,12 +108,15 @@ export const agentCommand: Command = {
     const { parseIptablesBackend } = await import('../../node/iptables-backend.js');
     const iptablesBackend = parseIptablesBackend(str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND));
     if (iptablesBackend === undefined) throw new UsageError(`--iptables-backend must be auto, nft or legacy, got "${str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND)}"`, USAGE);
+    const procSys = str(v['proc-sys'], env.MARGAY_PROC_SYS);
+    if (procSys !== undefined && !procSys.startsWith('/')) throw new UsageError(`--proc-sys must be an absolute directory, got "${procSys}"`, USAGE);
     const v8 = v8FlagsFrom('MARGAY_AGENT_V8_FLAGS', env.MARGAY_AGENT_V8_FLAGS, AGENT_V8_FLAGS);
     if ('error' in v8) throw new UsageError(v8.error, USAGE);
     execWithV8Flags(v8.flags);
     const { runAgent } = await import('../../node/main.js');
     return runAgent({
       node, datastore, bgp, iptablesBackend,
+      ...(procSys !== undefined ? { procSys } : {}),
       ...(datastoreDir ? { datastoreDir } : {}),
       ...(str(v['ipam-dir'], env.MARGAY_IPAM_DIR) ? { ipamDir: str(v['ipam-dir'], env.MARGAY_IPAM_DIR) as string } : {}),
       ...(str(v['kube-server'], env.MARGAY_KUBE_SERVER) ? { kubeServer: str(v['kube-server'], env.MARGAY_KUBE_SERVER) as string } : {}),

@@ -5,11 +5,15 @@ describe('margay agent / margay status on the command line (no root needed)', ()
   it('--help documents every flag with its environment variable', () => {
     const r = margay(['agent', '--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--node', '--datastore', '--datastore-dir', '--ipam-dir', '--kube-server', '--kubeconfig', '--secret-namespace', '--run-dir', '--cni-socket', '--status-socket',
-      '--as-number', '--node-to-node-mesh', '--bgp-listen-port',
-      '--health-port', '--uplink', '--node-address', '--bgp-sync-timeout', '--hold-time', '--restart-time', '--resync', '--ipam-gc-interval', '--log-level']) {
+    const flags = ['--node', '--datastore', '--datastore-dir', '--ipam-dir', '--kube-server', '--kubeconfig', '--secret-namespace', '--run-dir', '--cni-socket', '--status-socket',
+      '--as-number', '--node-to-node-mesh', '--bgp-listen-port', '--bgp',
+      '--health-port', '--health-address', '--uplink', '--node-address', '--bgp-sync-timeout', '--hold-time', '--restart-time', '--resync', '--ipam-gc-interval',
+      '--iptables-backend', '--proc-sys', '--log-level'];
+    for (const flag of flags) {
       expect(r.stdout, flag).toMatch(new RegExp(`^  ${flag} .*\\[[A-Z_, ]+\\]`, 'm'));
     }
+    // and the list is complete: a new flag must be added above (and so get its variable)
+    expect([...r.stdout.matchAll(/^  (--[a-z0-9-]+) /gm)].map((m) => m[1]).sort()).toEqual([...flags].sort());
   });
 
   it.each([
@@ -22,6 +26,7 @@ describe('margay agent / margay status on the command line (no root needed)', ()
     [['--node', 'n1', '--bogus'], 'unknown flag'],
     [['--node', 'n1', '--datastore-dir', '/x', '--node-to-node-mesh', 'yes'], '--node-to-node-mesh must be true or false'],
     [['--node', 'n1', '--datastore-dir', '/x', '--as-number', '0'], '--as-number must be between 1 and 4294967295'],
+    [['--node', 'n1', '--datastore-dir', '/x', '--proc-sys', 'host/proc/sys'], '--proc-sys must be an absolute directory'],
   ])('agent %j is a usage error (exit 2): %s', (args, message) => {
     const r = margay(['agent', ...args], { env: { MARGAY_NODE: '', NODE_NAME: '', MARGAY_DATASTORE_DIR: '' } });
     expect(r.status).toBe(2);

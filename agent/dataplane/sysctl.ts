@@ -1,0 +1,30 @@
+/**
+ * Sysctl files under a configurable root (the agent's --proc-sys / MARGAY_PROC_SYS,
+ * default /proc/sys). An unprivileged container has /proc/sys read-only and runc
+ * refuses mounts inside /proc, so the chart mounts the host's /proc/sys/net at
+ * /host/proc/sys/net and the agent writes there instead (as Cilium's host-proc-sys-net).
+ * That is the same thing: the entries under /proc/sys/net, whatever mount reaches
+ * them, are those of the network namespace of the task that opens the file, so a
+ * write from a thread inside the node's (or a pod's) namespace lands in that namespace.
+ */
+import { writeFileSync } from 'node:fs';
+
+export const DEFAULT_PROC_SYS = '/proc/sys';
+
+/**
+ * ROOT/PATH for a sysctl PATH in slash form relative to /proc/sys
+ * (`net/ipv4/neigh/mgw1/proxy_delay`). Throws on an absolute path, an empty root or an
+ * empty, `.` or `..` segment: an interface name must never lead outside the root.
+ */
+export function sysctlPath(root: string, path: string): string {
+  if (root === '') throw new Error('sysctl root is empty');
+  const segments = path.split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) throw new Error(`not a sysctl path: "${path}"`);
+  return `${root.replace(/\/+$/, '')}/${path}`;
+}
+
+/** Writes VALUE to the sysctl PATH under ROOT (in the calling thread's network namespace for net/). */
+export function writeSysctl(root: string, path: string, value: string): void {
+  writeFileSync(sysctlPath(root, path), value);
+}
+

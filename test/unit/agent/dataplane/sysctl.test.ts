@@ -1,0 +1,91 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PROC_SYS, sysctlPath, writeSysctl } from '../../../../agent/dataplane/sysctl.js';
+import { netnsPath } from '../../../../agent/dataplane/kernel/nl-socket.js';
+import { NetlinkPodWiring } from '../../../../agent/dataplane/pod-wiring.js';
+import type { PodLink } from '../../../../agent/cni/handler.js';
+import { addNetns, deleteNetns, netnsExec, newRunPrefix } from '../../../../agent/lab/netns.js';
+import { needsRoot, ROOT_SKIP_REASON } from '../../../support/root.js';
+
+describe('sysctlPath', () => {
+  it('puts the sysctl under the root, with or without a trailing slash', () => {
+    expect(DEFAULT_PROC_SYS).toBe('/proc/sys');
+    expect(sysctlPath('/proc/sys', 'net/ipv4/neigh/mgw1/proxy_delay')).toBe('/proc/sys/net/ipv4/neigh/mgw1/proxy_delay');
+    expect(sysctlPath('/host/proc/sys/', 'net/ipv6/conf/mgw1/proxy_ndp')).toBe('/host/proc/sys/net/ipv6/conf/mgw1/proxy_ndp');
+    expect(sysctlPath('/', 'net/ipv4/ip_forward')).toBe('/net/ipv4/ip_forward');
+  });
+
+  it('refuses paths that could leave the root, and an empty root', () => {
+    for (const bad of ['/net/ipv4/ip_forward', 'net/ipv4/conf/../../../etc/passwd', 'net/ipv4/conf/./x', 'net//ipv4', '', 'net/ipv4/']) {
+      expect(() => sysctlPath('/proc/sys', bad), bad).toThrow(/not a sysctl path/);
+    }
+    expect(() => sysctlPath('', 'net/ipv4/ip_forward')).toThrow(/empty/);
+  });
+
+  it('writeSysctl writes the value under the root', () => {
+    const root = mkdtempSync(join(tmpdir(), 'mg-sysctl-'));
+    try {
+      mkdirSync(join(root, 'net/ipv4/neigh/mgw1'), { recursive: true });
+      writeSysctl(root, 'net/ipv4/neigh/mgw1/proxy_delay', '0');
+      expect(readFileSync(join(root, 'net/ipv4/neigh/mgw1/proxy_delay'), 'utf8')).toBe('0');
+      expect(() => writeSysctl(root, 'net/ipv4/neigh/absent/proxy_delay', '0')).toThrow(/ENOENT/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(needsRoot)(`NetlinkPodWiring writes its sysctls under the configured root (${needsRoot ? ROOT_SKIP_REASON : 'root'})`, () => {
+  const prefix = newRunPrefix();
+  const node = `${prefix}node`;
+  const pod = `${prefix}pod`;
+  const hostIf = 'mgwroot1';
+  const root = mkdtempSync(join(tmpdir(), 'mg-procsys-'));
+  let wiring: NetlinkPodWiring | undefined;
+  const link: PodLink = {
+    hostIf, podIf: 'eth0', netns: netnsPath(pod),
+    addresses: [
+      { family: 4, address: '10.244.9.5', prefix: 32, block: '10.244.9.0/26', pool: 'p' },
+      { family: 6, address: 'fd44:9::5', prefix: 128, block: 'fd44:9::/122', pool: 'p6' },
+    ],
+  };
+
+  beforeAll(async () => {
+    await addNetns(node);
+    await addNetns(pod);
+    // the directories the kernel would show for the new interface
+    for (const d of [`net/ipv4/neigh/${hostIf}`, `net/ipv6/conf/${hostIf}`, `net/ipv6/neigh/${hostIf}`]) mkdirSync(join(root, d), { recursive: true });
+    wiring = new NetlinkPodWiring({ nodeNetnsPath: netnsPath(node), procSys: root });
+  });
+  afterAll(async () => {
+    wiring?.close();
+    await deleteNetns(pod).catch(() => undefined);
+    await deleteNetns(node).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('ADD writes proxy_delay, proxy_ndp and IPv6 forwarding there, not under /proc/sys', async () => {
+    if (!wiring) throw new Error('no wiring');
+    await wiring.add(link);
+    const at = (p: string): string => readFileSync(join(root, p), 'utf8');
+    expect(at(`net/ipv4/neigh/${hostIf}/proxy_delay`)).toBe('0');
+    expect(at(`net/ipv6/conf/${hostIf}/proxy_ndp`)).toBe('1');
+    expect(at(`net/ipv6/conf/${hostIf}/forwarding`)).toBe('1');
+    expect(at(`net/ipv6/neigh/${hostIf}/proxy_delay`)).toBe('0');
+    // the node namespace's own sysctls kept the kernel's defaults: the writes went to the root only
+    const sysctl = async (k: string): Promise<string> => (await netnsExec(node, ['sysctl', '-n', k])).stdout.trim();
+    expect(await sysctl(`net.ipv4.neigh.${hostIf}.proxy_delay`)).not.toBe('0');
+    expect(await sysctl(`net.ipv6.conf.${hostIf}.proxy_ndp`)).toBe('0');
+    // the netlink parts are unaffected by the root
+    expect(await sysctl(`net.ipv4.conf.${hostIf}.proxy_arp`)).toBe('1');
+    expect(await wiring.check(link)).toEqual([]);
+  });
+
+  it('ADD fails (and says where) when the root lacks the interface directory', async () => {
+    if (!wiring) throw new Error('no wiring');
+    await expect(wiring.add({ ...link, hostIf: 'mgwroot2', podIf: 'eth1' })).rejects.toThrow(new RegExp(`${root}/net/ipv4/neigh/mgwroot2/proxy_delay`));
+    await wiring.del('mgwroot2');
+  });
+});
