@@ -144,6 +144,31 @@ describe('DaemonSet', () => {
     expect(withPid.hostPID).toBe(true);
   });
 
+  it('with privileged=false mounts the host\'s /proc/sys/net read-write at /host/proc/sys/net and sets MARGAY_PROC_SYS=/host/proc/sys', () => {
+    const spec = ds('no pools, capabilities instead of privileged, own service account').spec.template.spec;
+    const vol = spec.volumes.find((v: Obj) => v.hostPath?.path === '/proc/sys/net');
+    expect(vol, 'a hostPath volume for /proc/sys/net').toBeDefined();
+    expect(vol.hostPath.type).toBe('Directory');
+    const agent = spec.containers[0];
+    // read-write (no readOnly), and not inside /proc (runc refuses mount destinations there)
+    expect(agent.volumeMounts.filter((m: Obj) => m.name === vol.name)).toEqual([{ name: vol.name, mountPath: '/host/proc/sys/net' }]);
+    expect(agent.env).toContainEqual({ name: 'MARGAY_PROC_SYS', value: '/host/proc/sys' });
+    expect(spec.initContainers[0].volumeMounts.map((m: Obj) => m.name)).not.toContain(vol.name);
+    // the same for privileged=false alone, on otherwise default values
+    const plain = one(renderChart(CHART, { values: [{ privileged: false }] }), 'DaemonSet').spec.template.spec;
+    expect(plain.containers[0].volumeMounts.map((m: Obj) => m.mountPath)).toContain('/host/proc/sys/net');
+    expect(plain.containers[0].env).toContainEqual({ name: 'MARGAY_PROC_SYS', value: '/host/proc/sys' });
+  });
+
+  it('privileged (the default) mounts no /proc/sys/net and sets no MARGAY_PROC_SYS: its own /proc/sys is writable', () => {
+    const spec = ds().spec.template.spec;
+    expect(spec.volumes.filter((v: Obj) => v.hostPath?.path === '/proc/sys/net')).toEqual([]);
+    expect(spec.containers[0].volumeMounts.map((m: Obj) => m.mountPath)).not.toContain('/host/proc/sys/net');
+    expect(spec.containers[0].env.map((e: Obj) => e.name)).not.toContain('MARGAY_PROC_SYS');
+    const cm = one(render('default'), 'ConfigMap').data;
+    expect(Object.keys(cm)).not.toContain('MARGAY_PROC_SYS');
+  });
+
   it('with privileged=false gets exactly NET_ADMIN, NET_RAW, NET_BIND_SERVICE, SYS_ADMIN and drops the rest', () => {
     const sc = ds('no pools, capabilities instead of privileged, own service account').spec.template.spec.containers[0].securityContext;
     expect(sc).toEqual({ privileged: false, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_ADMIN'] } });
@@ -305,8 +330,8 @@ describe('NOTES.txt', () => {
     expect(render('external peers with secrets').notes).toContain('node-to-node mesh OFF, AS 4200000001, 3 BGPPeer(s)');
   });
 
-  it('warns that privileged=false cannot wire pods yet (read-only /proc/sys/net), and only then', () => {
-    expect(render('no pools, capabilities instead of privileged, own service account').notes).toContain('WARNING: privileged=false');
+  it('no longer warns about privileged=false (pod wiring writes through /host/proc/sys/net)', () => {
+    expect(render('no pools, capabilities instead of privileged, own service account').notes).not.toContain('WARNING');
     expect(render('default').notes).not.toContain('WARNING');
   });
 
