@@ -33,6 +33,13 @@ describe('margay agent / margay status on the command line (no root needed)', ()
     expect(r.stderr).toContain(message);
   });
 
+  it('--proc-sys naming a directory without net/ipv4 stops the agent at start (exit 1), saying so', () => {
+    const r = margay(['agent', '--node', 'n1', '--datastore-dir', '/nonexistent/margay', '--proc-sys', '/nonexistent/margay/proc/sys', '--health-port', '0'],
+      { env: { MARGAY_AGENT_V8_FLAGS: '0', MARGAY_LOG_LEVEL: 'info' } });
+    expect(r.status).toBe(1);
+    expect(r.stdout + r.stderr).toContain('sysctl root has no net/ipv4');
+  });
+
   it('flags fall back to the environment', () => {
     const r = margay(['agent'], { env: { MARGAY_NODE: 'n1', MARGAY_DATASTORE: 'file', MARGAY_DATASTORE_DIR: '', MARGAY_HOLD_TIME: '' } });
     expect(r.stderr).toContain('--datastore-dir DIR is required'); // the node came from MARGAY_NODE
