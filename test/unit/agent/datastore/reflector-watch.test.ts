@@ -22,7 +22,24 @@ async function until(cond: () => boolean, what: string, ms = 2000): Promise<void
   }
 }
 
-describe('Reflector over client-node Watch: a quiet watch', () => {
+const IPPOOL = { kind: 'IPPool', group: 'margay.io', version: 'v1', plural: 'ippools', namespaced: false };
+const BGPPEER = { kind: 'BGPPeer', group: 'margay.io', version: 'v1', plural: 'bgppeers', namespaced: false };
+
+/** Fake time, the fake API server and a synced reflector on BGPPeers over client-node's Watch; errors collected. */
+async function syncedOverFake(kinds: (typeof BGPPEER)[], apiOpts: ConstructorParameters<typeof FakeApiServer>[1], watchTimeoutSeconds: number): Promise<{ api: FakeApiServer; r: Reflector; errors: unknown[] }> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+  const api = new FakeApiServer(kinds, apiOpts);
+  await api.start();
+  const errors: unknown[] = [];
+  const r = new Reflector(kubeTransport(loadKubeConfig({ server: api.url }), PEER, { watchTimeoutSeconds }), {
+    replace: () => undefined, upsert: () => undefined, remove: () => undefined,
+    error: (err) => errors.push(err),
+  }, { minBackoffMs: 250, maxBackoffMs: 10_000 });
+  expect(await r.start()).toBe('synced');
+  return { api, r, errors };
+}
+
+describe('Reflector over client-node Watch, fake API server', () => {
   let api: FakeApiServer | undefined;
   let r: Reflector | undefined;
   afterEach(async () => {
@@ -31,67 +48,41 @@ describe('Reflector over client-node Watch: a quiet watch', () => {
     await api?.stop();
   });
 
-  it('stays open past 30 s of silence: one watch request, no error', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
-    api = new FakeApiServer([{ kind: 'BGPPeer', group: 'margay.io', version: 'v1', plural: 'bgppeers', namespaced: false }], { bookmarkIntervalMs: 0 });
-    await api.start();
-    const errors: unknown[] = [];
-    r = new Reflector(kubeTransport(loadKubeConfig({ server: api.url }), PEER, { watchTimeoutSeconds: 300 }), {
-      replace: () => undefined, upsert: () => undefined, remove: () => undefined,
-      error: (err) => errors.push(err),
-    }, { minBackoffMs: 250, maxBackoffMs: 10_000 });
-    expect(await r.start()).toBe('synced');
-    const watches = (): number => api!.requests.filter((q) => q.url.includes('watch=true')).length;
-    await until(() => api!.openWatches === 1, 'the watch to open');
-    for (let s = 0; s < 45; s += 5) { // 45 s of fake time, in steps, letting real I/O run in between
+  it('a quiet watch stays open past 30 s of silence: one watch request, no error', async () => {
+    const s = await syncedOverFake([BGPPEER], { bookmarkIntervalMs: 0 }, 300);
+    ({ api, r } = s);
+    const watches = (): number => s.api.requests.filter((q) => q.url.includes('watch=true')).length;
+    await until(() => s.api.openWatches === 1, 'the watch to open');
+    for (let t = 0; t < 45; t += 5) { // 45 s of fake time, in steps, letting real I/O run in between
       vi.advanceTimersByTime(5000);
       await sleep(15);
     }
-    expect(errors).toEqual([]);
+    expect(s.errors).toEqual([]);
     expect(watches()).toBe(1);
-    expect(api.openWatches).toBe(1);
-  });
-});
-
-describe('Reflector over client-node Watch: the server ends the watch (timeoutSeconds)', () => {
-  let api: FakeApiServer | undefined;
-  let r: Reflector | undefined;
-  afterEach(async () => {
-    r?.stop();
-    vi.useRealTimers();
-    await api?.stop();
+    expect(s.api.openWatches).toBe(1);
   });
 
-  it('a bookmark 2 s before the end moves the resourceVersion; the watch resumes from it at once, without an error', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
-    api = new FakeApiServer([
-      { kind: 'BGPPeer', group: 'margay.io', version: 'v1', plural: 'bgppeers', namespaced: false },
-      { kind: 'IPPool', group: 'margay.io', version: 'v1', plural: 'ippools', namespaced: false },
-    ]); // default bookmarks: every 60 s and 2 s before timeoutSeconds
-    await api.start();
-    const errors: unknown[] = [];
-    r = new Reflector(kubeTransport(loadKubeConfig({ server: api.url }), PEER, { watchTimeoutSeconds: 20 }), {
-      replace: () => undefined, upsert: () => undefined, remove: () => undefined,
-      error: (err) => errors.push(err),
-    }, { minBackoffMs: 250, maxBackoffMs: 10_000 });
-    expect(await r.start()).toBe('synced');
-    const rv0 = r.resourceVersion;
-    const watches = (): string[] => api!.requests.filter((q) => q.url.includes('watch=true')).map((q) => q.url);
-    await until(() => api!.openWatches === 1, 'the watch to open');
-    api.create({ kind: 'IPPool', apiVersion: 'margay.io/v1', metadata: { name: 'p' }, spec: {} }); // moves the global resourceVersion only
-    for (let s = 0; s < 17; s += 1) { // 17 s
+  it('the server ends the watch (timeoutSeconds): a bookmark 2 s before the end moves the resourceVersion; the watch resumes from it at once, without an error', async () => {
+    // default bookmarks: every 60 s and 2 s before timeoutSeconds
+    const s = await syncedOverFake([BGPPEER, IPPOOL], undefined, 20);
+    ({ api, r } = s);
+    const rv0 = s.r.resourceVersion;
+    const watches = (): string[] => s.api.requests.filter((q) => q.url.includes('watch=true')).map((q) => q.url);
+    await until(() => s.api.openWatches === 1, 'the watch to open');
+    s.api.create({ kind: 'IPPool', apiVersion: 'margay.io/v1', metadata: { name: 'p' }, spec: {} }); // moves the global resourceVersion only
+    for (let t = 0; t < 17; t += 1) { // 17 s
       vi.advanceTimersByTime(1000);
       await sleep(5);
     }
-    expect(r.resourceVersion).toBe(rv0); // no bookmark yet: the first periodic one would come at 60 s
+    expect(s.r.resourceVersion).toBe(rv0); // no bookmark yet: the first periodic one would come at 60 s
     vi.advanceTimersByTime(1500); // 18.5 s: the final bookmark (18 s) has come
-    await until(() => r!.resourceVersion !== rv0, 'the final bookmark');
+    await until(() => s.r.resourceVersion !== rv0, 'the final bookmark');
     expect(watches()).toHaveLength(1);
     vi.advanceTimersByTime(1500); // 20 s: the server ends the watch
     // at once: only timers due now run (fake time stays at 20 s), never the 250 ms backoff
     await until(() => (vi.advanceTimersByTime(0), watches().length === 2), 'the resumed watch');
-    expect(watches()[1]).toContain(`resourceVersion=${r.resourceVersion}`);
-    expect(errors).toEqual([]);
+    expect(watches()[1]).toContain(`resourceVersion=${s.r.resourceVersion}`);
+    expect(s.errors).toEqual([]);
   });
 });
 
