@@ -38,6 +38,9 @@ export function readiness(h: Omit<Health, 'reasons' | 'live'> & { live?: boolean
   return { live: h.live ?? true, bgpSynced: h.bgpSynced, policySynced: h.policySynced, reasons };
 }
 
+/** the components whose applies the agent records (margay_applies_total, margay_apply_errors_total) */
+export const APPLY_COMPONENTS = ['dataplane', 'policy', 'ipam'] as const;
+
 export class AgentMetrics {
   readonly registry = new Metrics();
   private readonly sessions = this.registry.gauge('margay_bgp_sessions', 'BGP sessions by FSM state.');
@@ -46,11 +49,19 @@ export class AgentMetrics {
   private readonly routeLatency = this.registry.histogram('margay_route_programming_seconds', 'Time from a routing input change (BGP, IPAM, datastore) to the kernel routes converged.');
   private readonly policyLatency = this.registry.histogram('margay_policy_sync_seconds', 'Time from a policy input change (datastore snapshot, local pod) to the iptables rules applied.');
   private readonly ipamUsed = this.registry.gauge('margay_ipam_addresses_used', 'Addresses in use in this node\'s IPAM blocks, per pool.');
-  private readonly ipamSize = this.registry.gauge('margay_ipam_addresses_total', 'Addresses in this node\'s IPAM blocks, per pool.');
+  private readonly ipamSize = this.registry.gauge('margay_ipam_addresses', 'Addresses in this node\'s IPAM blocks, per pool.');
   private readonly ipamBlocks = this.registry.gauge('margay_ipam_blocks', 'IPAM blocks affine to this node, per pool.');
-  private readonly errors = this.registry.counter('margay_apply_errors_total', 'Failed applies, by component (dataplane, policy, bgp, ipam, datastore).');
-  private readonly applies = this.registry.counter('margay_applies_total', 'Applies, by component.');
+  private readonly errors = this.registry.counter('margay_apply_errors_total', `Failed applies, by component (${APPLY_COMPONENTS.join(', ')}).`);
+  private readonly applies = this.registry.counter('margay_applies_total', `Applies, failed ones included, by component (${APPLY_COMPONENTS.join(', ')}).`);
   private readonly rejected = this.registry.gauge('margay_datastore_rejected_objects', 'Objects rejected by validation and left out.');
+
+  constructor() {
+    // every series exists from the start (at 0), so that rate() and alerts see the first error
+    for (const component of APPLY_COMPONENTS) {
+      this.applies({ component }, 0);
+      this.errors({ component }, 0);
+    }
+  }
 
   observePeers(peers: readonly PeerObservation[]): void {
     const counts = new Map<string, number>(BGP_STATES.map((s) => [s, 0]));
@@ -83,7 +94,8 @@ export class AgentMetrics {
     this.policyLatency(seconds);
   }
 
-  applied(component: string, ok: boolean): void {
+  /** one apply of `component` (one of APPLY_COMPONENTS), failed or not: a failure counts as an apply too */
+  applied(component: typeof APPLY_COMPONENTS[number], ok: boolean): void {
     this.applies({ component });
     if (!ok) this.errors({ component });
   }

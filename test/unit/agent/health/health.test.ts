@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../../../agent/health/metrics.js';
-import { AgentMetrics, readiness, type Health } from '../../../../agent/health/agent-metrics.js';
+import { AgentMetrics, APPLY_COMPONENTS, readiness, type Health } from '../../../../agent/health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../../../../agent/health/server.js';
 
 describe('metrics registry (Prometheus text format)', () => {
@@ -42,7 +42,7 @@ describe('metrics registry (Prometheus text format)', () => {
     expect(text).toContain('margay_bgp_prefixes_received{peer="10.0.0.1"} 3');
     expect(text).toContain('margay_bgp_prefixes_advertised{peer="10.0.0.1"} 1');
     expect(text).toContain('margay_ipam_addresses_used{pool="p"} 6');
-    expect(text).toContain('margay_ipam_addresses_total{pool="p"} 128');
+    expect(text).toContain('margay_ipam_addresses{pool="p"} 128');
     expect(text).toContain('margay_apply_errors_total{component="policy"} 1');
     expect(text).toContain('margay_applies_total{component="policy"} 2');
     expect(text).toContain('margay_route_programming_seconds_bucket{le="0.005"} 1');
@@ -79,5 +79,54 @@ describe('health HTTP server', () => {
     expect(await get('/metrics')).toMatchObject({ status: 200, text: 'm 1\n', type: expect.stringContaining('version=0.0.4') });
     expect((await get('/nope')).status).toBe(404);
     expect((await get('/metrics', 'POST')).status).toBe(405);
+  });
+
+  it('a metrics source that throws gets a 500 with the reason, and the server keeps serving', async () => {
+    const h: Health = readiness({ datastoreSynced: true, bgpSynced: true, policySynced: true });
+    srv = await serveHealth({ health: () => h, metrics: () => { throw new Error('boom'); } }, { port: 0 });
+    const get = async (p: string) => {
+      const r = await fetch(`http://127.0.0.1:${srv!.port}${p}`, { signal: AbortSignal.timeout(2000) });
+      return { status: r.status, text: await r.text() };
+    };
+    expect(await get('/metrics')).toEqual({ status: 500, text: 'boom\n' });
+    expect(await get('/healthz')).toEqual({ status: 200, text: 'ok\n' });
+    expect(await get('/metrics')).toEqual({ status: 500, text: 'boom\n' });
+  });
+});
+
+describe('agent metrics: names and series', () => {
+  it('no family but a counter ends in _total (the suffix is reserved for counters)', () => {
+    const text = new AgentMetrics().render();
+    const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1] as string, type: m[2] as string }));
+    expect(families.length).toBeGreaterThan(5);
+    expect(families.filter((f) => f.type !== 'counter' && f.name.endsWith('_total'))).toEqual([]);
+    expect(families.map((f) => f.name)).toContain('margay_ipam_addresses');
+  });
+
+  it('every recorded component has its applies and errors series at 0 from the start; HELP names only those', () => {
+    const text = new AgentMetrics().render();
+    for (const c of APPLY_COMPONENTS) {
+      expect(text).toContain(`margay_apply_errors_total{component="${c}"} 0`);
+      expect(text).toContain(`margay_applies_total{component="${c}"} 0`);
+    }
+    expect(text).toContain('margay_apply_errors_total{component="dataplane"} 0');
+    const help = /^# HELP margay_apply_errors_total (.*)$/m.exec(text)?.[1] ?? '';
+    expect(help).not.toMatch(/bgp|datastore/);
+    for (const c of APPLY_COMPONENTS) expect(help).toContain(c);
+  });
+
+  it('errors never exceed applies, whatever the mix of outcomes', () => {
+    const a = new AgentMetrics();
+    const outcomes: [typeof APPLY_COMPONENTS[number], boolean][] = [['dataplane', false], ['ipam', false], ['policy', true], ['policy', false], ['dataplane', true]];
+    for (const [c, ok] of outcomes) {
+      a.applied(c, ok);
+      for (const x of APPLY_COMPONENTS) {
+        const errors = a.registry.value('margay_apply_errors_total', { component: x }) ?? 0;
+        const applies = a.registry.value('margay_applies_total', { component: x }) ?? 0;
+        expect(errors).toBeLessThanOrEqual(applies);
+      }
+    }
+    expect(a.registry.value('margay_applies_total', { component: 'dataplane' })).toBe(2);
+    expect(a.registry.value('margay_apply_errors_total', { component: 'ipam' })).toBe(1);
   });
 });
