@@ -100,7 +100,8 @@ export class PolicyPass {
   private async run(): Promise<void> {
     const snap = this.d.snapshot();
     if (!snap || !this.d.view.read) return;
-    const t0 = this.dirtySince ?? performance.now();
+    // the latency metric means "input change → converged": a resync tick no kick asked for is not observed
+    const t0 = this.dirtySince;
     this.dirtySince = undefined;
     // an nftables commit in this namespace holds up a veth creation in the kernel:
     // let the CNI requests being answered finish first (bounded)
@@ -129,7 +130,7 @@ export class PolicyPass {
     if (result.ok) {
       this.first = false;
       this.retryMs = FIRST_RETRY_MS;
-      this.d.metrics.policySynced((performance.now() - t0) / 1000);
+      if (t0 !== undefined) this.d.metrics.policySynced((performance.now() - t0) / 1000);
     } else {
       // fail closed: the previous rules stay; try again with the newest inputs, backing off to 10 s
       this.dirtySince ??= t0;

@@ -21,7 +21,8 @@
  * arrives.
  *
  * State: the loop, the gate, since when routes are dirty (the route-programmed
- * latency metric), the last pass's report, its failure and unmapped routes (for
+ * latency metric: set by kick() only, so passes no input change asked for — the
+ * resync tick, the safety net — are not observed), the last pass's report, its failure and unmapped routes (for
  * status), the fast path's context, the safety-net timer.
  */
 import type { Logger } from 'pino';
@@ -29,8 +30,8 @@ import type { Snapshot } from '../datastore/snapshot.js';
 import type { DataplaneReport } from '../dataplane/apply.js';
 import type { Rtnl } from '../dataplane/kernel/rtnl.js';
 import type { PoolSpec } from '../dataplane/plan/types.js';
-import { startDataplaneLoop, type DataplaneLoop } from '../dataplane/loop.js';
-import { execIn } from '../dataplane/nat-outgoing.js';
+import { startDataplaneLoop, type DataplaneLoop, type LoopTimers } from '../dataplane/loop.js';
+import { execIn, type Exec } from '../dataplane/nat-outgoing.js';
 import type { AgentMetrics } from '../health/agent-metrics.js';
 import type { Block } from '../ipam/types.js';
 import { readNodes } from '../node-config/node-config.js';
@@ -67,6 +68,10 @@ export interface RoutesPassDeps {
   /** allocates the tunnel addresses the pools want that this node lacks (VXLAN, IPIP) */
   ensureTunnelAddresses: (pools: readonly PoolSpec[]) => Promise<void>;
   stopped: () => boolean;
+  /** natOutgoing's iptables runner (tests); default the host's */
+  exec?: Exec;
+  /** the resync tick's timer (tests); default setInterval */
+  timers?: LoopTimers;
 }
 
 export class RoutesPass {
@@ -100,7 +105,7 @@ export class RoutesPass {
     this.loop = startDataplaneLoop(() => this.run().catch((err: unknown) => {
       this.failed = err instanceof Error ? err.message : String(err);
       throw err;
-    }), { resyncMs: this.d.o.resyncMs ?? 30_000, onError });
+    }), { resyncMs: this.d.o.resyncMs ?? 30_000, onError, ...(this.d.timers ? { timers: this.d.timers } : {}) });
   }
 
   /** The gate opens on sync (every peer's End-of-RIB in) or after the bound: kicks until it has. */
@@ -191,13 +196,25 @@ export class RoutesPass {
   }
 
   private async run(): Promise<void> {
-    const { o, view, trace, metrics } = this.d;
     const snap = this.d.snapshot();
     const rtnl = this.d.rtnl();
-    if (!snap || !rtnl || !view.read) return;
+    if (!snap || !rtnl || !this.d.view.read) return;
     if (!this.gate()) return;
-    const t0 = this.dirtySince ?? performance.now();
+    // the latency metric means "input change → converged": a pass no kick asked for
+    // (the resync tick, the safety net after a fast write) is not observed
+    const t0 = this.dirtySince;
     this.dirtySince = undefined;
+    try {
+      await this.converge(snap, rtnl, t0);
+    } catch (err) {
+      this.dirtySince ??= t0; // the change is still unconverged: the next pass observes it
+      throw err;
+    }
+  }
+
+  /** `t0`: since when inputs have been dirty (a kick), undefined for a pass no input change asked for */
+  private async converge(snap: Snapshot, rtnl: Rtnl, t0: number | undefined): Promise<void> {
+    const { o, view, trace, metrics } = this.d;
     const nodes = readNodes(snap, o.bgpDefaults);
     let nl = memoRtnl(rtnl); // links dumped once per synchronous stretch of the pass
     const config = dataplaneConfigOf(o.node, o.uplink, nodes, nl); // UplinkError: the loop reports it (failed)
@@ -212,7 +229,7 @@ export class RoutesPass {
     });
     this.unmappedRoutes = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`);
     const tp = performance.now();
-    this.pass ??= new DataplanePass(rtnl, execIn(), o.resyncMs ?? 30_000);
+    this.pass ??= new DataplanePass(rtnl, this.d.exec ?? execIn(), o.resyncMs ?? 30_000);
     const report = await this.pass.run(input, performance.now(), nl);
     trace.ran('routes pass (from its start)', tp);
     o.logs.dataplane.debug({ ms: Math.round((performance.now() - tp) * 10) / 10 }, 'dataplane: pass');
@@ -230,7 +247,7 @@ export class RoutesPass {
     });
     const ok = report.problems.length === 0;
     metrics.applied('dataplane', ok);
-    metrics.routeProgrammed((performance.now() - t0) / 1000);
+    if (t0 !== undefined) metrics.routeProgrammed((performance.now() - t0) / 1000);
     const r = report.routes;
     if (trace.on && r.added + r.replaced + r.deleted > 0) trace.written('pass', report.plan.routes.map((x) => x.dst));
     if (r.added + r.replaced + r.deleted > 0 || !ok) {
