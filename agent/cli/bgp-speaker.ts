@@ -96,10 +96,11 @@ export const bgpSpeakerCommand: Command = {
     counts.unref();
 
     process.on('SIGHUP', () => {
+      // never rejects: a reload that fails is logged and the running config kept
       load(path).then((next) => {
-        runtime.reload(next);
-        log.info({ neighbors: next.neighbors.length, originate: next.originate.length }, 'config reloaded');
-      }, (err: Error) => log.error({ err: err.message }, 'config reload rejected; keeping the running config'));
+        if (runtime.reload(next)) log.info({ neighbors: next.neighbors.length, originate: next.originate.length }, 'config reloaded');
+      }, (err: Error) => log.error({ err: err.message }, 'config reload rejected; keeping the running config'))
+        .catch((err: unknown) => log.error({ err: String(err) }, 'config reload failed; keeping the running config'));
     });
     await new Promise<void>((resolve) => {
       const stop = (sig: string): void => {

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
 import { canonicalAddress } from '../wire/address.js';
+import { parsePrefix } from '../wire/prefix.js';
 
 export type Family = 'ipv4' | 'ipv6';
 
@@ -80,8 +81,9 @@ class Checker {
     return v;
   }
   ip(v: unknown, path: string, version?: 4 | 6): string | undefined {
-    if (typeof v !== 'string' || isIP(v) === 0 || (version && isIP(v) !== version)) {
-      return this.bad(path, `must be an IP${version ? `v${version}` : ''} address, got ${JSON.stringify(v)}`);
+    // no zone IDs ("fe80::1%eth0"): isIP takes them, the speaker's address parsers do not
+    if (typeof v !== 'string' || v.includes('%') || isIP(v) === 0 || (version && isIP(v) !== version)) {
+      return this.bad(path, `must be an IP${version ? `v${version}` : ''} address (no zone ID), got ${JSON.stringify(v)}`);
     }
     return canonicalAddress(v); // one text form (RFC 5952), as the codec writes addresses
   }
@@ -91,13 +93,17 @@ class Checker {
   }
 }
 
-/** A prefix string "10.0.0.0/24" / "fd00::/64" with host bits zero. */
+/**
+ * A prefix string "10.0.0.0/24" / "fd00::/64": one the speaker's own parser
+ * (parsePrefix, as originate() uses it) takes, so a file that passes here cannot
+ * make a reload throw half-applied. No zone IDs ("fe80::1%eth0/64").
+ */
 function checkPrefix(c: Checker, v: unknown, path: string): string | undefined {
   if (typeof v !== 'string') return c.bad(path, `must be a prefix like 10.0.0.0/24, got ${JSON.stringify(v)}`);
   const [addr, len, extra] = v.split('/');
   const ver = isIP(addr ?? '');
   const n = Number(len);
-  if (extra !== undefined || ver === 0 || !/^\d+$/.test(len ?? '') || n > (ver === 4 ? 32 : 128)) {
+  if (extra !== undefined || ver === 0 || v.includes('%') || !/^\d+$/.test(len ?? '') || n > (ver === 4 ? 32 : 128) || parsePrefix(v) === undefined) {
     return c.bad(path, `must be a prefix like 10.0.0.0/24, got ${JSON.stringify(v)}`);
   }
   return v;

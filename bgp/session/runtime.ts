@@ -108,14 +108,28 @@ export class SpeakerRuntime {
     return st;
   }
 
-  /** Applies a new configuration (SIGHUP). Listen address and control socket changes need a restart. */
-  reload(next: SpeakerConfig): void {
+  /**
+   * Applies a new configuration (SIGHUP). Listen address and control socket changes
+   * need a restart. Never throws: the core computes the change first (and checks
+   * what could fail before changing anything); if it throws anyway the error is
+   * logged, the running config kept, and false returned.
+   */
+  reload(next: SpeakerConfig): boolean {
     const prev = this.config;
     if (JSON.stringify(prev.listen) !== JSON.stringify(next.listen)) this.o.log.warn({}, 'listen changed: takes effect after a restart');
     if (prev.controlSocket !== next.controlSocket) this.o.log.warn({}, 'controlSocket changed: takes effect after a restart');
-    this.config = { ...next, listen: prev.listen, ...(prev.controlSocket ? { controlSocket: prev.controlSocket } : {}) };
+    const applied: SpeakerConfig = { ...next, listen: prev.listen, ...(prev.controlSocket ? { controlSocket: prev.controlSocket } : {}) };
+    let actions: PeerAction[];
+    try {
+      actions = this.o.core.reconfigure(applied, Date.now());
+    } catch (err) {
+      this.o.log.error({ err: (err as Error).stack ?? String(err) }, 'config reload failed; keeping the running config');
+      return false;
+    }
+    this.config = applied;
     this.syncKeys();
-    this.driver.perform(this.o.core.reconfigure(this.config, Date.now()));
+    this.driver.perform(actions);
+    return true;
   }
 
   /** Cease to every peer, flush, close everything. */

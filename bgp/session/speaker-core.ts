@@ -12,6 +12,7 @@ import {
   type SpeakerConfig as PureSpeakerConfig,
 } from '../speaker/index.js';
 import type { SpeakerEvent } from '../speaker/types.js';
+import { parsePrefix } from '../wire/prefix.js';
 import type { NeighborConfig, SpeakerConfig } from './config.js';
 import type { PeerAction } from './driver.js';
 import type { RouteEntry, SpeakerCore } from './runtime.js';
@@ -130,6 +131,8 @@ export class PureSpeakerCore extends SpeakerCoreBase {
   }
 
   reconfigure(next: SpeakerConfig, now: number): PeerAction[] {
+    // what can throw is checked before anything changes: a bad file is refused whole
+    for (const o of next.originate) if (!parsePrefix(o.prefix)) throw new Error(`originate: not a prefix: ${o.prefix}`);
     const out: PeerAction[] = [];
     const prev = this.config;
     this.config = next;

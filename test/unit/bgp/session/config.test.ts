@@ -37,6 +37,10 @@ describe('speaker config', () => {
     ['asn: 1\nrouterId: 1.1.1.1\noriginate: [{prefix: 10.0.0.0/8, communities: ["70000:1"]}]', 'originate[0].communities[0]'],
     ['asn: 1\nrouterId: 1.1.1.1\nlisten: {port: 99999}', 'listen.port: must be an integer 0..65535'],
     ['asn: [', '(yaml)'],
+    // isIP takes zone IDs, the speaker's prefix parser does not: a reload with one crashed the speaker half-applied
+    ['asn: 1\nrouterId: 1.1.1.1\noriginate: ["fe80::1%eth0/64"]', 'originate[0].prefix: must be a prefix'],
+    ['asn: 1\nrouterId: 1.1.1.1\noriginate: [{prefix: "fd00::/64", nextHop: "fe80::1%eth0"}]', 'originate[0].nextHop: must be an IP address (no zone ID)'],
+    ['asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: "fe80::2%eth0", asn: 2}]', 'neighbors[0].address: must be an IP address (no zone ID)'],
   ])('rejects %j naming the field', (yaml, msg) => {
     expect(problems(yaml).join('\n')).toContain(msg);
   });

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { SpeakerConfig } from '../../../../bgp/session/config.js';
+import type { DriverLog } from '../../../../bgp/session/driver.js';
+import { SpeakerRuntime, type SpeakerCore } from '../../../../bgp/session/runtime.js';
+import { PureSpeakerCore } from '../../../../bgp/session/speaker-core.js';
+import type { Transport } from '../../../../bgp/session/transport.js';
+import { wireCodec } from '../../../../bgp/session/wire-codec.js';
+
+// The runtime's reload (SIGHUP) against a fake core and transport: no sockets, no listener.
+
+function recLog(): DriverLog & { lines: { level: string; obj: object; msg: string }[] } {
+  const lines: { level: string; obj: object; msg: string }[] = [];
+  const at = (level: string) => (obj: object, msg: string): void => { lines.push({ level, obj, msg }); };
+  return { lines, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+}
+
+const transport: Transport = { connect: () => new Promise(() => undefined), listen: () => Promise.reject(new Error('unused')) };
+
+function config(over: Partial<SpeakerConfig> = {}): SpeakerConfig {
+  return {
+    asn: 65001, routerId: '10.0.0.1', listen: null, originate: [], restartTime: 120,
+    neighbors: [{ address: '10.0.0.2', asn: 65002, passive: true, routeReflectorClient: false, holdTime: 90, families: ['ipv4'], nextHopSelf: false, gracefulRestart: false, port: 179 }],
+    ...over,
+  };
+}
+
+describe('speaker runtime reload', () => {
+  it('a reconfigure that throws is logged, never thrown out; the runtime keeps the running config and keeps serving', async () => {
+    const log = recLog();
+    const base = new PureSpeakerCore(config());
+    let calls = 0;
+    const core: SpeakerCore = Object.assign(Object.create(base) as SpeakerCore, {
+      reconfigure: (): never => { calls++; throw new Error('boom in reconfigure'); },
+    });
+    const rt = new SpeakerRuntime({ config: config(), core, codec: wireCodec, log, transport });
+    await rt.start();
+    let ok: boolean | undefined;
+    expect(() => { ok = rt.reload(config({ originate: [{ prefix: '10.9.0.0/24', communities: [] }] })); }).not.toThrow();
+    expect(ok).toBe(false);
+    expect(calls).toBe(1);
+    const err = log.lines.find((l) => l.level === 'error');
+    expect(err?.msg).toContain('config reload failed');
+    expect(JSON.stringify(err?.obj)).toContain('boom in reconfigure');
+    expect(rt.status().peers.map((p) => p.address)).toEqual(['10.0.0.2']);
+    await rt.stop();
+  });
+
+  it('the pure core checks originated prefixes before changing anything: a bad one leaves peers and routes as they were', async () => {
+    const log = recLog();
+    const core = new PureSpeakerCore(config({ originate: [{ prefix: '10.1.0.0/24', communities: [] }] }));
+    const rt = new SpeakerRuntime({ config: config({ originate: [{ prefix: '10.1.0.0/24', communities: [] }] }), core, codec: wireCodec, log, transport });
+    await rt.start();
+    // no neighbors (would remove 10.0.0.2) and a prefix parsePrefix refuses (a zone ID)
+    expect(rt.reload(config({ neighbors: [], originate: [{ prefix: 'fe80::1%eth0/64', communities: [] }] }))).toBe(false);
+    expect(rt.status().peers.map((p) => p.address)).toEqual(['10.0.0.2']);
+    expect(rt.status().locRib.total).toBe(1);
+    // and a good reload after it still applies
+    expect(rt.reload(config({ neighbors: [] }))).toBe(true);
+    expect(rt.status().peers).toEqual([]);
+    await rt.stop();
+  });
+});
