@@ -22,8 +22,9 @@
  *
  * State: the loop, the gate, since when routes are dirty (the route-programmed
  * latency metric: set by kick() only, so passes no input change asked for — the
- * resync tick, the safety net — are not observed), the last pass's report, its failure and unmapped routes (for
- * status), the fast path's context, the safety-net timer.
+ * resync tick, the safety net — are not observed), the last pass's report, its
+ * failure and unmapped routes (for status), the fast path's context, the
+ * safety-net timer.
  */
 import type { Logger } from 'pino';
 import type { Snapshot } from '../datastore/snapshot.js';

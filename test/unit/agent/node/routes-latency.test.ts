@@ -24,7 +24,7 @@ function setup(): { pass: RoutesPass; metrics: AgentMetrics; resync: () => void;
   const snapshot = cache.snapshot();
   const writes: RouteWrite[][] = [];
   const nl: Rtnl = {
-    links: () => [{ index: 2, name: 'eth0', mtu: 1500, up: true } as ReturnType<Rtnl['links']>[number]],
+    links: () => [{ index: 2, name: 'eth0', flags: 1, mtu: 1500 }], // IFF_UP
     linkByName: () => undefined, addLink: () => undefined, setLink: () => undefined, deleteLink: () => undefined,
     addrs: () => [], addAddr: () => undefined, deleteAddr: () => undefined, routes: () => [], neighs: () => [], writeNeighs: () => [], close: () => undefined,
     writeRoutes: (ws) => { writes.push([...ws]); return []; },
