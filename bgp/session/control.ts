@@ -2,6 +2,8 @@
  * The speaker's control socket: a unix stream socket (like birdc's) taking one JSON
  * request per line, `{"cmd":"status"}`, and answering one JSON line. Any file left
  * at the path by a dead speaker is replaced; a bad request gets `{"error": ...}`.
+ * close() ends the clients still connected (a client may keep its connection for
+ * many requests) and removes the file.
  */
 import net from 'node:net';
 import { unlink } from 'node:fs/promises';
@@ -16,7 +18,12 @@ export interface ControlServer {
 
 export async function serveControl(path: string, handle: ControlHandler): Promise<ControlServer> {
   await unlink(path).catch(() => undefined);
+  // accepted connections, destroyed on close(): server.close() alone waits for every
+  // client to leave, so a monitor holding its connection open would hang SIGTERM
+  const clients = new Set<net.Socket>();
   const server = net.createServer((sock) => {
+    clients.add(sock);
+    sock.once('close', () => clients.delete(sock));
     let buf = '';
     sock.on('error', () => undefined);
     sock.on('data', (d: Buffer) => {
@@ -47,9 +54,13 @@ export async function serveControl(path: string, handle: ControlHandler): Promis
   });
   return {
     path,
-    close: () => new Promise<void>((res) => server.close(() => {
-      void unlink(path).catch(() => undefined).then(() => res());
-    })),
+    close: () => new Promise<void>((res) => {
+      server.close(() => {
+        void unlink(path).catch(() => undefined).then(() => res());
+      });
+      for (const sock of clients) sock.destroy();
+      clients.clear();
+    }),
   };
 }
 
