@@ -368,7 +368,8 @@ export class Agent {
     const routesError = this.routes.failure;
     return {
       node: this.o.node, ...(id ? { asn: id.asn, routerId: id.routerId } : {}),
-      ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: this.bgp.synced().synced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),
+      // bgpSynced: readiness's notion (BGP off is synced; on: the gate has opened)
+      ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: h.bgpSynced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),
       peers: this.bgp.rows(), routes: routeRows(report?.plan.routes ?? []), blocks: blockRows(this.ipamView.own()),
       policy: this.policy.status(),
       problems: [

@@ -49,6 +49,7 @@ export interface AgentStatus {
   routerId?: string;
   ready: boolean;
   reasons: string[];
+  /** as readiness has it: BGP off → true; on → every peer's End-of-RIB is in (or the bound passed) */
   bgpSynced: boolean;
   /** "off": margay's BGP is off (`margay agent --bgp off`), an external speaker carries the routes; absent: on */
   bgp?: 'on' | 'off';
