@@ -4,7 +4,8 @@
  * Runs in the node's network namespace (the agent's); the pod end of the veth is
  * created directly inside the pod namespace, so nothing is ever created elsewhere.
  *
- * Host side: veth `mgw…` with MAC ee:ee:ee:ee:ee:ee, up; proxy ARP (answers the
+ * Host side: veth `mgw…` with MAC ee:ee:ee:ee:ee:ee, accept_dad=0 on both ends
+ * before they come up (IPv6 pods), up; proxy ARP (answers the
  * pod's 169.254.1.1; the node needs a route to 169.254.1.1, a default route does)
  * and proxy NDP for fe80::1, proxy delay 0, forwarding on the interface (sysctls under
  * the configured root, agent/dataplane/sysctl.ts); a /32 and
@@ -16,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { run, ExecError } from '../exec.js';
 import { MARGAY_POD_ROUTE_PROTOCOL } from '../dataplane/plan/resolve.js';
-import { DEFAULT_PROC_SYS, writeSysctl } from '../dataplane/sysctl.js';
+import { DEFAULT_PROC_SYS, sysctlPath, writeSysctl } from '../dataplane/sysctl.js';
 import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from './handler.js';
 
 export const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
@@ -37,12 +38,14 @@ export function podMac(hostIf: string): string {
   return ['0a', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
+/** The veth pair, both ends down: their sysctls (accept_dad) must be written before they come up. */
+function vethArgv(l: PodLink): string[] {
+  const mtu = l.mtu ? ['mtu', String(l.mtu)] : [];
+  return ['ip', 'link', 'add', l.hostIf, 'address', HOST_MAC, ...mtu, 'type', 'veth', 'peer', 'name', l.podIf, 'address', podMac(l.hostIf), ...mtu, 'netns', l.netns];
+}
+
 function hostLines(l: PodLink): string[] {
-  const mtu = l.mtu ? ` mtu ${l.mtu}` : '';
-  const lines = [
-    `link add ${l.hostIf} address ${HOST_MAC}${mtu} type veth peer name ${l.podIf} address ${podMac(l.hostIf)}${mtu} netns ${l.netns}`,
-    `link set ${l.hostIf} up`,
-  ];
+  const lines = [`link set ${l.hostIf} up`];
   for (const a of l.addresses) {
     lines.push(`route replace ${a.address}/${a.prefix} dev ${l.hostIf} scope link proto ${MARGAY_POD_ROUTE_PROTOCOL}`);
   }
@@ -76,6 +79,12 @@ export class IpPodWiring implements PodWiring {
     writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, path, value);
   }
 
+  /** Writes 0 to the sysctl PATHS in the pod's namespace (under the root, by a process inside it). */
+  private async podSysctlsZero(netns: string, paths: string[]): Promise<void> {
+    const root = this.opts.procSys ?? DEFAULT_PROC_SYS;
+    await run(['nsenter', `--net=${netns}`, 'tee', ...paths.map((p) => sysctlPath(root, p))], { input: '0' });
+  }
+
   netnsExists(netns: string): Promise<boolean> {
     return netnsPathExists(netns);
   }
@@ -83,12 +92,19 @@ export class IpPodWiring implements PodWiring {
   async add(l: PodLink): Promise<{ hostMac: string; podMac: string }> {
     // A retried ADD: start from scratch (the peer goes with the host end).
     if (linkExists(l.hostIf)) await this.del(l.hostIf);
+    await run(vethArgv(l));
+    const v6 = l.addresses.some((a) => a.family === 6);
+    // no DAD on either end: a tentative link-local on the host end holds node→pod IPv6 up for 1–2 s
+    if (v6) {
+      this.sysctl(`net/ipv6/conf/${l.hostIf}/accept_dad`, '0');
+      await this.podSysctlsZero(l.netns, [`net/ipv6/conf/${l.podIf}/accept_dad`]);
+    }
     await run(['ip', '-batch', '-'], { input: `${hostLines(l).join('\n')}\n` });
     const c = `net/ipv4/conf/${l.hostIf}`;
     this.sysctl(`${c}/proxy_arp`, '1');
     this.sysctl(`${c}/forwarding`, '1');
     this.sysctl(`net/ipv4/neigh/${l.hostIf}/proxy_delay`, '0');
-    if (l.addresses.some((a) => a.family === 6)) {
+    if (v6) {
       this.sysctl(`net/ipv6/conf/${l.hostIf}/proxy_ndp`, '1');
       this.sysctl(`net/ipv6/conf/${l.hostIf}/forwarding`, '1');
       this.sysctl(`net/ipv6/neigh/${l.hostIf}/proxy_delay`, '0');

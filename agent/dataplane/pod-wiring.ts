@@ -6,6 +6,8 @@
  * VETH_INFO_PEER), and the pod side is programmed through a netlink socket opened in
  * the pod namespace (setns around socket(2), see kernel/nl-socket.ts).
  *
+ * Both ends get accept_dad=0 (IPv6 pods) before they come up (as Calico), so that
+ * no link-local stays tentative and node→pod IPv6 (kubelet probes) works at once.
  * Host side: veth with MAC ee:ee:ee:ee:ee:ee, up, forwarding + proxy_arp through
  * IFLA_AF_SPEC (netlink), proxy_delay (and IPv6 proxy_ndp/forwarding) through
  * the sysctl root (default /proc/sys, sysctl.ts) in the node's namespace, a proxy
@@ -135,6 +137,11 @@ export class NetlinkPodWiring implements PodWiring {
     else write();
   }
 
+  /** Writes ROOT/<path> in the pod's namespace (from this thread, moved into it for the write). */
+  private podSysctl(netns: string, path: string, value: string): void {
+    withNetnsSync(netns, () => writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, path, value));
+  }
+
   /** Whether DEL runs on the worker thread (false once it failed: DEL is then synchronous). */
   get deletesOffThread(): boolean {
     return this.deleter !== undefined && !this.deleter.broken;
@@ -177,6 +184,8 @@ export class NetlinkPodWiring implements PodWiring {
 
   /** Host side of a new veth: up, sysctls, proxy NDP, routes to the pod. */
   private wireHost(l: PodLink, ifindex: number): void {
+    // no DAD: a tentative link-local on the host end holds node→pod IPv6 up for 1–2 s
+    if (l.addresses.some((a) => a.family === 6)) this.sysctl(`net/ipv6/conf/${l.hostIf}/accept_dad`, '0');
     this.host.setLink({ index: ifindex, up: true, inetConf: { [IPV4_DEVCONF_FORWARDING]: 1, [IPV4_DEVCONF_PROXY_ARP]: 1 } });
     this.sysctl(`net/ipv4/neigh/${l.hostIf}/proxy_delay`, '0');
     if (l.addresses.some((a) => a.family === 6)) {
@@ -199,6 +208,7 @@ export class NetlinkPodWiring implements PodWiring {
       // the pod end's IFLA_LINK is the host end's index (in the node's namespace)
       if (eth.link === undefined || eth.link <= 0) throw new Error(`${l.podIf} in ${l.netns} does not name its veth peer`);
       this.wireHost(l, eth.link);
+      if (l.addresses.some((a) => a.family === 6)) this.podSysctl(l.netns, `net/ipv6/conf/${l.podIf}/accept_dad`, '0');
       if (lo && (lo.flags & IFF_UP) === 0) pod.setLink({ index: lo.index, up: true });
       for (const a of l.addresses) pod.addAddr({ ifindex: eth.index, address: `${a.address}/${a.prefix}`, ...(a.family === 6 ? { flags: IFA_F_NODAD } : {}) });
       pod.setLink({ index: eth.index, up: true });

@@ -58,7 +58,8 @@ export interface PluginResult {
 
 export type WiringKind = 'netlink' | 'ip';
 
-export interface CniNodeOptions { strictAffinity?: boolean; wiring?: WiringKind; storeDir?: string; plugin?: CniPluginKind }
+/** `kernelDad`: leave the node namespace's accept_dad at the kernel's default (1), as on a real node. */
+export interface CniNodeOptions { strictAffinity?: boolean; wiring?: WiringKind; storeDir?: string; plugin?: CniPluginKind; kernelDad?: boolean }
 
 /** Creates the node, writes CNI_PATH (margay-cni, Go or Node, + Debian's plugins) and starts the CNI server. */
 export async function createCniNode(pools: IpPool[], opts: CniNodeOptions = {}): Promise<CniNode> {
@@ -82,7 +83,8 @@ async function setUp(node: CniNode, pools: IpPool[], opts: CniNodeOptions): Prom
   await addNetns(nodeNs);
   await addNetns(fabricNs);
   await addVethPair(nodeNs, 'up0', fabricNs, 'dn0');
-  await netnsExec(nodeNs, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
+  const dad = opts.kernelDad === true ? [] : ['net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0'];
+  await netnsExec(nodeNs, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', ...dad]);
   await netnsExec(fabricNs, ['sysctl', '-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
   await ip(nodeNs, 'addr', 'add', `${NODE_ADDR}/24`, 'dev', 'up0');
   await ip(nodeNs, 'addr', 'add', `${NODE_ADDR6}/64`, 'dev', 'up0', 'nodad');

@@ -29,6 +29,7 @@ describe.skipIf(req.skip)(`IpPodWiring writes its sysctls under the configured r
     await addNetns(node);
     await addNetns(pod);
     for (const d of ['ipv4/conf', 'ipv4/neigh', 'ipv6/conf', 'ipv6/neigh']) mkdirSync(join(root, 'net', d, hostIf), { recursive: true });
+    mkdirSync(join(root, 'net/ipv6/conf/eth0'), { recursive: true });
   });
   afterAll(async () => {
     await deleteNetns(pod).catch(() => undefined);
@@ -36,10 +37,12 @@ describe.skipIf(req.skip)(`IpPodWiring writes its sysctls under the configured r
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('ADD writes proxy_arp, forwarding, proxy_delay, proxy_ndp there; the node namespace keeps its own values', async () => {
+  it('ADD writes accept_dad (both ends), proxy_arp, forwarding, proxy_delay, proxy_ndp there; the node namespace keeps its own values', async () => {
     const code = 'const { IpPodWiring } = await import(process.argv[1]); await new IpPodWiring({ procSys: process.argv[2] }).add(JSON.parse(process.argv[3]));';
     await netnsExec(node, [process.execPath, '--input-type=module', '-e', code, IP_WIRING_JS, root, JSON.stringify(link)], { timeoutMs: 20_000 });
     const at = (p: string): string => readFileSync(join(root, 'net', p), 'utf8');
+    expect(at(`ipv6/conf/${hostIf}/accept_dad`)).toBe('0');
+    expect(at('ipv6/conf/eth0/accept_dad')).toBe('0');
     expect(at(`ipv4/conf/${hostIf}/proxy_arp`)).toBe('1');
     expect(at(`ipv4/conf/${hostIf}/forwarding`)).toBe('1');
     expect(at(`ipv4/neigh/${hostIf}/proxy_delay`)).toBe('0');

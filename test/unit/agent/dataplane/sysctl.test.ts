@@ -56,7 +56,7 @@ describe.skipIf(needsRoot)(`NetlinkPodWiring writes its sysctls under the config
     await addNetns(node);
     await addNetns(pod);
     // the directories the kernel would show for the new interface
-    for (const d of [`net/ipv4/neigh/${hostIf}`, `net/ipv6/conf/${hostIf}`, `net/ipv6/neigh/${hostIf}`]) mkdirSync(join(root, d), { recursive: true });
+    for (const d of [`net/ipv4/neigh/${hostIf}`, `net/ipv6/conf/${hostIf}`, `net/ipv6/neigh/${hostIf}`, 'net/ipv6/conf/eth0']) mkdirSync(join(root, d), { recursive: true });
     wiring = new NetlinkPodWiring({ nodeNetnsPath: netnsPath(node), procSys: root });
   });
   afterAll(async () => {
@@ -66,10 +66,12 @@ describe.skipIf(needsRoot)(`NetlinkPodWiring writes its sysctls under the config
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('ADD writes proxy_delay, proxy_ndp and IPv6 forwarding there, not under /proc/sys', async () => {
+  it('ADD writes accept_dad (both ends), proxy_delay, proxy_ndp and IPv6 forwarding there, not under /proc/sys', async () => {
     if (!wiring) throw new Error('no wiring');
     await wiring.add(link);
     const at = (p: string): string => readFileSync(join(root, p), 'utf8');
+    expect(at(`net/ipv6/conf/${hostIf}/accept_dad`)).toBe('0');
+    expect(at('net/ipv6/conf/eth0/accept_dad')).toBe('0');
     expect(at(`net/ipv4/neigh/${hostIf}/proxy_delay`)).toBe('0');
     expect(at(`net/ipv6/conf/${hostIf}/proxy_ndp`)).toBe('1');
     expect(at(`net/ipv6/conf/${hostIf}/forwarding`)).toBe('1');
@@ -85,7 +87,7 @@ describe.skipIf(needsRoot)(`NetlinkPodWiring writes its sysctls under the config
 
   it('ADD fails (and says where) when the root lacks the interface directory', async () => {
     if (!wiring) throw new Error('no wiring');
-    await expect(wiring.add({ ...link, hostIf: 'mgwroot2', podIf: 'eth1' })).rejects.toThrow(new RegExp(`${root}/net/ipv4/neigh/mgwroot2/proxy_delay`));
+    await expect(wiring.add({ ...link, hostIf: 'mgwroot2', podIf: 'eth1' })).rejects.toThrow(new RegExp(`${root}/net/ipv6/conf/mgwroot2/accept_dad`));
     await wiring.del('mgwroot2');
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * Pod wiring against a node namespace that keeps the kernel's defaults (accept_dad=1)
+ * and pods whose namespace has IPv6 disabled: what real nodes and runtimes hand us,
+ * not what the main CNI suite's harness tunes away. Both wirings.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
+import { cniPlugin } from '../../../agent/cni/plugin-path.js';
+import { hostIfName } from '../../../agent/cni/names.js';
+import { addPodNs, createCniNode, destroyCniNode, execPlugin, ip, netnsExec, type CniNode, type Invocation } from './harness.js';
+
+const plugin = cniPlugin();
+const built = plugin.built && cniPlugin('node').built;
+if (!built) process.stderr.write(`test/integration/cni/wiring-sysctls: skipped, ${plugin.path} missing (run npm run build)\n`);
+if (needsRoot) process.stderr.write(`test/integration/cni/wiring-sysctls: skipped, ${ROOT_SKIP_REASON}\n`);
+
+const POOLS = [
+  { name: 'v4', spec: { cidr: '10.67.0.0/29', blockSize: 29 } },
+  { name: 'v6', spec: { cidr: 'fd67::/125', blockSize: 125 } },
+];
+
+describe.skipIf(needsRoot || !built).each(['netlink', 'ip'] as const)(`pod wiring on a node with the kernel's sysctl defaults, %s wiring (${ROOT_SKIP_REASON})`, (wiring) => {
+  let node: CniNode | undefined;
+  const n = (): CniNode => node as CniNode;
+  const conf = (extra: object = {}): string => JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: n().socket, ...extra });
+  const cni = (inv: Invocation, extra: object = {}) => execPlugin(n(), 'margay-cni', inv, conf(extra));
+  const pod = (id: string, ns: string, extra: Partial<Invocation> = {}): Invocation => ({ command: 'ADD', containerId: id, netns: `/var/run/netns/${ns}`, args: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`, ...extra });
+  const podAddr6 = (out: Record<string, unknown> | undefined): string => {
+    const ips = (out?.ips ?? []) as { address: string }[];
+    const a = ips.find((i) => i.address.includes(':'))?.address;
+    if (!a) throw new Error(`no IPv6 address in ${JSON.stringify(out)}`);
+    return a.split('/')[0] as string;
+  };
+
+  beforeAll(async () => { node = await createCniNode(POOLS, { wiring, kernelDad: true }); });
+  afterAll(async () => { await destroyCniNode(node); });
+
+  it('the node reaches the new pod over IPv6 right after ADD (no DAD on either veth end)', async () => {
+    expect((await netnsExec(n().nodeNs, ['sysctl', '-n', 'net.ipv6.conf.default.accept_dad'])).stdout.trim()).toBe('1');
+    const ns = await addPodNs(n(), 'dad');
+    const add = await cni(pod('cdad', ns));
+    expect(add.code, JSON.stringify(add.out)).toBe(0);
+    const host = hostIfName('cdad');
+    // a probe from the node (as kubelet's) within 1 s of ADD
+    await netnsExec(n().nodeNs, ['ping', '-6', '-c1', '-W1', podAddr6(add.out)]);
+    expect((await netnsExec(n().nodeNs, ['cat', `/proc/sys/net/ipv6/conf/${host}/accept_dad`])).stdout.trim()).toBe('0');
+    expect((await netnsExec(ns, ['cat', '/proc/sys/net/ipv6/conf/eth0/accept_dad'])).stdout.trim()).toBe('0');
+    expect((await ip(n().nodeNs, '-6', 'addr', 'show', 'dev', host)).stdout).not.toContain('tentative');
+    expect((await cni({ ...pod('cdad', ns), command: 'DEL' })).code).toBe(0);
+  });
+});
