@@ -37,6 +37,7 @@ Runs a standalone BGP speaker. FILE is YAML:
       passive: false         # only accept connections
       routeReflectorClient: false
       holdTime: 90           # 0 or >= 3
+      connectRetry: 5        # seconds between connect attempts (RFC 4271 suggests 120; jittered 0.75-1.0x)
       families: [ipv4, ipv6]
       maxPrefixes: 1000      # Cease 6/1 beyond this
       nextHopSelf: false

@@ -18,6 +18,8 @@ export interface NeighborConfig {
   passive: boolean;
   routeReflectorClient: boolean;
   holdTime: number;
+  /** ConnectRetry timer (seconds); absent = the speaker's default, 5 (see bgp/DESIGN.md) */
+  connectRetry?: number;
   families: Family[];
   maxPrefixes?: number;
   nextHopSelf: boolean;
@@ -58,7 +60,7 @@ export class ConfigError extends Error {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const NEIGHBOR_KEYS = ['address', 'asn', 'password', 'passive', 'routeReflectorClient', 'holdTime', 'families', 'maxPrefixes',
+const NEIGHBOR_KEYS = ['address', 'asn', 'password', 'passive', 'routeReflectorClient', 'holdTime', 'connectRetry', 'families', 'maxPrefixes',
   'nextHopSelf', 'gracefulRestart', 'ttlSecurity', 'port', 'localAddress'];
 const TOP_KEYS = ['asn', 'routerId', 'listen', 'neighbors', 'originate', 'controlSocket', 'restartTime', 'clusterId'];
 
@@ -145,6 +147,7 @@ function checkNeighbor(c: Checker, n: unknown, path: string): NeighborConfig | u
     if (p !== undefined && Buffer.byteLength(p) > 80) c.bad(`${path}.password`, 'must be at most 80 bytes (TCP_MD5SIG_MAXKEYLEN)');
     if (p !== undefined) out.password = p;
   }
+  if (n.connectRetry !== undefined) out.connectRetry = c.int(n.connectRetry, `${path}.connectRetry`, 1, 65535);
   if (n.maxPrefixes !== undefined) out.maxPrefixes = c.int(n.maxPrefixes, `${path}.maxPrefixes`, 1, 100_000_000);
   if (n.ttlSecurity !== undefined) out.ttlSecurity = c.int(n.ttlSecurity, `${path}.ttlSecurity`, 1, 254);
   if (n.localAddress !== undefined) out.localAddress = c.ip(n.localAddress, `${path}.localAddress`);

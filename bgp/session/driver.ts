@@ -65,6 +65,20 @@ export interface DriverOptions {
   onSocket?(peer: string, socket: net.Socket): void;
   log: DriverLog;
   now?(): number;
+  /** uniform in [0, 1) for timer jitter; Math.random unless given (tests pass a fixed one) */
+  random?(): number;
+}
+
+/**
+ * Timers jittered each time they are started (RFC 4271 §10: ConnectRetry, Keepalive
+ * — MinASOrigination and MRAI are not timers here): the duration times a uniform
+ * factor in [0.75, 1.0], so peers restarted together do not stay in lock-step. The
+ * pure FSM asks for the nominal duration; never the Hold timer (exact by the RFC).
+ */
+const JITTERED: ReadonlySet<string> = new Set(['ConnectRetry', 'Keepalive']);
+
+export function jittered(ms: number, random: number): number {
+  return Math.round(ms * (0.75 + 0.25 * Math.min(1, Math.max(0, random))));
 }
 
 interface Conn {
@@ -86,6 +100,7 @@ export class SessionDriver {
   private stopped = false;
   private readonly aborting = new Set<string>();
   private readonly now: () => number;
+  private readonly random: () => number;
   /**
    * per peer: when the first UPDATE of its current session (cleared when a session
    * is established) and the last UPDATE of any session were handled (ms)
@@ -95,6 +110,7 @@ export class SessionDriver {
 
   constructor(private readonly o: DriverOptions) {
     this.now = o.now ?? (() => Date.now());
+    this.random = o.random ?? Math.random;
   }
 
   /** Feeds one event to the core for `peer` and performs what comes back. */
@@ -200,15 +216,17 @@ export class SessionDriver {
       case 'startTimer': {
         const key = `${peer}/${a.name}`;
         const old = this.timers.get(key);
-        // restarted with the same duration (the hold timer, at every UPDATE): re-armed in place, no new Timeout
-        if (old !== undefined && old.ms === a.ms) { old.t.refresh(); return; }
+        const jitter = JITTERED.has(a.name);
+        // restarted with the same duration (the hold timer, at every UPDATE): re-armed in place, no new
+        // Timeout; a jittered timer always gets a new one (refresh would reuse the last jittered duration)
+        if (!jitter && old !== undefined && old.ms === a.ms) { old.t.refresh(); return; }
         if (old) clearTimeout(old.t);
         const ev = timerEvent(a.name);
         this.timers.set(key, {
           t: setTimeout(() => {
             this.timers.delete(key);
             this.dispatch(peer, ev);
-          }, a.ms),
+          }, jitter ? jittered(a.ms, this.random()) : a.ms),
           ms: a.ms,
         });
         return;

@@ -25,6 +25,7 @@ export function peerConfigOf(n: NeighborConfig): PeerConfig {
     holdTime: n.holdTime, families: [...n.families], nextHopSelf: n.nextHopSelf, gracefulRestart: n.gracefulRestart,
     port: n.port,
   };
+  if (n.connectRetry !== undefined) c.connectRetryTime = n.connectRetry;
   if (n.maxPrefixes !== undefined) c.maxPrefixes = n.maxPrefixes;
   if (n.password !== undefined) c.password = n.password;
   if (n.ttlSecurity !== undefined) c.ttlSecurity = n.ttlSecurity;

@@ -53,6 +53,13 @@ describe('speaker config', () => {
     expect(problems('asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: "fd00::2", asn: 2}, {address: "FD00:0::2", asn: 3}]').join('\n')).toContain('neighbors[1].address: duplicate neighbor');
   });
 
+  it('reads connectRetry (seconds) per neighbor, absent when not given, and checks its range', () => {
+    const c = parseConfig('asn: 65001\nrouterId: 10.0.0.1\nneighbors:\n  - {address: 10.0.0.2, asn: 65002, connectRetry: 120}\n  - {address: 10.0.0.3, asn: 65002}\n');
+    expect(c.neighbors[0]?.connectRetry).toBe(120);
+    expect(c.neighbors[1]?.connectRetry).toBeUndefined();
+    expect(problems('asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: 1.1.1.2, asn: 2, connectRetry: 0}]').join('\n')).toContain('neighbors[0].connectRetry: must be an integer 1..65535');
+  });
+
   it('reports every problem at once', () => {
     expect(problems('asn: -1\nrouterId: nope\nneighbors: [{asn: 2}]')).toHaveLength(3);
   });

@@ -9,14 +9,15 @@ import type { Transport } from '../../../../bgp/session/transport.js';
 
 const log: DriverLog = { info: () => undefined, debug: () => undefined, warn: () => undefined, error: () => undefined };
 
-function driver(): { d: SessionDriver; fired: { peer: string; ev: SpeakerEvent; at: number }[] } {
+// random: the jitter source (1 → jittered timers run their full duration, as the nominal-duration cases below assume)
+function driver(random: () => number = () => 1): { d: SessionDriver; fired: { peer: string; ev: SpeakerEvent; at: number }[] } {
   const fired: { peer: string; ev: SpeakerEvent; at: number }[] = [];
   const core: DriverCore = {
     incoming: () => ({ actions: [] }),
     handle: (peer, ev) => { fired.push({ peer, ev, at: Date.now() }); return []; },
   };
   const transport: Transport = { connect: () => Promise.reject(new Error('unused')), listen: () => Promise.reject(new Error('unused')) };
-  return { d: new SessionDriver({ transport, codec: wireCodec, core, log, connectOptions: (remote) => ({ remote, port: 179 }) }), fired };
+  return { d: new SessionDriver({ transport, codec: wireCodec, core, log, connectOptions: (remote) => ({ remote, port: 179 }), random }), fired };
 }
 
 beforeEach(() => { vi.useFakeTimers(); });
@@ -81,5 +82,34 @@ describe('session driver timers', () => {
     expect(d.counts().timers).toBe(0);
     vi.advanceTimersByTime(120_000);
     expect(fired).toEqual([]);
+  });
+
+  // RFC 4271 §10: ConnectRetry and Keepalive jittered by a uniform factor 0.75–1.0 each time they start; Hold never
+  it.each([
+    ['Keepalive', 0, 750], ['Keepalive', 1, 1000], ['Keepalive', 0.5, 875],
+    ['ConnectRetry', 0, 750], ['ConnectRetry', 1, 1000], ['ConnectRetry', 0.2, 800],
+    ['Hold', 0, 1000], ['Hold', 0.5, 1000],
+  ] as const)('%s of 1000 ms with random %s fires after %s ms', (name, r, at) => {
+    const { d, fired } = driver(() => r);
+    const t0 = Date.now();
+    d.perform([{ peer: 'p', action: { type: 'startTimer', name, ms: 1000 } }]);
+    vi.advanceTimersByTime(at - 1);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired.map((f) => f.at - t0)).toEqual([at]);
+  });
+
+  it('a jittered timer started again with the same duration draws a new jitter (no in-place refresh with the old one)', () => {
+    const draws = [1, 0];
+    const { d, fired } = driver(() => draws.shift() ?? 1);
+    d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'ConnectRetry', ms: 1000 } }]); // armed for 1000
+    vi.advanceTimersByTime(500);
+    const restart = Date.now();
+    d.perform([{ peer: 'p', action: { type: 'startTimer', name: 'ConnectRetry', ms: 1000 } }]); // armed for 750
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(749);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired.map((f) => f.at - restart)).toEqual([750]);
   });
 });

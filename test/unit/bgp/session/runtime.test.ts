@@ -60,3 +60,12 @@ describe('speaker runtime reload', () => {
     await rt.stop();
   });
 });
+
+describe('speaker core: connectRetry', () => {
+  it('a neighbor\'s connectRetry (seconds) is the ConnectRetry duration the FSM asks for; 5 s when absent', () => {
+    const n = config().neighbors[0]!;
+    const core = new PureSpeakerCore(config({ neighbors: [{ ...n, passive: false, connectRetry: 120 }, { ...n, address: '10.0.0.3', passive: false }] }));
+    const retry = core.start(0).flatMap((a) => (a.action.type === 'startTimer' && a.action.name === 'ConnectRetry' ? [[a.peer, a.action.ms]] : []));
+    expect(retry).toEqual([['10.0.0.2', 120_000], ['10.0.0.3', 5_000]]);
+  });
+});
