@@ -4,8 +4,8 @@
  * Runs in the node's network namespace (the agent's); the pod end of the veth is
  * created directly inside the pod namespace, so nothing is ever created elsewhere.
  *
- * Host side: veth `mgw…` with MAC ee:ee:ee:ee:ee:ee, accept_dad=0 on both ends
- * before they come up (IPv6 pods), up; proxy ARP (answers the
+ * Host side: veth `mgw…` with MAC ee:ee:ee:ee:ee:ee, accept_dad=0 and disable_ipv6=0
+ * on both ends (and all/default/lo in the pod) before they come up (IPv6 pods), up; proxy ARP (answers the
  * pod's 169.254.1.1; the node needs a route to 169.254.1.1, a default route does)
  * and proxy NDP for fe80::1, proxy delay 0, forwarding on the interface (sysctls under
  * the configured root, agent/dataplane/sysctl.ts); a /32 and
@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { run, ExecError } from '../exec.js';
 import { MARGAY_POD_ROUTE_PROTOCOL } from '../dataplane/plan/resolve.js';
-import { DEFAULT_PROC_SYS, sysctlPath, writeSysctl } from '../dataplane/sysctl.js';
+import { DEFAULT_PROC_SYS, podIpv6Sysctls, sysctlPath, writeSysctl } from '../dataplane/sysctl.js';
 import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from './handler.js';
 
 export const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
@@ -94,10 +94,12 @@ export class IpPodWiring implements PodWiring {
     if (linkExists(l.hostIf)) await this.del(l.hostIf);
     await run(vethArgv(l));
     const v6 = l.addresses.some((a) => a.family === 6);
-    // no DAD on either end: a tentative link-local on the host end holds node→pod IPv6 up for 1–2 s
+    // IPv6 on (the pod's namespace may come with it disabled) and no DAD on either end:
+    // a tentative link-local on the host end holds node→pod IPv6 up for 1–2 s
     if (v6) {
+      this.sysctl(`net/ipv6/conf/${l.hostIf}/disable_ipv6`, '0');
       this.sysctl(`net/ipv6/conf/${l.hostIf}/accept_dad`, '0');
-      await this.podSysctlsZero(l.netns, [`net/ipv6/conf/${l.podIf}/accept_dad`]);
+      await this.podSysctlsZero(l.netns, podIpv6Sysctls(l.podIf));
     }
     await run(['ip', '-batch', '-'], { input: `${hostLines(l).join('\n')}\n` });
     const c = `net/ipv4/conf/${l.hostIf}`;

@@ -6,8 +6,10 @@
  * VETH_INFO_PEER), and the pod side is programmed through a netlink socket opened in
  * the pod namespace (setns around socket(2), see kernel/nl-socket.ts).
  *
- * Both ends get accept_dad=0 (IPv6 pods) before they come up (as Calico), so that
- * no link-local stays tentative and node→pod IPv6 (kubelet probes) works at once.
+ * IPv6 pods: both ends get accept_dad=0 before they come up (as Calico), so that
+ * no link-local stays tentative and node→pod IPv6 (kubelet probes) works at once,
+ * and disable_ipv6=0 (the host end; all/default/lo/eth0 in the pod, which a runtime
+ * may hand over with IPv6 disabled).
  * Host side: veth with MAC ee:ee:ee:ee:ee:ee, up, forwarding + proxy_arp through
  * IFLA_AF_SPEC (netlink), proxy_delay (and IPv6 proxy_ndp/forwarding) through
  * the sysctl root (default /proc/sys, sysctl.ts) in the node's namespace, a proxy
@@ -36,7 +38,7 @@ import {
 import type { LinkRequest } from './netlink/link.js';
 import type { RouteMsg } from './netlink/route.js';
 import { MARGAY_POD_ROUTE_PROTOCOL } from './plan/resolve.js';
-import { DEFAULT_PROC_SYS, writeSysctl } from './sysctl.js';
+import { DEFAULT_PROC_SYS, podIpv6Sysctls, writeSysctl } from './sysctl.js';
 
 function withPod<T>(netns: string, fn: (pod: Rtnl) => T): T {
   const pod = openRtnl({ netnsPath: netns });
@@ -185,7 +187,10 @@ export class NetlinkPodWiring implements PodWiring {
   /** Host side of a new veth: up, sysctls, proxy NDP, routes to the pod. */
   private wireHost(l: PodLink, ifindex: number): void {
     // no DAD: a tentative link-local on the host end holds node→pod IPv6 up for 1–2 s
-    if (l.addresses.some((a) => a.family === 6)) this.sysctl(`net/ipv6/conf/${l.hostIf}/accept_dad`, '0');
+    if (l.addresses.some((a) => a.family === 6)) {
+      this.sysctl(`net/ipv6/conf/${l.hostIf}/disable_ipv6`, '0');
+      this.sysctl(`net/ipv6/conf/${l.hostIf}/accept_dad`, '0');
+    }
     this.host.setLink({ index: ifindex, up: true, inetConf: { [IPV4_DEVCONF_FORWARDING]: 1, [IPV4_DEVCONF_PROXY_ARP]: 1 } });
     this.sysctl(`net/ipv4/neigh/${l.hostIf}/proxy_delay`, '0');
     if (l.addresses.some((a) => a.family === 6)) {
@@ -208,7 +213,7 @@ export class NetlinkPodWiring implements PodWiring {
       // the pod end's IFLA_LINK is the host end's index (in the node's namespace)
       if (eth.link === undefined || eth.link <= 0) throw new Error(`${l.podIf} in ${l.netns} does not name its veth peer`);
       this.wireHost(l, eth.link);
-      if (l.addresses.some((a) => a.family === 6)) this.podSysctl(l.netns, `net/ipv6/conf/${l.podIf}/accept_dad`, '0');
+      if (l.addresses.some((a) => a.family === 6)) for (const p of podIpv6Sysctls(l.podIf)) this.podSysctl(l.netns, p, '0');
       if (lo && (lo.flags & IFF_UP) === 0) pod.setLink({ index: lo.index, up: true });
       for (const a of l.addresses) pod.addAddr({ ifindex: eth.index, address: `${a.address}/${a.prefix}`, ...(a.family === 6 ? { flags: IFA_F_NODAD } : {}) });
       pod.setLink({ index: eth.index, up: true });

@@ -28,3 +28,11 @@ export function writeSysctl(root: string, path: string, value: string): void {
   writeFileSync(sysctlPath(root, path), value);
 }
 
+/**
+ * What an IPv6 pod's namespace needs at 0 before its addresses go on: IPv6 on (some
+ * runtimes hand over namespaces with disable_ipv6=1; as Calico, all/default/lo and
+ * the pod's interface) and no DAD on the pod's interface.
+ */
+export function podIpv6Sysctls(podIf: string): string[] {
+  return [...['all', 'default', 'lo', podIf].map((d) => `net/ipv6/conf/${d}/disable_ipv6`), `net/ipv6/conf/${podIf}/accept_dad`];
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needsRoot, ROOT_SKIP_REASON } from '../../support/root.js';
 import { cniPlugin } from '../../../agent/cni/plugin-path.js';
 import { hostIfName } from '../../../agent/cni/names.js';
-import { addPodNs, createCniNode, destroyCniNode, execPlugin, ip, netnsExec, type CniNode, type Invocation } from './harness.js';
+import { addPodNs, createCniNode, destroyCniNode, execPlugin, ip, netnsExec, NODE_ADDR6, type CniNode, type Invocation } from './harness.js';
 
 const plugin = cniPlugin();
 const built = plugin.built && cniPlugin('node').built;
@@ -47,5 +47,16 @@ describe.skipIf(needsRoot || !built).each(['netlink', 'ip'] as const)(`pod wirin
     expect((await netnsExec(ns, ['cat', '/proc/sys/net/ipv6/conf/eth0/accept_dad'])).stdout.trim()).toBe('0');
     expect((await ip(n().nodeNs, '-6', 'addr', 'show', 'dev', host)).stdout).not.toContain('tentative');
     expect((await cni({ ...pod('cdad', ns), command: 'DEL' })).code).toBe(0);
+  });
+
+  it('ADD dual-stack into a netns with disable_ipv6=1 succeeds, and the pod talks IPv6', async () => {
+    const ns = await addPodNs(n(), 'noip6');
+    await netnsExec(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv6.conf.lo.disable_ipv6=1']);
+    const add = await cni(pod('cnoip6', ns));
+    expect(add.code, JSON.stringify(add.out)).toBe(0);
+    expect((await ip(ns, '-6', 'addr', 'show', 'dev', 'eth0')).stdout).toContain(`inet6 ${podAddr6(add.out)}/128`);
+    await netnsExec(ns, ['ping', '-6', '-c1', '-W2', NODE_ADDR6]);
+    expect((await cni({ ...pod('cnoip6', ns), command: 'CHECK' }, { prevResult: add.out })).code).toBe(0);
+    expect((await cni({ ...pod('cnoip6', ns), command: 'DEL' })).code).toBe(0);
   });
 });

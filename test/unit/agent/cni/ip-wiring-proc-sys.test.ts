@@ -29,7 +29,7 @@ describe.skipIf(req.skip)(`IpPodWiring writes its sysctls under the configured r
     await addNetns(node);
     await addNetns(pod);
     for (const d of ['ipv4/conf', 'ipv4/neigh', 'ipv6/conf', 'ipv6/neigh']) mkdirSync(join(root, 'net', d, hostIf), { recursive: true });
-    mkdirSync(join(root, 'net/ipv6/conf/eth0'), { recursive: true });
+    for (const d of ['eth0', 'all', 'default', 'lo']) mkdirSync(join(root, 'net/ipv6/conf', d), { recursive: true });
   });
   afterAll(async () => {
     await deleteNetns(pod).catch(() => undefined);
@@ -43,6 +43,7 @@ describe.skipIf(req.skip)(`IpPodWiring writes its sysctls under the configured r
     const at = (p: string): string => readFileSync(join(root, 'net', p), 'utf8');
     expect(at(`ipv6/conf/${hostIf}/accept_dad`)).toBe('0');
     expect(at('ipv6/conf/eth0/accept_dad')).toBe('0');
+    for (const d of ['all', 'default', 'lo', 'eth0', hostIf]) expect(at(`ipv6/conf/${d}/disable_ipv6`), d).toBe('0');
     expect(at(`ipv4/conf/${hostIf}/proxy_arp`)).toBe('1');
     expect(at(`ipv4/conf/${hostIf}/forwarding`)).toBe('1');
     expect(at(`ipv4/neigh/${hostIf}/proxy_delay`)).toBe('0');

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PROC_SYS, sysctlPath, writeSysctl } from '../../../../agent/dataplane/sysctl.js';
+import { DEFAULT_PROC_SYS, podIpv6Sysctls, sysctlPath, writeSysctl } from '../../../../agent/dataplane/sysctl.js';
 import { netnsPath } from '../../../../agent/dataplane/kernel/nl-socket.js';
 import { NetlinkPodWiring } from '../../../../agent/dataplane/pod-wiring.js';
 import type { PodLink } from '../../../../agent/cni/handler.js';
@@ -22,6 +22,10 @@ describe('sysctlPath', () => {
       expect(() => sysctlPath('/proc/sys', bad), bad).toThrow(/not a sysctl path/);
     }
     expect(() => sysctlPath('', 'net/ipv4/ip_forward')).toThrow(/empty/);
+  });
+
+  it('podIpv6Sysctls: IPv6 on for all/default/lo and the pod interface, no DAD on it', () => {
+    expect(podIpv6Sysctls('eth0')).toEqual(['net/ipv6/conf/all/disable_ipv6', 'net/ipv6/conf/default/disable_ipv6', 'net/ipv6/conf/lo/disable_ipv6', 'net/ipv6/conf/eth0/disable_ipv6', 'net/ipv6/conf/eth0/accept_dad']);
   });
 
   it('writeSysctl writes the value under the root', () => {
@@ -56,7 +60,7 @@ describe.skipIf(needsRoot)(`NetlinkPodWiring writes its sysctls under the config
     await addNetns(node);
     await addNetns(pod);
     // the directories the kernel would show for the new interface
-    for (const d of [`net/ipv4/neigh/${hostIf}`, `net/ipv6/conf/${hostIf}`, `net/ipv6/neigh/${hostIf}`, 'net/ipv6/conf/eth0']) mkdirSync(join(root, d), { recursive: true });
+    for (const d of [`net/ipv4/neigh/${hostIf}`, `net/ipv6/conf/${hostIf}`, `net/ipv6/neigh/${hostIf}`, 'net/ipv6/conf/eth0', 'net/ipv6/conf/all', 'net/ipv6/conf/default', 'net/ipv6/conf/lo']) mkdirSync(join(root, d), { recursive: true });
     wiring = new NetlinkPodWiring({ nodeNetnsPath: netnsPath(node), procSys: root });
   });
   afterAll(async () => {
@@ -72,6 +76,7 @@ describe.skipIf(needsRoot)(`NetlinkPodWiring writes its sysctls under the config
     const at = (p: string): string => readFileSync(join(root, p), 'utf8');
     expect(at(`net/ipv6/conf/${hostIf}/accept_dad`)).toBe('0');
     expect(at('net/ipv6/conf/eth0/accept_dad')).toBe('0');
+    for (const d of ['all', 'default', 'lo', 'eth0', hostIf]) expect(at(`net/ipv6/conf/${d}/disable_ipv6`), d).toBe('0');
     expect(at(`net/ipv4/neigh/${hostIf}/proxy_delay`)).toBe('0');
     expect(at(`net/ipv6/conf/${hostIf}/proxy_ndp`)).toBe('1');
     expect(at(`net/ipv6/conf/${hostIf}/forwarding`)).toBe('1');
@@ -87,7 +92,7 @@ describe.skipIf(needsRoot)(`NetlinkPodWiring writes its sysctls under the config
 
   it('ADD fails (and says where) when the root lacks the interface directory', async () => {
     if (!wiring) throw new Error('no wiring');
-    await expect(wiring.add({ ...link, hostIf: 'mgwroot2', podIf: 'eth1' })).rejects.toThrow(new RegExp(`${root}/net/ipv6/conf/mgwroot2/accept_dad`));
+    await expect(wiring.add({ ...link, hostIf: 'mgwroot2', podIf: 'eth1' })).rejects.toThrow(new RegExp(`${root}/net/ipv6/conf/mgwroot2/disable_ipv6`));
     await wiring.del('mgwroot2');
   });
 });
