@@ -11,12 +11,19 @@ export function renderTable(header: string[], rows: string[][]): string {
   return [line, row(header), line, ...rows.map(row), ...(rows.length > 0 ? [line] : [])].join('\n');
 }
 
-const time = (iso: string): string => {
-  const m = /T(\d\d:\d\d:\d\d)/.exec(iso);
-  return m ? (m[1] as string) : iso;
-};
+/**
+ * SINCE (UTC, as the agent reports it): the time of day when that is `today`
+ * (YYYY-MM-DD, UTC), else the date too (as BIRD and calicoctl do); always the date
+ * when `today` is not given.
+ */
+export function since(iso: string, today?: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)/.exec(iso);
+  if (!m) return iso;
+  return m[1] === today ? (m[2] as string) : `${m[1] as string} ${m[2] as string}`;
+}
 
-export function renderStatus(s: AgentStatus): string {
+/** `today`: the caller's UTC date (YYYY-MM-DD), for SINCE (this module reads no clock) */
+export function renderStatus(s: AgentStatus, today?: string): string {
   const out: string[] = [];
   out.push(`margay agent on ${s.node}${s.asn !== undefined ? ` (AS ${s.asn}, router ID ${s.routerId ?? '?'})` : ''}: ${s.ready ? 'ready' : 'not ready'}`);
   for (const r of s.reasons) out.push(`  - ${r}`);
@@ -27,7 +34,7 @@ export function renderStatus(s: AgentStatus): string {
     if (fam === 'IPv6' && peers.length === 0) continue;
     out.push(`${fam} BGP status`);
     if (peers.length === 0) out.push('No IPv4 peers found.');
-    else out.push(renderTable(['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'], peers.map((p) => [p.address, p.type, p.state, time(p.since), p.info])));
+    else out.push(renderTable(['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'], peers.map((p) => [p.address, p.type, p.state, since(p.since, today), p.info])));
     out.push('');
   }
   out.push('Routes');

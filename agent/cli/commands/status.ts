@@ -37,7 +37,7 @@ export const statusCommand: Command = {
       return 1;
     }
     const st = answer as AgentStatus;
-    process.stdout.write(values.json ? `${JSON.stringify(st, null, 2)}\n` : renderStatus(st));
+    process.stdout.write(values.json ? `${JSON.stringify(st, null, 2)}\n` : renderStatus(st, new Date().toISOString().slice(0, 10)));
     return 0;
   },
 };

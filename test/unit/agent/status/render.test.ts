@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderStatus, renderTable } from '../../../../agent/status/render.js';
+import { renderStatus, renderTable, since } from '../../../../agent/status/render.js';
 import type { AgentStatus } from '../../../../agent/status/types.js';
 
 const base: AgentStatus = {
@@ -15,6 +15,21 @@ const base: AgentStatus = {
   problems: ['BGPPeer bad: nodeSelector: invalid selector'],
 };
 
+describe('margay status SINCE', () => {
+  const now = '2026-11-21';
+  it('a session up since three days ago shows its date; one up since today the time only', () => {
+    const old = { ...base.peers[1]!, since: '2026-11-18T06:00:00.000Z' };
+    const t = renderStatus({ ...base, peers: [base.peers[0]!, old] }, now);
+    expect(t).toMatch(/\| 172\.30\.0\.1\s+\| global\s+\| start \| 2026-11-18 06:00:00 \| Active/);
+    expect(t).toMatch(/\| node-to-node mesh \| up\s+\| 06:00:01\s+\| Established/);
+  });
+  it('without a clock the date is always shown; a peer never up shows nothing', () => {
+    expect(since('2026-11-21T06:00:01.000Z')).toBe('2026-11-21 06:00:01');
+    expect(since('2026-11-21T06:00:01.000Z', now)).toBe('06:00:01');
+    expect(since('', now)).toBe('');
+  });
+});
+
 describe('margay status text', () => {
   it('tables have a border, a header and padded cells', () => {
     expect(renderTable(['A', 'LONGER'], [['xyz', '1']])).toBe(['+-----+--------+', '| A   | LONGER |', '+-----+--------+', '| xyz | 1      |', '+-----+--------+'].join('\n'));
@@ -22,7 +37,7 @@ describe('margay status text', () => {
   });
 
   it('shows identity, IPv4 and IPv6 peer tables like calicoctl, routes, blocks, policy counts and problems', () => {
-    const t = renderStatus(base);
+    const t = renderStatus(base, '2026-11-21');
     expect(t).toContain('margay agent on n1 (AS 64512, router ID 172.30.0.11): ready');
     expect(t).toContain('IPv4 BGP status');
     expect(t).toMatch(/\| 172\.30\.0\.12\s+\| node-to-node mesh \| up\s+\| 06:00:01 \| Established\s+\|/);
