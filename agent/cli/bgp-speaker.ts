@@ -47,7 +47,9 @@ Runs a standalone BGP speaker. FILE is YAML:
     - prefix: 10.244.0.0/24
       communities: ["65001:100", NO_EXPORT]
 
-SIGHUP reloads FILE; SIGTERM sends Cease to every peer and exits.`;
+SIGHUP reloads FILE: neighbors and originate change in place; changes to asn,
+routerId, clusterId, restartTime, listen and controlSocket are logged as warnings
+and take effect only after a restart. SIGTERM sends Cease to every peer and exits.`;
 
 /** V8 flags of the standalone speaker; measured in bgp/DESIGN.md. */
 export const SPEAKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=10'];

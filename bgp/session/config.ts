@@ -209,6 +209,17 @@ export function validateConfig(doc: unknown): SpeakerConfig {
   return out;
 }
 
+/**
+ * Settings a reload cannot apply (the speaker's identity, announced in every OPEN,
+ * and the sockets it was started with): the ones that differ between the running
+ * and the new config. The runtime keeps their running values and warns.
+ */
+export const RESTART_ONLY = ['asn', 'routerId', 'clusterId', 'restartTime', 'listen', 'controlSocket'] as const;
+
+export function restartOnlyChanges(prev: SpeakerConfig, next: SpeakerConfig): (typeof RESTART_ONLY)[number][] {
+  return RESTART_ONLY.filter((k) => JSON.stringify(prev[k] ?? null) !== JSON.stringify(next[k] ?? null));
+}
+
 /** Parses YAML text and validates it. */
 export function parseConfig(text: string): SpeakerConfig {
   let doc: unknown;

@@ -7,7 +7,7 @@
  */
 import type net from 'node:net';
 import { describeReason } from '../fsm/reasons.js';
-import type { SpeakerConfig } from './config.js';
+import { restartOnlyChanges, type SpeakerConfig } from './config.js';
 import { serveControl, type ControlServer } from './control.js';
 import { SessionDriver, type DriverCodec, type DriverCore, type DriverLog, type PeerAction } from './driver.js';
 import type { SpeakerStatus } from './status.js';
@@ -109,16 +109,22 @@ export class SpeakerRuntime {
   }
 
   /**
-   * Applies a new configuration (SIGHUP). Listen address and control socket changes
-   * need a restart. Never throws: the core computes the change first (and checks
-   * what could fail before changing anything); if it throws anyway the error is
-   * logged, the running config kept, and false returned.
+   * Applies a new configuration (SIGHUP). Changes to asn, routerId, clusterId,
+   * restartTime, listen and controlSocket need a restart: each is logged as a warning
+   * and the running value kept. Never throws: the core computes the change first (and
+   * checks what could fail before changing anything); if it throws anyway the error
+   * is logged, the running config kept, and false returned.
    */
   reload(next: SpeakerConfig): boolean {
     const prev = this.config;
-    if (JSON.stringify(prev.listen) !== JSON.stringify(next.listen)) this.o.log.warn({}, 'listen changed: takes effect after a restart');
-    if (prev.controlSocket !== next.controlSocket) this.o.log.warn({}, 'controlSocket changed: takes effect after a restart');
-    const applied: SpeakerConfig = { ...next, listen: prev.listen, ...(prev.controlSocket ? { controlSocket: prev.controlSocket } : {}) };
+    for (const field of restartOnlyChanges(prev, next)) {
+      this.o.log.warn({ field, running: prev[field] ?? null, configured: next[field] ?? null }, `${field} changed: takes effect after a restart (keeping the running value)`);
+    }
+    const applied: SpeakerConfig = { ...next, asn: prev.asn, routerId: prev.routerId, restartTime: prev.restartTime, listen: prev.listen };
+    delete applied.clusterId;
+    delete applied.controlSocket;
+    if (prev.clusterId !== undefined) applied.clusterId = prev.clusterId;
+    if (prev.controlSocket !== undefined) applied.controlSocket = prev.controlSocket;
     let actions: PeerAction[];
     try {
       actions = this.o.core.reconfigure(applied, Date.now());

@@ -69,3 +69,30 @@ describe('speaker core: connectRetry', () => {
     expect(retry).toEqual([['10.0.0.2', 120_000], ['10.0.0.3', 5_000]]);
   });
 });
+
+describe('speaker runtime reload: settings that need a restart', () => {
+  it('a new asn, routerId, clusterId or restartTime is warned about by name, kept at its running value, and causes no actions', async () => {
+    const log = recLog();
+    const base = new PureSpeakerCore(config());
+    const seen: { asn: number; routerId: string; actions: number }[] = [];
+    const core: SpeakerCore = Object.assign(Object.create(base) as SpeakerCore, {
+      reconfigure: (c: SpeakerConfig, now: number) => {
+        const actions = base.reconfigure(c, now);
+        seen.push({ asn: c.asn, routerId: c.routerId, actions: actions.length });
+        return actions;
+      },
+    });
+    const rt = new SpeakerRuntime({ config: config(), core, codec: wireCodec, log, transport });
+    await rt.start();
+    expect(rt.reload(config({ asn: 65009, routerId: '10.0.0.9', clusterId: '1.2.3.4', restartTime: 300 }))).toBe(true);
+    const warned = log.lines.filter((l) => l.level === 'warn' && l.msg.includes('takes effect after a restart'));
+    expect(warned.map((l) => (l.obj as { field: string }).field).sort()).toEqual(['asn', 'clusterId', 'restartTime', 'routerId']);
+    expect(warned.find((l) => (l.obj as { field: string }).field === 'asn')?.obj).toMatchObject({ running: 65001, configured: 65009 });
+    expect(seen).toEqual([{ asn: 65001, routerId: '10.0.0.1', actions: 0 }]);
+    // an unchanged file warns about nothing
+    log.lines.length = 0;
+    rt.reload(config());
+    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    await rt.stop();
+  });
+});
