@@ -146,6 +146,12 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
     const password = passwordOf(spec);
     const maxRestart = typeof spec.maxRestartTime === 'string' ? parseDuration(spec.maxRestartTime) : undefined;
     if (typeof spec.maxRestartTime === 'string' && maxRestart === undefined) problems.push(`${where}: maxRestartTime "${spec.maxRestartTime}" is not a duration`);
+    // TYPE: a session between two nodes either of which reflects is 'route reflector',
+    // whichever form named it (peerSelector or peerIP); else node-specific when the
+    // BGPPeer picks nodes (node, nodeSelector), else global
+    const specific = typeof spec.node === 'string' || spec.nodeSelector !== undefined;
+    const typeOf = (peerNode: NodeBgpInfo | undefined): PeerType =>
+      peerNode && (peerNode.clusterId !== undefined || me.clusterId !== undefined) ? 'route reflector' : specific ? 'node-specific' : 'global';
     const extra: Partial<PlannedPeer> = {
       keepOriginalNextHop: spec.keepOriginalNextHop === true,
       ...(password ? { password } : {}), ...(maxRestart !== undefined ? { maxRestartTime: maxRestart } : {}),
@@ -157,8 +163,7 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
       if (targets(me)) for (const n of others) if (matchSelector(peerSel, n.labels)) want.set(n.name, n);
       if (matchSelector(peerSel, me.labels)) for (const n of others) if (targets(n)) want.set(n.name, n);
       for (const n of want.values()) {
-        const type: PeerType = n.clusterId !== undefined || me.clusterId !== undefined ? 'route reflector' : 'node-specific';
-        selected.push(...nodePeers(me, n, { type, source, port: portOf(n) }, extra));
+        selected.push(...nodePeers(me, n, { type: typeOf(n), source, port: portOf(n) }, extra));
       }
       continue;
     }
@@ -179,10 +184,9 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
       skipped.push(`${where}: peerIP ${peerIP} is this node's own address`);
       continue;
     }
-    const specific = typeof spec.node === 'string' || spec.nodeSelector !== undefined;
     const peerNode = others.find((n) => (n.address && hostOf(n.address) === peerIP) || (n.address6 && hostOf(n.address6) === peerIP));
     const peer: PlannedPeer = {
-      address: peerIP, asn, type: specific ? 'node-specific' : 'global', source, port: DEFAULT_LISTEN_PORT,
+      address: peerIP, asn, type: typeOf(peerNode), source, port: DEFAULT_LISTEN_PORT,
       passive: false, routeReflectorClient: false, keepOriginalNextHop: false,
       families: peerIP.includes(':') ? ['ipv6'] : ['ipv4'], ...extra,
     };

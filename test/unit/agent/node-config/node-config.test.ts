@@ -231,3 +231,35 @@ describe('node-config: the port of a peer that is a node', () => {
     expect(planNodeBgp(sel, 'n3').peers.map((x) => [x.address, x.source, x.port])).toEqual([['172.30.0.11', 'BGPPeer all', 1179], ['172.30.0.12', 'BGPPeer ext', 1790]]);
   });
 });
+
+describe('planNodeBgp: PEER TYPE is derived the same way for peerSelector and peerIP', () => {
+  const meshOff = bgpConfig('default', { nodeToNodeMeshEnabled: false });
+  const rr = node('rr', '172.30.0.9/24', { labels: { rr: 'y' }, ann: { 'margay.io/route-reflector-cluster-id': '224.0.0.1' } });
+  const types = (s: Snapshot, n: string): [string, string][] => planNodeBgp(s, n).peers.map((p) => [p.address, p.type]);
+
+  it('a global BGPPeer (no node, no nodeSelector) with a peerSelector is global, not node-specific', () => {
+    const s = snap(...three, meshOff, bgpPeer('g', { peerSelector: 'all()' }));
+    expect(types(s, 'n1')).toEqual([['172.30.0.12', 'global'], ['172.30.0.13', 'global']]);
+  });
+
+  it('a BGPPeer with nodeSelector or node and a peerSelector stays node-specific', () => {
+    expect(types(snap(...three, meshOff, bgpPeer('s', { nodeSelector: 'all()', peerSelector: 'all()' })), 'n1'))
+      .toEqual([['172.30.0.12', 'node-specific'], ['172.30.0.13', 'node-specific']]);
+    expect(types(snap(...three, meshOff, bgpPeer('s', { node: 'n1', peerSelector: 'all()' })), 'n1'))
+      .toEqual([['172.30.0.12', 'node-specific'], ['172.30.0.13', 'node-specific']]);
+  });
+
+  it('a global BGPPeer naming a reflector node by peerIP is a route reflector session, as the same session by peerSelector', () => {
+    const byIp = snap(...three, rr, meshOff, bgpPeer('g', { peerIP: '172.30.0.9', asNumber: 64512 }));
+    const bySel = snap(...three, rr, meshOff, bgpPeer('g', { peerSelector: "rr == 'y'" }));
+    expect(types(byIp, 'n1')).toEqual([['172.30.0.9', 'route reflector']]);
+    expect(types(bySel, 'n1')).toEqual(types(byIp, 'n1'));
+    // the reflector's side of the peerIP BGPPeer: its own address, no session; by peerSelector, every client
+    expect(types(bySel, 'rr')).toEqual([['172.30.0.11', 'route reflector'], ['172.30.0.12', 'route reflector'], ['172.30.0.13', 'route reflector']]);
+  });
+
+  it('an external peerIP (no node) stays global or node-specific, even on a reflector', () => {
+    const s = snap(...three, rr, meshOff, bgpPeer('up', { peerIP: '172.30.0.1', asNumber: 65010 }), bgpPeer('sp', { peerIP: '172.30.0.2', asNumber: 65011, node: 'rr' }));
+    expect(types(s, 'rr')).toEqual([['172.30.0.1', 'global'], ['172.30.0.2', 'node-specific']]);
+  });
+});
