@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { run, ExecError } from '../exec.js';
 import { MARGAY_POD_ROUTE_PROTOCOL } from '../dataplane/plan/resolve.js';
-import { DEFAULT_PROC_SYS, podIpv6Sysctls, sysctlPath, writeSysctl } from '../dataplane/sysctl.js';
+import { DEFAULT_PROC_SYS, hostVethSysctlDrift, podIpv6Sysctls, readSysctl, sysctlPath, writeSysctl } from '../dataplane/sysctl.js';
 import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from './handler.js';
 
 export const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
@@ -67,8 +67,8 @@ function linkExists(name: string): boolean {
   return readFileSync('/proc/self/net/dev', 'utf8').split('\n').some((l) => l.trimStart().startsWith(`${name}:`));
 }
 
-interface IpLink { ifname: string; address?: string; operstate?: string; flags?: string[] }
-interface IpAddr { ifname: string; addr_info?: { local: string; prefixlen: number }[] }
+interface IpLink { ifname: string; address?: string; operstate?: string; flags?: string[]; mtu?: number }
+interface IpAddr { ifname: string; mtu?: number; addr_info?: { local: string; prefixlen: number }[] }
 interface IpRoute { dst: string; gateway?: string; dev?: string; protocol?: string | number }
 
 export class IpPodWiring implements PodWiring {
@@ -134,6 +134,8 @@ export class IpPodWiring implements PodWiring {
       return [`host interface ${l.hostIf} does not exist`];
     }
     if (!host?.flags?.includes('UP')) problems.push(`host interface ${l.hostIf} is down`);
+    if (l.mtu !== undefined && host?.mtu !== l.mtu) problems.push(`host interface ${l.hostIf} has MTU ${host?.mtu}, not ${l.mtu}`);
+    problems.push(...hostVethSysctlDrift(l.hostIf, l.addresses.some((a) => a.family === 6), (p) => readSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, p)));
     const routes = [
       ...(JSON.parse((await run(['ip', '-j', '-4', 'route', 'show', 'dev', l.hostIf])).stdout) as IpRoute[]),
       ...(JSON.parse((await run(['ip', '-j', '-6', 'route', 'show', 'dev', l.hostIf])).stdout) as IpRoute[]),
@@ -149,6 +151,8 @@ export class IpPodWiring implements PodWiring {
       problems.push(`interface ${l.podIf} does not exist in ${l.netns}`);
       return problems;
     }
+    const mtu = l.mtu ?? host?.mtu; // without a configured MTU, both ends must agree
+    if (mtu !== undefined && pod?.mtu !== mtu) problems.push(`${l.podIf} in ${l.netns} has MTU ${pod?.mtu}, not ${mtu}`);
     const have = new Set((pod?.addr_info ?? []).map((i) => `${i.local}/${i.prefixlen}`));
     for (const a of l.addresses) if (!have.has(`${a.address}/${a.prefix}`)) problems.push(`${l.podIf} in ${l.netns} lacks ${a.address}/${a.prefix}`);
     const podRoutes = [

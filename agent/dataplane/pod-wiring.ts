@@ -38,7 +38,7 @@ import {
 import type { LinkRequest } from './netlink/link.js';
 import type { RouteMsg } from './netlink/route.js';
 import { MARGAY_POD_ROUTE_PROTOCOL } from './plan/resolve.js';
-import { DEFAULT_PROC_SYS, podIpv6Sysctls, writeSysctl } from './sysctl.js';
+import { DEFAULT_PROC_SYS, hostVethSysctlDrift, podIpv6Sysctls, readSysctl, writeSysctl } from './sysctl.js';
 
 function withPod<T>(netns: string, fn: (pod: Rtnl) => T): T {
   const pod = openRtnl({ netnsPath: netns });
@@ -137,6 +137,12 @@ export class NetlinkPodWiring implements PodWiring {
     const write = (): void => writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, path, value);
     if (this.opts.nodeNetnsPath !== undefined) withNetnsSync(this.opts.nodeNetnsPath, write);
     else write();
+  }
+
+  /** CHECK: proxy_arp/forwarding (proxy_ndp/forwarding for IPv6) on the host veth, read back in the node's namespace. */
+  private hostSysctlDrift(l: PodLink): string[] {
+    const drift = (): string[] => hostVethSysctlDrift(l.hostIf, l.addresses.some((a) => a.family === 6), (p) => readSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, p));
+    return this.opts.nodeNetnsPath !== undefined ? withNetnsSync(this.opts.nodeNetnsPath, drift) : drift();
   }
 
   /** Writes ROOT/<path> in the pod's namespace (from this thread, moved into it for the write). */
@@ -241,6 +247,8 @@ export class NetlinkPodWiring implements PodWiring {
     if (!host) return [`host interface ${l.hostIf} does not exist`];
     const problems: string[] = [];
     if ((host.flags & IFF_UP) === 0) problems.push(`host interface ${l.hostIf} is down`);
+    if (l.mtu !== undefined && host.mtu !== l.mtu) problems.push(`host interface ${l.hostIf} has MTU ${host.mtu}, not ${l.mtu}`);
+    problems.push(...this.hostSysctlDrift(l));
     const families = [...new Set(l.addresses.map((a) => a.family))];
     const hostRoutes = families.flatMap((f) => this.host.routes(f));
     for (const a of l.addresses) {
@@ -251,6 +259,8 @@ export class NetlinkPodWiring implements PodWiring {
     return withPod(l.netns, (pod) => {
       const eth = pod.linkByName(l.podIf);
       if (!eth) return [...problems, `interface ${l.podIf} does not exist in ${l.netns}`];
+      const mtu = l.mtu ?? host.mtu; // without a configured MTU, both ends must agree
+      if (mtu !== undefined && eth.mtu !== mtu) problems.push(`${l.podIf} in ${l.netns} has MTU ${eth.mtu}, not ${mtu}`);
       const have = new Set(pod.addrs().filter((a) => a.ifindex === eth.index).map((a) => a.address));
       for (const a of l.addresses) if (!have.has(`${a.address}/${a.prefix}`)) problems.push(`${l.podIf} in ${l.netns} lacks ${a.address}/${a.prefix}`);
       for (const [f, gw, zero] of [[4, GATEWAY_V4, '0.0.0.0/0'], [6, GATEWAY_V6, '::/0']] as const) {

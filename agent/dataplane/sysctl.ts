@@ -7,7 +7,7 @@
  * them, are those of the network namespace of the task that opens the file, so a
  * write from a thread inside the node's (or a pod's) namespace lands in that namespace.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export const DEFAULT_PROC_SYS = '/proc/sys';
 
@@ -26,6 +26,34 @@ export function sysctlPath(root: string, path: string): string {
 /** Writes VALUE to the sysctl PATH under ROOT (in the calling thread's network namespace for net/). */
 export function writeSysctl(root: string, path: string, value: string): void {
   writeFileSync(sysctlPath(root, path), value);
+}
+
+/** The value of the sysctl PATH under ROOT, trimmed (in the calling thread's network namespace for net/). */
+export function readSysctl(root: string, path: string): string {
+  return readFileSync(sysctlPath(root, path), 'utf8').trim();
+}
+
+/** The host veth's sysctls ADD leaves at 1 (IPv6 ones for an IPv6 pod), as [path, dotted name]. */
+export function hostVethSysctls(hostIf: string, v6: boolean): [string, string][] {
+  const paths = [`net/ipv4/conf/${hostIf}/proxy_arp`, `net/ipv4/conf/${hostIf}/forwarding`];
+  if (v6) paths.push(`net/ipv6/conf/${hostIf}/proxy_ndp`, `net/ipv6/conf/${hostIf}/forwarding`);
+  return paths.map((p) => [p, p.replaceAll('/', '.')]);
+}
+
+/** CHECK: the host veth's sysctls that are not 1, read through `read` (which may throw). */
+export function hostVethSysctlDrift(hostIf: string, v6: boolean, read: (path: string) => string): string[] {
+  const problems: string[] = [];
+  for (const [path, name] of hostVethSysctls(hostIf, v6)) {
+    let v: string;
+    try {
+      v = read(path);
+    } catch (e) {
+      problems.push(`cannot read ${name}: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
+    if (v !== '1') problems.push(`${name} is ${v}, not 1`);
+  }
+  return problems;
 }
 
 /**

@@ -59,4 +59,23 @@ describe.skipIf(needsRoot || !built).each(['netlink', 'ip'] as const)(`pod wirin
     expect((await cni({ ...pod('cnoip6', ns), command: 'CHECK' }, { prevResult: add.out })).code).toBe(0);
     expect((await cni({ ...pod('cnoip6', ns), command: 'DEL' })).code).toBe(0);
   });
+
+  it('CHECK reports MTU drift and proxy_arp=0', async () => {
+    const ns = await addPodNs(n(), 'drift');
+    const add = await cni(pod('cdrift', ns), { mtu: 1400 });
+    expect(add.code, JSON.stringify(add.out)).toBe(0);
+    const host = hostIfName('cdrift');
+    expect((await cni({ ...pod('cdrift', ns), command: 'CHECK' }, { mtu: 1400, prevResult: add.out })).code).toBe(0);
+    await ip(ns, 'link', 'set', 'eth0', 'mtu', '1300');
+    await netnsExec(n().nodeNs, ['sysctl', '-qw', `net.ipv4.conf.${host}.proxy_arp=0`, `net.ipv6.conf.${host}.proxy_ndp=0`]);
+    const r = await cni({ ...pod('cdrift', ns), command: 'CHECK' }, { mtu: 1400, prevResult: add.out });
+    expect(r.code).toBe(1);
+    const msg = String((r.out as { msg?: unknown } | undefined)?.msg);
+    expect(r.out, msg).toMatchObject({ code: 103 });
+    expect(msg).toMatch(/eth0 .*MTU 1300, not 1400/);
+    expect(msg).toContain(`net.ipv4.conf.${host}.proxy_arp is 0, not 1`);
+    expect(msg).toContain(`net.ipv6.conf.${host}.proxy_ndp is 0, not 1`);
+    expect(msg).not.toContain('forwarding');
+    expect((await cni({ ...pod('cdrift', ns), command: 'DEL' })).code).toBe(0);
+  });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,7 +87,16 @@ describe.skipIf(needsRoot)(`NetlinkPodWiring writes its sysctls under the config
     expect(await sysctl(`net.ipv6.conf.${hostIf}.proxy_ndp`)).toBe('0');
     // the netlink parts are unaffected by the root
     expect(await sysctl(`net.ipv4.conf.${hostIf}.proxy_arp`)).toBe('1');
+    // CHECK reads the host veth's sysctls back through the root too: IPv4's (set over
+    // netlink) are not in this one until written there, as the kernel would show them
+    const problems = await wiring.check(link);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(new RegExp(`^cannot read net\\.ipv4\\.conf\\.${hostIf}\\.proxy_arp: .*ENOENT`));
+    mkdirSync(join(root, `net/ipv4/conf/${hostIf}`), { recursive: true });
+    for (const f of ['proxy_arp', 'forwarding']) writeFileSync(join(root, `net/ipv4/conf/${hostIf}/${f}`), '1\n');
     expect(await wiring.check(link)).toEqual([]);
+    writeFileSync(join(root, `net/ipv6/conf/${hostIf}/forwarding`), '0\n');
+    expect(await wiring.check(link)).toEqual([`net.ipv6.conf.${hostIf}.forwarding is 0, not 1`]);
   });
 
   it('ADD fails (and says where) when the root lacks the interface directory', async () => {
