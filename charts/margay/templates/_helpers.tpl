@@ -103,6 +103,19 @@ stops the install with a message naming the value.
 {{- end -}}
 {{- $names = append $names .name -}}
 {{- end -}}
+{{- if and (.Values.metrics | default dict).annotations (eq (include "margay.metricsAddress" .) "127.0.0.1") -}}
+{{- fail "metrics.annotations: Prometheus cannot scrape an agent bound to 127.0.0.1; set metrics.address to 0.0.0.0 or ::" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* the address the agent's health/metrics port binds (metrics.address, default 127.0.0.1) */}}
+{{- define "margay.metricsAddress" -}}
+{{- (.Values.metrics | default dict).address | default "127.0.0.1" -}}
+{{- end -}}
+
+{{/* where the probes ask: the loopback address the bound port answers on (::1 for "::", else 127.0.0.1) */}}
+{{- define "margay.probeHost" -}}
+{{- if eq (include "margay.metricsAddress" .) "::" }}::1{{ else }}127.0.0.1{{ end -}}
 {{- end -}}
 
 {{/* "true" when the agents run their own BGP speaker (bgp.enabled unset or true), else empty */}}

@@ -116,6 +116,27 @@ describe('DaemonSet', () => {
     expect(custom.readinessProbe.httpGet.port).toBe(9199);
   });
 
+  it('metrics.address sets MARGAY_HEALTH_ADDRESS (default 127.0.0.1: node-local); the probes reach the port in every setting', () => {
+    const at = (address?: string) => renderChart(CHART, { values: address === undefined ? [] : [{ metrics: { address } }] });
+    for (const [address, bound, probe] of [[undefined, '127.0.0.1', '127.0.0.1'], ['0.0.0.0', '0.0.0.0', '127.0.0.1'], ['::', '::', '::1']] as const) {
+      const r = at(address);
+      expect(one(r, 'ConfigMap').data.MARGAY_HEALTH_ADDRESS, String(address)).toBe(bound);
+      const c = one(r, 'DaemonSet').spec.template.spec.containers[0];
+      // host network: kubelet's httpGet to the loopback reaches a port bound there or to the wildcard
+      expect(c.livenessProbe.httpGet).toEqual({ host: probe, path: '/healthz', port: 9099 });
+      expect(c.readinessProbe.httpGet).toEqual({ host: probe, path: '/readyz', port: 9099 });
+      expect(r.objects.flatMap((o) => kubernetesErrors(o.obj))).toEqual([]);
+    }
+  });
+
+  it('metrics.annotations adds the prometheus.io scrape annotations (port = healthPort); off by default', () => {
+    const annotations = (values: Record<string, unknown>[]): Obj => one(renderChart(CHART, { values }), 'DaemonSet').spec.template.metadata.annotations;
+    expect(Object.keys(annotations([])).filter((k) => k.startsWith('prometheus.io/'))).toEqual([]);
+    expect(annotations([{ healthPort: 9199, metrics: { address: '0.0.0.0', annotations: true } }])).toMatchObject({
+      'prometheus.io/scrape': 'true', 'prometheus.io/port': '9199', 'prometheus.io/path': '/metrics',
+    });
+  });
+
   it('mounts only the host paths it needs: CNI dirs in the init container, run dir, modules (ro), xtables lock and netns dir in the agent', () => {
     const spec = ds().spec.template.spec;
     const hostPaths = Object.fromEntries(spec.volumes.filter((v: Obj) => v.hostPath).map((v: Obj) => [v.name, v.hostPath.path]));

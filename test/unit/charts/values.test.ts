@@ -60,6 +60,9 @@ describe('values.schema.json rejects bad values with the value\'s path', () => {
     ]],
     ['a bad log level', { logLevel: 'loud' }, ['logLevel: Unsupported value: "loud": supported values: "fatal", "error", "warn", "info", "debug", "trace"']],
     ['a health port of 0', { healthPort: 0 }, ['healthPort: Invalid value: 0: must be >= 1']],
+    ['a metrics address that is no bind-all or loopback', { metrics: { address: '10.0.0.1' } }, [
+      'metrics.address: Unsupported value: "10.0.0.1": supported values: "127.0.0.1", "0.0.0.0", "::"',
+    ]],
     ['maxUnavailable 0', { updateStrategy: { maxUnavailable: 0 } }, [
       'updateStrategy.maxUnavailable: Invalid value: 0: A number of nodes (1 or more) or a percentage such as 10%.',
     ]],
@@ -77,6 +80,7 @@ describe('values.schema.json rejects bad values with the value\'s path', () => {
     expect(schemaErrors(pool({ blockSize: 28, vxlanMode: 'Always', natOutgoing: false }))).toEqual([]);
     expect(schemaErrors(peer({ peerSelector: "rr == 'true'" }))).toEqual([]);
     expect(schemaErrors({ updateStrategy: { maxUnavailable: '10%' } })).toEqual([]);
+    expect(schemaErrors({ metrics: { address: '::', annotations: true } })).toEqual([]);
   });
 });
 
@@ -88,6 +92,7 @@ describe('the chart stops with a clear message on values the schema cannot judge
     ['an IPv6 block size on IPv4', pool({ blockSize: 122 }), 'ipPools[0] (p): blockSize 122 is out of range for IPv4; use 20-32'],
     ['blocks bigger than the pool', { ipPools: [{ name: 'small', cidr: '10.0.0.0/27', blockSize: 26 }] }, 'ipPools[0] (small): blockSize 26 is shorter than the pool\'s prefix /27'],
     ['two pools with one name', { ipPools: [{ name: 'a', cidr: '10.0.0.0/16' }, { name: 'a', cidr: '10.1.0.0/16' }] }, 'ipPools: the name a is used twice'],
+    ['scrape annotations on an agent bound to 127.0.0.1', { metrics: { annotations: true } }, 'metrics.annotations: Prometheus cannot scrape an agent bound to 127.0.0.1'],
     ['an existing service account without a name', { serviceAccount: { create: false } }, 'serviceAccount.name is required when serviceAccount.create is false'],
   ])('%s', (_name, values, want) => {
     expect(renderFailure(values)).toContain(want);
