@@ -50,6 +50,11 @@ export interface PodEvent {
 export interface CniHandlerOptions {
   ipam: Ipam;
   wiring: PodWiring;
+  /**
+   * The pods' MTU when the network config has no `mtu` (the agent: the smallest of
+   * the uplink's and the pools' tunnels', pod-mtu.ts); undefined leaves the kernel's.
+   */
+  defaultMtu?: () => number | undefined;
 }
 
 /** What one request produced: the result (ADD) and the event (successful ADD/DEL). */
@@ -115,6 +120,12 @@ export class CniHandler {
     return run;
   }
 
+  /** The link ADD makes (and CHECK expects): the netconf's MTU, else the default one. */
+  private podLink(req: AgentRequest, netns: string, addresses: readonly Assignment[]): PodLink {
+    const mtu = req.mtu ? req.mtu : this.opts.defaultMtu?.();
+    return { hostIf: hostIfName(req.containerId, req.ifName), podIf: req.ifName, netns, addresses, ...(mtu ? { mtu } : {}) };
+  }
+
   private async dispatch(req: AgentRequest, wiring: PodWiring): Promise<Handled> {
     switch (req.command) {
       case 'ADD': return this.add(req, wiring);
@@ -138,7 +149,7 @@ export class CniHandler {
     } catch (e) {
       throw ipamToCni(e);
     }
-    const link: PodLink = { hostIf: hostIfName(req.containerId, req.ifName), podIf: req.ifName, netns, addresses, ...(req.mtu ? { mtu: req.mtu } : {}) };
+    const link = this.podLink(req, netns, addresses);
     let macs: { hostMac: string; podMac: string };
     try {
       macs = await wiring.add(link);
@@ -186,7 +197,7 @@ export class CniHandler {
       const listed = new Set((req.prevResult.ips ?? []).map((ip) => ip.address));
       for (const a of addresses) if (!listed.has(`${a.address}/${a.prefix}`)) problems.push(`prevResult does not list ${a.address}/${a.prefix}`);
     }
-    const link: PodLink = { hostIf: hostIfName(req.containerId, req.ifName), podIf: req.ifName, netns, addresses, ...(req.mtu ? { mtu: req.mtu } : {}) };
+    const link = this.podLink(req, netns, addresses);
     problems.push(...(await wiring.check(link)));
     if (problems.length > 0) throw new CniError('CHECK_FAILED', `container ${req.containerId}: ${problems.join('; ')}`);
   }

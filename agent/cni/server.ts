@@ -30,6 +30,8 @@ export interface CniServerOptions {
   ipam: Ipam;
   wiring: PodWiring;
   log?: Logger;
+  /** the pods' MTU when the network config has none (CniHandlerOptions.defaultMtu) */
+  defaultMtu?: () => number | undefined;
   /** add `agentStages` (stages.ts) to raw answers and request logs: where the agent's share went (default: MARGAY_CNI_AGENT_STAGES=1) */
   stages?: boolean;
 }
@@ -53,7 +55,7 @@ export class CniServer extends EventEmitter<CniServerEvents> {
   constructor(private readonly opts: CniServerOptions) {
     super();
     this.stages = opts.stages ?? process.env.MARGAY_CNI_AGENT_STAGES === '1';
-    this.handler = new CniHandler({ ipam: opts.ipam, wiring: opts.wiring });
+    this.handler = new CniHandler({ ipam: opts.ipam, wiring: opts.wiring, ...(opts.defaultMtu ? { defaultMtu: opts.defaultMtu } : {}) });
   }
 
   get socketPath(): string {

@@ -47,6 +47,7 @@ import { IpamView } from './ipam-view.js';
 import { LeakGc } from './leaks.js';
 import type { AgentOptions } from './options.js';
 import { Origination } from './origination.js';
+import { podMtuProvider } from './pod-mtu.js';
 import { PolicyPass } from './policy-pass.js';
 import { Rejections } from './rejections.js';
 import { observeOwnBlocks } from './block-events.js';
@@ -159,7 +160,8 @@ export class Agent {
       void this.o.ipamStore.watch((c) => this.ipamWatched(c), { signal: this.ipamWatchStop.signal }).catch((err: unknown) => this.failed('ipam', err));
     }
     if (this.o.cniSocket) {
-      this.cni = new CniServer({ socketPath: this.o.cniSocket, ipam: this.ipam, wiring: new NetlinkPodWiring(this.o.procSys !== undefined ? { procSys: this.o.procSys } : {}), log: this.o.logs.cni });
+      this.cni = new CniServer({ socketPath: this.o.cniSocket, ipam: this.ipam, wiring: new NetlinkPodWiring(this.o.procSys !== undefined ? { procSys: this.o.procSys } : {}), log: this.o.logs.cni,
+        defaultMtu: podMtuProvider(this.o, () => this.snapshot, () => this.rtnl, this.o.logs.cni) });
       this.cni.on('pod', (e) => {
         this.log.info({ type: e.type, pod: e.pod, hostIf: e.hostIf, addresses: e.addresses.map((a) => a.address) }, `pod ${e.type}`);
         // a store with a change feed delivers this write itself (ipamRecords kicks policy and routes);

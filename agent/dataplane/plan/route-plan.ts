@@ -24,10 +24,10 @@ import type {
 } from './types.js';
 import { vtepLinkLocal, vtepMac } from './vtep.js';
 
-const VXLAN_OVERHEAD = 50;
+export const VXLAN_OVERHEAD = 50;
 /** outer IPv6 header is 20 bytes longer than IPv4's */
-const VXLAN6_OVERHEAD = 70;
-const IPIP_OVERHEAD = 20;
+export const VXLAN6_OVERHEAD = 70;
+export const IPIP_OVERHEAD = 20;
 
 const hostOf = (addr: string): string => addr.split('/')[0] ?? addr;
 const wants = (mode: EncapMode, sameSubnet: boolean): boolean => mode === 'Always' || (mode === 'CrossSubnet' && !sameSubnet);
