@@ -64,3 +64,42 @@ export function hostVethSysctlDrift(hostIf: string, v6: boolean, read: (path: st
 export function podIpv6Sysctls(podIf: string): string[] {
   return [...['all', 'default', 'lo', podIf].map((d) => `net/ipv6/conf/${d}/disable_ipv6`), `net/ipv6/conf/${podIf}/accept_dad`];
 }
+
+/** Which node-wide forwarding the agent turns on at start (MARGAY_IP_FORWARDING: on, the default; ipv4; off). */
+export type NodeForwarding = 'on' | 'ipv4' | 'off';
+
+export function nodeForwardingOf(env: string | undefined): NodeForwarding {
+  if (env === undefined || env === '' || env === 'on') return 'on';
+  if (env === 'ipv4' || env === 'off') return env;
+  throw new Error(`MARGAY_IP_FORWARDING must be on, ipv4 or off, not "${env}"`);
+}
+
+export interface ForwardingOutcome {
+  /** the sysctls found at 0 and set to 1 */
+  enabled: string[];
+  /** those that could not be read or written (IPv6 absent: skipped, not listed) */
+  failed: { path: string; error: string }[];
+}
+
+/**
+ * Node-wide forwarding (net.ipv4.ip_forward; net.ipv6.conf.all.forwarding unless
+ * `mode` is ipv4), as Calico's felix (IPForwarding=Enabled): pods reach beyond the
+ * node only through it. Writes 1 where it reads 0, in the calling thread's
+ * namespace under ROOT. A node without IPv6 (no net/ipv6) is left as it is.
+ */
+export function ensureNodeForwarding(root: string, mode: NodeForwarding): ForwardingOutcome {
+  const out: ForwardingOutcome = { enabled: [], failed: [] };
+  if (mode === 'off') return out;
+  const paths = ['net/ipv4/ip_forward', ...(mode === 'on' ? ['net/ipv6/conf/all/forwarding'] : [])];
+  for (const path of paths) {
+    try {
+      if (readSysctl(root, path) !== '0') continue;
+      writeSysctl(root, path, '1');
+      out.enabled.push(path);
+    } catch (e) {
+      if (path.startsWith('net/ipv6/') && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      out.failed.push({ path, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return out;
+}

@@ -12,6 +12,7 @@ import type { Datastore } from '../datastore/datastore.js';
 import type { ObjectValidator } from '../datastore/validate.js';
 import { FileIpamStore } from '../ipam/file-store.js';
 import type { IpamStore } from '../ipam/store.js';
+import { DEFAULT_PROC_SYS, ensureNodeForwarding, nodeForwardingOf } from '../dataplane/sysctl.js';
 import { Agent } from './agent.js';
 import type { SecretReader } from './bgp.js';
 import type { BgpDefaults } from '../node-config/node-config.js';
@@ -61,6 +62,15 @@ export async function runAgent(s: AgentSettings): Promise<number> {
   if (s.procSys !== undefined && !existsSync(join(s.procSys, 'net', 'ipv4'))) {
     // every CNI ADD would fail: say so once, at start
     log.fatal({ procSys: s.procSys }, 'sysctl root has no net/ipv4 (is the host\'s /proc/sys/net mounted under it?)');
+    return 1;
+  }
+  try {
+    // pods reach beyond the node only through node-wide forwarding (felix's IPForwarding=Enabled)
+    const fwd = ensureNodeForwarding(s.procSys ?? DEFAULT_PROC_SYS, nodeForwardingOf(process.env.MARGAY_IP_FORWARDING));
+    for (const p of fwd.enabled) log.info({ sysctl: p.replaceAll('/', '.') }, 'node forwarding was off: turned on (MARGAY_IP_FORWARDING=off or ipv4 leaves it)');
+    for (const f of fwd.failed) log.warn({ sysctl: f.path.replaceAll('/', '.'), err: f.error }, 'node forwarding: cannot turn it on; pods will not reach beyond the node');
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'node forwarding');
     return 1;
   }
   let linkDir: string | undefined;

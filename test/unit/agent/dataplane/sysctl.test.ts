@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PROC_SYS, podIpv6Sysctls, sysctlPath, writeSysctl } from '../../../../agent/dataplane/sysctl.js';
+import { DEFAULT_PROC_SYS, ensureNodeForwarding, nodeForwardingOf, podIpv6Sysctls, sysctlPath, writeSysctl } from '../../../../agent/dataplane/sysctl.js';
 import { netnsPath } from '../../../../agent/dataplane/kernel/nl-socket.js';
 import { NetlinkPodWiring } from '../../../../agent/dataplane/pod-wiring.js';
 import type { PodLink } from '../../../../agent/cni/handler.js';
@@ -38,6 +38,53 @@ describe('sysctlPath', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('ensureNodeForwarding (a temp sysctl root)', () => {
+  const withRoot = (files: Record<string, string>, fn: (root: string, at: (p: string) => string) => void): void => {
+    const root = mkdtempSync(join(tmpdir(), 'mg-fwd-'));
+    try {
+      for (const [p, v] of Object.entries(files)) {
+        mkdirSync(join(root, p, '..'), { recursive: true });
+        writeFileSync(join(root, p), v);
+      }
+      fn(root, (p) => readFileSync(join(root, p), 'utf8').trim());
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  };
+
+  it('turns IPv4 and IPv6 forwarding on where they are 0, and says which', () => {
+    withRoot({ 'net/ipv4/ip_forward': '0\n', 'net/ipv6/conf/all/forwarding': '0\n' }, (root, at) => {
+      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding'], failed: [] });
+      expect(at('net/ipv4/ip_forward')).toBe('1');
+      expect(at('net/ipv6/conf/all/forwarding')).toBe('1');
+      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: [], failed: [] });
+    });
+  });
+
+  it('leaves what is on alone; ipv4 leaves IPv6 as it is; off writes nothing; no IPv6 is no failure', () => {
+    withRoot({ 'net/ipv4/ip_forward': '1\n', 'net/ipv6/conf/all/forwarding': '0\n' }, (root, at) => {
+      expect(ensureNodeForwarding(root, 'ipv4')).toEqual({ enabled: [], failed: [] });
+      expect(at('net/ipv6/conf/all/forwarding')).toBe('0');
+    });
+    withRoot({ 'net/ipv4/ip_forward': '0\n' }, (root, at) => {
+      expect(ensureNodeForwarding(root, 'off')).toEqual({ enabled: [], failed: [] });
+      expect(at('net/ipv4/ip_forward')).toBe('0');
+      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: ['net/ipv4/ip_forward'], failed: [] });
+    });
+    withRoot({}, (root) => {
+      expect(ensureNodeForwarding(root, 'on').failed.map((f) => f.path)).toEqual(['net/ipv4/ip_forward']);
+    });
+  });
+
+  it('MARGAY_IP_FORWARDING: on (default), ipv4, off; anything else is an error', () => {
+    expect(nodeForwardingOf(undefined)).toBe('on');
+    expect(nodeForwardingOf('')).toBe('on');
+    expect(nodeForwardingOf('ipv4')).toBe('ipv4');
+    expect(nodeForwardingOf('off')).toBe('off');
+    expect(() => nodeForwardingOf('yes')).toThrow(/on, ipv4 or off/);
   });
 });
 
