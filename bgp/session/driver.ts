@@ -95,8 +95,12 @@ export class SessionDriver {
   private readonly conns = new Map<string, Conn>();
   /** named timers (`peer/name`) and the duration each was started with */
   private readonly timers = new Map<string, { t: NodeJS.Timeout; ms: number }>();
-  /** connects in flight: key → abandoned flag */
-  private readonly pending = new Map<string, { abandoned: boolean }>();
+  /**
+   * connects in flight: key → abandoned flag and the attempt's abort (a closed or
+   * shut-down attempt is aborted at once: its socket closed, never left to run out
+   * its timeout next to the peer's next attempt)
+   */
+  private readonly pending = new Map<string, { abandoned: boolean; abort: AbortController }>();
   private stopped = false;
   private readonly aborting = new Set<string>();
   private readonly now: () => number;
@@ -178,7 +182,8 @@ export class SessionDriver {
     this.stopped = true;
     for (const { t } of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    for (const p of this.pending.values()) p.abandoned = true;
+    for (const p of this.pending.values()) { p.abandoned = true; p.abort.abort(); }
+    this.pending.clear();
     const closing = [...this.conns.values()].map((c) => new Promise<void>((res) => {
       const t = setTimeout(() => { c.socket.destroy(); res(); }, flushMs);
       c.socket.end(() => { clearTimeout(t); c.socket.destroy(); res(); });
@@ -205,7 +210,7 @@ export class SessionDriver {
       case 'close': {
         const key = `${peer}#${a.conn}`;
         const p = this.pending.get(key);
-        if (p) { p.abandoned = true; this.pending.delete(key); }
+        if (p) { p.abandoned = true; p.abort.abort(); this.pending.delete(key); }
         const c = this.conns.get(key);
         if (c) this.closeConn(c);
         return;
@@ -253,9 +258,9 @@ export class SessionDriver {
 
   private connect(peer: string, conn: number): void {
     const key = `${peer}#${conn}`;
-    const flag = { abandoned: false };
+    const flag = { abandoned: false, abort: new AbortController() };
     this.pending.set(key, flag);
-    this.o.transport.connect(this.o.connectOptions(peer)).then((socket) => {
+    this.o.transport.connect({ ...this.o.connectOptions(peer), signal: flag.abort.signal }).then((socket) => {
       if (flag.abandoned || this.stopped) { socket.destroy(); return; }
       this.pending.delete(key);
       socket.setNoDelay(true);

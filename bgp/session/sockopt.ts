@@ -6,15 +6,22 @@
  * Linux x86_64/arm64 only (the syscall numbers come from syscall-napi's tables).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { constants } from 'node:os';
 import sys from 'syscall-napi';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
+const SOCK_NONBLOCK = 0o4000;
 export const SOL_SOCKET = 1;
 export const SO_REUSEADDR = 2;
-export const SO_SNDTIMEO = 21;
+const SO_ERROR = 4;
+const POLLOUT = 0x4;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
+/** strerror(EINPROGRESS): syscall-napi reports an errno only as its strerror text */
+const EINPROGRESS_TEXT = 'Operation now in progress';
 export const IPPROTO_IP = 0;
 export const IP_TTL = 2;
 export const IP_MINTTL = 21;
@@ -83,9 +90,9 @@ export function setsockoptInt(fd: number, level: number, name: number, value: nu
   setsockopt(fd, level, name, int32(value));
 }
 
-/** A new blocking TCP socket (close-on-exec) of the family of `address`. */
+/** A new non-blocking TCP socket (close-on-exec) of the family of `address`. */
 export function tcpSocket(family: number): number {
-  return Number(sys.syscall.sync(nr('socket'), BigInt(family), BigInt(SOCK_STREAM | SOCK_CLOEXEC), 0n));
+  return Number(sys.syscall.sync(nr('socket'), BigInt(family), BigInt(SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK), 0n));
 }
 
 export function bindTo(fd: number, address: string, port: number): void {
@@ -93,19 +100,44 @@ export function bindTo(fd: number, address: string, port: number): void {
   sys.syscall.sync(nr('bind'), BigInt(fd), sa, BigInt(sa.length));
 }
 
-/** A blocking connect run on libuv's thread pool; bounded by SO_SNDTIMEO (set by the caller). */
-export async function connectFd(fd: number, address: string, port: number): Promise<void> {
+/**
+ * Starts a connect on a non-blocking socket, on the calling thread (never libuv's
+ * pool): true when it completed at once, false when in progress (EINPROGRESS; watch
+ * it with `connectResult`); throws on an immediate failure.
+ */
+export function startConnect(fd: number, address: string, port: number): boolean {
   const sa = sockaddr(address, port);
-  await sys.syscall(nr('connect'), BigInt(fd), sa, BigInt(sa.length));
+  try {
+    sys.syscall.sync(nr('connect'), BigInt(fd), sa, BigInt(sa.length));
+    return true;
+  } catch (err) {
+    if ((err as Error).message === EINPROGRESS_TEXT) return false;
+    throw err;
+  }
 }
 
-/** Send timeout (also bounds a blocking connect on Linux). */
-export function setSendTimeout(fd: number, ms: number): void {
-  const tv = Buffer.alloc(16);
-  tv.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
-  tv.writeBigInt64LE(BigInt((ms % 1000) * 1000), 8);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv);
+/**
+ * A connect in progress, without blocking: `ppoll` with a zero timeout (arm64 has no
+ * `poll`), then `SO_ERROR` once the socket is writable or in error. 'pending' while
+ * the handshake runs, 'connected', or `{error}` with the errno's name (ECONNREFUSED, …).
+ */
+export function connectResult(fd: number): ConnectState {
+  const pfd = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
+  pfd.writeInt32LE(fd, 0);
+  pfd.writeInt16LE(POLLOUT, 4);
+  const zero = Buffer.alloc(16); // struct timespec {0, 0}
+  const n = sys.syscall.sync(nr('ppoll'), pfd, 1n, zero, 0n, 8n);
+  if (n === 0n || (pfd.readInt16LE(6) & (POLLOUT | POLLERR | POLLHUP)) === 0) return 'pending';
+  const val = Buffer.alloc(4);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(4, 0);
+  sys.syscall.sync(nr('getsockopt'), BigInt(fd), BigInt(SOL_SOCKET), BigInt(SO_ERROR), val, len);
+  const errno = val.readInt32LE(0);
+  if (errno === 0) return 'connected';
+  return { error: Object.entries(constants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}` };
 }
+
+export type ConnectState = 'pending' | 'connected' | { error: string };
 
 export function shutdownFd(fd: number): void {
   try {

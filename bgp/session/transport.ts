@@ -3,16 +3,20 @@
  * TCP MD5 (RFC 2385) and GTSM (RFC 5082) per peer.
  *
  * Node's `net` has no hook to set socket options before connect, so an active
- * connection with MD5 or GTSM is made on a socket created by syscall (`sockopt.ts`),
- * connected on the thread pool, then wrapped with `new net.Socket({ fd })`. The
+ * connection with MD5 or GTSM is made on a non-blocking socket created by syscall
+ * (`sockopt.ts`): connect returns EINPROGRESS, a timer loop polls the socket (ppoll
+ * with a zero timeout, then SO_ERROR) until it is connected, fails, times out or the
+ * caller aborts, then the fd is wrapped with `new net.Socket({ fd })`. Nothing runs
+ * on libuv's thread pool (a blocking connect there held one of its 4 threads per
+ * attempt for up to its timeout: file reads, DNS and zlib queued behind). The
  * listener is a normal `net.Server`; MD5 keys go on its fd (accepted connections
  * inherit them). The driver only sees the narrow `Transport` interface, so tests can
  * hand it any pair of connected sockets.
  */
 import net from 'node:net';
 import {
-  bindTo, closeFd, connectFd, familyOf, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IP_MINTTL, IP_TTL, IPV6_MINHOPCOUNT, IPV6_UNICAST_HOPS,
-  setSendTimeout, setsockoptInt, shutdownFd, tcpSocket,
+  bindTo, closeFd, connectResult, familyOf, startConnect, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IP_MINTTL, IP_TTL, IPV6_MINHOPCOUNT,
+  IPV6_UNICAST_HOPS, setsockoptInt, shutdownFd, tcpSocket, type ConnectState,
 } from './sockopt.js';
 import { setMd5Key, setTtlSecurity } from './tcp-md5.js';
 
@@ -27,6 +31,8 @@ export interface ConnectOptions {
   /** GTSM: allowed hop count (1 for directly connected); absent = off */
   ttlSecurityHops?: number;
   timeoutMs?: number;
+  /** abandons the attempt (the driver's connect was closed): the socket is closed and the promise rejects */
+  signal?: AbortSignal;
 }
 
 export interface ListenOptions {
@@ -65,6 +71,40 @@ export function plainAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
+/** What the non-blocking connect loop needs of the syscall layer (tests pass fakes). */
+export interface RawConnectOps {
+  startConnect(fd: number, address: string, port: number): boolean;
+  connectResult(fd: number): ConnectState;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+const kernelOps: RawConnectOps = {
+  startConnect, connectResult,
+  sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+  now: () => Date.now(),
+};
+
+/**
+ * Connects a non-blocking fd: at once, or by polling every few ms (1 ms doubling to
+ * 50 ms) until connected, failed, `timeoutMs` passed or `signal` aborted. Throws
+ * with the reason; the caller closes the fd.
+ */
+export async function connectNonBlocking(fd: number, remote: string, port: number, opts: { timeoutMs: number; signal?: AbortSignal }, ops: RawConnectOps = kernelOps): Promise<void> {
+  if (opts.signal?.aborted) throw new Error('aborted');
+  if (ops.startConnect(fd, remote, port)) return;
+  const deadline = ops.now() + opts.timeoutMs;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    const st = ops.connectResult(fd);
+    if (st === 'connected') return;
+    if (st !== 'pending') throw new Error(st.error);
+    const left = deadline - ops.now();
+    if (left <= 0) throw new Error('timed out');
+    await ops.sleep(Math.min(delay, left));
+    if (opts.signal?.aborted) throw new Error('aborted');
+  }
+}
+
 async function connectRaw(opts: ConnectOptions): Promise<net.Socket> {
   const port = opts.port ?? BGP_PORT;
   const fd = tcpSocket(familyOf(opts.remote));
@@ -72,8 +112,7 @@ async function connectRaw(opts: ConnectOptions): Promise<net.Socket> {
     if (opts.password) setMd5Key(fd, opts.remote, opts.password);
     if (opts.ttlSecurityHops !== undefined) setTtlSecurity(fd, opts.remote, opts.ttlSecurityHops);
     if (opts.local) bindTo(fd, opts.local, 0);
-    setSendTimeout(fd, opts.timeoutMs ?? 5000);
-    await connectFd(fd, opts.remote, port);
+    await connectNonBlocking(fd, opts.remote, port, { timeoutMs: opts.timeoutMs ?? 5000, ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (err) {
     shutdownFd(fd);
     closeFd(fd);
@@ -85,21 +124,24 @@ async function connectRaw(opts: ConnectOptions): Promise<net.Socket> {
 function connectPlain(opts: ConnectOptions): Promise<net.Socket> {
   const port = opts.port ?? BGP_PORT;
   return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return void reject(new Error(`connect ${opts.remote}:${port}: aborted`));
     const s = net.connect({ host: opts.remote, port, ...(opts.local ? { localAddress: opts.local } : {}) });
-    const timer = setTimeout(() => {
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       s.destroy();
-      reject(new Error(`connect ${opts.remote}:${port}: timed out`));
-    }, opts.timeoutMs ?? 5000);
+      reject(new Error(`connect ${opts.remote}:${port}: ${why}`));
+    };
+    const onAbort = (): void => fail('aborted');
+    const timer = setTimeout(() => fail('timed out'), opts.timeoutMs ?? 5000);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     s.once('connect', () => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       s.removeAllListeners('error');
       resolve(s);
     });
-    s.once('error', (err) => {
-      clearTimeout(timer);
-      s.destroy();
-      reject(new Error(`connect ${opts.remote}:${port}: ${err.message}`));
-    });
+    s.once('error', (err) => fail(err.message));
   });
 }
 
