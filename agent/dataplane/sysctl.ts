@@ -7,7 +7,7 @@
  * them, are those of the network namespace of the task that opens the file, so a
  * write from a thread inside the node's (or a pod's) namespace lands in that namespace.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const DEFAULT_PROC_SYS = '/proc/sys';
 
@@ -77,6 +77,8 @@ export function nodeForwardingOf(env: string | undefined): NodeForwarding {
 export interface ForwardingOutcome {
   /** the sysctls found at 0 and set to 1 */
   enabled: string[];
+  /** interfaces whose accept_ra went 1 → 2 as IPv6 forwarding came on (router advertisements still taken) */
+  raKept: string[];
   /** those that could not be read or written (IPv6 absent: skipped, not listed) */
   failed: { path: string; error: string }[];
 }
@@ -88,12 +90,13 @@ export interface ForwardingOutcome {
  * namespace under ROOT. A node without IPv6 (no net/ipv6) is left as it is.
  */
 export function ensureNodeForwarding(root: string, mode: NodeForwarding): ForwardingOutcome {
-  const out: ForwardingOutcome = { enabled: [], failed: [] };
+  const out: ForwardingOutcome = { enabled: [], raKept: [], failed: [] };
   if (mode === 'off') return out;
   const paths = ['net/ipv4/ip_forward', ...(mode === 'on' ? ['net/ipv6/conf/all/forwarding'] : [])];
   for (const path of paths) {
     try {
       if (readSysctl(root, path) !== '0') continue;
+      if (path === 'net/ipv6/conf/all/forwarding') out.raKept = keepRouterAdvertisements(root, out.failed);
       writeSysctl(root, path, '1');
       out.enabled.push(path);
     } catch (e) {
@@ -102,4 +105,33 @@ export function ensureNodeForwarding(root: string, mode: NodeForwarding): Forwar
     }
   }
   return out;
+}
+
+/**
+ * With forwarding on, the kernel ignores router advertisements on interfaces whose
+ * accept_ra is 1: a node that learns its IPv6 default route by SLAAC would lose it.
+ * Its own interfaces at 1 go to 2 (taken even when forwarding). Not `all`/`default`
+ * (new interfaces, pods' host veths among them, must not take routes from pods), not
+ * `lo`, not workload veths (mgw…).
+ */
+function keepRouterAdvertisements(root: string, failed: ForwardingOutcome['failed']): string[] {
+  const kept: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(sysctlPath(root, 'net/ipv6/conf'));
+  } catch {
+    return kept;
+  }
+  for (const name of names) {
+    if (['all', 'default', 'lo'].includes(name) || name.startsWith('mgw')) continue;
+    const path = `net/ipv6/conf/${name}/accept_ra`;
+    try {
+      if (readSysctl(root, path) !== '1') continue;
+      writeSysctl(root, path, '2');
+      kept.push(name);
+    } catch (e) {
+      failed.push({ path, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return kept;
 }

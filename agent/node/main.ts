@@ -68,6 +68,7 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     // pods reach beyond the node only through node-wide forwarding (felix's IPForwarding=Enabled)
     const fwd = ensureNodeForwarding(s.procSys ?? DEFAULT_PROC_SYS, nodeForwardingOf(process.env.MARGAY_IP_FORWARDING));
     for (const p of fwd.enabled) log.info({ sysctl: p.replaceAll('/', '.') }, 'node forwarding was off: turned on (MARGAY_IP_FORWARDING=off or ipv4 leaves it)');
+    if (fwd.raKept.length > 0) log.info({ interfaces: fwd.raKept }, 'IPv6 forwarding on: accept_ra 1 → 2 on the node\'s interfaces, so router advertisements still set their routes');
     for (const f of fwd.failed) log.warn({ sysctl: f.path.replaceAll('/', '.'), err: f.error }, 'node forwarding: cannot turn it on; pods will not reach beyond the node');
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'node forwarding');

@@ -57,22 +57,34 @@ describe('ensureNodeForwarding (a temp sysctl root)', () => {
 
   it('turns IPv4 and IPv6 forwarding on where they are 0, and says which', () => {
     withRoot({ 'net/ipv4/ip_forward': '0\n', 'net/ipv6/conf/all/forwarding': '0\n' }, (root, at) => {
-      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding'], failed: [] });
+      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding'], raKept: [], failed: [] });
       expect(at('net/ipv4/ip_forward')).toBe('1');
       expect(at('net/ipv6/conf/all/forwarding')).toBe('1');
-      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: [], failed: [] });
+      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: [], raKept: [], failed: [] });
+    });
+  });
+
+  it('turning IPv6 forwarding on keeps router advertisements on the node\'s interfaces (accept_ra 1 → 2), not on all/default/lo/workload veths', () => {
+    withRoot({
+      'net/ipv4/ip_forward': '1\n', 'net/ipv6/conf/all/forwarding': '0\n',
+      'net/ipv6/conf/all/accept_ra': '1\n', 'net/ipv6/conf/default/accept_ra': '1\n', 'net/ipv6/conf/lo/accept_ra': '1\n',
+      'net/ipv6/conf/eth0/accept_ra': '1\n', 'net/ipv6/conf/eth1/accept_ra': '0\n', 'net/ipv6/conf/mgw0123456789a/accept_ra': '1\n',
+    }, (root, at) => {
+      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: ['net/ipv6/conf/all/forwarding'], raKept: ['eth0'], failed: [] });
+      expect(at('net/ipv6/conf/eth0/accept_ra')).toBe('2');
+      expect(['all', 'default', 'lo', 'eth1', 'mgw0123456789a'].map((d) => at(`net/ipv6/conf/${d}/accept_ra`))).toEqual(['1', '1', '1', '0', '1']);
     });
   });
 
   it('leaves what is on alone; ipv4 leaves IPv6 as it is; off writes nothing; no IPv6 is no failure', () => {
     withRoot({ 'net/ipv4/ip_forward': '1\n', 'net/ipv6/conf/all/forwarding': '0\n' }, (root, at) => {
-      expect(ensureNodeForwarding(root, 'ipv4')).toEqual({ enabled: [], failed: [] });
+      expect(ensureNodeForwarding(root, 'ipv4')).toEqual({ enabled: [], raKept: [], failed: [] });
       expect(at('net/ipv6/conf/all/forwarding')).toBe('0');
     });
     withRoot({ 'net/ipv4/ip_forward': '0\n' }, (root, at) => {
-      expect(ensureNodeForwarding(root, 'off')).toEqual({ enabled: [], failed: [] });
+      expect(ensureNodeForwarding(root, 'off')).toEqual({ enabled: [], raKept: [], failed: [] });
       expect(at('net/ipv4/ip_forward')).toBe('0');
-      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: ['net/ipv4/ip_forward'], failed: [] });
+      expect(ensureNodeForwarding(root, 'on')).toEqual({ enabled: ['net/ipv4/ip_forward'], raKept: [], failed: [] });
     });
     withRoot({}, (root) => {
       expect(ensureNodeForwarding(root, 'on').failed.map((f) => f.path)).toEqual(['net/ipv4/ip_forward']);
