@@ -94,7 +94,8 @@ export class NodeBgp {
     if (this.queued === 0 && key === this.appliedKey && !this.secretsMissing && this.runtime && this.core && this.config) {
       try {
         this.core.setOriginated(originated);
-        this.runtime.reload(this.config);
+        // the runtime logs why and keeps what runs when it refuses
+        if (!this.runtime.reload(this.config)) this.o.log.error('bgp: the speaker refused the originated prefixes; keeping what runs');
       } catch (err) {
         this.o.log.error({ err: (err as Error).stack ?? String(err) }, 'bgp: applying the originated prefixes failed; keeping what runs');
       }
@@ -161,7 +162,8 @@ export class NodeBgp {
     this.core.setPeers(peers, this.caps());
     this.core.setOriginated(originated);
     const config = this.runtimeConfig(plan, peers);
-    this.runtime.reload(config);
+    // refused (logged by the runtime): not applied, so the next update tries again
+    if (!this.runtime.reload(config)) throw new Error('the speaker refused the new configuration; keeping what runs');
     this.setConfig(config);
     this.appliedKey = key;
   }
