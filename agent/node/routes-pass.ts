@@ -10,8 +10,11 @@
  *
  * The gate (graceful restart, "fail static"): no pass runs — so no route is removed —
  * until BGP has synced (every peer Established with its End-of-RIB) or `syncBoundMs`
- * has passed since the agent was built, whichever comes first (never waiting on
+ * has passed since the speaker started, whichever comes first (never waiting on
  * peers that are themselves restarting); with BGP off there is nothing to wait for.
+ * The bound's clock starts when the speaker is first seen running (or, while no
+ * speaker runs, at the first pass that has its inputs), not when the agent was
+ * built: a slow API server at start must not eat the peers' time to resync.
  *
  * The fast path (fast-routes.ts): a few changed prefixes go to the kernel as one
  * netlink batch right where the agent hears of them; the full pass follows as the
@@ -79,6 +82,9 @@ export class RoutesPass {
   private loop: DataplaneLoop | undefined;
   private open = false;
   private readonly startedAt = Date.now();
+  /** when the sync bound's clock started: the speaker first seen running, else the first gated pass */
+  private boundFrom: number | undefined;
+  private bgpSeen = false;
   private dirtySince: number | undefined;
   private pass: DataplanePass | undefined;
   private report: DataplaneReport | undefined;
@@ -111,15 +117,24 @@ export class RoutesPass {
 
   /** The gate opens on sync (every peer's End-of-RIB in) or after the bound: kicks until it has. */
   watchGate(): void {
-    const t = setTimeout(() => this.kick(), (this.d.o.syncBoundMs ?? 10_000) + 10);
     const gate = setInterval(() => {
-      if (this.open) clearInterval(gate);
-      else if (this.d.bgpOff || (this.d.bgp.running && this.d.bgp.synced().synced)) this.kick();
+      if (this.open) return clearInterval(gate);
+      this.noteBgp();
+      if (this.d.bgpOff || (this.d.bgp.running && this.d.bgp.synced().synced) || this.boundPassed()) this.kick();
     }, GATE_POLL_MS);
-    for (const x of [t, gate]) {
-      x.unref();
-      this.timers.push(x);
-    }
+    gate.unref();
+    this.timers.push(gate);
+  }
+
+  /** starts the bound's clock (again) the first time the speaker is seen running */
+  private noteBgp(): void {
+    if (this.bgpSeen || !this.d.bgp.running) return;
+    this.bgpSeen = true;
+    this.boundFrom = Date.now();
+  }
+
+  private boundPassed(): boolean {
+    return this.boundFrom !== undefined && Date.now() - this.boundFrom >= (this.d.o.syncBoundMs ?? 10_000);
   }
 
   stop(): void {
@@ -186,13 +201,15 @@ export class RoutesPass {
   private gate(): boolean {
     if (this.open) return true;
     const { bgp, bgpOff, o } = this.d;
+    this.noteBgp();
+    this.boundFrom ??= Date.now();
     const s = bgp.synced();
-    const waited = Date.now() - this.startedAt >= (o.syncBoundMs ?? 10_000);
+    const waited = this.boundPassed();
     if (!bgpOff && !(bgp.running && s.synced) && !waited) return false;
     this.open = true;
     const log: Logger = o.logs.agent;
     if (bgpOff) log.info({ afterMs: Date.now() - this.startedAt }, 'bgp off (an external speaker carries the routes): programming routes');
-    else log.info({ synced: s.synced, waiting: s.waiting, afterMs: Date.now() - this.startedAt }, s.synced ? 'bgp synced: programming routes' : 'bgp not synced within the bound: programming routes with what is known');
+    else log.info({ synced: s.synced, waiting: s.waiting, afterMs: Date.now() - this.startedAt, boundAfterMs: Date.now() - (this.boundFrom ?? this.startedAt) }, s.synced ? 'bgp synced: programming routes' : 'bgp not synced within the bound: programming routes with what is known');
     return true;
   }
 
