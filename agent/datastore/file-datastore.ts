@@ -3,7 +3,9 @@
  * as the Kubernetes API), watched for changes. Every change re-reads only the files
  * whose size or mtime moved, rebuilds the object set and, if anything differs,
  * delivers a new snapshot. Invalid objects are reported once per file version with
- * their field paths and left out; everything else keeps working. Sub-directories
+ * their field paths and left out; everything else keeps working. A file that does
+ * not parse as YAML (half-written, mistyped) keeps its last good objects; an empty
+ * file is a valid "no objects". Sub-directories
  * whose name starts with '.' or is `ipam` (IPAM records live there) are not read.
  *
  * fs.watch is the fast path (changes land within ~debounceMs); a slow poll catches
@@ -167,6 +169,16 @@ export class FileDatastore implements Datastore {
     const text = await readFile(path, 'utf8').catch(() => undefined);
     if (text === undefined) return;
     const parsed = parseManifest(text, this.opts.validate);
+    if (parsed.syntaxError && prev) {
+      // Half-written or mistyped: keep the file's last good objects until a version
+      // parses (reported once: this version is not re-read).
+      for (const r of parsed.rejected) {
+        const errors = r.errors.map((e) => (e.message.startsWith('YAML:') ? { ...e, message: `${e.message} (the file's last good objects are kept)` } : e));
+        this.reject({ source: this.rel(path), object: r.object, errors });
+      }
+      this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, resources: prev.resources });
+      return;
+    }
     for (const r of parsed.rejected) this.reject({ source: this.rel(path), object: r.object, errors: r.errors });
     // Keep object identity for unchanged documents so the snapshot diff stays small.
     const resources = parsed.resources.map((r) => reuseIfEqual(prev?.resources, r));

@@ -5,21 +5,26 @@ import { describeObject, type Resource } from './resources.js';
 export interface ParsedManifest {
   resources: Resource[];
   rejected: { object: string; errors: FieldError[] }[];
+  /** A document had YAML syntax errors: the text is likely half-written or mistyped. */
+  syntaxError: boolean;
 }
 
 /**
  * Parses a multi-document YAML (or JSON) manifest into the objects margay reads.
  * `kind: List` documents are unrolled. Each object is checked (envelope, then the
  * schema validator); an invalid one is reported with its field paths and left out,
- * the others are kept. Pure: text in, values out.
+ * the others are kept. A document with YAML syntax errors is reported and flags
+ * `syntaxError`, so a reader can keep the file's last good state instead (a
+ * half-written file must not withdraw its objects). Pure: text in, values out.
  */
 export function parseManifest(text: string, validate?: ObjectValidator): ParsedManifest {
-  const out: ParsedManifest = { resources: [], rejected: [] };
+  const out: ParsedManifest = { resources: [], rejected: [], syntaxError: false };
   const docs = parseAllDocuments(text, { prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, index) => {
     const where = `document ${index + 1}`;
     if (doc.errors.length > 0) {
+      out.syntaxError = true;
       out.rejected.push({ object: where, errors: doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}` })) });
       return;
     }

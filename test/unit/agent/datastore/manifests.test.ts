@@ -72,3 +72,14 @@ metadata: {name: d}
     expect(r.rejected[0]?.errors[0]?.path).toBe('metadata.namespace');
   });
 });
+
+describe('parseManifest: syntax errors', () => {
+  it('flags a document that does not parse, and only then', () => {
+    const good = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n';
+    expect(parseManifest(good).syntaxError).toBe(false);
+    expect(parseManifest('').syntaxError).toBe(false);
+    const broken = parseManifest(`${good}---\napiVersion: v1\nkind: Namespace\nmetadata: {name: y`);
+    expect(broken.syntaxError).toBe(true);
+    expect(broken.rejected[0]!.errors[0]!.message).toMatch(/^YAML: /);
+  });
+});

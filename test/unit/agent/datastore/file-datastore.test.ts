@@ -1,0 +1,56 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileDatastore } from '../../../../agent/datastore/file-datastore.js';
+import { objectsOf, type Snapshot } from '../../../../agent/datastore/snapshot.js';
+import type { Rejection } from '../../../../agent/datastore/datastore.js';
+
+const policy = (name: string, ns = 'x') => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: ${name}, namespace: ${ns}}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+`;
+
+describe('file datastore (scan semantics)', () => {
+  let dir: string;
+  let ds: FileDatastore | undefined;
+  let last: Snapshot | undefined;
+  let rejected: Rejection[];
+  const policies = () => objectsOf(last!, 'NetworkPolicy').map((o) => o.metadata.name).sort();
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'margay-fileds-unit-'));
+    last = undefined;
+    rejected = [];
+  });
+  afterEach(async () => {
+    await ds?.stop();
+    ds = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const start = async (root = dir) => {
+    ds = new FileDatastore({ dir: root, debounceMs: 5, pollIntervalMs: 600_000 });
+    await ds.start({ onSnapshot: (s) => (last = s), onRejected: (r) => rejected.push(r) });
+  };
+
+  it('a half-written (syntax-broken) file keeps its last good objects, reported once; an empty file means no objects', async () => {
+    const full = `${policy('a')}---\n${policy('b')}`;
+    await writeFile(join(dir, 'p.yaml'), full);
+    await start();
+    expect(policies()).toEqual(['a', 'b']);
+    await writeFile(join(dir, 'p.yaml'), full.slice(0, full.indexOf('spec: {podSelector', full.indexOf('name: b')) + 14));
+    await ds!.resync();
+    await ds!.resync();
+    expect(policies()).toEqual(['a', 'b']);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.errors[0]!.message).toMatch(/^YAML: .*last good objects are kept/);
+    await writeFile(join(dir, 'p.yaml'), policy('c'));
+    await ds!.resync();
+    expect(policies()).toEqual(['c']);
+    await writeFile(join(dir, 'p.yaml'), '');
+    await ds!.resync();
+    expect(policies()).toEqual([]);
+  });
+});
