@@ -15,7 +15,9 @@
  *   forwarding on both sides.
  * - `synced()`: every peer Established and its End-of-RIB received (or no graceful
  *   restart negotiated); the agent waits for this — bounded — before it lets the
- *   dataplane remove routes it did not learn again.
+ *   dataplane remove routes it did not learn again. False until start() has run (the
+ *   runtime adds the peers only once it listens), and a configured peer the agent
+ *   could not set up (its Secret unreadable: `setPeers`' `skipped`) counts as waiting.
  */
 import {
   addPeer, originate, removePeer, updatePeer, type PeerConfig, type RouteChange,
@@ -38,6 +40,9 @@ export class AgentSpeakerCore extends SpeakerCoreBase {
   private originated = '';
   private wantedOrigin: string[] = [];
   private caps = new Map<string, number>();
+  /** configured peers left out (no password could be read): waited on like peers not yet in sync */
+  private skipped: string[] = [];
+  private started = false;
   /** close sessions without a NOTIFICATION on shutdown (restart: peers keep our routes) */
   graceful = true;
 
@@ -56,15 +61,19 @@ export class AgentSpeakerCore extends SpeakerCoreBase {
   /**
    * The peers the next start()/reconfigure() applies, by address, and for some the
    * longest time (s) their routes are kept stale after their session drops
-   * (BGPPeer.maxRestartTime), whatever restart time they announced.
+   * (BGPPeer.maxRestartTime), whatever restart time they announced. `skipped`:
+   * configured peers not set up (their Secret unreadable), which synced() waits on.
    */
-  setPeers(peers: readonly PeerConfig[], maxRestartTime: ReadonlyMap<string, number> = new Map()): void {
+  setPeers(peers: readonly PeerConfig[], maxRestartTime: ReadonlyMap<string, number> = new Map(), skipped: readonly string[] = []): void {
     this.wanted = new Map(peers.map((p) => [p.address, p]));
     this.caps = new Map(maxRestartTime);
+    this.skipped = [...skipped];
   }
 
   start(now: number): PeerAction[] {
-    return [...this.takeStartActions(), ...this.apply(now)];
+    const out = [...this.takeStartActions(), ...this.apply(now)];
+    this.started = true;
+    return out;
   }
 
   /** Applies setPeers/setOriginated (the runtime's config only carries the shell's settings). */
@@ -107,9 +116,13 @@ export class AgentSpeakerCore extends SpeakerCoreBase {
     return this.graceful ? [] : super.shutdown(now);
   }
 
-  /** Every peer Established with its End-of-RIB in (or no graceful restart negotiated). */
+  /**
+   * Every peer Established with its End-of-RIB in (or no graceful restart negotiated);
+   * never before start() has added the peers; skipped peers are waiting.
+   */
   synced(): { synced: boolean; waiting: string[] } {
-    const waiting: string[] = [];
+    const waiting: string[] = [...this.skipped];
+    if (!this.started) return { synced: false, waiting: [...new Set([...waiting, ...this.wanted.keys()])] };
     for (const p of this.s.peers.values()) {
       const fams = p.negotiated?.gracefulRestart ? p.negotiated.families : [];
       const done = p.fsm.state === 'Established' && fams.every((f) => p.eorReceived.has(f));

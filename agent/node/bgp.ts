@@ -60,6 +60,8 @@ export class NodeBgp {
   private core: AgentSpeakerCore | undefined;
   private identity = 'null';
   private peers: PlannedPeer[] = [];
+  /** configured peers left out by the last peerConfigs (no password could be read) */
+  private skipped: string[] = [];
   readonly learned = new Map<string, string[]>();
   readonly problems: string[] = [];
   /** a Secret could not be read: the agent retries (Secrets are not watched) */
@@ -146,7 +148,7 @@ export class NodeBgp {
         onRoutes: (changes) => this.onRoutes(changes),
       });
       const peers = await this.peerConfigs(plan);
-      core.setPeers(peers, this.caps());
+      core.setPeers(peers, this.caps(), this.skipped);
       core.setOriginated(originated);
       const config = this.runtimeConfig(plan, peers);
       this.core = core;
@@ -159,7 +161,7 @@ export class NodeBgp {
     }
     if (!this.runtime || !this.core) return;
     const peers = await this.peerConfigs(plan);
-    this.core.setPeers(peers, this.caps());
+    this.core.setPeers(peers, this.caps(), this.skipped);
     this.core.setOriginated(originated);
     const config = this.runtimeConfig(plan, peers);
     // refused (logged by the runtime): not applied, so the next update tries again
@@ -255,11 +257,15 @@ export class NodeBgp {
     const local = plan.local;
     const out: PeerConfig[] = [];
     const kept: PlannedPeer[] = [];
+    this.skipped = [];
     for (const p of plan.peers) {
       let password: string | undefined;
       if (p.password) {
         password = await this.password(p, p.password);
-        if (password === undefined) continue; // never open a session without the key it was asked to have
+        if (password === undefined) { // never open a session without the key it was asked to have
+          this.skipped.push(p.address);
+          continue;
+        }
       }
       const v6 = p.address.includes(':');
       const localAddress = v6 ? local?.address6 : local?.address;

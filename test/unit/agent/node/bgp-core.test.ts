@@ -44,13 +44,32 @@ describe('the agent speaker core', () => {
 
   it('synced only when every peer is Established; a graceful shutdown sends no NOTIFICATION', () => {
     const { c } = core();
-    expect(c.synced()).toEqual({ synced: true, waiting: [] });
     c.setPeers([peer('10.0.0.2')]);
     c.start(0);
     expect(c.synced()).toEqual({ synced: false, waiting: ['10.0.0.2'] });
     expect(c.shutdown(1)).toEqual([]);
     c.graceful = false;
     expect(c.shutdown(2).some((a) => a.peer === '10.0.0.2' && a.action.type === 'stateChange')).toBe(true);
+  });
+
+  it('not synced before start() has added the peers, even with none set up yet', () => {
+    const { c } = core();
+    expect(c.synced().synced).toBe(false);
+    c.setPeers([peer('10.0.0.2')]);
+    expect(c.synced()).toEqual({ synced: false, waiting: ['10.0.0.2'] });
+    const { c: empty } = core();
+    empty.start(0);
+    expect(empty.synced()).toEqual({ synced: true, waiting: [] }); // started with no peers configured: nothing to wait for
+  });
+
+  it('configured peers left out (Secret unreadable) are waited on: a start where every peer is skipped is not synced', () => {
+    const { c } = core();
+    c.setPeers([], new Map(), ['10.0.0.2', '10.0.0.3']);
+    c.start(0);
+    expect(c.synced()).toEqual({ synced: false, waiting: ['10.0.0.2', '10.0.0.3'] });
+    c.setPeers([peer('10.0.0.2'), peer('10.0.0.3')], new Map(), []);
+    c.reconfigure(cfg, 1);
+    expect(c.synced()).toEqual({ synced: false, waiting: ['10.0.0.2', '10.0.0.3'] });
   });
 
   it('maxRestartTime cuts the graceful-restart timer of that peer only, and never lengthens it', () => {
