@@ -7,6 +7,7 @@
  * not parse as YAML (half-written, mistyped) keeps its last good objects; an empty
  * file is a valid "no objects". Sub-directories
  * whose name starts with '.' or is `ipam` (IPAM records live there) are not read.
+ * Symbolic links are followed (ConfigMap volumes are links through `..data`).
  *
  * fs.watch is the fast path (changes land within ~debounceMs); a slow poll catches
  * anything the watch misses (editors that replace directories, NFS). Each directory
@@ -15,7 +16,7 @@
  * callbacks at each block claim, right when a BGP UPDATE wants the event loop.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { parseManifest } from './manifests.js';
@@ -35,6 +36,8 @@ export interface FileDatastoreOptions {
 interface FileEntry {
   mtimeMs: number;
   size: number;
+  /** Inode of the file read (through any symlink): a swapped link target is a change even at equal size and mtime. */
+  ino: number;
   resources: Resource[];
 }
 
@@ -165,7 +168,7 @@ export class FileDatastore implements Datastore {
       return;
     }
     const prev = this.files.get(path);
-    if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) return;
+    if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size && prev.ino === st.ino) return;
     const text = await readFile(path, 'utf8').catch(() => undefined);
     if (text === undefined) return;
     const parsed = parseManifest(text, this.opts.validate);
@@ -176,13 +179,13 @@ export class FileDatastore implements Datastore {
         const errors = r.errors.map((e) => (e.message.startsWith('YAML:') ? { ...e, message: `${e.message} (the file's last good objects are kept)` } : e));
         this.reject({ source: this.rel(path), object: r.object, errors });
       }
-      this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, resources: prev.resources });
+      this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, resources: prev.resources });
       return;
     }
     for (const r of parsed.rejected) this.reject({ source: this.rel(path), object: r.object, errors: r.errors });
     // Keep object identity for unchanged documents so the snapshot diff stays small.
     const resources = parsed.resources.map((r) => reuseIfEqual(prev?.resources, r));
-    this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, resources });
+    this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, resources });
   }
 
   private reject(r: Rejection): void {
@@ -201,20 +204,36 @@ function reuseIfEqual(prev: Resource[] | undefined, r: Resource): Resource {
   return prev.find((p) => p.kind === r.kind && objectKey(p.metadata) === objectKey(r.metadata) && JSON.stringify(p) === json) ?? r;
 }
 
-/** Manifest files (sorted) and the directories read to find them. */
+/**
+ * Manifest files (sorted) and the directories read to find them. Symbolic links are
+ * followed (a ConfigMap volume is `p.yaml -> ..data/p.yaml`, `..data -> ..2026_…/`);
+ * names starting with '.' are still skipped, and a directory reached twice (a link
+ * loop, or two links to one place) is read once.
+ */
 async function listManifests(dir: string): Promise<{ files: string[]; dirs: string[] }> {
   const files: string[] = [];
   const dirs: string[] = [];
+  const visited = new Set<string>();
   const walk = async (d: string, depth: number): Promise<void> => {
     if (depth > 8) return;
+    const real = await realpath(d).catch(() => undefined);
+    if (real === undefined || visited.has(real)) return;
+    visited.add(real);
     dirs.push(d);
     const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const p = join(d, e.name);
-      if (e.isDirectory()) {
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const target = await stat(p).catch(() => undefined); // follows the link; dangling → skipped
+        isDir = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+      }
+      if (isDir) {
         if (e.name !== 'ipam') await walk(p, depth + 1);
-      } else if (e.isFile() && MANIFEST.test(e.name)) {
+      } else if (isFile && MANIFEST.test(e.name)) {
         files.push(p);
       }
     }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDatastore } from '../../../../agent/datastore/file-datastore.js';
@@ -52,5 +52,40 @@ describe('file datastore (scan semantics)', () => {
     await writeFile(join(dir, 'p.yaml'), '');
     await ds!.resync();
     expect(policies()).toEqual([]);
+  });
+
+  it('reads a ConfigMap-volume layout (symlinks through ..data) and sees the ..data swap', async () => {
+    // what the kubelet writes: ..TIMESTAMP/ holds the files, ..data -> it, p.yaml -> ..data/p.yaml
+    await mkdir(join(dir, '..2026_11_21_01'));
+    await writeFile(join(dir, '..2026_11_21_01', 'p.yaml'), policy('a'));
+    await symlink('..2026_11_21_01', join(dir, '..data'));
+    await symlink('..data/p.yaml', join(dir, 'p.yaml'));
+    await start();
+    expect(policies()).toEqual(['a']);
+    // an update: new timestamped dir, ..data_tmp -> it, renamed over ..data
+    await mkdir(join(dir, '..2026_11_21_02'));
+    await writeFile(join(dir, '..2026_11_21_02', 'p.yaml'), policy('z'));
+    await symlink('..2026_11_21_02', join(dir, '..data_tmp'));
+    await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    await rm(join(dir, '..2026_11_21_01'), { recursive: true });
+    await ds!.resync();
+    expect(policies()).toEqual(['z']);
+    expect(rejected).toEqual([]);
+  });
+
+  it('follows a symlinked directory once, and a symlink loop does not hang the scan', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'margay-fileds-unit-other-'));
+    try {
+      await writeFile(join(other, 'q.yaml'), policy('q'));
+      await symlink(other, join(dir, 'team'));
+      await symlink(other, join(dir, 'team-again'));
+      await symlink('.', join(dir, 'loop'));
+      await symlink(dir, join(other, 'back'));
+      await start();
+      expect(policies()).toEqual(['q']);
+      expect(rejected).toEqual([]);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 });
