@@ -125,13 +125,19 @@ export function sweep(s: Speaker, p: PeerState, fam: Family | undefined, out: Ou
   }
 }
 
-/** Restarting speaker: every graceful-restart peer has sent End-of-RIB for all its families? */
+/**
+ * Restarting speaker: every graceful-restart peer Established and has sent End-of-RIB
+ * for all its families? RFC 4724 §4.1: a peer whose OPEN had the Restart State (R)
+ * bit is itself restarting and defers too (waiting on it would deadlock two
+ * restarting speakers until the timer), and one without the capability sends none:
+ * neither is waited on once Established.
+ */
 export function deferralDone(s: Speaker): boolean {
   for (const p of s.peers.values()) {
     if (!p.config.gracefulRestart) continue;
     const neg = p.negotiated;
     if (p.fsm.state !== 'Established' || !neg) return false;
-    if (neg.gracefulRestart && !neg.families.every((f) => p.eorReceived.has(f))) return false;
+    if (neg.gracefulRestart && !neg.gracefulRestart.restarted && !neg.families.every((f) => p.eorReceived.has(f))) return false;
   }
   return true;
 }

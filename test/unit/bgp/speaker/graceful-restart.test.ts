@@ -154,6 +154,41 @@ describe('graceful restart, restarting speaker (RFC 4724 §4.1)', () => {
   });
 });
 
+describe('graceful restart, two restarting speakers (RFC 4724 §4.1: no End-of-RIB awaited from a peer with the R bit)', () => {
+  it('exchange their routes and End-of-RIBs without waiting for the deferral timer', () => {
+    const sim = new Sim();
+    sim.node(A, { asn: 65001, restarting: true, deferralTime: 60 });
+    sim.node(B, { asn: 65002, restarting: true, deferralTime: 60 });
+    sim.apply(A, originate(sim.speaker(A), [{ prefix: '10.244.1.0/26' }], sim.now));
+    sim.apply(B, originate(sim.speaker(B), [{ prefix: '10.244.2.0/26' }], sim.now));
+    sim.peer(B, { address: A, asn: 65001, passive: true, gracefulRestart: true });
+    sim.peer(A, { address: B, asn: 65002, gracefulRestart: true });
+    sim.run(); // no timer advanced: the deferral timers (60 s) have not run
+    expect(sim.now).toBe(0);
+    expect(sim.speaker(A).deferring).toBe(false);
+    expect(sim.speaker(B).deferring).toBe(false);
+    expect(sim.rib(A)).toEqual({ '10.244.1.0/26': ['local'], '10.244.2.0/26': [B] });
+    expect(sim.rib(B)).toEqual({ '10.244.1.0/26': [A], '10.244.2.0/26': ['local'] });
+    expect(sim.sent.some((m) => m.from === A && isEoR(m))).toBe(true);
+    expect(sim.sent.some((m) => m.from === B && isEoR(m))).toBe(true);
+  });
+
+  it('still waits for the End-of-RIB of a peer that is not restarting', () => {
+    const C = '10.0.0.3';
+    const sim = new Sim();
+    sim.node(A, { asn: 65001, restarting: true, deferralTime: 60 });
+    sim.node(B, { asn: 65002, restarting: true, deferralTime: 60 });
+    sim.node(C, { asn: 65003 });
+    sim.unreachable.add(C); // C's session does not come up: A keeps deferring (B's R bit only excuses B)
+    sim.peer(A, { address: B, asn: 65002, gracefulRestart: true });
+    sim.peer(A, { address: C, asn: 65003, gracefulRestart: true });
+    sim.peer(B, { address: A, asn: 65001, passive: true, gracefulRestart: true });
+    sim.run();
+    expect(sim.speaker(A).deferring).toBe(true);
+    expect(sim.speaker(B).deferring).toBe(false);
+  });
+});
+
 describe('route refresh', () => {
   it('a ROUTE-REFRESH from the peer re-sends everything', () => {
     const sim = grPair();
