@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { validateObject, type FieldError, type TypeLookup, type ValidationResult } from '../../crds/schemas.js';
 import { validatePolicy } from '../../policy/model/validate.js';
+import { listItems } from '../datastore/manifests.js';
 
 export interface Finding {
   file: string;
@@ -69,11 +70,8 @@ interface Item {
 
 /** A List (kind: List or *List with items) becomes its items; anything else is itself. */
 function itemsOf(value: unknown, line: number): Item[] {
-  const o = value as { kind?: unknown; items?: unknown } | null;
-  if (o && typeof o === 'object' && typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items)) {
-    return o.items.map((v, i) => ({ value: v, line, prefix: `items[${i}]` }));
-  }
-  return [{ value, line, prefix: '' }];
+  const items = listItems(value);
+  return items ? items.map((v, i) => ({ value: v, line, prefix: `items[${i}]` })) : [{ value, line, prefix: '' }];
 }
 
 /** Schema validation, then the policy compiler's own checks for a NetworkPolicy. */

@@ -11,7 +11,7 @@ export interface ParsedManifest {
 
 /**
  * Parses a multi-document YAML (or JSON) manifest into the objects margay reads.
- * `kind: List` documents are unrolled. Each object is checked (envelope, then the
+ * List documents (`kind: List`, `NetworkPolicyList`…) are unrolled. Each object is checked (envelope, then the
  * schema validator); an invalid one is reported with its field paths and left out,
  * the others are kept. A document with YAML syntax errors is reported and flags
  * `syntaxError`, so a reader can keep the file's last good state instead (a
@@ -30,14 +30,21 @@ export function parseManifest(text: string, validate?: ObjectValidator): ParsedM
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) return; // empty document
-    const items = isList(value) ? value.items : [value];
+    const items = listItems(value) ?? [value];
     for (const item of items) addObject(out, item, where, validate);
   });
   return out;
 }
 
-function isList(v: unknown): v is { items: unknown[] } {
-  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'List' && Array.isArray((v as { items?: unknown }).items);
+/**
+ * The items of a list document — `kind: List` or any `XxxList` (NetworkPolicyList,
+ * IPPoolList…) with an `items` array, as kubectl accepts — or undefined for an
+ * object. `margay validate` uses the same test, so both accept the same files.
+ */
+export function listItems(v: unknown): unknown[] | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as { kind?: unknown; items?: unknown };
+  return typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items) ? (o.items as unknown[]) : undefined;
 }
 
 function addObject(out: ParsedManifest, item: unknown, where: string, validate?: ObjectValidator): void {

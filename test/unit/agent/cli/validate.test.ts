@@ -97,3 +97,22 @@ describe('margay validate', () => {
     expect(r.stderr).toContain('no/such/file.yaml');
   });
 });
+
+describe('validate and the agent accept the same lists', () => {
+  const policy = (name: string) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'x' }, spec: { podSelector: {} } });
+  const cases: [string, string, number][] = [
+    ['kind: List', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy('a')] }), 1],
+    ['a NetworkPolicyList', JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicyList', items: [policy('a'), policy('b')] }), 2],
+    ['a List item that is invalid', JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicyList', items: [policy('a'), { ...policy('B_') }] }), 1],
+  ];
+  it.each(cases)('%s: same valid-object count from validateText and parseManifest (with the agent validator)', async (_label, text, valid) => {
+    const { validateText } = await import('../../../../agent/cli/validate.js');
+    const { parseManifest } = await import('../../../../agent/datastore/manifests.js');
+    const { validator } = await import('../../../../agent/node/main.js');
+    const cli = validateText('l.yaml', text);
+    const agent = parseManifest(text, validator);
+    expect(agent.resources).toHaveLength(valid);
+    expect(cli.objects - cli.invalidObjects).toBe(valid);
+    expect(agent.rejected).toHaveLength(cli.invalidObjects);
+  });
+});

@@ -83,3 +83,23 @@ describe('parseManifest: syntax errors', () => {
     expect(broken.rejected[0]!.errors[0]!.message).toMatch(/^YAML: /);
   });
 });
+
+describe('parseManifest: typed lists', () => {
+  it('unrolls an XxxList (as kubectl does), each item checked as usual', () => {
+    const text = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicyList
+items:
+  - apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: deny, namespace: x}
+    spec: {podSelector: {}}
+  - apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: Bad_Name, namespace: x}
+    spec: {podSelector: {}}
+`;
+    const r = parseManifest(text);
+    expect(r.resources.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['NetworkPolicy/deny']);
+    expect(r.rejected.map((x) => x.errors[0]!.path)).toEqual(['metadata.name']);
+  });
+});
