@@ -1,13 +1,13 @@
 /**
  * The `file` datastore: a directory of YAML manifests (the same kinds and schemas
  * as the Kubernetes API), watched for changes. Every change re-reads only the files
- * whose size or mtime moved, rebuilds the object set and, if anything differs,
- * delivers a new snapshot. Invalid objects are reported once per file version with
- * their field paths and left out; everything else keeps working. A file that does
- * not parse as YAML (half-written, mistyped) keeps its last good objects; an empty
- * file is a valid "no objects". Sub-directories
- * whose name starts with '.' or is `ipam` (IPAM records live there) are not read.
- * Symbolic links are followed (ConfigMap volumes are links through `..data`).
+ * whose size, mtime or inode moved, rebuilds the object set and, if anything
+ * differs, delivers a new snapshot. Invalid objects are reported once per file
+ * version with their field paths and left out (a duplicate object once while it
+ * lasts); everything else keeps working. A file that does not parse as YAML
+ * (half-written, mistyped) keeps its last good objects; an empty file holds none.
+ * Sub-directories whose name starts with '.' or is `ipam` (IPAM records live there)
+ * are not read. Symbolic links are followed (ConfigMap volumes link via `..data`).
  *
  * fs.watch is the fast path (changes land within ~debounceMs); a slow poll catches
  * anything the watch misses (editors that replace directories, NFS). Each directory
@@ -47,6 +47,8 @@ export class FileDatastore implements Datastore {
   readonly name = 'file' as const;
   private readonly cache = new ObjectCache();
   private readonly files = new Map<string, FileEntry>();
+  /** Duplicates (object, copy, first definition) reported so far: each is reported once while it lasts. */
+  private duplicates = new Set<string>();
   private listener?: DatastoreListener;
   private readonly watchers = new Map<string, FSWatcher>();
   private watchFailed = false;
@@ -145,11 +147,15 @@ export class FileDatastore implements Datastore {
     for (const p of paths) await this.readIfChanged(p);
     const byKind = new Map<ResourceKind, Map<string, Resource>>(KINDS.map((k) => [k.kind, new Map()]));
     const owner = new Map<string, string>();
+    const duplicates = new Set<string>();
     for (const p of paths) {
       for (const r of this.files.get(p)?.resources ?? []) {
         const id = `${r.kind}/${objectKey(r.metadata)}`;
         const first = owner.get(id);
         if (first !== undefined) {
+          const dup = `${id}\0${p}\0${first}`;
+          duplicates.add(dup);
+          if (this.duplicates.has(dup)) continue; // already reported: the scan repeats every poll
           this.reject({ source: this.rel(p), object: describeObject(r.kind, r.metadata), errors: [{ path: '.metadata.name', message: `duplicate: already defined in ${this.rel(first)}; this copy is ignored` }] });
           continue;
         }
@@ -157,6 +163,7 @@ export class FileDatastore implements Datastore {
         byKind.get(r.kind)?.set(objectKey(r.metadata), r);
       }
     }
+    this.duplicates = duplicates;
     for (const [kind, objs] of byKind) this.cache.replaceKind(kind, objs.values());
     if ((this.cache.changed || initial) && !this.stopped) this.listener?.onSnapshot(this.cache.snapshot());
   }

@@ -88,4 +88,20 @@ describe('file datastore (scan semantics)', () => {
       await rm(other, { recursive: true, force: true });
     }
   });
+
+  it('reports a duplicate object once while it lasts, and again when it comes back', async () => {
+    await writeFile(join(dir, 'a.yaml'), policy('p'));
+    await writeFile(join(dir, 'b.yaml'), policy('p'));
+    await start();
+    await ds!.resync();
+    await ds!.resync();
+    expect(rejected.map((r) => `${r.source} ${r.errors[0]!.message}`)).toEqual(['b.yaml duplicate: already defined in a.yaml; this copy is ignored']);
+    await writeFile(join(dir, 'b.yaml'), policy('q'));
+    await ds!.resync();
+    expect(policies()).toEqual(['p', 'q']);
+    await writeFile(join(dir, 'b.yaml'), policy('p'));
+    await ds!.resync();
+    await ds!.resync();
+    expect(rejected).toHaveLength(2);
+  });
 });
