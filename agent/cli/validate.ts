@@ -76,10 +76,18 @@ function itemsOf(value: unknown, line: number): Item[] {
 
 /** Schema validation, then the policy compiler's own checks for a NetworkPolicy. */
 export function checkObject(value: unknown, types?: TypeLookup): ValidationResult {
-  const r = validateObject(value, types ? { types } : {});
+  const r = validateObject(withoutEmptyNamespace(value), types ? { types } : {});
   if (!r.ok || r.kind !== 'NetworkPolicy') return r;
   const p = validatePolicy(r.object);
   return p.ok ? r : { ok: false, kind: r.kind, errors: p.errors };
+}
+
+/** `metadata.namespace: ""` means no namespace, as in the agent (agent/datastore/validate.ts). */
+function withoutEmptyNamespace(value: unknown): unknown {
+  const o = value as { metadata?: { namespace?: unknown } } | null;
+  if (!o || typeof o !== 'object' || typeof o.metadata !== 'object' || o.metadata === null || o.metadata.namespace !== '') return value;
+  const { namespace: _empty, ...metadata } = o.metadata;
+  return { ...o, metadata };
 }
 
 /** Validates the text of one file. */

@@ -23,7 +23,8 @@ export function checkEnvelope(obj: unknown): { ok: true; resource: Resource } | 
   const o = obj as Record<string, unknown>;
   const meta = (typeof o.metadata === 'object' && o.metadata !== null ? o.metadata : undefined) as Record<string, unknown> | undefined;
   const name = typeof meta?.name === 'string' ? meta.name : undefined;
-  const namespace = typeof meta?.namespace === 'string' ? meta.namespace : undefined;
+  // `namespace: ""` is the same as no namespace (the API server reads it so)
+  const namespace = typeof meta?.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined;
   const kind = typeof o.kind === 'string' ? o.kind : undefined;
   const label = describeObject(kind, { name, namespace });
   const errors: FieldError[] = [];
@@ -44,5 +45,9 @@ export function checkEnvelope(obj: unknown): { ok: true; resource: Resource } | 
   if (errors.length > 0) return { ok: false, object: label, errors };
   const resource = { ...o } as Resource;
   if (info?.namespaced && namespace === undefined) resource.metadata = { ...resource.metadata, namespace: 'default' };
+  else if (meta?.namespace === '') {
+    const { namespace: _empty, ...rest } = resource.metadata;
+    resource.metadata = rest;
+  }
   return { ok: true, resource };
 }

@@ -116,3 +116,13 @@ describe('validate and the agent accept the same lists', () => {
     expect(agent.rejected).toHaveLength(cli.invalidObjects);
   });
 });
+
+describe('validate reads `namespace: ""` as the agent does', () => {
+  it('accepts it on a namespaced and a cluster-scoped kind', async () => {
+    const { validateText } = await import('../../../../agent/cli/validate.js');
+    const text = 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ""}\nspec: {podSelector: {}}\n---\napiVersion: margay.io/v1\nkind: IPPool\nmetadata: {name: pool, namespace: ""}\nspec: {cidr: 10.244.0.0/16}\n';
+    const r = validateText('x.yaml', text);
+    expect(r.findings).toEqual([]);
+    expect(r.objects).toBe(2);
+  });
+});

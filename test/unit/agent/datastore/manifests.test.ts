@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../../../agent/datastore/manifests.js';
 import type { ObjectValidator } from '../../../../agent/datastore/validate.js';
+import { validateObject } from '../../../../crds/schemas.js';
 
 describe('parseManifest', () => {
   it('reads every document of a multi-document file and unrolls Lists', () => {
@@ -30,6 +31,27 @@ items:
   it('defaults the namespace of a namespaced object to "default", as kubectl does', () => {
     const r = parseManifest('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n');
     expect(r.resources[0]?.metadata.namespace).toBe('default');
+  });
+
+  it('reads `namespace: ""` as no namespace: "default" for a namespaced kind, none for a cluster-scoped one (schema-checked too)', () => {
+    const schema: ObjectValidator = (obj) => {
+      const v = validateObject(obj);
+      return v.ok ? { ok: true, object: v.object } : { ok: false, errors: v.errors };
+    };
+    const text = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: ""}
+spec: {podSelector: {}}
+---
+apiVersion: margay.io/v1
+kind: IPPool
+metadata: {name: pool, namespace: ""}
+spec: {cidr: 10.244.0.0/16}
+`;
+    const r = parseManifest(text, schema);
+    expect(r.rejected).toEqual([]);
+    expect(r.resources.map((o) => `${o.kind} ${JSON.stringify(o.metadata.namespace)}`)).toEqual(['NetworkPolicy "default"', 'IPPool undefined']);
+    expect(r.resources[1]!.metadata).not.toHaveProperty('namespace');
   });
 
   it('rejects a bad object with its field path and keeps the others', () => {
