@@ -38,7 +38,7 @@ import { serveHealth, type HealthServer } from '../health/server.js';
 import { readNodes } from '../node-config/node-config.js';
 import { serveControl, type ControlServer } from '../../bgp/session/control.js';
 import type { AgentStatus } from '../status/types.js';
-import { NodeBgp } from './bgp.js';
+import { keptRoutes, NodeBgp } from './bgp.js';
 import { agentHealth } from './bgp-mode.js';
 import { DEFER_INPUTS_MS, DeferredInputs } from './deferred-inputs.js';
 import { allocateTunnels, dataplanePoolsOf, ipamPoolsOf, withNodeAddress } from './desired.js';
@@ -135,6 +135,8 @@ export class Agent {
     // probe; until the snapshot is in, /readyz says "datastore: no snapshot yet"
     await this.startHealth();
     this.rtnl = openRtnl();
+    // routes of a previous run kept in the kernel: a restart, the speaker starts as a restarting one (RFC 4724 §4.1)
+    if (!this.bgpOff) this.bgp.restarting = keptRoutes(this.rtnl);
     await this.o.datastore.start({
       onSnapshot: (s) => this.snapshotIn(s),
       onRejected: (r) => {

@@ -9,6 +9,9 @@
  * - Peers: `reconfigure` diffs the wanted PeerConfigs against the applied ones:
  *   gone → removePeer (Cease 6/3), changed → updatePeer (the speaker resets only
  *   when a session setting changed), same → untouched.
+ * - Restart (RFC 4724 §4.1): `restarting` (the kernel kept routes of a previous
+ *   run) sets the R bit and the speaker's deferral; F is set only when forwarding
+ *   state was kept (a restart), or later by preserveForwarding() (routes programmed).
  * - Graceful stop (agent restart): `shutdown` returns no Cease when `graceful` is
  *   set, so the runtime only closes the TCP connections; peers that negotiated
  *   graceful restart keep our routes as stale (RFC 4724 §4.2), and the kernel keeps
@@ -20,7 +23,7 @@
  *   could not set up (its Secret unreadable: `setPeers`' `skipped`) counts as waiting.
  */
 import {
-  addPeer, originate, removePeer, updatePeer, type PeerConfig, type RouteChange,
+  addPeer, originate, preserveForwarding, removePeer, updatePeer, type PeerConfig, type RouteChange,
 } from '../../bgp/speaker/index.js';
 import type { SpeakerConfig } from '../../bgp/session/config.js';
 import type { PeerAction } from '../../bgp/session/driver.js';
@@ -31,6 +34,14 @@ export interface AgentCoreOptions {
   routerId: string;
   clusterId?: string;
   restartTime: number;
+  /**
+   * RFC 4724 restarting speaker: R bit in the OPENs, advertising deferred until the
+   * peers' End-of-RIB (peers themselves restarting excepted) or the deferral timer.
+   * The agent sets it when the kernel kept routes of a previous run (a restart, not a first boot).
+   */
+  restarting?: boolean;
+  /** F bit: our forwarding state was kept (default: as `restarting`); preserveForwarding() sets it later */
+  forwardingPreserved?: boolean;
   onRoutes(changes: RouteChange[]): void;
 }
 
@@ -48,9 +59,22 @@ export class AgentSpeakerCore extends SpeakerCoreBase {
 
   constructor(o: AgentCoreOptions) {
     super(
-      { asn: o.asn, routerId: o.routerId, restartTime: o.restartTime, ...(o.clusterId ? { clusterId: o.clusterId } : {}) },
+      {
+        asn: o.asn, routerId: o.routerId, restartTime: o.restartTime, ...(o.clusterId ? { clusterId: o.clusterId } : {}),
+        restarting: !!o.restarting, forwardingPreserved: o.forwardingPreserved ?? !!o.restarting,
+      },
       (changes) => o.onRoutes(changes),
     );
+  }
+
+  /** restarting speaker: advertising held until the peers' End-of-RIB or the deferral timer */
+  get deferring(): boolean {
+    return this.s.deferring;
+  }
+
+  /** Our forwarding state is kept from now on: later OPENs carry the F bit (no session is touched). */
+  preserveForwarding(): void {
+    preserveForwarding(this.s);
   }
 
   /** The prefixes the next start()/reconfigure() originates. */

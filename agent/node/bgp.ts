@@ -23,6 +23,8 @@ import { hostOf } from '../node-config/node-info.js';
 import type { PeerRow } from '../status/types.js';
 import { AgentSpeakerCore } from './bgp-core.js';
 import type { RouteTrace } from './route-trace.js';
+import type { Rtnl } from '../dataplane/kernel/rtnl.js';
+import { MARGAY_ROUTE_PROTOCOL } from '../dataplane/plan/resolve.js';
 
 export type SecretReader = (ref: { name: string; key: string }) => Promise<string>;
 
@@ -55,6 +57,21 @@ const listenAddress = (p: NodeBgpPlan): string => (p.local?.address6 || !p.local
 /** What restarts the speaker when it changes (the runtime takes a new listen address only at start). */
 const identityOf = (p: NodeBgpPlan): string => JSON.stringify(p.local ? [p.local.asn, p.local.routerId, p.local.clusterId, p.local.listenPort, listenAddress(p)] : null);
 
+/**
+ * The kernel holds routes of margay's protocol (a previous run's, kept: nothing is
+ * flushed on stop): this start is a restart, not a first boot. A family the kernel
+ * cannot dump (IPv6 off) counts as holding none.
+ */
+export function keptRoutes(rtnl: Pick<Rtnl, 'routes'>): boolean {
+  return ([4, 6] as const).some((f) => {
+    try {
+      return rtnl.routes(f).some((r) => r.protocol === MARGAY_ROUTE_PROTOCOL);
+    } catch {
+      return false;
+    }
+  });
+}
+
 export class NodeBgp {
   private runtime: SpeakerRuntime | undefined;
   private core: AgentSpeakerCore | undefined;
@@ -76,6 +93,14 @@ export class NodeBgp {
   private config: SpeakerConfig | undefined;
   /** what the warm-up's speaker pair is shaped by (the config's AS and families), set with `config` (setConfig) */
   private warmShape: { asn: number; families: readonly NeighborConfig['families'][number][]; key: string } | undefined;
+  /**
+   * The agent restarted with its routes in the kernel (keptRoutes): the first speaker
+   * is a restarting one (R bit, deferral). Consumed by that start; a speaker restarted
+   * for an identity change closed its sessions with a NOTIFICATION and is not.
+   */
+  restarting = false;
+  /** our forwarding state is kept (a restart, or routes programmed since): the F bit */
+  private forwarding = false;
   /** updates waiting in or running on `chain` */
   private queued = 0;
   /** the last UPDATE frame received that carried prefixes, and its codec options: the fast-path warmer decodes it (warm) */
@@ -144,6 +169,7 @@ export class NodeBgp {
       const local = plan.local;
       const core = new AgentSpeakerCore({
         asn: local.asn, routerId: local.routerId as string, restartTime: this.o.restartTime,
+        restarting: this.restarting, forwardingPreserved: this.forwarding || this.restarting,
         ...(local.clusterId ? { clusterId: local.clusterId } : {}),
         onRoutes: (changes) => this.onRoutes(changes),
       });
@@ -153,6 +179,8 @@ export class NodeBgp {
       const config = this.runtimeConfig(plan, peers);
       this.core = core;
       this.runtime = new SpeakerRuntime({ config, core, codec: this.sampling(this.o.trace?.codec(wireCodec) ?? wireCodec), log: this.o.log, ...(this.o.transport ? { transport: this.o.transport } : {}) });
+      if (this.restarting) this.o.log.info('bgp: routes of a previous run are in the kernel: starting as a restarting speaker (R and F bits, advertising deferred until the peers\' End-of-RIB)');
+      this.restarting = false;
       await this.runtime.start();
       this.setConfig(config);
       this.appliedKey = key;
@@ -325,6 +353,13 @@ export class NodeBgp {
       changed.push(c.prefix);
     }
     if (changed.length > 0) this.o.onRoutesChanged(changed);
+  }
+
+  /** The dataplane programs routes now (the gate opened): later OPENs say forwarding state is kept (F bit). */
+  keptForwarding(): void {
+    if (this.forwarding) return;
+    this.forwarding = true;
+    this.core?.preserveForwarding();
   }
 
   synced(): { synced: boolean; waiting: string[] } {

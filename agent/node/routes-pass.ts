@@ -207,6 +207,7 @@ export class RoutesPass {
     const waited = this.boundPassed();
     if (!bgpOff && !(bgp.running && s.synced) && !waited) return false;
     this.open = true;
+    if (!bgpOff) bgp.keptForwarding(); // routes are programmed from now on: later OPENs carry the F bit
     const log: Logger = o.logs.agent;
     if (bgpOff) log.info({ afterMs: Date.now() - this.startedAt }, 'bgp off (an external speaker carries the routes): programming routes');
     else log.info({ synced: s.synced, waiting: s.waiting, afterMs: Date.now() - this.startedAt, boundAfterMs: Date.now() - (this.boundFrom ?? this.startedAt) }, s.synced ? 'bgp synced: programming routes' : 'bgp not synced within the bound: programming routes with what is known');

@@ -48,7 +48,7 @@ export type {
   SpeakerConfig, PeerConfig, OriginatedRoute, SpeakerEvent, SpeakerAction, SpeakerTimerName, PeerAction, Result, Speaker, PeerState,
 } from './types.js';
 export { handle, incoming, timerEvent } from './handle.js';
-export { createSpeaker, addPeer, updatePeer, removePeer, originate, startPeer, stopPeer, needsReset, parseCommunities } from './peers.js';
+export { createSpeaker, addPeer, updatePeer, removePeer, originate, startPeer, stopPeer, needsReset, parseCommunities, preserveForwarding } from './peers.js';
 export { speakerStatus, type PeerStatus, type SpeakerStatus } from './status.js';
 export { buildUpdates, endOfRib, endOfRibFamily, keyToPrefix } from './messages.js';
 export { messageEvent } from '../fsm/step.js';

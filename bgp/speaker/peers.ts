@@ -43,7 +43,8 @@ function fsmConfig(s: Speaker, c: PeerConfig): FsmConfig {
     ...(c.keepaliveTime !== undefined ? { keepaliveTime: c.keepaliveTime } : {}),
     connectRetryTime: c.connectRetryTime ?? 5, idleHoldTime: c.idleHoldTime ?? 5, passive: !!c.passive, families,
     ...(c.gracefulRestart ? {
-      gracefulRestart: { restartTime: s.config.restartTime ?? 120, restarting: !!s.config.restarting, forwardingPreserved: s.config.forwardingPreserved ?? true },
+      // R only while deferring (RFC 4724 §4.1: the OPENs right after a restart); endDeferral clears it on every peer
+      gracefulRestart: { restartTime: s.config.restartTime ?? 120, restarting: s.deferring, forwardingPreserved: s.config.forwardingPreserved ?? true },
     } : {}),
     ...(c.addPath ? { addPathReceive: families } : {}),
     ...(c.extendedNextHop ? { extendedNextHop: true } : {}),
@@ -252,6 +253,20 @@ export function originate(s: Speaker, routes: readonly OriginatedRoute[], _now: 
 }
 
 /** Re-opens a peer that was stopped (e.g. after max-prefix) or starts/stops it by hand. */
+/**
+ * Our forwarding state is kept from now on (the agent: its routes are in the kernel):
+ * the F bit of every later OPEN is set, on peers already configured too, without
+ * touching their sessions.
+ */
+export function preserveForwarding(s: Speaker): void {
+  if (s.config.forwardingPreserved !== false) return;
+  s.config = { ...s.config, forwardingPreserved: true };
+  for (const p of s.peers.values()) {
+    const gr = p.fsm.config.gracefulRestart;
+    if (gr) p.fsm = { ...p.fsm, config: { ...p.fsm.config, gracefulRestart: { ...gr, forwardingPreserved: true } } };
+  }
+}
+
 export function startPeer(s: Speaker, id: string, now: number): Result {
   const out = newOut();
   const p = s.peers.get(id);

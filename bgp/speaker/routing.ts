@@ -146,6 +146,11 @@ export function endDeferral(s: Speaker, out: Out): void {
   if (!s.deferring) return;
   s.deferring = false;
   out.actions.push({ peer: '', action: { type: 'stopTimer', name: 'Deferral' } });
+  // no longer restarting: later OPENs (a reconnect) carry R=0
+  for (const p of s.peers.values()) {
+    const gr = p.fsm.config.gracefulRestart;
+    if (gr?.restarting) p.fsm = { ...p.fsm, config: { ...p.fsm.config, gracefulRestart: { ...gr, restarting: false } } };
+  }
   for (const p of s.peers.values()) if (p.fsm.state === 'Established') fullExport(s, p);
 }
 

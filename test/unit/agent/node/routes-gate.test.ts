@@ -12,13 +12,13 @@ import { RouteTrace } from '../../../../agent/node/route-trace.js';
 import { IpamView } from '../../../../agent/node/ipam-view.js';
 import type { NodeBgp } from '../../../../agent/node/bgp.js';
 
-interface FakeBgp { running: boolean; synced: () => { synced: boolean; waiting: string[] } }
+interface FakeBgp { running: boolean; synced: () => { synced: boolean; waiting: string[] }; keptForwarding: () => void }
 
 function setup(bound = 10_000): { pass: RoutesPass; bgp: FakeBgp; gate: () => boolean } {
   const log = pino({ level: 'silent' });
   const view = new IpamView('n1');
   view.read = true;
-  const bgp: FakeBgp = { running: false, synced: () => ({ synced: false, waiting: ['10.0.0.2'] }) };
+  const bgp: FakeBgp = { running: false, synced: () => ({ synced: false, waiting: ['10.0.0.2'] }), keptForwarding: () => undefined };
   const pass = new RoutesPass({
     o: { node: 'n1', uplink: 'eth0', fastWarm: false, syncBoundMs: bound, logs: { agent: log, bgp: log, dataplane: log, policy: log, cni: log } },
     metrics: new AgentMetrics(), trace: new RouteTrace(false, log), bgp: bgp as unknown as NodeBgp, bgpOff: false, view,

@@ -140,6 +140,18 @@ describe('graceful restart, restarting speaker (RFC 4724 §4.1)', () => {
     expect(sim.rib(A)).toEqual({ '10.244.1.0/26': ['local'], '10.96.0.0/24': [B] });
   });
 
+  it('R only while deferring: once the deferral ends, a reconnect\'s OPEN (the config it is built from) has R=0', () => {
+    const sim = new Sim();
+    sim.node(B, { asn: 65002 });
+    sim.node(A, { asn: 65001, restarting: true, deferralTime: 60 });
+    sim.peer(B, { address: A, asn: 65001, passive: true, gracefulRestart: true });
+    sim.peer(A, { address: B, asn: 65002, gracefulRestart: true });
+    expect(sim.speaker(A).peers.get(B)?.fsm.config.gracefulRestart?.restarting).toBe(true);
+    sim.run();
+    expect(sim.speaker(A).deferring).toBe(false);
+    expect(sim.speaker(A).peers.get(B)?.fsm.config.gracefulRestart?.restarting).toBe(false);
+  });
+
   it('the deferral timer ends the wait when a peer never comes', () => {
     const r = createSpeaker({ asn: 65001, routerId: A, restarting: true, deferralTime: 5 });
     expect(r.actions).toEqual([{ peer: '', action: { type: 'startTimer', name: 'Deferral', ms: 5000 } }]);
