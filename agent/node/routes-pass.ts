@@ -10,8 +10,8 @@
  *
  * The gate (graceful restart, "fail static"): no pass runs — so no route is removed —
  * until BGP has synced (every peer Established with its End-of-RIB) or `syncBoundMs`
- * has passed since the speaker started, whichever comes first (never waiting on
- * peers that are themselves restarting); with BGP off there is nothing to wait for.
+ * has passed since the speaker started, whichever comes first (so a peer that is itself
+ * restarting, deferring its End-of-RIB, holds it at most the bound); with BGP off there is nothing to wait for.
  * The bound's clock starts when the speaker is first seen running (or, while no
  * speaker runs, at the first pass that has its inputs), not when the agent was
  * built: a slow API server at start must not eat the peers' time to resync.
