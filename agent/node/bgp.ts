@@ -355,6 +355,11 @@ export class NodeBgp {
     if (changed.length > 0) this.o.onRoutesChanged(changed);
   }
 
+  /** the configured mesh peers' nodes, by peer address */
+  peerNodes(): Map<string, string> {
+    return new Map(this.peers.flatMap((p) => (p.node ? [[p.address, p.node] as const] : [])));
+  }
+
   /** The dataplane programs routes now (the gate opened): later OPENs say forwarding state is kept (F bit). */
   keptForwarding(): void {
     if (this.forwarding) return;

@@ -15,6 +15,9 @@
  * The bound's clock starts when the speaker is first seen running (or, while no
  * speaker runs, at the first pass that has its inputs), not when the agent was
  * built: a slow API server at start must not eat the peers' time to resync.
+ * Opened by the bound with mesh peers still waiting, the pass keeps those peers'
+ * nodes' IPAM blocks routed via them (where nothing was learned) until they are in
+ * sync or HOLD_WAITING_MS has passed (learnedForPass).
  *
  * The fast path (fast-routes.ts): a few changed prefixes go to the kernel as one
  * netlink batch right where the agent hears of them; the full pass follows as the
@@ -40,7 +43,7 @@ import type { AgentMetrics } from '../health/agent-metrics.js';
 import type { Block } from '../ipam/types.js';
 import { readNodes } from '../node-config/node-config.js';
 import type { NodeBgp } from './bgp.js';
-import { dataplaneInputOf, dataplanePoolsOf, wantedTunnels } from './desired.js';
+import { affinityOf, dataplaneInputOf, dataplanePoolsOf, wantedTunnels } from './desired.js';
 import { DataplanePass } from './dataplane-pass.js';
 import { FastRoutes } from './fast-routes.js';
 import { contextKey, FastWarmer, WARM_ROUNDS } from './fast-warm.js';
@@ -50,6 +53,14 @@ import type { AgentOptions } from './options.js';
 import type { RouteTrace } from './route-trace.js';
 import { memoRtnl } from './rtnl-memo.js';
 import { dataplaneConfigOf } from './uplink.js';
+
+/**
+ * The gate opened by the bound while mesh peers were not yet in sync: their nodes'
+ * blocks stay routed via them (as if learned) this long, or until they are in sync —
+ * the speaker's deferral time (RFC 4724 §4.1, 60 s), well inside the 120 s for which
+ * nodes that did not restart keep them as stale.
+ */
+export const HOLD_WAITING_MS = 60_000;
 
 /** The full pass after a fast write: later, so that a burst of UPDATEs costs one pass. */
 const SAFETY_NET_MS = 50;
@@ -85,6 +96,8 @@ export class RoutesPass {
   /** when the sync bound's clock started: the speaker first seen running, else the first gated pass */
   private boundFrom: number | undefined;
   private bgpSeen = false;
+  /** gate opened by the bound: the mesh peers then waiting on, and until when their nodes' blocks are held */
+  private held: { peers: Set<string>; until: number } | undefined;
   private dirtySince: number | undefined;
   private pass: DataplanePass | undefined;
   private report: DataplaneReport | undefined;
@@ -207,11 +220,50 @@ export class RoutesPass {
     const waited = this.boundPassed();
     if (!bgpOff && !(bgp.running && s.synced) && !waited) return false;
     this.open = true;
+    if (!bgpOff && !s.synced && s.waiting.length > 0) this.hold(s.waiting);
     if (!bgpOff) bgp.keptForwarding(); // routes are programmed from now on: later OPENs carry the F bit
     const log: Logger = o.logs.agent;
     if (bgpOff) log.info({ afterMs: Date.now() - this.startedAt }, 'bgp off (an external speaker carries the routes): programming routes');
     else log.info({ synced: s.synced, waiting: s.waiting, afterMs: Date.now() - this.startedAt, boundAfterMs: Date.now() - (this.boundFrom ?? this.startedAt) }, s.synced ? 'bgp synced: programming routes' : 'bgp not synced within the bound: programming routes with what is known');
     return true;
+  }
+
+  /** keeps the waiting mesh peers' nodes' blocks routed via them for HOLD_WAITING_MS (a pass then drops what is still not learned) */
+  private hold(waiting: readonly string[]): void {
+    this.held = { peers: new Set(waiting), until: Date.now() + HOLD_WAITING_MS };
+    const t = setTimeout(() => this.kick(), HOLD_WAITING_MS + 10);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /**
+   * Remote routes for the pass: the learned ones, and while the hold lasts the blocks
+   * of mesh peers' nodes still not in sync (a peer slower than the bound to come back
+   * after a restart), via that peer, where nothing was learned for them.
+   */
+  private learnedForPass(): ReadonlyMap<string, readonly string[]> {
+    const learned = this.d.learned();
+    const h = this.held;
+    if (!h) return learned;
+    // the hold ends when it runs out or every peer it waited on is in sync
+    const waiting = Date.now() >= h.until ? new Set<string>() : new Set(this.d.bgp.synced().waiting.filter((a) => h.peers.has(a)));
+    h.peers = waiting;
+    if (waiting.size === 0) {
+      this.held = undefined;
+      return learned;
+    }
+    const nodes = this.d.bgp.peerNodes();
+    const out = new Map(learned);
+    for (const addr of waiting) {
+      const node = nodes.get(addr);
+      if (!node) continue;
+      const v6 = addr.includes(':');
+      for (const b of this.d.view.blocks) {
+        if (b.affinity !== affinityOf(node) || b.cidr.includes(':') !== v6 || out.has(b.cidr)) continue;
+        out.set(b.cidr, [addr]);
+      }
+    }
+    return out;
   }
 
   private async run(): Promise<void> {
@@ -243,7 +295,7 @@ export class RoutesPass {
       nl = memoRtnl(rtnl);
     }
     const { input, unmapped } = dataplaneInputOf({
-      node: o.node, nodes, pools, own: this.d.own(), learned: this.d.learned(), config,
+      node: o.node, nodes, pools, own: this.d.own(), learned: this.learnedForPass(), config,
       tunnels: view.tunnels(),
     });
     this.unmappedRoutes = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`);
