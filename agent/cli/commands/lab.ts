@@ -96,8 +96,9 @@ const up: Command = {
     const rr = values['route-reflector'];
     const tor = values.tor === undefined ? undefined : withUsage(() => choiceFlag(values.tor, 'tor', TOR_KINDS, 'bird'));
     if (rr !== undefined && tor !== undefined) throw new UsageError('--route-reflector and --tor exclude each other', UP_USAGE);
-    if (rr !== undefined && !/^n\d+$/.test(rr)) throw new UsageError(`--route-reflector must name a node (n1..n${nodes}), got "${rr}"`, UP_USAGE);
-    if (rr !== undefined && Number(rr.slice(1)) > nodes) throw new UsageError(`--route-reflector ${rr}: the lab has nodes n1..n${nodes}`, UP_USAGE);
+    const rrIndex = rr === undefined ? undefined : /^n([1-9]\d*)$/.exec(rr)?.[1];
+    if (rr !== undefined && rrIndex === undefined) throw new UsageError(`--route-reflector must name a node (n1..n${nodes}), got "${rr}"`, UP_USAGE);
+    if (rr !== undefined && Number(rrIndex) > nodes) throw new UsageError(`--route-reflector ${rr}: the lab has nodes n1..n${nodes}`, UP_USAGE);
     const topology = rr !== undefined || tor !== undefined;
     if (topology && pods > 0) throw new UsageError('--pods wires static pods the agents do not know: with --route-reflector or --tor, create pods through margay-cni', UP_USAGE);
     if (!(await preflight(tor ? ['ip', 'sysctl', 'bird', 'birdc'] : undefined))) return 1;
