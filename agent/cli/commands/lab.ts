@@ -6,6 +6,7 @@ import { runDemo } from '../../lab/demo.js';
 import { FABRIC_KINDS, MAX_NODES, podAddress } from '../../lab/plan.js';
 import { newRunPrefix } from '../../lab/netns.js';
 import { labHostProblems } from '../../lab/preflight.js';
+import { signalExitCode } from '../../lab/signal-exit.js';
 import { labStateRoot } from '../../lab/state.js';
 import { labDown, labDownAll, type TeardownReport } from '../../lab/teardown.js';
 import { renderLabSummary } from '../../lab/summary.js';
@@ -70,7 +71,7 @@ async function withInterruptCleanup<T>(work: (prefix: string) => Promise<T>): Pr
     labDown(labStateRoot(), prefix, progress)
       .then(() => labDown(labStateRoot(), prefix, progress))
       .catch((err: Error) => progress(err.message))
-      .finally(() => process.exit(130));
+      .finally(() => process.exit(signalExitCode(sig)));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
