@@ -27,6 +27,7 @@ import type { Assignment, Block, Handle, IpPool } from '../ipam/types.js';
 import { ifNameOfHandle } from '../ipam/handle.js';
 import { ANNOTATIONS, type NodeBgpInfo } from '../node-config/types.js';
 import { canonicalAddress, hostOf } from '../node-config/node-info.js';
+import { prefixContains } from '../dataplane/netlink/ip.js';
 import { podFromObject, namespaceFromObject, type PodInfo, type Snapshot as PolicySnapshot } from '../../policy/model/snapshot.js';
 
 type Obj = Record<string, unknown>;
@@ -156,6 +157,12 @@ export interface RoutesToNodes {
    * programs those on this node's subnet and reports the others.)
    */
   unmapped: { prefix: string; nextHops: string[] }[];
+  /**
+   * Learned prefixes equal to or inside one of this node's own blocks, not programmed:
+   * the own blocks are authoritative (a ToR's /32 for a local pod would replace the
+   * pod's host route with a route back to the ToR — a loop).
+   */
+  shadowed: { prefix: string; nextHops: string[]; block: string }[];
 }
 
 /**
@@ -187,17 +194,30 @@ export function dataplaneInputOf(a: {
   }
   const blocks = a.own.map((b) => ({ cidr: b.cidr, node: a.node }));
   const ownSet = new Set(a.own.map((b) => b.cidr));
+  const ownPrefixes = a.own.map((b) => ({ cidr: b.cidr, v6: b.cidr.includes(':'), length: Number(b.cidr.slice(b.cidr.indexOf('/') + 1)) }));
+  const covering = (prefix: string): string | undefined => {
+    const v6 = prefix.includes(':');
+    const length = Number(prefix.slice(prefix.indexOf('/') + 1));
+    try {
+      return ownPrefixes.find((o) => o.v6 === v6 && length >= o.length && prefixContains(o.cidr, prefix))?.cidr;
+    } catch {
+      return undefined; // a prefix that does not parse covers nothing; the plan reports it
+    }
+  };
   const unmapped: RoutesToNodes['unmapped'] = [];
+  const shadowed: RoutesToNodes['shadowed'] = [];
   const external: ExternalRouteSpec[] = [];
   for (const [prefix, hops] of [...a.learned].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
     if (ownSet.has(prefix) || hops.length === 0) continue;
+    const block = covering(prefix);
+    if (block !== undefined) { shadowed.push({ prefix, nextHops: [...hops], block }); continue; }
     const owners = [...new Set(hops.map((h) => byAddress.get(h)).filter((n): n is string => n !== undefined && n !== a.node))];
     const routers = [...new Set(hops.filter((h) => !byAddress.has(h)))];
     if (owners.length === 0 && routers.length === 0) { unmapped.push({ prefix, nextHops: [...hops] }); continue; }
     for (const o of owners) blocks.push({ cidr: prefix, node: o });
     if (routers.length > 0) external.push({ cidr: prefix, nextHops: routers });
   }
-  return { input: { localNode: a.node, nodes, blocks, ...(external.length > 0 ? { external } : {}), pools: a.pools, config: a.config }, unmapped };
+  return { input: { localNode: a.node, nodes, blocks, ...(external.length > 0 ? { external } : {}), pools: a.pools, config: a.config }, unmapped, shadowed };
 }
 
 export interface PolicyInput {

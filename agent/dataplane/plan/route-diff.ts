@@ -4,11 +4,14 @@
  * margay's protocol and not desired are deleted; routes of other protocols are left
  * alone — unless one occupies a destination margay must program (a route to one of
  * margay's blocks changed by hand), which is then replaced; kernel-made routes
- * (proto kernel) are never taken over. A route already as desired is not touched, so
+ * (proto kernel) and the CNI plugin's pod host routes (MARGAY_POD_ROUTE_PROTOCOL)
+ * are never taken over — a learned route for a local pod must not replace the
+ * pod's own route. A route already as desired is not touched, so
  * a restart converges without removing a working route.
  */
 import { RTPROT_KERNEL } from '../netlink/constants.js';
 import type { NextHop, RouteMsg } from '../netlink/route.js';
+import { MARGAY_POD_ROUTE_PROTOCOL } from './resolve.js';
 
 export type RouteOp =
   | { op: 'add'; route: RouteMsg }
@@ -67,7 +70,7 @@ export function diffRoutes(desired: readonly RouteMsg[], actual: readonly RouteM
     if (first) {
       ops.push({ op: 'replace', route: want, was: first });
       for (const h of have.slice(1)) ops.push({ op: 'delete', route: h });
-    } else if (other && other.protocol === RTPROT_KERNEL) {
+    } else if (other && (other.protocol === RTPROT_KERNEL || other.protocol === MARGAY_POD_ROUTE_PROTOCOL)) {
       conflicts.push({ want, have: other });
     } else if (other) {
       ops.push({ op: 'replace', route: want, was: other });

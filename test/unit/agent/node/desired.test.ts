@@ -53,6 +53,24 @@ describe('agent desired state', () => {
     expect(r.input.nodes.map((n) => [n.name, n.address])).toEqual([['n1', '172.30.0.11/24'], ['n2', '172.30.0.12/24'], ['n3', '172.30.0.13/24']]);
   });
 
+  it('a learned prefix inside one of this node\'s own blocks (a ToR\'s /32 for a local pod, a /27) is not programmed: own blocks are authoritative', () => {
+    const s = snap(node('n1', '172.30.0.11/24'), node('n2', '172.30.0.12/24'));
+    const learned = new Map([
+      ['10.244.1.5/32', ['172.30.0.1']], // a pod of this node, from the ToR
+      ['10.244.1.32/27', ['172.30.0.1', '172.30.0.12']], // part of the block, from the ToR and a node
+      ['10.244.1.64/32', ['172.30.0.1']], // just outside the block: a real external route
+      ['fd44:1::/122', ['fd30::1']], // other family, same rule in IPv6
+    ]);
+    const r = dataplaneInputOf({ node: 'n1', nodes: readNodes(s), pools: [], own: [block('10.244.1.0/26', 'n1'), block('fd44:1::/120', 'n1')], learned, config });
+    expect(r.input.external).toEqual([{ cidr: '10.244.1.64/32', nextHops: ['172.30.0.1'] }]);
+    expect(r.input.blocks).toEqual([{ cidr: '10.244.1.0/26', node: 'n1' }, { cidr: 'fd44:1::/120', node: 'n1' }]);
+    expect(r.shadowed).toEqual([
+      { prefix: '10.244.1.32/27', nextHops: ['172.30.0.1', '172.30.0.12'], block: '10.244.1.0/26' },
+      { prefix: '10.244.1.5/32', nextHops: ['172.30.0.1'], block: '10.244.1.0/26' },
+      { prefix: 'fd44:1::/122', nextHops: ['fd30::1'], block: 'fd44:1::/120' },
+    ]);
+  });
+
   it('a node known only by its IPv6 address is in the dataplane input (its IPv6 blocks map to it)', () => {
     const v6only: Resource = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n6', annotations: { 'margay.io/bgp-ipv6-address': 'fd30::16/64' } } };
     const s = snap(node('n1', '172.30.0.11/24'), v6only);

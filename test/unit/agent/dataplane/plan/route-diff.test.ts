@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RouteMsg } from '../../../../../agent/dataplane/netlink/route.js';
 import { diffRoutes } from '../../../../../agent/dataplane/plan/route-diff.js';
-import { resolveRoutes } from '../../../../../agent/dataplane/plan/resolve.js';
+import { MARGAY_POD_ROUTE_PROTOCOL, resolveRoutes } from '../../../../../agent/dataplane/plan/resolve.js';
 
 const P = 80;
 const r = (dst: string, gw?: string, protocol = P, extra: Partial<RouteMsg> = {}): RouteMsg => ({
@@ -28,6 +28,14 @@ describe('route diff', () => {
     const d = diffRoutes([r('10.0.1.0/26')], [kernel], P);
     expect(d.ops).toEqual([]);
     expect(d.conflicts).toEqual([{ want: r('10.0.1.0/26'), have: kernel }]);
+  });
+  it('never takes over (nor deletes) a pod host route of the CNI plugin: a learned route for a local pod is a conflict', () => {
+    const pod = r('10.244.1.5/32', undefined, MARGAY_POD_ROUTE_PROTOCOL, { type: 'unicast', scope: 253, nexthops: [{ ifindex: 7, onlink: false, weight: 1 }] });
+    const want = r('10.244.1.5/32', '172.30.0.1');
+    const d = diffRoutes([want], [pod], P);
+    expect(d.ops).toEqual([]);
+    expect(d.conflicts).toEqual([{ want, have: pod }]);
+    expect(diffRoutes([], [pod], P).ops).toEqual([]);
   });
   it('deletes duplicates of its own route that differ only in metric', () => {
     const d = diffRoutes([r('10.0.1.0/26')], [r('10.0.1.0/26'), r('10.0.1.0/26', undefined, P, { priority: 5 })], P);
