@@ -299,7 +299,10 @@ export class NodeBgp {
       const localAddress = v6 ? local?.address6 : local?.address;
       const c: PeerConfig = {
         address: p.address, asn: p.asn, passive: p.passive, routeReflectorClient: p.routeReflectorClient,
-        holdTime: this.o.holdTime, families: [...p.families], gracefulRestart: true, nextHopSelf: false,
+        // as Calico: a BGPPeer that is no cluster node (a router) gets `next hop self` unless
+        // keepOriginalNextHop — a route learned from router A goes to router B via this node;
+        // node peers (mesh, selector, a peerIP that is a node) keep the original next hop
+        holdTime: this.o.holdTime, families: [...p.families], gracefulRestart: true, nextHopSelf: p.node ? false : !p.keepOriginalNextHop,
         keepOriginalNextHop: p.keepOriginalNextHop, port: p.port, connectRetryTime: 2, idleHoldTime: 1,
         ...(password !== undefined ? { password } : {}),
         // the address the node speaks BGP from, for every peer of its family (Calico's `source address`)

@@ -6,10 +6,10 @@ import type { Resource } from '../../../../agent/datastore/resources.js';
 import { planNodeBgp } from '../../../../agent/node-config/node-config.js';
 import { NodeBgp, type SecretReader } from '../../../../agent/node/bgp.js';
 
-// removePeer spied on (the real one runs): a peer torn down by a re-plan shows here
+// removePeer/addPeer spied on (the real ones run): a peer torn down by a re-plan, a peer's config, show here
 vi.mock('../../../../bgp/speaker/index.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../../bgp/speaker/index.js')>();
-  return { ...real, removePeer: vi.fn(real.removePeer) };
+  return { ...real, removePeer: vi.fn(real.removePeer), addPeer: vi.fn(real.addPeer) };
 });
 const speaker = await import('../../../../bgp/speaker/index.js');
 
@@ -54,6 +54,7 @@ function agentBgp(readSecret?: SecretReader) {
 afterEach(async () => {
   for (const b of running.splice(0)) await b.stop(false);
   vi.mocked(speaker.removePeer).mockClear();
+  vi.mocked(speaker.addPeer).mockClear();
 });
 const tick = () => new Promise((r) => setTimeout(r, 10));
 
@@ -82,6 +83,21 @@ describe('NodeBgp: source address', () => {
     await bgp.update(planNodeBgp(s, 'n1'), []);
     await tick();
     expect(connects.map((c) => [c.remote, c.local]).sort()).toEqual([['172.30.0.1', '172.30.0.11'], ['fd30::1', undefined]]);
+  });
+});
+
+describe('NodeBgp: next hop self', () => {
+  it('a BGPPeer that is no cluster node gets next hop self unless keepOriginalNextHop; node peers (mesh, a peerIP that is a node) keep the next hop', async () => {
+    const s = snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' }), node('n3', { [A4]: '172.30.0.13/24' }),
+      bgpPeer('tor-a', { peerIP: '172.30.0.1', asNumber: 64512 }),
+      bgpPeer('tor-b', { peerIP: '172.30.0.2', asNumber: 64512, keepOriginalNextHop: true }),
+      bgpPeer('to-n3', { peerIP: '172.30.0.13', asNumber: 64512 }));
+    const { bgp } = agentBgp();
+    await bgp.update(planNodeBgp(s, 'n1'), []);
+    const configs = vi.mocked(speaker.addPeer).mock.calls.map(([, c]) => [c.address, c.nextHopSelf, c.keepOriginalNextHop]);
+    expect(configs.sort()).toEqual([
+      ['172.30.0.1', true, false], ['172.30.0.12', false, false], ['172.30.0.13', false, false], ['172.30.0.2', false, true],
+    ]);
   });
 });
 
