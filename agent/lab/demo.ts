@@ -1,4 +1,5 @@
 import { copyFile } from 'node:fs/promises';
+import type { LabInterrupt } from './interrupt.js';
 import { join } from 'node:path';
 import { createAgentCluster, REPO_ROOT, type AgentCluster, type CniPod } from './agents.js';
 import { createLab, type Lab } from './lab.js';
@@ -40,6 +41,8 @@ export interface DemoOptions {
   out: (line: string) => void;
   /** Progress while building and tearing down (stderr). */
   progress: (line: string) => void;
+  /** The CLI's signal handler: once it fired, the demo starts nothing more. */
+  interrupt?: LabInterrupt;
 }
 
 export const DEMO_NODES = 3;
@@ -181,7 +184,7 @@ export const DEMO_STEPS: DemoStep[] = [
 export async function runDemo(opts: DemoOptions, steps: DemoStep[] = DEMO_STEPS): Promise<number> {
   const total = steps.length + 1;
   opts.out(`step 1/${total}: build ${DEMO_NODES} nodes on an L2 fabric, each a network namespace`);
-  const lab = await createLab({ nodes: DEMO_NODES, fabric: 'l2', prefix: opts.prefix, origin: 'cli', onProgress: opts.progress });
+  const lab = await createLab({ nodes: DEMO_NODES, fabric: 'l2', prefix: opts.prefix, origin: 'cli', onProgress: opts.progress, ...(opts.interrupt ? { interrupt: opts.interrupt } : {}) });
   let cluster: AgentCluster | undefined;
   let failed = 0;
   try {

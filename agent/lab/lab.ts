@@ -7,6 +7,7 @@ import { planLab, planPod, type FabricKind, type LabPlan, type NodePlan, type Su
 import { processStartTime, startInNetns, stopRecorded, type StartOptions, type TrackedProcess } from './processes.js';
 import { labLogDir, labStateRoot, writeLabState, type LabState } from './state.js';
 import { teardownState, type Progress } from './teardown.js';
+import { InterruptedError, type LabInterrupt } from './interrupt.js';
 import { fabricSteps, nodeSteps, podSteps, type PodAddresses, type Step } from './wiring.js';
 
 /**
@@ -85,6 +86,8 @@ export interface CreateLabOptions {
   /** Defaults to labStateRoot(). */
   stateRoot?: string;
   onProgress?: Progress;
+  /** A signal handler's interrupt: once it fired, no namespace or process is created. */
+  interrupt?: LabInterrupt;
 }
 
 export async function createLab(opts: CreateLabOptions): Promise<Lab> {
@@ -110,6 +113,7 @@ export async function createLab(opts: CreateLabOptions): Promise<Lab> {
   const steps = async (list: Step[]) => {
     if (destroyed) throw new Error(`lab ${plan.prefix} has been destroyed`);
     for (const step of list) {
+      if (opts.interrupt?.signal.aborted) throw new InterruptedError(`lab ${plan.prefix}: interrupted`);
       if (step.kind === 'netns') {
         state.namespaces.push(step.ns);
         await save();
@@ -154,7 +158,9 @@ export async function createLab(opts: CreateLabOptions): Promise<Lab> {
       const base = o.name ?? `${ns.slice(plan.prefix.length)}-${(argv[0] ?? 'proc').split('/').pop()}`;
       let name = base;
       for (let i = 2; state.processes.some((p) => p.name === name); i++) name = `${base}-${i}`;
-      const proc = await startInNetns(ns, name, argv, join(logDir, `${name}.log`), o);
+      const start = () => startInNetns(ns, name, argv, join(logDir, `${name}.log`), o);
+      // an interrupt that comes while the process starts stops it: the signal handler's teardown may not see it
+      const proc = opts.interrupt ? await opts.interrupt.guard(`${name} in ${ns}`, start, (p) => stopRecorded(p).then(() => undefined)) : await start();
       children.set(proc.pid, proc.child);
       state.processes.push({ name, ns, argv, pid: proc.pid, startTime: proc.startTime, logFile: proc.logFile });
       await save();

@@ -6,7 +6,7 @@ import { runDemo } from '../../lab/demo.js';
 import { FABRIC_KINDS, MAX_NODES, podAddress } from '../../lab/plan.js';
 import { newRunPrefix } from '../../lab/netns.js';
 import { labHostProblems } from '../../lab/preflight.js';
-import { signalExitCode } from '../../lab/signal-exit.js';
+import { createInterruptController, onLabSignal, type LabInterrupt } from '../../lab/interrupt.js';
 import { labStateRoot } from '../../lab/state.js';
 import { labDown, labDownAll, type TeardownReport } from '../../lab/teardown.js';
 import { renderLabSummary } from '../../lab/summary.js';
@@ -60,26 +60,33 @@ async function preflight(tools?: string[]): Promise<boolean> {
 
 /**
  * Runs `work` on a lab with a fresh prefix; until it returns, Ctrl-C (or SIGTERM)
- * tears down what exists of that lab instead of leaving namespaces behind.
+ * tears down what exists of that lab instead of leaving namespaces behind. The
+ * work gets the interrupt: once the signal came it starts no namespace or process,
+ * and a process it was starting meanwhile is stopped (agent/lab/interrupt.ts).
  */
-async function withInterruptCleanup<T>(work: (prefix: string) => Promise<T>): Promise<T> {
+async function withInterruptCleanup<T>(work: (prefix: string, interrupt: LabInterrupt) => Promise<T>): Promise<T> {
   const prefix = newRunPrefix();
+  const ctl = createInterruptController();
   const onSignal = (sig: NodeJS.Signals) => {
     progress(`${sig}: tearing down lab ${prefix.slice(0, -1)}`);
     // the recorded lab first, then any namespace of this prefix it did not record
-    // (the demo's pods, created through margay-cni)
-    labDown(labStateRoot(), prefix, progress)
-      .then(() => labDown(labStateRoot(), prefix, progress))
-      .catch((err: Error) => progress(err.message))
-      .finally(() => process.exit(signalExitCode(sig)));
+    // (the demo's pods, created through margay-cni), until nothing is left
+    void onLabSignal(sig, ctl, async () => (await labDown(labStateRoot(), prefix, progress)) !== undefined, { onError: (err) => progress(err.message) })
+      .then((code) => process.exit(code));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return await work(prefix);
+    const settled = await work(prefix, ctl.interrupt).then((v) => ({ v }), (err: unknown) => ({ err }));
+    // interrupted: the signal handler tears down and exits; do not race it to an exit of our own
+    if (ctl.interrupt.signal.aborted) await new Promise<never>(() => undefined);
+    if ('err' in settled) throw settled.err;
+    return settled.v;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (!ctl.interrupt.signal.aborted) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 }
 
@@ -104,8 +111,8 @@ const up: Command = {
     if (topology && pods > 0) throw new UsageError('--pods wires static pods the agents do not know: with --route-reflector or --tor, create pods through margay-cni', UP_USAGE);
     if (!(await preflight(tor ? ['ip', 'sysctl', 'bird', 'birdc'] : undefined))) return 1;
     let topo: LabTopology | undefined;
-    const lab = await withInterruptCleanup(async (prefix) => {
-      const built = await createLab({ nodes, fabric, prefix, origin: 'cli', onProgress: progress });
+    const lab = await withInterruptCleanup(async (prefix, interrupt) => {
+      const built = await createLab({ nodes, fabric, prefix, origin: 'cli', onProgress: progress, interrupt });
       try {
         if (topology) topo = await upLabTopology(built, { ...(rr !== undefined ? { routeReflector: rr } : {}), ...(tor ? { tor } : {}) }, progress);
         for (const n of built.nodes) {
@@ -157,7 +164,7 @@ const demo: Command = {
   async run(argv) {
     const { values } = parseFlags(argv, { keep: { type: 'boolean' } }, DEMO_USAGE);
     if (!(await preflight(['ip', 'sysctl', 'ping', 'iptables-restore', 'ipset']))) return 1;
-    return withInterruptCleanup((prefix) => runDemo({ prefix, keep: values.keep ?? false, out, progress }));
+    return withInterruptCleanup((prefix, interrupt) => runDemo({ prefix, keep: values.keep ?? false, out, progress, interrupt }));
   },
 };
 
