@@ -79,6 +79,8 @@ export interface AgentClusterOptions {
 
 export async function createAgentCluster(lab: Lab, opts: AgentClusterOptions = {}): Promise<AgentCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'margay-agents-'));
+  // in the lab's state, so that an interrupted run's teardown (or `margay lab down`) removes it too
+  await lab.recordPath(dir);
   const run = join(dir, '.run');
   await mkdir(run, { recursive: true });
   const agents = new Map<string, LabProcess>();

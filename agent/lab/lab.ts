@@ -72,6 +72,8 @@ export interface Lab {
   /** Runs a command inside `ns` and resolves with its output (rejects with ExecError). */
   exec(ns: string, argv: string[], opts?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
   ping(fromNs: string, address: string, opts?: { count?: number; timeoutS?: number }): Promise<PingResult>;
+  /** Records a directory the lab's users made (the agents' datastore): teardown, also `margay lab down`, removes it. */
+  recordPath(path: string): Promise<void>;
   /** Stops every process by PID, deletes every namespace, removes the state file and logs. */
   destroy(opts?: { keepLogs?: boolean }): Promise<void>;
 }
@@ -170,6 +172,10 @@ export async function createLab(opts: CreateLabOptions): Promise<Lab> {
       await stopRecorded(proc, graceMs);
       children.delete(proc.pid);
       state.processes = state.processes.filter((p) => p.pid !== proc.pid);
+      await save();
+    },
+    async recordPath(path) {
+      state.paths = [...(state.paths ?? []).filter((p) => p !== path), path];
       await save();
     },
     exec: netnsExec,

@@ -22,6 +22,8 @@ export interface LabState {
   /** Every namespace created (or about to be), in creation order. */
   namespaces: string[];
   processes: ProcessRecord[];
+  /** Directories outside the state root the lab made (the agents' datastore), removed at teardown. */
+  paths?: string[];
   nodes: { name: string; ns: string; address: string; address6: string; subnet: string }[];
   pods: { name: string; node: string; ns: string; ipv4: string; ipv6?: string }[];
 }

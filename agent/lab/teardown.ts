@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import { deleteNetns, listNetns, NETNS_ROOT_PREFIX } from './netns.js';
 import { isRecordedProcessAlive, stopRecorded } from './processes.js';
 import { deletionOrder, pickLatestCliLab, unrecordedNamespaces } from './down-plan.js';
@@ -6,7 +8,8 @@ import { labId, readLabState, readLabStates, removeLabState, type LabState } fro
 
 /**
  * Tearing labs down: stop every recorded process by PID (checked against its
- * recorded start time), then delete the namespaces, then the state file and logs.
+ * recorded start time), remove its recorded directories, then delete the
+ * namespaces, then the state file and logs.
  * Used by Lab.destroy() and by `margay lab down`, so a crashed run is cleaned up
  * exactly as a clean one.
  */
@@ -20,7 +23,7 @@ export type Progress = (line: string) => void;
 
 export async function teardownState(
   root: string,
-  state: Pick<LabState, 'prefix' | 'namespaces' | 'processes'>,
+  state: Pick<LabState, 'prefix' | 'namespaces' | 'processes'> & { paths?: string[] | undefined },
   opts: { children?: Map<number, ChildProcess>; onProgress?: Progress; keepLogs?: boolean } = {},
 ): Promise<TeardownReport> {
   const say = opts.onProgress ?? (() => undefined);
@@ -34,6 +37,11 @@ export async function teardownState(
     } catch (err) {
       errors.push((err as Error).message);
     }
+  }
+  // after the processes stopped (agents write their datastore until then)
+  for (const path of state.paths ?? []) {
+    if (!isAbsolute(path) || path === '/') continue;
+    await rm(path, { recursive: true, force: true }).catch((err: Error) => { errors.push(err.message); });
   }
   const existing = new Set(await listNetns());
   for (const ns of deletionOrder(state)) {
