@@ -6,6 +6,7 @@ import { runDemo } from '../../lab/demo.js';
 import { FABRIC_KINDS, MAX_NODES, podAddress } from '../../lab/plan.js';
 import { newRunPrefix } from '../../lab/netns.js';
 import { labHostProblems } from '../../lab/preflight.js';
+import { lineWriter } from '../../lab/pipe-safe.js';
 import { createInterruptController, onLabSignal, type LabInterrupt } from '../../lab/interrupt.js';
 import { labStateRoot } from '../../lab/state.js';
 import { labDown, labDownAll, type TeardownReport } from '../../lab/teardown.js';
@@ -15,8 +16,10 @@ import { renderTopologyHints, upLabTopology, type LabTopology } from '../../lab/
 import { TOR_KINDS } from '../../lab/topology/manifests.js';
 
 // Progress for a person at a terminal goes to stderr; the summary to stdout.
-const progress = (line: string) => process.stderr.write(`lab: ${line}\n`);
-const out = (line: string) => process.stdout.write(`${line}\n`);
+// A closed pipe (`lab up 2>&1 | head -3`) must not stop a build or a teardown half-way.
+const progress = lineWriter(process.stderr, 'lab: ');
+const out = lineWriter(process.stdout);
+const problem = lineWriter(process.stderr, 'margay lab: ');
 
 const MAX_PODS = 16;
 
@@ -54,7 +57,7 @@ NetworkPolicies (examples/policies 01 + 02), then tears the lab down. Needs root
 
 async function preflight(tools?: string[]): Promise<boolean> {
   const problems = await labHostProblems(tools);
-  for (const p of problems) process.stderr.write(`margay lab: ${p}\n`);
+  for (const p of problems) problem(p);
   return problems.length === 0;
 }
 
