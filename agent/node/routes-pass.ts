@@ -294,11 +294,14 @@ export class RoutesPass {
       await this.d.ensureTunnelAddresses(pools);
       nl = memoRtnl(rtnl);
     }
-    const { input, unmapped } = dataplaneInputOf({
+    const { input, unmapped, shadowed } = dataplaneInputOf({
       node: o.node, nodes, pools, own: this.d.own(), learned: this.learnedForPass(), config,
       tunnels: view.tunnels(),
     });
-    this.unmappedRoutes = unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`);
+    this.unmappedRoutes = [
+      ...unmapped.map((u) => `route ${u.prefix} via ${u.nextHops.join(', ')}: every next hop is this node itself, not programmed`),
+      ...shadowed.map((x) => `route ${x.prefix} via ${x.nextHops.join(', ')}: inside this node's own block ${x.block}, not programmed (the node's own pod routes win)`),
+    ];
     const tp = performance.now();
     this.pass ??= new DataplanePass(rtnl, this.d.exec ?? execIn(), o.resyncMs ?? 30_000);
     const report = await this.pass.run(input, performance.now(), nl);

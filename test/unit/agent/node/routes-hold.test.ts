@@ -18,7 +18,10 @@ import type { NodeBgp } from '../../../../agent/node/bgp.js';
 const N2 = '172.30.0.12';
 const N3 = '172.30.0.13';
 
-function setup(): { pass: RoutesPass; metrics: AgentMetrics; waiting: string[] } {
+type Block = IpamView['blocks'][number];
+const block = (cidr: string, node: string): Block => ({ cidr, pool: 'p', affinity: `host:${node}`, allocations: [], attributes: {} });
+
+function setup(o: { own?: Block[]; learned?: [string, string[]][]; waiting?: string[] } = {}): { pass: RoutesPass; metrics: AgentMetrics; waiting: string[] } {
   const cache = new ObjectCache();
   for (const [name, addr] of [['n1', '172.30.0.11/24'], ['n2', `${N2}/24`], ['n3', `${N3}/24`]] as const) {
     cache.set({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: {}, annotations: { 'margay.io/bgp-ipv4-address': addr } } });
@@ -34,10 +37,9 @@ function setup(): { pass: RoutesPass; metrics: AgentMetrics; waiting: string[] }
   const log = pino({ level: 'silent' });
   const view = new IpamView('n1');
   view.read = true;
-  const block = (cidr: string, node: string): IpamView['blocks'][number] => ({ cidr, pool: 'p', affinity: `host:${node}`, allocations: [], attributes: {} });
-  view.blocks = [block('10.244.2.0/26', 'n2'), block('10.244.3.0/26', 'n3')];
-  const learned = new Map<string, string[]>([['10.244.2.0/26', [N2]]]); // n2 came back; n3 never connects
-  const waiting = [N3];
+  view.blocks = [block('10.244.2.0/26', 'n2'), block('10.244.3.0/26', 'n3'), ...(o.own ?? [])];
+  const learned = new Map<string, string[]>(o.learned ?? [['10.244.2.0/26', [N2]]]); // n2 came back; n3 never connects
+  const waiting = o.waiting ?? [N3];
   const bgp = {
     running: true, synced: () => ({ synced: waiting.length === 0, waiting: [...waiting] }), keptForwarding: () => undefined, warm: () => undefined,
     peerNodes: () => new Map([[N2, 'n2'], [N3, 'n3']]),
@@ -46,7 +48,7 @@ function setup(): { pass: RoutesPass; metrics: AgentMetrics; waiting: string[] }
   const pass = new RoutesPass({
     o: { node: 'n1', uplink: 'eth0', fastWarm: false, syncBoundMs: 10_000, logs: { agent: log, bgp: log, dataplane: log, policy: log, cni: log } },
     metrics, trace: new RouteTrace(false, log), bgp, bgpOff: false, view, snapshot: () => snapshot, rtnl: () => nl,
-    own: () => [], learned: () => learned, ensureTunnelAddresses: () => Promise.resolve(), stopped: () => false,
+    own: () => o.own ?? [], learned: () => learned, ensureTunnelAddresses: () => Promise.resolve(), stopped: () => false,
     exec: () => Promise.resolve({ code: 1, stdout: '', stderr: '' }), timers,
   });
   pass.start((err) => { throw err; });
@@ -97,6 +99,20 @@ describe('RoutesPass: a mesh peer not back within the bound keeps its node\'s bl
       pass.kick();
       await vi.waitFor(() => expect(passes(metrics)).toBe(2));
       expect(planned(pass)).toEqual(['10.244.2.0/26']);
+    } finally {
+      pass.stop();
+    }
+  });
+});
+
+describe('RoutesPass: a learned route inside this node\'s own block', () => {
+  it('is not programmed and is named in the status problems (the node\'s own pod routes win)', async () => {
+    const { pass, metrics } = setup({ own: [block('10.244.1.0/26', 'n1')], learned: [['10.244.1.5/32', ['172.30.0.1']], ['10.244.2.0/26', [N2]]], waiting: [] });
+    try {
+      pass.kick();
+      await vi.waitFor(() => expect(passes(metrics)).toBe(1));
+      expect(planned(pass)).not.toContain('10.244.1.5/32');
+      expect(pass.unmapped).toEqual([expect.stringMatching(/^route 10\.244\.1\.5\/32 via 172\.30\.0\.1: inside this node's own block 10\.244\.1\.0\/26, not programmed/)]);
     } finally {
       pass.stop();
     }
