@@ -52,14 +52,14 @@ function fakeKernel(): { exec: Exec; calls: string[]; chains: Map<string, string
   return { exec, calls, chains: fams };
 }
 
-function passWith(exec: Exec): { pass: PolicyPass; resync: () => void } {
+function passWith(exec: Exec, metrics = new AgentMetrics()): { pass: PolicyPass; resync: () => void } {
   let tick: (() => void) | undefined;
   const timers: LoopTimers = { setInterval: (fn) => { tick = fn; return 1; }, clearInterval: () => undefined };
   const log = pino({ level: 'silent' });
   const view = new IpamView('n1');
   view.read = true;
   const snapshot: Snapshot = { revision: 1, objects: emptyObjects() };
-  const pass = new PolicyPass({ node: 'n1', log, metrics: new AgentMetrics(), trace: new RouteTrace(false, log), snapshot: () => snapshot, view, cni: () => undefined, exec, timers });
+  const pass = new PolicyPass({ node: 'n1', log, metrics, trace: new RouteTrace(false, log), snapshot: () => snapshot, view, cni: () => undefined, exec, timers });
   pass.start(60_000, (err) => { throw err; });
   return { pass, resync: () => tick?.() };
 }
@@ -94,20 +94,13 @@ describe('PolicyPass: the periodic resync reads the kernel again', () => {
 describe('PolicyPass: margay_policy_sync_seconds means "input change → rules applied"', () => {
   const count = (m: AgentMetrics): number => Number(/^margay_policy_sync_seconds_count (\d+)$/m.exec(m.render())?.[1] ?? 0);
   it('a resync tick no kick asked for adds no sample; a kicked change adds one', async () => {
-    let tick: (() => void) | undefined;
-    const timers: LoopTimers = { setInterval: (fn) => { tick = fn; return 1; }, clearInterval: () => undefined };
-    const log = pino({ level: 'silent' });
-    const view = new IpamView('n1');
-    view.read = true;
-    const snapshot: Snapshot = { revision: 1, objects: emptyObjects() };
     const metrics = new AgentMetrics();
-    const pass = new PolicyPass({ node: 'n1', log, metrics, trace: new RouteTrace(false, log), snapshot: () => snapshot, view, cni: () => undefined, exec: fakeKernel().exec, timers });
-    pass.start(60_000, (err) => { throw err; });
+    const { pass, resync } = passWith(fakeKernel().exec, metrics);
     try {
       pass.kick();
       await vi.waitFor(() => expect(pass.status().applies).toBe(1));
       expect(count(metrics)).toBe(1);
-      tick?.(); // the periodic resync: no input changed
+      resync(); // the periodic resync: no input changed
       await vi.waitFor(() => expect(pass.status().applies).toBe(2));
       expect(count(metrics)).toBe(1);
       pass.kick(); // an input change
