@@ -5,18 +5,16 @@
  * the uplink's 1500 behind a VXLAN device of 1450 would have its full-size packets
  * to other nodes dropped (or fragmented) at the tunnel.
  */
-import { familyOf } from '../dataplane/netlink/ip.js';
-import { IPIP_OVERHEAD, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from '../dataplane/plan/route-plan.js';
+import { IPIP_OVERHEAD, isV6Pool, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from '../dataplane/plan/route-plan.js';
 import type { PoolSpec } from '../dataplane/plan/types.js';
 
-const isV6 = (p: PoolSpec): boolean => familyOf(p.cidr.split('/')[0] ?? '') === 6;
 
 /** Disabled pools count: their pods still run (and are still tunnelled). */
 export function defaultPodMtu(uplinkMtu: number, pools: readonly PoolSpec[]): number {
   let mtu = uplinkMtu;
   for (const p of pools) {
-    if (p.vxlanMode !== 'Never') mtu = Math.min(mtu, uplinkMtu - (isV6(p) ? VXLAN6_OVERHEAD : VXLAN_OVERHEAD));
-    else if (p.ipipMode !== 'Never' && !isV6(p)) mtu = Math.min(mtu, uplinkMtu - IPIP_OVERHEAD);
+    if (p.vxlanMode !== 'Never') mtu = Math.min(mtu, uplinkMtu - (isV6Pool(p) ? VXLAN6_OVERHEAD : VXLAN_OVERHEAD));
+    else if (p.ipipMode !== 'Never' && !isV6Pool(p)) mtu = Math.min(mtu, uplinkMtu - IPIP_OVERHEAD);
   }
   return mtu;
 }

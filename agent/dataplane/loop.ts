@@ -15,8 +15,11 @@ export interface DataplaneLoop {
   stop(): void;
 }
 
+/** Node's own timers (the default; tests pass fakes). */
+export const REAL_TIMERS: LoopTimers = { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+
 export function startDataplaneLoop(pass: () => Promise<void>, opts: { resyncMs: number; onError: (err: unknown) => void; timers?: LoopTimers }): DataplaneLoop {
-  const timers = opts.timers ?? { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+  const timers = opts.timers ?? REAL_TIMERS;
   let running: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
   let stopped = false;

@@ -145,9 +145,9 @@ export class NetlinkPodWiring implements PodWiring {
     return this.opts.nodeNetnsPath !== undefined ? withNetnsSync(this.opts.nodeNetnsPath, drift) : drift();
   }
 
-  /** Writes ROOT/<path> in the pod's namespace (from this thread, moved into it for the write). */
-  private podSysctl(netns: string, path: string, value: string): void {
-    withNetnsSync(netns, () => writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, path, value));
+  /** Writes ROOT/<path> = value for each path in the pod's namespace (this thread moved into it once). */
+  private podSysctls(netns: string, paths: readonly string[], value: string): void {
+    withNetnsSync(netns, () => { for (const p of paths) writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, p, value); });
   }
 
   /** Whether DEL runs on the worker thread (false once it failed: DEL is then synchronous). */
@@ -219,7 +219,7 @@ export class NetlinkPodWiring implements PodWiring {
       // the pod end's IFLA_LINK is the host end's index (in the node's namespace)
       if (eth.link === undefined || eth.link <= 0) throw new Error(`${l.podIf} in ${l.netns} does not name its veth peer`);
       this.wireHost(l, eth.link);
-      if (l.addresses.some((a) => a.family === 6)) for (const p of podIpv6Sysctls(l.podIf)) this.podSysctl(l.netns, p, '0');
+      if (l.addresses.some((a) => a.family === 6)) this.podSysctls(l.netns, podIpv6Sysctls(l.podIf), '0');
       if (lo && (lo.flags & IFF_UP) === 0) pod.setLink({ index: lo.index, up: true });
       for (const a of l.addresses) pod.addAddr({ ifindex: eth.index, address: `${a.address}/${a.prefix}`, ...(a.family === 6 ? { flags: IFA_F_NODAD } : {}) });
       pod.setLink({ index: eth.index, up: true });

@@ -40,6 +40,7 @@ export function readiness(h: Omit<Health, 'reasons' | 'live'> & { live?: boolean
 
 /** the components whose applies the agent records (margay_applies_total, margay_apply_errors_total) */
 export const APPLY_COMPONENTS = ['dataplane', 'policy', 'ipam'] as const;
+export type ApplyComponent = typeof APPLY_COMPONENTS[number];
 
 export class AgentMetrics {
   readonly registry = new Metrics();
@@ -95,7 +96,7 @@ export class AgentMetrics {
   }
 
   /** one apply of `component` (one of APPLY_COMPONENTS), failed or not: a failure counts as an apply too */
-  applied(component: typeof APPLY_COMPONENTS[number], ok: boolean): void {
+  applied(component: ApplyComponent, ok: boolean): void {
     this.applies({ component });
     if (!ok) this.errors({ component });
   }

@@ -117,8 +117,8 @@ function nodePeers(local: NodeBgpInfo, remote: NodeBgpInfo, base: { type: PeerTy
 export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpDefaults = {}): NodeBgpPlan {
   const problems: string[] = [];
   const skipped: string[] = [];
-  const cluster = clusterSettings(snapshot, nodeName, defaults);
   const settings = new Map(objectsOf(snapshot, 'Node').map((n) => [n.metadata.name, clusterSettings(snapshot, n.metadata.name, defaults)]));
+  const cluster = settings.get(nodeName) ?? clusterSettings(snapshot, nodeName, defaults);
   const nodes = objectsOf(snapshot, 'Node').map((n) => readNode(n, (settings.get(n.metadata.name) ?? cluster).asn, problems));
   // a node listens on its own listenPort (node.NAME over default): its peers connect there
   const portOf = (n: NodeBgpInfo): number => (settings.get(n.name) ?? cluster).listenPort;

@@ -33,7 +33,7 @@ import { CniServer } from '../cni/server.js';
 import type { PoolSpec } from '../dataplane/plan/types.js';
 import { Ipam } from '../ipam/allocator.js';
 import type { IpamChange } from '../ipam/store.js';
-import { AgentMetrics, type APPLY_COMPONENTS } from '../health/agent-metrics.js';
+import { AgentMetrics, type ApplyComponent } from '../health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../health/server.js';
 import { readNodes } from '../node-config/node-config.js';
 import { serveControl, type ControlServer } from '../../bgp/session/control.js';
@@ -352,7 +352,7 @@ export class Agent {
     if (outcomes.some((o) => 'addresses' in o)) await this.refreshIpam();
   }
 
-  private failed(component: typeof APPLY_COMPONENTS[number], err: unknown): void {
+  private failed(component: ApplyComponent, err: unknown): void {
     this.metrics.applied(component, false);
     this.log.error({ component, err: err instanceof Error ? err.stack ?? err.message : String(err) }, `${component}: pass failed; the next pass retries`);
   }

@@ -12,7 +12,7 @@
 export type IptablesBackend = 'legacy' | 'nft';
 export type IptablesBackendSetting = 'auto' | IptablesBackend;
 
-export const IPTABLES_BACKEND_SETTINGS: readonly IptablesBackendSetting[] = ['auto', 'nft', 'legacy'];
+const IPTABLES_BACKEND_SETTINGS: readonly IptablesBackendSetting[] = ['auto', 'nft', 'legacy'];
 
 /** The setting from MARGAY_IPTABLES_BACKEND / --iptables-backend (unset or '' = auto); undefined when unknown. */
 export function parseIptablesBackend(value: string | undefined): IptablesBackendSetting | undefined {
@@ -29,7 +29,7 @@ export function parseIptablesBackend(value: string | undefined): IptablesBackend
 const HINT_CHAINS = ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY'];
 
 /** At least this many rules in legacy: legacy is in use whatever nft holds (iptables-wrappers' threshold). */
-export const LEGACY_RULES_IN_USE = 10;
+const LEGACY_RULES_IN_USE = 10;
 
 export interface BackendSaves {
   /** `iptables-legacy-save` and `ip6tables-legacy-save` output, concatenated ('' when the tool failed) */

@@ -19,7 +19,7 @@
  */
 import type { Logger } from 'pino';
 import type { Snapshot } from '../datastore/snapshot.js';
-import { startDataplaneLoop, type DataplaneLoop, type LoopTimers } from '../dataplane/loop.js';
+import { REAL_TIMERS, startDataplaneLoop, type DataplaneLoop, type LoopTimers } from '../dataplane/loop.js';
 import type { CniServer } from '../cni/server.js';
 import { hostIfName } from '../cni/names.js';
 import type { AgentMetrics } from '../health/agent-metrics.js';
@@ -68,7 +68,7 @@ export class PolicyPass {
   }
 
   start(resyncMs: number, onError: (err: unknown) => void): void {
-    const t: LoopTimers = this.d.timers ?? { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+    const t: LoopTimers = this.d.timers ?? REAL_TIMERS;
     // the loop's periodic pass is the resync: mark it so that it reconciles
     const timers: LoopTimers = {
       setInterval: (fn, ms) => t.setInterval(() => { this.resyncDue = true; fn(); }, ms),
@@ -116,8 +116,9 @@ export class PolicyPass {
         .map((p) => `${p.namespace}/${p.name}: margay.io/interface ${JSON.stringify(p.ignoredInterface)} is no workload interface name (mgw + 1-12 hex digits), ignored`),
       ...compiled.ir.problems ?? [],
     ];
-    if (problems.join('\n') !== this.problems) for (const p of problems) this.d.log.warn({ problem: p }, 'policy: local pod problem');
-    this.problems = problems.join('\n');
+    const said = problems.join('\n');
+    if (said !== this.problems) for (const p of problems) this.d.log.warn({ problem: p }, 'policy: local pod problem');
+    this.problems = said;
     this.counts = { policies: compiled.policies.length, rejected: compiled.rejected.length, localPods: input.localPods.length };
     const ta = performance.now();
     // first pass and resync ticks: read the kernel (drift repair); else incremental

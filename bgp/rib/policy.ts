@@ -34,7 +34,6 @@ export interface PrefixFilter {
   ipv4(bits: number, len: number): boolean;
 }
 
-
 /** Compiles pools like ["10.244.0.0/16", "fd00:10:244::/48"]; undefined pools = accept all. */
 export function compilePrefixFilter(pools: readonly string[] | undefined): PrefixFilter | undefined {
   if (!pools) return undefined;

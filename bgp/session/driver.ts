@@ -77,7 +77,7 @@ export interface DriverOptions {
  */
 const JITTERED: ReadonlySet<string> = new Set(['ConnectRetry', 'Keepalive']);
 
-export function jittered(ms: number, random: number): number {
+function jittered(ms: number, random: number): number {
   return Math.round(ms * (0.75 + 0.25 * Math.min(1, Math.max(0, random))));
 }
 

@@ -252,7 +252,6 @@ export function originate(s: Speaker, routes: readonly OriginatedRoute[], _now: 
   return finish(s, out);
 }
 
-/** Re-opens a peer that was stopped (e.g. after max-prefix) or starts/stops it by hand. */
 /**
  * Our forwarding state is kept from now on (the agent: its routes are in the kernel):
  * the F bit of every later OPEN is set, on peers already configured too, without
@@ -267,6 +266,7 @@ export function preserveForwarding(s: Speaker): void {
   }
 }
 
+/** Re-opens a peer that was stopped (e.g. after max-prefix) or starts/stops it by hand. */
 export function startPeer(s: Speaker, id: string, now: number): Result {
   const out = newOut();
   const p = s.peers.get(id);

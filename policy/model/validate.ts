@@ -161,21 +161,20 @@ function validatePort(v: unknown, path: string, e: Errs): PortSpec | undefined {
     }
     return { protocol, kind: 'named', name: port };
   }
-  const n = port;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     e.add(`${path}.port`, `must be between 1 and 65535, inclusive, or a port name; got ${JSON.stringify(port)}`);
     return undefined;
   }
-  if (!hasEnd) return { protocol, kind: 'number', port: n, endPort: n };
+  if (!hasEnd) return { protocol, kind: 'number', port, endPort: port };
   if (typeof endPort !== 'number' || !Number.isInteger(endPort) || endPort < 1 || endPort > 65535) {
     e.add(`${path}.endPort`, `must be between 1 and 65535, inclusive; got ${JSON.stringify(endPort)}`);
     return undefined;
   }
-  if (endPort < n) {
-    e.add(`${path}.endPort`, `must be greater than or equal to port (${n}); got ${endPort}`);
+  if (endPort < port) {
+    e.add(`${path}.endPort`, `must be greater than or equal to port (${port}); got ${endPort}`);
     return undefined;
   }
-  return { protocol, kind: 'number', port: n, endPort };
+  return { protocol, kind: 'number', port, endPort };
 }
 
 function validateRules(v: unknown, path: string, peersKey: 'from' | 'to', e: Errs): Rule[] {

@@ -194,7 +194,7 @@ function planVxlan6(input: DataplaneInput, local: NodeSpec): VxlanPlan | undefin
   };
 }
 
-const isV6Pool = (p: PoolSpec): boolean => familyOf(p.cidr.split('/')[0] ?? '') === 6;
+export const isV6Pool = (p: PoolSpec): boolean => familyOf(p.cidr.split('/')[0] ?? '') === 6;
 
 interface BlockHop { hop?: DesiredNextHop; reason: string }
 

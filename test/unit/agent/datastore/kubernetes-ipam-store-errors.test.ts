@@ -50,18 +50,21 @@ describe('KubernetesIpamStore errors → CNI codes', () => {
   let s503 = '';
   let s429 = '';
   let s403 = '';
+  let s408 = '';
   beforeAll(async () => {
     const a = await apiAnswering(503, 'ServiceUnavailable');
     const b = await apiAnswering(429, 'TooManyRequests');
     const c = await apiAnswering(403, 'Forbidden');
-    servers.push(a, b, c);
-    [s503, s429, s403] = [a.url, b.url, c.url];
+    const d = await apiAnswering(408, 'Timeout');
+    servers.push(a, b, c, d);
+    [s503, s429, s403, s408] = [a.url, b.url, c.url, d.url];
   });
   afterAll(async () => { await Promise.all(servers.map((s) => s.close())); });
 
   it('an ADD against an API server answering 503 or 429 is "try again later" (11), naming verb, path and status', async () => {
     expect(await cniCodeOf(ipamOn(s503).assign({ handle: 'k8s.c1.eth0', containerId: 'c1' }))).toBe(11);
     expect(await cniCodeOf(ipamOn(s429).assign({ handle: 'k8s.c1.eth0', containerId: 'c1' }))).toBe(11);
+    expect(await cniCodeOf(ipamOn(s408).assign({ handle: 'k8s.c1.eth0', containerId: 'c1' }))).toBe(11);
     const e = await new KubernetesIpamStore(loadKubeConfig({ server: s503 })).get('handle', 'k8s.c1.eth0').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(IpamError);
     expect((e as IpamError).reason).toBe('unavailable');

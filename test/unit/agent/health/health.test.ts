@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../../../agent/health/metrics.js';
-import { AgentMetrics, APPLY_COMPONENTS, readiness, type Health } from '../../../../agent/health/agent-metrics.js';
+import { AgentMetrics, APPLY_COMPONENTS, readiness, type ApplyComponent, type Health } from '../../../../agent/health/agent-metrics.js';
 import { serveHealth, type HealthServer } from '../../../../agent/health/server.js';
 
 describe('metrics registry (Prometheus text format)', () => {
@@ -117,7 +117,7 @@ describe('agent metrics: names and series', () => {
 
   it('errors never exceed applies, whatever the mix of outcomes', () => {
     const a = new AgentMetrics();
-    const outcomes: [typeof APPLY_COMPONENTS[number], boolean][] = [['dataplane', false], ['ipam', false], ['policy', true], ['policy', false], ['dataplane', true]];
+    const outcomes: [ApplyComponent, boolean][] = [['dataplane', false], ['ipam', false], ['policy', true], ['policy', false], ['dataplane', true]];
     for (const [c, ok] of outcomes) {
       a.applied(c, ok);
       for (const x of APPLY_COMPONENTS) {

@@ -40,6 +40,7 @@ describe('the agent speaker core: restarting or first boot', () => {
     expect(c.deferring).toBe(true);
     const gr = openOf(c, start);
     expect(gr?.restarted).toBe(true);
+    expect(gr?.families.length).toBeGreaterThan(0);
     expect(gr?.families.every((f) => f.forwardingPreserved)).toBe(true);
   });
 
@@ -50,6 +51,7 @@ describe('the agent speaker core: restarting or first boot', () => {
     expect(c.deferring).toBe(false);
     const gr = openOf(c, start);
     expect(gr?.restarted).toBe(false);
+    expect(gr?.families.length).toBeGreaterThan(0);
     expect(gr?.families.every((f) => !f.forwardingPreserved)).toBe(true);
     c.preserveForwarding();
     // the session drops; the next connection's OPEN says forwarding state is kept
@@ -57,6 +59,7 @@ describe('the agent speaker core: restarting or first boot', () => {
     const again = c.handle(peer.address, { type: 'ManualStart' }, 2);
     const gr2 = openOf(c, [...down, ...again], 3);
     expect(gr2?.restarted).toBe(false);
+    expect(gr2?.families.length).toBeGreaterThan(0);
     expect(gr2?.families.every((f) => f.forwardingPreserved)).toBe(true);
   });
 });

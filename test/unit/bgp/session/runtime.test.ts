@@ -74,11 +74,11 @@ describe('speaker runtime reload: settings that need a restart', () => {
   it('a new asn, routerId, clusterId or restartTime is warned about by name, kept at its running value, and causes no actions', async () => {
     const log = recLog();
     const base = new PureSpeakerCore(config());
-    const seen: { asn: number; routerId: string; actions: number }[] = [];
+    const seen: { asn: number; routerId: string; restartTime: number; clusterId: string | undefined; actions: number }[] = [];
     const core: SpeakerCore = Object.assign(Object.create(base) as SpeakerCore, {
       reconfigure: (c: SpeakerConfig, now: number) => {
         const actions = base.reconfigure(c, now);
-        seen.push({ asn: c.asn, routerId: c.routerId, actions: actions.length });
+        seen.push({ asn: c.asn, routerId: c.routerId, restartTime: c.restartTime, clusterId: c.clusterId, actions: actions.length });
         return actions;
       },
     });
@@ -88,7 +88,7 @@ describe('speaker runtime reload: settings that need a restart', () => {
     const warned = log.lines.filter((l) => l.level === 'warn' && l.msg.includes('takes effect after a restart'));
     expect(warned.map((l) => (l.obj as { field: string }).field).sort()).toEqual(['asn', 'clusterId', 'restartTime', 'routerId']);
     expect(warned.find((l) => (l.obj as { field: string }).field === 'asn')?.obj).toMatchObject({ running: 65001, configured: 65009 });
-    expect(seen).toEqual([{ asn: 65001, routerId: '10.0.0.1', actions: 0 }]);
+    expect(seen).toEqual([{ asn: 65001, routerId: '10.0.0.1', restartTime: config().restartTime, clusterId: undefined, actions: 0 }]);
     // an unchanged file warns about nothing
     log.lines.length = 0;
     rt.reload(config());
