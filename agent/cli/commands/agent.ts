@@ -106,8 +106,9 @@ export const agentCommand: Command = {
     const bgp = parseBgpMode(str(v.bgp, env.MARGAY_BGP));
     if (typeof bgp !== 'string') throw new UsageError(bgp.error, USAGE);
     const { parseIptablesBackend } = await import('../../node/iptables-backend.js');
-    const iptablesBackend = parseIptablesBackend(str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND));
-    if (iptablesBackend === undefined) throw new UsageError(`--iptables-backend must be auto, nft or legacy, got "${str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND)}"`, USAGE);
+    const backendText = str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND);
+    const iptablesBackend = parseIptablesBackend(backendText);
+    if (iptablesBackend === undefined) throw new UsageError(`--iptables-backend must be auto, nft or legacy, got "${backendText}"`, USAGE);
     const procSys = str(v['proc-sys'], env.MARGAY_PROC_SYS);
     if (procSys !== undefined && !procSys.startsWith('/')) throw new UsageError(`--proc-sys must be an absolute directory, got "${procSys}"`, USAGE);
     const v8 = v8FlagsFrom('MARGAY_AGENT_V8_FLAGS', env.MARGAY_AGENT_V8_FLAGS, AGENT_V8_FLAGS);

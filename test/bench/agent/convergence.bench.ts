@@ -226,7 +226,7 @@ async function agentLab(emit: Emit, lab3: Speaker): Promise<LabFigures> {
     const trace = speaker === 'margay' && ['1', '2'].includes(process.env.MARGAY_TRACE_ROUTES ?? '') ? await traceStages(c.agentProcess('n1')?.logFile, c.agentProcess('n3')?.logFile, stamps, wire?.times) : undefined;
     // ms from each block's claim to a stamp of it (blocks whose claim was not logged are left out)
     const sinceClaim = (at: (x: (typeof stamps)[number]) => number): number[] =>
-      stamps.flatMap((x) => { const c = claims.get(x.cidr); return c === undefined ? [] : [at(x) - c]; });
+      stamps.flatMap((x) => { const claim = claims.get(x.cidr); return claim === undefined ? [] : [at(x) - claim]; });
     const fromClaim = sinceClaim((x) => x.sRemote);
     const localFromClaim = sinceClaim((x) => x.sLocal);
     // n2 too: a sender serves its peers in some order, so n3 alone could favour whichever speaker serves it first

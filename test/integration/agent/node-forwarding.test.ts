@@ -1,7 +1,7 @@
 /**
  * The agent turns node-wide forwarding on at start (as felix's IPForwarding=Enabled):
  * a node namespace with net.ipv4.ip_forward=0 and net.ipv6.conf.all.forwarding=0 has
- * both at 1 once the agent runs, and the agent's log says so.
+ * both at 1 once the agent runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';

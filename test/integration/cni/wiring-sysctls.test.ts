@@ -19,7 +19,9 @@ const POOLS = [
   { name: 'v6', spec: { cidr: 'fd67::/125', blockSize: 125 } },
 ];
 
-describe.skipIf(needsRoot || !built).each(['netlink', 'ip'] as const)(`pod wiring on a node with the kernel's sysctl defaults, %s wiring (${ROOT_SKIP_REASON})`, (wiring) => {
+const why = [...(needsRoot ? [ROOT_SKIP_REASON] : []), ...(built ? [] : ['needs the built plugins (npm run build)'])].join('; ') || 'needs root and the built plugins';
+
+describe.skipIf(needsRoot || !built).each(['netlink', 'ip'] as const)(`pod wiring on a node with the kernel's sysctl defaults, %s wiring (${why})`, (wiring) => {
   let node: CniNode | undefined;
   const n = (): CniNode => node as CniNode;
   const conf = (extra: object = {}): string => JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'margay-cni', socket: n().socket, ...extra });

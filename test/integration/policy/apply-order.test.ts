@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addNetns, deleteNetns, newRunPrefix } from '../../../agent/lab/netns.js';
-import { needsRoot } from '../../support/root.js';
+import { requirements } from '../../support/root.js';
 import { PolicyApplier } from '../../../policy/apply/applier.js';
 import { hostExec } from '../../../policy/apply/exec.js';
 import { resolveNode } from '../../../policy/resolve/resolve.js';
@@ -19,7 +19,9 @@ const render = (s: Snapshot, p: Policy[]) => renderNode(resolveNode(s, p, 'n1'))
 const save = async (): Promise<string> => (await exec.run(['iptables-save', '-t', 'filter'])).stdout;
 const forwardRules = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('-A FORWARD '));
 
-describe.skipIf(needsRoot)('policy apply ordering against the kernel (needs root: network namespaces, iptables)', () => {
+const needs = requirements({ root: true, file: import.meta.url });
+
+describe.skipIf(needs.skip)(`policy apply ordering against the kernel (network namespaces, iptables; ${needs.why})`, () => {
   beforeAll(async () => {
     await addNetns(ns);
   });
