@@ -58,7 +58,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, MARGAY_JS, type AgentCluster } from '../../../agent/lab/agents.js';
@@ -315,6 +316,46 @@ async function bareBirdMesh(emit: Emit): Promise<{ fromWrite: number; fromLocalK
   }
 }
 
+const FLOOR_JS = join(import.meta.dirname, 'floor-peer.js');
+const FLOOR_EVENTS = QUICK ? 20 : 60;
+
+/**
+ * Extra line, not the reference (system "node-floor"): a Node process that does
+ * nothing but wake on a TCP read and write one route (floor-peer.ts), n1 → n2 over
+ * the lab's fabric: send → n2's kernel (`ip -ts monitor`), the least any receiver in
+ * Node spends on a new block, beside BIRD's whole kernel → kernel path through two
+ * speakers (the bare mesh). Also one netlink route write timed inside that receiver,
+ * woken from sleep (cold) and back to back (hot).
+ */
+async function nodeFloor(emit: Emit): Promise<{ sendToKernel: number }> {
+  const lab: Lab = await createLab({ nodes: 2, fabric: 'l2' });
+  const monitors: { stop(): void }[] = [];
+  try {
+    const [n1, n2] = [lab.node('n1'), lab.node('n2')];
+    const dir = await mkdtemp(join(tmpdir(), 'margay-floor-'));
+    lab.recordPath(dir).catch(() => undefined);
+    const stamp = await stampMonitor(n2.ns);
+    monitors.push(stamp);
+    const recvOut = join(dir, 'receiver.json');
+    const sendOut = join(dir, 'sender.json');
+    await lab.startProcess(n2.ns, [process.execPath, FLOOR_JS, 'receive', n2.address, '17900', recvOut], { name: 'floor-receiver' });
+    await lab.exec(n1.ns, [process.execPath, FLOOR_JS, 'send', n2.address, '17900', String(FLOOR_EVENTS), sendOut], { timeoutMs: 30_000 });
+    const sent = JSON.parse(await readFile(sendOut, 'utf8')) as number[];
+    const kernel = await Promise.all(sent.map((_, k) => stamp.next(`10.250.${k}.0/24`, 10_000)));
+    const recv = JSON.parse(await until('the floor receiver\'s figures', () => readFile(recvOut, 'utf8'), 10_000)) as { coldWriteUs: number; hotWriteUs: number };
+    const fig = summary(kernel.map((t, k) => t - (sent[k] as number)));
+    emit({
+      bench: BENCH, system: 'node-floor', what: 'a Node process that only reads a TCP byte and writes one route (no BGP): n1 send -> n2 kernel (the least a Node receiver spends; not the reference)',
+      events: sent.length, sendToKernelMs: fig, netlinkWriteColdUs: round(recv.coldWriteUs), netlinkWriteHotUs: round(recv.hotWriteUs),
+    });
+    await rm(dir, { recursive: true, force: true });
+    return { sendToKernel: fig.p50 };
+  } finally {
+    for (const m of monitors) m.stop();
+    await lab.destroy();
+  }
+}
+
 export async function run(emit: Emit): Promise<void> {
   if (!isRoot()) {
     process.stderr.write(`${BENCH}: skipped, needs root (network namespaces)\n`);
@@ -328,6 +369,7 @@ export async function run(emit: Emit): Promise<void> {
   // the reference first, then margay (BENCH_CONVERGENCE_MARGAY_FIRST=1 swaps them, to see order effects)
   const order: Speaker[] = process.env.BENCH_CONVERGENCE_MARGAY_FIRST === '1' ? ['margay', 'bird'] : ['bird', 'margay'];
   if (AB_ENV) order.splice(order.indexOf('margay'), 0, 'margay-ab');
+  const floor = await nodeFloor(emit);
   const figures = new Map<Speaker, LabFigures>();
   for (const sp of order) figures.set(sp, await agentLab(emit, sp));
   const ours = figures.get('margay') as LabFigures;
@@ -353,6 +395,8 @@ export async function run(emit: Emit): Promise<void> {
     ratioClaimToBothRemoteKernels_margayOverBirdSpeaker: round(ours.bothFromClaim / bird.bothFromClaim),
     bareBirdMeshN1KernelToN3KernelP50: bare.fromLocalKernel,
     ratioClaimToN3Kernel_margayOverBareBirdN1KernelToN3Kernel: round(ours.fromClaim / bare.fromLocalKernel),
+    // a Node process doing nothing but read a byte and write a route, over BIRD's whole kernel → BGP → kernel path
+    nodeFloorSendToKernelP50: floor.sendToKernel, ratioNodeFloor_overBareBirdN1KernelToN3Kernel: round(floor.sendToKernel / bare.fromLocalKernel),
     ...(ab ? { ab: AB_ENV, abClaimToN3KernelP50: ab.fromClaim, abCniAddToN3KernelP50: ab.fromAdd, ratioClaimToN3Kernel_abOverBirdSpeaker: round(ab.fromClaim / bird.fromClaim) } : {}),
   });
 }
