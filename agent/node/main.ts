@@ -12,7 +12,7 @@ import type { Datastore } from '../datastore/datastore.js';
 import type { ObjectValidator } from '../datastore/validate.js';
 import { FileIpamStore } from '../ipam/file-store.js';
 import type { IpamStore } from '../ipam/store.js';
-import { DEFAULT_PROC_SYS, ensureNodeForwarding, nodeForwardingOf } from '../dataplane/sysctl.js';
+import { DEFAULT_PROC_SYS, ensureNodeForwarding, type NodeForwarding } from '../dataplane/sysctl.js';
 import { Agent } from './agent.js';
 import type { SecretReader } from './bgp.js';
 import type { BgpDefaults } from '../node-config/node-config.js';
@@ -47,6 +47,12 @@ export interface AgentSettings {
   iptablesBackend?: IptablesBackendSetting;
   /** the sysctl root pod wiring writes under (default /proc/sys; the chart's unprivileged mode: /host/proc/sys) */
   procSys?: string;
+  /** node-wide forwarding turned on at start (--ip-forwarding / MARGAY_IP_FORWARDING): on (default), ipv4, off */
+  ipForwarding?: NodeForwarding;
+  /** diagnostics (options.ts; the CLI reads MARGAY_FAST_ROUTES, MARGAY_FAST_WARM, MARGAY_DEFER_INPUTS_MS): default on, on, 3 ms */
+  fastRoutes?: boolean;
+  fastWarm?: boolean;
+  deferInputsMs?: number;
 }
 
 /** crds/schemas' validateObject as the datastore's validator. */
@@ -66,8 +72,8 @@ export async function runAgent(s: AgentSettings): Promise<number> {
   }
   try {
     // pods reach beyond the node only through node-wide forwarding (felix's IPForwarding=Enabled)
-    const fwd = ensureNodeForwarding(s.procSys ?? DEFAULT_PROC_SYS, nodeForwardingOf(process.env.MARGAY_IP_FORWARDING));
-    for (const p of fwd.enabled) log.info({ sysctl: p.replaceAll('/', '.') }, 'node forwarding was off: turned on (MARGAY_IP_FORWARDING=off or ipv4 leaves it)');
+    const fwd = ensureNodeForwarding(s.procSys ?? DEFAULT_PROC_SYS, s.ipForwarding ?? 'on');
+    for (const p of fwd.enabled) log.info({ sysctl: p.replaceAll('/', '.') }, 'node forwarding was off: turned on (--ip-forwarding off or ipv4 leaves it)');
     if (fwd.raKept.length > 0) log.info({ interfaces: fwd.raKept }, 'IPv6 forwarding on: accept_ra 1 → 2 on the node\'s interfaces, so router advertisements still set their routes');
     for (const f of fwd.failed) log.warn({ sysctl: f.path.replaceAll('/', '.'), err: f.error }, 'node forwarding: cannot turn it on; pods will not reach beyond the node');
   } catch (err) {
@@ -120,8 +126,8 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     syncBoundMs: s.syncBoundMs, resyncMs: s.resyncMs, ipamGcMs: s.ipamGcMs ?? 60_000,
     // both stores have a change feed (IpamStore.watch); the poll is for a store without one
     ipamPollMs: s.datastore === 'kubernetes' ? 30_000 : 2000, restartTime: s.restartTime, holdTime: s.holdTime,
-    fastRoutes: process.env.MARGAY_FAST_ROUTES !== '0', fastWarm: process.env.MARGAY_FAST_WARM !== '0',
-    ...(Number.isFinite(Number(process.env.MARGAY_DEFER_INPUTS_MS ?? 'x')) ? { deferInputsMs: Number(process.env.MARGAY_DEFER_INPUTS_MS) } : {}), bgp: s.bgp ?? 'on',
+    fastRoutes: s.fastRoutes ?? true, fastWarm: s.fastWarm ?? true,
+    ...(s.deferInputsMs !== undefined ? { deferInputsMs: s.deferInputsMs } : {}), bgp: s.bgp ?? 'on',
     ...(s.procSys !== undefined ? { procSys: s.procSys } : {}),
   });
   try {

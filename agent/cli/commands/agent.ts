@@ -6,6 +6,8 @@ import type { Command } from '../command.js';
 import { parseFlags, intFlag, choiceFlag } from '../args.js';
 import { UsageError } from '../usage-error.js';
 import { AGENT_V8_FLAGS, execWithV8Flags, v8FlagsFrom } from '../v8-flags.js';
+import type { AgentSettings } from '../../node/main.js';
+import type { NodeForwarding } from '../../dataplane/sysctl.js';
 
 const USAGE = `usage: margay agent --node NAME [flags]
 
@@ -52,6 +54,10 @@ flags (environment variable in brackets):
   --iptables-backend B     auto|nft|legacy (default auto) [MARGAY_IPTABLES_BACKEND]: auto follows the
                            node's (kubelet's KUBE-IPTABLES-HINT chain, else whichever of iptables-legacy-save
                            and iptables-nft-save shows rules; none: nft), as kube-proxy's image does
+  --ip-forwarding M        on|ipv4|off (default on) [MARGAY_IP_FORWARDING]: node-wide forwarding the agent
+                           turns on at start where it is off (net.ipv4.ip_forward, net.ipv6.conf.all.forwarding;
+                           logged), as felix; ipv4 leaves IPv6's alone, off both (pods then reach beyond
+                           the node only if the node's own configuration forwards)
   --proc-sys DIR           where pod wiring writes its sysctls (default /proc/sys) [MARGAY_PROC_SYS]; the chart
                            sets /host/proc/sys when unprivileged (the host's /proc/sys/net mounted there)
   --log-level LEVEL        fatal|error|warn|info|debug|trace (default info) [MARGAY_LOG_LEVEL]
@@ -59,6 +65,11 @@ flags (environment variable in brackets):
 The agent restarts itself once (same PID) with its V8 flags, ${AGENT_V8_FLAGS.join(' ')};
 MARGAY_AGENT_V8_FLAGS=0 keeps Node's defaults, or gives other flags (space or comma
 separated).
+
+Diagnostics (environment only): MARGAY_TRACE_ROUTES=1 logs the route path's stage
+timings; for comparisons, MARGAY_FAST_ROUTES=0 turns the route fast path off,
+MARGAY_FAST_WARM=0 its warm-up, MARGAY_DEFER_INPUTS_MS=N (whole ms, default 3,
+0 = at once) the wait of datastore snapshots and other nodes' IPAM records.
 
 Per-node BGP settings come from Node annotations (see docs/agent.md):
   margay.io/bgp-ipv4-address: 172.30.0.11/24    margay.io/as-number: "65001"
@@ -71,71 +82,105 @@ const FLAGS = {
   'as-number': { type: 'string' }, 'node-to-node-mesh': { type: 'string' }, 'bgp-listen-port': { type: 'string' }, 'health-port': { type: 'string' },
   'health-address': { type: 'string' }, uplink: { type: 'string' }, 'node-address': { type: 'string' }, 'bgp-sync-timeout': { type: 'string' },
   'hold-time': { type: 'string' }, bgp: { type: 'string' }, 'restart-time': { type: 'string' }, resync: { type: 'string' }, 'ipam-gc-interval': { type: 'string' },
-  'iptables-backend': { type: 'string' }, 'proc-sys': { type: 'string' },
+  'iptables-backend': { type: 'string' }, 'ip-forwarding': { type: 'string' }, 'proc-sys': { type: 'string' },
 } as const;
+
+/** The longest MARGAY_DEFER_INPUTS_MS taken (a diagnostic: the default is 3 ms). */
+const MAX_DEFER_INPUTS_MS = 60_000;
+
+/**
+ * The agent's settings from its arguments and ENV (process.env in the command; the
+ * parse reads nothing else): every value checked here, so that a bad one is a
+ * UsageError (exit 2) naming the flag — and the variable, when it came from one —
+ * before anything starts.
+ */
+export async function agentSettingsFrom(argv: string[], env: NodeJS.ProcessEnv): Promise<AgentSettings> {
+  const { values: v } = parseFlags(argv, FLAGS, USAGE);
+  const str = (flag: string | undefined, ...vars: (string | undefined)[]): string | undefined => flag ?? vars.find((x) => x !== undefined && x !== '');
+  /** ` (from VAR)` when the flag was not given and VAR stood in for it: the operator's mistake is in the variable */
+  const fromVar = (flag: string | undefined, name: string): string => (flag === undefined && env[name] !== undefined && env[name] !== '' ? ` (from ${name})` : '');
+  const node = str(v.node, env.MARGAY_NODE, env.NODE_NAME);
+  if (!node) throw new UsageError('--node NAME is required (or MARGAY_NODE / NODE_NAME)', USAGE);
+  const datastore = choiceFlag(str(v.datastore, env.MARGAY_DATASTORE), 'datastore', ['file', 'kubernetes'] as const, 'file');
+  const datastoreDir = str(v['datastore-dir'], env.MARGAY_DATASTORE_DIR);
+  if (datastore === 'file' && !datastoreDir) throw new UsageError('--datastore-dir DIR is required with the file datastore', USAGE);
+  const hold = intFlag(str(v['hold-time'], env.MARGAY_BGP_HOLD_TIME), 'hold-time', 90, 0, 65535);
+  if (hold > 0 && hold < 3) throw new UsageError('--hold-time must be 0 or at least 3', USAGE);
+  const nodeAddress = str(v['node-address'], env.MARGAY_NODE_ADDRESS);
+  if (nodeAddress !== undefined && !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(nodeAddress)) throw new UsageError(`--node-address must be an IPv4 address/prefix like 10.0.0.5/24, got "${nodeAddress}"`, USAGE);
+  const runDir = str(v['run-dir'], env.MARGAY_RUN_DIR) ?? '/run/margay';
+  const cniSocket = v['cni-socket'] ?? env.MARGAY_CNI_SOCKET ?? `${runDir}/cni.sock`;
+  const asText = str(v['as-number'], env.MARGAY_BGP_AS_NUMBER);
+  const mesh = str(v['node-to-node-mesh'], env.MARGAY_BGP_NODE_TO_NODE_MESH);
+  if (mesh !== undefined && mesh !== 'true' && mesh !== 'false') throw new UsageError(`--node-to-node-mesh must be true or false, got "${mesh}"`, USAGE);
+  const bgpDefaults = {
+    ...(asText !== undefined ? { asn: intFlag(asText, 'as-number', 64512, 1, 4294967295) } : {}),
+    ...(mesh !== undefined ? { meshEnabled: mesh === 'true' } : {}),
+    ...(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT) !== undefined
+      ? { listenPort: intFlag(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT), 'bgp-listen-port', 179, 1, 65535) } : {}),
+  };
+  const { parseBgpMode } = await import('../../node/bgp-mode.js');
+  const bgp = parseBgpMode(str(v.bgp, env.MARGAY_BGP));
+  if (typeof bgp !== 'string') throw new UsageError(bgp.error, USAGE);
+  const { parseIptablesBackend } = await import('../../node/iptables-backend.js');
+  const backendText = str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND);
+  const iptablesBackend = parseIptablesBackend(backendText);
+  if (iptablesBackend === undefined) {
+    throw new UsageError(`--iptables-backend must be auto, nft or legacy, got "${backendText}"${fromVar(v['iptables-backend'], 'MARGAY_IPTABLES_BACKEND')}`, USAGE);
+  }
+  const { nodeForwardingOf } = await import('../../dataplane/sysctl.js');
+  const forwardingText = str(v['ip-forwarding'], env.MARGAY_IP_FORWARDING);
+  let ipForwarding: NodeForwarding;
+  try {
+    ipForwarding = nodeForwardingOf(forwardingText);
+  } catch {
+    throw new UsageError(`--ip-forwarding must be on, ipv4 or off, got "${forwardingText}"${fromVar(v['ip-forwarding'], 'MARGAY_IP_FORWARDING')}`, USAGE);
+  }
+  const procSys = str(v['proc-sys'], env.MARGAY_PROC_SYS);
+  if (procSys !== undefined && !procSys.startsWith('/')) throw new UsageError(`--proc-sys must be an absolute directory, got "${procSys}"`, USAGE);
+  // diagnostics, environment only (docs/agent.md "Configuration")
+  const deferText = str(undefined, env.MARGAY_DEFER_INPUTS_MS);
+  if (deferText !== undefined && !(/^\d+$/.test(deferText) && Number(deferText) <= MAX_DEFER_INPUTS_MS)) {
+    throw new UsageError(`MARGAY_DEFER_INPUTS_MS must be a whole number of milliseconds from 0 to ${MAX_DEFER_INPUTS_MS} (0 = at once), got "${deferText}"`, USAGE);
+  }
+  return {
+    node, datastore, bgp, iptablesBackend, ipForwarding,
+    ...(procSys !== undefined ? { procSys } : {}),
+    ...(datastoreDir ? { datastoreDir } : {}),
+    ...(str(v['ipam-dir'], env.MARGAY_IPAM_DIR) ? { ipamDir: str(v['ipam-dir'], env.MARGAY_IPAM_DIR) as string } : {}),
+    ...(str(v['kube-server'], env.MARGAY_KUBE_SERVER) ? { kubeServer: str(v['kube-server'], env.MARGAY_KUBE_SERVER) as string } : {}),
+    ...(str(v.kubeconfig, env.KUBECONFIG) ? { kubeconfig: str(v.kubeconfig, env.KUBECONFIG) as string } : {}),
+    secretNamespace: str(v['secret-namespace'], env.MARGAY_NAMESPACE, env.POD_NAMESPACE) ?? 'kube-system',
+    bgpDefaults,
+    cniSocket: cniSocket === '' ? null : cniSocket,
+    statusSocket: str(v['status-socket'], env.MARGAY_STATUS_SOCKET) ?? `${runDir}/agent.sock`,
+    healthPort: intFlag(str(v['health-port'], env.MARGAY_HEALTH_PORT), 'health-port', 9099, 0, 65535),
+    healthAddress: str(v['health-address'], env.MARGAY_HEALTH_ADDRESS) ?? '127.0.0.1',
+    ...(str(v.uplink, env.MARGAY_UPLINK) ? { uplink: str(v.uplink, env.MARGAY_UPLINK) as string } : {}),
+    ...(nodeAddress ? { nodeAddress } : {}),
+    syncBoundMs: intFlag(str(v['bgp-sync-timeout'], env.MARGAY_BGP_SYNC_TIMEOUT), 'bgp-sync-timeout', 10_000, 0, 3_600_000),
+    holdTime: hold,
+    restartTime: intFlag(str(v['restart-time'], env.MARGAY_BGP_RESTART_TIME), 'restart-time', 120, 1, 4095),
+    resyncMs: intFlag(str(v.resync, env.MARGAY_RESYNC), 'resync', 30_000, 100, 86_400_000),
+    ...(str(v['ipam-gc-interval'], env.MARGAY_IPAM_GC_INTERVAL) !== undefined
+      ? { ipamGcMs: intFlag(str(v['ipam-gc-interval'], env.MARGAY_IPAM_GC_INTERVAL), 'ipam-gc-interval', 0, 0, 86_400_000) } : {}),
+    fastRoutes: env.MARGAY_FAST_ROUTES !== '0',
+    fastWarm: env.MARGAY_FAST_WARM !== '0',
+    ...(deferText !== undefined ? { deferInputsMs: Number(deferText) } : {}),
+  };
+}
 
 export const agentCommand: Command = {
   name: 'agent',
   summary: 'run the node agent',
   usage: USAGE,
   async run(argv) {
-    const { values: v } = parseFlags(argv, FLAGS, USAGE);
     const env = process.env;
-    const str = (flag: string | undefined, ...vars: (string | undefined)[]): string | undefined => flag ?? vars.find((x) => x !== undefined && x !== '');
-    const node = str(v.node, env.MARGAY_NODE, env.NODE_NAME);
-    if (!node) throw new UsageError('--node NAME is required (or MARGAY_NODE / NODE_NAME)', USAGE);
-    const datastore = choiceFlag(str(v.datastore, env.MARGAY_DATASTORE), 'datastore', ['file', 'kubernetes'] as const, 'file');
-    const datastoreDir = str(v['datastore-dir'], env.MARGAY_DATASTORE_DIR);
-    if (datastore === 'file' && !datastoreDir) throw new UsageError('--datastore-dir DIR is required with the file datastore', USAGE);
-    const hold = intFlag(str(v['hold-time'], env.MARGAY_BGP_HOLD_TIME), 'hold-time', 90, 0, 65535);
-    if (hold > 0 && hold < 3) throw new UsageError('--hold-time must be 0 or at least 3', USAGE);
-    const nodeAddress = str(v['node-address'], env.MARGAY_NODE_ADDRESS);
-    if (nodeAddress !== undefined && !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(nodeAddress)) throw new UsageError(`--node-address must be an IPv4 address/prefix like 10.0.0.5/24, got "${nodeAddress}"`, USAGE);
-    const runDir = str(v['run-dir'], env.MARGAY_RUN_DIR) ?? '/run/margay';
-    const cniSocket = v['cni-socket'] ?? env.MARGAY_CNI_SOCKET ?? `${runDir}/cni.sock`;
-    const asText = str(v['as-number'], env.MARGAY_BGP_AS_NUMBER);
-    const mesh = str(v['node-to-node-mesh'], env.MARGAY_BGP_NODE_TO_NODE_MESH);
-    if (mesh !== undefined && mesh !== 'true' && mesh !== 'false') throw new UsageError(`--node-to-node-mesh must be true or false, got "${mesh}"`, USAGE);
-    const bgpDefaults = {
-      ...(asText !== undefined ? { asn: intFlag(asText, 'as-number', 64512, 1, 4294967295) } : {}),
-      ...(mesh !== undefined ? { meshEnabled: mesh === 'true' } : {}),
-      ...(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT) !== undefined
-        ? { listenPort: intFlag(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT), 'bgp-listen-port', 179, 1, 65535) } : {}),
-    };
-    const { parseBgpMode } = await import('../../node/bgp-mode.js');
-    const bgp = parseBgpMode(str(v.bgp, env.MARGAY_BGP));
-    if (typeof bgp !== 'string') throw new UsageError(bgp.error, USAGE);
-    const { parseIptablesBackend } = await import('../../node/iptables-backend.js');
-    const backendText = str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND);
-    const iptablesBackend = parseIptablesBackend(backendText);
-    if (iptablesBackend === undefined) throw new UsageError(`--iptables-backend must be auto, nft or legacy, got "${backendText}"`, USAGE);
-    const procSys = str(v['proc-sys'], env.MARGAY_PROC_SYS);
-    if (procSys !== undefined && !procSys.startsWith('/')) throw new UsageError(`--proc-sys must be an absolute directory, got "${procSys}"`, USAGE);
+    const settings = await agentSettingsFrom(argv, env);
     const v8 = v8FlagsFrom('MARGAY_AGENT_V8_FLAGS', env.MARGAY_AGENT_V8_FLAGS, AGENT_V8_FLAGS);
     if ('error' in v8) throw new UsageError(v8.error, USAGE);
     execWithV8Flags(v8.flags);
     const { runAgent } = await import('../../node/main.js');
-    return runAgent({
-      node, datastore, bgp, iptablesBackend,
-      ...(procSys !== undefined ? { procSys } : {}),
-      ...(datastoreDir ? { datastoreDir } : {}),
-      ...(str(v['ipam-dir'], env.MARGAY_IPAM_DIR) ? { ipamDir: str(v['ipam-dir'], env.MARGAY_IPAM_DIR) as string } : {}),
-      ...(str(v['kube-server'], env.MARGAY_KUBE_SERVER) ? { kubeServer: str(v['kube-server'], env.MARGAY_KUBE_SERVER) as string } : {}),
-      ...(str(v.kubeconfig, env.KUBECONFIG) ? { kubeconfig: str(v.kubeconfig, env.KUBECONFIG) as string } : {}),
-      secretNamespace: str(v['secret-namespace'], env.MARGAY_NAMESPACE, env.POD_NAMESPACE) ?? 'kube-system',
-      bgpDefaults,
-      cniSocket: cniSocket === '' ? null : cniSocket,
-      statusSocket: str(v['status-socket'], env.MARGAY_STATUS_SOCKET) ?? `${runDir}/agent.sock`,
-      healthPort: intFlag(str(v['health-port'], env.MARGAY_HEALTH_PORT), 'health-port', 9099, 0, 65535),
-      healthAddress: str(v['health-address'], env.MARGAY_HEALTH_ADDRESS) ?? '127.0.0.1',
-      ...(str(v.uplink, env.MARGAY_UPLINK) ? { uplink: str(v.uplink, env.MARGAY_UPLINK) as string } : {}),
-      ...(nodeAddress ? { nodeAddress } : {}),
-      syncBoundMs: intFlag(str(v['bgp-sync-timeout'], env.MARGAY_BGP_SYNC_TIMEOUT), 'bgp-sync-timeout', 10_000, 0, 3_600_000),
-      holdTime: hold,
-      restartTime: intFlag(str(v['restart-time'], env.MARGAY_BGP_RESTART_TIME), 'restart-time', 120, 1, 4095),
-      resyncMs: intFlag(str(v.resync, env.MARGAY_RESYNC), 'resync', 30_000, 100, 86_400_000),
-      ...(str(v['ipam-gc-interval'], env.MARGAY_IPAM_GC_INTERVAL) !== undefined
-        ? { ipamGcMs: intFlag(str(v['ipam-gc-interval'], env.MARGAY_IPAM_GC_INTERVAL), 'ipam-gc-interval', 0, 0, 86_400_000) } : {}),
-    });
+    return runAgent(settings);
   },
 };

@@ -8,7 +8,7 @@ describe('margay agent / margay status on the command line (no root needed)', ()
     const flags = ['--node', '--datastore', '--datastore-dir', '--ipam-dir', '--kube-server', '--kubeconfig', '--secret-namespace', '--run-dir', '--cni-socket', '--status-socket',
       '--as-number', '--node-to-node-mesh', '--bgp-listen-port', '--bgp',
       '--health-port', '--health-address', '--uplink', '--node-address', '--bgp-sync-timeout', '--hold-time', '--restart-time', '--resync', '--ipam-gc-interval',
-      '--iptables-backend', '--proc-sys', '--log-level'];
+      '--iptables-backend', '--ip-forwarding', '--proc-sys', '--log-level'];
     for (const flag of flags) {
       expect(r.stdout, flag).toMatch(new RegExp(`^  ${flag} .*\\[[A-Z_, ]+\\]`, 'm'));
     }
@@ -29,6 +29,26 @@ describe('margay agent / margay status on the command line (no root needed)', ()
     [['--node', 'n1', '--datastore-dir', '/x', '--proc-sys', 'host/proc/sys'], '--proc-sys must be an absolute directory'],
   ])('agent %j is a usage error (exit 2): %s', (args, message) => {
     const r = margay(['agent', ...args], { env: { MARGAY_NODE: '', NODE_NAME: '', MARGAY_DATASTORE_DIR: '' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('--help shows --ip-forwarding with its values, default and variable, and the diagnostics variables', () => {
+    const r = margay(['agent', '--help']);
+    expect(r.stdout).toMatch(/^ {2}--ip-forwarding M +on\|ipv4\|off \(default on\) \[MARGAY_IP_FORWARDING\]/m);
+    expect(r.stdout).toContain('MARGAY_DEFER_INPUTS_MS');
+  });
+
+  // --proc-sys names a missing directory: were the value not checked while parsing, the
+  // agent would stop at start with exit 1 (and start nothing), not 2
+  it.each([
+    [['--ip-forwarding', 'yes'], {}, '--ip-forwarding must be on, ipv4 or off, got "yes"\n'],
+    [[], { MARGAY_IP_FORWARDING: 'enabled' }, '--ip-forwarding must be on, ipv4 or off, got "enabled" (from MARGAY_IP_FORWARDING)'],
+    [[], { MARGAY_IPTABLES_BACKEND: 'xtables' }, '--iptables-backend must be auto, nft or legacy, got "xtables" (from MARGAY_IPTABLES_BACKEND)'],
+    [[], { MARGAY_DEFER_INPUTS_MS: 'soon' }, 'MARGAY_DEFER_INPUTS_MS must be a whole number of milliseconds'],
+  ])('agent %j with env %j is a usage error (exit 2) naming the flag or variable', (args, env, message) => {
+    const r = margay(['agent', '--node', 'n1', '--datastore-dir', '/nonexistent/margay', '--proc-sys', '/nonexistent/margay/proc/sys', '--health-port', '0', ...args],
+      { env: { MARGAY_AGENT_V8_FLAGS: '0', MARGAY_IP_FORWARDING: '', MARGAY_IPTABLES_BACKEND: '', MARGAY_DEFER_INPUTS_MS: '', ...env } });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(message);
   });
