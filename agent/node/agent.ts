@@ -53,7 +53,7 @@ import { Rejections } from './rejections.js';
 import { observeOwnBlocks } from './block-events.js';
 import { RouteTrace } from './route-trace.js';
 import { RoutesPass } from './routes-pass.js';
-import { blockRows, routeRows } from './status-view.js';
+import { blockRows, routeRows, tunnelRows } from './status-view.js';
 
 export type { AgentOptions } from './options.js';
 
@@ -375,6 +375,7 @@ export class Agent {
       // bgpSynced: readiness's notion (BGP off is synced; on: the gate has opened)
       ready: h.reasons.length === 0, reasons: h.reasons, bgpSynced: h.bgpSynced, ...(this.bgpOff ? { bgp: 'off' as const } : {}),
       peers: this.bgp.rows(), routes: routeRows(report?.plan.routes ?? []), blocks: blockRows(this.ipamView.own()),
+      tunnels: tunnelRows(report?.plan, this.snapshot ? dataplanePoolsOf(this.snapshot) : []),
       policy: this.policy.status(),
       problems: [
         ...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.rejected.sentences(),

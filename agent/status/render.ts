@@ -1,8 +1,17 @@
 /**
  * `margay status` as text (pure): a peers table like `calicoctl node status`, then
- * the routes the agent programs, its IPAM blocks and the policy counts.
+ * the routes the agent programs, its IPAM blocks, its tunnel devices and the policy
+ * counts.
  */
-import type { AgentStatus } from './types.js';
+import type { AgentStatus, TunnelRow } from './types.js';
+
+const TUNNEL_TYPES: Record<TunnelRow['type'], string> = { vxlan: 'VXLAN (IPv4 underlay)', 'vxlan-v6': 'VXLAN (IPv6 underlay)', ipip: 'IPIP' };
+
+/** The TUNNEL ADDRESS cell: the IPv4 address, then the IPv6 link-local next hop; "none (not assigned yet)" without either. */
+function tunnelAddress(t: TunnelRow): string {
+  const parts = [...(t.address !== undefined ? [t.address] : []), ...(t.address6 !== undefined ? [`${t.address6} (link-local)`] : [])];
+  return parts.length > 0 ? parts.join(', ') : 'none (not assigned yet)';
+}
 
 export function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -45,6 +54,12 @@ export function renderStatus(s: AgentStatus, today?: string): string {
   if (s.blocks.length === 0) out.push('No blocks held by this node.');
   else out.push(renderTable(['BLOCK', 'POOL', 'IN USE'], s.blocks.map((b) => [b.cidr, b.pool, `${b.used}/${b.size}`])));
   out.push('');
+  if (s.tunnels !== undefined) {
+    out.push('Tunnels');
+    if (s.tunnels.length === 0) out.push('No tunnel devices (no IPPool uses VXLAN or IPIP).');
+    else out.push(renderTable(['DEVICE', 'TYPE', 'TUNNEL ADDRESS'], s.tunnels.map((t) => [t.device, TUNNEL_TYPES[t.type], tunnelAddress(t)])));
+    out.push('');
+  }
   const p = s.policy;
   out.push(`Policy: ${p.policies} NetworkPolicies (${p.rejected} rejected), ${p.localPods} local pods, ${p.applies} applies, ${p.failures} failures, ${p.synced ? 'in sync' : 'NOT in sync'}${p.lastError ? ` (last error: ${p.lastError})` : ''}`);
   if (s.problems.length > 0) {

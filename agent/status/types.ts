@@ -33,6 +33,23 @@ export interface BlockRow {
   size: number;
 }
 
+/**
+ * A tunnel device this node uses (the last dataplane pass's plan), as Calico's Node
+ * shows ipv4VXLANTunnelAddr / ipv4IPIPTunnelAddr. A kind no pool uses has no row.
+ */
+export interface TunnelRow {
+  /** vxlan: VXLAN over the IPv4 underlay; vxlan-v6: over the IPv6 underlay (IPv6-only nodes or peers); ipip */
+  type: 'vxlan' | 'vxlan-v6' | 'ipip';
+  /** the device's name from the dataplane config (vxlan.margay, vxlan-v6.margay, tunl0 by default) */
+  device: string;
+  /** the IPv4 tunnel address the agent assigned (IPAM `<kind>-tunnel-addr-<node>`, or the Node's annotation), bare; absent: none assigned yet (never for vxlan-v6) */
+  address?: string;
+  /** the IPv6 next hop other nodes use for this node's IPv6 blocks: the VTEP's link-local, derived from its MAC (only when an IPv6 pool uses VXLAN) */
+  address6?: string;
+  /** the VTEP MAC (VXLAN) */
+  mac?: string;
+}
+
 export interface PolicyCounts {
   policies: number;
   rejected: number;
@@ -56,6 +73,8 @@ export interface AgentStatus {
   peers: PeerRow[];
   routes: RouteRow[];
   blocks: BlockRow[];
+  /** the tunnel devices of the last dataplane pass (none before the first); absent from agents older than this field */
+  tunnels?: TunnelRow[];
   policy: PolicyCounts;
   /** configuration problems (bad annotations, peers that cannot be built, unmapped routes) */
   problems: string[];

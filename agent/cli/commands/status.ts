@@ -9,7 +9,8 @@ const USAGE = `usage: margay status [--json] [--socket PATH]
 
 Asks the local agent for its BGP peers (address, type: node-to-node mesh / route
 reflector / global / node-specific, state, since, info), the routes it programs,
-its IPAM blocks and its policy counts.
+its IPAM blocks, its tunnel devices (VXLAN, IPIP: device name and tunnel address;
+JSON "tunnels") and its policy counts.
 
 flags (environment variable in brackets):
   --json           the agent's answer as JSON

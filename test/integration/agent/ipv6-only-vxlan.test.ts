@@ -53,6 +53,9 @@ describe.skipIf(needs.skip)(`IPv6-only nodes with real agents: VXLAN over the IP
     const dev = (await c.lab.exec(c.lab.node('n1').ns, ['ip', '-d', 'link', 'show', 'vxlan-v6.margay'])).stdout;
     expect(dev).toContain(`vxlan id 4096 local ${c.lab.node('n1').address6}`);
     expect((await c.lab.exec(c.lab.node('n1').ns, ['ip', 'link', 'show'])).stdout).not.toContain('vxlan.margay:');
+    // margay status: the one tunnel device, with the link-local the kernel gave it (n2 routes n1's blocks via it); no IPv4 tunnel address
+    expect(n1.tunnels).toEqual([{ type: 'vxlan-v6', device: 'vxlan-v6.margay', address6: vtepLinkLocal(vtepMac('n1')), mac: vtepMac('n1') }]);
+    expect((await c.lab.exec(c.lab.node('n1').ns, ['ip', '-6', 'addr', 'show', 'dev', 'vxlan-v6.margay'])).stdout).toContain(`inet6 ${vtepLinkLocal(vtepMac('n1'))}/64 scope link`);
     expect(await waitFor(async () => (await c.lab.ping(pods.a!.netns, pods.b!.ipv6!, { count: 1, timeoutS: 1 })).ok, 15_000, 'a → b over IPv6', 100)).toBe(true);
     expect(await waitFor(async () => (await c.lab.ping(pods.b!.netns, pods.a!.ipv6!, { count: 1, timeoutS: 1 })).ok, 15_000, 'b → a over IPv6', 100)).toBe(true);
   }, 90_000);

@@ -7,6 +7,7 @@
  * the same device via the owner's VTEP link-local address, and pods reach each
  * other over IPv6 across the router.
  */
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../../agent/lab/lab.js';
 import { createAgentCluster, type AgentCluster, type CniPod } from '../../../agent/lab/agents.js';
@@ -76,4 +77,25 @@ describe.skipIf(needs.skip)(`VXLAN CrossSubnet with real agents on a routed fabr
       expect(await waitFor(async () => (await c.lab.ping(pods[x]!.netns, pods[y]!.ipv6!, { count: 1, timeoutS: 1 })).ok, 15_000, `${x} → ${y} over IPv6`, 100), `${x} → ${y}`).toBe(true);
     }
   }, 90_000);
+
+  it('margay status shows each node\'s VXLAN tunnel address: the one on its device, the one the other nodes route via', async () => {
+    const c = cluster as AgentCluster;
+    const vx = (s: AgentStatus | undefined) => s?.tunnels?.find((t) => t.type === 'vxlan' && t.address !== undefined);
+    const [n1, n2] = await waitFor(async () => {
+      const [s1, s2] = await Promise.all([c.status('n1').catch(() => undefined), c.status('n2').catch(() => undefined)]);
+      return vx(s1) && vx(s2) ? [s1 as AgentStatus, s2 as AgentStatus] as const : undefined;
+    }, 30_000, 'n1 and n2 report their VXLAN tunnel addresses', 200);
+    const t1 = vx(n1)!;
+    // dual stack on IPv4 underlays: the one IPv4-underlay device, no IPIP; IPv6 rides it via the link-local
+    expect(n1.tunnels).toEqual([{ type: 'vxlan', device: 'vxlan.margay', address: t1.address, address6: vtepLinkLocal(vtepMac('n1')), mac: vtepMac('n1') }]);
+    expect(t1.address).toMatch(/^10\.244\.\d+\.\d+$/);
+    const addrs = (await c.lab.exec(c.lab.node('n1').ns, ['ip', 'addr', 'show', 'dev', 'vxlan.margay'])).stdout;
+    expect(addrs).toContain(`inet ${t1.address}/32`);
+    expect(addrs).toContain(`inet6 ${t1.address6}/64 scope link`);
+    // what n1 reports for n2 is what n2 reports for itself
+    expect(n1.routes.find((r) => v4(r) && r.reason === 'vxlan to n2')?.via).toBe(`via ${vx(n2)!.address} dev vxlan.margay onlink`);
+    const text = spawnSync(process.execPath, [MARGAY_JS, 'status', '--socket', c.statusSocket('n1')], { encoding: 'utf8', timeout: 15_000 });
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`| vxlan.margay | VXLAN (IPv4 underlay) | ${t1.address}, ${t1.address6} (link-local) |`);
+  }, 60_000);
 });

@@ -60,3 +60,38 @@ describe('margay status text', () => {
     expect(t).not.toContain('Problems');
   });
 });
+
+describe('margay status tunnels', () => {
+  const mac = '66:01:02:03:04:05';
+  it('a Tunnels table between the IPAM blocks and the policy line: device, type and tunnel address', () => {
+    const t = renderStatus({
+      ...base,
+      tunnels: [
+        { type: 'vxlan', device: 'vxlan.margay', address: '10.244.0.0', address6: 'fe80::6401:2ff:fe03:405', mac },
+        { type: 'vxlan-v6', device: 'vxlan-v6.margay', address6: 'fe80::6401:2ff:fe03:405', mac },
+        { type: 'ipip', device: 'tunl0', address: '10.245.0.1' },
+      ],
+    }, '2026-11-21');
+    expect(t).toContain('Tunnels\n+-----');
+    expect(t).toMatch(/\| DEVICE\s+\| TYPE\s+\| TUNNEL ADDRESS\s+\|/);
+    expect(t).toMatch(/\| vxlan\.margay\s+\| VXLAN \(IPv4 underlay\) \| 10\.244\.0\.0, fe80::6401:2ff:fe03:405 \(link-local\) \|/);
+    expect(t).toMatch(/\| vxlan-v6\.margay \| VXLAN \(IPv6 underlay\) \| fe80::6401:2ff:fe03:405 \(link-local\)\s+\|/);
+    expect(t).toMatch(/\| tunl0\s+\| IPIP\s+\| 10\.245\.0\.1\s+\|/);
+    const at = t.indexOf('Tunnels\n');
+    expect(at).toBeGreaterThan(t.indexOf('IPAM blocks'));
+    expect(at).toBeLessThan(t.indexOf('Policy: '));
+  });
+
+  it('a device whose address is not assigned yet says so', () => {
+    const t = renderStatus({ ...base, tunnels: [{ type: 'ipip', device: 'tunl0' }] });
+    expect(t).toMatch(/\| tunl0\s+\| IPIP \| none \(not assigned yet\) \|/);
+  });
+
+  it('no tunnel device: said plainly; an agent that reports no tunnels field (older) gets no section', () => {
+    expect(renderStatus({ ...base, tunnels: [] })).toContain('Tunnels\nNo tunnel devices (no IPPool uses VXLAN or IPIP).\n');
+    const old = renderStatus(base, '2026-11-21');
+    expect(old).not.toContain('Tunnels');
+    // the rest of the output is unchanged by the section
+    expect(renderStatus({ ...base, tunnels: [] }, '2026-11-21').replace('Tunnels\nNo tunnel devices (no IPPool uses VXLAN or IPIP).\n\n', '')).toBe(old);
+  });
+});
