@@ -5,6 +5,12 @@ import { loadManifests } from '../../cli/policy-compile.js';
 import { buildModel, podId, type Model } from './model.js';
 import { formatMatrix } from './matrix.js';
 import { ProbeLab, type ProbeProtocol } from './session.js';
+import { lineWriter } from '../pipe-safe.js';
+
+// A closed pipe (`lab probe … 2>&1 | head`) must not stop the probe before its lab is torn down.
+const out = lineWriter(process.stdout);
+const say = lineWriter(process.stderr, 'probe: ');
+const problem = lineWriter(process.stderr);
 
 const USAGE = `usage: margay lab probe --policies DIR [--nodes N] [--protocols tcp,udp,sctp] [--json] [--print-model] [--direct]
 
@@ -60,14 +66,13 @@ export const labProbeCommand: Command = {
     const objects = await loadManifests(values.policies);
     const model = buildModel(nodes, objects.filter((o) => o.kind === 'Namespace' || o.kind === 'Pod'));
     if (values['print-model']) {
-      process.stdout.write(`${JSON.stringify(modelJson(model), null, 2)}\n`);
+      out(JSON.stringify(modelJson(model), null, 2));
       return 0;
     }
     if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-      process.stderr.write('margay lab probe: needs root (network namespaces, iptables)\n');
+      problem('margay lab probe: needs root (network namespaces, iptables)');
       return 1;
     }
-    const say = (l: string) => process.stderr.write(`probe: ${l}\n`);
     const lab = await ProbeLab.create({ nodes, mode: values.direct ? 'direct' : 'agents', onProgress: say });
     // Ctrl-C while probing: tear the lab down instead of leaving namespaces behind.
     const onSignal = (sig: NodeJS.Signals) => {
@@ -79,12 +84,12 @@ export const labProbeCommand: Command = {
     let exitCode = 0;
     try {
       const { rejected } = await lab.apply(objects);
-      for (const r of rejected) for (const e of r.errors) process.stderr.write(`margay: rejected NetworkPolicy ${r.name}: ${e.path}: ${e.message}\n`);
+      for (const r of rejected) for (const e of r.errors) problem(`margay: rejected NetworkPolicy ${r.name}: ${e.path}: ${e.message}`);
       if (rejected.length > 0) exitCode = 1;
       const results = await lab.probe(protocols);
       const plain = results.map((r) => ({ from: r.from, to: r.to, port: r.port, protocol: r.protocol, allowed: r.allowed, ...(r.skipped ? { skipped: r.skipped } : {}) }));
-      if (values.json) process.stdout.write(`${JSON.stringify({ model: modelJson(lab.model), results: plain })}\n`);
-      else process.stdout.write(formatMatrix(results, lab.model.pods.map(podId)));
+      if (values.json) out(JSON.stringify({ model: modelJson(lab.model), results: plain }));
+      else out(formatMatrix(results, lab.model.pods.map(podId)).replace(/\n$/, ''));
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
