@@ -4,6 +4,7 @@ import { UsageError } from './usage-error.js';
 import { wantsHelp } from './args.js';
 import { initLogging } from '../log.js';
 import { reexecUnderProjectNode } from './runtime-node.js';
+import { ignoreEpipe } from '../lab/pipe-safe.js';
 
 const TOP_USAGE = `usage: margay <command> [flags]
 
@@ -37,6 +38,9 @@ function takeLogLevel(argv: string[]): { level?: string; rest: string[] } {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // a reader that went away (`margay status | head -1`) ends the output, not the command: no EPIPE crash, teardowns finish
+  ignoreEpipe(process.stdout);
+  ignoreEpipe(process.stderr);
   try {
     const { level, rest } = takeLogLevel(argv);
     try {

@@ -1,5 +1,6 @@
 /**
- * Progress and result lines of the lab commands, written so that a reader that
+ * Output of every command (margay.ts guards stdout/stderr at start) and the lab's
+ * progress lines, written so that a reader that
  * went away (`margay lab up 2>&1 | head -3`: EPIPE) cannot stop a lab half-built
  * or half torn down: the write error is dropped and the command carries on.
  * State: the 'error' listener installed once per stream.

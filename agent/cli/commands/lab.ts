@@ -6,7 +6,7 @@ import { runDemo } from '../../lab/demo.js';
 import { FABRIC_KINDS, MAX_NODES, podAddress } from '../../lab/plan.js';
 import { newRunPrefix } from '../../lab/netns.js';
 import { labHostProblems } from '../../lab/preflight.js';
-import { ignoreEpipe, lineWriter } from '../../lab/pipe-safe.js';
+import { lineWriter } from '../../lab/pipe-safe.js';
 import { createInterruptController, onLabSignal, type LabInterrupt } from '../../lab/interrupt.js';
 import { labStateRoot } from '../../lab/state.js';
 import { labDown, labDownAll, type TeardownReport } from '../../lab/teardown.js';
@@ -186,17 +186,4 @@ function withUsage<T>(f: () => T): T {
   }
 }
 
-const group = groupCommand('lab', 'a cluster of network namespaces on this machine', [up, down, demo, labProbeCommand]);
-
-/**
- * Every lab subcommand, and the help texts the group prints, carry on past a closed
- * pipe (pipe-safe.ts): guarded when a lab command runs, not when the module loads.
- */
-export const labCommand: Command = {
-  ...group,
-  run(argv) {
-    ignoreEpipe(process.stdout);
-    ignoreEpipe(process.stderr);
-    return group.run(argv);
-  },
-};
+export const labCommand = groupCommand('lab', 'a cluster of network namespaces on this machine', [up, down, demo, labProbeCommand]);

@@ -1,5 +1,5 @@
 /**
- * `margay lab …` whose reader went away before it wrote (`margay lab probe
+ * `margay …` (every command; lab's teardowns above all) whose reader went away before it wrote (`margay lab probe
  * --print-model | head -0`, `lab down 2>&1 | head -1`): no unhandled EPIPE, the
  * command finishes its work and exits with its own code. The built CLI, its stdout
  * (and stderr) pipe closed by this end before the child starts.
@@ -31,6 +31,14 @@ const built = requirements({ built: [MARGAY_JS], file: import.meta.url });
 describe.skipIf(built.skip)(`margay lab with its stdout closed (${built.why})`, () => {
   it('lab --help and lab down --help exit 0, without an EPIPE trace', async () => {
     for (const args of [['lab', '--help'], ['lab', 'down', '--help']]) {
+      const r = await runClosed(args);
+      expect(r.stderr, args.join(' ')).not.toContain('EPIPE');
+      expect(r, args.join(' ')).toMatchObject({ code: 0, signal: null });
+    }
+  });
+
+  it('every command\'s help (margay, agent, bgp, policy, status, validate) exits 0, without an EPIPE trace', async () => {
+    for (const args of [['--help'], ['agent', '--help'], ['bgp', '--help'], ['policy', '--help'], ['status', '--help'], ['validate', '--help']]) {
       const r = await runClosed(args);
       expect(r.stderr, args.join(' ')).not.toContain('EPIPE');
       expect(r, args.join(' ')).toMatchObject({ code: 0, signal: null });
