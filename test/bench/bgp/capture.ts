@@ -64,7 +64,7 @@ function decodeAll(hex: string): Message[] {
 export async function startCapture(ns: string, dev = 'eth0'): Promise<Capture> {
   const dir = await daemonDir('pcap');
   const file = join(dir, 'bgp.pcap');
-  const d = startInNetns(ns, ['tcpdump', '-i', dev, '-n', '-s', '0', '-B', '16384', '-U', '-w', file, 'tcp', 'port', '179'], dir, { keepDir: true });
+  const d = startInNetns(ns, ['tcpdump', '-i', dev, '-n', '-s', '0', '-B', '16384', '-U', '--immediate-mode', '-w', file, 'tcp', 'port', '179'], dir, { keepDir: true });
   await sleep(500); // tcpdump attaches before the receiver starts
   return {
     async stop() {
