@@ -42,7 +42,7 @@ function commandsIn(file: string, text: string): DocCommand[] {
   for (const { line, code: raw } of codeOf(file, text)) {
     // `[--prefix P | --all]`, `l2|routed`: alternatives of one command, not pipes
     const code = raw.replace(/\[[^\]]*\]/g, (s) => s.replace(/\|/g, ' '));
-    for (const m of code.matchAll(new RegExp(`(?:^|[\\s(])margay ((?:${COMMANDS.join('|')})\\b[^|;#)\`]*)`, 'g'))) {
+    for (const m of code.matchAll(new RegExp(`(?:^|[\\s(\`])margay ((?:${COMMANDS.join('|')})\\b[^|;#)\`]*)`, 'g'))) {
       const cmd = (m[1] as string).split('&&')[0] as string;
       out.push({ file, line, text: cmd.trim() });
     }
