@@ -97,47 +97,61 @@ const MAX_DEFER_INPUTS_MS = 60_000;
 export async function agentSettingsFrom(argv: string[], env: NodeJS.ProcessEnv): Promise<AgentSettings> {
   const { values: v } = parseFlags(argv, FLAGS, USAGE);
   const str = (flag: string | undefined, ...vars: (string | undefined)[]): string | undefined => flag ?? vars.find((x) => x !== undefined && x !== '');
-  /** ` (from VAR)` when the flag was not given and VAR stood in for it: the operator's mistake is in the variable */
-  const fromVar = (flag: string | undefined, name: string): string => (flag === undefined && env[name] !== undefined && env[name] !== '' ? ` (from ${name})` : '');
+  /**
+   * One setting: `read` gets the flag's text, else the first variable set (empty = unset);
+   * a UsageError from reading a variable's text names that variable — the operator's mistake is there.
+   */
+  const setting = <T>(flag: keyof typeof v, vars: readonly string[], read: (text: string | undefined) => T): T => {
+    const given = v[flag] as string | undefined;
+    const from = given === undefined ? vars.find((x) => env[x] !== undefined && env[x] !== '') : undefined;
+    try {
+      return read(given ?? (from !== undefined ? env[from] : undefined));
+    } catch (err) {
+      if (err instanceof UsageError && from !== undefined) throw new UsageError(`${err.message} (from ${from})`, err.usage ?? USAGE);
+      throw err;
+    }
+  };
+  const fail = (message: string): never => { throw new UsageError(message, USAGE); };
   const node = str(v.node, env.MARGAY_NODE, env.NODE_NAME);
   if (!node) throw new UsageError('--node NAME is required (or MARGAY_NODE / NODE_NAME)', USAGE);
-  const datastore = choiceFlag(str(v.datastore, env.MARGAY_DATASTORE), 'datastore', ['file', 'kubernetes'] as const, 'file');
+  const datastore = setting('datastore', ['MARGAY_DATASTORE'], (t) => choiceFlag(t, 'datastore', ['file', 'kubernetes'] as const, 'file'));
   const datastoreDir = str(v['datastore-dir'], env.MARGAY_DATASTORE_DIR);
   if (datastore === 'file' && !datastoreDir) throw new UsageError('--datastore-dir DIR is required with the file datastore', USAGE);
-  const hold = intFlag(str(v['hold-time'], env.MARGAY_BGP_HOLD_TIME), 'hold-time', 90, 0, 65535);
-  if (hold > 0 && hold < 3) throw new UsageError('--hold-time must be 0 or at least 3', USAGE);
-  const nodeAddress = str(v['node-address'], env.MARGAY_NODE_ADDRESS);
-  if (nodeAddress !== undefined && !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(nodeAddress)) throw new UsageError(`--node-address must be an IPv4 address/prefix like 10.0.0.5/24, got "${nodeAddress}"`, USAGE);
+  const hold = setting('hold-time', ['MARGAY_BGP_HOLD_TIME'], (t) => {
+    const n = intFlag(t, 'hold-time', 90, 0, 65535);
+    return n > 0 && n < 3 ? fail('--hold-time must be 0 or at least 3') : n;
+  });
+  const nodeAddress = setting('node-address', ['MARGAY_NODE_ADDRESS'], (t) =>
+    (t !== undefined && !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(t) ? fail(`--node-address must be an IPv4 address/prefix like 10.0.0.5/24, got "${t}"`) : t));
   const runDir = str(v['run-dir'], env.MARGAY_RUN_DIR) ?? '/run/margay';
   const cniSocket = v['cni-socket'] ?? env.MARGAY_CNI_SOCKET ?? `${runDir}/cni.sock`;
-  const asText = str(v['as-number'], env.MARGAY_BGP_AS_NUMBER);
-  const mesh = str(v['node-to-node-mesh'], env.MARGAY_BGP_NODE_TO_NODE_MESH);
-  if (mesh !== undefined && mesh !== 'true' && mesh !== 'false') throw new UsageError(`--node-to-node-mesh must be true or false, got "${mesh}"`, USAGE);
+  const asn = setting('as-number', ['MARGAY_BGP_AS_NUMBER'], (t) => (t === undefined ? undefined : intFlag(t, 'as-number', 64512, 1, 4294967295)));
+  const mesh = setting('node-to-node-mesh', ['MARGAY_BGP_NODE_TO_NODE_MESH'], (t) =>
+    (t === undefined ? undefined : t === 'true' || t === 'false' ? t === 'true' : fail(`--node-to-node-mesh must be true or false, got "${t}"`)));
+  const listenPort = setting('bgp-listen-port', ['MARGAY_BGP_LISTEN_PORT'], (t) => (t === undefined ? undefined : intFlag(t, 'bgp-listen-port', 179, 1, 65535)));
   const bgpDefaults = {
-    ...(asText !== undefined ? { asn: intFlag(asText, 'as-number', 64512, 1, 4294967295) } : {}),
-    ...(mesh !== undefined ? { meshEnabled: mesh === 'true' } : {}),
-    ...(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT) !== undefined
-      ? { listenPort: intFlag(str(v['bgp-listen-port'], env.MARGAY_BGP_LISTEN_PORT), 'bgp-listen-port', 179, 1, 65535) } : {}),
+    ...(asn !== undefined ? { asn } : {}),
+    ...(mesh !== undefined ? { meshEnabled: mesh } : {}),
+    ...(listenPort !== undefined ? { listenPort } : {}),
   };
   const { parseBgpMode } = await import('../../node/bgp-mode.js');
-  const bgp = parseBgpMode(str(v.bgp, env.MARGAY_BGP));
-  if (typeof bgp !== 'string') throw new UsageError(bgp.error, USAGE);
+  const bgp = setting('bgp', ['MARGAY_BGP'], (t) => {
+    const mode = parseBgpMode(t);
+    return typeof mode === 'string' ? mode : fail(mode.error);
+  });
   const { parseIptablesBackend } = await import('../../node/iptables-backend.js');
-  const backendText = str(v['iptables-backend'], env.MARGAY_IPTABLES_BACKEND);
-  const iptablesBackend = parseIptablesBackend(backendText);
-  if (iptablesBackend === undefined) {
-    throw new UsageError(`--iptables-backend must be auto, nft or legacy, got "${backendText}"${fromVar(v['iptables-backend'], 'MARGAY_IPTABLES_BACKEND')}`, USAGE);
-  }
+  const iptablesBackend = setting('iptables-backend', ['MARGAY_IPTABLES_BACKEND'], (t) =>
+    parseIptablesBackend(t) ?? fail(`--iptables-backend must be auto, nft or legacy, got "${t}"`));
   const { nodeForwardingOf } = await import('../../dataplane/sysctl.js');
-  const forwardingText = str(v['ip-forwarding'], env.MARGAY_IP_FORWARDING);
-  let ipForwarding: NodeForwarding;
-  try {
-    ipForwarding = nodeForwardingOf(forwardingText);
-  } catch {
-    throw new UsageError(`--ip-forwarding must be on, ipv4 or off, got "${forwardingText}"${fromVar(v['ip-forwarding'], 'MARGAY_IP_FORWARDING')}`, USAGE);
-  }
-  const procSys = str(v['proc-sys'], env.MARGAY_PROC_SYS);
-  if (procSys !== undefined && !procSys.startsWith('/')) throw new UsageError(`--proc-sys must be an absolute directory, got "${procSys}"`, USAGE);
+  const ipForwarding = setting('ip-forwarding', ['MARGAY_IP_FORWARDING'], (t): NodeForwarding => {
+    try {
+      return nodeForwardingOf(t);
+    } catch {
+      return fail(`--ip-forwarding must be on, ipv4 or off, got "${t}"`);
+    }
+  });
+  const procSys = setting('proc-sys', ['MARGAY_PROC_SYS'], (t) => (t !== undefined && !t.startsWith('/') ? fail(`--proc-sys must be an absolute directory, got "${t}"`) : t));
+  const ipamGcMs = setting('ipam-gc-interval', ['MARGAY_IPAM_GC_INTERVAL'], (t) => (t === undefined ? undefined : intFlag(t, 'ipam-gc-interval', 0, 0, 86_400_000)));
   // diagnostics, environment only (docs/agent.md "Configuration")
   const deferText = str(undefined, env.MARGAY_DEFER_INPUTS_MS);
   if (deferText !== undefined && !(/^\d+$/.test(deferText) && Number(deferText) <= MAX_DEFER_INPUTS_MS)) {
@@ -154,16 +168,15 @@ export async function agentSettingsFrom(argv: string[], env: NodeJS.ProcessEnv):
     bgpDefaults,
     cniSocket: cniSocket === '' ? null : cniSocket,
     statusSocket: str(v['status-socket'], env.MARGAY_STATUS_SOCKET) ?? `${runDir}/agent.sock`,
-    healthPort: intFlag(str(v['health-port'], env.MARGAY_HEALTH_PORT), 'health-port', 9099, 0, 65535),
+    healthPort: setting('health-port', ['MARGAY_HEALTH_PORT'], (t) => intFlag(t, 'health-port', 9099, 0, 65535)),
     healthAddress: str(v['health-address'], env.MARGAY_HEALTH_ADDRESS) ?? '127.0.0.1',
     ...(str(v.uplink, env.MARGAY_UPLINK) ? { uplink: str(v.uplink, env.MARGAY_UPLINK) as string } : {}),
     ...(nodeAddress ? { nodeAddress } : {}),
-    syncBoundMs: intFlag(str(v['bgp-sync-timeout'], env.MARGAY_BGP_SYNC_TIMEOUT), 'bgp-sync-timeout', 10_000, 0, 3_600_000),
+    syncBoundMs: setting('bgp-sync-timeout', ['MARGAY_BGP_SYNC_TIMEOUT'], (t) => intFlag(t, 'bgp-sync-timeout', 10_000, 0, 3_600_000)),
     holdTime: hold,
-    restartTime: intFlag(str(v['restart-time'], env.MARGAY_BGP_RESTART_TIME), 'restart-time', 120, 1, 4095),
-    resyncMs: intFlag(str(v.resync, env.MARGAY_RESYNC), 'resync', 30_000, 100, 86_400_000),
-    ...(str(v['ipam-gc-interval'], env.MARGAY_IPAM_GC_INTERVAL) !== undefined
-      ? { ipamGcMs: intFlag(str(v['ipam-gc-interval'], env.MARGAY_IPAM_GC_INTERVAL), 'ipam-gc-interval', 0, 0, 86_400_000) } : {}),
+    restartTime: setting('restart-time', ['MARGAY_BGP_RESTART_TIME'], (t) => intFlag(t, 'restart-time', 120, 1, 4095)),
+    resyncMs: setting('resync', ['MARGAY_RESYNC'], (t) => intFlag(t, 'resync', 30_000, 100, 86_400_000)),
+    ...(ipamGcMs !== undefined ? { ipamGcMs } : {}),
     fastRoutes: env.MARGAY_FAST_ROUTES !== '0',
     fastWarm: env.MARGAY_FAST_WARM !== '0',
     ...(deferText !== undefined ? { deferInputsMs: Number(deferText) } : {}),

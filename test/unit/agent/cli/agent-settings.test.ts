@@ -90,3 +90,37 @@ describe('agentSettingsFrom: the rest of the settings keep their defaults and fa
     expect((err as Error).message).toContain('--node NAME is required');
   });
 });
+
+describe('agentSettingsFrom: every setting with a variable names it when its value is bad', () => {
+  it.each([
+    ['MARGAY_BGP_HOLD_TIME', 'x', '--hold-time must be a whole number, got "x"'],
+    ['MARGAY_BGP_HOLD_TIME', '2', '--hold-time must be 0 or at least 3'],
+    ['MARGAY_HEALTH_PORT', '70000', '--health-port must be between 0 and 65535, got 70000'],
+    ['MARGAY_DATASTORE', 'etcd', '--datastore must be one of file, kubernetes, got "etcd"'],
+    ['MARGAY_BGP_NODE_TO_NODE_MESH', 'yes', '--node-to-node-mesh must be true or false, got "yes"'],
+    ['MARGAY_BGP_AS_NUMBER', '0', '--as-number must be between 1 and 4294967295, got 0'],
+    ['MARGAY_BGP_LISTEN_PORT', 'bgp', '--bgp-listen-port must be a whole number, got "bgp"'],
+    ['MARGAY_BGP_SYNC_TIMEOUT', '-1', '--bgp-sync-timeout must be a whole number, got "-1"'],
+    ['MARGAY_BGP_RESTART_TIME', '5000', '--restart-time must be between 1 and 4095, got 5000'],
+    ['MARGAY_RESYNC', '10', '--resync must be between 100 and 86400000, got 10'],
+    ['MARGAY_IPAM_GC_INTERVAL', '1s', '--ipam-gc-interval must be a whole number, got "1s"'],
+    ['MARGAY_NODE_ADDRESS', 'fd00::1', '--node-address must be an IPv4 address/prefix like 10.0.0.5/24, got "fd00::1"'],
+    ['MARGAY_PROC_SYS', 'proc/sys', '--proc-sys must be an absolute directory, got "proc/sys"'],
+  ])('%s=%s', async (name, value, message) => {
+    const err = await usageError([], { [name]: value });
+    expect(err.message).toBe(`${message} (from ${name})`);
+    expect(err.usage).toContain('--node NAME');
+  });
+
+  it('the same value given as the flag names only the flag', async () => {
+    expect((await usageError(['--hold-time', 'x'])).message).toBe('--hold-time must be a whole number, got "x"');
+    expect((await usageError(['--node-to-node-mesh', 'yes'])).message).toBe('--node-to-node-mesh must be true or false, got "yes"');
+  });
+
+  it('good values from the variables are taken', async () => {
+    const s = await parse([], { MARGAY_BGP_HOLD_TIME: '9', MARGAY_BGP_NODE_TO_NODE_MESH: 'false', MARGAY_BGP_AS_NUMBER: '65001', MARGAY_BGP_LISTEN_PORT: '1179', MARGAY_IPAM_GC_INTERVAL: '0' });
+    expect(s.holdTime).toBe(9);
+    expect(s.bgpDefaults).toEqual({ asn: 65001, meshEnabled: false, listenPort: 1179 });
+    expect(s.ipamGcMs).toBe(0);
+  });
+});
