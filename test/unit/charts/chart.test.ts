@@ -359,6 +359,9 @@ describe('NOTES.txt', () => {
   it('with bgp.enabled=false, points at the node\'s own speaker instead of BGP sessions', () => {
     const notes = renderChart(CHART, { values: [{ bgp: { enabled: false } }] }).notes;
     expect(notes).toContain('4. BGP is off (bgp.enabled=false)');
+    // quotes what `margay status` really prints with --bgp off (agent/status/render.ts)
+    expect(notes).toContain('"BGP is off (--bgp off)"');
+    expect(notes).not.toContain('"bgp: off"');
     expect(notes).not.toContain('BGP sessions are Established');
     expect(notes).toContain('margay status');
     expect(render('default').notes).toContain('4. BGP sessions are Established');
