@@ -28,11 +28,15 @@ const USAGE = `usage: margay bgp speaker --config FILE
 Runs a standalone BGP speaker. FILE is YAML:
   asn: 65001                 # local AS (4-octet allowed)
   routerId: 10.0.0.1
+  clusterId: 10.0.0.1        # route-reflector cluster ID (default: routerId)
+  restartTime: 120           # graceful-restart time announced, seconds (default 120)
   listen: {address: 0.0.0.0, port: 179}   # or false: never accept connections
-  controlSocket: /run/margay/bgp.ctl       # for 'margay bgp status'
+  controlSocket: /run/margay/bgp.ctl       # for 'margay bgp status' (none without it)
   neighbors:
     - address: 10.0.0.2
       asn: 65002
+      port: 179              # the peer's TCP port (default 179)
+      localAddress: 10.0.0.1 # connect from this address (default: listen's, unless a wildcard)
       password: s3cret       # TCP MD5 (RFC 2385)
       passive: false         # only accept connections
       routeReflectorClient: false
@@ -46,6 +50,7 @@ Runs a standalone BGP speaker. FILE is YAML:
   originate:
     - prefix: 10.244.0.0/24
       communities: ["65001:100", NO_EXPORT]
+      nextHop: 10.0.0.1      # default: this speaker's address on each session
 
 SIGHUP reloads FILE: neighbors and originate change in place; changes to asn,
 routerId, clusterId, restartTime, listen and controlSocket are logged as warnings
