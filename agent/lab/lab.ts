@@ -17,7 +17,7 @@ import { fabricSteps, nodeSteps, podSteps, type PodAddresses, type Step } from '
  *   const lab = await createLab({ nodes: 3, fabric: 'l2' });
  *   try {
  *     const pod = await lab.addPod('n1', 'web', podAddress(1, 1));
- *     const agent = await lab.startProcess(lab.node('n1').ns, ['node', 'margay.js', 'agent']);
+ *     const agent = await lab.startProcess(lab.node('n1').ns, ['node', 'margay.js', 'agent', '--node', 'n1', '--datastore-dir', dir]);
  *     await lab.ping(pod.ns, lab.node('n2').address);
  *   } finally {
  *     await lab.destroy();

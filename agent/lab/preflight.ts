@@ -17,7 +17,10 @@ export async function labHostProblems(tools: readonly string[] = ['ip', 'sysctl'
   return problems;
 }
 
-const TOOL_PACKAGES: Record<string, string> = { ip: 'Debian package iproute2', sysctl: 'Debian package procps', ping: 'Debian package iputils-ping' };
+const TOOL_PACKAGES: Record<string, string> = {
+  ip: 'Debian package iproute2', sysctl: 'Debian package procps', ping: 'Debian package iputils-ping',
+  'iptables-restore': 'Debian package iptables', ipset: 'Debian package ipset', bird: 'Debian package bird2',
+};
 
 async function hasTool(tool: string): Promise<boolean> {
   try {

@@ -73,7 +73,7 @@ MARGAY_FAST_WARM=0 its warm-up, MARGAY_DEFER_INPUTS_MS=N (whole ms, default 3,
 
 Per-node BGP settings come from Node annotations (see docs/agent.md):
   margay.io/bgp-ipv4-address: 172.30.0.11/24    margay.io/as-number: "65001"
-  margay.io/route-reflector-cluster-id: 224.0.0.1  margay.io/router-id: 10.0.0.1`;
+  margay.io/route-reflector-cluster-id: 244.0.0.1  margay.io/router-id: 10.0.0.1`;
 
 const FLAGS = {
   node: { type: 'string' }, datastore: { type: 'string' }, 'datastore-dir': { type: 'string' }, 'ipam-dir': { type: 'string' },

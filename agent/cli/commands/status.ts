@@ -5,7 +5,7 @@ import { queryControl } from '../../../bgp/session/control.js';
 import { renderStatus } from '../../status/render.js';
 import type { AgentStatus } from '../../status/types.js';
 
-const USAGE = `usage: margay status [--json] [--socket PATH]
+const USAGE = `usage: margay status [--json] [--socket PATH] [--timeout MS]
 
 Asks the local agent for its BGP peers (address, type: node-to-node mesh / route
 reflector / global / node-specific, state, since, info), the routes it programs,
