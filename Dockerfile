@@ -2,7 +2,8 @@
 # chart's default image (charts/margay/values.yaml image.repository, tag = appVersion).
 # One image serves both containers of the DaemonSet: the install-cni init container
 # (copies the static margay-cni plugin, /app/dist/bin/margay-cni, into the host's
-# CNI bin directory) and the agent.
+# CNI bin directory, with the chained portmap and bandwidth plugins where the host
+# has none) and the agent.
 #
 #   docker build -t ghcr.io/margay-io/margay:0.1.0 .
 
@@ -12,6 +13,14 @@ FROM golang:1.22-bookworm AS cni
 WORKDIR /src
 COPY agent/cni/go/ ./
 RUN CGO_ENABLED=0 GOPROXY=off GOTOOLCHAIN=local go build -trimpath -ldflags='-s -w' -o /out/margay-cni .
+
+# portmap (hostPort) and bandwidth, chained after margay-cni in the conflist: Debian
+# bookworm's builds (containernetworking-plugins installs them under /usr/lib/cni);
+# only these two files reach the image.
+FROM node:24-bookworm-slim AS cniplugins
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends containernetworking-plugins \
+ && rm -rf /var/lib/apt/lists/*
 
 FROM node:24-bookworm-slim AS build
 # node-netlink and syscall-napi are native addons.
@@ -39,6 +48,8 @@ COPY --from=build /app/package.json /app/package.json
 COPY --from=build /app/node_modules /app/node_modules
 COPY --from=build /app/dist /app/dist
 COPY --from=cni /out/margay-cni /app/dist/bin/margay-cni
+COPY --from=cniplugins /usr/lib/cni/portmap /app/dist/bin/portmap
+COPY --from=cniplugins /usr/lib/cni/bandwidth /app/dist/bin/bandwidth
 # The CRD files are the schemas the agent validates with (crds/schemas.ts reads them).
 COPY --from=build /app/crds /app/crds
 RUN printf '#!/bin/sh\nexec node /app/dist/agent/cli/margay.js "$@"\n' > /usr/local/bin/margay \

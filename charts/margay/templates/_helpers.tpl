@@ -8,15 +8,15 @@
 {{- end -}}
 
 {{- define "margay.selectorLabels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ .Chart.Name | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end -}}
 
 {{- define "margay.labels" -}}
 {{ include "margay.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | quote }}
 {{- end -}}
 
 {{- define "margay.serviceAccountName" -}}
@@ -121,4 +121,19 @@ stops the install with a message naming the value.
 {{/* "true" when the agents run their own BGP speaker (bgp.enabled unset or true), else empty */}}
 {{- define "margay.bgpOn" -}}
 {{- if not (eq .Values.bgp.enabled false) }}true{{ end -}}
+{{- end -}}
+
+{{/*
+The plugins chained after margay-cni in the conflist, space-separated: portmap and
+bandwidth unless cni.portmap.enabled / cni.bandwidth.enabled is false.
+*/}}
+{{- define "margay.chainedPlugins" -}}
+{{- $on := list -}}
+{{- range $p := list "portmap" "bandwidth" -}}
+{{- $v := get $.Values.cni $p | default dict -}}
+{{- if or (not (hasKey $v "enabled")) $v.enabled -}}
+{{- $on = append $on $p -}}
+{{- end -}}
+{{- end -}}
+{{- $on | join " " -}}
 {{- end -}}

@@ -195,6 +195,16 @@ describe('DaemonSet', () => {
     expect(sc).toEqual({ privileged: false, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_ADMIN'] } });
   });
 
+  it('privileged=false with hostPID=true adds SYS_PTRACE (opening /proc/<pid>/ns/net of another uid\'s process is a ptrace access check); not without hostPID', () => {
+    const caps = (values: Record<string, unknown>): Obj => one(renderChart(CHART, { values: [values] }), 'DaemonSet').spec.template.spec.containers[0].securityContext;
+    expect(caps({ privileged: false, hostPID: true }).capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_ADMIN', 'SYS_PTRACE'] });
+    expect(caps({ privileged: false, hostPID: false }).capabilities.add).not.toContain('SYS_PTRACE');
+    expect(caps({ privileged: true, hostPID: true })).toEqual({ privileged: true });
+    // named by hand (the schema allows it): listed once
+    expect(caps({ privileged: false, hostPID: true, capabilities: ['NET_ADMIN', 'SYS_PTRACE', 'SYS_ADMIN'] }).capabilities.add).toEqual(['NET_ADMIN', 'SYS_PTRACE', 'SYS_ADMIN']);
+    expect(caps({ privileged: false, capabilities: ['NET_ADMIN', 'SYS_PTRACE'] }).capabilities.add).toEqual(['NET_ADMIN', 'SYS_PTRACE']);
+  });
+
   it('adds extra tolerations after the catch-all and keeps the node selector', () => {
     const spec = ds('no pools, capabilities instead of privileged, own service account').spec.template.spec;
     expect(spec.tolerations).toEqual([{ operator: 'Exists' }, { key: 'dedicated', operator: 'Equal', value: 'net', effect: 'NoSchedule' }]);
@@ -216,6 +226,11 @@ describe('DaemonSet', () => {
   });
 });
 
+const MARGAY = { type: 'margay-cni', socket: '/run/margay/cni.sock' };
+// as Calico's conflist chains them (snat: hairpin and localhost hostPort traffic)
+const PORTMAP = { type: 'portmap', snat: true, capabilities: { portMappings: true } };
+const BANDWIDTH = { type: 'bandwidth', capabilities: { bandwidth: true } };
+
 describe('ConfigMap', () => {
   it('carries the agent settings and a CNI conflist that kubelet can read', () => {
     const cm = one(render('default'), 'ConfigMap');
@@ -225,10 +240,29 @@ describe('ConfigMap', () => {
     });
     const conflist = JSON.parse(cm.data['cni-conflist']);
     expect(conflist).toMatchObject({ cniVersion: '1.0.0', name: 'margay' });
-    expect(conflist.plugins).toEqual([{ type: 'margay-cni', socket: '/run/margay/cni.sock' }]);
+    expect(conflist.plugins).toEqual([{ type: 'margay-cni', socket: '/run/margay/cni.sock' }, PORTMAP, BANDWIDTH]);
     const custom = one(renderChart(CHART, { values: [{ cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d', conflistName: '10-margay.conflist', pluginConfig: { mtu: 1400 } } }] }), 'ConfigMap');
-    expect(JSON.parse(custom.data['cni-conflist']).plugins).toEqual([{ type: 'margay-cni', socket: '/run/margay/cni.sock', mtu: 1400 }]);
+    expect(JSON.parse(custom.data['cni-conflist']).plugins).toEqual([{ type: 'margay-cni', socket: '/run/margay/cni.sock', mtu: 1400 }, PORTMAP, BANDWIDTH]);
     expect(cm.data['install-cni.sh']).toContain('mv -f "$CONF/.10-margay.conflist.new" "$CONF/10-margay.conflist"');
+  });
+
+  it('chains portmap (hostPort) and bandwidth (traffic shaping) after margay-cni by default; cni.portmap/bandwidth.enabled=false leave each out', () => {
+    const plugins = (values: Record<string, unknown>[]): Obj[] => JSON.parse(one(renderChart(CHART, { values }), 'ConfigMap').data['cni-conflist']).plugins;
+    // kubelet passes pods' hostPorts as runtimeConfig.portMappings and their bandwidth
+    // annotations as runtimeConfig.bandwidth only to plugins declaring those capabilities
+    expect(plugins([]).map((p) => p.type)).toEqual(['margay-cni', 'portmap', 'bandwidth']);
+    expect(plugins([{ cni: { portmap: { enabled: false } } }])).toEqual([MARGAY, BANDWIDTH]);
+    expect(plugins([{ cni: { bandwidth: { enabled: false } } }])).toEqual([MARGAY, PORTMAP]);
+    expect(plugins([{ cni: { portmap: { enabled: false }, bandwidth: { enabled: false } } }])).toEqual([MARGAY]);
+    expect(plugins([{ cni: { portmap: { enabled: true }, bandwidth: { enabled: true } } }])).toEqual([MARGAY, PORTMAP, BANDWIDTH]);
+    expect(() => renderChart(CHART, { values: [{ cni: { portmap: { enabled: 'yes' } } }] })).toThrow(/cni\.portmap\.enabled/);
+  });
+
+  it('the install script installs the chained plugins the conflist uses, and only those', () => {
+    const script = (values: Record<string, unknown>[]): string => one(renderChart(CHART, { values }), 'ConfigMap').data['install-cni.sh'];
+    expect(script([])).toMatch(/for p in portmap bandwidth; do/);
+    expect(script([{ cni: { portmap: { enabled: false } } }])).toMatch(/for p in bandwidth; do/);
+    expect(script([{ cni: { portmap: { enabled: false }, bandwidth: { enabled: false } } }])).not.toMatch(/for p in/);
   });
 
   it('iptablesBackend: auto by default (the agent follows the node\'s backend), or the one set', () => {
@@ -325,6 +359,43 @@ describe('margay objects from values', () => {
     expect(one(r, 'BGPConfiguration').spec).toEqual({
       asNumber: 4200000001, nodeToNodeMeshEnabled: false, listenPort: 179, logSeverityScreen: 'Info', serviceClusterIPs: [{ cidr: '10.96.0.0/12' }],
     });
+  });
+
+  it('names that read as numbers stay strings (a peer "65010", a pool "1e3", Secrets "12345" and "0x1f")', () => {
+    const r = renderChart(CHART, {
+      values: [{
+        ipPools: [{ name: '1e3', cidr: '10.80.0.0/16' }],
+        bgp: { peers: [
+          { name: '65010', peerIP: '192.168.1.1', asNumber: 65010, password: { existingSecret: { name: '12345', key: '1' } } },
+          { name: '0x1f', peerIP: '192.168.1.2', asNumber: 65011, password: { existingSecret: { name: '0x1f', key: 'pw' } } },
+        ] },
+      }],
+    });
+    expect(one(r, 'IPPool').metadata.name).toBe('1e3');
+    const peers = find(r, 'BGPPeer');
+    expect(peers.map((p) => p.metadata.name)).toEqual(['65010', '0x1f']);
+    expect(peers.map((p) => p.spec.password.secretKeyRef)).toEqual([{ name: '12345', key: '1' }, { name: '0x1f', key: 'pw' }]);
+    expect(one(r, 'Role').rules[0].resourceNames).toEqual(['0x1f', '12345']);
+    expect(r.objects.flatMap((o) => kubernetesErrors(o.obj).map((e) => `${o.source}: ${e}`))).toEqual([]);
+  });
+
+  it('a numeric release name, namespace and service account name stay strings in names, labels and references', () => {
+    const r = renderChart(CHART, { name: '65010', namespace: '1234', values: [{ serviceAccount: { create: true, name: '999' } }] });
+    expect(r.objects.flatMap((o) => kubernetesErrors(o.obj).map((e) => `${o.source}: ${e}`))).toEqual([]);
+    const ds = one(r, 'DaemonSet');
+    expect(ds.metadata.name).toBe('65010-margay');
+    expect(ds.metadata.namespace).toBe('1234');
+    expect(ds.metadata.labels['app.kubernetes.io/instance']).toBe('65010');
+    expect(ds.spec.selector.matchLabels['app.kubernetes.io/instance']).toBe('65010');
+    expect(ds.spec.template.spec.serviceAccountName).toBe('999');
+    expect(one(r, 'ServiceAccount').metadata.name).toBe('999');
+    expect(one(r, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: '999', namespace: '1234' }]);
+    for (const o of r.objects) {
+      const meta = o.obj.metadata as Obj;
+      expect(typeof meta.name, `${o.source} metadata.name`).toBe('string');
+      if (meta.namespace !== undefined) expect(typeof meta.namespace, `${o.source} metadata.namespace`).toBe('string');
+      for (const [k, v] of Object.entries(meta.labels ?? {})) expect(typeof v, `${o.source} label ${k}`).toBe('string');
+    }
   });
 
   it('--set overrides values like helm', () => {

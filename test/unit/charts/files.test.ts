@@ -79,6 +79,15 @@ describe('chart files', () => {
     expect(dockerfile).toMatch(/^COPY agent\/cni\/go\/ \.\/$/m);
     expect(runtime).toMatch(new RegExp(`^COPY --from=${goStage} /out/margay-cni /app/dist/bin/margay-cni$`, 'm'));
     expect(dockerfile).toMatch(/CGO_ENABLED=0 .*go build .*-o \/out\/margay-cni/);
+    // the chained CNI plugins (portmap, bandwidth) the conflist names: Debian's, from a
+    // Debian-based stage, next to margay-cni where the install script looks for them
+    const pluginStage = dockerfile.match(/^FROM (\S+) AS (\w+)\n(?:(?!FROM ).*\n)*?RUN apt-get update[^\n]*\n[^\n]*apt-get install [^\n]*\bcontainernetworking-plugins\b/m);
+    expect(pluginStage, 'a stage installing containernetworking-plugins').not.toBeNull();
+    expect(pluginStage![1]).toMatch(/bookworm/);
+    for (const p of ['portmap', 'bandwidth']) {
+      expect(runtime).toMatch(new RegExp(`^COPY --from=${pluginStage![2]} /usr/lib/cni/${p} /app/dist/bin/${p}$`, 'm'));
+      expect(script).toContain('"$APP/dist/bin/$p"');
+    }
     // every source folder the build needs is copied in
     for (const dir of ['agent', 'bgp', 'policy', 'crds']) expect(dockerfile).toMatch(new RegExp(`^COPY ${dir} ${dir}$`, 'm'));
   });

@@ -68,7 +68,7 @@ describe('values.schema.json rejects bad values with the value\'s path', () => {
     ]],
     ['an unknown iptables backend', { iptablesBackend: 'nftables' }, ['iptablesBackend: Unsupported value: "nftables": supported values: "auto", "nft", "legacy"']],
     ['an unknown capability', { capabilities: ['NET_ADMIN', 'ALL'] }, [
-      'capabilities[1]: Unsupported value: "ALL": supported values: "NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE", "SYS_ADMIN", "SYS_MODULE"',
+      'capabilities[1]: Unsupported value: "ALL": supported values: "NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE"',
     ]],
   ];
   it.each(rows)('rejects %s', (_name, values, want) => {
