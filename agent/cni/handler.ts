@@ -37,6 +37,21 @@ export interface PodWiring {
   check(link: PodLink): Promise<string[]>;
 }
 
+/**
+ * CHECK's MTU rule, shared by every PodWiring: with an MTU (the netconf's `mtu`)
+ * both ends must have it; without one, the two ends must agree — a default MTU
+ * that changed since ADD (a pool got a tunnel) applies to later pods only, and a
+ * chained plugin (`tuning`) may have set another. `pod` undefined: not read.
+ */
+export function mtuDrift(l: PodLink, host: number | undefined, pod?: number): string[] {
+  const problems: string[] = [];
+  if (l.mtu !== undefined && host !== l.mtu) problems.push(`host interface ${l.hostIf} has MTU ${host}, not ${l.mtu}`);
+  if (pod === undefined) return problems;
+  const want = l.mtu ?? host;
+  if (want !== undefined && pod !== want) problems.push(`${l.podIf} in ${l.netns} has MTU ${pod}, not ${want}${l.mtu === undefined ? ` (its host end ${l.hostIf}'s)` : ''}`);
+  return problems;
+}
+
 export interface PodEvent {
   type: 'added' | 'removed';
   containerId: string;
@@ -120,9 +135,13 @@ export class CniHandler {
     return run;
   }
 
-  /** The link ADD makes (and CHECK expects): the netconf's MTU, else the default one. */
+  /**
+   * The link ADD makes (and CHECK expects): the netconf's MTU, else (ADD only) the
+   * default one. CHECK without a netconf MTU has none to compare with — the default
+   * may have changed since this pod's ADD — so the wiring checks that the ends agree.
+   */
   private podLink(req: AgentRequest, netns: string, addresses: readonly Assignment[]): PodLink {
-    const mtu = req.mtu ? req.mtu : this.opts.defaultMtu?.();
+    const mtu = req.mtu ? req.mtu : req.command === 'ADD' ? this.opts.defaultMtu?.() : undefined;
     return { hostIf: hostIfName(req.containerId, req.ifName), podIf: req.ifName, netns, addresses, ...(mtu ? { mtu } : {}) };
   }
 

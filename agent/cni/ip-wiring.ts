@@ -18,7 +18,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { run, ExecError } from '../exec.js';
 import { MARGAY_POD_ROUTE_PROTOCOL } from '../dataplane/plan/resolve.js';
 import { DEFAULT_PROC_SYS, hostVethSysctlDrift, podIpv6Sysctls, readSysctl, sysctlPath, writeSysctl } from '../dataplane/sysctl.js';
-import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from './handler.js';
+import { GATEWAY_V4, GATEWAY_V6, mtuDrift, type PodLink, type PodWiring } from './handler.js';
 
 export const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
 
@@ -134,7 +134,6 @@ export class IpPodWiring implements PodWiring {
       return [`host interface ${l.hostIf} does not exist`];
     }
     if (!host?.flags?.includes('UP')) problems.push(`host interface ${l.hostIf} is down`);
-    if (l.mtu !== undefined && host?.mtu !== l.mtu) problems.push(`host interface ${l.hostIf} has MTU ${host?.mtu}, not ${l.mtu}`);
     problems.push(...hostVethSysctlDrift(l.hostIf, l.addresses.some((a) => a.family === 6), (p) => readSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, p)));
     const routes = [
       ...(JSON.parse((await run(['ip', '-j', '-4', 'route', 'show', 'dev', l.hostIf])).stdout) as IpRoute[]),
@@ -148,11 +147,9 @@ export class IpPodWiring implements PodWiring {
     try {
       pod = (JSON.parse((await run(['nsenter', `--net=${l.netns}`, 'ip', '-j', 'addr', 'show', 'dev', l.podIf])).stdout) as IpAddr[])[0];
     } catch {
-      problems.push(`interface ${l.podIf} does not exist in ${l.netns}`);
-      return problems;
+      return [...problems, ...mtuDrift(l, host?.mtu), `interface ${l.podIf} does not exist in ${l.netns}`];
     }
-    const mtu = l.mtu ?? host?.mtu; // without a configured MTU, both ends must agree
-    if (mtu !== undefined && pod?.mtu !== mtu) problems.push(`${l.podIf} in ${l.netns} has MTU ${pod?.mtu}, not ${mtu}`);
+    problems.push(...mtuDrift(l, host?.mtu, pod?.mtu));
     const have = new Set((pod?.addr_info ?? []).map((i) => `${i.local}/${i.prefixlen}`));
     for (const a of l.addresses) if (!have.has(`${a.address}/${a.prefix}`)) problems.push(`${l.podIf} in ${l.netns} lacks ${a.address}/${a.prefix}`);
     const podRoutes = [

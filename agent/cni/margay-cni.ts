@@ -6,8 +6,8 @@
  * agent's socket and timeout in the network config, and forwards the CNI_*
  * environment and stdin verbatim to the local margay agent (wire.ts, raw form);
  * the agent parses, validates and formats, and this prints what the agent
- * answers with its exit code. Errors of its own (agent not running, timeout, a
- * reply it cannot read) are printed in the spec's JSON form, exit code 1.
+ * answers with its exit code. Errors of its own (agent not running, timeout, the
+ * connection closed without an answer, a reply it cannot read) are printed in the spec's JSON form, exit code 1.
  * MARGAY_CNI_TIMING=1 prints on stderr the agent's share of the time, this
  * process's stages (ms since its start: modules loaded, connected, answered,
  * done) and its CPU ms.
@@ -15,19 +15,20 @@
 import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { CniError } from './errors.js';
-import { clientConf, decodeRawResponse, RAW_WIRE_VERSION, versionAnswer, type RawRequest } from './wire.js';
+import { clientConf, closedWithoutAnswer, decodeRawResponse, RAW_WIRE_VERSION, versionAnswer, type RawRequest } from './wire.js';
 
 /** Milliseconds since process start (performance.timeOrigin) at each stage, for MARGAY_CNI_TIMING. */
 const stages: Record<string, number> = { loaded: performance.now() };
 
 function callAgent(socket: string, req: RawRequest, timeoutMs: number): Promise<string> {
+  const command = req.env.CNI_COMMAND ?? '';
   return new Promise((resolve, reject) => {
     const c = createConnection(socket);
     let buf = '';
     // setTimeout takes at most 2^31-1 ms (a larger delay fires at once)
     const timer = setTimeout(() => {
       c.destroy();
-      reject(new CniError('TRY_AGAIN_LATER', `the margay agent at ${socket} did not answer ${req.env.CNI_COMMAND ?? ''} within ${timeoutMs / 1000} s`));
+      reject(new CniError('TRY_AGAIN_LATER', `the margay agent at ${socket} did not answer ${command} within ${timeoutMs / 1000} s`));
     }, Math.min(timeoutMs, 2 ** 31 - 1));
     c.setEncoding('utf8');
     c.on('connect', () => { stages.connected = performance.now(); c.write(`${JSON.stringify(req)}\n`); });
@@ -35,13 +36,16 @@ function callAgent(socket: string, req: RawRequest, timeoutMs: number): Promise<
     c.on('end', () => {
       stages.answered = performance.now();
       clearTimeout(timer);
-      resolve(buf.trim());
+      if (buf === '') reject(closedWithoutAnswer(socket, command));
+      else resolve(buf.trim());
     });
     c.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
         const why = e.code === 'ENOENT' ? 'there is no socket' : 'nothing listens on the socket';
         reject(new CniError('TRY_AGAIN_LATER', `the margay agent is not running on this node: ${why} at ${socket} (is the margay agent pod running?)`, e.message));
+      } else if (e.code === 'ECONNRESET' || e.code === 'EPIPE') {
+        reject(closedWithoutAnswer(socket, command, e.message));
       } else {
         reject(new CniError('IO_FAILURE', `talking to the margay agent at ${socket} failed: ${e.message}`));
       }

@@ -125,8 +125,12 @@ export function netConfObject(text: string): Record<string, unknown> {
   return raw;
 }
 
-/** Parses the network configuration from stdin. */
-export function parseNetConf(text: string): NetConf {
+/**
+ * Parses the network configuration from stdin. `command` DEL: a prevResult that
+ * does not parse is dropped, not an error — DEL does not use it (the spec lets
+ * runtimes omit it there) and must complete.
+ */
+export function parseNetConf(text: string, command?: CniCommand): NetConf {
   const raw = netConfObject(text);
   const cniVersion = checkVersion(raw.cniVersion);
   const bad = (field: string, why: string): never => { throw new CniError('INVALID_CONFIG', `network config: "${field}" ${why}`); };
@@ -137,11 +141,7 @@ export function parseNetConf(text: string): NetConf {
   if (raw.mtu !== undefined && (!Number.isInteger(raw.mtu) || (raw.mtu as number) < 576 || (raw.mtu as number) > 65535)) bad('mtu', 'must be an integer in 576..65535');
   const timeout = raw.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   if (typeof timeout !== 'number' || !(timeout > 0)) bad('timeoutSeconds', 'must be a positive number');
-  let prevResult: CniResult | undefined;
-  if (raw.prevResult !== undefined) {
-    if (!isObject(raw.prevResult)) bad('prevResult', 'must be an object');
-    prevResult = normalizeResult(raw.prevResult as Record<string, unknown>, cniVersion);
-  }
+  const prevResult = raw.prevResult === undefined ? undefined : readPrevResult(raw.prevResult, cniVersion, command);
   return {
     cniVersion, name: raw.name as string, type: raw.type as string, socket: socket as string,
     timeoutSeconds: timeout as number,
@@ -150,17 +150,52 @@ export function parseNetConf(text: string): NetConf {
   };
 }
 
-/** A result of any supported version in the 1.0.0 shape (0.x `ips[].version` dropped). */
+/**
+ * A prevResult (any value from a config or an older plugin's request), normalized;
+ * CniError(INVALID_CONFIG) naming the field when malformed — undefined instead on DEL.
+ */
+export function readPrevResult(v: unknown, cniVersion: string, command?: CniCommand): CniResult | undefined {
+  try {
+    if (!isObject(v)) throw new CniError('INVALID_CONFIG', 'network config: "prevResult" must be an object');
+    return normalizeResult(v, cniVersion);
+  } catch (e) {
+    if (command === 'DEL' && e instanceof CniError) return undefined;
+    throw e;
+  }
+}
+
+/** The entries of prevResult's list `field` (null or absent: none), each an object with the string `key` if given. */
+function resultList(obj: Record<string, unknown>, field: string, key?: string): Record<string, unknown>[] | undefined {
+  const list = obj[field];
+  if (list === undefined || list === null) return undefined;
+  if (!Array.isArray(list)) throw new CniError('INVALID_CONFIG', `network config: "prevResult.${field}" must be an array`);
+  return list.map((x: unknown, i) => {
+    if (!isObject(x) || (key !== undefined && typeof x[key] !== 'string')) {
+      const what = key === undefined ? 'an object' : `an object with ${/^[aeiou]/.test(key) ? 'an' : 'a'} "${key}" string`;
+      throw new CniError('INVALID_CONFIG', `network config: "prevResult.${field}[${i}]" must be ${what}`);
+    }
+    return x;
+  });
+}
+
+/**
+ * A result of any supported version in the 1.0.0 shape (0.x `ips[].version`
+ * dropped). Checks what ADD's merge and CHECK read: the lists' entries are
+ * objects, ips[] have an address, routes[] a dst; CniError(INVALID_CONFIG) else.
+ */
 export function normalizeResult(obj: Record<string, unknown>, cniVersion: string): CniResult {
   const out: CniResult = { cniVersion };
-  if (Array.isArray(obj.interfaces)) out.interfaces = obj.interfaces as CniInterface[];
-  if (Array.isArray(obj.ips)) {
-    out.ips = (obj.ips as Record<string, unknown>[]).map((ip) => {
+  const interfaces = resultList(obj, 'interfaces');
+  const ips = resultList(obj, 'ips', 'address');
+  const routes = resultList(obj, 'routes', 'dst');
+  if (interfaces) out.interfaces = interfaces as unknown as CniInterface[];
+  if (ips) {
+    out.ips = ips.map((ip) => {
       const { version: _version, ...rest } = ip;
       return rest as unknown as CniIp;
     });
   }
-  if (Array.isArray(obj.routes)) out.routes = obj.routes as CniRoute[];
+  if (routes) out.routes = routes as unknown as CniRoute[];
   if (isObject(obj.dns)) out.dns = obj.dns as CniDns;
   return out;
 }

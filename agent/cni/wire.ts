@@ -7,7 +7,7 @@
  */
 import { CniError, type CniErrorCode } from './errors.js';
 import {
-  DEFAULT_SOCKET, DEFAULT_TIMEOUT_SECONDS, formatResult, isObject, mergeResults, netConfObject, parseEnv, parseNetConf, SUPPORTED_VERSIONS, versionResult,
+  DEFAULT_SOCKET, DEFAULT_TIMEOUT_SECONDS, formatResult, isObject, mergeResults, netConfObject, parseEnv, parseNetConf, readPrevResult, SUPPORTED_VERSIONS, versionResult,
   type CniEnv, type CniResult, type NetConf,
 } from './protocol.js';
 
@@ -48,6 +48,12 @@ export function decodeRequest(line: string): AgentRequest {
   }
   if (v.netns !== undefined && typeof v.netns !== 'string') throw new CniError('INVALID_ENV', 'agent: request field netns is not a string');
   if (!isObject(v.args)) throw new CniError('INVALID_ENV', 'agent: request field args is not an object');
+  // the older plugin parsed the config itself: its prevResult gets the same checks (dropped on DEL when bad)
+  if (v.prevResult !== undefined) {
+    const { prevResult, ...rest } = v;
+    const read = readPrevResult(prevResult, v.cniVersion as string, v.command);
+    return { ...rest, ...(read ? { prevResult: read } : {}) } as unknown as AgentRequest;
+  }
   return v as unknown as AgentRequest;
 }
 
@@ -121,7 +127,7 @@ export function planRaw(raw: RawRequest): RawPlan {
   try {
     const env: CniEnv = parseEnv(raw.env);
     if (env.command === 'VERSION') return { kind: 'answer', exit: 0, stdout: versionAnswer(raw.stdin) };
-    const conf = parseNetConf(raw.stdin);
+    const conf = parseNetConf(raw.stdin, env.command);
     version = conf.cniVersion;
     if (env.command === 'CHECK' && (version === '0.3.0' || version === '0.3.1')) {
       throw new CniError('INCOMPATIBLE_VERSION', `CHECK needs cniVersion 0.4.0 or later, the config says ${version}`);
@@ -161,6 +167,15 @@ export function clientConf(stdin: string): ClientConf {
   const timeout = raw.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   if (typeof timeout !== 'number' || !(timeout > 0)) throw new CniError('INVALID_CONFIG', 'network config: "timeoutSeconds" must be a positive number');
   return { socket, timeoutSeconds: timeout, cniVersion };
+}
+
+/**
+ * Plugin side: the agent closed the connection (no byte, or a reset) without an
+ * answer — it stopped with the request in flight, as on a restart. Transient (11),
+ * so the runtime retries; a reply that is there but unreadable is 105.
+ */
+export function closedWithoutAnswer(socket: string, command: string, details?: string): CniError {
+  return new CniError('TRY_AGAIN_LATER', `the margay agent at ${socket} closed the connection without answering ${command} (is it restarting?)`, details);
 }
 
 /** Plugin side: checks the agent's answer to a raw request; throws CniError(AGENT_PROTOCOL). */

@@ -26,7 +26,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { GATEWAY_V4, GATEWAY_V6, type PodLink, type PodWiring } from '../cni/handler.js';
+import { GATEWAY_V4, GATEWAY_V6, mtuDrift, type PodLink, type PodWiring } from '../cni/handler.js';
 import { HOST_MAC, netnsPathExists, podMac } from '../cni/ip-wiring.js';
 import { EEXIST, ENODEV, NetlinkError } from './kernel/errno.js';
 import { withNetnsSync } from './kernel/nl-socket.js';
@@ -247,7 +247,6 @@ export class NetlinkPodWiring implements PodWiring {
     if (!host) return [`host interface ${l.hostIf} does not exist`];
     const problems: string[] = [];
     if ((host.flags & IFF_UP) === 0) problems.push(`host interface ${l.hostIf} is down`);
-    if (l.mtu !== undefined && host.mtu !== l.mtu) problems.push(`host interface ${l.hostIf} has MTU ${host.mtu}, not ${l.mtu}`);
     problems.push(...this.hostSysctlDrift(l));
     const families = [...new Set(l.addresses.map((a) => a.family))];
     const hostRoutes = families.flatMap((f) => this.host.routes(f));
@@ -255,12 +254,12 @@ export class NetlinkPodWiring implements PodWiring {
       const dst = `${a.address}/${a.prefix}`;
       if (!hostRoutes.some((r) => r.dst === dst && r.nexthops.some((n) => n.ifindex === host.index))) problems.push(`no host route to ${dst} via ${l.hostIf}`);
     }
-    if (!(await this.netnsExists(l.netns))) return [...problems, `interface ${l.podIf} does not exist in ${l.netns}`];
+    const missing = (): string[] => [...problems, ...mtuDrift(l, host.mtu), `interface ${l.podIf} does not exist in ${l.netns}`];
+    if (!(await this.netnsExists(l.netns))) return missing();
     return withPod(l.netns, (pod) => {
       const eth = pod.linkByName(l.podIf);
-      if (!eth) return [...problems, `interface ${l.podIf} does not exist in ${l.netns}`];
-      const mtu = l.mtu ?? host.mtu; // without a configured MTU, both ends must agree
-      if (mtu !== undefined && eth.mtu !== mtu) problems.push(`${l.podIf} in ${l.netns} has MTU ${eth.mtu}, not ${mtu}`);
+      if (!eth) return missing();
+      problems.push(...mtuDrift(l, host.mtu, eth.mtu));
       const have = new Set(pod.addrs().filter((a) => a.ifindex === eth.index).map((a) => a.address));
       for (const a of l.addresses) if (!have.has(`${a.address}/${a.prefix}`)) problems.push(`${l.podIf} in ${l.netns} lacks ${a.address}/${a.prefix}`);
       for (const [f, gw, zero] of [[4, GATEWAY_V4, '0.0.0.0/0'], [6, GATEWAY_V6, '::/0']] as const) {

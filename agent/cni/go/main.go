@@ -9,8 +9,9 @@
 //   - the CNI_* environment and stdin go to the local margay agent verbatim (wire.ts,
 //     raw form, one JSON line each way); the agent parses, validates, does the
 //     work and answers with what to print and the exit code, which this prints;
-//   - no agent, a timeout or a reply it cannot read: the spec's JSON error on stdout
-//     with the codes and messages the Node client gives (11, 5, 105), exit code 1.
+//   - no agent, a timeout, the connection closed without an answer (an agent
+//     restarting) or a reply it cannot read: the spec's JSON error on stdout with
+//     the codes and messages the Node client gives (11, 5, 105), exit code 1.
 //
 // MARGAY_CNI_TIMING=1 prints on stderr the agent's share, this process's stages
 // (ms since its start: loaded, connected, answered, done) and its CPU ms.
@@ -79,10 +80,10 @@ func versionResult(stdin []byte) versionAnswer {
 	if len(text) == 0 {
 		text = []byte("{}")
 	}
-	var conf map[string]json.RawMessage
+	var conf map[string]interface{}
 	if json.Unmarshal(text, &conf) == nil {
-		var v string
-		if raw, ok := conf["cniVersion"]; ok && json.Unmarshal(raw, &v) == nil {
+		// a string only: null, a number or an object count as absent
+		if v, ok := conf["cniVersion"].(string); ok {
 			requested = v
 		}
 	}
@@ -203,6 +204,9 @@ func callAgent(c clientConf, req []byte, command string, t *timing) ([]byte, *cn
 		if isTimeout(err) {
 			return nil, timeoutError(c, command)
 		}
+		if isClosed(err) {
+			return nil, closedWithoutAnswer(c, command, err.Error())
+		}
 		return nil, fail(codeIOFailure, fmt.Sprintf("talking to the margay agent at %s failed: %s", c.socket, err.Error()))
 	}
 	reply, err := io.ReadAll(io.LimitReader(conn, maxReply))
@@ -211,9 +215,28 @@ func callAgent(c clientConf, req []byte, command string, t *timing) ([]byte, *cn
 		if isTimeout(err) {
 			return nil, timeoutError(c, command)
 		}
+		if isClosed(err) {
+			return nil, closedWithoutAnswer(c, command, err.Error())
+		}
 		return nil, fail(codeIOFailure, fmt.Sprintf("talking to the margay agent at %s failed: %s", c.socket, err.Error()))
 	}
+	if len(reply) == 0 {
+		return nil, closedWithoutAnswer(c, command, "")
+	}
 	return reply, nil
+}
+
+// isClosed: the agent reset the connection (it stopped with our request unread).
+func isClosed(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// closedWithoutAnswer: wire.ts closedWithoutAnswer — the agent closed the
+// connection with no answer (a restart with the request in flight): try again (11).
+func closedWithoutAnswer(c clientConf, command string, details string) *cniError {
+	e := fail(codeTryAgainLater, fmt.Sprintf("the margay agent at %s closed the connection without answering %s (is it restarting?)", c.socket, command))
+	e.Details = details
+	return e
 }
 
 func isTimeout(err error) bool {

@@ -80,4 +80,24 @@ describe.skipIf(needsRoot || !built).each(['netlink', 'ip'] as const)(`pod wirin
     expect(msg).not.toContain('forwarding');
     expect((await cni({ ...pod('cdrift', ns), command: 'DEL' })).code).toBe(0);
   });
+
+  it('CHECK without netconf mtu: the ends need only agree (a pod keeps its ADD\'s MTU when the default changes)', async () => {
+    const ns = await addPodNs(n(), 'mtuagree');
+    // an MTU other than the server's default, as for a pod added before a pool got VXLAN
+    const add = await cni(pod('cagree', ns), { mtu: 1400 });
+    expect(add.code, JSON.stringify(add.out)).toBe(0);
+    const host = hostIfName('cagree');
+    const check = () => cni({ ...pod('cagree', ns), command: 'CHECK' }, { prevResult: add.out });
+    const first = await check();
+    expect(first.code, JSON.stringify(first.out)).toBe(0);
+    // a chained plugin (tuning) sets another MTU on both ends: still fine
+    await ip(n().nodeNs, 'link', 'set', host, 'mtu', '1350');
+    await ip(ns, 'link', 'set', 'eth0', 'mtu', '1350');
+    expect((await check()).code).toBe(0);
+    await ip(ns, 'link', 'set', 'eth0', 'mtu', '1300');
+    const r = await check();
+    expect(r.out).toMatchObject({ code: 103 });
+    expect(String((r.out as { msg?: unknown } | undefined)?.msg)).toMatch(/eth0 .*MTU 1300, not 1350/);
+    expect((await cni({ ...pod('cagree', ns), command: 'DEL' })).code).toBe(0);
+  });
 });

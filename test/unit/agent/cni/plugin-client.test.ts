@@ -11,11 +11,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostIfName } from '../../../../agent/cni/names.js';
 import { cniPlugin, type CniPlugin } from '../../../../agent/cni/plugin-path.js';
 import { SUPPORTED_VERSIONS, versionResult } from '../../../../agent/cni/protocol.js';
 import { RAW_WIRE_VERSION, type RawRequest } from '../../../../agent/cni/wire.js';
 import { jsonOut, runWithStdin } from '../../../support/spawn-stdin.js';
-import { startFakeCniAgent, type FakeCniAgent } from '../../../support/cni-fakes.js';
+import { FakeWiring, startFakeCniAgent, type FakeCniAgent } from '../../../support/cni-fakes.js';
 
 interface Run { code: number | null; stdout: string; stderr: string; out: Record<string, unknown> | undefined; ms: number }
 
@@ -69,7 +70,7 @@ describe.each(plugins.map((p) => [p.kind, p] as const))('margay-cni (%s) as a pr
     const asked: [string, string | undefined][] = [
       ...SUPPORTED_VERSIONS.map((v) => [JSON.stringify({ cniVersion: v }), v] as [string, string]),
       ['{"cniVersion":"9.9.9"}', '9.9.9'], ['{"cniVersion":""}', ''], ['', undefined], ['{}', undefined], ['null', undefined], ['[1]', undefined],
-      ['not json', undefined], ['{"cniVersion":5}', undefined], ['{"cniVersion":"0.3.1","cniVersion":"0.4.0"}', '0.4.0'],
+      ['not json', undefined], ['{"cniVersion":5}', undefined], ['{"cniVersion":null}', undefined], ['{"cniVersion":"0.3.1","cniVersion":"0.4.0"}', '0.4.0'],
     ];
     for (const [stdin, requested] of asked) {
       const r = await runPlugin(plugin, { CNI_COMMAND: 'VERSION' }, stdin);
@@ -110,7 +111,7 @@ describe.each(plugins.map((p) => [p.kind, p] as const))('margay-cni (%s) as a pr
   it('malformed agent replies: code 105 with what was wrong', async () => {
     const cases: [string, RegExp][] = [
       ['garbage\n', /reply that is not JSON/],
-      ['', /reply that is not JSON/],
+      ['\n', /reply that is not JSON/],
       ['[1,2]\n', /reply that is not a JSON object/],
       ['{"v":2,"exit":7,"stdout":""}\n', /reply without "exit" and "stdout"/],
       ['{"v":2,"exit":0}\n', /reply without "exit" and "stdout"/],
@@ -127,6 +128,53 @@ describe.each(plugins.map((p) => [p.kind, p] as const))('margay-cni (%s) as a pr
       } finally {
         await agent.close();
       }
+    }
+  });
+
+  it('an agent that closes the connection without answering (restarting): code 11, try again later — not 105', async () => {
+    const closed = (sock: string) => new RegExp(`^the margay agent at ${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} closed the connection without answering ADD \\(is it restarting\\?\\)$`);
+    // read the request, then close with no byte
+    const sock = join(dir, 'closing.sock');
+    const agent = await fakeAgent(sock, () => '');
+    try {
+      const r = await runPlugin(plugin, ADD_ENV, conf({ socket: sock, cniVersion: '0.4.0' }));
+      expect(r.code).toBe(1);
+      expect(r.out).toMatchObject({ cniVersion: '0.4.0', code: 11 });
+      expect(String(r.out?.msg)).toMatch(closed(sock));
+      expect(agent.lines).toHaveLength(1);
+    } finally {
+      await agent.close();
+    }
+    // drop every connection at once, the request read or not (EOF, ECONNRESET or EPIPE: the same)
+    const sock2 = join(dir, 'dropping.sock');
+    const dropper = createServer((c) => { c.on('error', () => undefined); c.destroy(); });
+    await new Promise<void>((resolve) => dropper.listen(sock2, resolve));
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await runPlugin(plugin, ADD_ENV, conf({ socket: sock2 }));
+        expect(r.out, r.stdout).toMatchObject({ cniVersion: '1.0.0', code: 11 });
+        expect(String(r.out?.msg)).toMatch(closed(sock2));
+      }
+    } finally {
+      await new Promise<void>((resolve) => dropper.close(() => resolve()));
+    }
+  });
+
+  it('the real CniServer stopped with an ADD in flight (agent restart): the plugin says 11', async () => {
+    const wiring = new FakeWiring();
+    const sock = join(dir, 'restarting.sock');
+    const agent = await startFakeCniAgent({ socketPath: sock, wiring });
+    try {
+      wiring.gate(hostIfName('inflight'));
+      const pending = runPlugin(plugin, { ...ADD_ENV, CNI_CONTAINERID: 'inflight' }, conf({ socket: sock }));
+      for (let i = 0; i < 200 && !wiring.started.includes(hostIfName('inflight')); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(wiring.started).toContain(hostIfName('inflight'));
+      await agent.server.stop();
+      const r = await pending;
+      expect(r.code).toBe(1);
+      expect(r.out).toMatchObject({ code: 11, msg: expect.stringMatching(/closed the connection without answering ADD/) as unknown });
+    } finally {
+      await agent.stop();
     }
   });
 

@@ -65,6 +65,38 @@ describe('network config', () => {
     expect(codeOf(() => parseNetConf(text))).toBe(code);
     expect(() => parseNetConf(text)).toThrow(msg);
   });
+  describe('a malformed prevResult', () => {
+    const withPrev = (prevResult: unknown): string => JSON.stringify({ ...base, prevResult });
+    it.each([
+      [{ ips: [null] }, /"prevResult\.ips\[0\]" must be an object with an "address" string/],
+      [{ ips: [{ address: '10.0.0.1/32' }, 'x'] }, /"prevResult\.ips\[1\]" must be an object/],
+      [{ ips: [{ gateway: '10.0.0.1' }] }, /"prevResult\.ips\[0\]" must be an object with an "address" string/],
+      [{ ips: [{ address: 5 }] }, /"prevResult\.ips\[0\]"/],
+      [{ ips: { address: '10.0.0.1/32' } }, /"prevResult\.ips" must be an array/],
+      [{ interfaces: [null] }, /"prevResult\.interfaces\[0\]" must be an object/],
+      [{ routes: [{ dst: '0.0.0.0/0' }, null] }, /"prevResult\.routes\[1\]" must be an object with a "dst" string/],
+    ])('%j: code 7 naming the field (ADD, CHECK), never a TypeError', (prev, msg) => {
+      for (const command of [undefined, 'ADD', 'CHECK'] as const) {
+        expect(codeOf(() => parseNetConf(withPrev(prev), command))).toBe(7);
+        expect(() => parseNetConf(withPrev(prev), command)).toThrow(msg);
+      }
+    });
+    it('DEL ignores a prevResult that does not parse (DEL must complete; prevResult is optional there)', () => {
+      for (const prev of [{ ips: [null] }, { routes: [7] }, 3, 'x', null]) {
+        const conf = parseNetConf(withPrev(prev), 'DEL');
+        expect(conf.prevResult, JSON.stringify(prev)).toBeUndefined();
+        expect(conf.name).toBe('k8s');
+      }
+      // a good one is still read on DEL
+      expect(parseNetConf(withPrev({ cniVersion: '1.0.0', ips: [{ address: '10.0.0.1/32' }] }), 'DEL').prevResult).toEqual({ cniVersion: '1.0.0', ips: [{ address: '10.0.0.1/32' }] });
+      // the rest of the config is still checked on DEL
+      expect(codeOf(() => parseNetConf(JSON.stringify({ ...base, mtu: 10, prevResult: { ips: [null] } }), 'DEL'))).toBe(7);
+    });
+    it('null lists count as absent', () => {
+      expect(parseNetConf(withPrev({ cniVersion: '1.0.0', ips: null, interfaces: null, routes: null })).prevResult).toEqual({ cniVersion: '1.0.0' });
+    });
+  });
+
   it('normalizes a 0.4.0 prevResult (drops ips[].version)', () => {
     const conf = parseNetConf(JSON.stringify({ ...base, cniVersion: '0.4.0', prevResult: { cniVersion: '0.4.0', ips: [{ version: '4', address: '10.0.0.1/32' }] } }));
     expect(conf.prevResult).toEqual({ cniVersion: '0.4.0', ips: [{ address: '10.0.0.1/32' }] });

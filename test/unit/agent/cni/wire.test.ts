@@ -37,6 +37,32 @@ describe('wire: the raw form', () => {
     expect(finishRaw({ ...plan, req: { ...plan.req, command: 'DEL' } }, undefined)).toEqual({ exit: 0, stdout: '' });
   });
 
+  it('a malformed prevResult: DEL goes on without it, CHECK and ADD answer 7 naming the field (not 104)', () => {
+    const stdin = JSON.stringify({ ...CONF, prevResult: { ips: [null] } });
+    const del = planRaw({ v: 2, env: { ...ENV, CNI_COMMAND: 'DEL' }, stdin });
+    expect(del).toMatchObject({ kind: 'work', req: { command: 'DEL', containerId: 'c1' } });
+    expect((del as { req: object }).req).not.toHaveProperty('prevResult');
+    for (const command of ['CHECK', 'ADD']) {
+      const plan = planRaw({ v: 2, env: { ...ENV, CNI_COMMAND: command }, stdin });
+      expect(plan, command).toMatchObject({ kind: 'answer', exit: 1 });
+      expect(JSON.parse((plan as { stdout: string }).stdout), command).toMatchObject({ code: 7, msg: expect.stringMatching(/"prevResult\.ips\[0\]"/) as unknown });
+    }
+  });
+
+  it('the structured form (older plugins): a malformed prevResult is 7 on CHECK, dropped on DEL', () => {
+    const req = { v: 1, containerId: 'c', ifName: 'eth0', args: {}, network: 'n', cniVersion: '1.0.0', prevResult: { ips: [null] } };
+    expect(decodeAnyRequest(JSON.stringify({ ...req, command: 'DEL' }))).toMatchObject({ form: 'structured', req: { command: 'DEL' } });
+    expect((decodeAnyRequest(JSON.stringify({ ...req, command: 'DEL' })).req as object)).not.toHaveProperty('prevResult');
+    try {
+      decodeAnyRequest(JSON.stringify({ ...req, command: 'CHECK' }));
+      throw new Error('expected a CniError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(CniError);
+      expect((e as CniError).code).toBe(7);
+      expect((e as CniError).message).toMatch(/"prevResult\.ips\[0\]"/);
+    }
+  });
+
   it('clientConf takes the socket and timeout as parseNetConf does, with the same messages', () => {
     expect(clientConf(JSON.stringify(CONF))).toEqual({ socket: '/run/margay/cni.sock', timeoutSeconds: 60, cniVersion: '0.4.0' });
     expect(clientConf(JSON.stringify({ socket: '/s', timeoutSeconds: 2, cniVersion: '9' }))).toEqual({ socket: '/s', timeoutSeconds: 2, cniVersion: '1.0.0' });
