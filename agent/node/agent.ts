@@ -128,12 +128,19 @@ export class Agent {
     this.learnedChanged(changed);
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts everything; 'aborted' when stop() came first (a SIGTERM while the first
+   * datastore list still retries): start then returns at its next step, having
+   * opened nothing more — what it opened before, stop() closes; what was opening
+   * while stop() ran, start closes itself.
+   */
+  async start(): Promise<'started' | 'aborted'> {
     const { node } = this.o;
     // health first: the first datastore list retries until the API server answers, and
     // a /healthz that refused connections meanwhile got the agent killed by its liveness
     // probe; until the snapshot is in, /readyz says "datastore: no snapshot yet"
     await this.startHealth();
+    if (this.stopped) return this.aborted('health server');
     this.rtnl = openRtnl();
     // routes of a previous run kept in the kernel: a restart, the speaker starts as a restarting one (RFC 4724 §4.1)
     if (!this.bgpOff) this.bgp.restarting = keptRoutes(this.rtnl);
@@ -145,7 +152,10 @@ export class Agent {
         this.log.warn({ source: r.source, object: r.object, errors: r.errors }, 'datastore: object rejected and ignored');
       },
     });
-    const snap = this.snapshot as Snapshot;
+    // stop() settles the datastore's start (the Kubernetes one without a snapshot)
+    if (this.stopped) return this.aborted('first datastore list');
+    if (!this.snapshot) throw new Error(`datastore ${this.o.datastore.name}: start ended without a snapshot`);
+    const snap = this.snapshot;
     const nodeObj = snap.objects.get('Node')?.get(node);
     const store = observeOwnBlocks(this.o.ipamStore, node, {
       claimed: (b) => this.origination.claimed(b), // the view shows a block released here again once claimed (IpamView.claimed)
@@ -156,29 +166,45 @@ export class Agent {
     });
     this.ipam = new Ipam({ store, node, pools: ipamPoolsOf(snap), nodeLabels: nodeObj?.metadata.labels ?? {} });
     await this.refreshIpam();
+    if (this.stopped) return this.aborted('first IPAM read');
     // other agents' IPAM writes (remote pods' addresses for policy peers, VXLAN tunnel
     // addresses) arrive through the store's change feed; a store without one is re-listed
     if (this.o.ipamStore.watch) {
       void this.o.ipamStore.watch((c) => this.ipamWatched(c), { signal: this.ipamWatchStop.signal }).catch((err: unknown) => this.failed('ipam', err));
     }
     if (this.o.cniSocket) {
-      this.cni = new CniServer({ socketPath: this.o.cniSocket, ipam: this.ipam, wiring: new NetlinkPodWiring(this.o.procSys !== undefined ? { procSys: this.o.procSys } : {}), log: this.o.logs.cni,
+      const cni = new CniServer({ socketPath: this.o.cniSocket, ipam: this.ipam, wiring: new NetlinkPodWiring(this.o.procSys !== undefined ? { procSys: this.o.procSys } : {}), log: this.o.logs.cni,
         defaultMtu: podMtuProvider(this.o, () => this.snapshot, () => this.rtnl, this.o.logs.cni) });
-      this.cni.on('pod', (e) => {
+      cni.on('pod', (e) => {
         this.log.info({ type: e.type, pod: e.pod, hostIf: e.hostIf, addresses: e.addresses.map((a) => a.address) }, `pod ${e.type}`);
         // a store with a change feed delivers this write itself (ipamRecords kicks policy and routes);
         // re-listing here would read twice and could land an older list after a newer feed
         if (!this.o.ipamStore.watch) void this.refreshIpam().then(() => this.inputsChanged());
       });
-      await this.cni.start();
+      await cni.start();
+      if (this.stopped) {
+        await cni.stop().catch(() => undefined);
+        return this.aborted('CNI server');
+      }
+      this.cni = cni;
     }
     this.routes.start((err) => this.failed('dataplane', err));
     this.policy.start(this.o.resyncMs ?? 30_000, (err) => this.failed('policy', err));
     await this.origination.update();
-    this.control = await serveControl(this.o.statusSocket, (req) => {
+    if (this.stopped) {
+      // a speaker the update started after stop() stopped the speaker: closed the same way
+      await this.bgp.stop(true).catch(() => undefined);
+      return this.aborted('BGP speaker');
+    }
+    const control = await serveControl(this.o.statusSocket, (req) => {
       if (req.cmd === 'status') return this.status();
       return { error: `unknown command "${req.cmd}" (known: status)` };
     });
+    if (this.stopped) {
+      await control.close().catch(() => undefined);
+      return this.aborted('status socket');
+    }
+    this.control = control;
     this.routes.watchGate();
     if (!this.o.ipamStore.watch) this.timers.push(setInterval(() => void this.refreshIpam(), this.o.ipamPollMs ?? 2000));
     this.timers.push(setInterval(() => { if (this.bgp.secretsMissing) void this.origination.update(); }, 3000));
@@ -188,18 +214,29 @@ export class Agent {
     this.policy.kick();
     this.routes.kick();
     this.log.info({ node, bgp: this.bgpOff ? 'off' : 'on', datastore: this.o.datastore.name, cniSocket: this.o.cniSocket, statusSocket: this.o.statusSocket }, 'agent started');
+    return 'started';
+  }
+
+  private aborted(step: string): 'aborted' {
+    this.log.info({ step }, 'agent start aborted: stopped while starting');
+    return 'aborted';
   }
 
   private async startHealth(): Promise<void> {
     if (!this.o.health) return;
-    this.healthServer = await serveHealth({
+    const server = await serveHealth({
       health: () => this.health(),
       metrics: () => {
         this.metrics.observePeers(this.bgp.rows().map((r) => ({ ...r, state: r.fsm }))); // fresh at every scrape
         return this.metrics.render();
       },
     }, this.o.health);
-    this.log.info({ port: this.healthServer.port }, 'health and metrics listening');
+    if (this.stopped) {
+      await server.close().catch(() => undefined);
+      return;
+    }
+    this.healthServer = server;
+    this.log.info({ port: server.port }, 'health and metrics listening');
   }
 
   /** Graceful stop (SIGTERM): keeps kernel routes and rules, closes BGP without NOTIFICATION. */

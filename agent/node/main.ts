@@ -2,6 +2,12 @@
  * The agent's composition root (thin): builds the datastore, the IPAM store and
  * the loggers from the CLI's settings, runs the Agent until SIGTERM/SIGINT, and
  * keeps the process alive through any stray exception (logged, never fatal).
+ *
+ * The signal handlers come first, before anything that can wait: in its container
+ * the agent is PID 1, and the kernel drops a signal to PID 1 that has no handler,
+ * so a SIGTERM while the first datastore list still retries (API server not
+ * reachable) was lost and the pod waited for its SIGKILL. A signal during start
+ * stops the agent (which aborts the start) the same way as after it: exit 0.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -61,8 +67,23 @@ export const validator: ObjectValidator = (obj) => {
   return r.ok ? { ok: true } : { ok: false, errors: r.errors.map((e) => ({ path: e.path, message: e.message })) };
 };
 
+/** The first SIGTERM or SIGINT, from the moment it is called (once each: a second one kills as usual). */
+function stopSignal(): { promise: Promise<string>; received: () => string | undefined } {
+  let received: string | undefined;
+  const promise = new Promise<string>((resolve) => {
+    const on = (signal: string): void => {
+      received ??= signal;
+      resolve(received);
+    };
+    process.once('SIGTERM', () => on('SIGTERM'));
+    process.once('SIGINT', () => on('SIGINT'));
+  });
+  return { promise, received: () => received };
+}
+
 export async function runAgent(s: AgentSettings): Promise<number> {
   const log = logger('agent');
+  const signal = stopSignal();
   process.on('uncaughtException', (err) => log.error({ err: err.stack ?? String(err) }, 'uncaught exception (a bug): logged, the agent keeps running'));
   process.on('unhandledRejection', (err) => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection (a bug): logged, the agent keeps running'));
   if (s.procSys !== undefined && !existsSync(join(s.procSys, 'net', 'ipv4'))) {
@@ -130,22 +151,22 @@ export async function runAgent(s: AgentSettings): Promise<number> {
     ...(s.deferInputsMs !== undefined ? { deferInputsMs: s.deferInputsMs } : {}), bgp: s.bgp ?? 'on',
     ...(s.procSys !== undefined ? { procSys: s.procSys } : {}),
   });
-  try {
-    await agent.start();
-  } catch (err) {
-    log.fatal({ err: (err as Error).stack ?? String(err) }, 'agent cannot start');
+  // a signal before this point (forwarding, backend, imports) still stops without starting
+  const starting = signal.received() === undefined ? agent.start() : undefined;
+  const first = starting ? await Promise.race([starting.then((how) => ({ how }), (err: unknown) => ({ err })), signal.promise]) : signal.received();
+  if (typeof first === 'object' && 'err' in first) {
+    log.fatal({ err: first.err instanceof Error ? first.err.stack ?? first.err.message : String(first.err) }, 'agent cannot start');
     await agent.stop().catch(() => undefined);
     if (linkDir) rmSync(linkDir, { recursive: true, force: true });
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      log.info({ signal }, 'stopping gracefully');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  if (typeof first === 'string') {
+    log.info({ signal: first }, 'stopping gracefully: start aborted (the agent was still starting)');
+    // start settles at its next step ('aborted'); a failure it meets on the way is no longer news
+    starting?.catch(() => undefined);
+  } else {
+    log.info({ signal: await signal.promise }, 'stopping gracefully');
+  }
   await agent.stop();
   if (linkDir) rmSync(linkDir, { recursive: true, force: true });
   // everything is closed; a handle a library keeps open must not hold the process
