@@ -9,6 +9,13 @@
  * It keeps the Loc-RIB's best routes with their next hops (`learned`) for the
  * dataplane, and says when BGP has synced (every peer Established with its
  * End-of-RIB in) — or, bounded, that the agent has waited long enough.
+ *
+ * Passwords from Secrets: the plan holds only the secretKeyRef, and the agent may
+ * only `get` Secrets (no watch), so the applied plan's Secrets are read again at
+ * every apply and every `secretPollMs` (one read per Secret key and round). A changed
+ * value goes to its peer alone — the speaker resets that session (Cease, a new TCP
+ * connection with the new MD5 key); the others' configs are equal, so untouched. A
+ * read that fails keeps a configured peer's last password (reported, retried).
  */
 import type { Logger } from 'pino';
 import type { PeerConfig, RouteChange } from '../../bgp/speaker/index.js';
@@ -40,7 +47,11 @@ export interface NodeBgpOptions {
   trace?: RouteTrace;
   /** the sessions' TCP transport (tests: a recording fake); default the kernel's */
   transport?: Transport;
+  /** re-read the applied plan's Secrets this often (ms), to pick up a rotated password; default 30 s */
+  secretPollMs?: number;
 }
+
+const SECRET_POLL_MS = 30_000;
 
 /** documentation prefixes (RFC 5737, RFC 3849), block-sized: the warm-up's synthetic routes */
 const WARM_PREFIXES_V4 = ['192.0.2.64/26'];
@@ -83,6 +94,11 @@ export class NodeBgp {
   readonly problems: string[] = [];
   /** a Secret could not be read: the agent retries (Secrets are not watched) */
   secretsMissing = false;
+  /** the plan last applied whole (with appliedKey): the Secret poll re-reads its peers' Secrets */
+  private plan: NodeBgpPlan | undefined;
+  private secretPoll: NodeJS.Timeout | undefined;
+  /** a Secret poll waits in or runs on `chain` */
+  private polling = false;
   /** the password last read from a Secret, per configured peer: kept when a later read fails */
   private readonly secretPasswords = new Map<string, string>();
   private chain: Promise<void> = Promise.resolve();
@@ -184,6 +200,8 @@ export class NodeBgp {
       await this.runtime.start();
       this.setConfig(config);
       this.appliedKey = key;
+      this.plan = plan;
+      this.startSecretPoll();
       this.o.log.info({ asn: local.asn, routerId: local.routerId, clusterId: local.clusterId, port: local.listenPort, peers: peers.length, originated }, 'bgp: speaker started');
       return;
     }
@@ -196,6 +214,40 @@ export class NodeBgp {
     if (!this.runtime.reload(config)) throw new Error('the speaker refused the new configuration; keeping what runs');
     this.setConfig(config);
     this.appliedKey = key;
+    this.plan = plan;
+  }
+
+  private startSecretPoll(): void {
+    if (!this.o.readSecret || this.secretPoll) return;
+    this.secretPoll = setInterval(() => this.pollSecrets(), this.o.secretPollMs ?? SECRET_POLL_MS);
+    this.secretPoll.unref();
+  }
+
+  /**
+   * Re-reads the Secrets of the applied plan's peers (on `chain`, skipped while an
+   * update waits: it reads them itself). Only a changed peer config is handed to the
+   * speaker: a new password resets that one session; nothing else is touched.
+   */
+  private pollSecrets(): void {
+    const plan = this.plan;
+    if (this.polling || this.queued !== 0 || !plan || !plan.peers.some((p) => p.password && 'secretKeyRef' in p.password)) return;
+    this.polling = true;
+    this.chain = this.chain.then(async () => {
+      if (this.queued !== 0 || this.plan !== plan || this.appliedKey === '' || !this.runtime || !this.core) return;
+      const peers = await this.peerConfigs(plan);
+      // stopped, restarted or an update queued while reading: that apply reads the Secrets itself
+      if (this.queued !== 0 || this.plan !== plan || this.appliedKey === '' || !this.runtime || !this.core) return;
+      const config = this.runtimeConfig(plan, peers);
+      this.core.setPeers(peers, this.caps(), this.skipped);
+      if (JSON.stringify(config) === JSON.stringify(this.config)) return;
+      if (!this.runtime.reload(config)) {
+        this.appliedKey = ''; // the next update applies whole
+        throw new Error('the speaker refused the new passwords; keeping what runs');
+      }
+      this.setConfig(config);
+    }).catch((err: unknown) => {
+      this.o.log.error({ err: (err as Error).stack ?? String(err) }, 'bgp: re-reading the peers\' Secrets failed; keeping what runs');
+    }).finally(() => { this.polling = false; });
   }
 
   /** The codec, keeping a copy of an UPDATE that carried prefixes now and then (for warm). */
@@ -252,7 +304,7 @@ export class NodeBgp {
     this.warmShape = { asn: c.asn, families, key: `${c.asn} ${families.join()}` };
   }
 
-  private async password(p: PlannedPeer, src: PasswordSource): Promise<string | undefined> {
+  private async password(p: PlannedPeer, src: PasswordSource, reads: Map<string, Promise<string>>): Promise<string | undefined> {
     if ('value' in src) return src.value;
     if (!this.o.readSecret) {
       this.problems.push(`peer ${p.address} (${p.source}): password.secretKeyRef needs the kubernetes datastore; use password.value in file mode`);
@@ -260,7 +312,15 @@ export class NodeBgp {
     }
     const { name, key } = src.secretKeyRef;
     try {
-      const read = await this.o.readSecret(src.secretKeyRef);
+      // one read per Secret key and round (a mesh shares one key: not one GET per peer)
+      const ref = JSON.stringify([name, key]);
+      let pending = reads.get(ref);
+      if (!pending) reads.set(ref, (pending = this.o.readSecret(src.secretKeyRef)));
+      const read = await pending;
+      const prev = this.secretPasswords.get(p.address);
+      if (prev !== undefined && prev !== read && this.peers.some((x) => x.address === p.address)) {
+        this.o.log.info({ peer: p.address, secret: name, key }, 'bgp: the peer\'s password changed in its Secret: restarting its session with the new TCP MD5 key');
+      }
       this.secretPasswords.set(p.address, read);
       return read;
     } catch (err) {
@@ -286,10 +346,11 @@ export class NodeBgp {
     const out: PeerConfig[] = [];
     const kept: PlannedPeer[] = [];
     this.skipped = [];
+    const reads = new Map<string, Promise<string>>();
     for (const p of plan.peers) {
       let password: string | undefined;
       if (p.password) {
-        password = await this.password(p, p.password);
+        password = await this.password(p, p.password, reads);
         if (password === undefined) { // never open a session without the key it was asked to have
           this.skipped.push(p.address);
           continue;
@@ -405,6 +466,9 @@ export class NodeBgp {
     this.core = undefined;
     this.setConfig(undefined);
     this.appliedKey = '';
+    this.plan = undefined;
+    clearInterval(this.secretPoll);
+    this.secretPoll = undefined;
     this.identity = 'null';
     if (rt) await rt.stop();
     if (!graceful) this.learned.clear();

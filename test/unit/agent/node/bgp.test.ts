@@ -9,7 +9,7 @@ import { NodeBgp, type SecretReader } from '../../../../agent/node/bgp.js';
 // removePeer/addPeer spied on (the real ones run): a peer torn down by a re-plan, a peer's config, show here
 vi.mock('../../../../bgp/speaker/index.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../../bgp/speaker/index.js')>();
-  return { ...real, removePeer: vi.fn(real.removePeer), addPeer: vi.fn(real.addPeer) };
+  return { ...real, removePeer: vi.fn(real.removePeer), addPeer: vi.fn(real.addPeer), updatePeer: vi.fn(real.updatePeer) };
 });
 const speaker = await import('../../../../bgp/speaker/index.js');
 
@@ -42,10 +42,10 @@ function fakeTransport() {
 }
 
 const running: NodeBgp[] = [];
-function agentBgp(readSecret?: SecretReader) {
+function agentBgp(readSecret?: SecretReader, log = pino({ level: 'silent' })) {
   const t = fakeTransport();
   const bgp = new NodeBgp({
-    log: pino({ level: 'silent' }), restartTime: 120, holdTime: 9, onRoutesChanged: () => undefined, transport: t.transport,
+    log, restartTime: 120, holdTime: 9, onRoutesChanged: () => undefined, transport: t.transport,
     ...(readSecret ? { readSecret } : {}),
   });
   running.push(bgp);
@@ -55,6 +55,8 @@ afterEach(async () => {
   for (const b of running.splice(0)) await b.stop(false);
   vi.mocked(speaker.removePeer).mockClear();
   vi.mocked(speaker.addPeer).mockClear();
+  vi.mocked(speaker.updatePeer).mockClear();
+  vi.useRealTimers();
 });
 const tick = () => new Promise((r) => setTimeout(r, 10));
 
@@ -124,5 +126,81 @@ describe('NodeBgp: MD5 passwords from Secrets', () => {
     await bgp.update(planNodeBgp(more, 'n1'), []);
     expect(bgp.rows().map((r) => r.address)).toEqual(['172.30.0.1', '172.30.0.2']);
     expect(speaker.removePeer).not.toHaveBeenCalled();
+  });
+});
+
+describe('NodeBgp: a password changed in its Secret (Secrets are not watched: re-read every 30 s)', () => {
+  const tor = bgpPeer('tor', { peerIP: '172.30.0.1', asNumber: 65000, password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } });
+  const plain = bgpPeer('tor-plain', { peerIP: '172.30.0.2', asNumber: 65000 });
+  const s = snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' }), tor, plain);
+  /** the peers' configs the speaker was handed after the first apply (added or changed) */
+  const changedPeers = () => vi.mocked(speaker.updatePeer).mock.calls.map(([, c]) => [c.address, c.password]);
+  /** the poll's interval passes (only setInterval is faked: the runtime's own timers are real), then its reads settle */
+  const poll = async () => {
+    vi.advanceTimersByTime(30_000);
+    await tick();
+  };
+
+  it('the new password reaches that peer alone (its session restarts with the new MD5 key); the other peers are untouched; logged without the password', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let pw = 'a';
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const { bgp, keys, connects } = agentBgp(() => Promise.resolve(pw), log);
+    await bgp.update(planNodeBgp(s, 'n1'), []);
+    await tick();
+    expect(keys).toEqual([['172.30.0.1', 'a']]);
+    expect(connects.filter((c) => c.remote === '172.30.0.1').map((c) => c.password)).toEqual(['a']);
+    pw = 'b';
+    await poll();
+    expect(changedPeers()).toEqual([['172.30.0.1', 'b']]);
+    expect(keys).toEqual([['172.30.0.1', 'a'], ['172.30.0.1', 'b']]);
+    // a new TCP connection with the new key (the old one was closed by the reset)
+    await vi.waitFor(() => expect(connects.filter((c) => c.remote === '172.30.0.1').map((c) => c.password)).toEqual(['a', 'b']), { timeout: 5000 });
+    expect(speaker.removePeer).not.toHaveBeenCalled();
+    expect(speaker.addPeer).toHaveBeenCalledTimes(3); // tor, tor-plain, n2: only at the start
+    expect(connects.filter((c) => c.remote !== '172.30.0.1').every((c) => c.password === undefined)).toBe(true);
+    const changed = lines.filter((l) => l.includes('password changed'));
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatch(/"peer":"172\.30\.0\.1".*"secret":"bgp-secrets"/);
+    expect(lines.join('')).not.toMatch(/"b"|:"a"/);
+    // unchanged at the next poll: nothing is touched
+    await poll();
+    expect(changedPeers()).toHaveLength(1);
+    expect(keys).toHaveLength(2);
+  });
+
+  it('a Secret read failing after a good read keeps the old password (reported); readable again, the new value is applied', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let pw: string | Error = 'a';
+    const { bgp, keys } = agentBgp(() => (pw instanceof Error ? Promise.reject(pw) : Promise.resolve(pw)));
+    await bgp.update(planNodeBgp(s, 'n1'), []);
+    pw = new Error('secrets "bgp-secrets" not found');
+    await poll();
+    expect(changedPeers()).toEqual([]);
+    expect(keys).toEqual([['172.30.0.1', 'a']]);
+    expect(bgp.rows().map((r) => r.address).sort()).toEqual(['172.30.0.1', '172.30.0.12', '172.30.0.2']);
+    expect(bgp.problems.join('\n')).toMatch(/172\.30\.0\.1 .*Secret bgp-secrets key tor: secrets "bgp-secrets" not found; keeping the last password read/);
+    expect(bgp.secretsMissing).toBe(true);
+    pw = 'b';
+    await poll();
+    expect(changedPeers()).toEqual([['172.30.0.1', 'b']]);
+    expect(keys).toEqual([['172.30.0.1', 'a'], ['172.30.0.1', 'b']]);
+    expect(bgp.problems).toEqual([]);
+    expect(bgp.secretsMissing).toBe(false);
+    expect(speaker.removePeer).not.toHaveBeenCalled();
+  });
+
+  it('peers sharing one Secret key: one read per poll, not one per peer', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const mesh = bgpPeer('md5-mesh', { nodeSelector: 'all()', peerSelector: 'all()', password: { secretKeyRef: { name: 'bgp-auth', key: 'password' } } });
+    const m = snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' }), node('n3', { [A4]: '172.30.0.13/24' }), mesh);
+    let reads = 0;
+    const { bgp } = agentBgp(() => { reads++; return Promise.resolve('k'); });
+    await bgp.update(planNodeBgp(m, 'n1'), []);
+    expect(bgp.rows()).toHaveLength(2);
+    expect(reads).toBe(1);
+    await poll();
+    expect(reads).toBe(2);
   });
 });
