@@ -22,7 +22,10 @@ export interface KubernetesDatastoreOptions extends KubeConnection {
   coalesceMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** a fixed watch timeoutSeconds (tests); default: random in [300, 600) per watch, as client-go */
   watchTimeoutSeconds?: number;
+  /** silence after which a watch is ended and resumed (default 100 s; bookmarks come about every 60 s) */
+  watchIdleMs?: number;
 }
 
 export class KubernetesDatastore implements Datastore {
@@ -43,7 +46,7 @@ export class KubernetesDatastore implements Datastore {
     this.listener = listener;
     if (this.stopped) return;
     const syncs = KINDS.map((info) => {
-      const r = new Reflector(kubeTransport(this.kubeConfig, info, { watchTimeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 }), this.sinkFor(info), {
+      const r = new Reflector(kubeTransport(this.kubeConfig, info, { watchTimeoutSeconds: this.opts.watchTimeoutSeconds, watchIdleMs: this.opts.watchIdleMs }), this.sinkFor(info), {
         minBackoffMs: this.opts.minBackoffMs ?? 250,
         maxBackoffMs: this.opts.maxBackoffMs ?? 10_000,
       });

@@ -62,7 +62,10 @@ export interface KubernetesIpamStoreOptions {
   log?: Logger;
   /** watch(): coalescing window for a burst of events (default 5 ms) */
   coalesceMs?: number;
+  /** a fixed watch timeoutSeconds (tests); default: random in [300, 600) per watch, as client-go */
   watchTimeoutSeconds?: number;
+  /** silence after which a watch is ended and resumed (default 100 s; bookmarks come about every 60 s) */
+  watchIdleMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -135,7 +138,7 @@ export class KubernetesIpamStore implements IpamStore {
         relisted: (reason) => { if (reason === 'gone') this.opts.log?.info({ kind: KIND[kind].kind }, `watch history expired (410 Gone); re-listed ${KIND[kind].plural}`); },
       };
       const info = { kind: KIND[kind].kind, apiVersion: 'margay.io/v1', group: 'margay.io', version: 'v1', plural: KIND[kind].plural };
-      const r = new Reflector(kubeTransport(this.kc, info, { watchTimeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 }), sink, {
+      const r = new Reflector(kubeTransport(this.kc, info, { watchTimeoutSeconds: this.opts.watchTimeoutSeconds, watchIdleMs: this.opts.watchIdleMs }), sink, {
         minBackoffMs: this.opts.minBackoffMs ?? 250, maxBackoffMs: this.opts.maxBackoffMs ?? 10_000,
       });
       reflectors.push(r);

@@ -12,8 +12,15 @@
  *   compaction makes the real server do;
  * - get / create (409 AlreadyExists) / update (409 Conflict on a stale
  *   metadata.resourceVersion) / delete, cluster-scoped and namespaced paths.
- * `dropWatches()` cuts every open watch (a network blip); `compact()` forgets history;
- * `watchDelayMs` holds back a watch's response headers (a slow connect).
+ * - list pages: `limit` and `continue` (a token naming the list's resourceVersion and
+ *   the last key sent; a token older than the compaction point gets 410 Expired);
+ *   a list's `resourceVersion` parameter is only recorded (`requests`), the fake has
+ *   no watch cache.
+ * `dropWatches()` cuts every open watch (a network blip); `pauseWatches()` leaves the
+ * open watches' connections up but sends nothing more on them (a dead host, or a
+ * load balancer dropping packets: no RST, no bookmark); `failWatches()` makes new
+ * watches fail (an ERROR event after the 200, or an HTTP error status); `compact()`
+ * forgets history; `watchDelayMs` holds back a watch's response headers (a slow connect).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -58,6 +65,15 @@ interface OpenWatch {
   spec: KindSpec;
   namespace?: string;
   timers: NodeJS.Timeout[];
+  paused?: boolean;
+}
+
+/** A Status a failing watch answers with: as an ERROR event after a 200 (`event`), or as the HTTP status of the response (`http`). */
+export interface WatchFailure {
+  code: number;
+  reason: string;
+  message?: string;
+  as?: 'event' | 'http';
 }
 
 export class FakeApiServer {
@@ -68,8 +84,10 @@ export class FakeApiServer {
   private readonly objects = new Map<string, StoredObject>(); // group/plural/ns/name
   private readonly history: WatchEvent[] = [];
   private readonly watches = new Set<OpenWatch>();
-  readonly requests: { method: string; url: string }[] = [];
+  /** every request, with the (real) time it arrived in ms */
+  readonly requests: { method: string; url: string; at: number }[] = [];
   private watchDelayMs: number;
+  private watchFailure?: WatchFailure;
 
   constructor(private readonly kinds: KindSpec[], private readonly opts: FakeApiServerOptions = {}) {
     this.watchDelayMs = opts.watchDelayMs ?? 0;
@@ -105,6 +123,20 @@ export class FakeApiServer {
   /** Cuts every open watch connection, as a network blip or an API server restart would. */
   dropWatches(): void {
     for (const w of this.watches) this.endWatch(w, true);
+  }
+
+  /** Open watches stay connected but get nothing more: no events, no bookmarks, no end (a server that died without a RST). */
+  pauseWatches(): void {
+    for (const w of this.watches) {
+      for (const t of w.timers) clearInterval(t);
+      w.timers = [];
+      w.paused = true;
+    }
+  }
+
+  /** From now on every new watch fails this way (undefined: watches work again). */
+  failWatches(failure: WatchFailure | undefined): void {
+    this.watchFailure = failure;
   }
 
   /** From now on a watch's response waits `ms` (0: none), as from a slow or restarting server; it is answered from the state at that time. */
@@ -163,7 +195,7 @@ export class FakeApiServer {
   // ---- HTTP ----
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '' });
+    this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '', at: Date.now() });
     const url = new URL(req.url ?? '/', 'http://x');
     const route = this.route(url.pathname);
     if (!route) return this.status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
@@ -177,7 +209,7 @@ export class FakeApiServer {
         res.on('close', () => clearTimeout(t));
         return;
       }
-      return this.listResponse(res, spec, namespace);
+      return this.listResponse(res, spec, namespace, url.searchParams);
     }
     if (method === 'GET' && name !== undefined) {
       const obj = this.objects.get(this.key(spec, namespace, name));
@@ -241,23 +273,49 @@ export class FakeApiServer {
     return { spec, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}) };
   }
 
-  private listResponse(res: ServerResponse, spec: KindSpec, namespace?: string): void {
-    const items = this.itemsOf(spec, namespace);
+  private listResponse(res: ServerResponse, spec: KindSpec, namespace: string | undefined, q: URLSearchParams): void {
+    let entries = this.entriesOf(spec, namespace).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let rv = this.rv;
+    const token = q.get('continue');
+    if (token) {
+      let parsed: { rv: number; after: string };
+      try {
+        parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv: number; after: string };
+      } catch {
+        return this.status(res, 400, 'BadRequest', 'continue key is not valid');
+      }
+      if (parsed.rv < this.compactedRv) return this.status(res, 410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      rv = parsed.rv;
+      entries = entries.filter(([k]) => k > parsed.after);
+    }
+    const limit = Number(q.get('limit') ?? '0');
+    const more = limit > 0 && entries.length > limit;
+    if (more) entries = entries.slice(0, limit);
+    const last = entries[entries.length - 1];
+    const next = more && last ? Buffer.from(JSON.stringify({ rv, after: last[0] })).toString('base64url') : undefined;
     this.json(res, 200, {
       kind: `${spec.kind}List`,
       apiVersion: this.apiVersion(spec),
-      metadata: { resourceVersion: String(this.rv) },
-      items,
+      metadata: { resourceVersion: String(rv), ...(next ? { continue: next } : {}) },
+      items: entries.map(([, v]) => v),
     });
   }
 
   private watch(res: ServerResponse, spec: KindSpec, namespace: string | undefined, q: URLSearchParams): void {
+    const failure = this.watchFailure;
+    const failStatus = failure && { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: failure.reason, code: failure.code, message: failure.message ?? failure.reason };
+    if (failure?.as === 'http') return this.json(res, failure.code, failStatus);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders(); // as the real API server does: the client sees the watch open before any event
     const w: OpenWatch = { res, spec, ...(namespace !== undefined ? { namespace } : {}), timers: [] };
     this.watches.add(w);
     res.on('close', () => this.endWatch(w, false));
     const from = q.get('resourceVersion') ?? '';
+    if (failStatus) {
+      this.send(w, 'ERROR', failStatus);
+      this.endWatch(w, true);
+      return;
+    }
     if (from === '' || from === '0') {
       for (const obj of this.itemsOf(spec, namespace)) this.send(w, 'ADDED', obj);
     } else if (Number(from) < this.compactedRv) {
@@ -282,7 +340,7 @@ export class FakeApiServer {
   }
 
   private send(w: OpenWatch, type: string, object: unknown): void {
-    if (!w.res.writableEnded) w.res.write(`${JSON.stringify({ type, object })}\n`);
+    if (!w.res.writableEnded && !w.paused) w.res.write(`${JSON.stringify({ type, object })}\n`);
   }
 
   private endWatch(w: OpenWatch, end: boolean): void {
@@ -349,8 +407,12 @@ export class FakeApiServer {
   }
 
   private itemsOf(spec: KindSpec, namespace?: string): StoredObject[] {
+    return this.entriesOf(spec, namespace).map(([, v]) => v);
+  }
+
+  private entriesOf(spec: KindSpec, namespace?: string): [string, StoredObject][] {
     const prefix = `${spec.group}/${spec.plural}/${namespace !== undefined ? `${namespace}/` : ''}`;
-    return [...this.objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
+    return [...this.objects.entries()].filter(([k]) => k.startsWith(prefix));
   }
 
   private key(spec: KindSpec, namespace: string | undefined, name: string): string {

@@ -104,7 +104,7 @@ describe('Reflector backoff', () => {
     return { transport, calls };
   }
 
-  it('after errors, a watch that opens resets the backoff: the next error waits the minimum', async () => {
+  it('after errors, a watch that delivers a bookmark resets the backoff: the next error waits the minimum', async () => {
     vi.useFakeTimers({ now: 0 });
     const { transport, calls } = scripted(['fail', 'fail', 'fail', 'open']);
     const errors: unknown[] = [];
@@ -114,6 +114,7 @@ describe('Reflector backoff', () => {
     expect(calls.map((c) => c.at)).toEqual([0, 100, 300, 700]);
     await vi.advanceTimersByTimeAsync(5000); // the fourth watch is open and quiet
     expect(calls).toHaveLength(4);
+    calls[3]!.onEvent('BOOKMARK', { kind: 'BGPPeer', metadata: { resourceVersion: '6' } });
     calls[3]!.done(new Error('read ECONNRESET'));
     const failedAt = Date.now();
     await vi.advanceTimersByTimeAsync(10_000);
