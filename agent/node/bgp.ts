@@ -15,7 +15,8 @@
  * every apply and every `secretPollMs` (one read per Secret key and round). A changed
  * value goes to its peer alone — the speaker resets that session (Cease, a new TCP
  * connection with the new MD5 key); the others' configs are equal, so untouched. A
- * read that fails keeps a configured peer's last password (reported, retried).
+ * read that fails, or hangs past `secretReadTimeoutMs` (updates wait behind it), keeps
+ * a configured peer's last password (reported, retried).
  */
 import type { Logger } from 'pino';
 import type { PeerConfig, RouteChange } from '../../bgp/speaker/index.js';
@@ -49,9 +50,12 @@ export interface NodeBgpOptions {
   transport?: Transport;
   /** re-read the applied plan's Secrets this often (ms), to pick up a rotated password; default 30 s */
   secretPollMs?: number;
+  /** a Secret read without an answer this long (ms) counts as failed (the updates wait behind it); default 10 s */
+  secretReadTimeoutMs?: number;
 }
 
 const SECRET_POLL_MS = 30_000;
+const SECRET_READ_TIMEOUT_MS = 10_000;
 
 /** documentation prefixes (RFC 5737, RFC 3849), block-sized: the warm-up's synthetic routes */
 const WARM_PREFIXES_V4 = ['192.0.2.64/26'];
@@ -315,7 +319,7 @@ export class NodeBgp {
       // one read per Secret key and round (a mesh shares one key: not one GET per peer)
       const ref = JSON.stringify([name, key]);
       let pending = reads.get(ref);
-      if (!pending) reads.set(ref, (pending = this.o.readSecret(src.secretKeyRef)));
+      if (!pending) reads.set(ref, (pending = this.boundedRead(this.o.readSecret, src.secretKeyRef)));
       const read = await pending;
       const prev = this.secretPasswords.get(p.address);
       if (prev !== undefined && prev !== read && this.peers.some((x) => x.address === p.address)) {
@@ -336,6 +340,17 @@ export class NodeBgp {
       this.problems.push(`${why}; keeping the last password read`);
       return kept;
     }
+  }
+
+  /** The read, or a failure when it has not answered in time (the read itself is left to settle). */
+  private boundedRead(read: SecretReader, ref: { name: string; key: string }): Promise<string> {
+    const ms = this.o.secretReadTimeoutMs ?? SECRET_READ_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms);
+      timer.unref();
+    });
+    return Promise.race([read(ref), late]).finally(() => clearTimeout(timer));
   }
 
   private async peerConfigs(plan: NodeBgpPlan): Promise<PeerConfig[]> {

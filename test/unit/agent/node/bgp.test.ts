@@ -42,11 +42,11 @@ function fakeTransport() {
 }
 
 const running: NodeBgp[] = [];
-function agentBgp(readSecret?: SecretReader, log = pino({ level: 'silent' })) {
+function agentBgp(readSecret?: SecretReader, log = pino({ level: 'silent' }), more: { secretPollMs?: number; secretReadTimeoutMs?: number } = {}) {
   const t = fakeTransport();
   const bgp = new NodeBgp({
     log, restartTime: 120, holdTime: 9, onRoutesChanged: () => undefined, transport: t.transport,
-    ...(readSecret ? { readSecret } : {}),
+    ...(readSecret ? { readSecret } : {}), ...more,
   });
   running.push(bgp);
   return { bgp, ...t };
@@ -188,6 +188,19 @@ describe('NodeBgp: a password changed in its Secret (Secrets are not watched: re
     expect(keys).toEqual([['172.30.0.1', 'a'], ['172.30.0.1', 'b']]);
     expect(bgp.problems).toEqual([]);
     expect(bgp.secretsMissing).toBe(false);
+    expect(speaker.removePeer).not.toHaveBeenCalled();
+  });
+
+  it('a Secret read that never answers (API server hung) fails after its timeout: the peer keeps its key, later updates are not held behind it', async () => {
+    let hang = false;
+    const { bgp, keys } = agentBgp(() => (hang ? new Promise<string>(() => undefined) : Promise.resolve('a')), pino({ level: 'silent' }), { secretPollMs: 50, secretReadTimeoutMs: 100 });
+    await bgp.update(planNodeBgp(s, 'n1'), []);
+    hang = true;
+    await vi.waitFor(() => expect(bgp.problems.join('\n')).toMatch(/172\.30\.0\.1 .*Secret bgp-secrets key tor: no answer in 0\.1 s; keeping the last password read/), { timeout: 5000 });
+    const more = snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' }), tor, plain, bgpPeer('tor3', { peerIP: '172.30.0.3', asNumber: 65000 }));
+    await bgp.update(planNodeBgp(more, 'n1'), []);
+    expect(bgp.rows().map((r) => r.address)).toContain('172.30.0.3');
+    expect(keys).toEqual([['172.30.0.1', 'a']]);
     expect(speaker.removePeer).not.toHaveBeenCalled();
   });
 
