@@ -135,6 +135,18 @@ describe.skipIf(needs.skip)(`agents on the kubernetes datastore (fake API server
     expect(ss.stdout).toMatch(/md5/);
   }, 90_000);
 
+  it('the password rotated in the Secret, nothing else changed: both agents pick it up (re-read every 30 s) and the MD5 session comes back with the new key', async () => {
+    const rotated = Date.now();
+    a().update({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bgp-auth', namespace: 'kube-system' }, data: { password: Buffer.from('rotated-md5').toString('base64') } });
+    // before the fix the session stayed up on the old key forever: it must restart (since > rotated) and establish, which it
+    // only does when both ends hold the new key (one agent on the old key drops the other's SYNs)
+    await waitMeshedAndReady(c(), NODES, 1, {
+      also: (s) => Date.parse(s.peers[0]!.since) > rotated, what: 're-established over the rotated MD5 key', timeoutMs: 80_000, ...POLL,
+    });
+    const ss = await c().lab.exec(c().lab.node('n1').ns, ['ss', '-tni', 'state', 'established', '( sport = :179 or dport = :179 )']);
+    expect(ss.stdout).toMatch(/md5/);
+  }, 120_000);
+
   it('IPAM garbage collection: the addresses of a pod deleted without a CNI DEL are released, nobody else\'s', async () => {
     const g = await c().addPod('n1', 'g');
     a().create(podObject(g, { app: 'g' }));
