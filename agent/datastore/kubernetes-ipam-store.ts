@@ -11,6 +11,14 @@
  * hash of the exact id so that two ids never share a name. The spec keeps the exact
  * key (spec.cidr / spec.handle), which is what `keys` and `list` return.
  *
+ * An update is a PUT, which replaces the whole object: it carries the metadata of
+ * the version it replaces (labels, annotations, finalizers, ownerReferences others
+ * added; not what the server owns: managedFields, timestamps, generation), so a block
+ * write never wipes them. That metadata is remembered per object from every get,
+ * list, put answer and watch event (only what goes beyond name and version); an
+ * update from a version not seen here reads the object first (a different version
+ * there is a conflict at once).
+ *
  * Change feed (`watch`): one Reflector per kind (list, then watch from the list's
  * resourceVersion with bookmarks; a dropped watch resumes from the last
  * resourceVersion; 410 Gone re-lists) keeps the records in memory; a burst of
@@ -54,8 +62,18 @@ export function ipamObjectName(kind: IpamKind, key: string): string {
 }
 
 interface CrdObject<T> {
-  metadata: { name: string; resourceVersion: string };
+  metadata: { name: string; resourceVersion: string; [k: string]: unknown };
   spec: T;
+}
+
+/** Metadata the API server owns: never sent back in an update. */
+const SERVER_OWNED = new Set(['name', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds']);
+
+/** What an update must carry of an object's metadata besides name and resourceVersion (undefined: nothing). */
+function carriedMetadata(meta: Record<string, unknown>): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(meta)) if (!SERVER_OWNED.has(k) && v !== undefined) (out ??= {})[k] = v;
+  return out;
 }
 
 export interface KubernetesIpamStoreOptions {
@@ -71,7 +89,21 @@ export interface KubernetesIpamStoreOptions {
 }
 
 export class KubernetesIpamStore implements IpamStore {
+  /** per kind/object name: the last version seen and the metadata an update of it must carry */
+  private readonly seen = new Map<string, { version: string; carried?: Record<string, unknown> }>();
+
   constructor(private readonly kc: KubeConfig, private readonly opts: KubernetesIpamStoreOptions = {}) {}
+
+  private remember(kind: IpamKind, obj: { metadata?: CrdObject<unknown>['metadata'] } | undefined): void {
+    const m = obj?.metadata;
+    if (!m?.name || typeof m.resourceVersion !== 'string') return;
+    const carried = carriedMetadata(m);
+    this.seen.set(`${kind}/${m.name}`, carried ? { version: m.resourceVersion, carried } : { version: m.resourceVersion });
+  }
+
+  private forget(kind: IpamKind, name: string): void {
+    this.seen.delete(`${kind}/${name}`);
+  }
 
   async watch(onChange: (change: IpamChange) => void, opts: IpamWatchOptions = {}): Promise<IpamWatch> {
     const reflectors: Reflector[] = [];
@@ -114,7 +146,9 @@ export class KubernetesIpamStore implements IpamStore {
           for (const o of items) {
             const r = recordOf(o);
             if (r) records.set(...r);
+            this.remember(kind, o as unknown as CrdObject<unknown>);
           }
+          for (const name of before.keys()) if (!records.has(name)) this.forget(kind, name);
           // a re-list (410 Gone) says what moved only by difference
           for (const [name, r] of records) if (before.get(name)?.version !== r.version) touched.add(keyOf(kind, r.value));
           for (const [name, r] of before) if (!records.has(name)) touched.add(keyOf(kind, r.value));
@@ -122,12 +156,14 @@ export class KubernetesIpamStore implements IpamStore {
         },
         upsert: (o) => {
           const r = recordOf(o);
+          this.remember(kind, o as unknown as CrdObject<unknown>);
           if (!r) return;
           records.set(...r);
           touched.add(keyOf(kind, r[1].value));
           changed();
         },
         remove: (o) => {
+          this.forget(kind, o.metadata.name);
           const r = records.get(o.metadata.name);
           if (!r) return;
           records.delete(o.metadata.name);
@@ -159,6 +195,7 @@ export class KubernetesIpamStore implements IpamStore {
     const path = this.path(kind, key);
     try {
       const obj = (await kubeRequest(this.kc, 'GET', path)) as unknown as CrdObject<IpamRecords[K]>;
+      this.remember(kind, obj);
       return { value: obj.spec, version: obj.metadata.resourceVersion };
     } catch (err) {
       if (err instanceof KubeRequestError && err.statusCode === 404) return undefined;
@@ -170,6 +207,7 @@ export class KubernetesIpamStore implements IpamStore {
     const path = `${BASE}/${KIND[kind].plural}`;
     const body = await kubeRequest(this.kc, 'GET', path).catch((err: unknown) => { throw storeError(err, 'GET', path); });
     const items = (Array.isArray(body.items) ? body.items : []) as CrdObject<IpamRecords[K]>[];
+    for (const o of items) this.remember(kind, o);
     return items
       .map((o) => ({ value: o.spec, version: o.metadata.resourceVersion }))
       .sort((a, b) => (keyOf(kind, a.value) < keyOf(kind, b.value) ? -1 : 1));
@@ -181,15 +219,27 @@ export class KubernetesIpamStore implements IpamStore {
 
   async put<K extends IpamKind>(kind: K, key: string, value: IpamRecords[K], expectedVersion: string | undefined): Promise<PutResult<IpamRecords[K]>> {
     const name = ipamObjectName(kind, key);
+    let carried: Record<string, unknown> | undefined;
+    if (expectedVersion !== undefined) {
+      // a PUT replaces the object: keep the metadata of the version it replaces
+      let seen = this.seen.get(`${kind}/${name}`);
+      if (seen?.version !== expectedVersion) {
+        const current = await this.get(kind, key);
+        if (current?.version !== expectedVersion) return { ok: false, reason: 'conflict' };
+        seen = this.seen.get(`${kind}/${name}`);
+      }
+      carried = seen?.version === expectedVersion ? seen.carried : undefined;
+    }
     const body = {
       apiVersion: 'margay.io/v1',
       kind: KIND[kind].kind,
-      metadata: { name, ...(expectedVersion !== undefined ? { resourceVersion: expectedVersion } : {}) },
+      metadata: { ...carried, name, ...(expectedVersion !== undefined ? { resourceVersion: expectedVersion } : {}) },
       spec: value,
     };
     const [verb, path] = expectedVersion === undefined ? ['POST', `${BASE}/${KIND[kind].plural}`] as const : ['PUT', this.path(kind, key)] as const;
     try {
       const obj = (await kubeRequest(this.kc, verb, path, body)) as unknown as CrdObject<IpamRecords[K]>;
+      this.remember(kind, obj);
       return { ok: true, record: { value: obj.spec, version: obj.metadata.resourceVersion } };
     } catch (err) {
       if (err instanceof KubeRequestError && (err.statusCode === 409 || err.statusCode === 404)) return { ok: false, reason: 'conflict' };
@@ -205,6 +255,7 @@ export class KubernetesIpamStore implements IpamStore {
         kind: 'DeleteOptions',
         preconditions: { resourceVersion: expectedVersion },
       });
+      this.forget(kind, ipamObjectName(kind, key));
       return true;
     } catch (err) {
       if (err instanceof KubeRequestError && (err.statusCode === 409 || err.statusCode === 404)) return false;

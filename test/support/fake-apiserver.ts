@@ -88,6 +88,8 @@ export class FakeApiServer {
   readonly requests: { method: string; url: string; at: number }[] = [];
   private watchDelayMs: number;
   private watchFailure?: WatchFailure;
+  /** called with each request's URL before it is answered (a test can change state "between" requests) */
+  onRequest?: (url: string, method: string) => void;
 
   constructor(private readonly kinds: KindSpec[], private readonly opts: FakeApiServerOptions = {}) {
     this.watchDelayMs = opts.watchDelayMs ?? 0;
@@ -196,6 +198,7 @@ export class FakeApiServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '', at: Date.now() });
+    this.onRequest?.(req.url ?? '', req.method ?? 'GET');
     const url = new URL(req.url ?? '/', 'http://x');
     const route = this.route(url.pathname);
     if (!route) return this.status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
