@@ -193,7 +193,7 @@ export class Agent {
     await this.origination.update();
     if (this.stopped) {
       // a speaker the update started after stop() stopped the speaker: closed the same way
-      await this.bgp.stop(true).catch(() => undefined);
+      await this.bgp.close(true).catch(() => undefined);
       return this.aborted('BGP speaker');
     }
     const control = await serveControl(this.o.statusSocket, (req) => {
@@ -248,7 +248,7 @@ export class Agent {
     this.routes.stop();
     this.policy.stop();
     await this.cni?.stop().catch(() => undefined);
-    await this.bgp.stop(true).catch((err: unknown) => this.log.warn({ err: String(err) }, 'bgp: stop failed'));
+    await this.bgp.close(true).catch((err: unknown) => this.log.warn({ err: String(err) }, 'bgp: stop failed'));
     await this.o.datastore.stop().catch(() => undefined);
     await this.control?.close().catch(() => undefined);
     await this.healthServer?.close().catch(() => undefined);

@@ -123,6 +123,8 @@ export class NodeBgp {
   private forwarding = false;
   /** updates waiting in or running on `chain` */
   private queued = 0;
+  /** close() ran (the agent is stopping): no update starts a speaker again */
+  private closed = false;
   /** the last UPDATE frame received that carried prefixes, and its codec options: the fast-path warmer decodes it (warm) */
   private sample: { frame: Buffer; opts: Parameters<DriverCodec['decode']>[1] } | undefined;
   /** the warm-up's speaker pair (warm()), remade when the AS or the families change */
@@ -137,6 +139,7 @@ export class NodeBgp {
    * behind other work of the agent's event-loop turn (the policy pass, promise hops).
    */
   update(plan: NodeBgpPlan, originated: readonly string[], externalImport: readonly string[] = []): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const key = JSON.stringify([plan, externalImport]);
     if (this.queued === 0 && key === this.appliedKey && !this.secretsMissing && this.runtime && this.core && this.config) {
       try {
@@ -174,6 +177,7 @@ export class NodeBgp {
   }
 
   private async apply(plan: NodeBgpPlan, originated: readonly string[], key: string): Promise<void> {
+    if (this.closed) return;
     this.appliedKey = '';
     const id = identityOf(plan);
     if (id !== this.identity) {
@@ -194,6 +198,7 @@ export class NodeBgp {
         onRoutes: (changes) => this.onRoutes(changes),
       });
       const peers = await this.peerConfigs(plan);
+      if (this.closed) return; // closed while the Secrets were read
       core.setPeers(peers, this.caps(), this.skipped);
       core.setOriginated(originated);
       const config = this.runtimeConfig(plan, peers);
@@ -471,6 +476,16 @@ export class NodeBgp {
         ...(p.node ? { node: p.node } : {}), passive: p.passive, received: s?.received ?? 0, advertised: s?.advertised ?? 0, stale: s?.stale ?? 0,
       };
     });
+  }
+
+  /**
+   * The agent stops: the speaker stops (as stop()) and stays stopped — an update queued
+   * or reading Secrets meanwhile starts nothing, later updates are ignored.
+   */
+  async close(graceful: boolean): Promise<void> {
+    this.closed = true;
+    await this.chain.catch(() => undefined);
+    await this.stop(graceful);
   }
 
   /** Graceful (restart): close the sessions without NOTIFICATION so peers keep our routes. */

@@ -217,3 +217,29 @@ describe('NodeBgp: a password changed in its Secret (Secrets are not watched: re
     expect(reads).toBe(2);
   });
 });
+
+describe('NodeBgp: close() (the agent stopping)', () => {
+  const tor = bgpPeer('tor', { peerIP: '172.30.0.1', asNumber: 65000, password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } });
+
+  it('an update still queued (its Secret read pending) starts no speaker after close(): nothing listens', async () => {
+    let answer: ((v: string) => void) | undefined;
+    const { bgp, listens } = agentBgp(() => new Promise<string>((resolve) => { answer = resolve; }));
+    const queued = bgp.update(planNodeBgp(snap(node('n1', { [A4]: '172.30.0.11/24' }), tor), 'n1'), []);
+    for (let i = 0; i < 50 && !answer; i++) await tick();
+    expect(answer).toBeDefined();
+    const closed = bgp.close(true);
+    answer?.('s3cret');
+    await queued;
+    await closed;
+    expect(bgp.running).toBe(false);
+    expect(listens).toEqual([]);
+  });
+
+  it('an update after close() does nothing', async () => {
+    const { bgp, listens } = agentBgp();
+    await bgp.close(true);
+    await bgp.update(planNodeBgp(snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' })), 'n1'), []);
+    expect(bgp.running).toBe(false);
+    expect(listens).toEqual([]);
+  });
+});
