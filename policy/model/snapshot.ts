@@ -69,7 +69,12 @@ export function podFromObject(obj: unknown): PodInfo {
   if (typeof status.podIP === 'string') ips.add(status.podIP);
   const canon = [...ips].map((s) => parseIp(s)).filter((x) => x !== undefined).map((x) => formatIp(x));
   const ports: ContainerPort[] = [];
-  for (const c of [...list(spec.initContainers), ...list(spec.containers)]) {
+  // Named ports as upstream FindPort (pkg/api/v1/pod/util.go) looks them up: the
+  // containers first, then sidecar init containers (restartPolicy: Always), which keep
+  // running; a plain init container has exited before the pod serves, so its ports
+  // never count. Consumers take the first port with a name (`find`), so order matters.
+  const sidecars = list(spec.initContainers).filter((c) => isObj(c) && c.restartPolicy === 'Always');
+  for (const c of [...list(spec.containers), ...sidecars]) {
     if (!isObj(c)) continue;
     for (const p of list(c.ports)) {
       if (!isObj(p) || typeof p.containerPort !== 'number') continue;

@@ -224,15 +224,14 @@ export function validatePolicy(obj: unknown): Validated {
   if (types && types.length > 0) {
     ingressIsolating = false;
     egressIsolating = false;
+    // As ValidateNetworkPolicySpec: at most two entries, each Ingress or Egress. A
+    // repeated entry is accepted by the API server, so it is a no-op here — rejecting
+    // it would drop the policy and leave the pods it selects open.
     if (types.length > 2) e.add('spec.policyTypes', 'may not have more than 2 entries');
     types.forEach((t, i) => {
-      if (t === 'Ingress') {
-        if (ingressIsolating) e.add(`spec.policyTypes[${i}]`, 'duplicate value "Ingress"');
-        ingressIsolating = true;
-      } else if (t === 'Egress') {
-        if (egressIsolating) e.add(`spec.policyTypes[${i}]`, 'duplicate value "Egress"');
-        egressIsolating = true;
-      } else e.add(`spec.policyTypes[${i}]`, `unsupported value ${JSON.stringify(t)}: must be Ingress or Egress`);
+      if (t === 'Ingress') ingressIsolating = true;
+      else if (t === 'Egress') egressIsolating = true;
+      else e.add(`spec.policyTypes[${i}]`, `unsupported value ${JSON.stringify(t)}: must be Ingress or Egress`);
     });
   }
   if (e.list.length > 0) return { ok: false, name: display, errors: e.list };

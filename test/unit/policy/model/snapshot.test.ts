@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { podFromObject } from '../../../../policy/model/snapshot.js';
+import { namedPortMembers } from '../../../../policy/resolve/resolve.js';
 
 const podWith = (iface: string) => podFromObject({
   metadata: { namespace: 'x', name: 'a', annotations: { 'margay.io/interface': iface } },
@@ -22,5 +23,26 @@ describe('podFromObject: the margay.io/interface annotation', () => {
       expect(p.ignoredInterface).toBe(v);
     }
     expect(podFromObject({ metadata: { name: 'b' } }).ignoredInterface).toBeUndefined();
+  });
+});
+
+describe('podFromObject: named container ports (as upstream FindPort: containers, then sidecar init containers)', () => {
+  const podOf = (spec: Record<string, unknown>) => podFromObject({ metadata: { namespace: 'x', name: 'a' }, spec: { nodeName: 'n1', ...spec }, status: { podIP: '10.0.0.5' } });
+  const http = (port: number) => ({ ports: [{ name: 'http', containerPort: port }] });
+
+  it("a main container's named port wins over an init container's of the same name, sidecar or not", () => {
+    for (const restartPolicy of [undefined, 'Always']) {
+      const p = podOf({ initContainers: [{ name: 'init', ...(restartPolicy ? { restartPolicy } : {}), ...http(9999) }], containers: [{ name: 'c', ...http(80) }] });
+      expect(namedPortMembers([p], 'http', 'TCP'), String(restartPolicy)).toEqual([{ ip: '10.0.0.5', port: 80 }]);
+    }
+  });
+
+  it("a sidecar (restartPolicy: Always) init container's named port counts when no main container has the name; a plain init container's never does", () => {
+    const sidecar = podOf({ initContainers: [{ name: 'proxy', restartPolicy: 'Always', ...http(15001) }], containers: [{ name: 'c', ports: [{ name: 'metrics', containerPort: 9090 }] }] });
+    expect(namedPortMembers([sidecar], 'http', 'TCP')).toEqual([{ ip: '10.0.0.5', port: 15001 }]);
+    expect(namedPortMembers([sidecar], 'metrics', 'TCP')).toEqual([{ ip: '10.0.0.5', port: 9090 }]);
+    const plain = podOf({ initContainers: [{ name: 'init', ...http(9999) }], containers: [{ name: 'c' }] });
+    expect(namedPortMembers([plain], 'http', 'TCP')).toEqual([]);
+    expect(plain.ports).toEqual([]);
   });
 });

@@ -27,6 +27,14 @@ describe('validatePolicy: normalisation', () => {
       expect(v.ok && [v.policy.ingressIsolating, v.policy.egressIsolating, v.policy.egress]).toEqual([false, true, []]);
     }
   });
+  it('a repeated policyTypes entry is a no-op, as the API server accepts it (rejecting it dropped the policy: selected pods stayed open)', () => {
+    const cases: [string[], boolean, boolean][] = [[['Ingress', 'Ingress'], true, false], [['Egress', 'Egress'], false, true]];
+    for (const [types, ing, eg] of cases) {
+      const v = validatePolicy(np({ podSelector: {}, policyTypes: types }));
+      expect(v.ok ? [v.policy.ingressIsolating, v.policy.egressIsolating] : v.errors, JSON.stringify(types)).toEqual([ing, eg]);
+    }
+    expect(errorsOf({ podSelector: {}, policyTypes: ['Ingress', 'Ingress', 'Egress'] })).toEqual(['spec.policyTypes: may not have more than 2 entries']);
+  });
   it('explicit policyTypes [Egress] does not isolate ingress even with ingress rules', () => {
     const v = validatePolicy(np({ podSelector: {}, policyTypes: ['Egress'], ingress: [{}] }));
     expect(v.ok && [v.policy.ingressIsolating, v.policy.egressIsolating]).toEqual([false, true]);
