@@ -19,6 +19,8 @@
  * update from a version not seen here reads the object first (a different version
  * there is a conflict at once).
  *
+ * `list` reads the latest records (resourceVersion "", never the watch cache) in pages.
+ *
  * Change feed (`watch`): one Reflector per kind (list, then watch from the list's
  * resourceVersion with bookmarks; a dropped watch resumes from the last
  * resourceVersion; 410 Gone re-lists) keeps the records in memory; a burst of
@@ -34,7 +36,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { kubeRequest, KubeRequestError, kubeTransport } from './kubernetes-transport.js';
+import { kubeRequest, KubeRequestError, kubeTransport, type WatchedKind } from './kubernetes-transport.js';
 import { Reflector, type ReflectorSink } from './reflector.js';
 import type { Resource } from './resources.js';
 import type { IpamChange, IpamStore, IpamWatch, IpamWatchOptions, PutResult, Versioned } from '../ipam/store.js';
@@ -80,6 +82,8 @@ export interface KubernetesIpamStoreOptions {
   log?: Logger;
   /** watch(): coalescing window for a burst of events (default 5 ms) */
   coalesceMs?: number;
+  /** list(): page size (default 500, as client-go) */
+  listPageSize?: number;
   /** a fixed watch timeoutSeconds (tests); default: random in [300, 600) per watch, as client-go */
   watchTimeoutSeconds?: number;
   /** silence after which a watch is ended and resumed (default 100 s; bookmarks come about every 60 s) */
@@ -173,8 +177,7 @@ export class KubernetesIpamStore implements IpamStore {
         error: (err, phase) => this.opts.log?.warn({ kind: KIND[kind].kind, phase, err: err instanceof Error ? err.message : String(err) }, `${phase} ${KIND[kind].plural} failed; retrying`),
         relisted: (reason) => { if (reason === 'gone') this.opts.log?.info({ kind: KIND[kind].kind }, `watch history expired (410 Gone); re-listed ${KIND[kind].plural}`); },
       };
-      const info = { kind: KIND[kind].kind, apiVersion: 'margay.io/v1', group: 'margay.io', version: 'v1', plural: KIND[kind].plural };
-      const r = new Reflector(kubeTransport(this.kc, info, { watchTimeoutSeconds: this.opts.watchTimeoutSeconds, watchIdleMs: this.opts.watchIdleMs }), sink, {
+      const r = new Reflector(kubeTransport(this.kc, infoOf(kind), { watchTimeoutSeconds: this.opts.watchTimeoutSeconds, watchIdleMs: this.opts.watchIdleMs }), sink, {
         minBackoffMs: this.opts.minBackoffMs ?? 250, maxBackoffMs: this.opts.maxBackoffMs ?? 10_000,
       });
       reflectors.push(r);
@@ -205,8 +208,10 @@ export class KubernetesIpamStore implements IpamStore {
 
   async list<K extends IpamKind>(kind: K): Promise<Versioned<IpamRecords[K]>[]> {
     const path = `${BASE}/${KIND[kind].plural}`;
-    const body = await kubeRequest(this.kc, 'GET', path).catch((err: unknown) => { throw storeError(err, 'GET', path); });
-    const items = (Array.isArray(body.items) ? body.items : []) as CrdObject<IpamRecords[K]>[];
+    // the latest records (resourceVersion "": a quorum read, never the watch cache), in pages
+    const lister = kubeTransport(this.kc, infoOf(kind), { pageSize: this.opts.listPageSize });
+    const body = await lister.list('').catch((err: unknown) => { throw storeError(err, 'GET', path); });
+    const items = body.items as unknown as CrdObject<IpamRecords[K]>[];
     for (const o of items) this.remember(kind, o);
     return items
       .map((o) => ({ value: o.spec, version: o.metadata.resourceVersion }))
@@ -295,6 +300,10 @@ export function storeError(err: unknown, verb: string, path: string): IpamError 
   }
   const why = err instanceof Error ? err.message + (err.cause instanceof Error ? `: ${err.cause.message}` : '') : String(err);
   return new IpamError(networkFailure(err) ? 'unavailable' : 'store', `Kubernetes API: ${verb} ${path}: ${why}`);
+}
+
+function infoOf(kind: IpamKind): WatchedKind {
+  return { kind: KIND[kind].kind, apiVersion: 'margay.io/v1', group: 'margay.io', version: 'v1', plural: KIND[kind].plural };
 }
 
 function keyOf(kind: IpamKind, v: IpamRecords[IpamKind]): string {

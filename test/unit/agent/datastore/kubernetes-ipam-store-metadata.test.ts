@@ -70,4 +70,15 @@ describe('kubernetes IPAM store: updates keep the metadata others set', () => {
     expect((await store.put('handle', 'h', rec('h', 'n5'), v.version)).ok).toBe(true);
     expect(api.get('IPAMHandle', name)!.metadata).toMatchObject(OTHERS);
   });
+
+  it('list() reads the latest state in pages (limit/continue), not in one response', async () => {
+    const paged = new KubernetesIpamStore(loadKubeConfig({ server: api.url }), { listPageSize: 2 });
+    for (const h of ['a', 'b', 'c', 'd', 'e']) expect((await paged.put('handle', h, rec(h, 'n1'), undefined)).ok).toBe(true);
+    const before = api.requests.length;
+    expect(await paged.keys('handle')).toEqual(['a', 'b', 'c', 'd', 'e']);
+    const qs = api.requests.slice(before).map((q) => new URL(q.url, 'http://x').searchParams);
+    expect(qs).toHaveLength(3);
+    expect(qs.map((q) => q.get('limit'))).toEqual(['2', '2', '2']);
+    expect(qs[0]!.get('resourceVersion')).toBe(''); // a quorum read: GC and allocation need the latest records
+  });
 });
