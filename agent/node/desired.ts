@@ -4,11 +4,13 @@
  * dataplane, the dataplane's input, originated prefixes, and the policy compiler's
  * pod/namespace snapshot.
  *
- * Pod addresses (documented in docs/agent.md): `status.podIPs` when the Pod object
- * has them (the kubernetes datastore: the kubelet writes them); otherwise the
- * addresses IPAM handed to that pod (handle records name the pod from the CNI
- * ADD's K8S_POD_NAMESPACE / K8S_POD_NAME) — which is how the file datastore's pods
- * get theirs. A local pod's host interface is the CNI plugin's deterministic name
+ * Pod addresses (documented in docs/agent.md): for a pod running on this node with
+ * IPAM handles here, the addresses IPAM handed to it (handle records name the pod
+ * from the CNI ADD's K8S_POD_NAMESPACE / K8S_POD_NAME), even over `status.podIPs`
+ * (stale after a sandbox re-creation); for other pods `status.podIPs` when the Pod
+ * object has them (the kubernetes datastore: the kubelet writes them), otherwise
+ * the handles' addresses — which is how the file datastore's pods get theirs. A
+ * local pod's host interface is the CNI plugin's deterministic name
  * for the handle's container ID and interface. A pod that margay's CNI wired but
  * that has no Pod object is still known to policy (no labels) so that it gets its
  * chains instead of falling to the fail-closed default.
@@ -238,10 +240,29 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
     const k = `${h.attrs.pod.namespace}/${h.attrs.pod.name}`;
     byPod.set(k, [...(byPod.get(k) ?? []), h]);
   }
+  const addressesOf = (hs: readonly Handle[]): string[] => [...new Set(hs.flatMap((h) => h.addresses.map((x) => x.address)))];
   const fill = (pod: PodInfo, hs: readonly Handle[]): PodInfo => {
     const p = { ...pod };
-    if (p.ips.length === 0) p.ips = [...new Set(hs.flatMap((h) => h.addresses.map((x) => x.address)))];
     if (p.node === undefined && hs[0]) p.node = hs[0].attrs.node;
+    // A pod that runs here with handles here: the addresses this node's IPAM gave it
+    // win over status.podIPs (Calico too takes a pod's address from its CNI). A
+    // re-created sandbox gets a new address before the kubelet rewrites the status;
+    // the stale one would make anti-spoofing drop all the pod's traffic and keep the
+    // released address in peer sets for the next pod given it. Handles on other nodes
+    // are not this pod's (a name reused after it moved). A leaked handle of an earlier
+    // sandbox here (DEL never ran) adds its address until leak GC releases it.
+    const here = p.node === node ? hs.filter((h) => h.attrs.node === node && h.addresses.length > 0) : [];
+    // Everyone else keeps status.podIPs, then any handle's addresses when it has none
+    // (the file datastore's pods; local pods wired before IPAM records). Every node's
+    // handles arrive here with both datastores, but a remote pod's address only puts
+    // it in peer sets (no anti-spoofing, no interface), and this node cannot tell a
+    // remote live handle from a leaked one (only that node's GC sees its veths) while
+    // the status is the pod's own kubelet's word. A remote status lagging a re-created
+    // sandbox lasts until the kubelet's status sync: the new address is missing from
+    // peer sets (fail closed) and the old one lingers in them (IPAM gives the lowest
+    // free address, so a pod given it meanwhile is this pod's peer for that window).
+    if (here.length > 0) p.ips = addressesOf(here);
+    else if (p.ips.length === 0) p.ips = addressesOf(hs);
     const local = hs.find((h) => h.attrs.node === node && h.attrs.containerId !== undefined);
     // the name the CNI plugin gave the veth wins over a pod's own annotation (a pod
     // must not name another pod's veth); the annotation serves pods without a handle here

@@ -102,6 +102,27 @@ describe('agent desired state', () => {
     expect(r.localPods.map((p) => p.name).sort()).toEqual(['a', 'orphan']);
   });
 
+  it("policy pods: a local pod's addresses come from its handles on this node, over a stale status (sandbox re-created, kubelet not caught up); remote pods keep status", () => {
+    const pod = (name: string, nodeName: string, ips: string[]): Resource => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'x' }, spec: { nodeName }, status: { phase: 'Running', podIPs: ips.map((ip) => ({ ip })) },
+    });
+    const s = snap(pod('a', 'n1', ['10.0.0.5']), pod('b', 'n2', ['10.0.1.5']), pod('m', 'n2', ['10.0.1.6']), pod('w', 'n1', ['10.0.0.6']), pod('e', 'n1', ['10.0.0.8']));
+    const handles = [
+      handle('k8s-pod-network.new.eth0', 'n1', { namespace: 'x', name: 'a' }, '10.0.0.9'), // IPAM gave the new sandbox B; status still says A
+      handle('k8s-pod-network.cidb.eth0', 'n2', { namespace: 'x', name: 'b' }, '10.0.1.9'), // remote: status stays
+      handle('k8s-pod-network.old.eth0', 'n1', { namespace: 'x', name: 'm' }, '10.0.0.7'), // m now runs on n2; a handle left here is not its address
+      { ...handle('k8s-pod-network.cide.eth0', 'n1', { namespace: 'x', name: 'e' }, '10.0.0.8'), addresses: [] }, // a handle holding nothing: status stays
+    ];
+    const r = policyInputOf(s, handles, 'n1', (cid, ifName) => `if-${cid}-${ifName}`);
+    const byName = new Map(r.snapshot.pods.map((p) => [p.name, p]));
+    expect(byName.get('a')).toMatchObject({ ips: ['10.0.0.9'], node: 'n1', interface: 'if-new-eth0' });
+    expect(r.localPods.find((p) => p.name === 'a')).toEqual({ namespace: 'x', name: 'a', ips: ['10.0.0.9'], interface: 'if-new-eth0' });
+    expect(byName.get('b')).toMatchObject({ ips: ['10.0.1.5'], node: 'n2' });
+    expect(byName.get('m')).toMatchObject({ ips: ['10.0.1.6'], node: 'n2' });
+    expect(byName.get('w')).toMatchObject({ ips: ['10.0.0.6'], node: 'n1' }); // local, no handle (wired before IPAM records): status
+    expect(byName.get('e')).toMatchObject({ ips: ['10.0.0.8'], node: 'n1' });
+  });
+
   it('policy pods: CNI hostIfName wins over the annotation; the annotation names only pods without a CNI handle here', () => {
     const pod = (name: string, iface: string): Resource => ({
       apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'x', annotations: { 'margay.io/interface': iface } }, spec: { nodeName: 'n1' },
