@@ -31,10 +31,10 @@
  * at most `maxAttempts` times, then fails with reason `contention` (try again).
  * The own-block cache is a hint only; every use re-reads the record.
  */
-import { parseCidr, formatCidr, blockCount, nthBlock, type Family } from './cidr.js';
+import { parseCidr, formatCidr, freeBlocks, tryParseCidr, type Cidr, type Family } from './cidr.js';
 import { addressOf, affinityOf, allocateInBlock, freeCount, handlesIn, isEmpty, newBlock, releaseInBlock } from './block.js';
 import { IpamError } from './errors.js';
-import { partitionPools, poolsForNode, type Encap, type ResolvedPool } from './pool.js';
+import { partitionPools, poolCovering, poolsForNode, type Encap, type ResolvedPool } from './pool.js';
 import type { IpamStore, Versioned } from './store.js';
 import type { Assignment, Block, Handle, HandleAttrs, IpPool, PodRef } from './types.js';
 
@@ -58,7 +58,7 @@ export interface AssignRequest {
   encap?: Encap;
 }
 
-type Outcome = { kind: 'done'; address: string; block: Block } | { kind: 'retry' } | { kind: 'none' };
+type Outcome = { kind: 'done'; address: string; block: Block; pool: string } | { kind: 'retry' } | { kind: 'none' };
 
 export class Ipam {
   readonly node: string;
@@ -76,6 +76,8 @@ export class Ipam {
   private readonly full = new Set<string>();
   /** Set by a store write that threw in a way that may have landed (the answer lost); reset by each assign. */
   private unsureWrite = false;
+  /** Pools or labels changed since own blocks were last checked against them (`releaseStrandedBlocks`). */
+  private strandedDue = true;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: IpamOptions) {
@@ -93,8 +95,10 @@ export class Ipam {
    */
   setPools(pools: readonly IpPool[]): IpamError[] {
     const { valid, errors } = partitionPools(pools);
+    const before = this.servingKey();
     this.pools = valid;
     this.errors = errors;
+    this.checkStranded(before);
     return errors;
   }
 
@@ -104,7 +108,64 @@ export class Ipam {
   }
 
   setNodeLabels(labels: Readonly<Record<string, string>>): void {
+    const before = this.servingKey();
     this.labels = labels;
+    this.checkStranded(before);
+  }
+
+  /**
+   * Deletes this node's empty blocks that no enabled pool selecting this node holds
+   * any more (pool deleted, its cidr moved, its nodeSelector no longer matching, or
+   * disabled), so that the addresses serve the pools' nodes again; returns their
+   * CIDRs. A block still holding addresses stays until they are released. Run by
+   * the first assign and, queued, whenever the pools or labels change what serves
+   * this node.
+   */
+  releaseStrandedBlocks(): Promise<string[]> {
+    return this.serial(() => this.releaseStrandedNow());
+  }
+
+  /** What decides which blocks serve this node: its enabled, selecting pools. */
+  private servingKey(): string {
+    return [4, 6].flatMap((f) => poolsForNode(this.pools, f as Family, this.labels).map((p) => `${p.name}=${p.cidrText}`)).join(',');
+  }
+
+  private checkStranded(before: string): void {
+    if (this.servingKey() === before) return;
+    this.strandedDue = true;
+    // queued behind calls in flight; a failure leaves it due for the next assign
+    this.releaseStrandedBlocks().catch(() => undefined);
+  }
+
+  /** Whether an enabled pool that selects this node holds the block. */
+  private serving(cidr: string): boolean {
+    const c = tryParseCidr(cidr);
+    return c !== undefined && poolCovering(poolsForNode(this.pools, c.family, this.labels), cidr) !== undefined;
+  }
+
+  private async releaseStrandedNow(): Promise<string[]> {
+    this.strandedDue = false;
+    const mine = affinityOf(this.node);
+    const gone: string[] = [];
+    try {
+      for (const key of await this.ownBlockKeys()) {
+        if (this.serving(key)) continue;
+        let deleted = false;
+        await this.casLoop(key, (b) => {
+          deleted = b.affinity === mine && isEmpty(b) && !this.serving(b.cidr);
+          return deleted ? 'delete' : undefined;
+        });
+        if (deleted) {
+          gone.push(key);
+          this.own?.delete(key);
+          this.full.delete(key);
+        }
+      }
+    } catch (e) {
+      this.strandedDue = true;
+      throw e;
+    }
+    return gone;
   }
 
   /** Pools currently known (validated). */
@@ -142,6 +203,7 @@ export class Ipam {
       throw new IpamError('no-pool', `no enabled ${what}IPPool selects node ${this.node}`);
     }
     const attrs: HandleAttrs = { node: this.node, ...(req.pod ? { pod: req.pod } : {}), ...(req.containerId ? { containerId: req.containerId } : {}) };
+    if (this.strandedDue) await this.releaseStrandedNow().catch(() => undefined);
     const existing = await this.store.get('handle', req.handle);
     const held = existing?.value.addresses ?? [];
     // no record: slots the handle already holds (a crash between the block and the handle write)
@@ -201,12 +263,11 @@ export class Ipam {
 
   private async allocateFamily(family: Family, handle: string, attrs: HandleAttrs, encap?: Encap): Promise<Handle['addresses'][number]> {
     const pools = poolsForNode(this.pools, family, this.labels, encap);
-    const poolNames = new Set(pools.map((p) => p.name));
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      let o = await this.fromOwnBlocks(family, poolNames, handle, attrs);
+      let o = await this.fromOwnBlocks(family, pools, handle, attrs);
       if (o.kind === 'none') o = await this.claimBlock(pools, handle, attrs);
-      if (o.kind === 'none' && !this.strict) o = await this.borrow(family, poolNames, handle, attrs);
-      if (o.kind === 'done') return { family, address: o.address, block: o.block.cidr, pool: o.block.pool };
+      if (o.kind === 'none' && !this.strict) o = await this.borrow(family, pools, handle, attrs);
+      if (o.kind === 'done') return { family, address: o.address, block: o.block.cidr, pool: o.pool };
       if (o.kind === 'none') {
         const why = this.strict ? ' (strictAffinity forbids borrowing from other nodes\' blocks)' : '';
         throw new IpamError('exhausted', `IPv${family} pools exhausted: no free address in ${pools.map((p) => `${p.name} (${p.cidrText})`).join(', ')} for node ${this.node}${why}`);
@@ -215,12 +276,13 @@ export class Ipam {
     throw new IpamError('contention', `could not allocate an IPv${family} address after ${this.maxAttempts} attempts (concurrent writers); try again`);
   }
 
-  private async tryBlock(rec: Versioned<Block>, handle: string, attrs: HandleAttrs): Promise<Outcome> {
+  /** Allocates in a block of `pool` (found by containment); the block is written with the pool's current name. */
+  private async tryBlock(rec: Versioned<Block>, pool: ResolvedPool, handle: string, attrs: HandleAttrs): Promise<Outcome> {
     const r = allocateInBlock(rec.value, handle, attrs);
     if (!r) return { kind: 'none' };
-    if (r.block === rec.value) return { kind: 'done', address: r.address, block: rec.value };
-    const put = await this.write(() => this.store.put('block', rec.value.cidr, r.block, rec.version));
-    return put.ok ? { kind: 'done', address: r.address, block: put.record.value } : { kind: 'retry' };
+    if (r.block === rec.value) return { kind: 'done', address: r.address, block: rec.value, pool: pool.name };
+    const put = await this.write(() => this.store.put('block', rec.value.cidr, { ...r.block, pool: pool.name }, rec.version));
+    return put.ok ? { kind: 'done', address: r.address, block: put.record.value, pool: pool.name } : { kind: 'retry' };
   }
 
   /** The hint of where handles made on this node hold slots, read on first use (one list). */
@@ -249,8 +311,9 @@ export class Ipam {
       const family = parseCidr(cidr).family;
       if (!families.includes(family) || out.some((a) => a.family === family)) continue;
       const b = (await this.store.get('block', cidr))?.value;
-      const address = b && poolsForNode(this.pools, family, this.labels, encap).some((p) => p.name === b.pool) ? addressOf(b, handle) : undefined;
-      if (b && address !== undefined) out.push({ family, address, block: b.cidr, pool: b.pool });
+      const pool = b && poolCovering(poolsForNode(this.pools, family, this.labels, encap), b.cidr);
+      const address = b && pool ? addressOf(b, handle) : undefined;
+      if (b && pool && address !== undefined) out.push({ family, address, block: b.cidr, pool: pool.name });
     }
     return out;
   }
@@ -260,7 +323,7 @@ export class Ipam {
     return [...(this.own ?? [])];
   }
 
-  private async fromOwnBlocks(family: Family, poolNames: Set<string>, handle: string, attrs: HandleAttrs): Promise<Outcome> {
+  private async fromOwnBlocks(family: Family, pools: readonly ResolvedPool[], handle: string, attrs: HandleAttrs): Promise<Outcome> {
     const mine = affinityOf(this.node);
     const keys = (await this.ownBlockKeys()).filter((k) => (k.includes(':') ? 6 : 4) === family);
     // Blocks with room first; the ones found full only when those are exhausted
@@ -270,8 +333,9 @@ export class Ipam {
     for (const key of order) {
       const rec = await this.store.get('block', key);
       if (!rec || rec.value.affinity !== mine) { this.own?.delete(key); this.full.delete(key); continue; }
-      if (!poolNames.has(rec.value.pool)) continue;
-      const o = await this.tryBlock(rec, handle, attrs);
+      const pool = poolCovering(pools, rec.value.cidr);
+      if (!pool) continue;
+      const o = await this.tryBlock(rec, pool, handle, attrs);
       if (o.kind === 'none') this.full.add(key);
       else if (o.kind === 'done') this.full.delete(key);
       if (o.kind !== 'none') return o;
@@ -279,34 +343,35 @@ export class Ipam {
     return { kind: 'none' };
   }
 
+  /**
+   * Claims the lowest block of a pool that shares no address with any existing block,
+   * whatever its size (one claimed before the pool's blockSize changed, or of another
+   * pool's), so that an address is never in two blocks.
+   */
   private async claimBlock(pools: readonly ResolvedPool[], handle: string, attrs: HandleAttrs): Promise<Outcome> {
-    const taken = new Set(await this.store.keys('block'));
+    const taken = (await this.store.keys('block')).map(tryParseCidr).filter((c): c is Cidr => c !== undefined);
     for (const pool of pools) {
-      const n = blockCount(pool.cidr, pool.blockSize);
-      // Only the first |taken|+1 candidates can contain a free one.
-      const limit = BigInt(taken.size + 1) < n ? BigInt(taken.size + 1) : n;
-      for (let i = 0n; i < limit; i++) {
-        const cidr = nthBlock(pool.cidr, pool.blockSize, i);
+      for (const cidr of freeBlocks(pool.cidr, pool.blockSize, taken)) {
         const key = formatCidr(cidr);
-        if (taken.has(key)) continue;
         const fresh = allocateInBlock(newBlock(cidr, key, pool.name, this.node), handle, attrs);
         if (!fresh) continue;
         const put = await this.write(() => this.store.put('block', key, fresh.block, undefined));
         if (!put.ok) return { kind: 'retry' };
         this.own ??= new Set();
         this.own.add(key);
-        return { kind: 'done', address: fresh.address, block: put.record.value };
+        return { kind: 'done', address: fresh.address, block: put.record.value, pool: pool.name };
       }
     }
     return { kind: 'none' };
   }
 
-  private async borrow(family: Family, poolNames: Set<string>, handle: string, attrs: HandleAttrs): Promise<Outcome> {
+  private async borrow(family: Family, pools: readonly ResolvedPool[], handle: string, attrs: HandleAttrs): Promise<Outcome> {
     const mine = affinityOf(this.node);
     for (const rec of await this.store.list('block')) {
       const b = rec.value;
-      if (b.affinity === mine || !poolNames.has(b.pool) || parseCidr(b.cidr).family !== family || freeCount(b) === 0) continue;
-      const o = await this.tryBlock(rec, handle, attrs);
+      const pool = b.affinity === mine ? undefined : poolCovering(pools, b.cidr);
+      if (!pool || tryParseCidr(b.cidr)?.family !== family || freeCount(b) === 0) continue;
+      const o = await this.tryBlock(rec, pool, handle, attrs);
       if (o.kind !== 'none') return o;
     }
     return { kind: 'none' };
@@ -345,7 +410,8 @@ export class Ipam {
       if (r.released.length === 0) return undefined;
       if (isEmpty(r.block)) {
         if (r.block.affinity === null) return 'delete';
-        if (r.block.affinity === mine && [...(this.own ?? [])].some((k) => k !== cidr && this.samePool(k, r.block))) return 'delete';
+        // no pool serving this node holds it any more, or the node has another block of its pool
+        if (r.block.affinity === mine && (!this.serving(r.block.cidr) || [...(this.own ?? [])].some((k) => k !== cidr && this.samePool(k, r.block)))) return 'delete';
       }
       return r.block;
     });
@@ -360,11 +426,10 @@ export class Ipam {
     return released;
   }
 
+  /** Whether the block at `key` lies in the pool holding `b` (by address, whatever names they were written with). */
   private samePool(key: string, b: Block): boolean {
-    const pool = this.pools.find((p) => p.name === b.pool);
-    if (!pool) return false;
-    const k = parseCidr(key);
-    return k.family === pool.family && k.base >= pool.cidr.base && k.prefix === pool.blockSize && k.base < pool.cidr.base + (1n << BigInt((pool.family === 4 ? 32 : 128) - pool.cidr.prefix));
+    const pool = poolCovering(this.pools, b.cidr);
+    return pool !== undefined && poolCovering([pool], key) !== undefined;
   }
 
   /** Re-read, transform, CAS-write until it sticks; `undefined` means no change. */

@@ -112,3 +112,40 @@ export function ordinalOf(block: Cidr, addr: string): number | undefined {
   if (a === undefined || !cidrContains(block, a.family, a.value)) return undefined;
   return Number(a.value - block.base);
 }
+
+/** Parses a CIDR; undefined instead of throwing. */
+export function tryParseCidr(s: string): Cidr | undefined {
+  try {
+    return parseCidr(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether two CIDRs share an address (one covers the other: CIDRs never partly overlap). */
+export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
+  return cidrCovers(a, b) || cidrCovers(b, a);
+}
+
+/**
+ * The blocks of length `blockPrefix` inside `pool` that share no address with any
+ * CIDR in `taken` (of any length: a block claimed under another blockSize counts),
+ * lowest first. Walks the taken ranges, not every candidate.
+ */
+export function* freeBlocks(pool: Cidr, blockPrefix: number, taken: readonly Cidr[]): Generator<Cidr> {
+  const step = 1n << BigInt(familyBits(pool.family) - blockPrefix);
+  const end = pool.base + cidrSize(pool);
+  const ranges = taken
+    .filter((t) => t.family === pool.family)
+    .map((t): [bigint, bigint] => [t.base, t.base + cidrSize(t)])
+    .filter(([s, e]) => e > pool.base && s < end)
+    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const at = (base: bigint): Cidr => ({ family: pool.family, base, prefix: blockPrefix });
+  let next = pool.base;
+  for (const [s, e] of ranges) {
+    for (; next < end && next + step <= s; next += step) yield at(next);
+    // the candidate at `next` overlaps [s, e): go on at the first block boundary at or after e
+    if (e > next) next = pool.base + ((e - pool.base + step - 1n) / step) * step;
+  }
+  for (; next < end; next += step) yield at(next);
+}

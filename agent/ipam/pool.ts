@@ -2,7 +2,7 @@
  * IPPool validation and selection: defaults (blockSize 26 / 122, nodeSelector
  * all()), field checks that name the field, and which pools serve a node. Pure.
  */
-import { parseCidr, CidrError, type Cidr, type Family, cidrCovers } from './cidr.js';
+import { parseCidr, CidrError, type Cidr, type Family, cidrCovers, tryParseCidr } from './cidr.js';
 import { IpamError } from './errors.js';
 import { parseSelector, matchSelector, SelectorError, type Selector } from './selector.js';
 import type { EncapMode, IpPool } from './types.js';
@@ -106,4 +106,10 @@ export type Encap = 'ipip' | 'vxlan';
 export function poolsForNode(pools: readonly ResolvedPool[], family: Family, nodeLabels: Readonly<Record<string, string>>, encap?: Encap): ResolvedPool[] {
   return pools.filter((p) => p.family === family && !p.disabled && matchSelector(p.selector, nodeLabels) &&
     (encap === undefined || (encap === 'ipip' ? p.ipipMode : p.vxlanMode) !== 'Never'));
+}
+
+/** The pool whose CIDR holds the block (pools never overlap: at most one), or undefined. */
+export function poolCovering(pools: readonly ResolvedPool[], blockCidr: string): ResolvedPool | undefined {
+  const c = tryParseCidr(blockCidr);
+  return c && pools.find((p) => cidrCovers(p.cidr, c));
 }
