@@ -9,7 +9,12 @@
 import { isMasked, parseCIDR, parseIP } from './net.js';
 
 type Obj = Record<string, unknown>;
-export type RulePredicate = (self: unknown) => boolean;
+/**
+ * `oldSelf`: the value before an update. Transition rules (those naming oldSelf) run
+ * only on updates, so without it (a create, or margay's single-object validation)
+ * they pass.
+ */
+export type RulePredicate = (self: unknown, oldSelf?: unknown) => boolean;
 
 const asObj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const has = (o: Obj, k: string): boolean => o[k] !== undefined;
@@ -22,6 +27,14 @@ function blockSizeFitsFamily(o: Obj): boolean {
   const size = o.blockSize;
   if (!c || typeof size !== 'number') return true;
   return c.family === 4 ? size >= 20 && size <= 32 : size >= 116 && size <= 128;
+}
+
+/** An IPPool's blockSize with the family default (26 / 122) when absent; undefined when malformed. */
+function effectiveBlockSize(o: Obj): number | undefined {
+  if (typeof o.blockSize === 'number') return o.blockSize;
+  if (has(o, 'blockSize')) return undefined;
+  const c = cidrOf(o.cidr);
+  return c === undefined ? undefined : c.family === 4 ? 26 : 122;
 }
 
 export const CEL_RULES: Readonly<Record<string, RulePredicate>> = {
@@ -47,6 +60,14 @@ export const CEL_RULES: Readonly<Record<string, RulePredicate>> = {
   },
   '!has(self.blockSize) || (cidr(self.cidr).ip().family() == 4 ? (self.blockSize >= 20 && self.blockSize <= 32) : (self.blockSize >= 116 && self.blockSize <= 128))':
     (self) => blockSizeFitsFamily(asObj(self)),
+  'self.cidr == oldSelf.cidr': (self, oldSelf) => oldSelf === undefined || asObj(self).cidr === asObj(oldSelf).cidr,
+  '(has(self.blockSize) ? self.blockSize : (cidr(self.cidr).ip().family() == 4 ? 26 : 122)) == (has(oldSelf.blockSize) ? oldSelf.blockSize : (cidr(oldSelf.cidr).ip().family() == 4 ? 26 : 122))':
+    (self, oldSelf) => {
+      if (oldSelf === undefined) return true;
+      const now = effectiveBlockSize(asObj(self));
+      const before = effectiveBlockSize(asObj(oldSelf));
+      return now === undefined || before === undefined || now === before;
+    },
   '!(has(self.node) && has(self.nodeSelector))': (self) => !(has(asObj(self), 'node') && has(asObj(self), 'nodeSelector')),
   '!(has(self.peerIP) && has(self.peerSelector))': (self) => !(has(asObj(self), 'peerIP') && has(asObj(self), 'peerSelector')),
   'has(self.peerSelector) || (has(self.peerIP) && has(self.asNumber))': (self) => {
