@@ -54,7 +54,15 @@ export class KubeRequestError extends Error {
 }
 
 /** A GET/POST/PUT/DELETE against the API server with the kubeconfig's credentials. */
-export async function kubeRequest(kc: KubeConfig, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Record<string, unknown>> {
+/**
+ * The longest a single request (not a watch) waits for its answer: without it a hung
+ * API server holds a CNI ADD, an IPAM write or a Secret read for undici's 300 s. A
+ * timeout is a 408 (try again later); for a write, like any lost answer, it may or
+ * may not have been applied — the callers re-read (IPAM) or retry (Secrets).
+ */
+export const KUBE_REQUEST_TIMEOUT_MS = 30_000;
+
+export async function kubeRequest(kc: KubeConfig, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, opts: { timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubernetes datastore: no current cluster in kubeconfig');
   const url = `${cluster.server.replace(/\/$/, '')}${path}`;
@@ -63,13 +71,20 @@ export async function kubeRequest(kc: KubeConfig, method: 'GET' | 'POST' | 'PUT'
   const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const dispatcher = ctx.getDispatcher() as Dispatcher | undefined;
+  const timeoutMs = opts.timeoutMs ?? KUBE_REQUEST_TIMEOUT_MS;
+  const timedOut = (err: unknown): never => {
+    if ((err as Error | undefined)?.name === 'TimeoutError') throw new KubeRequestError(408, 'Timeout', `${method} ${path}: no answer within ${timeoutMs} ms`);
+    throw err;
+  };
+  const signal = AbortSignal.timeout(timeoutMs);
   const res = await fetch(url, {
     method,
     headers,
+    signal,
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     ...(dispatcher ? { dispatcher } : {}),
-  });
-  const text = await res.text();
+  }).catch(timedOut);
+  const text = await res.text().catch(timedOut);
   let json: Record<string, unknown> = {};
   try {
     json = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);

@@ -8,8 +8,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesIpamStore } from '../../../../agent/datastore/kubernetes-ipam-store.js';
-import { loadKubeConfig } from '../../../../agent/datastore/kubernetes-transport.js';
+import { KubernetesIpamStore, storeError } from '../../../../agent/datastore/kubernetes-ipam-store.js';
+
+const storeErrorOf = (e: unknown) => storeError(e, 'GET', '/x');
+import { kubeRequest, KubeRequestError, loadKubeConfig } from '../../../../agent/datastore/kubernetes-transport.js';
 import { Ipam } from '../../../../agent/ipam/allocator.js';
 import { IpamError } from '../../../../agent/ipam/errors.js';
 import { ipamToCni } from '../../../../agent/cni/handler.js';
@@ -84,5 +86,24 @@ describe('KubernetesIpamStore errors → CNI codes', () => {
     const e = await new KubernetesIpamStore(loadKubeConfig({ server: s403 })).put('block', '10.0.0.0/26', { cidr: '10.0.0.0/26', pool: 'p', affinity: null, allocations: [], attributes: {} }, undefined).catch((x: unknown) => x);
     expect((e as IpamError).reason).toBe('store');
     expect((e as Error).message).toContain('(HTTP 403)');
+  });
+});
+
+describe('kubeRequest: an API server that never answers', () => {
+  it('gives up after the request timeout with a 408 (try again later), naming the request', async () => {
+    const hung: Server = createServer(() => undefined); // reads the request, never answers
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+      const t0 = Date.now();
+      const e = await kubeRequest(loadKubeConfig({ server: url }), 'GET', '/api/v1/namespaces/kube-system/secrets/bgp', undefined, { timeoutMs: 300 }).catch((x: unknown) => x);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(e).toBeInstanceOf(KubeRequestError);
+      expect((e as KubeRequestError).statusCode).toBe(408);
+      expect((e as Error).message).toBe('GET /api/v1/namespaces/kube-system/secrets/bgp: no answer within 300 ms');
+      expect(ipamToCni(storeErrorOf(e)).code).toBe(11);
+    } finally {
+      await new Promise<void>((resolve) => { hung.close(() => resolve()); hung.closeAllConnections(); });
+    }
   });
 });
