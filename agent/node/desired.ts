@@ -30,6 +30,7 @@ import { ifNameOfHandle } from '../ipam/handle.js';
 import { ANNOTATIONS, type NodeBgpInfo } from '../node-config/types.js';
 import { canonicalAddress, hostOf } from '../node-config/node-info.js';
 import { prefixContains } from '../dataplane/netlink/ip.js';
+import { lentFrom } from './borrowed.js';
 import { podFromObject, namespaceFromObject, type PodInfo, type Snapshot as PolicySnapshot } from '../../policy/model/snapshot.js';
 
 type Obj = Record<string, unknown>;
@@ -146,9 +147,13 @@ export function ownBlocks(blocks: readonly Block[], node: string): Block[] {
   return blocks.filter((b) => b.affinity === affinityOf(node)).sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
 }
 
-/** Prefixes this node originates: its blocks, then the service cluster IP ranges. */
-export function originatedPrefixes(own: readonly Block[], serviceClusterIPs: readonly string[]): string[] {
-  return [...new Set([...own.map((b) => b.cidr), ...serviceClusterIPs])];
+/**
+ * Prefixes this node originates: its blocks, then the host routes of the addresses it
+ * holds in blocks not its own (`heldHere`, borrowed.ts: no block route reaches them),
+ * then the service cluster IP ranges.
+ */
+export function originatedPrefixes(own: readonly Block[], serviceClusterIPs: readonly string[], borrowed: readonly string[] = []): string[] {
+  return [...new Set([...own.map((b) => b.cidr), ...borrowed, ...serviceClusterIPs])];
 }
 
 export interface RoutesToNodes {
@@ -162,7 +167,9 @@ export interface RoutesToNodes {
   /**
    * Learned prefixes equal to or inside one of this node's own blocks, not programmed:
    * the own blocks are authoritative (a ToR's /32 for a local pod would replace the
-   * pod's host route with a route back to the ToR — a loop).
+   * pod's host route with a route back to the ToR — a loop). One exception: a host
+   * route for an address the block lends to another node (`lentFrom`, borrowed.ts),
+   * every next hop that node's address.
    */
   shadowed: { prefix: string; nextHops: string[]; block: string }[];
 }
@@ -206,13 +213,20 @@ export function dataplaneInputOf(a: {
       return undefined; // a prefix that does not parse covers nothing; the plan reports it
     }
   };
+  // host routes for addresses own blocks lend to other nodes (borrowed there): prefix → holder, made when first asked
+  let lent: Map<string, string> | undefined;
+  const lentTo = (prefix: string, hops: readonly string[]): boolean => {
+    lent ??= new Map(a.own.flatMap(lentFrom).map((x) => [x.prefix, x.node]));
+    const holder = lent.size === 0 ? undefined : lent.get(canonicalHostPrefix(prefix));
+    return holder !== undefined && holder !== a.node && hops.every((h) => byAddress.get(h) === holder);
+  };
   const unmapped: RoutesToNodes['unmapped'] = [];
   const shadowed: RoutesToNodes['shadowed'] = [];
   const external: ExternalRouteSpec[] = [];
   for (const [prefix, hops] of [...a.learned].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
     if (ownSet.has(prefix) || hops.length === 0) continue;
     const block = covering(prefix);
-    if (block !== undefined) { shadowed.push({ prefix, nextHops: [...hops], block }); continue; }
+    if (block !== undefined && !lentTo(prefix, hops)) { shadowed.push({ prefix, nextHops: [...hops], block }); continue; }
     const owners = [...new Set(hops.map((h) => byAddress.get(h)).filter((n): n is string => n !== undefined && n !== a.node))];
     const routers = [...new Set(hops.filter((h) => !byAddress.has(h)))];
     if (owners.length === 0 && routers.length === 0) { unmapped.push({ prefix, nextHops: [...hops] }); continue; }
@@ -220,6 +234,14 @@ export function dataplaneInputOf(a: {
     if (routers.length > 0) external.push({ cidr: prefix, nextHops: routers });
   }
   return { input: { localNode: a.node, nodes, blocks, ...(external.length > 0 ? { external } : {}), pools: a.pools, config: a.config }, unmapped, shadowed };
+}
+
+/** A host route's prefix written as `lentFrom` writes it (canonical address); anything else as is (it matches no host route). */
+function canonicalHostPrefix(prefix: string): string {
+  const slash = prefix.indexOf('/');
+  const len = prefix.slice(slash + 1);
+  if (slash < 0 || (len !== '32' && len !== '128')) return prefix;
+  return `${canonicalAddress(prefix.slice(0, slash)) ?? prefix.slice(0, slash)}/${len}`;
 }
 
 export interface PolicyInput {

@@ -1,8 +1,9 @@
 /**
  * The agent's copy of the IPAM records (every node's blocks and handles), fed by a
  * re-list or the store's change feed, one kind at a time. It says what moved: any
- * record (versions), and what the route pass and BGP read — this node's blocks and
- * the VXLAN tunnel addresses.
+ * record (versions), and what the route pass and BGP read — this node's blocks, the
+ * VXLAN tunnel addresses, the addresses this node holds in others' blocks and those
+ * its blocks lend to others (borrowed.ts).
  *
  * A block this agent claims is known here before the store's next read (`claimed`),
  * and a list read just before the claim can arrive just after it. So a claimed
@@ -31,6 +32,7 @@
 import type { IpamChange } from '../ipam/store.js';
 import type { Block, Handle } from '../ipam/types.js';
 import { ownBlocks, tunnelAddresses, type NodeTunnels } from './desired.js';
+import { heldHere, lentFrom } from './borrowed.js';
 
 /** longer than any store's re-list period (file feed 10 s): a claim no list confirmed (or a release none confirmed) by then is left to the lists */
 export const PENDING_CLAIM_TTL_MS = 30_000;
@@ -51,7 +53,8 @@ export class IpamView {
 
   /**
    * Takes records in; `changed`: any version moved; `handles`: a handle moved (what
-   * policy reads: pods' addresses); `own`: own blocks or tunnel addresses moved.
+   * policy reads: pods' addresses); `own`: own blocks, tunnel addresses or borrowed
+   * addresses (held here, or lent by own blocks) moved.
    */
   apply(changes: readonly IpamChange[]): { changed: boolean; handles: boolean; own: boolean } {
     let changed = false;
@@ -124,13 +127,20 @@ export class IpamView {
     }
   }
 
+  /** Host routes (/32, /128) of the addresses this node's handles hold in blocks not its own (borrowed.ts): originated here. */
+  borrowedHere(): string[] {
+    return heldHere(this.blocks, this.node);
+  }
+
   /** Every node's tunnel device addresses (VXLAN, IPIP) from the IPAM handles. */
   tunnels(): Map<string, NodeTunnels> {
     return tunnelAddresses(this.handles);
   }
 
   private ownMoved(): boolean {
-    const key = JSON.stringify([this.own().map((b) => b.cidr), [...this.tunnels()]]);
+    // borrowed addresses held here (originated) and those own blocks lend (their host routes accepted from the holder) move routing too
+    const own = this.own();
+    const key = JSON.stringify([own.map((b) => b.cidr), [...this.tunnels()], this.borrowedHere(), own.flatMap(lentFrom).map((x) => `${x.prefix}@${x.node}`)]);
     const moved = key !== this.ownKey;
     this.ownKey = key;
     return moved;

@@ -1,7 +1,8 @@
 /**
  * What this node tells its BGP peers: the speaker's plan (peers, identity, log level)
- * from the snapshot, and the prefixes it originates — its own IPAM blocks (+
- * `serviceClusterIPs`). `update()` reconciles the running speaker with both whole
+ * from the snapshot, and the prefixes it originates — its own IPAM blocks, a host
+ * route (/32, /128) for each address it holds in a block not its own (borrowed:
+ * borrowed.ts; withdrawn once released), and `serviceClusterIPs`. `update()` reconciles the running speaker with both whole
  * (after a routing object or an own block changed); `claimed()` is the fast path for
  * one block just claimed here, inside the CNI ADD, before its pod is wired, and
  * `released()` its reverse, for a block of this node just deleted by the allocator.
@@ -66,7 +67,7 @@ export class Origination {
       this.log.info({ level }, plan.local?.logLevel ? 'bgp: log level from BGPConfiguration.logSeverityScreen' : 'bgp: log level back to the agent\'s (no logSeverityScreen)');
       bgpLog.level = level;
     }
-    return d.bgp.update(plan, originated(plan, d.own()), externalImportPrefixes(snapshot));
+    return d.bgp.update(plan, originated(plan, d.own(), d.view.borrowedHere()), externalImportPrefixes(snapshot));
   }
 
   /**
@@ -121,16 +122,16 @@ export class Origination {
     this.log.info({ cidr, at, withdrawn }, withdrawn ? 'ipam: block released, withdrawn' : 'ipam: block released, withdrawal queued (next BGP update)');
   }
 
-  /** The speaker originates exactly `own` (+ serviceClusterIPs) now, with the last plan; false when it cannot (no plan yet, an update queued): update() then. */
+  /** The speaker originates exactly `own` (+ borrowed addresses' host routes, serviceClusterIPs) now, with the last plan; false when it cannot (no plan yet, an update queued): update() then. */
   private originateNow(own: readonly Block[]): boolean {
     const planned = this.planned?.plan;
-    return planned !== undefined && this.d.bgp.originate(originated(planned, own));
+    return planned !== undefined && this.d.bgp.originate(originated(planned, own, this.d.view.borrowedHere()));
   }
 }
 
-/** The prefixes a node originates: its own blocks and the plan's service cluster IPs. */
-function originated(plan: ReturnType<typeof planNodeBgp>, own: readonly Block[]): string[] {
-  return originatedPrefixes(own, plan.local?.serviceClusterIPs ?? []);
+/** The prefixes a node originates: its own blocks, host routes for the addresses it holds in others' blocks, and the plan's service cluster IPs. */
+function originated(plan: ReturnType<typeof planNodeBgp>, own: readonly Block[], borrowed: readonly string[]): string[] {
+  return originatedPrefixes(own, plan.local?.serviceClusterIPs ?? [], borrowed);
 }
 
 /** Wall-clock ms to the µs, for the claim and release log lines. */
