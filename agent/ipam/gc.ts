@@ -16,6 +16,13 @@
  *
  * `judgeLeaks` is one pass of a node's collector with both rules and their state
  * (`LeakState`); agent/node/leaks.ts is its shell (reads, the CNI queue, release).
+ *
+ * `judgeGoneNodes` finds deleted Nodes: a node the blocks name (affinity, or the node
+ * an allocation was made on) absent from the cluster's Node list in two passes in a
+ * row and for at least a grace period since first seen absent is gone; its
+ * allocations and blocks are to be freed (agent/ipam/node-release.ts). Nothing is
+ * judged without a list, or with one that lacks the judging node itself (not the
+ * cluster's whole list); the absence record then starts over.
  */
 import { handlesIn } from './block.js';
 import { addrAt, parseCidr } from './cidr.js';
@@ -164,4 +171,46 @@ export function judgeLeaks(previous: LeakState, i: LeakPassInput): { leaks: Judg
 export function forgetLeak(state: LeakState, handle: string): LeakState {
   const { [handle]: _gone, ...absent } = state.absent;
   return { absent, podLeaks: state.podLeaks.filter((l) => l.handle !== handle) };
+}
+
+/** Nodes seen absent from the Node list: since when, in how many passes in a row. */
+export type NodeAbsenceState = Readonly<Record<string, Absence>>;
+
+export interface GoneNodesInput {
+  /** the judging node (always in a trustworthy list) */
+  self: string;
+  blocks: readonly Block[];
+  /** the names of the cluster's Nodes; undefined: not known (no snapshot yet) */
+  nodes: ReadonlySet<string> | undefined;
+  /** the clock's reading, ms */
+  now: number;
+  graceMs: number;
+}
+
+/** Nodes the IPAM blocks name: their affinities and the nodes their allocations were made on. */
+export function nodesInBlocks(blocks: readonly Block[]): Set<string> {
+  const out = new Set<string>();
+  for (const b of blocks) {
+    if (b.affinity?.startsWith('host:')) out.add(b.affinity.slice('host:'.length));
+    for (const h of handlesIn(b)) {
+      const n = b.attributes[h]?.node;
+      if (n !== undefined) out.add(n);
+    }
+  }
+  return out;
+}
+
+/** One pass: the nodes gone (sorted), and the absence record for the next pass. */
+export function judgeGoneNodes(previous: NodeAbsenceState, i: GoneNodesInput): { gone: string[]; state: NodeAbsenceState } {
+  if (i.nodes === undefined || !i.nodes.has(i.self)) return { gone: [], state: {} };
+  const state: Record<string, Absence> = {};
+  const gone: string[] = [];
+  for (const n of [...nodesInBlocks(i.blocks)].sort()) {
+    if (n === i.self || i.nodes.has(n)) continue;
+    const prev = previous[n];
+    const a: Absence = prev ? { since: prev.since, passes: prev.passes + 1 } : { since: i.now, passes: 1 };
+    state[n] = a;
+    if (a.passes >= 2 && i.now - a.since >= i.graceMs) gone.push(n);
+  }
+  return { gone, state };
 }

@@ -20,13 +20,24 @@
  * any ADD or DEL in flight for it has finished, and before any that comes next, so
  * no ADD can allocate under the handle between that look and the release.
  *
+ * Deleted Nodes (any node's collector, given the cluster's Node list): a node the
+ * IPAM blocks name that has been missing from the list in two passes in a row and
+ * for at least `nodeGraceMs` (default 5 minutes: a Node being re-created, or a list
+ * racing its creation, frees nothing) is gone; everything allocated on it and its
+ * blocks are freed (ipam/node-release.ts) and logged. Without a list (no datastore
+ * snapshot yet), or with one lacking this node, nothing is judged. Several agents
+ * doing it at once is safe: every write is a CAS, and each address is freed (and
+ * reported) by one of them.
+ *
  * State: gc.ts's `LeakState` (the absence record and the previous pod-absence
- * leaks), from pass to pass; a handle released or found alive again is forgotten.
- * Passes must not overlap (the caller's timer awaits each).
+ * leaks) and the nodes' absence record, from pass to pass; a handle released or
+ * found alive again is forgotten. Passes must not overlap (the caller's timer awaits
+ * each).
  */
 import type { Logger } from 'pino';
 import { hostIfName } from '../cni/names.js';
-import { forgetLeak, judgeLeaks, NO_LEAK_STATE, podKey, type JudgedLeak, type LeakState } from '../ipam/gc.js';
+import { forgetLeak, judgeGoneNodes, judgeLeaks, NO_LEAK_STATE, podKey, type JudgedLeak, type LeakState, type NodeAbsenceState } from '../ipam/gc.js';
+import { releaseNodeAllocations, type NodeFreed } from '../ipam/node-release.js';
 import type { IpamStore } from '../ipam/store.js';
 import type { PodRef } from '../ipam/types.js';
 import { tunnelHandles } from './desired.js';
@@ -43,12 +54,21 @@ export interface LeakGcOptions {
   /** never collected, besides this node's tunnel address handles */
   keep?: ReadonlySet<string>;
   graceMs: number;
+  /** how long a node must have been missing from the Node list before its IPAM data is freed; default `NODE_GONE_GRACE_MS` */
+  nodeGraceMs?: number;
   log: Logger;
   now?: () => number;
 }
 
+/** A deleted Node's IPAM data is freed once it has been missing from the Node list this long. */
+export const NODE_GONE_GRACE_MS = 5 * 60_000;
+
+/** What a pass released: a leaked handle of this node, or a handle of a deleted node. */
+export type Freed = JudgedLeak | (NodeFreed & { why: string });
+
 export class LeakGc {
   private state: LeakState = NO_LEAK_STATE;
+  private nodesAbsent: NodeAbsenceState = {};
   private running = false;
 
   private readonly keep: ReadonlySet<string>;
@@ -59,21 +79,24 @@ export class LeakGc {
 
   /**
    * One pass. `livePods`: every Pod of the cluster (kubernetes datastore), or
-   * undefined where Pod objects are not the whole truth (files). Returns what it
-   * released; each release is logged with the pod and its addresses.
+   * undefined where Pod objects are not the whole truth (files). `nodes`: the names
+   * of the cluster's Nodes from the datastore snapshot, or undefined when there is
+   * none (deleted nodes are then not judged). Returns what it released; each
+   * release is logged with the pod (or node) and its addresses.
    */
-  async pass(livePods: readonly PodRef[] | undefined): Promise<JudgedLeak[]> {
+  async pass(livePods: readonly PodRef[] | undefined, nodes?: Iterable<string>): Promise<Freed[]> {
     if (this.running) return [];
     this.running = true;
     try {
-      return await this.run(livePods);
+      return await this.run(livePods, nodes === undefined ? undefined : new Set(nodes));
     } finally {
       this.running = false;
     }
   }
 
-  private async run(livePods: readonly PodRef[] | undefined): Promise<JudgedLeak[]> {
+  private async run(livePods: readonly PodRef[] | undefined, nodes: ReadonlySet<string> | undefined): Promise<Freed[]> {
     const blocks = (await this.o.store.list('block')).map((r) => r.value);
+    const fromNodes = await this.freeGoneNodes(blocks, nodes);
     const judged = judgeLeaks(this.state, {
       node: this.o.node, blocks, links: new Set(this.o.links()), hostIf: hostIfName, keep: this.keep, now: this.now(), graceMs: this.o.graceMs,
       ...(livePods ? { livePods } : {}),
@@ -93,7 +116,35 @@ export class LeakGc {
       this.o.log.warn({ pod, handle: leak.handle, addresses, why: leak.why }, `ipam: released the addresses of pod ${pod} (leaked: ${leak.why}; the runtime never called DEL)`);
       released.push({ ...leak, addresses: addresses.length > 0 ? addresses : leak.addresses });
     }
-    return released;
+    return [...fromNodes, ...released];
+  }
+
+  /** Frees the IPAM data of nodes gone from the Node list (`judgeGoneNodes`). */
+  private async freeGoneNodes(blocks: Parameters<typeof judgeGoneNodes>[1]['blocks'], nodes: ReadonlySet<string> | undefined): Promise<Freed[]> {
+    const now = this.now();
+    const graceMs = this.o.nodeGraceMs ?? NODE_GONE_GRACE_MS;
+    const judged = judgeGoneNodes(this.nodesAbsent, { self: this.o.node, blocks, nodes, now, graceMs });
+    this.nodesAbsent = judged.state;
+    const out: Freed[] = [];
+    for (const node of judged.gone) {
+      const since = judged.state[node]?.since ?? now;
+      const why = `node ${node} missing from the Node list for ${Math.round((now - since) / 1000)} s`;
+      let freed: NodeFreed[];
+      try {
+        freed = await releaseNodeAllocations(this.o.store, node);
+      } catch (err) {
+        // kept in the absence record: the next pass tries again (what landed stays freed)
+        this.o.log.error({ node, err: err instanceof Error ? err.message : String(err) }, `ipam: freeing gone node ${node} failed; the next pass retries`);
+        continue;
+      }
+      const addresses = freed.flatMap((f) => f.addresses);
+      this.o.log.warn({ node, handles: freed.map((f) => f.handle), addresses, why },
+        `ipam: node ${node} is gone (${why}): released ${addresses.length} addresses of ${freed.length} handles, and its blocks`);
+      for (const f of freed) out.push({ ...f, why });
+      const { [node]: _done, ...rest } = this.nodesAbsent;
+      this.nodesAbsent = rest;
+    }
+    return out;
   }
 
   private now(): number {
