@@ -1,13 +1,15 @@
 /**
  * One dataplane pass for a node: plan (pure) → tunnel devices → routes → natOutgoing.
  * Devices go first so that routes through them resolve. Each step converges on
- * its own; an unavailable tunnel kind (no ipip module) is reported and the rest
- * still applies. Call it on every input change and periodically to repair drift.
+ * its own; an unavailable tunnel kind (no ipip module) or a refused FDB/neighbour
+ * entry is reported and the rest still applies. natOutgoing includes the
+ * masquerade of the node's own traffic into each tunnel device with an address
+ * (nat-plan.ts: natTunnelDevices). Call it on every input change and periodically to repair drift.
  */
 import type { Rtnl } from './kernel/rtnl.js';
 import { applyNatOutgoing, type Exec } from './nat-outgoing.js';
 import { OverlayUnavailableError, type OverlayReport, reconcileIpip, reconcileVxlan } from './overlay.js';
-import { planNatOutgoing } from './plan/nat-plan.js';
+import { natTunnelDevices, planNatOutgoing } from './plan/nat-plan.js';
 import { planDataplane } from './plan/route-plan.js';
 import type { DataplaneInput, DataplanePlan } from './plan/types.js';
 import { reconcileRoutes, type RouteReport } from './routes.js';
@@ -30,6 +32,7 @@ export function applyKernelState(nl: Rtnl, input: DataplaneInput): Omit<Dataplan
   const problems = [...plan.problems];
   const vxlan = reconcileVxlan(nl, plan.vxlan, { device: input.config.vxlanDevice, uplink: input.config.uplink });
   const vxlan6 = reconcileVxlan(nl, plan.vxlan6, { device: input.config.vxlanDevice6, uplink: input.config.uplink });
+  problems.push(...vxlan.problems, ...vxlan6.problems);
   let ipip: OverlayReport | undefined;
   try {
     ipip = reconcileIpip(nl, plan.ipip, { device: input.config.ipipDevice });
@@ -48,7 +51,7 @@ export async function applyDataplane(nl: Rtnl, exec: Exec, input: DataplaneInput
   const kernel = applyKernelState(nl, input);
   let natChanged = false;
   for (const family of [4, 6] as const) {
-    const nat = planNatOutgoing(input.pools, family);
+    const nat = planNatOutgoing(input.pools, family, natTunnelDevices(kernel.plan, family));
     natChanged = (await applyNatOutgoing(exec, nat)).changed || natChanged;
   }
   return { ...kernel, natChanged };

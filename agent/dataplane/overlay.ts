@@ -14,9 +14,13 @@
  *   the device cannot exist: OverlayUnavailableError says so, naming the module.
  *   Creating it may itself load the module, whose fallback tunl0 then already
  *   exists (EEXIST): that device is adopted.
+ * A refused neighbour write (FDB, ARP, IPv6 neighbour) does not stop the pass: it is
+ * reported in `problems` (the other entries, the routes and NAT still converge) and
+ * retried by the next pass, which finds it still missing. Device and address
+ * failures throw: without the device nothing on it can be written.
  */
-import { EEXIST, EOPNOTSUPP, NetlinkError } from './kernel/errno.js';
-import { type Rtnl, throwOnFailure, type NeighWrite } from './kernel/rtnl.js';
+import { EEXIST, EOPNOTSUPP, errnoName, NetlinkError } from './kernel/errno.js';
+import type { NeighWrite, Rtnl } from './kernel/rtnl.js';
 import { NTF_SELF, NUD_PERMANENT, IFF_UP, RT_SCOPE_UNIVERSE } from './netlink/constants.js';
 import type { LinkMsg } from './netlink/link.js';
 import type { NeighMsg } from './netlink/neigh.js';
@@ -34,6 +38,8 @@ export interface OverlayReport {
   created: boolean;
   recreated: boolean;
   changes: string[];
+  /** Neighbour writes the kernel refused, one sentence per kind (fdb, arp, nd). */
+  problems: string[];
 }
 
 function vxlanMatches(l: LinkMsg, p: VxlanPlan, uplink: number): boolean {
@@ -51,7 +57,7 @@ function reconcileAddresses(nl: Rtnl, ifindex: number, want: readonly string[], 
 
 const neighKey = (n: Pick<NeighMsg, 'dst' | 'lladdr'>): string => `${n.dst ?? ''}>${n.lladdr ?? ''}`;
 
-function reconcileNeighs(nl: Rtnl, have: readonly NeighMsg[], want: readonly NeighMsg[], what: string, changes: string[]): void {
+function reconcileNeighs(nl: Rtnl, have: readonly NeighMsg[], want: readonly NeighMsg[], what: string, report: OverlayReport): void {
   const wantKeys = new Set(want.map(neighKey));
   const haveKeys = new Set(have.map(neighKey));
   const writes: NeighWrite[] = [
@@ -59,13 +65,20 @@ function reconcileNeighs(nl: Rtnl, have: readonly NeighMsg[], want: readonly Nei
     ...want.filter((n) => !haveKeys.has(neighKey(n))).map((neigh): NeighWrite => ({ op: 'replace', neigh })),
   ];
   if (writes.length === 0) return;
-  throwOnFailure(nl.writeNeighs(writes), (i) => `${what} ${writes[i]?.op} ${neighKey(writes[i]?.neigh ?? {})}`);
-  for (const w of writes) changes.push(`${what} ${w.op === 'delete' ? '-' : '+'}${neighKey(w.neigh)}`);
+  const failures = nl.writeNeighs(writes);
+  const failed = new Set(failures.map((f) => f.index));
+  writes.forEach((w, i) => { if (!failed.has(i)) report.changes.push(`${what} ${w.op === 'delete' ? '-' : '+'}${neighKey(w.neigh)}`); });
+  const f = failures[0];
+  if (f) {
+    const w = writes[f.index];
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : '';
+    report.problems.push(`VXLAN ${report.device}: ${what} ${w?.op ?? '?'} ${neighKey(w?.neigh ?? {})} failed: ${errnoName(f.errno)}${f.message ? ` (${f.message})` : ''}${more}`);
+  }
 }
 
 /** Converges the VXLAN device; with no plan, removes margay's device if present. */
 export function reconcileVxlan(nl: Rtnl, plan: VxlanPlan | undefined, opts: { device: string; uplink: string }): OverlayReport {
-  const report: OverlayReport = { device: plan?.device ?? opts.device, created: false, recreated: false, changes: [] };
+  const report: OverlayReport = { device: plan?.device ?? opts.device, created: false, recreated: false, changes: [], problems: [] };
   let dev = nl.linkByName(report.device);
   if (!plan) {
     if (dev) { nl.deleteLink(dev.index); report.changes.push('device deleted'); }
@@ -94,13 +107,13 @@ export function reconcileVxlan(nl: Rtnl, plan: VxlanPlan | undefined, opts: { de
   reconcileAddresses(nl, index, plan.address !== undefined ? [plan.address] : [], report.changes);
   const fdbHave = nl.neighs('bridge').filter((n) => n.ifindex === index && (n.flags & NTF_SELF) !== 0 && n.dst !== undefined);
   const fdbWant = plan.peers.map((p): NeighMsg => ({ family: 'bridge', ifindex: index, state: NUD_PERMANENT, flags: NTF_SELF, lladdr: p.mac, dst: p.underlay }));
-  reconcileNeighs(nl, fdbHave, fdbWant, 'fdb', report.changes);
+  reconcileNeighs(nl, fdbHave, fdbWant, 'fdb', report);
   const arpHave = nl.neighs(4).filter((n) => n.ifindex === index && (n.state & NUD_PERMANENT) !== 0);
   const arpWant = plan.peers.flatMap((p): NeighMsg[] => (p.tunnelAddress !== undefined ? [{ family: 4, ifindex: index, state: NUD_PERMANENT, flags: 0, lladdr: p.mac, dst: p.tunnelAddress }] : []));
-  reconcileNeighs(nl, arpHave, arpWant, 'arp', report.changes);
+  reconcileNeighs(nl, arpHave, arpWant, 'arp', report);
   const ndHave = nl.neighs(6).filter((n) => n.ifindex === index && (n.state & NUD_PERMANENT) !== 0);
   const ndWant = plan.peers.flatMap((p): NeighMsg[] => (p.tunnelAddress6 !== undefined ? [{ family: 6, ifindex: index, state: NUD_PERMANENT, flags: 0, lladdr: p.mac, dst: p.tunnelAddress6 }] : []));
-  reconcileNeighs(nl, ndHave, ndWant, 'nd', report.changes);
+  reconcileNeighs(nl, ndHave, ndWant, 'nd', report);
   return report;
 }
 
@@ -134,7 +147,7 @@ function createIpip(nl: Rtnl, plan: IpipPlan): LinkMsg {
 
 /** Converges tunl0; throws OverlayUnavailableError when the kernel has no ipip support. */
 export function reconcileIpip(nl: Rtnl, plan: IpipPlan | undefined, opts: { device: string }): OverlayReport {
-  const report: OverlayReport = { device: plan?.device ?? opts.device, created: false, recreated: false, changes: [] };
+  const report: OverlayReport = { device: plan?.device ?? opts.device, created: false, recreated: false, changes: [], problems: [] };
   let dev = nl.linkByName(report.device);
   if (!plan) {
     // tunl0 is the module's fallback device and cannot be deleted; take it down instead
