@@ -21,9 +21,16 @@
  * release() of a handle without a record frees its slots in own blocks and the ones
  * the hint names; of an unknown handle it does nothing.
  *
+ * Pools: a block belongs to the pool whose CIDR holds it, never to the name it was
+ * written with; only blocks inside an enabled pool selecting this node are used, and
+ * a claimed block overlaps no existing block of any size (a pool's blockSize or cidr
+ * edited without an API server to refuse it never gives one address twice).
+ *
  * Empty blocks: when a release empties a block affine to this node, the block is
- * deleted unless it is the node's last block in that pool (kept warm to avoid
- * claim/release churn); an empty block without affinity is always deleted.
+ * deleted unless it is the node's last block in a pool that still serves the node
+ * (kept warm to avoid claim/release churn); an empty block without affinity is
+ * always deleted. Empty own blocks no serving pool holds any more are deleted when
+ * the pools or labels change (`releaseStrandedBlocks`).
  *
  * Async rules: calls on one Ipam instance run one at a time (a promise chain), so
  * one agent's concurrent CNI requests do not fight over the same block; across
@@ -34,7 +41,7 @@
 import { parseCidr, formatCidr, freeBlocks, tryParseCidr, type Cidr, type Family } from './cidr.js';
 import { addressOf, affinityOf, allocateInBlock, freeCount, handlesIn, isEmpty, newBlock, releaseInBlock } from './block.js';
 import { IpamError } from './errors.js';
-import { partitionPools, poolCovering, poolsForNode, type Encap, type ResolvedPool } from './pool.js';
+import { partitionPools, poolCovering, poolsForNode, servingKey, servingPool, type Encap, type ResolvedPool } from './pool.js';
 import type { IpamStore, Versioned } from './store.js';
 import type { Assignment, Block, Handle, HandleAttrs, IpPool, PodRef } from './types.js';
 
@@ -125,9 +132,8 @@ export class Ipam {
     return this.serial(() => this.releaseStrandedNow());
   }
 
-  /** What decides which blocks serve this node: its enabled, selecting pools. */
   private servingKey(): string {
-    return [4, 6].flatMap((f) => poolsForNode(this.pools, f as Family, this.labels).map((p) => `${p.name}=${p.cidrText}`)).join(',');
+    return servingKey(this.pools, this.labels);
   }
 
   private checkStranded(before: string): void {
@@ -137,10 +143,8 @@ export class Ipam {
     this.releaseStrandedBlocks().catch(() => undefined);
   }
 
-  /** Whether an enabled pool that selects this node holds the block. */
   private serving(cidr: string): boolean {
-    const c = tryParseCidr(cidr);
-    return c !== undefined && poolCovering(poolsForNode(this.pools, c.family, this.labels), cidr) !== undefined;
+    return servingPool(this.pools, this.labels, cidr) !== undefined;
   }
 
   private async releaseStrandedNow(): Promise<string[]> {

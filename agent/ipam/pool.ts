@@ -113,3 +113,14 @@ export function poolCovering(pools: readonly ResolvedPool[], blockCidr: string):
   const c = tryParseCidr(blockCidr);
   return c && pools.find((p) => cidrCovers(p.cidr, c));
 }
+
+/** The enabled pool selecting a node (by its labels) that holds the block, or undefined. */
+export function servingPool(pools: readonly ResolvedPool[], nodeLabels: Readonly<Record<string, string>>, blockCidr: string): ResolvedPool | undefined {
+  const c = tryParseCidr(blockCidr);
+  return c && poolCovering(poolsForNode(pools, c.family, nodeLabels), blockCidr);
+}
+
+/** What decides which blocks serve a node: its enabled, selecting pools (names and CIDRs). */
+export function servingKey(pools: readonly ResolvedPool[], nodeLabels: Readonly<Record<string, string>>): string {
+  return ([4, 6] as const).flatMap((f) => poolsForNode(pools, f, nodeLabels).map((p) => `${p.name}=${p.cidrText}`)).join(',');
+}
