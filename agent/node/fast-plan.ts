@@ -21,7 +21,7 @@
  */
 import type { RouteWrite } from '../dataplane/kernel/rtnl.js';
 import { RT_TABLE_MAIN } from '../dataplane/netlink/constants.js';
-import { canonicalPrefix, familyOf } from '../dataplane/netlink/ip.js';
+import { canonicalPrefix, familyOf, prefixCovers } from '../dataplane/netlink/ip.js';
 import type { RouteMsg } from '../dataplane/netlink/route.js';
 import { MARGAY_ROUTE_PROTOCOL, resolveRoutes } from '../dataplane/plan/resolve.js';
 import { planRoutes, poolOf } from '../dataplane/plan/route-plan.js';
@@ -87,6 +87,9 @@ export function planFastWrites(
   const keyOf = new Map<string, string>();
   // own blocks' canonical prefixes, parsed once per call and only when a prefix gets to ask
   let ownDsts: readonly string[] | undefined;
+  // a prefix strictly inside an own block: the full pass decides (it shadows a router's copy, takes a lent address's host route: desired.ts)
+  const inOwn = dsts.find((d) => now.own.some((b) => prefixCovers(b.cidr, d) && canonicalPrefix(b.cidr) !== d));
+  if (inOwn !== undefined) return { writes: [], fallback: `${inOwn} lies inside an own block` };
   prefixes.forEach((p, i) => {
     const dst = dsts[i] as string;
     const hops = now.learned.get(p);

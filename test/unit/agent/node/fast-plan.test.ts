@@ -85,6 +85,17 @@ describe('fast path planning (planFastWrites)', () => {
     expect(again?.nexthops).toBe(first?.nexthops); // the template's own next hops: not planned again
   });
 
+  it('a host route inside an own block (a router\'s /32, or an address lent to another node) steps aside: the full pass decides, as it shadows or takes it', () => {
+    for (const hops of [['172.30.0.1'], ['172.30.0.12']]) {
+      const learned = new Map([['10.0.0.8/32', hops]]);
+      const r = planFastWrites(ctx, { own, learned }, ['10.0.0.8/32'], new Set());
+      expect(r).toEqual({ writes: [], fallback: '10.0.0.8/32 lies inside an own block' });
+    }
+    // the own block itself, and a prefix outside it, are still the fast path's
+    expect(planFastWrites(ctx, { own, learned: new Map() }, ['10.0.0.0/26'], new Set()).fallback).toBeUndefined();
+    expect(planFastWrites(ctx, { own, learned: new Map([['10.0.1.0/26', ['172.30.0.12']]]) }, ['10.0.1.0/26'], new Set()).fallback).toBeUndefined();
+  });
+
   it('a withdrawn prefix margay holds is deleted by destination and protocol only; one it does not hold is left alone', () => {
     const r = planFastWrites(ctx, { own, learned: new Map() }, ['10.2.0.0/26', '10.2.0.64/26'], new Set(['10.2.0.0/26']));
     expect(r.writes).toEqual([{ op: 'delete', route: { family: 4, dst: '10.2.0.0/26', table: RT_TABLE_MAIN, protocol: MARGAY_ROUTE_PROTOCOL, scope: 255, type: 'unspec', nexthops: [] } }]);
