@@ -353,7 +353,8 @@ export class Agent {
    * IPAM garbage collection for this node's allocations (leaks.ts): a pod handle
    * whose host veth is gone (any datastore), or whose pod is in no snapshot
    * (kubernetes, where Pod objects are the whole truth), in two passes in a row, is
-   * released — the runtime never called DEL.
+   * released — the runtime never called DEL. And a deleted node's: every agent frees
+   * the addresses and blocks of a node missing from the Node objects past a grace.
    */
   private async collectLeaks(): Promise<void> {
     const { snapshot: snap, ipam, rtnl } = this;
@@ -367,7 +368,9 @@ export class Agent {
       const live = this.o.datastore.name === 'kubernetes'
         ? [...(snap.objects.get('Pod')?.values() ?? [])].map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }))
         : undefined;
-      if ((await this.leakGc.pass(live)).length > 0 && await this.refreshIpam()) this.policy.kick();
+      // the cluster's nodes: a node missing from them past a grace has its addresses and blocks freed (leaks.ts)
+      const nodes = [...(snap.objects.get('Node')?.keys() ?? [])];
+      if ((await this.leakGc.pass(live, nodes)).length > 0 && await this.refreshIpam()) this.policy.kick();
     } catch (err) {
       this.failed('ipam', err);
     }

@@ -9,7 +9,7 @@
 import { applyKernelState, type DataplaneReport } from '../dataplane/apply.js';
 import type { Rtnl } from '../dataplane/kernel/rtnl.js';
 import { applyNatOutgoing, type Exec } from '../dataplane/nat-outgoing.js';
-import { planNatOutgoing } from '../dataplane/plan/nat-plan.js';
+import { natTunnelDevices, planNatOutgoing } from '../dataplane/plan/nat-plan.js';
 import type { DataplaneInput } from '../dataplane/plan/types.js';
 
 export class DataplanePass {
@@ -22,7 +22,8 @@ export class DataplanePass {
   async run(input: DataplaneInput, now: number, nl: Rtnl = this.nl): Promise<DataplaneReport> {
     const kernel = applyKernelState(nl, input);
     let natChanged = false;
-    const nat = ([4, 6] as const).map((f) => planNatOutgoing(input.pools, f));
+    // the pools' natOutgoing, and the node's own traffic leaving a tunnel from another local address (kube-proxy's DNAT) masqueraded to the tunnel's
+    const nat = ([4, 6] as const).map((f) => planNatOutgoing(input.pools, f, natTunnelDevices(kernel.plan, f)));
     const natKey = JSON.stringify(nat);
     if (natKey !== this.natApplied || now - this.natCheckedAt >= this.natRecheckMs) {
       this.natApplied = '';

@@ -98,4 +98,15 @@ describe.skipIf(needs.skip)(`VXLAN CrossSubnet with real agents on a routed fabr
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toContain(`| vxlan.margay | VXLAN (IPv4 underlay) | ${t1.address}, ${t1.address6} (link-local) |`);
   }, 60_000);
+
+  it('the node\'s own traffic leaving vxlan.margay from another local address (kube-proxy\'s DNAT) is masqueraded to the tunnel address, as felix does', async () => {
+    const c = cluster as AgentCluster;
+    const rule = '-A MARGAY-NAT-OUTGOING -o vxlan.margay -m addrtype ! --src-type LOCAL --limit-iface-out -m addrtype --src-type LOCAL -j MASQUERADE';
+    const rules = await waitFor(async () => {
+      const out = (await c.lab.exec(c.lab.node('n1').ns, ['iptables', '-t', 'nat', '-S'])).stdout;
+      return out.includes(rule) ? out : undefined;
+    }, 30_000, 'n1 masquerades its own traffic into vxlan.margay', 200);
+    expect(rules).toContain('-A POSTROUTING');
+    expect(rules.split('\n').filter((l) => l === rule)).toHaveLength(1);
+  }, 60_000);
 });
