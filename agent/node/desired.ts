@@ -83,8 +83,15 @@ export const affinityOf = (node: string): string => `host:${node}`;
  * Calico's ipv4VXLANTunnelAddr / ipv4IPIPTunnelAddr — are ordinary IPv4 IPAM
  * allocations under these handles, one per kind, from a pool with that
  * encapsulation on (so the block's tunnelled route covers the address); every agent
- * reads the others' from the IPAM records, in both datastores. Kept for the node's
- * life: never released, and the leak collector keeps them.
+ * reads the others' from the IPAM records, in both datastores. Never released while
+ * valid (the leak collector keeps them too): an address that no enabled IPv4 pool with
+ * that encapsulation on covers any more (its pool switched the mode to Never, was
+ * disabled or deleted) while such a pool exists is stale — other nodes would route
+ * to it through a tunnel, but no tunnelled route covers it, so the node's own
+ * traffic to remote pods would leave with a source nothing routes back — and is
+ * released and asked for again (`staleTunnels`), as Calico's tunnel address
+ * allocator does. A kind no pool wants any more keeps its address: nothing to move
+ * it to, and no device uses it.
  */
 export type TunnelKind = Encap;
 export const TUNNEL_KINDS: readonly TunnelKind[] = ['vxlan', 'ipip'];
@@ -116,27 +123,70 @@ export function wantedTunnels(pools: readonly PoolSpec[]): TunnelKind[] {
   return TUNNEL_KINDS.filter((k) => v4.some((p) => (k === 'vxlan' ? p.vxlanMode !== 'Never' : p.ipipMode !== 'Never' && p.vxlanMode === 'Never')));
 }
 
-/** The IPAM requests for the tunnel addresses the pools want and the node lacks: one IPv4 address each, from a pool with that encapsulation. */
-export function tunnelRequests(pools: readonly PoolSpec[], node: string, have: NodeTunnels | undefined): AssignRequest[] {
-  return wantedTunnels(pools).filter((k) => have?.[k] === undefined).map((k): AssignRequest => ({ handle: tunnelHandle(k, node), families: [4], encap: k }));
+/** Whether an enabled IPv4 pool with `kind` on (Always or CrossSubnet) holds `address`. */
+function tunnelPoolCovers(pools: readonly PoolSpec[], kind: TunnelKind, address: string): boolean {
+  return pools.some((p) => {
+    if (p.disabled || p.cidr.includes(':') || (kind === 'vxlan' ? p.vxlanMode : p.ipipMode) === 'Never') return false;
+    try {
+      return prefixContains(p.cidr, address);
+    } catch {
+      return false; // a pool or address that does not parse covers nothing
+    }
+  });
 }
 
-export type TunnelOutcome = { kind: TunnelKind; addresses: string[] } | { kind: TunnelKind; skipped: string };
+/** A tunnel address the node holds that is to be released and asked for again. */
+export interface StaleTunnel { kind: TunnelKind; handle: string; address: string }
+
+/** The node's tunnel addresses of a kind the pools want that no enabled pool with that encapsulation covers. */
+export function staleTunnels(pools: readonly PoolSpec[], node: string, have: NodeTunnels | undefined): StaleTunnel[] {
+  const out: StaleTunnel[] = [];
+  for (const kind of wantedTunnels(pools)) {
+    const address = have?.[kind];
+    if (address !== undefined && !tunnelPoolCovers(pools, kind, address)) out.push({ kind, handle: tunnelHandle(kind, node), address });
+  }
+  return out;
+}
 
 /**
- * Asks IPAM (`assign`: Ipam.assign) for each tunnel address of `tunnelRequests`. A
- * kind no pool selecting this node has (IPAM's no-pool) is skipped, not an error:
- * the pass goes on without that address. Other IPAM errors are thrown.
+ * The IPAM requests for the tunnel addresses the pools want and the node lacks or
+ * holds stale (`staleTunnels`: release those first): one IPv4 address each, from a
+ * pool with that encapsulation.
  */
-export async function allocateTunnels(assign: (req: AssignRequest) => Promise<readonly Assignment[]>, pools: readonly PoolSpec[], node: string, have: NodeTunnels | undefined): Promise<TunnelOutcome[]> {
+export function tunnelRequests(pools: readonly PoolSpec[], node: string, have: NodeTunnels | undefined): AssignRequest[] {
+  const stale = new Set(staleTunnels(pools, node, have).map((s) => s.kind));
+  return wantedTunnels(pools).filter((k) => have?.[k] === undefined || stale.has(k)).map((k): AssignRequest => ({ handle: tunnelHandle(k, node), families: [4], encap: k }));
+}
+
+/** `released`: the stale address(es) freed before this one was asked for. */
+export type TunnelOutcome = { kind: TunnelKind; addresses: string[]; released?: string[] } | { kind: TunnelKind; skipped: string; released?: string[] };
+
+/**
+ * Asks IPAM (`assign`: Ipam.assign) for each tunnel address of `tunnelRequests`,
+ * after releasing (`release`: Ipam.release) the handle of a stale one — assign
+ * returns what a handle holds, so the old address has to go first. Without
+ * `release`, stale addresses are left as they are (asking would only get them back,
+ * every pass). A kind no pool selecting this node has (IPAM's no-pool) is skipped,
+ * not an error: the pass goes on without that address. Other IPAM errors are thrown
+ * (a released stale address is then asked for again next pass, as a missing one).
+ */
+export async function allocateTunnels(
+  assign: (req: AssignRequest) => Promise<readonly Assignment[]>, pools: readonly PoolSpec[], node: string, have: NodeTunnels | undefined,
+  release?: (handle: string) => Promise<readonly string[]>,
+): Promise<TunnelOutcome[]> {
   const out: TunnelOutcome[] = [];
+  const stale = new Map(staleTunnels(pools, node, have).map((s) => [s.kind, s]));
   for (const req of tunnelRequests(pools, node, have)) {
     const kind = req.encap as TunnelKind;
+    const old = stale.get(kind);
+    if (old && !release) continue;
+    const released = old && release ? [...await release(old.handle)] : undefined;
+    const was = released ? { released } : {};
     try {
-      out.push({ kind, addresses: (await assign(req)).map((a) => a.address) });
+      out.push({ kind, addresses: (await assign(req)).map((a) => a.address), ...was });
     } catch (err) {
       if (!(err instanceof IpamError && err.reason === 'no-pool')) throw err;
-      out.push({ kind, skipped: err.message });
+      out.push({ kind, skipped: err.message, ...was });
     }
   }
   return out;

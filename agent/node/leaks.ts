@@ -10,9 +10,10 @@
  * - kubernetes datastore only (Pod objects are the whole truth there; the file
  *   datastore's pods may have none): also a handle whose pod is in no snapshot in
  *   two passes in a row (`findLeaks` + `confirmLeaks`).
- * Never collected: this node's tunnel address handles (VXLAN, IPIP) and those in
- * `keep`, handles without pod attributes or (veth check) container ID, other
- * nodes' handles.
+ * Never collected: this node's tunnel address handles (VXLAN, IPIP: the routes
+ * pass replaces one no tunnelling pool covers any more, desired.ts
+ * `allocateTunnels`) and those in `keep`, handles without pod attributes or (veth
+ * check) container ID, other nodes' handles.
  *
  * A CNI ADD allocates before it creates the veth, so a handle whose ADD is still
  * running looks like a veth-less one. A veth leak is therefore looked at once more

@@ -8,7 +8,7 @@ import type { Block, Handle } from '../../../../agent/ipam/types.js';
 import { readNodes } from '../../../../agent/node-config/node-config.js';
 import { parseAddressPrefix } from '../../../../agent/node-config/node-info.js';
 import { planDataplane } from '../../../../agent/dataplane/plan/route-plan.js';
-import { dataplaneInputOf, dataplanePoolsOf, externalImportPrefixes, originatedPrefixes, ownBlocks, policyInputOf, allocateTunnels, tunnelAddresses, tunnelHandle, tunnelHandles, tunnelRequests, wantedTunnels, withNodeAddress } from '../../../../agent/node/desired.js';
+import { dataplaneInputOf, dataplanePoolsOf, externalImportPrefixes, originatedPrefixes, ownBlocks, policyInputOf, allocateTunnels, tunnelAddresses, tunnelHandle, tunnelHandles, tunnelRequests, staleTunnels, wantedTunnels, withNodeAddress } from '../../../../agent/node/desired.js';
 
 function snap(...objs: Resource[]): Snapshot {
   const c = new ObjectCache();
@@ -242,5 +242,64 @@ describe('node addresses in non-canonical text (FD00:10:0:0::2/64)', () => {
     const s = snap(n6('a', 'fd00:10::1/64'), n6('b', 'FD00:10:0:0::2/64'));
     const { input } = dataplaneInputOf({ node: 'a', nodes: readNodes(s), pools, own: [], learned, config });
     expect(planDataplane(input).routes.map((r) => [r.dst, r.nexthops.map((h) => h.gateway)])).toEqual([['fd00:99::/122', ['fd00:10::2']]]);
+  });
+});
+
+describe('tunnel addresses no tunnelling pool covers any more (its pool switched to Never, disabled or deleted)', () => {
+  const v = (cidr: string, vxlanMode: 'Always' | 'CrossSubnet' | 'Never', extra: { disabled?: true; ipipMode?: 'Always' | 'Never' } = {}) =>
+    ({ cidr, vxlanMode, ipipMode: extra.ipipMode ?? ('Never' as const), natOutgoing: false, ...(extra.disabled ? { disabled: true as const } : {}) });
+
+  it('the old VXLAN pool deleted after migrating to a new one: the address is asked for again and the old one released', () => {
+    expect(tunnelRequests([v('10.2.0.0/16', 'Always')], 'a', { vxlan: '10.1.0.1' })).toEqual([{ handle: 'vxlan-tunnel-addr-a', families: [4], encap: 'vxlan' }]);
+    expect(staleTunnels([v('10.2.0.0/16', 'Always')], 'a', { vxlan: '10.1.0.1' })).toEqual([{ kind: 'vxlan', handle: 'vxlan-tunnel-addr-a', address: '10.1.0.1' }]);
+  });
+
+  it('switched to Never, or disabled, while another pool tunnels: stale; still covered by a tunnelling pool: kept', () => {
+    for (const old of [v('10.1.0.0/16', 'Never'), v('10.1.0.0/16', 'Always', { disabled: true }), v('10.1.0.0/16', 'Never', { ipipMode: 'Always' })]) {
+      expect(staleTunnels([old, v('10.2.0.0/16', 'CrossSubnet')], 'a', { vxlan: '10.1.0.1' }).map((x) => x.kind)).toEqual(['vxlan']);
+      // (the IPIP pool of the third case also asks for the IPIP address the node lacks)
+      expect(tunnelRequests([old, v('10.2.0.0/16', 'CrossSubnet')], 'a', { vxlan: '10.1.0.1' }).map((r) => r.encap)).toEqual(old.ipipMode === 'Always' ? ['vxlan', 'ipip'] : ['vxlan']);
+    }
+    for (const pools of [[v('10.1.0.0/16', 'CrossSubnet')], [v('10.1.0.0/16', 'Always'), v('10.2.0.0/16', 'Always')]]) {
+      expect(staleTunnels(pools, 'a', { vxlan: '10.1.0.1' })).toEqual([]);
+      expect(tunnelRequests(pools, 'a', { vxlan: '10.1.0.1' })).toEqual([]); // never released while valid
+    }
+  });
+
+  it('IPIP the same way; a kind no pool wants any more is kept (nothing to move it to), not released', () => {
+    const ip = (cidr: string, ipipMode: 'Always' | 'Never') => v(cidr, 'Never', { ipipMode });
+    expect(staleTunnels([ip('10.1.0.0/16', 'Never'), ip('10.2.0.0/16', 'Always')], 'a', { ipip: '10.1.0.1', vxlan: '10.1.0.2' }))
+      .toEqual([{ kind: 'ipip', handle: 'ipip-tunnel-addr-a', address: '10.1.0.1' }]);
+    expect(staleTunnels([ip('10.2.0.0/16', 'Always')], 'a', { ipip: '10.1.0.1' }).map((x) => x.kind)).toEqual(['ipip']);
+    // a VXLAN pool covering the IPIP address does not keep it
+    expect(staleTunnels([v('10.1.0.0/16', 'Always'), ip('10.2.0.0/16', 'Always')], 'a', { ipip: '10.1.0.1' }).map((x) => x.kind)).toEqual(['ipip']);
+    expect(staleTunnels([v('10.1.0.0/16', 'Never')], 'a', { vxlan: '10.1.0.1', ipip: '10.1.0.2' })).toEqual([]);
+    expect(staleTunnels([], 'a', { vxlan: '10.1.0.1' })).toEqual([]);
+  });
+
+  it('the agent\'s allocation: releases the stale handle, then assigns one from the tunnelling pool; the record holds only the new address', async () => {
+    const store = new MemoryIpamStore();
+    const ipam = new Ipam({ store, node: 'a', nodeLabels: {}, pools: [{ name: 'old', spec: { cidr: '10.1.0.0/24', vxlanMode: 'Always' } }] });
+    const first = await allocateTunnels((r) => ipam.assign(r), [v('10.1.0.0/24', 'Always')], 'a', undefined, (h) => ipam.release(h));
+    expect(first).toEqual([{ kind: 'vxlan', addresses: ['10.1.0.0'] }]);
+    ipam.setPools([{ name: 'old', spec: { cidr: '10.1.0.0/24' } }, { name: 'new', spec: { cidr: '10.2.0.0/24', vxlanMode: 'Always' } }]);
+    const pools = [v('10.1.0.0/24', 'Never'), v('10.2.0.0/24', 'Always')];
+    const released: string[] = [];
+    const have = tunnelAddresses((await store.list('handle')).map((r) => r.value)).get('a');
+    const out = await allocateTunnels((r) => ipam.assign(r), pools, 'a', have, async (h) => { released.push(h); return ipam.release(h); });
+    expect(released).toEqual(['vxlan-tunnel-addr-a']);
+    expect(out).toEqual([{ kind: 'vxlan', addresses: ['10.2.0.0'], released: ['10.1.0.0'] }]);
+    const records = (await store.list('handle')).map((r) => r.value);
+    expect(tunnelAddresses(records).get('a')).toEqual({ vxlan: '10.2.0.0' });
+    // valid now: the next pass neither releases nor asks
+    expect(await allocateTunnels((r) => ipam.assign(r), pools, 'a', tunnelAddresses(records).get('a'), async (h) => { released.push(h); return []; })).toEqual([]);
+    expect(released).toHaveLength(1);
+  });
+
+  it('without a release function a stale address is left alone (assign would only return it again, every pass)', async () => {
+    const asked: unknown[] = [];
+    const out = await allocateTunnels(async (r) => { asked.push(r); return []; }, [v('10.2.0.0/16', 'Always')], 'a', { vxlan: '10.1.0.1' });
+    expect(out).toEqual([]);
+    expect(asked).toEqual([]);
   });
 });
