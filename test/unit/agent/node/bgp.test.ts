@@ -202,7 +202,7 @@ describe('NodeBgp: a password changed in its Secret (Secrets are not watched: re
     expect(bgp.rows().map((r) => r.address)).toContain('172.30.0.3');
     expect(keys).toEqual([['172.30.0.1', 'a']]);
     expect(speaker.removePeer).not.toHaveBeenCalled();
-  });
+  }, 15_000); // its waitFor may take seconds on a loaded machine: not the default 5 s
 
   it('peers sharing one Secret key: one read per poll, not one per peer', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
