@@ -121,7 +121,11 @@ export class Agent {
   private refreshIpamRoutes(): void {
     const snap = this.snapshot;
     if (!this.bgpOff || !snap || !this.ipamView.read) return;
-    const next = ipamEncapRoutes({ node: this.o.node, blocks: this.ipamView.blocks, pools: dataplanePoolsOf(snap), nodes: readNodes(snap, this.o.bgpDefaults) });
+    const next = ipamEncapRoutes({
+      node: this.o.node, blocks: this.ipamView.blocks, pools: dataplanePoolsOf(snap), nodes: readNodes(snap, this.o.bgpDefaults),
+      // same subnet or not as the planner decides it: the node's address with the kernel's prefix
+      ...(this.rtnl ? { kernel: this.rtnl } : {}), ...(this.o.uplink ? { uplink: this.o.uplink } : {}),
+    });
     const changed = changedPrefixes(this.ipamRoutes, next);
     if (changed.length === 0) return;
     this.ipamRoutes = next;
@@ -384,12 +388,14 @@ export class Agent {
   private async ensureTunnelAddresses(pools: readonly PoolSpec[]): Promise<void> {
     const ipam = this.ipam;
     if (!ipam) return;
-    const outcomes = await allocateTunnels((req) => ipam.assign(req), pools, this.o.node, this.ipamView.tunnels().get(this.o.node));
+    // an address no enabled pool with its encapsulation covers any more (the pool switched off or deleted) is released and asked for again
+    const outcomes = await allocateTunnels((req) => ipam.assign(req), pools, this.o.node, this.ipamView.tunnels().get(this.o.node), (h) => ipam.release(h));
     for (const o of outcomes) {
+      if (o.released) this.o.logs.dataplane.info({ released: o.released }, `dataplane: ${o.kind.toUpperCase()} tunnel address released (no enabled ${o.kind.toUpperCase()} pool covers it)`);
       if ('addresses' in o) this.o.logs.dataplane.info({ address: o.addresses }, `dataplane: ${o.kind.toUpperCase()} tunnel address allocated`);
       else this.o.logs.dataplane.debug({ reason: o.skipped }, `dataplane: no ${o.kind.toUpperCase()} tunnel address`);
     }
-    if (outcomes.some((o) => 'addresses' in o)) await this.refreshIpam();
+    if (outcomes.some((o) => 'addresses' in o || o.released !== undefined)) await this.refreshIpam();
   }
 
   private failed(component: ApplyComponent, err: unknown): void {

@@ -6,7 +6,7 @@
  * session, listens on no BGP port, and its readiness does not wait for BGP. It still
  * does IPAM, CNI, its own blocks' blackholes (which the external speaker exports from
  * the kernel), pod routes, natOutgoing, policy, and VXLAN/IPIP routes for encapsulating
- * pools — those from the IPAM block records alone (ipamEncapRoutes in desired.ts).
+ * pools — those from the IPAM block records alone (ipamEncapRoutes in ipam-routes.ts).
  */
 import type { Health } from '../health/agent-metrics.js';
 import { readiness } from '../health/agent-metrics.js';

@@ -110,3 +110,32 @@ describe.skipIf(needs.skip)(`VXLAN CrossSubnet with real agents on a routed fabr
     expect(rules.split('\n').filter((l) => l === rule)).toHaveLength(1);
   }, 60_000);
 });
+
+describe.skipIf(needs.skip)(`a VXLAN tunnel address follows its pool (${needs.why})`, () => {
+  let lab: Lab | undefined;
+  let cluster: AgentCluster | undefined;
+  beforeAll(async () => {
+    lab = await createLab({ nodes: 2, fabric: 'routed' });
+    cluster = await createAgentCluster(lab, { pool: { vxlanMode: 'Always' } });
+    await startAgents(cluster, ['n1', 'n2']);
+  }, 120_000);
+  afterAll(() => destroyAgentLab(lab, cluster), 60_000);
+
+  it('the pool holding it stops tunnelling and another VXLAN pool exists: the address is released and one from the new pool is taken', async () => {
+    const c = cluster as AgentCluster;
+    const vx = (s: AgentStatus | undefined) => s?.tunnels?.find((t) => t.type === 'vxlan')?.address;
+    const first = await waitFor(async () => vx(await c.status('n1').catch(() => undefined)), 30_000, 'n1 has a VXLAN tunnel address', 200);
+    expect(first.startsWith(POD_POOL_V4.split('.').slice(0, 2).join('.'))).toBe(true);
+    await c.writeManifest('ippool.yaml', [
+      { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'lab-pool' }, spec: { cidr: POD_POOL_V4, blockSize: 26, vxlanMode: 'Never' } },
+      { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name: 'migrated' }, spec: { cidr: '10.250.0.0/16', blockSize: 26, vxlanMode: 'Always' } },
+    ]);
+    const moved = await waitFor(async () => {
+      const a = vx(await c.status('n1').catch(() => undefined));
+      return a?.startsWith('10.250.') ? a : undefined;
+    }, 30_000, 'n1 takes a VXLAN tunnel address from the new pool', 200);
+    const addrs = (await c.lab.exec(c.lab.node('n1').ns, ['ip', '-4', 'addr', 'show', 'dev', 'vxlan.margay'])).stdout;
+    expect(addrs).toContain(`inet ${moved}/32`);
+    expect(addrs).not.toContain(`inet ${first}/32`);
+  }, 60_000);
+});
