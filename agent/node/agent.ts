@@ -101,7 +101,11 @@ export class Agent {
       own: () => this.ipamView.own(), learned: () => this.learned,
       ensureTunnelAddresses: (pools) => this.ensureTunnelAddresses(pools), stopped: () => this.stopped,
     });
-    this.policy = new PolicyPass({ ...common, node: o.node, log: o.logs.policy, cni: () => this.cni });
+    this.policy = new PolicyPass({
+      ...common, node: o.node, log: o.logs.policy, cni: () => this.cni,
+      // this node's interfaces: a leaked handle's gone veth gives a pod neither its interface nor an address
+      links: () => (this.rtnl ? new Set(this.rtnl.links().map((l) => l.name)) : undefined),
+    });
     this.origination = new Origination({
       ...common, o, bgp: this.bgp, bgpOff: this.bgpOff, own: () => this.ipamView.own(),
       writeFast: (prefixes) => this.routes.writeFast(prefixes), dropDeferredIpam: () => this.deferred.dropIpam(),

@@ -305,7 +305,13 @@ export interface PolicyInput {
  * The compiler's snapshot. `hostIf(containerId, ifName)` is the CNI plugin's
  * naming rule (injected to keep this module free of node:crypto).
  */
-export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], node: string, hostIf: (containerId: string, ifName: string) => string): PolicyInput {
+/**
+ * `links`: the names of this node's interfaces when known. A pod with several handles
+ * here (a leaked one of an earlier sandbox whose DEL never ran) then takes only the
+ * handles whose veth exists: the live sandbox's interface and addresses, not a gone
+ * veth's (its traffic would count as an unknown interface's until leak GC ran).
+ */
+export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], node: string, hostIf: (containerId: string, ifName: string) => string, links?: ReadonlySet<string>): PolicyInput {
   const byPod = new Map<string, Handle[]>();
   for (const h of handles) {
     if (!h.attrs.pod) continue;
@@ -323,7 +329,11 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
     // released address in peer sets for the next pod given it. Handles on other nodes
     // are not this pod's (a name reused after it moved). A leaked handle of an earlier
     // sandbox here (DEL never ran) adds its address until leak GC releases it.
-    const here = p.node === node ? hs.filter((h) => h.attrs.node === node && h.addresses.length > 0) : [];
+    const veth = (h: Handle): string | undefined => (h.attrs.containerId !== undefined ? hostIf(h.attrs.containerId, ifNameOfHandle(h.handle, h.attrs.containerId)) : undefined);
+    const mine = hs.filter((h) => h.attrs.node === node);
+    const alive = links ? mine.filter((h) => { const v = veth(h); return v !== undefined && links.has(v); }) : [];
+    const ours = alive.length > 0 ? alive : mine;
+    const here = p.node === node ? ours.filter((h) => h.addresses.length > 0) : [];
     // Everyone else keeps status.podIPs, then any handle's addresses when it has none
     // (the file datastore's pods; local pods wired before IPAM records). Every node's
     // handles arrive here with both datastores, but a remote pod's address only puts
@@ -335,10 +345,10 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
     // free address, so a pod given it meanwhile is this pod's peer for that window).
     if (here.length > 0) p.ips = addressesOf(here);
     else if (p.ips.length === 0) p.ips = addressesOf(hs);
-    const local = hs.find((h) => h.attrs.node === node && h.attrs.containerId !== undefined);
+    const local = ours.find((h) => h.attrs.containerId !== undefined);
     // the name the CNI plugin gave the veth wins over a pod's own annotation (a pod
     // must not name another pod's veth); the annotation serves pods without a handle here
-    if (p.node === node && local) p.interface = hostIf(local.attrs.containerId as string, ifNameOfHandle(local.handle, local.attrs.containerId));
+    if (p.node === node && local) p.interface = veth(local);
     return p;
   };
   const pods: PodInfo[] = [];

@@ -45,6 +45,8 @@ export interface PolicyPassDeps {
   snapshot: () => Snapshot | undefined;
   view: IpamView;
   cni: () => CniServer | undefined;
+  /** the names of this node's interfaces (undefined: unknown; every local handle of a pod then counts) */
+  links?: () => ReadonlySet<string> | undefined;
   /** tests: the kernel tools (default hostExec()) and the resync timer */
   exec?: Exec;
   timers?: LoopTimers;
@@ -107,7 +109,7 @@ export class PolicyPass {
     // let the CNI requests being answered finish first (bounded)
     await this.d.cni()?.whenIdle(POLICY_WAITS_FOR_CNI_MS);
     const tc = performance.now();
-    const input = policyInputOf(this.d.snapshot() ?? snap, this.d.view.handles, this.d.node, hostIfName);
+    const input = policyInputOf(this.d.snapshot() ?? snap, this.d.view.handles, this.d.node, hostIfName, this.d.links?.());
     const compiled = compile(input.snapshot, input.policies, this.d.node);
     this.d.trace.ran('policy compile', tc);
     for (const r of compiled.rejected) this.d.log.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');

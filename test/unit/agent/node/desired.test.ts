@@ -123,6 +123,20 @@ describe('agent desired state', () => {
     expect(byName.get('e')).toMatchObject({ ips: ['10.0.0.8'], node: 'n1' });
   });
 
+  it('policy pods: with the node\'s interfaces known, a leaked handle of an earlier sandbox (its veth gone) gives neither the interface nor an address', () => {
+    const s = snap({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'x' }, spec: { nodeName: 'n1' }, status: { phase: 'Running', podIPs: [{ ip: '10.0.0.5' }] } });
+    const handles = [
+      handle('k8s-pod-network.aaa.eth0', 'n1', { namespace: 'x', name: 'a' }, '10.0.0.5'), // the earlier sandbox: DEL never ran, its veth is gone
+      handle('k8s-pod-network.bbb.eth0', 'n1', { namespace: 'x', name: 'a' }, '10.0.0.9'), // the live one
+    ];
+    const hostIf = (cid: string, ifName: string): string => `if-${cid}-${ifName}`;
+    const live = policyInputOf(s, handles, 'n1', hostIf, new Set(['lo', 'eth0', 'if-bbb-eth0']));
+    expect(live.localPods).toEqual([{ namespace: 'x', name: 'a', ips: ['10.0.0.9'], interface: 'if-bbb-eth0' }]);
+    // interfaces unknown, or none of the handles' veths there (an ADD under way): every local handle counts, as before
+    expect(policyInputOf(s, handles, 'n1', hostIf).localPods).toEqual([{ namespace: 'x', name: 'a', ips: ['10.0.0.5', '10.0.0.9'], interface: 'if-aaa-eth0' }]);
+    expect(policyInputOf(s, handles, 'n1', hostIf, new Set(['eth0'])).localPods[0]?.ips).toEqual(['10.0.0.5', '10.0.0.9']);
+  });
+
   it('policy pods: CNI hostIfName wins over the annotation; the annotation names only pods without a CNI handle here', () => {
     const pod = (name: string, iface: string): Resource => ({
       apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'x', annotations: { 'margay.io/interface': iface } }, spec: { nodeName: 'n1' },
