@@ -97,11 +97,12 @@ export class Ipam {
   }
 
   /**
-   * Replaces the pools. Invalid ones (or one overlapping a pool listed before it)
-   * are left out and returned, naming the field; the others keep serving.
+   * Replaces the pools. Invalid ones (or one overlapping a pool there before it:
+   * older by creationTimestamp, else serving since the last setPools) are left out
+   * and returned, naming the field; the others keep serving.
    */
   setPools(pools: readonly IpPool[]): IpamError[] {
-    const { valid, errors } = partitionPools(pools);
+    const { valid, errors } = partitionPools(pools, this.pools);
     const before = this.servingKey();
     this.pools = valid;
     this.errors = errors;

@@ -75,23 +75,75 @@ export function resolvePools(pools: readonly IpPool[]): ResolvedPool[] {
   return out;
 }
 
+/** A pool that served before (`partitionPools`' `previous`): its name and cidr. */
+export interface PreviousPool {
+  name: string;
+  cidrText: string;
+}
+
+const UTC_TIME = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/;
+
+/** A creationTimestamp as the API server writes it (UTC), made comparable as text; undefined otherwise. */
+function createdKey(p: IpPool): string | undefined {
+  const m = p.creationTimestamp === undefined ? null : UTC_TIME.exec(p.creationTimestamp);
+  return m ? `${m[1] ?? ''}.${(m[2] ?? '').padEnd(9, '0')}` : undefined;
+}
+
+interface Seniority { i: number; created: string | undefined; served: boolean }
+
 /**
- * Lenient form for a running agent: invalid pools (and a pool overlapping one
- * accepted before it) are set aside with their error; the rest keep working.
+ * Which of two overlapping pools keeps serving (negative: `a`): the older by
+ * creationTimestamp; a pool without one counts as older than every pool when it
+ * already served (same name and cidr) in `previous`, newer than every pool
+ * otherwise; then the already serving one, then list order. A total order, so the
+ * result never depends on which pair is looked at first.
  */
-export function partitionPools(pools: readonly IpPool[]): { valid: ResolvedPool[]; errors: IpamError[] } {
-  const valid: ResolvedPool[] = [];
-  const errors: IpamError[] = [];
-  for (const p of pools) {
+function bySeniority(a: Seniority, b: Seniority): number {
+  const tier = (s: Seniority): number => (s.created !== undefined ? 1 : s.served ? 0 : 2);
+  const ca = a.created ?? '';
+  const cb = b.created ?? '';
+  return (tier(a) - tier(b)) || (ca < cb ? -1 : ca > cb ? 1 : 0) || (Number(b.served) - Number(a.served)) || (a.i - b.i);
+}
+
+/**
+ * Lenient form for a running agent: invalid pools are set aside with their error;
+ * of overlapping ones the one there first keeps serving (Calico refuses the newcomer
+ * at creation) — the older by creationTimestamp, else the one already valid in
+ * `previous` (the last result's `valid`), else the one listed first — and the
+ * newcomer is set aside with an error naming it and the pool it overlaps. `valid`
+ * and `errors` keep the input order.
+ */
+export function partitionPools(pools: readonly IpPool[], previous: readonly PreviousPool[] = []): { valid: ResolvedPool[]; errors: IpamError[] } {
+  const before = new Set(previous.map((p) => `${p.name}=${p.cidrText}`));
+  const resolved: (ResolvedPool | IpamError)[] = pools.map((p) => {
     try {
-      const r = resolvePool(p);
-      const clash = valid.find((v) => cidrCovers(v.cidr, r.cidr) || cidrCovers(r.cidr, v.cidr));
-      if (clash) bad(r.name, 'cidr', `${r.cidrText} overlaps IPPool ${clash.name} (${clash.cidrText})`);
-      valid.push(r);
+      return resolvePool(p);
     } catch (e) {
       if (!(e instanceof IpamError)) throw e;
-      errors.push(e);
+      return e;
     }
+  });
+  const rank = pools.map((p, i): Seniority => {
+    const r = resolved[i];
+    const served = !(r instanceof IpamError) && r !== undefined && before.has(`${r.name}=${r.cidrText}`);
+    return { i, created: createdKey(p), served };
+  }).sort(bySeniority);
+  const kept: ResolvedPool[] = [];
+  for (const { i } of rank) {
+    const r = resolved[i];
+    if (r === undefined || r instanceof IpamError) continue;
+    const clash = kept.find((v) => cidrCovers(v.cidr, r.cidr) || cidrCovers(r.cidr, v.cidr));
+    if (clash) {
+      resolved[i] = new IpamError('invalid-pool', `IPPool ${r.name}: spec.cidr: ${r.cidrText} overlaps IPPool ${clash.name} (${clash.cidrText}), which was there first: ${r.name} is set aside`);
+    } else {
+      kept.push(r);
+    }
+  }
+  const valid: ResolvedPool[] = [];
+  const errors: IpamError[] = [];
+  for (const r of resolved) {
+    if (r instanceof IpamError) errors.push(r);
+    else valid.push(r);
   }
   return { valid, errors };
 }

@@ -25,6 +25,8 @@ export interface IpPoolSpec {
 export interface IpPool {
   name: string;
   spec: IpPoolSpec;
+  /** metadata.creationTimestamp (RFC 3339), when known: of two overlapping pools the older serves. */
+  creationTimestamp?: string;
 }
 
 /** The pod an allocation belongs to, so that leaked addresses can be found. */

@@ -117,7 +117,7 @@ describe('Ipam', () => {
     const a = new Ipam({ store, node: 'a', pools: [{ name: 'bad', spec: { cidr: '10.0.0.1/24' } }, v4, { name: 'clash', spec: { cidr: '10.0.0.0/24' } }] });
     expect(a.poolErrors().map((e) => e.message)).toEqual([
       expect.stringMatching(/^IPPool bad: spec\.cidr: .*host bits/),
-      'IPPool clash: spec.cidr: 10.0.0.0/24 overlaps IPPool v4 (10.0.0.0/28)',
+      'IPPool clash: spec.cidr: 10.0.0.0/24 overlaps IPPool v4 (10.0.0.0/28), which was there first: clash is set aside',
     ]);
     expect((await a.assign({ handle: 'h' }))[0]!.pool).toBe('v4');
     expect(a.setPools([v4])).toEqual([]);
