@@ -51,9 +51,12 @@ export function withNodeAddress(snapshot: Snapshot, node: string, address: strin
   return { revision: snapshot.revision, objects };
 }
 
-/** IPPool objects → the IPAM allocator's pools. */
+/** IPPool objects → the IPAM allocator's pools (with creationTimestamp: of two overlapping pools the older serves). */
 export function ipamPoolsOf(snapshot: Snapshot): IpPool[] {
-  return objectsOf(snapshot, 'IPPool').map((r) => ({ name: r.metadata.name, spec: (isObj(r.spec) ? r.spec : {}) as unknown as IpPool['spec'] }));
+  return objectsOf(snapshot, 'IPPool').map((r) => {
+    const created = (r.metadata as { creationTimestamp?: unknown }).creationTimestamp; // set by the API server
+    return { name: r.metadata.name, spec: (isObj(r.spec) ? r.spec : {}) as unknown as IpPool['spec'], ...(typeof created === 'string' ? { creationTimestamp: created } : {}) };
+  });
 }
 
 /**

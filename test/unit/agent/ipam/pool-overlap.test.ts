@@ -3,6 +3,9 @@ import { Ipam } from '../../../../agent/ipam/allocator.js';
 import { partitionPools } from '../../../../agent/ipam/pool.js';
 import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 import type { IpPool } from '../../../../agent/ipam/types.js';
+import type { Resource } from '../../../../agent/datastore/resources.js';
+import { ObjectCache } from '../../../../agent/datastore/snapshot.js';
+import { ipamPoolsOf } from '../../../../agent/node/desired.js';
 
 // An IPPool added over one in use must not take its place: Calico refuses the new
 // overlapping pool, the existing one keeps serving. The datastore lists pools by
@@ -61,5 +64,18 @@ describe('overlapping IPPools: the one there first keeps serving', () => {
       expect.stringMatching(/^IPPool bad: spec\.cidr/),
       expect.stringMatching(/^IPPool default-pool: .*overlaps IPPool a-new/),
     ]);
+  });
+});
+
+describe('IPPool objects → allocator pools', () => {
+  it('carry metadata.creationTimestamp, so a restarted agent still keeps the older pool', () => {
+    const c = new ObjectCache();
+    const obj = (name: string, cidr: string, creationTimestamp: string): Resource =>
+      ({ apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name, creationTimestamp } as Resource['metadata'], spec: { cidr } });
+    c.set(obj('default-pool', '10.244.0.0/16', '2025-01-01T00:00:00Z'));
+    c.set(obj('a-new', '10.244.5.0/24', '2026-11-21T18:00:00Z'));
+    const pools = ipamPoolsOf(c.snapshot());
+    expect(pools.map((p) => [p.name, p.creationTimestamp])).toEqual([['a-new', '2026-11-21T18:00:00Z'], ['default-pool', '2025-01-01T00:00:00Z']]);
+    expect(partitionPools(pools).valid.map((p) => p.name)).toEqual(['default-pool']); // no history: a fresh agent
   });
 });
