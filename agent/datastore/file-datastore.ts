@@ -3,9 +3,12 @@
  * as the Kubernetes API), watched for changes. Every change re-reads only the files
  * whose size, mtime or inode moved, rebuilds the object set and, if anything
  * differs, delivers a new snapshot. Invalid objects are reported once per file
- * version with their field paths and left out (a duplicate object once while it
- * lasts); everything else keeps working. A file that does not parse as YAML
- * (half-written, mistyped) keeps its last good objects; an empty file holds none.
+ * version with their field paths (a duplicate object once while it lasts);
+ * everything else keeps working. An edit that makes an object invalid keeps the
+ * file's last good version of it (as the API server refuses an invalid update);
+ * a new invalid object is left out; removing the object (or its file) deletes it.
+ * A file that does not parse as YAML (half-written, mistyped) keeps its last good
+ * objects; an empty file holds none.
  * Sub-directories whose name starts with '.' or is `ipam` (IPAM records live there)
  * are not read. Symbolic links are followed (ConfigMap volumes link via `..data`).
  *
@@ -19,7 +22,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
-import { parseManifest } from './manifests.js';
+import { objectId, parseManifest } from './manifests.js';
 import { ObjectCache } from './snapshot.js';
 import { KINDS, describeObject, objectKey, type Resource, type ResourceKind } from './resources.js';
 import type { Datastore, DatastoreListener, Rejection } from './datastore.js';
@@ -189,9 +192,21 @@ export class FileDatastore implements Datastore {
       this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, resources: prev.resources });
       return;
     }
-    for (const r of parsed.rejected) this.reject({ source: this.rel(path), object: r.object, errors: r.errors });
     // Keep object identity for unchanged documents so the snapshot diff stays small.
     const resources = parsed.resources.map((r) => reuseIfEqual(prev?.resources, r));
+    const valid = new Set(resources.map(objectId));
+    for (const r of parsed.rejected) {
+      // An edit that makes an object invalid changes nothing (the API server refuses
+      // such an update): the file's last good version of it stays.
+      const id = r.id;
+      const kept = id === undefined || valid.has(id) ? undefined : prev?.resources.find((o) => objectId(o) === id);
+      if (id !== undefined && kept) {
+        resources.push(kept);
+        valid.add(id);
+      }
+      const errors = kept ? r.errors.map((e) => ({ ...e, message: `${e.message} (last good version kept)` })) : r.errors;
+      this.reject({ source: this.rel(path), object: r.object, errors });
+    }
     this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, resources });
   }
 

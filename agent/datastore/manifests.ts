@@ -1,10 +1,25 @@
 import { parseAllDocuments } from 'yaml';
 import { checkEnvelope, type FieldError, type ObjectValidator } from './validate.js';
-import { describeObject, type Resource } from './resources.js';
+import { describeObject, objectKey, type Resource } from './resources.js';
+
+export interface ParsedRejection {
+  object: string;
+  errors: FieldError[];
+  /**
+   * `kind/namespace/name` of an object whose envelope is sound but which failed the
+   * schema: a reader may keep that object's last good version (an invalid edit).
+   */
+  id?: string;
+}
+
+/** The identity of an object across reads: `kind/namespace/name`. */
+export function objectId(r: Pick<Resource, 'kind' | 'metadata'>): string {
+  return `${r.kind}/${objectKey(r.metadata)}`;
+}
 
 export interface ParsedManifest {
   resources: Resource[];
-  rejected: { object: string; errors: FieldError[] }[];
+  rejected: ParsedRejection[];
   /** A document had YAML syntax errors: the text is likely half-written or mistyped. */
   syntaxError: boolean;
 }
@@ -12,8 +27,8 @@ export interface ParsedManifest {
 /**
  * Parses a multi-document YAML (or JSON) manifest into the objects margay reads.
  * List documents (`kind: List`, `NetworkPolicyList`…) are unrolled. Each object is checked (envelope, then the
- * schema validator); an invalid one is reported with its field paths and left out,
- * the others are kept. A document with YAML syntax errors is reported and flags
+ * schema validator); an invalid one is reported with its field paths (and its
+ * identity when it has one, `id`) and left out, the others are kept. A document with YAML syntax errors is reported and flags
  * `syntaxError`, so a reader can keep the file's last good state instead (a
  * half-written file must not withdraw its objects). Pure: text in, values out.
  */
@@ -55,7 +70,7 @@ function addObject(out: ParsedManifest, item: unknown, where: string, validate?:
   }
   const r = validate ? validate(env.resource) : { ok: true as const };
   if (!r.ok) {
-    out.rejected.push({ object: `${describeObject(env.resource.kind, env.resource.metadata)} (${where})`, errors: r.errors });
+    out.rejected.push({ object: `${describeObject(env.resource.kind, env.resource.metadata)} (${where})`, errors: r.errors, id: objectId(env.resource) });
     return;
   }
   out.resources.push(r.object !== undefined ? (r.object as Resource) : env.resource);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { FileDatastore } from '../../../../agent/datastore/file-datastore.js';
 import { objectsOf, type Snapshot } from '../../../../agent/datastore/snapshot.js';
 import type { Rejection } from '../../../../agent/datastore/datastore.js';
+import { schemaValidator } from '../../../../agent/datastore/index.js';
 
 const policy = (name: string, ns = 'x') => `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -30,8 +31,8 @@ describe('file datastore (scan semantics)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const start = async (root = dir) => {
-    ds = new FileDatastore({ dir: root, debounceMs: 5, pollIntervalMs: 600_000 });
+  const start = async (root = dir, validate = false) => {
+    ds = new FileDatastore({ dir: root, debounceMs: 5, pollIntervalMs: 600_000, ...(validate ? { validate: schemaValidator } : {}) });
     await ds.start({ onSnapshot: (s) => (last = s), onRejected: (r) => rejected.push(r) });
   };
 
@@ -103,5 +104,46 @@ describe('file datastore (scan semantics)', () => {
     await ds!.resync();
     await ds!.resync();
     expect(rejected).toHaveLength(2);
+  });
+
+  it('an edit that makes an object invalid keeps its last good version (reported so); a new invalid object is left out; removal deletes', async () => {
+    const peer = (asNumber: string) => `apiVersion: margay.io/v1\nkind: BGPPeer\nmetadata: {name: tor}\nspec: {peerIP: 10.1.1.1, asNumber: ${asNumber}}\n`;
+    const pool = (extra: string) => `apiVersion: margay.io/v1\nkind: IPPool\nmetadata: {name: pool}\nspec: {cidr: 10.244.0.0/16${extra}}\n`;
+    const peers = () => objectsOf(last!, 'BGPPeer').map((o) => [o.metadata.name, (o.spec as { asNumber: unknown }).asNumber]);
+    const pools = () => objectsOf(last!, 'IPPool').map((o) => [o.metadata.name, (o.spec as { natOutgoing?: unknown }).natOutgoing]);
+    await writeFile(join(dir, 'peer.yaml'), peer('65000'));
+    await writeFile(join(dir, 'pool.yaml'), pool(', natOutgoing: true'));
+    await start(dir, true);
+    expect(peers()).toEqual([['tor', 65000]]);
+    expect(rejected).toEqual([]);
+    await writeFile(join(dir, 'peer.yaml'), peer('"65000.70000"'));
+    await writeFile(join(dir, 'pool.yaml'), pool(', natOutgoing: "true"'));
+    await ds!.resync();
+    await ds!.resync();
+    expect(peers()).toEqual([['tor', 65000]]); // the BGP session is not withdrawn
+    expect(pools()).toEqual([['pool', true]]); // nor the pool's blocks released
+    expect(rejected.map((r) => [r.source, r.object])).toEqual([['peer.yaml', 'BGPPeer tor (document 1)'], ['pool.yaml', 'IPPool pool (document 1)']]);
+    for (const r of rejected) expect(r.errors.at(-1)!.message).toMatch(/\(last good version kept\)$/);
+    // still invalid after another edit: still the last good version
+    await writeFile(join(dir, 'peer.yaml'), peer('"abc"'));
+    await ds!.resync();
+    expect(peers()).toEqual([['tor', 65000]]);
+    expect(rejected).toHaveLength(3);
+    // a valid edit applies
+    await writeFile(join(dir, 'peer.yaml'), peer('65001'));
+    await ds!.resync();
+    expect(peers()).toEqual([['tor', 65001]]);
+    // removing the object (here: the file's content) deletes it, and so does deleting the file
+    await writeFile(join(dir, 'peer.yaml'), `apiVersion: margay.io/v1\nkind: BGPPeer\nmetadata: {name: other}\nspec: {peerIP: 10.1.1.2, asNumber: 65002}\n`);
+    await rm(join(dir, 'pool.yaml'));
+    await ds!.resync();
+    expect(peers()).toEqual([['other', 65002]]);
+    expect(pools()).toEqual([]);
+    // a brand-new invalid object is only rejected, with no such note
+    await writeFile(join(dir, 'pool.yaml'), pool(', natOutgoing: "true"'));
+    await ds!.resync();
+    expect(pools()).toEqual([]);
+    expect(rejected).toHaveLength(4);
+    expect(rejected[3]!.errors.map((e) => e.message).join()).not.toMatch(/last good/);
   });
 });

@@ -86,12 +86,16 @@ metadata: {name: d}
       (o as { spec?: { cidr?: string } }).spec?.cidr === 'nope' ? { ok: false, errors: [{ path: 'spec.cidr', message: 'must be a CIDR' }] } : { ok: true };
     const r = parseManifest('apiVersion: margay.io/v1\nkind: IPPool\nmetadata: {name: p}\nspec: {cidr: nope}\n', validate);
     expect(r.resources).toEqual([]);
-    expect(r.rejected[0]).toEqual({ object: 'IPPool p (document 1)', errors: [{ path: 'spec.cidr', message: 'must be a CIDR' }] });
+    // with its identity, so a reader can keep the last good version of an edited object
+    expect(r.rejected[0]).toEqual({ object: 'IPPool p (document 1)', errors: [{ path: 'spec.cidr', message: 'must be a CIDR' }], id: 'IPPool/p' });
+    const ns = parseManifest('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: d, namespace: x}\nspec: {cidr: nope}\n', validate);
+    expect(ns.rejected[0]?.id).toBe('NetworkPolicy/x/d');
   });
 
   it('refuses a namespace on a cluster-scoped kind', () => {
     const r = parseManifest('apiVersion: margay.io/v1\nkind: BGPPeer\nmetadata: {name: p, namespace: x}\n');
     expect(r.rejected[0]?.errors[0]?.path).toBe('metadata.namespace');
+    expect(r.rejected[0]?.id).toBeUndefined(); // no sound identity: nothing to keep
   });
 });
 
