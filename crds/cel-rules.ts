@@ -37,6 +37,17 @@ function effectiveBlockSize(o: Obj): number | undefined {
   return c === undefined ? undefined : c.family === 4 ? 26 : 122;
 }
 
+const PEER_IP_RULE = "isIP(self) || (self.matches('^[0-9.]+:[0-9]{1,5}$') && isIP(self.split(':')[0]) && int(self.split(':')[1]) >= 1 && int(self.split(':')[1]) <= 65535) || (self.startsWith('[') && self.split(']:').size() == 2 && isIP(self.split(']:')[0].substring(1)) && ip(self.split(']:')[0].substring(1)).family() == 6 && self.split(']:')[1].matches('^[0-9]{1,5}$') && int(self.split(']:')[1]) >= 1 && int(self.split(']:')[1]) <= 65535)";
+
+/** The peerIP rule step by step (CEL split/substring/int as JS); agent/node-config's parsePeerIP reads the same strings. */
+function isPeerIP(s: string): boolean {
+  const port = (p: string | undefined): boolean => p !== undefined && /^[0-9]{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535;
+  if (parseIP(s) !== undefined) return true;
+  if (/^[0-9.]+:[0-9]{1,5}$/.test(s)) return parseIP(s.split(':')[0] as string) !== undefined && port(s.split(':')[1]);
+  const parts = s.split(']:');
+  return s.startsWith('[') && parts.length === 2 && parseIP((parts[0] as string).slice(1))?.family === 6 && port(parts[1]);
+}
+
 export const CEL_RULES: Readonly<Record<string, RulePredicate>> = {
   'isIP(self)': (self) => parseIP(str(self)) !== undefined,
   'isCIDR(self)': (self) => cidrOf(self) !== undefined,
@@ -75,6 +86,10 @@ export const CEL_RULES: Readonly<Record<string, RulePredicate>> = {
     return has(o, 'peerSelector') || (has(o, 'peerIP') && has(o, 'asNumber'));
   },
   'has(self.secretKeyRef) != has(self.value)': (self) => has(asObj(self), 'secretKeyRef') !== has(asObj(self), 'value'),
+  // BGPPeer/BGPConfiguration asNumber (x-kubernetes-int-or-string): the API server checks the type itself
+  'type(self) == int || type(self) == string': (self) => Number.isInteger(self) || typeof self === 'string',
+  // BGPPeer peerIP: an address, "IPv4:port" or "[IPv6]:port" (Calico's forms)
+  [PEER_IP_RULE]: (self) => isPeerIP(str(self)),
 };
 
 export interface CelValidation {

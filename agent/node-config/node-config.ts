@@ -24,11 +24,13 @@
  * - One session per address (compared in canonical form, RFC 5952 for IPv6, and
  *   planned in it): an explicit BGPPeer wins over selector peers, which win over the
  *   mesh; node-specific before global. A `peerIP` that is no address is a problem.
+ * - `peerIP` may carry a port (Calico's "IPv4:port", "[IPv6]:port"); without one an
+ *   external peer is on 179 and a node on its listenPort. AS numbers may be AS-dot.
  */
 import { objectsOf, getObject, type Snapshot } from '../datastore/snapshot.js';
 import type { Resource } from '../datastore/resources.js';
 import { matchSelector, parseSelector, type Selector } from '../ipam/selector.js';
-import { canonicalAddress, compareAddresses, hostOf, parseAsn, parseDuration, readNode } from './node-info.js';
+import { compareAddresses, hostOf, parseAsn, parseDuration, parsePeerIP, readNode } from './node-info.js';
 import {
   DEFAULT_ASN, DEFAULT_LISTEN_PORT, type NodeBgpInfo, type NodeBgpPlan, type PasswordSource, type PeerType, type PlannedPeer,
 } from './types.js';
@@ -174,11 +176,12 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
       continue;
     }
     // node addresses are canonical (parseAddressPrefix): fd30:0:0::12, FD30::12 and fd30::12 are one peer
-    const peerIP = canonicalAddress(spec.peerIP);
-    if (peerIP === undefined) {
-      problems.push(`${where}: peerIP "${spec.peerIP}" is not an IP address`);
+    const parsed = parsePeerIP(spec.peerIP);
+    if (parsed === undefined) {
+      problems.push(`${where}: peerIP "${spec.peerIP}" is not an IP address or IPv4:port / [IPv6]:port`);
       continue;
     }
+    const peerIP = parsed.address;
     if ((me.address && hostOf(me.address) === peerIP) || (me.address6 && hostOf(me.address6) === peerIP)) {
       // as Calico: a peer at the node's own address (a global BGPPeer to a reflector, on the reflector) is no session
       skipped.push(`${where}: peerIP ${peerIP} is this node's own address`);
@@ -186,7 +189,7 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
     }
     const peerNode = others.find((n) => (n.address && hostOf(n.address) === peerIP) || (n.address6 && hostOf(n.address6) === peerIP));
     const peer: PlannedPeer = {
-      address: peerIP, asn, type: typeOf(peerNode), source, port: DEFAULT_LISTEN_PORT,
+      address: peerIP, asn, type: typeOf(peerNode), source, port: parsed.port ?? DEFAULT_LISTEN_PORT,
       passive: false, routeReflectorClient: false, keepOriginalNextHop: false,
       families: peerIP.includes(':') ? ['ipv6'] : ['ipv4'], ...extra,
     };
@@ -195,7 +198,8 @@ export function planNodeBgp(snapshot: Snapshot, nodeName: string, defaults: BgpD
       const mine = peerIP.includes(':') ? me.address6 : me.address;
       if (mine) peer.passive = compareAddresses(mine, peerIP) > 0;
       peer.node = peerNode.name;
-      peer.port = portOf(peerNode);
+      // as Calico: the port in peerIP, else that node's listenPort
+      peer.port = parsed.port ?? portOf(peerNode);
       peer.routeReflectorClient = me.clusterId !== undefined && peerNode.clusterId !== me.clusterId;
     }
     (specific ? explicitSpecific : explicitGlobal).push(peer);

@@ -1,8 +1,10 @@
 /**
  * Reading a Node object (pure): labels, BGP addresses, AS number, router ID and
  * route-reflector cluster ID from the annotations in types.ts, falling back to the
- * cluster defaults and to status.addresses (InternalIP).
+ * cluster defaults and to status.addresses (InternalIP). Also the value forms the
+ * BGP kinds share with Calico: AS numbers (plain or AS-dot), BGPPeer.peerIP with a port.
  */
+import { parseIP, parseIPv4 } from '../../crds/net.js';
 import type { Resource } from '../datastore/resources.js';
 import { formatAddr, parseAddr } from '../ipam/cidr.js';
 import { ANNOTATIONS, type NodeBgpInfo } from './types.js';
@@ -43,9 +45,52 @@ export function compareAddresses(a: string, b: string): number {
   return x.value < y.value ? -1 : x.value > y.value ? 1 : 0;
 }
 
+/**
+ * An AS number 1..4294967295: an integer, its decimal text, or AS-dot text "a.b"
+ * (RFC 5396, each part 0..65535) = a×65536 + b, as Calico's numorstring.ASNumber
+ * reads it (leading zeros included: "065000" is 65000). The CRDs' asNumber pattern
+ * accepts exactly these strings.
+ */
 export function parseAsn(v: unknown): number | undefined {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  let n = NaN;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string') {
+    const m = /^(\d+)(?:\.(\d+))?$/.exec(v.trim());
+    const hi = Number(m?.[1]);
+    const lo = Number(m?.[2]);
+    if (m && m[2] === undefined) n = hi;
+    else if (m && hi <= 0xffff && lo <= 0xffff) n = hi * 0x10000 + lo;
+  }
   return Number.isInteger(n) && n >= 1 && n <= 0xffffffff ? n : undefined;
+}
+
+/**
+ * A dotted quad as Go's netip (and so Calico and the API server's isIP) reads it:
+ * no leading zeros — "010.0.0.1" is 8.0.0.1 to inet_aton and 10.0.0.1 to others, so
+ * it is refused rather than guessed; undefined if invalid.
+ */
+export function parseDottedQuad(text: string): string | undefined {
+  return parseIPv4(text.trim())?.join('.');
+}
+
+/**
+ * BGPPeer.peerIP as Calico reads it: an address, "IPv4:port" or "[IPv6]:port" (port
+ * 1..65535). An IPv6 address without brackets is an address, never address and port
+ * ("fd00::1:1179" is one address). Addresses are strict (as the CRD's isIP) and
+ * returned canonical (canonicalAddress); undefined if invalid. The CRD's peerIP rule
+ * accepts exactly these.
+ */
+export function parsePeerIP(text: string): { address: string; port?: number } | undefined {
+  const t = text.trim();
+  const m = /^\[([^\]]*)\]:(\d{1,5})$/.exec(t) ?? /^([0-9.]+):(\d{1,5})$/.exec(t);
+  const host = m ? (m[1] as string) : t;
+  const ip = parseIP(host);
+  if (!ip || (m && ip.family !== (t.startsWith('[') ? 6 : 4))) return undefined;
+  const address = canonicalAddress(host);
+  if (address === undefined) return undefined;
+  if (!m) return { address };
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 ? { address, port } : undefined;
 }
 
 function internalIp(node: Resource, family: 4 | 6): string | undefined {
@@ -78,21 +123,28 @@ export function readNode(node: Resource, defaultAsn: number, problems: string[])
   const asText = ann[ANNOTATIONS.asNumber];
   if (asText !== undefined) {
     const asn = parseAsn(asText);
-    if (asn === undefined) problems.push(`Node ${name}: annotation ${ANNOTATIONS.asNumber}: "${asText}" is not an AS number 1..4294967295`);
+    if (asn === undefined) problems.push(`Node ${name}: annotation ${ANNOTATIONS.asNumber}: "${asText}" is not an AS number (1..4294967295, or AS-dot a.b with a and b 0..65535)`);
     else info.asn = asn;
   }
   const dotted = (key: string): string | undefined => {
     const v = ann[key];
     if (v === undefined) return undefined;
-    if (parseAddr(v.trim())?.family !== 4) {
-      problems.push(`Node ${name}: annotation ${key}: "${v}" must be a dotted quad like 10.0.0.1`);
+    const quad = parseDottedQuad(v);
+    if (quad === undefined) {
+      problems.push(`Node ${name}: annotation ${key}: "${v}" must be a dotted quad like 10.0.0.1 (no leading zeros)`);
+    } else if (quad === '0.0.0.0' && key === ANNOTATIONS.routerId) {
+      // RFC 6286 §2.1: a BGP Identifier is non-zero; peers refuse an OPEN carrying 0.0.0.0.
+      // A cluster ID has no such rule (RFC 4456: any 4 octets), so it may be 0.0.0.0.
+      problems.push(`Node ${name}: annotation ${key}: "${v}" is not a BGP router ID (it must be non-zero, RFC 6286)`);
       return undefined;
     }
-    return v.trim();
+    return quad;
   };
   const cid = dotted(ANNOTATIONS.routeReflectorClusterId);
   if (cid) info.clusterId = cid;
-  const rid = dotted(ANNOTATIONS.routerId) ?? (a4 ? hostOf(a4) : undefined);
+  // a bad annotation falls back to the IPv4 address (the problem is reported): BGP keeps running
+  const own = a4 ? hostOf(a4) : undefined;
+  const rid = dotted(ANNOTATIONS.routerId) ?? (own !== '0.0.0.0' ? own : undefined);
   if (rid) info.routerId = rid;
   const vx = ann[ANNOTATIONS.vxlanTunnelAddress];
   if (vx !== undefined) {

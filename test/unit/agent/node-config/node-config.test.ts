@@ -195,7 +195,7 @@ describe('node-config: addresses compared in canonical form', () => {
   it('a peerIP that is not an address is a problem naming the BGPPeer, not a session', () => {
     const p = planNodeBgp(snap(...three, bgpPeer('typo', { peerIP: '10.0.0.300', asNumber: 65000 })), 'n1');
     expect(p.peers.map((x) => x.address)).toEqual(['172.30.0.12', '172.30.0.13']);
-    expect(p.problems).toEqual(['BGPPeer typo: peerIP "10.0.0.300" is not an IP address']);
+    expect(p.problems).toEqual(['BGPPeer typo: peerIP "10.0.0.300" is not an IP address or IPv4:port / [IPv6]:port']);
   });
 });
 
