@@ -6,7 +6,7 @@
  * Predicates run after defaulting, and pass when their inputs are malformed — the
  * field's own type/format check reports that, once. Pure.
  */
-import { isMasked, parseCIDR, parseIP } from './net.js';
+import { isMasked, parseCIDR, parseIP, type ParsedCIDR } from './net.js';
 
 type Obj = Record<string, unknown>;
 /**
@@ -37,6 +37,20 @@ function effectiveBlockSize(o: Obj): number | undefined {
   return c === undefined ? undefined : c.family === 4 ? 26 : 122;
 }
 
+const LINK_LOCAL_4 = parseCIDR('169.254.0.0/16') as ParsedCIDR;
+const LINK_LOCAL_6 = parseCIDR('fe80::/10') as ParsedCIDR;
+
+/** Two prefixes of one family overlap when they agree on the shorter prefix; false when `a` is malformed. */
+function overlaps(a: ParsedCIDR | undefined, b: ParsedCIDR): boolean {
+  if (a === undefined || a.family !== b.family) return false;
+  const bits = Math.min(a.prefixLength, b.prefixLength);
+  for (let i = 0; i < bits; i++) {
+    const bit = (bytes: number[]) => ((bytes[i >> 3] as number) >> (7 - (i & 7))) & 1;
+    if (bit(a.bytes) !== bit(b.bytes)) return false;
+  }
+  return true;
+}
+
 const PEER_IP_RULE = "isIP(self) || (self.matches('^[0-9.]+:[0-9]{1,5}$') && isIP(self.split(':')[0]) && int(self.split(':')[1]) >= 1 && int(self.split(':')[1]) <= 65535) || (self.startsWith('[') && self.split(']:').size() == 2 && isIP(self.split(']:')[0].substring(1)) && ip(self.split(']:')[0].substring(1)).family() == 6 && self.split(']:')[1].matches('^[0-9]{1,5}$') && int(self.split(']:')[1]) >= 1 && int(self.split(']:')[1]) <= 65535)";
 
 /** The peerIP rule step by step (CEL split/substring/int as JS); agent/node-config's parsePeerIP reads the same strings. */
@@ -64,11 +78,16 @@ export const CEL_RULES: Readonly<Record<string, RulePredicate>> = {
     const c = cidrOf(o.cidr);
     return c === undefined || c.family === 4 || o.ipipMode === 'Never';
   },
-  '!has(self.blockSize) || cidr(self.cidr).prefixLength() <= self.blockSize': (self) => {
+  'cidr(self.cidr).prefixLength() <= (has(self.blockSize) ? self.blockSize : (cidr(self.cidr).ip().family() == 4 ? 26 : 122))': (self) => {
     const o = asObj(self);
     const c = cidrOf(o.cidr);
-    return !has(o, 'blockSize') || c === undefined || typeof o.blockSize !== 'number' || c.prefixLength <= o.blockSize;
+    const size = effectiveBlockSize(o);
+    return c === undefined || size === undefined || c.prefixLength <= size;
   },
+  "cidr(self.cidr).ip().family() != 4 || !(cidr(self.cidr).containsIP('169.254.0.0') || cidr('169.254.0.0/16').containsIP(cidr(self.cidr).ip()))":
+    (self) => !overlaps(cidrOf(asObj(self).cidr), LINK_LOCAL_4),
+  "cidr(self.cidr).ip().family() != 6 || !(cidr(self.cidr).containsIP('fe80::') || cidr('fe80::/10').containsIP(cidr(self.cidr).ip()))":
+    (self) => !overlaps(cidrOf(asObj(self).cidr), LINK_LOCAL_6),
   '!has(self.blockSize) || (cidr(self.cidr).ip().family() == 4 ? (self.blockSize >= 20 && self.blockSize <= 32) : (self.blockSize >= 116 && self.blockSize <= 128))':
     (self) => blockSizeFitsFamily(asObj(self)),
   'self.cidr == oldSelf.cidr': (self, oldSelf) => oldSelf === undefined || asObj(self).cidr === asObj(oldSelf).cidr,

@@ -30,7 +30,7 @@ describe('validateObject: margay kinds against the CRD schemas', () => {
   const rows: [string, unknown, string[]][] = [
     ['a negative blockSize', pool({ cidr: '10.0.0.0/16', blockSize: -1 }), [
       'spec: blockSize must be 20-32 for an IPv4 pool and 116-128 for an IPv6 pool',
-      'spec: blockSize must not be shorter than the prefix length of cidr',
+      'spec: cidr is smaller than one block: its prefix length must not exceed blockSize (26 for IPv4, 122 for IPv6 when absent)',
       'spec.blockSize: Invalid value: -1: must be >= 0',
     ]],
     ['an unknown mode', pool({ cidr: '10.0.0.0/16', vxlanMode: 'Sometimes' }), [
@@ -44,7 +44,7 @@ describe('validateObject: margay kinds against the CRD schemas', () => {
     ]],
     ['IPIP and VXLAN both on', pool({ cidr: '10.0.0.0/16', ipipMode: 'Always', vxlanMode: 'CrossSubnet' }), ['spec: ipipMode and vxlanMode cannot both be enabled on one pool']],
     ['IPIP on IPv6', pool({ cidr: 'fd00::/48', ipipMode: 'Always' }), ['spec: ipipMode is IPv4-only; an IPv6 pool must use ipipMode Never']],
-    ['a block larger than the pool', pool({ cidr: '10.0.0.0/28', blockSize: 26 }), ['spec: blockSize must not be shorter than the prefix length of cidr']],
+    ['a block larger than the pool', pool({ cidr: '10.0.0.0/28', blockSize: 26 }), ['spec: cidr is smaller than one block: its prefix length must not exceed blockSize (26 for IPv4, 122 for IPv6 when absent)']],
     ['an IPv6 block size on IPv4', pool({ cidr: '10.0.0.0/8', blockSize: 122 }), [
       'spec: blockSize must be 20-32 for an IPv4 pool and 116-128 for an IPv6 pool',
       'spec.blockSize: Invalid value: 122: must be <= 128',

@@ -36,7 +36,7 @@ describe('margay validate', () => {
     expect(r.status).toBe(1);
     expect(r.stdout.split('\n')).toEqual([
       `${f}:8: document 2, IPPool broken: spec: blockSize must be 20-32 for an IPv4 pool and 116-128 for an IPv6 pool`,
-      `${f}:8: document 2, IPPool broken: spec: blockSize must not be shorter than the prefix length of cidr`,
+      `${f}:8: document 2, IPPool broken: spec: cidr is smaller than one block: its prefix length must not exceed blockSize (26 for IPv4, 122 for IPv6 when absent)`,
       `${f}:8: document 2, IPPool broken: spec.blockSize: Invalid value: -4: must be >= 0`,
       `${f}:8: document 2, IPPool broken: spec.ipipMode: Unsupported value: "Sometimes": supported values: "Always", "CrossSubnet", "Never"`,
       `${f}:17: document 3, BGPPeer far-away: spec.asNumber: Invalid value: 4294967296: must be <= 4294967295`,
