@@ -2,7 +2,8 @@
  * `margay validate`: manifests (files, directories, or "-" for stdin; multi-document
  * YAML or JSON; `kind: List` expanded) checked against margay's CRD schemas and the
  * Kubernetes API schemas, through crds/schemas.ts — the same validation the agent
- * applies to what it reads — and, for a NetworkPolicy that fits the API schema,
+ * applies to what it reads, with its selector checks (agent/datastore/validate.ts
+ * checkSemantics) — and, for a NetworkPolicy that fits the API schema,
  * the policy compiler's semantic checks (policy/model/validate.ts: ipBlock except
  * inside cidr, port ranges, selector operators, ...). Produces one finding per field
  * error, each naming the file, line, document, object and field path.
@@ -13,6 +14,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { validateObject, type FieldError, type TypeLookup, type ValidationResult } from '../../crds/schemas.js';
 import { validatePolicy } from '../../policy/model/validate.js';
 import { listItems } from '../datastore/manifests.js';
+import { checkSemantics } from '../datastore/validate.js';
 
 export interface Finding {
   file: string;
@@ -74,9 +76,11 @@ function itemsOf(value: unknown, line: number): Item[] {
   return items ? items.map((v, i) => ({ value: v, line, prefix: `items[${i}]` })) : [{ value, line, prefix: '' }];
 }
 
-/** Schema validation, then the policy compiler's own checks for a NetworkPolicy. */
+/** Schema validation, then the agent's selector checks for margay kinds and the policy compiler's own checks for a NetworkPolicy. */
 export function checkObject(value: unknown, types?: TypeLookup): ValidationResult {
   const r = validateObject(withoutEmptyNamespace(value), types ? { types } : {});
+  const semantic = checkSemantics(value);
+  if (semantic.length > 0) return { ok: false, ...(r.kind !== undefined ? { kind: r.kind } : {}), errors: [...(r.ok ? [] : r.errors), ...semantic] };
   if (!r.ok || r.kind !== 'NetworkPolicy') return r;
   const p = validatePolicy(r.object);
   return p.ok ? r : { ok: false, kind: r.kind, errors: p.errors };

@@ -11,7 +11,7 @@ import { validateObject } from '../../crds/schemas.js';
 import { FileDatastore } from './file-datastore.js';
 import { KubernetesDatastore } from './kubernetes-datastore.js';
 import type { Datastore } from './datastore.js';
-import type { ObjectValidator } from './validate.js';
+import { withSemanticChecks, type ObjectValidator } from './validate.js';
 
 export type { Datastore, DatastoreListener, Rejection } from './datastore.js';
 export type { Snapshot } from './snapshot.js';
@@ -24,11 +24,11 @@ export type DatastoreConfig =
   | { type: 'file'; dir: string; pollIntervalMs?: number }
   | { type: 'kubernetes'; server?: string; kubeconfig?: string };
 
-/** The schema check every object gets, from crds/ (margay kinds, NetworkPolicy, core kinds). */
-export const schemaValidator: ObjectValidator = (obj) => {
+/** The schema check every object gets, from crds/ (margay kinds, NetworkPolicy, core kinds), and the selector checks. */
+export const schemaValidator: ObjectValidator = withSemanticChecks((obj) => {
   const r = validateObject(obj);
   return r.ok ? { ok: true, object: r.object } : { ok: false, errors: r.errors };
-};
+});
 
 export function createDatastore(config: DatastoreConfig, log?: Logger): Datastore {
   if (config.type === 'file') {

@@ -1,3 +1,4 @@
+import { parseSelector, SelectorError } from '../ipam/selector.js';
 import { describeObject, kindInfo, type Resource } from './resources.js';
 
 export interface FieldError {
@@ -10,6 +11,54 @@ export type ValidationResult = { ok: true; object?: unknown } | { ok: false; err
 
 /** Validates one object against its kind's schema. */
 export type ObjectValidator = (obj: unknown) => ValidationResult;
+
+/** The selector fields of margay's kinds (Calico selector expressions, agent/ipam/selector.ts). */
+const SELECTOR_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  IPPool: ['nodeSelector'],
+  BGPPeer: ['nodeSelector', 'peerSelector'],
+};
+
+/**
+ * What margay checks beyond the CRD schemas, as Calico's validation does on admission
+ * (CEL cannot parse a selector): every selector field parses, and a BGPPeer with a
+ * peerSelector has no asNumber (the selected nodes peer with their own AS numbers; it
+ * would be ignored). Fields of the wrong type are left to the schema. Pure.
+ */
+export function checkSemantics(obj: unknown): FieldError[] {
+  const o = (typeof obj === 'object' && obj !== null ? obj : {}) as { apiVersion?: unknown; kind?: unknown; spec?: unknown };
+  if (o.apiVersion !== 'margay.io/v1' || typeof o.kind !== 'string') return [];
+  const spec = (typeof o.spec === 'object' && o.spec !== null ? o.spec : {}) as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  for (const field of SELECTOR_FIELDS[o.kind] ?? []) {
+    const text = spec[field];
+    if (typeof text !== 'string') continue;
+    try {
+      parseSelector(text);
+    } catch (e) {
+      const reason = e instanceof SelectorError ? e.reason : String(e);
+      errors.push({ path: `spec.${field}`, message: `Invalid value: ${JSON.stringify(text)}: not a valid selector: ${reason}` });
+    }
+  }
+  if (o.kind === 'BGPPeer' && spec.peerSelector !== undefined && spec.asNumber !== undefined) {
+    errors.push({ path: 'spec.asNumber', message: 'asNumber must be empty when peerSelector is specified (each selected node peers with its own AS number)' });
+  }
+  return errors;
+}
+
+/**
+ * `validate` (a schema check), then checkSemantics on the object it returns: the
+ * validator both datastores and `margay validate` use, so that an object with a bad
+ * selector is rejected like one failing its schema (an invalid edit keeps the last
+ * good version in the file datastore).
+ */
+export function withSemanticChecks(validate: ObjectValidator): ObjectValidator {
+  return (obj) => {
+    const r = validate(obj);
+    if (!r.ok) return { ok: false, errors: [...r.errors, ...checkSemantics(obj)] };
+    const errors = checkSemantics(r.object ?? obj);
+    return errors.length === 0 ? r : { ok: false, errors };
+  };
+}
 
 /**
  * The checks every object gets before its schema: an object with a kind margay

@@ -15,7 +15,7 @@ import { validateObject } from '../../crds/schemas.js';
 import { logger } from '../log.js';
 import { FileDatastore } from '../datastore/file-datastore.js';
 import type { Datastore } from '../datastore/datastore.js';
-import type { ObjectValidator } from '../datastore/validate.js';
+import { withSemanticChecks, type ObjectValidator } from '../datastore/validate.js';
 import { FileIpamStore } from '../ipam/file-store.js';
 import type { IpamStore } from '../ipam/store.js';
 import { DEFAULT_PROC_SYS, ensureNodeForwarding, type NodeForwarding } from '../dataplane/sysctl.js';
@@ -61,11 +61,11 @@ export interface AgentSettings {
   deferInputsMs?: number;
 }
 
-/** crds/schemas' validateObject as the datastore's validator. */
-export const validator: ObjectValidator = (obj) => {
+/** crds/schemas' validateObject, then the selector checks (datastore/validate.ts), as the datastore's validator. */
+export const validator: ObjectValidator = withSemanticChecks((obj) => {
   const r = validateObject(obj);
   return r.ok ? { ok: true } : { ok: false, errors: r.errors.map((e) => ({ path: e.path, message: e.message })) };
-};
+});
 
 /** The first SIGTERM or SIGINT, from the moment it is called (once each: a second one kills as usual). */
 function stopSignal(): { promise: Promise<string>; received: () => string | undefined } {
