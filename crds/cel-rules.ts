@@ -100,6 +100,7 @@ export const CEL_RULES: Readonly<Record<string, RulePredicate>> = {
     },
   '!(has(self.node) && has(self.nodeSelector))': (self) => !(has(asObj(self), 'node') && has(asObj(self), 'nodeSelector')),
   '!(has(self.peerIP) && has(self.peerSelector))': (self) => !(has(asObj(self), 'peerIP') && has(asObj(self), 'peerSelector')),
+  '!(has(self.peerSelector) && has(self.asNumber))': (self) => !(has(asObj(self), 'peerSelector') && has(asObj(self), 'asNumber')),
   'has(self.peerSelector) || (has(self.peerIP) && has(self.asNumber))': (self) => {
     const o = asObj(self);
     return has(o, 'peerSelector') || (has(o, 'peerIP') && has(o, 'asNumber'));

@@ -20,9 +20,9 @@ const SELECTOR_FIELDS: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * What margay checks beyond the CRD schemas, as Calico's validation does on admission
- * (CEL cannot parse a selector): every selector field parses, and a BGPPeer with a
- * peerSelector has no asNumber (the selected nodes peer with their own AS numbers; it
- * would be ignored). Fields of the wrong type are left to the schema. Pure.
+ * (CEL cannot parse a selector): every selector field parses. (A BGPPeer with both
+ * peerSelector and asNumber is the CRD's own rule, so the API server refuses it too.)
+ * Fields of the wrong type are left to the schema. Pure.
  */
 export function checkSemantics(obj: unknown): FieldError[] {
   const o = (typeof obj === 'object' && obj !== null ? obj : {}) as { apiVersion?: unknown; kind?: unknown; spec?: unknown };
@@ -38,9 +38,6 @@ export function checkSemantics(obj: unknown): FieldError[] {
       const reason = e instanceof SelectorError ? e.reason : String(e);
       errors.push({ path: `spec.${field}`, message: `Invalid value: ${JSON.stringify(text)}: not a valid selector: ${reason}` });
     }
-  }
-  if (o.kind === 'BGPPeer' && spec.peerSelector !== undefined && spec.asNumber !== undefined) {
-    errors.push({ path: 'spec.asNumber', message: 'asNumber must be empty when peerSelector is specified (each selected node peers with its own AS number)' });
   }
   return errors;
 }

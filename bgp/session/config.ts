@@ -160,6 +160,7 @@ export function validateConfig(doc: unknown): SpeakerConfig {
   c.unknownKeys(doc, TOP_KEYS, '');
   const asn = c.int(doc.asn, 'asn', 1, 0xffffffff);
   const routerId = c.ip(doc.routerId, 'routerId', 4);
+  if (routerId === '0.0.0.0') c.bad('routerId', 'must not be 0.0.0.0 (RFC 6286: a non-zero BGP Identifier)');
   let listen: SpeakerConfig['listen'] = { address: '0.0.0.0', port: 179 };
   if (doc.listen === false || doc.listen === null) listen = null;
   else if (doc.listen !== undefined) {

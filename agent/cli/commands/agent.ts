@@ -41,7 +41,7 @@ flags (environment variable in brackets):
                            protocol 80, and install what it learns); the agent opens no session, listens
                            on no BGP port, readiness does not wait for BGP; IPAM, CNI, pod routes,
                            VXLAN/IPIP routes (from IPAM), natOutgoing and policy work as usual
-  --as-number N            cluster AS when no BGPConfiguration "default" sets one (default 64512) [MARGAY_BGP_AS_NUMBER]
+  --as-number N            cluster AS (or AS-dot a.b) when no BGPConfiguration "default" sets one (default 64512) [MARGAY_BGP_AS_NUMBER]
   --node-to-node-mesh B    true|false, likewise (default true) [MARGAY_BGP_NODE_TO_NODE_MESH]
   --bgp-listen-port N      likewise (default 179) [MARGAY_BGP_LISTEN_PORT]
   --bgp-sync-timeout MS    longest wait for peers' End-of-RIB before programming routes (default 10000) [MARGAY_BGP_SYNC_TIMEOUT]
@@ -125,7 +125,9 @@ export async function agentSettingsFrom(argv: string[], env: NodeJS.ProcessEnv):
     (t !== undefined && !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(t) ? fail(`--node-address must be an IPv4 address/prefix like 10.0.0.5/24, got "${t}"`) : t));
   const runDir = str(v['run-dir'], env.MARGAY_RUN_DIR) ?? '/run/margay';
   const cniSocket = v['cni-socket'] ?? env.MARGAY_CNI_SOCKET ?? `${runDir}/cni.sock`;
-  const asn = setting('as-number', ['MARGAY_BGP_AS_NUMBER'], (t) => (t === undefined ? undefined : intFlag(t, 'as-number', 64512, 1, 4294967295)));
+  const { parseAsn } = await import('../../node-config/node-info.js');
+  const asn = setting('as-number', ['MARGAY_BGP_AS_NUMBER'], (t) =>
+    (t === undefined ? undefined : parseAsn(t) ?? fail(`--as-number must be an AS number, 1..4294967295 or AS-dot a.b (each part 0..65535), got "${t}"`)));
   const mesh = setting('node-to-node-mesh', ['MARGAY_BGP_NODE_TO_NODE_MESH'], (t) =>
     (t === undefined ? undefined : t === 'true' || t === 'false' ? t === 'true' : fail(`--node-to-node-mesh must be true or false, got "${t}"`)));
   const listenPort = setting('bgp-listen-port', ['MARGAY_BGP_LISTEN_PORT'], (t) => (t === undefined ? undefined : intFlag(t, 'bgp-listen-port', 179, 1, 65535)));

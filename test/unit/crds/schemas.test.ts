@@ -55,6 +55,7 @@ describe('validateObject: margay kinds against the CRD schemas', () => {
     ['an ASN above 4294967295', peer({ peerIP: '10.0.0.1', asNumber: 4294967296 }), ['spec.asNumber: Invalid value: 4294967296: must be <= 4294967295']],
     ['a bad peer IP', peer({ peerIP: '10.0.0.256', asNumber: 65000 }), ['spec.peerIP: peerIP must be an IPv4 or IPv6 address, IPv4:port or [IPv6]:port']],
     ['a peer with no AS', peer({ peerIP: '10.0.0.1' }), ['spec: peerIP and asNumber are required unless peerSelector is set']],
+    ['peerSelector with asNumber (Calico refuses it)', peer({ peerSelector: "rr == 'true'", asNumber: 65000 }), ['spec: asNumber must not be set with peerSelector (the selected nodes\' own AS numbers are used)']],
     ['node with nodeSelector', peer({ peerIP: '10.0.0.1', asNumber: 1, node: 'a', nodeSelector: 'all()' }), ['spec: node and nodeSelector are mutually exclusive']],
     ['two password forms', peer({ peerIP: '10.0.0.1', asNumber: 1, password: { value: 'x', secretKeyRef: { name: 's', key: 'k' } } }), [
       'spec.password: password needs exactly one of secretKeyRef and value',

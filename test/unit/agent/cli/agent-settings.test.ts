@@ -98,7 +98,8 @@ describe('agentSettingsFrom: every setting with a variable names it when its val
     ['MARGAY_HEALTH_PORT', '70000', '--health-port must be between 0 and 65535, got 70000'],
     ['MARGAY_DATASTORE', 'etcd', '--datastore must be one of file, kubernetes, got "etcd"'],
     ['MARGAY_BGP_NODE_TO_NODE_MESH', 'yes', '--node-to-node-mesh must be true or false, got "yes"'],
-    ['MARGAY_BGP_AS_NUMBER', '0', '--as-number must be between 1 and 4294967295, got 0'],
+    ['MARGAY_BGP_AS_NUMBER', '0', '--as-number must be an AS number, 1..4294967295 or AS-dot a.b (each part 0..65535), got "0"'],
+    ['MARGAY_BGP_AS_NUMBER', '65536.1', '--as-number must be an AS number, 1..4294967295 or AS-dot a.b (each part 0..65535), got "65536.1"'],
     ['MARGAY_BGP_LISTEN_PORT', 'bgp', '--bgp-listen-port must be a whole number, got "bgp"'],
     ['MARGAY_BGP_SYNC_TIMEOUT', '-1', '--bgp-sync-timeout must be a whole number, got "-1"'],
     ['MARGAY_BGP_RESTART_TIME', '5000', '--restart-time must be between 1 and 4095, got 5000'],
@@ -118,6 +119,7 @@ describe('agentSettingsFrom: every setting with a variable names it when its val
   });
 
   it('good values from the variables are taken', async () => {
+    expect((await parse(['--as-number', '65000.100'])).bgpDefaults).toEqual({ asn: 4259840100 }); // AS-dot, as the CRDs and annotations take it
     const s = await parse([], { MARGAY_BGP_HOLD_TIME: '9', MARGAY_BGP_NODE_TO_NODE_MESH: 'false', MARGAY_BGP_AS_NUMBER: '65001', MARGAY_BGP_LISTEN_PORT: '1179', MARGAY_IPAM_GC_INTERVAL: '0' });
     expect(s.holdTime).toBe(9);
     expect(s.bgpDefaults).toEqual({ asn: 65001, meshEnabled: false, listenPort: 1179 });

@@ -25,7 +25,7 @@ describe('margay agent / margay status on the command line (no root needed)', ()
     [['--node', 'n1', '--datastore-dir', '/x', '--node-address', 'fd00::1'], '--node-address must be an IPv4 address/prefix'],
     [['--node', 'n1', '--bogus'], 'unknown flag'],
     [['--node', 'n1', '--datastore-dir', '/x', '--node-to-node-mesh', 'yes'], '--node-to-node-mesh must be true or false'],
-    [['--node', 'n1', '--datastore-dir', '/x', '--as-number', '0'], '--as-number must be between 1 and 4294967295'],
+    [['--node', 'n1', '--datastore-dir', '/x', '--as-number', '0'], '--as-number must be an AS number, 1..4294967295 or AS-dot a.b'],
     [['--node', 'n1', '--datastore-dir', '/x', '--proc-sys', 'host/proc/sys'], '--proc-sys must be an absolute directory'],
   ])('agent %j is a usage error (exit 2): %s', (args, message) => {
     const r = margay(['agent', ...args], { env: { MARGAY_NODE: '', NODE_NAME: '', MARGAY_DATASTORE_DIR: '' } });

@@ -35,10 +35,8 @@ describe('checkSemantics: what the CRD schemas cannot say', () => {
     expect(errorsOf(obj)).toEqual([]);
   });
 
-  it('rejects a BGPPeer with both peerSelector and asNumber (Calico does; the AS numbers come from the selected nodes)', () => {
-    expect(errorsOf(peer({ peerSelector: "rr == 'true'", asNumber: 65000 }))).toEqual([
-      'spec.asNumber: asNumber must be empty when peerSelector is specified (each selected node peers with its own AS number)',
-    ]);
+  it('leaves a BGPPeer with both peerSelector and asNumber to the CRD rule (the API server refuses it too)', () => {
+    expect(errorsOf(peer({ peerSelector: "rr == 'true'", asNumber: 65000 }))).toEqual([]);
   });
 });
 
@@ -58,7 +56,7 @@ describe('the validators the datastores use reject such objects', () => {
   it.each([['agent/datastore schemaValidator', schemaValidator], ['the running agent\'s validator', agentValidator]])('%s rejects a bad selector and peerSelector with asNumber', (_name, v) => {
     const paths = (obj: unknown) => { const r = v(obj); return r.ok ? [] : r.errors.map((e) => e.path); };
     expect(paths(peer({ nodeSelector: "zone = 'a'", peerIP: '10.1.1.1', asNumber: 65000 }))).toEqual(['spec.nodeSelector']);
-    expect(paths(peer({ peerSelector: 'global()', asNumber: 65000 }))).toEqual(['spec.asNumber']);
+    expect(paths(peer({ peerSelector: 'global()', asNumber: 65000 }))).toEqual(['spec']); // the CRD's rule
     expect(paths(peer({ nodeSelector: "rack starts with 'r'", peerIP: '10.1.1.1', asNumber: 65000 }))).toEqual([]);
     expect(paths(pool({ cidr: '10.0.0.0/16', nodeSelector: "zone in {'a' 'b'}" }))).toEqual(['spec.nodeSelector']);
   });
@@ -103,7 +101,7 @@ spec: {cidr: 10.0.0.0/16, nodeSelector: "rack ends with '1' || global()"}
     expect(r.invalidObjects).toBe(2);
     expect(r.findings.map((f) => `${f.line} ${f.object} ${f.path}: ${f.message}`)).toEqual([
       `1 BGPPeer tor spec.nodeSelector: Invalid value: "zone = 'a'": not a valid selector: unexpected "=" at 5`,
-      '6 BGPPeer rr spec.asNumber: asNumber must be empty when peerSelector is specified (each selected node peers with its own AS number)',
+      "6 BGPPeer rr spec: asNumber must not be set with peerSelector (the selected nodes' own AS numbers are used)",
     ]);
   });
 });

@@ -28,6 +28,7 @@ describe('speaker config', () => {
   it.each([
     ['asn: 0\nrouterId: 1.1.1.1', 'asn: must be an integer 1..4294967295'],
     ['asn: 1\nrouterId: fd00::1', 'routerId: must be an IPv4 address'],
+    ['asn: 1\nrouterId: 0.0.0.0', 'routerId: must not be 0.0.0.0 (RFC 6286: a non-zero BGP Identifier)'],
     ['asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: x, asn: 2}]', 'neighbors[0].address: must be an IP address'],
     ['asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: 1.1.1.2, asn: 2, holdTime: 2}]', 'neighbors[0].holdTime: must be 0 or at least 3'],
     ['asn: 1\nrouterId: 1.1.1.1\nneighbors: [{address: 1.1.1.2, asn: 2, famlies: [ipv4]}]', 'neighbors[0].famlies: unknown field'],
