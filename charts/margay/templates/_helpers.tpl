@@ -82,18 +82,23 @@ stops the install with a message naming the value.
 {{- if and $v6 (ne $ipip "Never") -}}
 {{- fail (printf "ipPools[%d] (%s): ipipMode is IPv4-only; use vxlanMode for an IPv6 pool" $i $p.name) -}}
 {{- end -}}
-{{- if hasKey $p "blockSize" -}}
-{{- $bs := int64 $p.blockSize -}}
 {{- $len := int64 (last (splitList "/" $p.cidr)) -}}
+{{- /* the CRD counts an absent blockSize as its default (26, IPv6 122): so does this check */ -}}
+{{- $bs := int64 26 -}}
+{{- $which := " (the default)" -}}
+{{- if $v6 -}}{{- $bs = int64 122 -}}{{- end -}}
+{{- if hasKey $p "blockSize" -}}
+{{- $bs = int64 $p.blockSize -}}
+{{- $which = "" -}}
 {{- if and $v6 (or (lt $bs 116) (gt $bs 128)) -}}
 {{- fail (printf "ipPools[%d] (%s): blockSize %d is out of range for IPv6; use 116-128" $i $p.name $bs) -}}
 {{- end -}}
 {{- if and (not $v6) (or (lt $bs 20) (gt $bs 32)) -}}
 {{- fail (printf "ipPools[%d] (%s): blockSize %d is out of range for IPv4; use 20-32" $i $p.name $bs) -}}
 {{- end -}}
-{{- if lt $bs $len -}}
-{{- fail (printf "ipPools[%d] (%s): blockSize %d is shorter than the pool's prefix /%d" $i $p.name $bs $len) -}}
 {{- end -}}
+{{- if lt $bs $len -}}
+{{- fail (printf "ipPools[%d] (%s): blockSize %d%s is shorter than the pool's prefix /%d" $i $p.name $bs $which $len) -}}
 {{- end -}}
 {{- end -}}
 {{- $names := list -}}

@@ -50,6 +50,9 @@ describe('values.schema.json rejects bad values with the value\'s path', () => {
     ['a peer without AS', peer({ peerIP: '10.0.0.1' }), [
       'bgp.peers[0]: a peer needs peerIP and asNumber, or a peerSelector',
     ]],
+    ['a peer with peerSelector and asNumber (the BGPPeer CRD refuses it)', peer({ peerSelector: "rr == 'true'", asNumber: 65001 }), [
+      'bgp.peers[0]: asNumber must not be set with peerSelector (the selected nodes\' own AS numbers are used)',
+    ]],
     ['a plain-text password (the chart takes Secrets only)', peer({ peerIP: '10.0.0.1', asNumber: 65001, password: { value: 'x' } }), [
       'bgp.peers[0].password.existingSecret: Required value',
       'bgp.peers[0].password.value: unknown field',
@@ -91,6 +94,8 @@ describe('the chart stops with a clear message on values the schema cannot judge
     ['an IPv4 block size on IPv6', { ipPools: [{ name: 'v6', cidr: 'fd00::/48', blockSize: 26 }] }, 'ipPools[0] (v6): blockSize 26 is out of range for IPv6; use 116-128'],
     ['an IPv6 block size on IPv4', pool({ blockSize: 122 }), 'ipPools[0] (p): blockSize 122 is out of range for IPv4; use 20-32'],
     ['blocks bigger than the pool', { ipPools: [{ name: 'small', cidr: '10.0.0.0/27', blockSize: 26 }] }, 'ipPools[0] (small): blockSize 26 is shorter than the pool\'s prefix /27'],
+    ['a pool smaller than the default block (the CRD counts an absent blockSize as 26)', { ipPools: [{ name: 'tiny', cidr: '10.0.0.0/28' }] }, 'ipPools[0] (tiny): blockSize 26 (the default) is shorter than the pool\'s prefix /28'],
+    ['an IPv6 pool smaller than the default block (122)', { ipPools: [{ name: 'tiny6', cidr: 'fd00::/124' }] }, 'ipPools[0] (tiny6): blockSize 122 (the default) is shorter than the pool\'s prefix /124'],
     ['two pools with one name', { ipPools: [{ name: 'a', cidr: '10.0.0.0/16' }, { name: 'a', cidr: '10.1.0.0/16' }] }, 'ipPools: the name a is used twice'],
     ['scrape annotations on an agent bound to 127.0.0.1', { metrics: { annotations: true } }, 'metrics.annotations: Prometheus cannot scrape an agent bound to 127.0.0.1'],
     ['an existing service account without a name', { serviceAccount: { create: false } }, 'serviceAccount.name is required when serviceAccount.create is false'],
