@@ -85,15 +85,15 @@ export function planFastWrites(
   const writes: RouteWrite[] = [];
   const planned: string[] = [];
   const keyOf = new Map<string, string>();
-  // own blocks' canonical prefixes, parsed once per call and only when a prefix gets to ask
-  let ownDsts: readonly string[] | undefined;
+  // own blocks' canonical prefixes, parsed once per call
+  const ownDsts = now.own.map((b) => canonicalPrefix(b.cidr));
   // a prefix strictly inside an own block: the full pass decides (it shadows a router's copy, takes a lent address's host route: desired.ts)
-  const inOwn = dsts.find((d) => now.own.some((b) => prefixCovers(b.cidr, d) && canonicalPrefix(b.cidr) !== d));
+  const inOwn = dsts.find((d) => ownDsts.some((o) => o !== d && prefixCovers(o, d)));
   if (inOwn !== undefined) return { writes: [], fallback: `${inOwn} lies inside an own block` };
   prefixes.forEach((p, i) => {
     const dst = dsts[i] as string;
     const hops = now.learned.get(p);
-    if (!distinct || !hops || hops.length === 0 || (ownDsts ??= now.own.map((b) => canonicalPrefix(b.cidr))).includes(dst)) return void planned.push(p);
+    if (!distinct || !hops || hops.length === 0 || ownDsts.includes(dst)) return void planned.push(p);
     const key = templateKey(ctx, dst, hops);
     const t = memo.get(key);
     if (!t) {
@@ -103,7 +103,7 @@ export function planFastWrites(
     writes.push({ op: programmed.has(dst) ? 'replace' : 'add', route: { ...t, dst } });
   });
   if (planned.length > 0) {
-    const r = planWithPlanner(ctx, now, ownDsts ?? now.own.map((b) => canonicalPrefix(b.cidr)), planned, programmed);
+    const r = planWithPlanner(ctx, now, ownDsts, planned, programmed);
     if (r.fallback) return r;
     for (const w of r.writes) {
       const key = keyOf.get(w.route.dst);

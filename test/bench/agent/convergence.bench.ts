@@ -32,7 +32,10 @@
  * margay over the BIRD-speaker lab (target: ≤ 1, `targetMet_…`); the same from CNI
  * ADD start; and, as an extra line, a bare BIRD mesh (system "bird-bare-mesh": the same
  * BIRDs, no agents, no pods, a blackhole added by `ip -batch` in n1 → n3's kernel),
- * BIRD's kernel → kernel floor on a quiet lab — not the reference, shown beside it.
+ * BIRD's kernel → kernel floor on a quiet lab — not the reference, shown beside it;
+ * and system "node-floor": a Node process that only reads a TCP byte and writes one
+ * route (floor-peer.ts), the least any Node receiver spends on a new block, with one
+ * netlink route write timed woken from sleep (cold) and back to back (hot).
  * Order: bare mesh, BIRD-speaker lab, margay lab (BENCH_CONVERGENCE_MARGAY_FIRST=1:
  * margay first). BENCH_CONVERGENCE_BLOCK_SIZE=30 makes more pods open a block (more
  * new-block samples per run). Needs root.
@@ -329,19 +332,19 @@ const FLOOR_EVENTS = QUICK ? 20 : 60;
  */
 async function nodeFloor(emit: Emit): Promise<{ sendToKernel: number }> {
   const lab: Lab = await createLab({ nodes: 2, fabric: 'l2' });
-  const monitors: { stop(): void }[] = [];
+  let stamp: RouteMonitor | undefined;
   try {
     const [n1, n2] = [lab.node('n1'), lab.node('n2')];
     const dir = await mkdtemp(join(tmpdir(), 'margay-floor-'));
     lab.recordPath(dir).catch(() => undefined);
-    const stamp = await stampMonitor(n2.ns);
-    monitors.push(stamp);
+    stamp = await stampMonitor(n2.ns);
+    const monitor = stamp;
     const recvOut = join(dir, 'receiver.json');
     const sendOut = join(dir, 'sender.json');
     await lab.startProcess(n2.ns, [process.execPath, FLOOR_JS, 'receive', n2.address, '17900', recvOut], { name: 'floor-receiver' });
     await lab.exec(n1.ns, [process.execPath, FLOOR_JS, 'send', n2.address, '17900', String(FLOOR_EVENTS), sendOut], { timeoutMs: 30_000 });
     const sent = JSON.parse(await readFile(sendOut, 'utf8')) as number[];
-    const kernel = await Promise.all(sent.map((_, k) => stamp.next(`10.250.${k}.0/24`, 10_000)));
+    const kernel = await Promise.all(sent.map((_, k) => monitor.next(`10.250.${k}.0/24`, 10_000)));
     const recv = JSON.parse(await until('the floor receiver\'s figures', () => readFile(recvOut, 'utf8'), 10_000)) as { coldWriteUs: number; hotWriteUs: number };
     const fig = summary(kernel.map((t, k) => t - (sent[k] as number)));
     emit({
@@ -351,7 +354,7 @@ async function nodeFloor(emit: Emit): Promise<{ sendToKernel: number }> {
     await rm(dir, { recursive: true, force: true });
     return { sendToKernel: fig.p50 };
   } finally {
-    for (const m of monitors) m.stop();
+    stamp?.stop();
     await lab.destroy();
   }
 }
