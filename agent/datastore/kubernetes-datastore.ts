@@ -2,13 +2,16 @@
  * The `kubernetes` datastore: one reflector per kind (Nodes, Namespaces, Pods,
  * NetworkPolicies and margay's CRDs) against the API server. Changes are coalesced
  * (a burst of events yields one snapshot) and delivered whole. Each object is
- * validated with the same schemas as the file datastore; an invalid one is logged
- * with its field paths and left out (a previously valid version of it is removed,
- * so nothing half-understood is enforced), the rest keeps working.
+ * validated with the same schemas (and selector checks) as the file datastore; an
+ * invalid one is logged with its field paths and left out, the rest keeps working.
+ * An update that makes a cached object invalid — one the API server accepted but
+ * margay cannot read, e.g. a selector CEL cannot parse — keeps the cached (last good)
+ * version, on a watch event and on a re-list, as the file datastore does; the
+ * rejection ends with "(last good version kept)". Deleting the object deletes it.
  */
 import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KINDS, describeObject, objectKey, type KindInfo, type Resource } from './resources.js';
+import { KINDS, describeObject, objectKey, type KindInfo, type Resource, type ResourceKind } from './resources.js';
 import { ObjectCache } from './snapshot.js';
 import { Reflector } from './reflector.js';
 import { kubeTransport, loadKubeConfig, type KubeConnection } from './kubernetes-transport.js';
@@ -32,6 +35,8 @@ export class KubernetesDatastore implements Datastore {
   readonly name = 'kubernetes' as const;
   readonly kubeConfig: KubeConfig;
   private readonly cache = new ObjectCache();
+  /** what the cache holds per kind and key (ObjectCache has no lookup): the last good versions */
+  private readonly held = new Map<ResourceKind, Map<string, Resource>>();
   private readonly reflectors: Reflector[] = [];
   private listener?: DatastoreListener;
   private flushTimer?: NodeJS.Timeout;
@@ -69,16 +74,24 @@ export class KubernetesDatastore implements Datastore {
   private sinkFor(info: KindInfo) {
     return {
       replace: (items: Resource[]) => {
-        const ok = items.map((i) => this.admit(info, i)).filter((i): i is Resource => i !== undefined);
+        const ok: Resource[] = [];
+        for (const item of items) {
+          const r = this.admit(info, item);
+          if (r !== undefined) ok.push(r);
+        }
+        this.held.set(info.kind, new Map(ok.map((o) => [objectKey(o.metadata), o])));
         if (this.cache.replaceKind(info.kind, ok)) this.changed();
       },
       upsert: (obj: Resource) => {
         const ok = this.admit(info, obj);
-        const key = objectKey(obj.metadata ?? { name: '' });
-        if (ok ? this.cache.set(ok) : this.cache.delete(info.kind, key)) this.changed();
+        if (!ok) return;
+        this.heldOf(info.kind).set(objectKey(ok.metadata), ok);
+        if (this.cache.set(ok)) this.changed();
       },
       remove: (obj: Resource) => {
-        if (this.cache.delete(info.kind, objectKey(obj.metadata))) this.changed();
+        const key = objectKey(obj.metadata);
+        this.heldOf(info.kind).delete(key);
+        if (this.cache.delete(info.kind, key)) this.changed();
       },
       error: (err: unknown, phase: 'list' | 'watch') => {
         this.opts.log?.warn({ kind: info.kind, phase, err: err instanceof Error ? err.message : String(err) }, `${phase} ${info.plural} failed; retrying`);
@@ -92,18 +105,24 @@ export class KubernetesDatastore implements Datastore {
     };
   }
 
+  /** The object to cache: the validated one, else (rejected) the cached last good version, if any. */
   private admit(info: KindInfo, raw: Resource): Resource | undefined {
     const obj = { ...raw, kind: info.kind, apiVersion: info.apiVersion } as Resource;
     const env = checkEnvelope(obj);
     const errors = env.ok ? (this.opts.validate ? this.opts.validate(env.resource) : { ok: true as const }) : { ok: false as const, errors: env.errors };
-    if (!env.ok || !errors.ok) {
-      const errs = 'errors' in errors ? errors.errors : [];
-      const label = describeObject(info.kind, raw.metadata);
-      this.opts.log?.warn({ object: label, errors: errs }, `rejected ${label}: ${errs.map((e) => `${e.path || '(object)'} ${e.message}`).join('; ')}`);
-      this.listener?.onRejected?.({ source: `kubernetes:${info.plural}`, object: label, errors: errs });
-      return undefined;
-    }
-    return errors.object !== undefined ? (errors.object as Resource) : env.resource;
+    if (env.ok && errors.ok) return errors.object !== undefined ? (errors.object as Resource) : env.resource;
+    const kept = env.ok ? this.heldOf(info.kind).get(objectKey(env.resource.metadata)) : undefined;
+    const errs = ('errors' in errors ? errors.errors : []).map((e) => (kept ? { ...e, message: `${e.message} (last good version kept)` } : e));
+    const label = describeObject(info.kind, raw.metadata);
+    this.opts.log?.warn({ object: label, errors: errs }, `rejected ${label}: ${errs.map((e) => `${e.path || '(object)'} ${e.message}`).join('; ')}`);
+    this.listener?.onRejected?.({ source: `kubernetes:${info.plural}`, object: label, errors: errs });
+    return kept;
+  }
+
+  private heldOf(kind: ResourceKind): Map<string, Resource> {
+    let m = this.held.get(kind);
+    if (!m) this.held.set(kind, (m = new Map()));
+    return m;
   }
 
   private changed(): void {

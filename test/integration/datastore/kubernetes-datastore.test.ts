@@ -109,9 +109,11 @@ describe('kubernetes datastore against a fake API server (list/watch protocol)',
     await start();
     expect(objectsOf(latest(), 'IPPool').map((p) => p.metadata.name)).toEqual(['good']);
     expect(rejected).toEqual([{ source: 'kubernetes:ippools', object: 'IPPool bad', errors: [{ path: 'spec.cidr', message: 'must be a CIDR such as 10.244.0.0/16' }] }]);
-    // An update that breaks a valid object removes it rather than keep a stale version.
+    // An update that breaks a valid object keeps its last good version (as the file datastore).
     api.update(pool('good', 'broken'));
-    await waitFor(() => objectsOf(latest(), 'IPPool').length === 0, 3000, 'broken pool to be dropped');
+    await waitFor(() => rejected.length === 2, 3000, 'the broken update to be rejected');
+    expect(rejected[1]).toEqual({ source: 'kubernetes:ippools', object: 'IPPool good', errors: [{ path: 'spec.cidr', message: 'must be a CIDR such as 10.244.0.0/16 (last good version kept)' }] });
+    expect(objectsOf(latest(), 'IPPool').map((p) => `${p.metadata.name} ${(p as { spec: { cidr: string } }).spec.cidr}`)).toEqual(['good 10.0.0.0/16']);
   });
 
   it('keeps retrying while the API server is unreachable and catches up when it comes back', async () => {
