@@ -67,7 +67,8 @@ export function checkOpen(c: FsmConfig, open: OpenMessage): OpenVerdict {
   if (open.version !== 4) return fail(1, `version ${open.version}`, new Uint8Array([0, 4]));
   const peerAs = peerAsOf(open);
   const has4 = open.capabilities.some((x) => x.code === 65);
-  if (peerAs !== c.peerAs || (!has4 && open.myAs === AS_TRANS && c.peerAs !== AS_TRANS)) {
+  // RFC 7607 §2: AS 0 (as My AS or in the 4-octet capability) is Bad Peer AS whatever is configured
+  if (peerAs === 0 || open.myAs === 0 || peerAs !== c.peerAs || (!has4 && open.myAs === AS_TRANS && c.peerAs !== AS_TRANS)) {
     // §6.2 asks for no data; like BIRD we send the AS received: the 4-octet
     // capability's (4 octets) when present, else the OPEN's My AS field (2 octets)
     return fail(2, `peer AS ${peerAs}, expected ${c.peerAs}`, has4 ? u32Bytes(peerAs) : u16Bytes(open.myAs));
@@ -120,7 +121,7 @@ export function checkOpen(c: FsmConfig, open: OpenMessage): OpenVerdict {
       routeRefresh: caps.some((x) => x.code === 2),
       enhancedRouteRefresh: false, // RFC 7313 is not offered by margay, so never negotiated
       extendedNextHop: ext, addPathReceive, addPathSend, gracefulRestart,
-      codecIn: { as4, addPath: new Set(addPathReceive.map(key)) },
+      codecIn: { as4, addPath: new Set(addPathReceive.map(key)), ibgp },
       codecOut: { as4, addPath: new Set(addPathSend.map(key)) },
     },
   };

@@ -15,7 +15,10 @@ function malformed(msg: string): WireError {
   return wireError(ERR_UPDATE, UPD_MALFORMED_AS_PATH, msg);
 }
 
-/** RFC 7606 §7.2: unknown segment type, zero-length segment, or overrun is malformed (3/11). */
+/**
+ * RFC 7606 §7.2: unknown segment type, zero-length segment, or overrun is malformed
+ * (3/11); so is AS 0 anywhere in the path (RFC 7607 §2).
+ */
 export function decodeAsPath(b: Uint8Array, start: number, end: number, width: 2 | 4): AsPathSegment[] {
   const out: AsPathSegment[] = [];
   let p = start;
@@ -33,6 +36,7 @@ export function decodeAsPath(b: Uint8Array, start: number, end: number, width: 2
     } else {
       for (let i = 0; i < count; i++, p += 2) asns[i] = readU16(b, p);
     }
+    if (asns.includes(0)) throw malformed('AS_PATH: AS 0 (RFC 7607)');
     out.push({ type, asns });
   }
   return out;

@@ -64,7 +64,9 @@ const aggregatorRow = (code: number, name: string, key: 'aggregator' | 'as4Aggre
   decode(b, s, e, o, a) {
     const width = as4Only || o.as4 ? 4 : 2;
     fixed(name, e - s, width + 4);
-    a[key] = { asn: width === 4 ? readU32(b, s) : readU16(b, s), address: formatIpv4(b, s + width) };
+    const asn = width === 4 ? readU32(b, s) : readU16(b, s);
+    if (asn === 0) throw wireError(K.ERR_UPDATE, K.UPD_OPTIONAL_ATTR, `${name}: AS 0 (RFC 7607)`);
+    a[key] = { asn, address: formatIpv4(b, s + width) };
   },
   present: (a) => a[key] !== undefined,
   encode(a, o, w) {

@@ -183,6 +183,11 @@ export interface CodecOptions {
    * decoded values are plain objects (what `bgp decode` and the tests see).
    */
   ipv4Numbers?: boolean;
+  /**
+   * The session is iBGP (true) or eBGP (false); absent: unknown (`bgp decode`, tests).
+   * On eBGP LOCAL_PREF is discarded without being decoded (RFC 7606 §7.5).
+   */
+  ibgp?: boolean;
 }
 
 export const DEFAULT_CODEC_OPTIONS: CodecOptions = { as4: true, addPath: new Set() };

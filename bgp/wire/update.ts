@@ -61,6 +61,9 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
     error = strongest(error, e);
   };
 
+  // RFC 4760 §3: NEXT_HOP belongs to the NLRI field; with that field empty the receiver
+  // ignores it, so a bad one is attribute discard there (and withdraws no MP_REACH route)
+  const classicNlri = aEnd < end;
   epoch = (epoch + 1) >>> 0;
   if (epoch === 0) { seen.fill(0); epoch = 1; }
   let p = aStart;
@@ -92,6 +95,8 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
       continue;
     }
     seen[code] = epoch;
+    // RFC 7606 §7.5: LOCAL_PREF from an external neighbour is discarded, not decoded
+    if (code === K.ATTR_LOCAL_PREF && opts.ibgp === false) continue;
     if (row === undefined) {
       if ((flags & K.FLAG_OPTIONAL) === 0) {
         note(wireError(K.ERR_UPDATE, K.UPD_UNRECOGNIZED_WELL_KNOWN, `UPDATE: unrecognized well-known attribute ${code}`, { data: copyOf(b, at, ve), attrCode: code }));
@@ -100,9 +105,13 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
       }
       continue;
     }
+    const ignored = code === K.ATTR_NEXT_HOP && !classicNlri;
     if ((flags & (K.FLAG_OPTIONAL | K.FLAG_TRANSITIVE)) !== row.flags) {
+      // RFC 7606 §3 c: treat-as-withdraw unless the attribute's own spec says otherwise
+      // (§7.6 / §7.7 set attribute discard for lengths only; MP_* keep their session reset)
+      const action = ignored ? 'attribute-discard' : row.onMalformed === 'session-reset' ? 'session-reset' : 'treat-as-withdraw';
       note(wireError(K.ERR_UPDATE, K.UPD_ATTR_FLAGS, `${row.name}: flags 0x${flags.toString(16)} conflict with the attribute type`,
-        { data: copyOf(b, at, ve), action: row.onMalformed, attrCode: code }));
+        { data: copyOf(b, at, ve), action, attrCode: code }));
       continue;
     }
     try {
@@ -110,7 +119,7 @@ export function decodeUpdate(b: Uint8Array, start: number, end: number, opts: Co
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
       const data = err.data.length === 0 && DATA_IS_ATTRIBUTE.has(err.subcode) ? copyOf(b, at, ve) : err.data;
-      note(new WireError(err.code, err.subcode, data, row.onMalformed, err.message, code));
+      note(new WireError(err.code, err.subcode, data, ignored ? 'attribute-discard' : row.onMalformed, err.message, code));
     }
   }
 

@@ -22,6 +22,10 @@ describe('OPEN validation (RFC 4271 §6.2)', () => {
     ['4-octet AS mismatch → 2/2', { ...cfg, peerAs: 4200000001 }, open({ myAs: 23456, capabilities: [mp(1), as4(4200000002)] }), 2,
       new Uint8Array([0xfa, 0x56, 0xea, 0x02])],
     ['AS_TRANS without 4-octet capability → 2/2', { ...cfg, peerAs: 4200000001 }, open({ myAs: 23456, capabilities: [mp(1)] }), 2, new Uint8Array([0x5b, 0xa0])],
+    // RFC 7607 §2: AS 0 is Bad Peer AS even where the configuration names AS 0
+    ['AS 0 in My AS (no capability) → 2/2', { ...cfg, peerAs: 0 }, open({ myAs: 0, capabilities: [mp(1)] }), 2, new Uint8Array([0, 0])],
+    ['AS 0 in the 4-octet capability → 2/2', { ...cfg, peerAs: 0 }, open({ myAs: 0, capabilities: [mp(1), as4(0)] }), 2, undefined],
+    ['My AS 0 beside a good 4-octet capability → 2/2', cfg, open({ myAs: 0 }), 2, undefined],
     ['BGP id 0.0.0.0 → 2/3', cfg, open({ bgpId: '0.0.0.0' }), 3, undefined],
     ['iBGP peer with our own BGP id → 2/3', { ...cfg, peerAs: 65000 }, open({ myAs: 65000, bgpId: '10.0.0.1', capabilities: [mp(1), as4(65000)] }), 3, undefined],
     ['hold time 1 → 2/6', cfg, open({ holdTime: 1 }), 6, undefined],
@@ -45,7 +49,7 @@ describe('OPEN validation (RFC 4271 §6.2)', () => {
 
   it('a 2-octet peer without capabilities speaks IPv4 with 2-octet AS_PATHs', () => {
     const v = checkOpen(cfg, open({ capabilities: [] }));
-    expect(v.ok && v.negotiated).toMatchObject({ as4: false, families: ['ipv4'], routeRefresh: false, codecIn: { as4: false } });
+    expect(v.ok && v.negotiated).toMatchObject({ as4: false, families: ['ipv4'], routeRefresh: false, codecIn: { as4: false, ibgp: false } });
   });
 });
 

@@ -32,8 +32,12 @@ const segment = (asn: fc.Arbitrary<number>): fc.Arbitrary<AsPathSegment> => fc.r
 
 export interface GenOptions { as4: boolean; addPath: boolean }
 
+/** AS numbers as a path or aggregator carries them: never 0 (RFC 7607 §2 makes that malformed) */
+const asn16 = fc.integer({ min: 1, max: 0xffff });
+const asn32 = fc.integer({ min: 1, max: 0xffffffff });
+
 export function attributes(o: GenOptions, withNlri: boolean): fc.Arbitrary<PathAttributes> {
-  const asn = o.as4 ? u32 : u16;
+  const asn = o.as4 ? asn32 : asn16;
   const unknownCodes = fc.uniqueArray(fc.integer({ min: 1, max: 255 }).filter((c) => ATTRIBUTE_TABLE[c] === undefined), { maxLength: 3 });
   return fc.record({
     origin: fc.constantFrom('IGP', 'EGP', 'INCOMPLETE'),
@@ -48,8 +52,8 @@ export function attributes(o: GenOptions, withNlri: boolean): fc.Arbitrary<PathA
     clusterList: fc.array(ipv4, { minLength: 1, maxLength: 4 }),
     extendedCommunities: fc.array(fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => ({ type: b[0]!, subtype: b[1]!, hex: Buffer.from(b).toString('hex') })), { minLength: 1, maxLength: 4 }),
     largeCommunities: fc.array(fc.record({ global: u32, local1: u32, local2: u32 }), { minLength: 1, maxLength: 4 }),
-    as4Path: fc.array(segment(u32).filter((s) => s.type === 'AS_SEQUENCE' || s.type === 'AS_SET'), { minLength: 1, maxLength: 2 }),
-    as4Aggregator: fc.record({ asn: u32, address: ipv4 }),
+    as4Path: fc.array(segment(asn32).filter((s) => s.type === 'AS_SEQUENCE' || s.type === 'AS_SET'), { minLength: 1, maxLength: 2 }),
+    as4Aggregator: fc.record({ asn: asn32, address: ipv4 }),
     mpReach: fc.record({
       afi: fc.constant(2), safi: fc.constant(1),
       nextHops: fc.oneof(fc.tuple(ipv6), fc.tuple(ipv6, ipv6)),
