@@ -22,7 +22,10 @@
  * row and for at least a grace period since first seen absent is gone; its
  * allocations and blocks are to be freed (agent/ipam/node-release.ts). Nothing is
  * judged without a list, or with one that lacks the judging node itself (not the
- * cluster's whole list); the absence record then starts over.
+ * cluster's whole list); the absence record then starts over. Where Node objects are
+ * optional (file datastore: `onlySeen`) only a node seen in an earlier list of this
+ * run and then missing can be gone — never one that holds blocks without ever having
+ * had a Node object.
  */
 import { handlesIn } from './block.js';
 import { addrAt, parseCidr } from './cidr.js';
@@ -173,22 +176,37 @@ export function forgetLeak(state: LeakState, handle: string): LeakState {
   return { absent, podLeaks: state.podLeaks.filter((l) => l.handle !== handle) };
 }
 
-/** Nodes seen absent from the Node list: since when, in how many passes in a row. */
-export type NodeAbsenceState = Readonly<Record<string, Absence>>;
+/**
+ * What the gone-node judgement carries from pass to pass: the nodes seen absent from
+ * the Node list (since when, in how many passes in a row), and the nodes seen in a
+ * list (kept while they are listed or still named by a block).
+ */
+export interface NodeAbsenceState {
+  readonly absent: Readonly<Record<string, Absence>>;
+  readonly seen: readonly string[];
+}
+
+export const NO_NODE_ABSENCE: NodeAbsenceState = { absent: {}, seen: [] };
 
 export interface GoneNodesInput {
   /** the judging node (always in a trustworthy list) */
   self: string;
   blocks: readonly Block[];
-  /** the names of the cluster's Nodes; undefined: not known (no snapshot yet) */
+  /** the names of the cluster's Nodes; undefined: not known (no snapshot yet, or a Node object rejected) */
   nodes: ReadonlySet<string> | undefined;
+  /**
+   * only a node seen in an earlier list can be gone (the file datastore, where Node
+   * objects are optional: a running node without one holds blocks); without it, any
+   * node the blocks name that is absent (kubernetes: the Node objects are the whole truth)
+   */
+  onlySeen?: boolean;
   /** the clock's reading, ms */
   now: number;
   graceMs: number;
 }
 
 /** Nodes the IPAM blocks name: their affinities and the nodes their allocations were made on. */
-export function nodesInBlocks(blocks: readonly Block[]): Set<string> {
+function nodesInBlocks(blocks: readonly Block[]): Set<string> {
   const out = new Set<string>();
   for (const b of blocks) {
     if (b.affinity?.startsWith('host:')) out.add(b.affinity.slice('host:'.length));
@@ -200,17 +218,21 @@ export function nodesInBlocks(blocks: readonly Block[]): Set<string> {
   return out;
 }
 
-/** One pass: the nodes gone (sorted), and the absence record for the next pass. */
+/** One pass: the nodes gone (sorted), and the state for the next pass. */
 export function judgeGoneNodes(previous: NodeAbsenceState, i: GoneNodesInput): { gone: string[]; state: NodeAbsenceState } {
-  if (i.nodes === undefined || !i.nodes.has(i.self)) return { gone: [], state: {} };
-  const state: Record<string, Absence> = {};
+  const named = nodesInBlocks(i.blocks);
+  // being seen outlives a pass without a trustworthy list; a node neither listed nor named is forgotten
+  const seenBefore = new Set(previous.seen);
+  if (i.nodes === undefined || !i.nodes.has(i.self)) return { gone: [], state: { absent: {}, seen: [...seenBefore].filter((n) => named.has(n)).sort() } };
+  const seen = [...new Set([...i.nodes, ...[...seenBefore].filter((n) => named.has(n))])].sort();
+  const absent: Record<string, Absence> = {};
   const gone: string[] = [];
-  for (const n of [...nodesInBlocks(i.blocks)].sort()) {
-    if (n === i.self || i.nodes.has(n)) continue;
-    const prev = previous[n];
+  for (const n of [...named].sort()) {
+    if (n === i.self || i.nodes.has(n) || (i.onlySeen && !seenBefore.has(n))) continue;
+    const prev = previous.absent[n];
     const a: Absence = prev ? { since: prev.since, passes: prev.passes + 1 } : { since: i.now, passes: 1 };
-    state[n] = a;
+    absent[n] = a;
     if (a.passes >= 2 && i.now - a.since >= i.graceMs) gone.push(n);
   }
-  return { gone, state };
+  return { gone, state: { absent, seen } };
 }

@@ -371,13 +371,15 @@ export class Agent {
       this.leakGc ??= new LeakGc({
         node: this.o.node, store: this.o.ipamStore, release: (h) => ipam.release(h), links: () => rtnl.links().map((l) => l.name),
         ...(this.cni ? { exclusive: this.cni.exclusive.bind(this.cni) } : {}),
-        graceMs: Math.floor((this.o.ipamGcMs ?? 60_000) * 0.9), log: this.log,
+        graceMs: Math.floor((this.o.ipamGcMs ?? 60_000) * 0.9), log: this.log, nodesOnlySeen: this.o.datastore.name === 'file',
       });
       const live = this.o.datastore.name === 'kubernetes'
         ? [...(snap.objects.get('Pod')?.values() ?? [])].map((p) => ({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name }))
         : undefined;
-      // the cluster's nodes: a node missing from them past a grace has its addresses and blocks freed (leaks.ts)
-      const nodes = [...(snap.objects.get('Node')?.keys() ?? [])];
+      // the cluster's nodes: a node missing from them past a grace has its addresses and blocks freed (leaks.ts);
+      // none while a Node object is rejected (its node may be running), and in the file
+      // datastore (Node objects optional) only a node listed before can be gone
+      const nodes = this.rejected.holdsKind('Node') ? undefined : [...(snap.objects.get('Node')?.keys() ?? [])];
       if ((await this.leakGc.pass(live, nodes)).length > 0 && await this.refreshIpam()) this.policy.kick();
     } catch (err) {
       this.failed('ipam', err);

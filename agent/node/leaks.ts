@@ -37,7 +37,7 @@
  */
 import type { Logger } from 'pino';
 import { hostIfName } from '../cni/names.js';
-import { forgetLeak, judgeGoneNodes, judgeLeaks, NO_LEAK_STATE, podKey, type JudgedLeak, type LeakState, type NodeAbsenceState } from '../ipam/gc.js';
+import { forgetLeak, judgeGoneNodes, judgeLeaks, NO_LEAK_STATE, NO_NODE_ABSENCE, podKey, type JudgedLeak, type LeakState, type NodeAbsenceState } from '../ipam/gc.js';
 import { releaseNodeAllocations, type NodeFreed } from '../ipam/node-release.js';
 import type { IpamStore } from '../ipam/store.js';
 import type { PodRef } from '../ipam/types.js';
@@ -57,6 +57,8 @@ export interface LeakGcOptions {
   graceMs: number;
   /** how long a node must have been missing from the Node list before its IPAM data is freed; default `NODE_GONE_GRACE_MS` */
   nodeGraceMs?: number;
+  /** only a node seen in an earlier Node list of this run can be gone (the file datastore: Node objects are optional) */
+  nodesOnlySeen?: boolean;
   log: Logger;
   now?: () => number;
 }
@@ -69,7 +71,7 @@ export type Freed = JudgedLeak | (NodeFreed & { why: string });
 
 export class LeakGc {
   private state: LeakState = NO_LEAK_STATE;
-  private nodesAbsent: NodeAbsenceState = {};
+  private nodesAbsent: NodeAbsenceState = NO_NODE_ABSENCE;
   private running = false;
 
   private readonly keep: ReadonlySet<string>;
@@ -124,11 +126,11 @@ export class LeakGc {
   private async freeGoneNodes(blocks: Parameters<typeof judgeGoneNodes>[1]['blocks'], nodes: ReadonlySet<string> | undefined): Promise<Freed[]> {
     const now = this.now();
     const graceMs = this.o.nodeGraceMs ?? NODE_GONE_GRACE_MS;
-    const judged = judgeGoneNodes(this.nodesAbsent, { self: this.o.node, blocks, nodes, now, graceMs });
+    const judged = judgeGoneNodes(this.nodesAbsent, { self: this.o.node, blocks, nodes, now, graceMs, ...(this.o.nodesOnlySeen ? { onlySeen: true } : {}) });
     this.nodesAbsent = judged.state;
     const out: Freed[] = [];
     for (const node of judged.gone) {
-      const since = judged.state[node]?.since ?? now;
+      const since = judged.state.absent[node]?.since ?? now;
       const why = `node ${node} missing from the Node list for ${Math.round((now - since) / 1000)} s`;
       let freed: NodeFreed[];
       try {
@@ -142,8 +144,8 @@ export class LeakGc {
       this.o.log.warn({ node, handles: freed.map((f) => f.handle), addresses, why },
         `ipam: node ${node} is gone (${why}): released ${addresses.length} addresses of ${freed.length} handles, and its blocks`);
       for (const f of freed) out.push({ ...f, why });
-      const { [node]: _done, ...rest } = this.nodesAbsent;
-      this.nodesAbsent = rest;
+      const { [node]: _done, ...rest } = this.nodesAbsent.absent;
+      this.nodesAbsent = { ...this.nodesAbsent, absent: rest };
     }
     return out;
   }

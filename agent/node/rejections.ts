@@ -22,6 +22,12 @@ export class Rejections {
     for (const [k, r] of this.byKey) if (present.has(r.object)) this.byKey.delete(k);
   }
 
+  /** Whether a rejected object of this kind is outstanding (not in a snapshot since). */
+  holdsKind(kind: string): boolean {
+    for (const r of this.byKey.values()) if (r.object.startsWith(`${kind} `)) return true;
+    return false;
+  }
+
   get size(): number {
     return this.byKey.size;
   }

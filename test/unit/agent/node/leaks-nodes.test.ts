@@ -25,8 +25,8 @@ async function cluster() {
   let clock = 0;
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => { lines.push(s); } });
-  const gc = (node: string, ipam: Ipam) => new LeakGc({ node, store, release: (h) => ipam.release(h), links: () => [], graceMs: 1000, nodeGraceMs: GRACE, log, now: () => clock });
-  return { store, a, c, gcA: gc('a', a), gcC: gc('c', c), lines, at: (ms: number) => { clock = ms; } };
+  const gc = (node: string, ipam: Ipam, nodesOnlySeen = false) => new LeakGc({ node, store, release: (h) => ipam.release(h), links: () => [], graceMs: 1000, nodeGraceMs: GRACE, log, now: () => clock, nodesOnlySeen });
+  return { store, a, c, gcA: gc('a', a), gcC: gc('c', c), gcFilesA: gc('a', a, true), lines, at: (ms: number) => { clock = ms; } };
 }
 
 const nodes = new Set(['a', 'c']);
@@ -68,5 +68,21 @@ describe('LeakGc: a deleted Node', () => {
     expect(await s.c.lookup('c1')).toMatchObject([{ address: '10.0.0.8' }]);
     const held = (await s.store.list('block')).flatMap((r) => r.value.allocations.filter((h) => h !== null));
     expect(held.sort()).toEqual(['a1', 'c1']);
+  });
+
+  // The file datastore (Node objects optional): a running node without a Node file
+  // holds blocks but was never listed; it is not gone.
+  it('nodesOnlySeen: a node never listed keeps its addresses; listed once and then missing, it is freed', async () => {
+    const s = await cluster();
+    for (const t of [0, GRACE, 3 * GRACE]) { s.at(t); expect(await s.gcFilesA.pass(undefined, nodes)).toEqual([]); }
+    expect((await s.store.keys('handle')).sort()).toEqual(['a1', 'b1', 'b2', 'c1', 'vxlan-tunnel-addr-b']);
+    s.at(4 * GRACE);
+    expect(await s.gcFilesA.pass(undefined, new Set(['a', 'b', 'c']))).toEqual([]);
+    s.at(4 * GRACE + 1);
+    expect(await s.gcFilesA.pass(undefined, nodes)).toEqual([]);
+    s.at(5 * GRACE + 1);
+    const freed = await s.gcFilesA.pass(undefined, nodes);
+    expect(freed.map((f) => f.handle).sort()).toEqual(['b1', 'b2', 'vxlan-tunnel-addr-b']);
+    expect((await s.store.keys('handle')).sort()).toEqual(['a1', 'c1']);
   });
 });

@@ -19,4 +19,15 @@ describe('Rejections', () => {
     expect(r.size).toBe(1);
     expect(r.sentences()).toEqual(['b.yaml: NetworkPolicy y/allow rejected: /spec bad']);
   });
+
+  it('says whether an object of a kind is outstanding (a rejected Node stops the deleted-node GC)', () => {
+    const r = new Rejections();
+    r.add({ source: 'b.yaml', object: 'NetworkPolicy y/Node', errors: [{ path: '/spec', message: 'bad' }] });
+    expect(r.holdsKind('Node')).toBe(false);
+    r.add({ source: 'nodes/n2.yaml', object: 'Node n2', errors: [{ path: 'metadata.name', message: 'bad' }] });
+    expect(r.holdsKind('Node')).toBe(true);
+    const n2 = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n2' } } as unknown as Resource;
+    r.fixedIn({ revision: 2, objects: new Map([['Node', new Map([['n2', n2]])]]) });
+    expect(r.holdsKind('Node')).toBe(false);
+  });
 });
