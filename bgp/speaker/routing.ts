@@ -181,15 +181,24 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
   // imported attributes keep it) and what importAttrs builds
   withdraw(s, p, u.withdrawn, out);
   const a = u.attributes;
-  if (a.mpUnreach) withdraw(s, p, a.mpUnreach.withdrawn, out);
-  const mp = a.mpReach;
+  // RFC 4760 §6: MP_* of a family not negotiated (e.g. SAFI 2, multicast) are not used —
+  // they never touch the unicast table (their prefixes look like unicast ones)
+  if (a.mpUnreach && negotiatedFamily(neg.families, a.mpUnreach.afi, a.mpUnreach.safi)) withdraw(s, p, a.mpUnreach.withdrawn, out);
+  const mp = a.mpReach && negotiatedFamily(neg.families, a.mpReach.afi, a.mpReach.safi) ? a.mpReach : undefined;
   const v4 = u.nlri.length > 0;
   const mpNlri = mp !== undefined && mp.nlri.length > 0;
   if (!v4 && !mpNlri) return false;
-  const ctx: ImportContext = { localAs: s.local.asn, routerId: s.local.routerId, clusterId: s.local.clusterId, ibgp: p.info.ibgp, as4: neg.as4 };
+  const ctx: ImportContext = {
+    localAs: s.local.asn, routerId: s.local.routerId, clusterId: s.local.clusterId, ibgp: p.info.ibgp, peerAs: neg.peerAs, as4: neg.as4,
+  };
   const nh = a.nextHop;
   if (v4 && announce(s, p, neg.families, ctx, a, u.nlri, nh ? [nh] : NO_NEXT_HOP, out)) return true;
   return mpNlri && announce(s, p, neg.families, ctx, a, mp.nlri, mp.nextHops, out);
+}
+
+/** Unicast of a family the session negotiated (margay negotiates unicast only). */
+function negotiatedFamily(families: readonly Family[], afi: number, safi: number): boolean {
+  return safi === 1 && (afi === 1 ? families.includes('ipv4') : afi === 2 && families.includes('ipv6'));
 }
 
 function withdraw(s: Speaker, p: PeerState, list: readonly Prefix[], out: Out): void {

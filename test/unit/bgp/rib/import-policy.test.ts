@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { importAttrs, type ImportContext } from '../../../../bgp/rib/import.js';
 import { compilePrefixFilter, maxPrefixData } from '../../../../bgp/rib/policy.js';
 
-const ctx: ImportContext = { localAs: 65000, routerId: '10.0.0.1', clusterId: '10.0.0.1', ibgp: false, as4: true };
+const ctx: ImportContext = { localAs: 65000, routerId: '10.0.0.1', clusterId: '10.0.0.1', ibgp: false, peerAs: 65001, as4: true };
 const seq = (...asns: number[]) => ({ type: 'AS_SEQUENCE' as const, asns });
 
 describe('import checks', () => {
@@ -13,6 +13,14 @@ describe('import checks', () => {
     expect(importAttrs({ origin: 'IGP', asPath: [], clusterList: ['10.9.9.9', '10.0.0.1'] }, ['10.0.0.5'], { ...ctx, ibgp: true }))
       .toEqual({ ok: false, reason: 'cluster-loop' });
     expect(importAttrs({ origin: 'IGP', asPath: [seq(65000)] }, ['10.0.0.5'], { ...ctx, ibgp: true }).ok).toBe(true);
+  });
+  it('refuses confederation segments from anyone, and an eBGP path not led by the peer AS', () => {
+    const confed = { type: 'AS_CONFED_SEQUENCE' as const, asns: [65010] };
+    expect(importAttrs({ origin: 'IGP', asPath: [confed, seq(65001)] }, ['10.0.0.5'], { ...ctx, ibgp: true })).toEqual({ ok: false, reason: 'confed-path' });
+    expect(importAttrs({ origin: 'IGP', asPath: [seq(65001), confed] }, ['192.0.2.1'], ctx)).toEqual({ ok: false, reason: 'confed-path' });
+    expect(importAttrs({ origin: 'IGP', asPath: [] }, ['192.0.2.1'], ctx)).toEqual({ ok: false, reason: 'first-as' });
+    expect(importAttrs({ origin: 'IGP', asPath: [seq(65002, 65001)] }, ['192.0.2.1'], ctx)).toEqual({ ok: false, reason: 'first-as' });
+    expect(importAttrs({ origin: 'IGP', asPath: [seq(65001, 65002)] }, ['192.0.2.1'], ctx).ok).toBe(true);
   });
   it('ignores LOCAL_PREF from eBGP, keeps it from iBGP; unknown transitive attributes get the Partial bit', () => {
     const a = { origin: 'IGP' as const, asPath: [seq(65001)], localPref: 500, unknown: [{ code: 99, flags: 0xc0, hex: 'ab' }, { code: 98, flags: 0x80, hex: 'cd' }] };

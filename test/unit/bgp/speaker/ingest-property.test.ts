@@ -61,9 +61,9 @@ type Route = { source: string; attrs: RouteAttrs };
  * then announcements; no next hop or a loop = withdrawn), and the decision run over
  * it from scratch.
  */
-function modelUpdate(rib: Map<string, RouteAttrs>, u: UpdateMessage, ibgp: boolean): void {
+function modelUpdate(rib: Map<string, RouteAttrs>, u: UpdateMessage, ibgp: boolean, peerAs: number): void {
   for (const p of [...u.withdrawn, ...(u.attributes.mpUnreach?.withdrawn ?? [])]) rib.delete(formatPrefix(p));
-  const ctx = { localAs: 65000, routerId: '10.0.0.100', clusterId: '10.0.0.100', ibgp, as4: true };
+  const ctx = { localAs: 65000, routerId: '10.0.0.100', clusterId: '10.0.0.100', ibgp, peerAs, as4: true };
   const nh = u.attributes.nextHop;
   for (const [nlri, hops] of [[u.nlri, nh ? [nh] : []], [u.attributes.mpReach?.nlri ?? [], u.attributes.mpReach?.nextHops ?? []]] as const) {
     if (nlri.length === 0) continue;
@@ -92,7 +92,7 @@ describe('ingest property: the incremental pipeline equals a from-scratch decisi
       for (const u of updates) {
         const m = toMessage(u.peer, u);
         const r = handle(s, PEERS[u.peer]!, messageEvent(conns[u.peer]!, m), 1);
-        modelUpdate(model[u.peer]!, m, ASNS[u.peer] === 65000);
+        modelUpdate(model[u.peer]!, m, ASNS[u.peer] === 65000, ASNS[u.peer]!);
         for (const ch of r.routes) { if (ch.kind === 'remove') replay.delete(ch.prefix); else replay.set(ch.prefix, ch.nextHops); }
       }
       held += s.loc.routes.size;
