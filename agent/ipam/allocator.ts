@@ -85,6 +85,8 @@ export class Ipam {
   private unsureWrite = false;
   /** Pools or labels changed since own blocks were last checked against them (`releaseStrandedBlocks`). */
   private strandedDue = true;
+  /** The last setPools' input when list order settled an overlap; decided by the block records before the stranded check. */
+  private undecided: { pools: readonly IpPool[]; previous: readonly ResolvedPool[] } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: IpamOptions) {
@@ -98,16 +100,36 @@ export class Ipam {
 
   /**
    * Replaces the pools. Invalid ones (or one overlapping a pool there before it:
-   * older by creationTimestamp, else serving since the last setPools) are left out
-   * and returned, naming the field; the others keep serving.
+   * older by creationTimestamp, else serving since the last setPools, else holding
+   * block records) are left out and returned, naming the field; the others keep
+   * serving. An overlap only list order settled is decided again by the block records
+   * (read once, queued, before any block is judged stranded or assigned from).
    */
   setPools(pools: readonly IpPool[]): IpamError[] {
-    const { valid, errors } = partitionPools(pools, this.pools);
+    // a result list order settled does not count as having served
+    const previous = this.undecided ? this.undecided.previous : this.pools;
+    const { valid, errors, undecided } = partitionPools(pools, previous);
     const before = this.servingKey();
     this.pools = valid;
     this.errors = errors;
-    this.checkStranded(before);
+    // list order settled an overlap (no timestamps, no history: a restart with the file
+    // datastore): the block records decide, read before any block is judged stranded
+    this.undecided = undecided ? { pools, previous } : undefined;
+    if (undecided) this.strandedNow();
+    else this.checkStranded(before);
     return errors;
+  }
+
+  /** Settles an `undecided` overlap by the block records (`partitionPools` with blocks). */
+  private async decidePools(): Promise<void> {
+    const u = this.undecided;
+    if (!u) return;
+    const blocks = (await this.store.list('block')).map((r) => r.value);
+    if (this.undecided !== u) return; // a newer setPools
+    const { valid, errors } = partitionPools(u.pools, u.previous, blocks);
+    this.pools = valid;
+    this.errors = errors;
+    this.undecided = undefined;
   }
 
   /** Errors of the pools left out by the last setPools. */
@@ -138,7 +160,10 @@ export class Ipam {
   }
 
   private checkStranded(before: string): void {
-    if (this.servingKey() === before) return;
+    if (this.servingKey() !== before) this.strandedNow();
+  }
+
+  private strandedNow(): void {
     this.strandedDue = true;
     // queued behind calls in flight; a failure leaves it due for the next assign
     this.releaseStrandedBlocks().catch(() => undefined);
@@ -153,6 +178,7 @@ export class Ipam {
     const mine = affinityOf(this.node);
     const gone: string[] = [];
     try {
+      await this.decidePools();
       for (const key of await this.ownBlockKeys()) {
         if (this.serving(key)) continue;
         let deleted = false;

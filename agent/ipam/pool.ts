@@ -2,10 +2,10 @@
  * IPPool validation and selection: defaults (blockSize 26 / 122, nodeSelector
  * all()), field checks that name the field, and which pools serve a node. Pure.
  */
-import { parseCidr, CidrError, type Cidr, type Family, cidrCovers, tryParseCidr } from './cidr.js';
+import { parseCidr, CidrError, type Cidr, type Family, cidrCovers, cidrOverlaps, tryParseCidr } from './cidr.js';
 import { IpamError } from './errors.js';
 import { parseSelector, matchSelector, SelectorError, type Selector } from './selector.js';
-import type { EncapMode, IpPool } from './types.js';
+import type { Block, EncapMode, IpPool } from './types.js';
 
 export interface ResolvedPool {
   name: string;
@@ -67,7 +67,7 @@ export function resolvePools(pools: readonly IpPool[]): ResolvedPool[] {
     for (let j = 0; j < i; j++) {
       const a = out[i] as ResolvedPool;
       const b = out[j] as ResolvedPool;
-      if (cidrCovers(a.cidr, b.cidr) || cidrCovers(b.cidr, a.cidr)) {
+      if (cidrOverlaps(a.cidr, b.cidr)) {
         bad(a.name, 'cidr', `${a.cidrText} overlaps IPPool ${b.name} (${b.cidrText})`);
       }
     }
@@ -89,32 +89,43 @@ function createdKey(p: IpPool): string | undefined {
   return m ? `${m[1] ?? ''}.${(m[2] ?? '').padEnd(9, '0')}` : undefined;
 }
 
-interface Seniority { i: number; created: string | undefined; served: boolean }
+interface Seniority { i: number; created: string | undefined; served: boolean; holds: boolean }
 
 /**
  * Which of two overlapping pools keeps serving (negative: `a`): the older by
  * creationTimestamp; a pool without one counts as older than every pool when it
  * already served (same name and cidr) in `previous`, newer than every pool
- * otherwise; then the already serving one, then list order. A total order, so the
- * result never depends on which pair is looked at first.
+ * otherwise — and among those, one that holds block records (`blocks` naming it,
+ * inside its cidr) before one that does not; then the already serving one, then list
+ * order. A total order, so the result never depends on which pair is looked at first.
  */
 function bySeniority(a: Seniority, b: Seniority): number {
-  const tier = (s: Seniority): number => (s.created !== undefined ? 1 : s.served ? 0 : 2);
+  const tier = (s: Seniority): number => (s.created !== undefined ? 1 : s.served ? 0 : s.holds ? 2 : 3);
   const ca = a.created ?? '';
   const cb = b.created ?? '';
   return (tier(a) - tier(b)) || (ca < cb ? -1 : ca > cb ? 1 : 0) || (Number(b.served) - Number(a.served)) || (a.i - b.i);
 }
 
+/** The IPAM block records `partitionPools` looks at: which pool claimed each block. */
+export type BlockOfPool = Pick<Block, 'cidr' | 'pool'>;
+
 /**
  * Lenient form for a running agent: invalid pools are set aside with their error;
  * of overlapping ones the one there first keeps serving (Calico refuses the newcomer
  * at creation) — the older by creationTimestamp, else the one already valid in
- * `previous` (the last result's `valid`), else the one listed first — and the
- * newcomer is set aside with an error naming it and the pool it overlaps. `valid`
- * and `errors` keep the input order.
+ * `previous` (the last result's `valid`), else the one holding block records among
+ * `blocks` (after an agent restart, without timestamps: the file datastore), else
+ * the one listed first — and the newcomer is set aside with an error naming it and
+ * the pool it overlaps. `valid` and `errors` keep the input order. `undecided`: list
+ * order settled an overlap that block records could settle (no `blocks` given).
  */
-export function partitionPools(pools: readonly IpPool[], previous: readonly PreviousPool[] = []): { valid: ResolvedPool[]; errors: IpamError[] } {
+export function partitionPools(pools: readonly IpPool[], previous: readonly PreviousPool[] = [], blocks?: readonly BlockOfPool[]): { valid: ResolvedPool[]; errors: IpamError[]; undecided: boolean } {
   const before = new Set(previous.map((p) => `${p.name}=${p.cidrText}`));
+  const claimed = new Map<string, Cidr[]>();
+  for (const b of blocks ?? []) {
+    const c = tryParseCidr(b.cidr);
+    if (c) claimed.set(b.pool, [...(claimed.get(b.pool) ?? []), c]);
+  }
   const resolved: (ResolvedPool | IpamError)[] = pools.map((p) => {
     try {
       return resolvePool(p);
@@ -125,18 +136,22 @@ export function partitionPools(pools: readonly IpPool[], previous: readonly Prev
   });
   const rank = pools.map((p, i): Seniority => {
     const r = resolved[i];
-    const served = !(r instanceof IpamError) && r !== undefined && before.has(`${r.name}=${r.cidrText}`);
-    return { i, created: createdKey(p), served };
+    const ok = !(r instanceof IpamError) && r !== undefined;
+    const served = ok && before.has(`${r.name}=${r.cidrText}`);
+    const holds = ok && (claimed.get(r.name) ?? []).some((c) => cidrCovers(r.cidr, c));
+    return { i, created: createdKey(p), served, holds };
   }).sort(bySeniority);
-  const kept: ResolvedPool[] = [];
-  for (const { i } of rank) {
-    const r = resolved[i];
+  const kept: { pool: ResolvedPool; s: Seniority }[] = [];
+  let undecided = false;
+  for (const s of rank) {
+    const r = resolved[s.i];
     if (r === undefined || r instanceof IpamError) continue;
-    const clash = kept.find((v) => cidrCovers(v.cidr, r.cidr) || cidrCovers(r.cidr, v.cidr));
+    const clash = kept.find((v) => cidrOverlaps(v.pool.cidr, r.cidr));
     if (clash) {
-      resolved[i] = new IpamError('invalid-pool', `IPPool ${r.name}: spec.cidr: ${r.cidrText} overlaps IPPool ${clash.name} (${clash.cidrText}), which was there first: ${r.name} is set aside`);
+      if (blocks === undefined && clash.s.created === undefined && !clash.s.served && s.created === undefined && !s.served) undecided = true;
+      resolved[s.i] = new IpamError('invalid-pool', `IPPool ${r.name}: spec.cidr: ${r.cidrText} overlaps IPPool ${clash.pool.name} (${clash.pool.cidrText}), which was there first: ${r.name} is set aside`);
     } else {
-      kept.push(r);
+      kept.push({ pool: r, s });
     }
   }
   const valid: ResolvedPool[] = [];
@@ -145,7 +160,7 @@ export function partitionPools(pools: readonly IpPool[], previous: readonly Prev
     if (r instanceof IpamError) errors.push(r);
     else valid.push(r);
   }
-  return { valid, errors };
+  return { valid, errors, undecided };
 }
 
 /** A tunnel encapsulation a pool may turn on (its ipipMode / vxlanMode). */
@@ -169,7 +184,7 @@ export function poolCovering(pools: readonly ResolvedPool[], blockCidr: string):
 /** The enabled pool selecting a node (by its labels) that holds the block, or undefined. */
 export function servingPool(pools: readonly ResolvedPool[], nodeLabels: Readonly<Record<string, string>>, blockCidr: string): ResolvedPool | undefined {
   const c = tryParseCidr(blockCidr);
-  return c && poolCovering(poolsForNode(pools, c.family, nodeLabels), blockCidr);
+  return c && poolsForNode(pools, c.family, nodeLabels).find((p) => cidrCovers(p.cidr, c));
 }
 
 /** What decides which blocks serve a node: its enabled, selecting pools (names and CIDRs). */

@@ -67,6 +67,56 @@ describe('overlapping IPPools: the one there first keeps serving', () => {
   });
 });
 
+// The file datastore has no creationTimestamp; after an agent restart there is no
+// previous setPools either. The pool that holds existing block records wins then, so
+// the newer pool whose name sorts first does not take over and strand the old one's blocks.
+describe('overlapping IPPools after a restart (no timestamps, no history)', () => {
+  const blockOf = (cidr: string, pool: string) => ({ cidr, pool, affinity: 'host:a', allocations: [null], attributes: {} });
+
+  it('the pure form: the pool the block records name wins over list order', () => {
+    const r = partitionPools([neu, old], [], [blockOf('10.244.0.0/26', 'default-pool')]);
+    expect(r.valid.map((p) => p.name)).toEqual(['default-pool']);
+    expect(r.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^IPPool a-new: .*overlaps IPPool default-pool/)]);
+    // a block the newcomer's name claims inside it: it holds blocks too, so list order decides again
+    const both = partitionPools([neu, old], [], [blockOf('10.244.0.0/26', 'default-pool'), blockOf('10.244.5.0/26', 'a-new')]);
+    expect(both.valid.map((p) => p.name)).toEqual(['a-new']);
+    // a record naming the pool but outside its cidr (a pool re-created elsewhere) does not count
+    expect(partitionPools([neu, old], [], [blockOf('10.9.0.0/26', 'default-pool')]).valid.map((p) => p.name)).toEqual(['a-new']);
+    // served in the previous setPools still comes first
+    expect(partitionPools([neu, old], partitionPools([neu]).valid, [blockOf('10.244.0.0/26', 'default-pool')]).valid.map((p) => p.name)).toEqual(['a-new']);
+  });
+
+  it('a restarted allocator keeps the old pool serving and its empty blocks', async () => {
+    const store = new MemoryIpamStore();
+    const before = new Ipam({ store, node: 'a', pools: [old] });
+    await before.assign({ handle: 'h0' });
+    await before.release('h0'); // the node's block is empty now
+    expect(await store.keys('block')).toEqual(['10.244.0.0/26']);
+    const after = new Ipam({ store, node: 'a', pools: [neu, old] }); // listed by name: the newcomer first
+    expect(await after.releaseStrandedBlocks()).toEqual([]);
+    expect(await store.keys('block')).toEqual(['10.244.0.0/26']);
+    expect(after.resolvedPools().map((p) => p.name)).toEqual(['default-pool']);
+    expect(after.poolErrors().map((e) => e.message)).toEqual([expect.stringMatching(/^IPPool a-new: .*overlaps IPPool default-pool/)]);
+    const [x] = await after.assign({ handle: 'h1' });
+    expect(x!.pool).toBe('default-pool');
+    expect(x!.address).toBe('10.244.0.0');
+  });
+
+  it('a second setPools before the block records are read does not make the list-order winner the one that served', async () => {
+    const store = new MemoryIpamStore();
+    const before = new Ipam({ store, node: 'a', pools: [old] });
+    await before.assign({ handle: 'h0' });
+    await before.release('h0');
+    const after = new Ipam({ store, node: 'a', pools: [neu, old] });
+    after.setPools([neu, old]); // the agent's first snapshot, at once
+    after.setPools([neu, old]);
+    const [x] = await after.assign({ handle: 'h1' });
+    expect(x!.pool).toBe('default-pool');
+    expect(await store.keys('block')).toEqual(['10.244.0.0/26']);
+    expect(after.setPools([neu, old]).map((e) => e.message)).toEqual([expect.stringMatching(/^IPPool a-new: .*overlaps IPPool default-pool/)]);
+  });
+});
+
 describe('IPPool objects → allocator pools', () => {
   it('carry metadata.creationTimestamp, so a restarted agent still keeps the older pool', () => {
     const c = new ObjectCache();
