@@ -42,6 +42,13 @@ describe('OPEN validation (RFC 4271 §6.2)', () => {
     if (data) expect(v.notification.data).toEqual(data);
   });
 
+  it('the receive codec knows iBGP from eBGP (LOCAL_PREF is discarded on eBGP, RFC 7606 §7.5)', () => {
+    const i = checkOpen({ ...cfg, peerAs: 65000 }, open({ myAs: 65000, capabilities: [mp(1), as4(65000)] }));
+    expect(i.ok && [i.negotiated.codecIn.ibgp, i.negotiated.codecOut.ibgp]).toEqual([true, undefined]);
+    const e = checkOpen(cfg, open());
+    expect(e.ok && e.negotiated.codecIn.ibgp).toBe(false);
+  });
+
   it('accepts hold time 0 and 3', () => {
     expect(checkOpen(cfg, open({ holdTime: 0 })).ok).toBe(true);
     expect(checkOpen(cfg, open({ holdTime: 3 })).ok).toBe(true);
