@@ -69,7 +69,7 @@ export function parseAsn(v: unknown): number | undefined {
  * no leading zeros — "010.0.0.1" is 8.0.0.1 to inet_aton and 10.0.0.1 to others, so
  * it is refused rather than guessed; undefined if invalid.
  */
-export function parseDottedQuad(text: string): string | undefined {
+function parseDottedQuad(text: string): string | undefined {
   return parseIPv4(text.trim())?.join('.');
 }
 

@@ -32,7 +32,7 @@
 import type { IpamChange } from '../ipam/store.js';
 import type { Block, Handle } from '../ipam/types.js';
 import { ownBlocks, tunnelAddresses, type NodeTunnels } from './desired.js';
-import { heldHere, lentFrom } from './borrowed.js';
+import { borrowedAddresses } from './borrowed.js';
 
 /** longer than any store's re-list period (file feed 10 s): a claim no list confirmed (or a release none confirmed) by then is left to the lists */
 export const PENDING_CLAIM_TTL_MS = 30_000;
@@ -48,6 +48,8 @@ export class IpamView {
   private readonly pending = new Map<string, { b: Block; at: number }>();
   /** own blocks released here that a list may still hold (cidr → when: `clock()`) */
   private readonly releasedAt = new Map<string, number>();
+  /** the host prefixes of the addresses held here in others' blocks, and the `blocks` they were read from (computed once per change) */
+  private held: { from: Block[]; prefixes: string[] } = { from: this.blocks, prefixes: [] };
 
   constructor(private readonly node: string, private readonly clock: () => number = () => performance.now()) {}
 
@@ -129,7 +131,8 @@ export class IpamView {
 
   /** Host routes (/32, /128) of the addresses this node's handles hold in blocks not its own (borrowed.ts): originated here. */
   borrowedHere(): string[] {
-    return heldHere(this.blocks, this.node);
+    if (this.held.from !== this.blocks) this.ownMoved();
+    return this.held.prefixes;
   }
 
   /** Every node's tunnel device addresses (VXLAN, IPIP) from the IPAM handles. */
@@ -139,8 +142,13 @@ export class IpamView {
 
   private ownMoved(): boolean {
     // borrowed addresses held here (originated) and those own blocks lend (their host routes accepted from the holder) move routing too
+    // one scan of the blocks for both; what is held here is kept for borrowedHere()
     const own = this.own();
-    const key = JSON.stringify([own.map((b) => b.cidr), [...this.tunnels()], this.borrowedHere(), own.flatMap(lentFrom).map((x) => `${x.prefix}@${x.node}`)]);
+    const ownCidrs = new Set(own.map((b) => b.cidr));
+    const borrowed = borrowedAddresses(this.blocks);
+    this.held = { from: this.blocks, prefixes: borrowed.filter((x) => x.node === this.node).map((x) => x.prefix) };
+    const lent = borrowed.filter((x) => ownCidrs.has(x.block)).map((x) => `${x.prefix}@${x.node}`);
+    const key = JSON.stringify([[...ownCidrs], [...this.tunnels()], this.held.prefixes, lent]);
     const moved = key !== this.ownKey;
     this.ownKey = key;
     return moved;

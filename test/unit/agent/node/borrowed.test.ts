@@ -115,4 +115,20 @@ describe('borrowed addresses (an address of another node\'s block given to this 
     a.apply(rec(before));
     expect(a.apply(rec(blocks)).own).toBe(false); // a third node's routes come from BGP
   });
+
+  it('the IPAM view reads the borrowed addresses once per change: borrowedHere() is the list ownMoved computed (BGP calls it inside the CNI ADD)', async () => {
+    const { blocks } = await borrowing();
+    const rec = (bs: Block[]) => [{ kind: 'block' as const, records: bs.map((value, i) => ({ value, version: `${i}-${JSON.stringify(value.allocations)}` })) }];
+    const v = new IpamView('c');
+    v.apply(rec(blocks));
+    const held = v.borrowedHere();
+    expect(held).toEqual(['10.0.0.1/32']);
+    expect(v.borrowedHere()).toBe(held); // not scanned again
+    // a change: recomputed
+    v.apply(rec(blocks.map((x) => ({ ...x, allocations: x.allocations.map((h) => (h === 'c-borrow' ? null : h)) }))));
+    expect(v.borrowedHere()).toEqual([]);
+    // blocks set directly (tests, a caller) are never answered from a stale cache
+    v.blocks = blocks;
+    expect(v.borrowedHere()).toEqual(['10.0.0.1/32']);
+  });
 });
