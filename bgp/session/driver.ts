@@ -16,8 +16,9 @@
  * later and is reported as TcpConnectionConfirmed / TcpConnectionFails then.
  */
 import type net from 'node:net';
-import type { CodecOptions, Message } from '../wire/types.js';
+import type { CodecOptions, Message, PathAttributes } from '../wire/types.js';
 import { messageEvent } from '../fsm/step.js';
+import { afiFamily, type Family } from '../fsm/types.js';
 import type { PeerAction, SpeakerAction, SpeakerEvent } from '../speaker/types.js';
 import { timerEvent } from '../speaker/handle.js';
 import type { ConnectOptions, Transport } from './transport.js';
@@ -89,6 +90,9 @@ interface Conn {
   codecIn: CodecOptions;
   codecOut: CodecOptions;
   closed: boolean;
+  /** the session's negotiated families, and the "afi/safi" of MP_* already logged as not negotiated */
+  families?: readonly Family[];
+  ignored?: Set<string>;
 }
 
 export class SessionDriver {
@@ -248,7 +252,7 @@ export class SessionDriver {
         return;
       case 'negotiated': {
         const c = this.conns.get(`${peer}#${a.conn}`);
-        if (c) { c.codecIn = a.negotiated.codecIn; c.codecOut = a.negotiated.codecOut; }
+        if (c) { c.codecIn = a.negotiated.codecIn; c.codecOut = a.negotiated.codecOut; c.families = a.negotiated.families; }
         return;
       }
       default:
@@ -289,6 +293,22 @@ export class SessionDriver {
     });
   }
 
+  /**
+   * RFC 4760 §6: the speaker ignores MP_REACH / MP_UNREACH of a family the session did
+   * not negotiate (routing.ts); said once per session and family, at debug.
+   */
+  private noteFamilies(c: Conn, a: PathAttributes): void {
+    for (const m of [a.mpReach, a.mpUnreach]) {
+      if (m === undefined) continue;
+      const f = afiFamily(m.afi, m.safi);
+      if (f !== undefined && c.families?.includes(f)) continue;
+      const key = `${m.afi}/${m.safi}`;
+      if ((c.ignored ??= new Set()).has(key)) continue;
+      c.ignored.add(key);
+      this.o.log.debug({ peer: c.peer, conn: c.conn, afi: m.afi, safi: m.safi }, 'MP_REACH/MP_UNREACH of a family not negotiated: ignored (RFC 4760 §6)');
+    }
+  }
+
   private onData(c: Conn, d: Buffer): void {
     if (c.closed) return;
     try {
@@ -306,7 +326,11 @@ export class SessionDriver {
         }
         if (r.warning) this.o.log.warn({ peer: c.peer, conn: c.conn, err: r.warning }, 'malformed UPDATE handled per RFC 7606');
         if (r.message) {
-          if (r.message.type === 'UPDATE') updates = true;
+          if (r.message.type === 'UPDATE') {
+            updates = true;
+            const at = r.message.attributes;
+            if (at.mpReach !== undefined || at.mpUnreach !== undefined) this.noteFamilies(c, at);
+          }
           this.dispatch(c.peer, messageEvent(c.conn, r.message));
         }
       }

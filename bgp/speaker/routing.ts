@@ -14,6 +14,7 @@ import type { Family, Path } from '../rib/path.js';
 import { bestOf, dropPaths, MAX_PREFIX, putPath, removePath, type RouteChange } from '../rib/table.js';
 import { keyFamily, keyText, type Ipv4Key, type PrefixKey } from '../rib/prefix-map.js';
 import { formatPrefix } from '../wire/prefix.js';
+import { afiFamily } from '../fsm/types.js';
 import type { Prefix, UpdateMessage } from '../wire/types.js';
 import { buildUpdates, endOfRib, endOfRibFamily } from './messages.js';
 import type { PeerAction, PeerState, Speaker } from './types.js';
@@ -196,9 +197,10 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
   return mpNlri && announce(s, p, neg.families, ctx, a, mp.nlri, mp.nextHops, out);
 }
 
-/** Unicast of a family the session negotiated (margay negotiates unicast only). */
+/** Unicast of a family the session negotiated (margay negotiates unicast only; the driver logs the others). */
 function negotiatedFamily(families: readonly Family[], afi: number, safi: number): boolean {
-  return safi === 1 && (afi === 1 ? families.includes('ipv4') : afi === 2 && families.includes('ipv6'));
+  const f = afiFamily(afi, safi);
+  return f !== undefined && families.includes(f);
 }
 
 function withdraw(s: Speaker, p: PeerState, list: readonly Prefix[], out: Out): void {

@@ -106,9 +106,9 @@ async function until(ok: () => boolean): Promise<void> {
 }
 
 /** `now`: the driver's clock (default Date.now). */
-async function established(core: DriverCore & PureSpeakerCore, now?: () => number): Promise<{ driver: SessionDriver; r: Remote; next(): Promise<Remote> }> {
+async function established(core: DriverCore & PureSpeakerCore, now?: () => number, log: DriverLog = silent): Promise<{ driver: SessionDriver; r: Remote; next(): Promise<Remote> }> {
   const t = await pairTransport();
-  const driver = new SessionDriver({ transport: t.transport, codec: wireCodec, core, log: silent, connectOptions: (remote) => ({ remote }), ...(now ? { now } : {}) });
+  const driver = new SessionDriver({ transport: t.transport, codec: wireCodec, core, log, connectOptions: (remote) => ({ remote }), ...(now ? { now } : {}) });
   cleanups.push(async () => { await driver.shutdown(100); await t.cleanup(); });
   driver.perform(core.start(Date.now()));
   return { driver, r: await handshake(core, t.remote), next: t.remote };
@@ -177,6 +177,25 @@ describe('session driver', () => {
     await until(() => received(core) === 1);
     expect(driver.firstUpdateAt('10.0.0.2')).toBe(2_000_300);
     expect(driver.lastUpdateAt('10.0.0.2')).toBe(2_000_300);
+  });
+
+  it('MP_* of a family not negotiated (SAFI 2): ignored, logged once per session and family at debug (RFC 4760 §6)', async () => {
+    const debug: string[] = [];
+    const log: DriverLog = { ...silent, error: () => undefined, debug: (_o, msg) => { debug.push(msg); } };
+    const core = new PureSpeakerCore(CONFIG);
+    const { r } = await established(core, undefined, log);
+    await r.next();
+    r.send(announce);
+    await until(() => received(core) === 1);
+    const mcast: Message = { type: 'UPDATE', withdrawn: [], nlri: [], attributes: { mpUnreach: { afi: 1, safi: 2, withdrawn: [{ afi: 1, addr: '10.7.0.0', len: 24 }] } } };
+    r.send(mcast);
+    r.send(mcast);
+    r.send({ type: 'UPDATE', withdrawn: [], nlri: [], attributes: { origin: 'IGP', asPath: [], localPref: 100,
+      mpReach: { afi: 1, safi: 2, nextHops: ['10.0.0.2'], nlri: [{ afi: 1, addr: '10.8.0.0', len: 24 }] } } });
+    r.send({ type: 'UPDATE', withdrawn: [], nlri: [{ afi: 1, addr: '10.6.0.0', len: 24 }], attributes: announce.type === 'UPDATE' ? announce.attributes : {} });
+    await until(() => received(core) === 2);
+    expect(core.status(Date.now()).locRib.total).toBe(3); // the originated prefix, 10.7.0.0/24 kept, 10.6.0.0/24
+    expect(debug.filter((m) => m.includes('not negotiated'))).toHaveLength(1);
   });
 
   it('answers a broken header with NOTIFICATION 1/1 and closes only that session', async () => {
