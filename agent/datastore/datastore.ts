@@ -7,12 +7,16 @@ export interface Rejection {
   /** "NetworkPolicy x/deny-all", or the document index when it has no identity */
   object: string;
   errors: { path: string; message: string }[];
+  /** the last good version the datastore keeps in place of the rejected edit: the very object its snapshots hold */
+  kept?: object;
 }
 
 export interface DatastoreListener {
   /** Called after the initial sync and after every change (coalesced). */
   onSnapshot(snapshot: Snapshot): void;
   onRejected?(rejection: Rejection): void;
+  /** `source` was read again (or is gone): its earlier rejections are superseded by those reported next */
+  onSourceRead?(source: string): void;
 }
 
 /**

@@ -146,8 +146,13 @@ export class FileDatastore implements Datastore {
     const { files: paths, dirs } = await listManifests(this.opts.dir);
     this.watchDirs(dirs);
     const seen = new Set(paths);
-    for (const p of [...this.files.keys()]) if (!seen.has(p)) this.files.delete(p);
-    for (const p of paths) await this.readIfChanged(p);
+    for (const p of [...this.files.keys()]) {
+      if (seen.has(p)) continue;
+      this.files.delete(p);
+      this.listener?.onSourceRead?.(this.rel(p));
+    }
+    const reread = new Set<string>();
+    for (const p of paths) if (await this.readIfChanged(p)) reread.add(p);
     const byKind = new Map<ResourceKind, Map<string, Resource>>(KINDS.map((k) => [k.kind, new Map()]));
     const owner = new Map<string, string>();
     const duplicates = new Set<string>();
@@ -158,7 +163,7 @@ export class FileDatastore implements Datastore {
         if (first !== undefined) {
           const dup = `${id}\0${p}\0${first}`;
           duplicates.add(dup);
-          if (this.duplicates.has(dup)) continue; // already reported: the scan repeats every poll
+          if (this.duplicates.has(dup) && !reread.has(p)) continue; // already reported (the scan repeats every poll), and still standing
           this.reject({ source: this.rel(p), object: describeObject(r.kind, r.metadata), errors: [{ path: '.metadata.name', message: `duplicate: already defined in ${this.rel(first)}; this copy is ignored` }] });
           continue;
         }
@@ -171,16 +176,19 @@ export class FileDatastore implements Datastore {
     if ((this.cache.changed || initial) && !this.stopped) this.listener?.onSnapshot(this.cache.snapshot());
   }
 
-  private async readIfChanged(path: string): Promise<void> {
+  /** Reads `path` when it changed; true when it was read again or is gone (its earlier rejections are superseded). */
+  private async readIfChanged(path: string): Promise<boolean> {
     const st = await stat(path).catch(() => undefined);
     if (!st) {
-      this.files.delete(path);
-      return;
+      const had = this.files.delete(path);
+      if (had) this.listener?.onSourceRead?.(this.rel(path));
+      return had;
     }
     const prev = this.files.get(path);
-    if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size && prev.ino === st.ino) return;
+    if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size && prev.ino === st.ino) return false;
     const text = await readFile(path, 'utf8').catch(() => undefined);
-    if (text === undefined) return;
+    if (text === undefined) return false;
+    this.listener?.onSourceRead?.(this.rel(path));
     const parsed = parseManifest(text, this.opts.validate);
     if (parsed.syntaxError && prev) {
       // Half-written or mistyped: keep the file's last good objects until a version
@@ -190,7 +198,7 @@ export class FileDatastore implements Datastore {
         this.reject({ source: this.rel(path), object: r.object, errors });
       }
       this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, resources: prev.resources });
-      return;
+      return true;
     }
     // Keep object identity for unchanged documents so the snapshot diff stays small.
     const resources = parsed.resources.map((r) => reuseIfEqual(prev?.resources, r));
@@ -205,9 +213,10 @@ export class FileDatastore implements Datastore {
         valid.add(id);
       }
       const errors = kept ? r.errors.map((e) => ({ ...e, message: `${e.message} (last good version kept)` })) : r.errors;
-      this.reject({ source: this.rel(path), object: r.object, errors });
+      this.reject({ source: this.rel(path), object: r.object, errors, ...(kept ? { kept } : {}) });
     }
     this.files.set(path, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, resources });
+    return true;
   }
 
   private reject(r: Rejection): void {

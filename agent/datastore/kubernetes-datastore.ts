@@ -115,7 +115,7 @@ export class KubernetesDatastore implements Datastore {
     const errs = ('errors' in errors ? errors.errors : []).map((e) => (kept ? { ...e, message: `${e.message} (last good version kept)` } : e));
     const label = describeObject(info.kind, raw.metadata);
     this.opts.log?.warn({ object: label, errors: errs }, `rejected ${label}: ${errs.map((e) => `${e.path || '(object)'} ${e.message}`).join('; ')}`);
-    this.listener?.onRejected?.({ source: `kubernetes:${info.plural}`, object: label, errors: errs });
+    this.listener?.onRejected?.({ source: `kubernetes:${info.plural}`, object: label, errors: errs, ...(kept ? { kept } : {}) });
     return kept;
   }
 

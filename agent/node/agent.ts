@@ -157,7 +157,11 @@ export class Agent {
       onRejected: (r) => {
         this.rejected.add(r);
         this.metrics.rejectedObjects(this.rejected.size);
-        this.log.warn({ source: r.source, object: r.object, errors: r.errors }, r.errors.some((e) => e.message.includes('(last good version kept)')) ? 'datastore: object rejected; its last good version is kept' : 'datastore: object rejected and ignored');
+        this.log.warn({ source: r.source, object: r.object, errors: r.errors }, r.kept ? 'datastore: object rejected; its last good version is kept' : 'datastore: object rejected and ignored');
+      },
+      onSourceRead: (source) => {
+        this.rejected.clearSource(source);
+        this.metrics.rejectedObjects(this.rejected.size);
       },
     });
     // stop() settles the datastore's start (the Kubernetes one without a snapshot)

@@ -135,6 +135,8 @@ describe.skipIf(needs.skip)(`node agents in a 3-node lab (${needs.why})`, () => 
     expect(s.peers.map((p) => p.fsm)).toEqual(['Established', 'Established']);
     expect(await reach(pods.a!, pods.c!)).toBe(true);
     await c().removeManifest('bad-peer.yaml');
+    // removed, the invalid object is no problem any more
+    await waitFor(async () => ((await c().status('n1')).problems.some((p) => p.includes('BGPPeer bad')) ? undefined : true), 10_000, 'n1 forgets the removed invalid BGPPeer', 100);
   }, 30_000);
 
   it('a CNI DEL releases the address and removes the pod from policy; a new pod on the same node works', async () => {

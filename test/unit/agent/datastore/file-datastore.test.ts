@@ -18,12 +18,14 @@ describe('file datastore (scan semantics)', () => {
   let ds: FileDatastore | undefined;
   let last: Snapshot | undefined;
   let rejected: Rejection[];
+  let reads: string[];
   const policies = () => objectsOf(last!, 'NetworkPolicy').map((o) => o.metadata.name).sort();
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'margay-fileds-unit-'));
     last = undefined;
     rejected = [];
+    reads = [];
   });
   afterEach(async () => {
     await ds?.stop();
@@ -33,7 +35,7 @@ describe('file datastore (scan semantics)', () => {
 
   const start = async (root = dir, validate = false) => {
     ds = new FileDatastore({ dir: root, debounceMs: 5, pollIntervalMs: 600_000, ...(validate ? { validate: schemaValidator } : {}) });
-    await ds.start({ onSnapshot: (s) => (last = s), onRejected: (r) => rejected.push(r) });
+    await ds.start({ onSnapshot: (s) => (last = s), onRejected: (r) => rejected.push(r), onSourceRead: (src) => reads.push(src) });
   };
 
   it('a half-written (syntax-broken) file keeps its last good objects, reported once; an empty file means no objects', async () => {
@@ -106,6 +108,27 @@ describe('file datastore (scan semantics)', () => {
     expect(rejected).toHaveLength(2);
   });
 
+  it('tells when a file is read again or is gone (its earlier rejections superseded); an unchanged file is not re-read; a standing duplicate is reported again after its file is re-read', async () => {
+    const bad = 'apiVersion: margay.io/v1\nkind: BGPPeer\nmetadata: {name: tor}\nspec: {peerIP: nope, asNumber: 65000}\n';
+    await writeFile(join(dir, 'a.yaml'), policy('p'));
+    await writeFile(join(dir, 'b.yaml'), `${policy('p')}---\n${bad}`);
+    await start(dir, true);
+    expect(reads.sort()).toEqual(['a.yaml', 'b.yaml']);
+    expect(rejected.map((r) => r.source).sort()).toEqual(['b.yaml', 'b.yaml']); // the invalid peer, the duplicate policy
+    reads = [];
+    rejected = [];
+    await ds!.resync();
+    expect(reads).toEqual([]); // nothing changed: not re-read, the rejections stand
+    await writeFile(join(dir, 'b.yaml'), `${policy('p')}\n`); // the invalid peer removed; the duplicate stays
+    await ds!.resync();
+    expect(reads).toEqual(['b.yaml']);
+    expect(rejected.map((r) => r.errors[0]!.message)).toEqual(['duplicate: already defined in a.yaml; this copy is ignored']);
+    reads = [];
+    await rm(join(dir, 'b.yaml'));
+    await ds!.resync();
+    expect(reads).toEqual(['b.yaml']);
+  });
+
   it('an edit that makes an object invalid keeps its last good version (reported so); a new invalid object is left out; removal deletes', async () => {
     const peer = (asNumber: string) => `apiVersion: margay.io/v1\nkind: BGPPeer\nmetadata: {name: tor}\nspec: {peerIP: 10.1.1.1, asNumber: ${asNumber}}\n`;
     const pool = (extra: string) => `apiVersion: margay.io/v1\nkind: IPPool\nmetadata: {name: pool}\nspec: {cidr: 10.244.0.0/16${extra}}\n`;
@@ -124,6 +147,9 @@ describe('file datastore (scan semantics)', () => {
     expect(pools()).toEqual([['pool', true]]); // nor the pool's blocks released
     expect(rejected.map((r) => [r.source, r.object])).toEqual([['peer.yaml', 'BGPPeer tor (document 1)'], ['pool.yaml', 'IPPool pool (document 1)']]);
     for (const r of rejected) expect(r.errors.at(-1)!.message).toMatch(/\(last good version kept\)$/);
+    // the kept version is the very object the snapshot holds (the agent keeps the problem while it is there)
+    expect(rejected[0]!.kept).toBe(objectsOf(last!, 'BGPPeer')[0]);
+    expect(rejected[1]!.kept).toBe(objectsOf(last!, 'IPPool')[0]);
     // still invalid after another edit: still the last good version
     await writeFile(join(dir, 'peer.yaml'), peer('"abc"'));
     await ds!.resync();

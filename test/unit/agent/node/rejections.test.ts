@@ -30,4 +30,27 @@ describe('Rejections', () => {
     r.fixedIn({ revision: 2, objects: new Map([['Node', new Map([['n2', n2]])]]) });
     expect(r.holdsKind('Node')).toBe(false);
   });
+
+  it('an edit whose last good version is kept stays a problem while the snapshot holds that version; a new valid version clears it', () => {
+    const r = new Rejections();
+    const kept = policy('x', 'deny');
+    r.add({ source: 'a.yaml', object: 'NetworkPolicy x/deny (document 1)', errors: [{ path: 'spec', message: 'bad (last good version kept)' }], kept });
+    const holding = (o: Resource): Snapshot => ({ revision: 1, objects: new Map([['NetworkPolicy', new Map([['x/deny', o]])]]) });
+    r.fixedIn(holding(kept));
+    expect(r.size).toBe(1);
+    r.fixedIn(holding(policy('x', 'deny'))); // the same name, another (valid) object
+    expect(r.size).toBe(0);
+  });
+
+  it('a file datastore rejection ("… (document N)") is fixed when the object is in a snapshot again, and superseded when its file is read again', () => {
+    const r = new Rejections();
+    r.add({ source: 'a.yaml', object: 'NetworkPolicy x/deny (document 2)', errors: [{ path: 'spec', message: 'bad' }] });
+    r.add({ source: 'b.yaml', object: 'NetworkPolicy y/gone (document 1)', errors: [{ path: 'spec', message: 'bad' }] });
+    r.fixedIn({ revision: 1, objects: new Map([['NetworkPolicy', new Map([['x/deny', policy('x', 'deny')]])]]) });
+    expect(r.sentences()).toEqual(['b.yaml: NetworkPolicy y/gone (document 1) rejected: spec bad']);
+    r.clearSource('a.yaml'); // another file: nothing
+    expect(r.size).toBe(1);
+    r.clearSource('b.yaml'); // the invalid object was removed from b.yaml (or b.yaml deleted)
+    expect(r.size).toBe(0);
+  });
 });
