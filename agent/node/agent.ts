@@ -50,6 +50,7 @@ import { Origination } from './origination.js';
 import { podMtuProvider } from './pod-mtu.js';
 import { PolicyPass } from './policy-pass.js';
 import { Rejections } from './rejections.js';
+import { RoutingInputs } from './routing-key.js';
 import { observeOwnBlocks } from './block-events.js';
 import { RouteTrace } from './route-trace.js';
 import { RoutesPass } from './routes-pass.js';
@@ -72,7 +73,7 @@ export class Agent {
   private readonly deferred: DeferredInputs;
   private readonly rejected = new Rejections();
   private timers: NodeJS.Timeout[] = [];
-  private routingKey = '';
+  private readonly routingInputs = new RoutingInputs();
   private leakGc: LeakGc | undefined;
   private readonly ipamView: IpamView;
   /** ends the IPAM change feed (ipam/store.ts: aborting closes it), also while its first list is still failing */
@@ -310,21 +311,19 @@ export class Agent {
     const nodeObj = s.objects.get('Node')?.get(this.o.node);
     this.ipam.setPools(ipamPoolsOf(s));
     this.ipam.setNodeLabels(nodeObj?.metadata.labels ?? {});
-    this.inputsChanged();
-    this.refreshIpamRoutes();
+    // BGP off: the IPAM routes read nodes and pools (and blocks, which ipamRecords handles)
+    if (this.inputsChanged()) this.refreshIpamRoutes();
   }
 
-  private inputsChanged(): void {
+  /** Kicks policy, and routing when what it reads changed (returned). */
+  private inputsChanged(): boolean {
     this.policy.kick();
-    // routing reads nodes, pools and BGP settings only: a pod or policy change must not
-    // compete with the policy pass for the CPU
-    const snap = this.snapshot;
-    const key = snap ? JSON.stringify(['Node', 'IPPool', 'BGPPeer', 'BGPConfiguration'].map((k) => [...(snap.objects.get(k as 'Node')?.values() ?? [])])) : '';
-    if (key !== this.routingKey) {
-      this.routingKey = key;
-      this.routes.kick();
-      void this.origination.update();
-    }
+    // routing reads nodes, pools and BGP settings only: a pod or policy change (or a
+    // kubelet heartbeat) must not compete with the policy pass for the CPU
+    if (!this.snapshot || !this.routingInputs.changed(this.snapshot)) return false;
+    this.routes.kick();
+    void this.origination.update();
+    return true;
   }
 
   /** Re-reads IPAM records (start, local CNI changes, stores without a change feed); true when anything changed. */

@@ -7,7 +7,7 @@
  * holds that kept version. Status lists them as problems; a metric counts them.
  */
 import type { Rejection } from '../datastore/datastore.js';
-import { describeObject } from '../datastore/resources.js';
+import type { ResourceKind } from '../datastore/resources.js';
 import type { Snapshot } from '../datastore/snapshot.js';
 import { rejectionSentence } from './status-view.js';
 
@@ -20,11 +20,11 @@ export class Rejections {
 
   /** Forgets the rejected objects that `s` now holds in a new version (fixed); the caller skips it while none is kept. */
   fixedIn(s: Snapshot): void {
-    const present = new Map<string, object>();
-    for (const [kind, objs] of s.objects) for (const o of objs.values()) present.set(describeObject(kind, o.metadata), o);
     for (const [k, r] of this.byKey) {
-      // the file datastore names an object with its document: "IPPool p (document 2)"
-      const o = present.get(r.object.replace(/ \(document \d+\)$/, ''));
+      // "NetworkPolicy ns/name", "Node n1"; the file datastore adds the document: "IPPool p (document 2)"
+      const label = r.object.replace(/ \(document \d+\)$/, '');
+      const space = label.indexOf(' ');
+      const o = space > 0 ? s.objects.get(label.slice(0, space) as ResourceKind)?.get(label.slice(space + 1)) : undefined;
       if (o !== undefined && o !== r.kept) this.byKey.delete(k);
     }
   }
