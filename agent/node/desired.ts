@@ -31,7 +31,7 @@ import { ANNOTATIONS, type NodeBgpInfo } from '../node-config/types.js';
 import { canonicalAddress, hostOf } from '../node-config/node-info.js';
 import { prefixContains } from '../dataplane/netlink/ip.js';
 import { lentFrom } from './borrowed.js';
-import { podFromObject, namespaceFromObject, type PodInfo, type Snapshot as PolicySnapshot } from '../../policy/model/snapshot.js';
+import { podFromObjectCached, namespaceFromObjectCached, type PodInfo, type Snapshot as PolicySnapshot } from '../../policy/model/snapshot.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -309,6 +309,10 @@ export interface PolicyInput {
  * naming rule (injected to keep this module free of node:crypto).
  */
 /**
+ * Pods and namespaces are read through the per-object caches (an unchanged object of
+ * the snapshot is not parsed again); the result's pods without handles are those
+ * cached values, shared between passes (read-only).
+ *
  * `links`: the names of this node's interfaces when known. A pod with several handles
  * here (a leaked one of an earlier sandbox whose DEL never ran) then takes only the
  * handles whose veth exists: the live sandbox's interface and addresses, not a gone
@@ -323,6 +327,8 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
   }
   const addressesOf = (hs: readonly Handle[]): string[] => [...new Set(hs.flatMap((h) => h.addresses.map((x) => x.address)))];
   const fill = (pod: PodInfo, hs: readonly Handle[]): PodInfo => {
+    // no handle: the pod as read (a shared, cached value: never changed here)
+    if (hs.length === 0) return pod;
     const p = { ...pod };
     if (p.node === undefined && hs[0]) p.node = hs[0].attrs.node;
     // A pod that runs here with handles here: the addresses this node's IPAM gave it
@@ -359,7 +365,7 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
   for (const r of objectsOf(snapshot, 'Pod')) {
     const k = `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
     seen.add(k);
-    pods.push(fill(podFromObject(r), byPod.get(k) ?? []));
+    pods.push(fill(podFromObjectCached(r), byPod.get(k) ?? []));
   }
   for (const [k, hs] of byPod) {
     if (seen.has(k)) continue;
@@ -368,7 +374,7 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
   }
   const localPods = pods.filter((p) => p.node === node).map((p) => ({ namespace: p.namespace, name: p.name, ips: p.ips, ...(p.interface ? { interface: p.interface } : {}) }));
   return {
-    snapshot: { pods, namespaces: objectsOf(snapshot, 'Namespace').map(namespaceFromObject) },
+    snapshot: { pods, namespaces: objectsOf(snapshot, 'Namespace').map(namespaceFromObjectCached) },
     policies: objectsOf(snapshot, 'NetworkPolicy'),
     localPods,
   };

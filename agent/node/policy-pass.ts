@@ -13,9 +13,18 @@
  * CNI requests being answered: an nftables commit in this namespace holds up a veth
  * creation in the kernel.
  *
+ * A kicked pass whose inputs are those of the last successful pass does nothing (every
+ * snapshot change kicks it — a kubelet heartbeat, a route change): the snapshot's Pod,
+ * Namespace and NetworkPolicy maps are the same objects (a snapshot copies only the
+ * kinds that changed), the IPAM handles are the same (by identity, else by value) and
+ * so are this node's interface names. The first pass, a resync tick and the pass after
+ * a failed one always run. Pods, namespaces and policies are parsed and validated
+ * through per-object caches: a changed pod costs its own parse, not the cluster's.
+ *
  * State: the loop, the counts and outcome of the last pass (for status), whether the
  * first reconcile is done, whether a resync tick asked for a reconcile, the retry
- * back-off, and since when inputs are dirty (the policy-sync latency metric).
+ * back-off, since when inputs are dirty (the policy-sync latency metric), and the
+ * inputs of the last successful pass.
  */
 import type { Logger } from 'pino';
 import type { Snapshot } from '../datastore/snapshot.js';
@@ -24,11 +33,17 @@ import type { CniServer } from '../cni/server.js';
 import { hostIfName } from '../cni/names.js';
 import type { AgentMetrics } from '../health/agent-metrics.js';
 import type { PolicyCounts } from '../status/types.js';
-import { compile } from '../../policy/compile.js';
+import type { RejectedPolicy } from '../../policy/ir/types.js';
+import type { Policy } from '../../policy/model/types.js';
+import { validatePolicyCached } from '../../policy/model/validate.js';
+import { resolveNode } from '../../policy/resolve/resolve.js';
+import { renderNode } from '../../policy/render/chains.js';
 import { PolicyApplier } from '../../policy/apply/applier.js';
 import { hostExec, type Exec } from '../../policy/apply/exec.js';
 import { policyInputOf } from './desired.js';
 import type { IpamView } from './ipam-view.js';
+import type { Handle } from '../ipam/types.js';
+import type { Resource, ResourceKind } from '../datastore/resources.js';
 import type { RouteTrace } from './route-trace.js';
 
 /** longest a policy pass waits for CNI requests being answered */
@@ -52,6 +67,51 @@ export interface PolicyPassDeps {
   timers?: LoopTimers;
 }
 
+/** What a pass reads: the kinds' maps of the snapshot (by identity), the IPAM handles and this node's interface names. */
+interface PassInputs {
+  kinds: (ReadonlyMap<string, Resource> | undefined)[];
+  handles: readonly Handle[];
+  links: ReadonlySet<string> | undefined;
+}
+
+const POLICY_KINDS: readonly ResourceKind[] = ['Pod', 'Namespace', 'NetworkPolicy'];
+
+function inputsOf(snap: Snapshot, handles: readonly Handle[], links: ReadonlySet<string> | undefined): PassInputs {
+  return { kinds: POLICY_KINDS.map((k) => snap.objects.get(k)), handles, links };
+}
+
+/** JSON values equal (IPAM records: plain data) */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function sameInputs(a: PassInputs, b: PassInputs): boolean {
+  if (a.kinds.length !== b.kinds.length || a.kinds.some((m, i) => m !== b.kinds[i])) return false;
+  if (a.handles !== b.handles && (a.handles.length !== b.handles.length || a.handles.some((h, i) => !sameValue(h, b.handles[i])))) return false;
+  if (a.links === b.links) return true;
+  if (a.links === undefined || b.links === undefined || a.links.size !== b.links.size) return false;
+  for (const l of a.links) if (!b.links.has(l)) return false;
+  return true;
+}
+
+/** compile() of policy/compile.ts with the per-object validation cache */
+function compileCached(snapshot: Parameters<typeof resolveNode>[0], objects: readonly unknown[], node: string): { ir: ReturnType<typeof resolveNode>; rendered: ReturnType<typeof renderNode>; rejected: RejectedPolicy[]; policies: Policy[] } {
+  const policies: Policy[] = [];
+  const rejected: RejectedPolicy[] = [];
+  for (const o of objects) {
+    const v = validatePolicyCached(o);
+    if (v.ok) policies.push(v.policy);
+    else rejected.push({ name: v.name, errors: v.errors });
+  }
+  const ir = resolveNode(snapshot, policies, node);
+  return { ir, rendered: renderNode(ir), rejected, policies };
+}
+
 export class PolicyPass {
   private loop: DataplaneLoop | undefined;
   private readonly applier: PolicyApplier;
@@ -64,6 +124,10 @@ export class PolicyPass {
   private resyncDue = false;
   private retryMs = FIRST_RETRY_MS;
   private dirtySince: number | undefined;
+  /** the inputs of the last successful pass (undefined: none yet, or the last pass failed) */
+  private applied: PassInputs | undefined;
+  /** passes skipped since start: their inputs were those of the last successful pass */
+  private skips = 0;
 
   constructor(private readonly d: PolicyPassDeps) {
     this.applier = new PolicyApplier(d.exec ?? hostExec(), d.log);
@@ -94,6 +158,11 @@ export class PolicyPass {
     return this.ok;
   }
 
+  /** passes skipped since start (nothing they read had changed) */
+  get skipped(): number {
+    return this.skips;
+  }
+
   status(): PolicyCounts {
     const m = this.applier.metrics;
     return { ...this.counts, applies: m.applies, failures: m.failures, lastError: m.lastError, synced: this.ok };
@@ -108,9 +177,19 @@ export class PolicyPass {
     // an nftables commit in this namespace holds up a veth creation in the kernel:
     // let the CNI requests being answered finish first (bounded)
     await this.d.cni()?.whenIdle(POLICY_WAITS_FOR_CNI_MS);
+    const now = this.d.snapshot() ?? snap;
+    const links = this.d.links?.();
+    const inputs = inputsOf(now, this.d.view.handles, links);
+    // nothing policy reads changed since the last successful pass: nothing to do (a
+    // resync tick, the first pass and a retry after a failure always run)
+    if (!this.first && !this.resyncDue && this.applied !== undefined && sameInputs(inputs, this.applied)) {
+      this.skips++;
+      return;
+    }
+    this.applied = undefined;
     const tc = performance.now();
-    const input = policyInputOf(this.d.snapshot() ?? snap, this.d.view.handles, this.d.node, hostIfName, this.d.links?.());
-    const compiled = compile(input.snapshot, input.policies, this.d.node);
+    const input = policyInputOf(now, inputs.handles, this.d.node, hostIfName, links);
+    const compiled = compileCached(input.snapshot, input.policies, this.d.node);
     this.d.trace.ran('policy compile', tc);
     for (const r of compiled.rejected) this.d.log.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
     const problems = [
@@ -131,6 +210,7 @@ export class PolicyPass {
     this.ok = result.ok;
     this.d.metrics.applied('policy', result.ok);
     if (result.ok) {
+      this.applied = inputs;
       this.first = false;
       this.retryMs = FIRST_RETRY_MS;
       if (t0 !== undefined) this.d.metrics.policySynced((performance.now() - t0) / 1000);

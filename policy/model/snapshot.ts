@@ -2,6 +2,13 @@
  * A cluster snapshot as the compiler sees it: pods and namespaces reduced to what
  * NetworkPolicy needs, read from Kubernetes API objects (`podFromObject`,
  * `namespaceFromObject`). Resolution works on a snapshot value, never a live cache.
+ *
+ * Memoised readers (`podFromObjectCached`, `namespaceFromObjectCached`): the agent
+ * re-reads every pod of the cluster on every policy pass, but a datastore snapshot
+ * keeps the same object for an unchanged pod (objects are immutable once stored), so
+ * the result is cached per object identity in a WeakMap (state: that map only; an
+ * entry lives as long as its object). A changed pod is a new object, parsed afresh.
+ * Callers must treat a cached result as read-only: it is shared between passes.
  */
 import { parseIp, formatIp } from './cidr.js';
 import type { Protocol } from './types.js';
@@ -106,6 +113,25 @@ export function namespaceFromObject(obj: unknown): NamespaceInfo {
   const name = typeof meta.name === 'string' ? meta.name : '';
   // The API server always sets kubernetes.io/metadata.name (since 1.21).
   return { name, labels: { ...strMap(meta.labels), 'kubernetes.io/metadata.name': name } };
+}
+
+const podCache = new WeakMap<object, PodInfo>();
+const namespaceCache = new WeakMap<object, NamespaceInfo>();
+
+/** `podFromObject`, cached per object identity (the object must not change once read). */
+export function podFromObjectCached(obj: unknown): PodInfo {
+  if (!isObj(obj)) return podFromObject(obj);
+  let pod = podCache.get(obj);
+  if (pod === undefined) podCache.set(obj, (pod = podFromObject(obj)));
+  return pod;
+}
+
+/** `namespaceFromObject`, cached per object identity (the object must not change once read). */
+export function namespaceFromObjectCached(obj: unknown): NamespaceInfo {
+  if (!isObj(obj)) return namespaceFromObject(obj);
+  let ns = namespaceCache.get(obj);
+  if (ns === undefined) namespaceCache.set(obj, (ns = namespaceFromObject(obj)));
+  return ns;
 }
 
 /**

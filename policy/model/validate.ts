@@ -3,6 +3,10 @@
  * following the API server's rules (pkg/apis/networking/validation): every error
  * names the field path, e.g. `spec.ingress[0].from[1].ipBlock.except[0]`. An invalid
  * policy yields errors and no Policy; callers drop it and keep enforcing the rest.
+ *
+ * `validatePolicyCached` memoises per object identity (a WeakMap, the module's only
+ * state): the agent validates every policy on every pass, and a datastore snapshot
+ * keeps the same object for an unchanged policy. The result is shared: read-only.
  */
 import { cidrContains, parseCidr } from './cidr.js';
 import { PROTOCOLS, type LabelSelector, type Peer, type Policy, type PortSpec, type Protocol, type Rule, type SelectorRequirement } from './types.js';
@@ -236,4 +240,14 @@ export function validatePolicy(obj: unknown): Validated {
   }
   if (e.list.length > 0) return { ok: false, name: display, errors: e.list };
   return { ok: true, policy: { namespace, name, podSelector, ingressIsolating, egressIsolating, ingress, egress } };
+}
+
+const validated = new WeakMap<object, Validated>();
+
+/** `validatePolicy`, cached per object identity (the object must not change once validated). */
+export function validatePolicyCached(obj: unknown): Validated {
+  if (!isObj(obj)) return validatePolicy(obj);
+  let v = validated.get(obj);
+  if (v === undefined) validated.set(obj, (v = validatePolicy(obj)));
+  return v;
 }
