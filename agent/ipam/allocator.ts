@@ -5,8 +5,10 @@
  *
  * Order of preference for a new address (per family, over the enabled pools that
  * select this node): a block affine to this node with room → claim a free block of
- * a pool (created already holding the address, one CAS) → borrow from any other
- * block with room, unless strictAffinity → exhausted.
+ * a pool (created already holding the address, one CAS; the lowest, or after a
+ * conflict the next ones of the same listing from the node's hashed block, so that
+ * nodes claiming at once spread out) → borrow from any other block with room,
+ * unless strictAffinity → exhausted.
  *
  * Idempotence: a handle (container ID + interface) holds at most one address per
  * family. assign() first reads the handle record and returns what it holds. Without
@@ -38,7 +40,7 @@
  * at most `maxAttempts` times, then fails with reason `contention` (try again).
  * The own-block cache is a hint only; every use re-reads the record.
  */
-import { parseCidr, formatCidr, freeBlocks, tryParseCidr, type Cidr, type Family } from './cidr.js';
+import { blockCount, parseCidr, formatCidr, freeBlocks, freeBlocksFrom, stableIndex, tryParseCidr, type Cidr, type Family } from './cidr.js';
 import { addressOf, affinityOf, allocateInBlock, freeCount, handlesIn, isEmpty, newBlock, releaseInBlock } from './block.js';
 import { IpamError } from './errors.js';
 import { partitionPools, poolCovering, poolsForNode, servingKey, servingPool, type Encap, type ResolvedPool } from './pool.js';
@@ -65,6 +67,9 @@ export interface AssignRequest {
   encap?: Encap;
 }
 
+/** Conflicting block creates tried from one listing of the blocks before listing them again. */
+const CLAIM_CONFLICTS_PER_LIST = 3;
+
 type Outcome = { kind: 'done'; address: string; block: Block; pool: string } | { kind: 'retry' } | { kind: 'none' };
 
 export class Ipam {
@@ -83,6 +88,8 @@ export class Ipam {
   private readonly full = new Set<string>();
   /** Set by a store write that threw in a way that may have landed (the answer lost); reset by each assign. */
   private unsureWrite = false;
+  /** A block claim met a conflict since this instance's last successful claim: start the search at the node's hashed block. */
+  private spreadClaims = false;
   /** Pools or labels changed since own blocks were last checked against them (`releaseStrandedBlocks`). */
   private strandedDue = true;
   /** The last setPools' input when list order settled an overlap; decided by the block records before the stranded check. */
@@ -375,25 +382,49 @@ export class Ipam {
   }
 
   /**
-   * Claims the lowest block of a pool that shares no address with any existing block,
-   * whatever its size (one claimed before the pool's blockSize changed, or of another
-   * pool's), so that an address is never in two blocks.
+   * Claims a block of a pool that shares no address with any existing block, whatever
+   * its size (one claimed before the pool's blockSize changed, or of another pool's),
+   * so that an address is never in two blocks. Uncontended, the lowest such block.
+   * A create that conflicts (another node took that block since the listing) goes on
+   * with the candidates of the same listing, from then on starting at a block chosen
+   * by a stable hash of the node name and wrapping round the pool, so that nodes
+   * claiming at once spread out instead of all racing for the next lowest block; the
+   * blocks are listed again only after `CLAIM_CONFLICTS_PER_LIST` conflicts, or when
+   * the candidates run out after one. The spread start stays on for the following
+   * claims of this instance until one succeeds.
    */
   private async claimBlock(pools: readonly ResolvedPool[], handle: string, attrs: HandleAttrs): Promise<Outcome> {
     const taken = (await this.store.keys('block')).map(tryParseCidr).filter((c): c is Cidr => c !== undefined);
+    let conflicts = 0;
     for (const pool of pools) {
-      for (const cidr of freeBlocks(pool.cidr, pool.blockSize, taken)) {
+      let order = this.claimOrder(pool, taken);
+      for (let next = order.next(); !next.done; next = order.next()) {
+        const cidr = next.value;
         const key = formatCidr(cidr);
         const fresh = allocateInBlock(newBlock(cidr, key, pool.name, this.node), handle, attrs);
         if (!fresh) continue;
         const put = await this.write(() => this.store.put('block', key, fresh.block, undefined));
-        if (!put.ok) return { kind: 'retry' };
+        if (!put.ok) {
+          if (++conflicts >= CLAIM_CONFLICTS_PER_LIST) { this.spreadClaims = true; return { kind: 'retry' }; }
+          taken.push(cidr);
+          if (!this.spreadClaims) { this.spreadClaims = true; order = this.claimOrder(pool, taken); }
+          continue;
+        }
+        this.spreadClaims = false;
         this.own ??= new Set();
         this.own.add(key);
         return { kind: 'done', address: fresh.address, block: put.record.value, pool: pool.name };
       }
     }
-    return { kind: 'none' };
+    // the listing may be stale after a conflict: list again before giving up on claiming
+    return conflicts > 0 ? { kind: 'retry' } : { kind: 'none' };
+  }
+
+  /** A pool's free blocks in claim order: lowest first, or from this node's hashed block once claims met contention. */
+  private claimOrder(pool: ResolvedPool, taken: readonly Cidr[]): Generator<Cidr> {
+    return this.spreadClaims
+      ? freeBlocksFrom(pool.cidr, pool.blockSize, taken, stableIndex(this.node, blockCount(pool.cidr, pool.blockSize)))
+      : freeBlocks(pool.cidr, pool.blockSize, taken);
   }
 
   private async borrow(family: Family, pools: readonly ResolvedPool[], handle: string, attrs: HandleAttrs): Promise<Outcome> {

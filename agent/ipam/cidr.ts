@@ -132,20 +132,52 @@ export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
  * CIDR in `taken` (of any length: a block claimed under another blockSize counts),
  * lowest first. Walks the taken ranges, not every candidate.
  */
-export function* freeBlocks(pool: Cidr, blockPrefix: number, taken: readonly Cidr[]): Generator<Cidr> {
+export function freeBlocks(pool: Cidr, blockPrefix: number, taken: readonly Cidr[]): Generator<Cidr> {
+  return freeIn(pool, blockPrefix, taken, pool.base, pool.base + cidrSize(pool));
+}
+
+/**
+ * The same free blocks as `freeBlocks`, starting at the pool's block number `start`
+ * (taken modulo the number of blocks) and wrapping round: those at or after it
+ * lowest first, then those before it.
+ */
+export function* freeBlocksFrom(pool: Cidr, blockPrefix: number, taken: readonly Cidr[], start: bigint): Generator<Cidr> {
+  const n = blockCount(pool, blockPrefix);
+  const from = nthBlock(pool, blockPrefix, ((start % n) + n) % n).base;
+  yield* freeIn(pool, blockPrefix, taken, from, pool.base + cidrSize(pool));
+  yield* freeIn(pool, blockPrefix, taken, pool.base, from);
+}
+
+/** Free blocks of `pool` whose base lies in [lo, hi) (`lo` on a block boundary). */
+function* freeIn(pool: Cidr, blockPrefix: number, taken: readonly Cidr[], lo: bigint, hi: bigint): Generator<Cidr> {
   const step = 1n << BigInt(familyBits(pool.family) - blockPrefix);
-  const end = pool.base + cidrSize(pool);
   const ranges = taken
     .filter((t) => t.family === pool.family)
     .map((t): [bigint, bigint] => [t.base, t.base + cidrSize(t)])
-    .filter(([s, e]) => e > pool.base && s < end)
+    .filter(([s, e]) => e > lo && s < hi)
     .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const at = (base: bigint): Cidr => ({ family: pool.family, base, prefix: blockPrefix });
-  let next = pool.base;
+  let next = lo;
   for (const [s, e] of ranges) {
-    for (; next < end && next + step <= s; next += step) yield at(next);
+    for (; next < hi && next + step <= s; next += step) yield at(next);
     // the candidate at `next` overlaps [s, e): go on at the first block boundary at or after e
     if (e > next) next = pool.base + ((e - pool.base + step - 1n) / step) * step;
   }
-  for (; next < end; next += step) yield at(next);
+  for (; next < hi; next += step) yield at(next);
+}
+
+/**
+ * A stable number in [0, count) from a text (64-bit FNV-1a of its UTF-16 code units,
+ * modulo `count`): where a node starts looking for a free block, so that nodes
+ * claiming at once mostly try different blocks (Calico starts from a hash of the
+ * hostname too). The same text gives the same number on every run and machine.
+ */
+export function stableIndex(text: string, count: bigint): bigint {
+  if (count <= 0n) return 0n;
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h % count;
 }

@@ -1,7 +1,9 @@
 /**
  * IPAM allocation rate: 4 agent processes allocating at once on one FileIpamStore
  * over a /16 pool (blocks of /26), vs one process alone, and the in-memory store
- * in-process (the allocator's own cost). JSON lines via run(emit).
+ * in-process (the allocator's own cost); and N nodes claiming their first block at
+ * once (BENCH_QUICK=1: 50 only) on an in-memory store behind 1–3 ms of latency: block
+ * listings and create conflicts. JSON lines via run(emit).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,12 +12,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ipam } from '../../../agent/ipam/allocator.js';
 import { MemoryIpamStore } from '../../../agent/ipam/store.js';
+import type { IpamStore } from '../../../agent/ipam/store.js';
 import type { Emit } from '../run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKER = join(here, '..', '..', 'unit', 'agent', 'ipam', 'fixtures', 'alloc-worker.js');
 const POOL = '10.128.0.0/16';
 const PER_AGENT = 2000;
+const QUICK = process.env.BENCH_QUICK === '1';
 
 interface Out { node: string; held: string[]; ms: number }
 
@@ -48,7 +52,37 @@ async function agents(n: number, base: string): Promise<{ total: number; seconds
   }
 }
 
+/** `n` allocators (one per node) each assigning one address at once; every store call waits 1–3 ms. */
+export async function stampede(n: number): Promise<{ ms: number; lists: number; conflicts: number; failed: number }> {
+  const mem = new MemoryIpamStore();
+  let lists = 0;
+  let conflicts = 0;
+  let seed = 7;
+  const delay = (): Promise<void> => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return new Promise((r) => setTimeout(r, 1 + (seed % 3)));
+  };
+  const store: IpamStore = {
+    async get(kind, key) { await delay(); return mem.get(kind, key); },
+    async list(kind) { if (kind === 'block') lists++; await delay(); return mem.list(kind); },
+    async keys(kind) { if (kind === 'block') lists++; await delay(); return mem.keys(kind); },
+    async put(kind, key, value, version) { await delay(); const r = await mem.put(kind, key, value, version); if (!r.ok && kind === 'block') conflicts++; return r; },
+    async delete(kind, key, version) { await delay(); return mem.delete(kind, key, version); },
+  };
+  const pools = [{ name: 'p', spec: { cidr: POOL, blockSize: 26 } }];
+  const t0 = performance.now();
+  const res = await Promise.allSettled(Array.from({ length: n }, (_, i) => new Ipam({ store, node: `node${i}`, pools }).assign({ handle: `h${i}`, families: [4] })));
+  return { ms: Math.round(performance.now() - t0), lists, conflicts, failed: res.filter((r) => r.status === 'rejected').length };
+}
+
 export async function run(emit: Emit): Promise<void> {
+  for (const n of QUICK ? [50] : [50, 200]) {
+    const r = await stampede(n);
+    emit({
+      bench: `dataplane/ipam-claim-stampede-${n}-nodes`, pool: POOL, blockSize: 26, nodes: n, ms: r.ms, blockLists: r.lists, createConflicts: r.conflicts, failedAssigns: r.failed,
+      note: 'first assign of n nodes at once, in-memory store with 1-3 ms per call; lists = block list/keys calls (each a full LIST on kubernetes)',
+    });
+  }
   if (!existsSync(WORKER)) throw new Error(`${WORKER} missing: build first (npm run build)`);
   // File creation costs ~1 ms on this machine's disk and ~15 µs on tmpfs; a node
   // would keep the store under /run (tmpfs), so both are measured.
