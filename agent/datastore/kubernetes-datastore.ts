@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KINDS, describeObject, objectKey, type KindInfo, type Resource, type ResourceKind } from './resources.js';
+import { trimForAgent } from './trim.js';
 import { ObjectCache } from './snapshot.js';
 import { Reflector } from './reflector.js';
 import { kubeTransport, loadKubeConfig, type KubeConnection } from './kubernetes-transport.js';
@@ -110,7 +111,8 @@ export class KubernetesDatastore implements Datastore {
     const obj = { ...raw, kind: info.kind, apiVersion: info.apiVersion } as Resource;
     const env = checkEnvelope(obj);
     const errors = env.ok ? (this.opts.validate ? this.opts.validate(env.resource) : { ok: true as const }) : { ok: false as const, errors: env.errors };
-    if (env.ok && errors.ok) return errors.object !== undefined ? (errors.object as Resource) : env.resource;
+    // kept as the agent reads it (trim.ts): a watched Pod or Node is mostly fields it never reads
+    if (env.ok && errors.ok) return trimForAgent(errors.object !== undefined ? (errors.object as Resource) : env.resource);
     const kept = env.ok ? this.heldOf(info.kind).get(objectKey(env.resource.metadata)) : undefined;
     const errs = ('errors' in errors ? errors.errors : []).map((e) => (kept ? { ...e, message: `${e.message} (last good version kept)` } : e));
     const label = describeObject(info.kind, raw.metadata);

@@ -112,8 +112,10 @@ describe('kubernetes datastore against a fake API server (list/watch protocol)',
     // An update that breaks a valid object keeps its last good version (as the file datastore).
     api.update(pool('good', 'broken'));
     await waitFor(() => rejected.length === 2, 3000, 'the broken update to be rejected');
-    expect(rejected[1]).toEqual({ source: 'kubernetes:ippools', object: 'IPPool good', errors: [{ path: 'spec.cidr', message: 'must be a CIDR such as 10.244.0.0/16 (last good version kept)' }] });
+    const { kept, ...said } = rejected[1]!;
+    expect(said).toEqual({ source: 'kubernetes:ippools', object: 'IPPool good', errors: [{ path: 'spec.cidr', message: 'must be a CIDR such as 10.244.0.0/16 (last good version kept)' }] });
     expect(objectsOf(latest(), 'IPPool').map((p) => `${p.metadata.name} ${(p as { spec: { cidr: string } }).spec.cidr}`)).toEqual(['good 10.0.0.0/16']);
+    expect(kept).toBe(objectsOf(latest(), 'IPPool')[0]); // the very object the snapshot holds
   });
 
   it('keeps retrying while the API server is unreachable and catches up when it comes back', async () => {
