@@ -327,8 +327,10 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
   }
   const addressesOf = (hs: readonly Handle[]): string[] => [...new Set(hs.flatMap((h) => h.addresses.map((x) => x.address)))];
   const fill = (pod: PodInfo, hs: readonly Handle[]): PodInfo => {
-    // no handle: the pod as read (a shared, cached value: never changed here)
-    if (hs.length === 0) return pod;
+    // no handle, or only other nodes' while the pod has its node and addresses: the
+    // pod as read (a shared, cached value: never changed here)
+    const mine = hs.filter((h) => h.attrs.node === node);
+    if (hs.length === 0 || (mine.length === 0 && pod.node !== undefined && pod.ips.length > 0)) return pod;
     const p = { ...pod };
     if (p.node === undefined && hs[0]) p.node = hs[0].attrs.node;
     // A pod that runs here with handles here: the addresses this node's IPAM gave it
@@ -339,7 +341,6 @@ export function policyInputOf(snapshot: Snapshot, handles: readonly Handle[], no
     // are not this pod's (a name reused after it moved). A leaked handle of an earlier
     // sandbox here (DEL never ran) adds its address until leak GC releases it.
     const veth = (h: Handle): string | undefined => (h.attrs.containerId !== undefined ? hostIf(h.attrs.containerId, ifNameOfHandle(h.handle, h.attrs.containerId)) : undefined);
-    const mine = hs.filter((h) => h.attrs.node === node);
     const alive = links ? mine.filter((h) => { const v = veth(h); return v !== undefined && links.has(v); }) : [];
     const ours = alive.length > 0 ? alive : mine;
     const here = p.node === node ? ours.filter((h) => h.addresses.length > 0) : [];
