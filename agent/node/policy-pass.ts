@@ -184,6 +184,7 @@ export class PolicyPass {
     // resync tick, the first pass and a retry after a failure always run)
     if (!this.first && !this.resyncDue && this.applied !== undefined && sameInputs(inputs, this.applied)) {
       this.skips++;
+      this.applied = inputs; // equal by value: the next comparison is by identity
       return;
     }
     this.applied = undefined;
