@@ -9,11 +9,15 @@
  *      stale margay chain and only then delete them — nothing references them any
  *      more once the transaction's rewrites are in and the stale chains (which may
  *      jump to each other) are empty;
- *   3. ipset: destroy stale sets (only now unreferenced).
- * Unchanged chains and sets are not written at all.
+ *   3. ipset: destroy stale sets (only now unreferenced), per family: a family's
+ *      stale sets (named margay4-/margay6-, listed with family inet/inet6) only once
+ *      that family's transaction went in.
+ * Unchanged chains and sets are not written at all. Only the families asked for are
+ * planned: a family left out (its tools fail, IPv6 disabled) gets no chains, no set
+ * writes and no destroys.
  */
 import type { ActualChains, ActualSets } from './actual.js';
-import type { FamilyRender, Rendered, RenderedSet } from '../render/model.js';
+import type { FamilyRender, Hook, Rendered, RenderedSet } from '../render/model.js';
 import { chainLines, hookLine, ruleHash, setAddLine, setCreateLine, setDelLine } from '../render/restore-text.js';
 
 export interface Actual {
@@ -22,13 +26,18 @@ export interface Actual {
   sets: ActualSets;
 }
 
+/** An IP family as the plan and the applier name it. */
+export type FamilyKey = 'v4' | 'v6';
+export const FAMILY_KEYS: readonly FamilyKey[] = ['v4', 'v6'];
+const keyOf = (family: 4 | 6): FamilyKey => (family === 4 ? 'v4' : 'v6');
+
 export interface Plan {
   /** `ipset restore` input before the rules change ('' when nothing). */
   ipsetBefore: string;
   /** `iptables-restore --noflush` / `ip6tables-restore --noflush` input ('' when nothing). */
   iptables: { v4: string; v6: string };
-  /** `ipset restore` input after the rules changed: destroy stale sets. */
-  ipsetAfter: string;
+  /** Stale sets to destroy after that family's transaction succeeded (by the kernel's family of the set). */
+  staleSets: { v4: string[]; v6: string[] };
   /** Sets whose type or family differ from the desired ones (cannot be changed in place). */
   conflicts: string[];
   stats: { chainsWritten: number; chainsDeleted: number; rulesWritten: number; setsCreated: number; setsDestroyed: number; membersAdded: number; membersDeleted: number };
@@ -62,6 +71,15 @@ function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats'], unch
     lines.push(hookLine(h));
     stats.rulesWritten++;
   }
+  // A margay hook aimed at a chain no longer wanted (an older margay's layout) is
+  // deleted before the stale chains go: `-X` of a chain a hook still jumps to would
+  // abort this and every later transaction.
+  const wantedHooks = new Set(d.hooks.map((h) => `${h.chain} ${h.target}`));
+  for (const [key, positions] of [...a.hooks].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+    const [chain, target] = key.split(' ') as [Hook['chain'], string];
+    if (wantedHooks.has(key) || target === '?') continue;
+    for (let i = 0; i < positions.length; i++) lines.push(hookLine({ chain, target }).replace(/^-I (\S+) 1 /, '-D $1 '));
+  }
   // Every stale chain is flushed before any is deleted: stale chains may jump to
   // each other (a removed pod's MARGAY-TW- to its removed policy's MARGAY-PI-, which
   // sorts first), and deleting a chain still referenced aborts the whole transaction.
@@ -73,12 +91,12 @@ function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats'], unch
   return lines.length === 0 ? '' : ['*filter', ...lines, 'COMMIT', ''].join('\n');
 }
 
-function planSets(desired: RenderedSet[], actual: ActualSets, stats: Plan['stats'], conflicts: string[], unchanged: Unchanged): { before: string; after: string } {
+function planSets(desired: RenderedSet[], actual: ActualSets, stats: Plan['stats'], conflicts: string[], unchanged: Unchanged, families: ReadonlySet<FamilyKey>): { before: string; stale: Plan['staleSets'] } {
   const before: string[] = [];
   const wanted = new Set<string>();
   for (const s of desired) {
     wanted.add(s.name);
-    if (unchanged(s)) continue;
+    if (!families.has(keyOf(s.family)) || unchanged(s)) continue;
     const have = actual.get(s.name);
     if (!have) {
       before.push(setCreateLine(s), ...s.members.map((m) => setAddLine(s.name, m)));
@@ -104,35 +122,40 @@ function planSets(desired: RenderedSet[], actual: ActualSets, stats: Plan['stats
       }
     }
   }
-  const after: string[] = [];
-  for (const name of [...actual.keys()].sort()) {
-    if (wanted.has(name)) continue;
-    after.push(`destroy ${name}`);
+  const stale: Plan['staleSets'] = { v4: [], v6: [] };
+  for (const [name, have] of [...actual].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+    const fam = keyOf(have.family);
+    if (wanted.has(name) || !families.has(fam)) continue;
+    stale[fam].push(name);
     stats.setsDestroyed++;
   }
-  const text = (l: string[]): string => (l.length === 0 ? '' : `${l.join('\n')}\n`);
-  return { before: text(before), after: text(after) };
+  return { before: before.length === 0 ? '' : `${before.join('\n')}\n`, stale };
 }
 
-export function planApply(desired: Rendered, actual: Actual, unchanged: Unchanged = () => false): Plan {
+export function planApply(desired: Rendered, actual: Actual, unchanged: Unchanged = () => false, families: readonly FamilyKey[] = FAMILY_KEYS): Plan {
   const stats: Plan['stats'] = { chainsWritten: 0, chainsDeleted: 0, rulesWritten: 0, setsCreated: 0, setsDestroyed: 0, membersAdded: 0, membersDeleted: 0 };
   const conflicts: string[] = [];
-  const sets = planSets([...desired.v4.sets, ...desired.v6.sets], actual.sets, stats, conflicts, unchanged);
+  const only = new Set(families);
+  const sets = planSets([...desired.v4.sets, ...desired.v6.sets], actual.sets, stats, conflicts, unchanged, only);
+  const fam = (f: FamilyKey): string => (only.has(f) ? planFamily(desired[f], actual[f], stats, unchanged) : '');
   return {
     ipsetBefore: sets.before,
-    iptables: { v4: planFamily(desired.v4, actual.v4, stats, unchanged), v6: planFamily(desired.v6, actual.v6, stats, unchanged) },
-    ipsetAfter: sets.after,
+    iptables: { v4: fam('v4'), v6: fam('v6') },
+    staleSets: sets.stale,
     conflicts,
     stats,
   };
 }
 
 /**
- * The state the kernel holds once `desired` has been applied in full. With `prev`
- * (the state before) and `unchanged`, entries of unchanged objects are reused.
+ * The state the kernel holds once `desired` has been applied in full (in the
+ * families given; a family left out holds nothing of margay's). With `prev` (the
+ * state before) and `unchanged`, entries of unchanged objects are reused.
  */
-export function actualOf(desired: Rendered, prev: Actual | null = null, unchanged: Unchanged = () => false): Actual {
-  const fam = (f: FamilyRender, p: ActualChains | undefined): ActualChains => ({
+export function actualOf(desired: Rendered, prev: Actual | null = null, unchanged: Unchanged = () => false, families: readonly FamilyKey[] = FAMILY_KEYS): Actual {
+  const only = new Set(families);
+  const none = (): ActualChains => ({ chains: new Map(), hooks: new Map() });
+  const fam = (f: FamilyRender, p: ActualChains | undefined): ActualChains => (!only.has(keyOf(f.family)) ? none() : {
     chains: new Map(f.chains.map((c) => {
       const old = unchanged(c) ? p?.chains.get(c.name) : undefined;
       return [c.name, old ?? c.rules.map(ruleHash)];
@@ -141,6 +164,7 @@ export function actualOf(desired: Rendered, prev: Actual | null = null, unchange
   });
   const sets: ActualSets = new Map();
   for (const s of [...desired.v4.sets, ...desired.v6.sets]) {
+    if (!only.has(keyOf(s.family))) continue;
     const old = unchanged(s) ? prev?.sets.get(s.name) : undefined;
     sets.set(s.name, old ?? { type: s.type, family: s.family, members: new Set(s.members) });
   }

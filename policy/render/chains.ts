@@ -10,7 +10,8 @@
  *     MARGAY-TW-…` per local pod; the last rule drops any other `mgw+` interface, so
  *     a pod margay has not programmed yet carries nothing (fail closed); an
  *     interface two local pods claim is dropped for both (resolve marks the clash).
- *   MARGAY-TW-/FW-<pod>: (FW first drops sources other than the pod's address)
+ *   MARGAY-TW-/FW-<pod>: (FW first drops sources other than the pod's address; a
+ *     pod with several addresses of the family jumps to MARGAY-FS-<pod> for that)
  *     not isolated → RETURN; isolated → clear the accept mark, jump to each
  *     selecting policy's chain, RETURN when one set the mark, else DROP.
  *   MARGAY-PI-/PE-<policy>: one rule per (peer, port) of each rule, setting the mark.
@@ -22,7 +23,7 @@ import { cidrContains, formatCidr, ipFamily, parseCidr, splitZero, type Cidr } f
 import type { Direction } from '../model/types.js';
 import { WORKLOAD_IFACE_PREFIX } from '../resolve/interface-name.js';
 import type { FamilyRender, Rendered, RenderedChain, RenderedRule, RenderedSet } from './model.js';
-import { CHAINS, policyChainName, setName, workloadChainName, type IpFamily } from './names.js';
+import { CHAINS, policyChainName, setName, sourceChainName, workloadChainName, type IpFamily } from './names.js';
 
 export const ACCEPT_MARK = '0x40000/0x40000';
 const CLEAR_MARK = '0x0/0x40000';
@@ -111,15 +112,26 @@ function renderPolicyChain(p: PolicyDirIR, family: IpFamily, book: SetBook): Ren
 
 /**
  * Anti-spoofing, first in a pod's egress chain: a packet from the pod must carry
- * the pod's own address of its family (else another pod's policies would see a
- * forged peer). No address of the family yet: nothing of that family leaves.
- * Several addresses of one family (unusual): not checked.
+ * one of the pod's own addresses of its family (else another pod's policies would
+ * see a forged peer). No address of the family yet: nothing of that family leaves.
+ * One address: `! -s ADDR -j DROP`. Several addresses of one family: a jump to the
+ * pod's source chain (`sourceChain`), which RETURNs for each own address and drops
+ * the rest — `! -s` takes one address only.
  */
 function sourceCheck(w: WorkloadIR, family: IpFamily): RenderedRule[] {
   const own = w.ips.filter((ip) => familyOf(ip) === family);
   if (own.length === 1) return [{ args: ['!', '-s', own[0] as string, '-j', 'DROP'], comment: `${w.key}: source is not the pod's address` }];
   if (own.length === 0) return [{ args: ['-j', 'DROP'], comment: `${w.key}: no IPv${family} address yet` }];
-  return [];
+  return [{ args: ['-j', sourceChainName(w.key)], comment: `${w.key}: source must be one of the pod's addresses` }];
+}
+
+/** MARGAY-FS-<pod>, only for a pod with several addresses of this family: own sources RETURN, the rest DROP. */
+function sourceChain(w: WorkloadIR, family: IpFamily): RenderedChain[] {
+  const own = w.ips.filter((ip) => familyOf(ip) === family);
+  if (own.length < 2) return [];
+  const rules: RenderedRule[] = own.map((ip) => ({ args: ['-s', ip, '-j', 'RETURN'], comment: `${w.key}: own address` }));
+  rules.push({ args: ['-j', 'DROP'], comment: `${w.key}: source is not one of the pod's addresses` });
+  return [{ name: sourceChainName(w.key), rules }];
 }
 
 function renderWorkloadChain(w: WorkloadIR, dir: Direction, family: IpFamily): RenderedChain {
@@ -184,6 +196,7 @@ function renderDispatch(workloads: WorkloadIR[], kind: DispatchKind): RenderedCh
 function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
   const book = new SetBook();
   const policyChains = ir.policies.map((p) => renderPolicyChain(p, family, book));
+  const sourceChains = ir.workloads.flatMap((w) => sourceChain(w, family));
   const workloadChains = ir.workloads.flatMap((w) => [renderWorkloadChain(w, 'ingress', family), renderWorkloadChain(w, 'egress', family)]);
   const [to, ...toBuckets] = renderDispatch(ir.workloads, 'ingress');
   const [from, ...fromBuckets] = renderDispatch(ir.workloads, 'egress');
@@ -227,7 +240,7 @@ function renderFamily(ir: NodeIR, family: IpFamily): FamilyRender {
   const sets = [...book.sets.values()].sort((a, b) => byString(a.name, b.name));
   return {
     family,
-    chains: [...policyChains, ...workloadChains, ...toBuckets, ...fromBuckets, ...hostBuckets, to as RenderedChain, from as RenderedChain, host as RenderedChain, forward, input, output],
+    chains: [...policyChains, ...sourceChains, ...workloadChains, ...toBuckets, ...fromBuckets, ...hostBuckets, to as RenderedChain, from as RenderedChain, host as RenderedChain, forward, input, output],
     sets,
     hooks: [{ chain: 'FORWARD', target: CHAINS.forward }, { chain: 'INPUT', target: CHAINS.input }, { chain: 'OUTPUT', target: CHAINS.output }],
   };

@@ -46,6 +46,11 @@ export function workloadChainName(podKey: string, direction: Direction): string 
   return `MARGAY-${direction === 'ingress' ? 'TW' : 'FW'}-${shortHash(podKey)}`;
 }
 
+/** Per-workload source check (anti-spoofing) for a pod with several addresses of one family: MARGAY-FS-<16>. */
+export function sourceChainName(podKey: string): string {
+  return `MARGAY-FS-${shortHash(podKey)}`;
+}
+
 export type SetKind = 'pods' | 'net' | 'named';
 const SET_TAG: Record<SetKind, string> = { pods: 'p', net: 'n', named: 'np' };
 

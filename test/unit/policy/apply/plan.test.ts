@@ -58,14 +58,14 @@ describe('planApply', () => {
     expect(p.iptables.v4).toContain('-I FORWARD 1 -m comment --comment "margay:hook" -j MARGAY-FORWARD');
     const firstHook = p.iptables.v4.indexOf('-I FORWARD');
     expect(p.iptables.v4.lastIndexOf(':MARGAY-')).toBeLessThan(firstHook);
-    expect(p.ipsetAfter).toBe('');
+    expect(p.staleSets).toEqual({ v4: [], v6: [] });
     expect(p.stats.chainsWritten).toBe(r.v4.chains.length + r.v6.chains.length);
   });
 
   it('no change: nothing to write', () => {
     const r = renderNode(resolveNode(cluster(), pols(), 'n1'));
     const p = planApply(r, actualOf(r));
-    expect([p.ipsetBefore, p.iptables.v4, p.iptables.v6, p.ipsetAfter]).toEqual(['', '', '', '']);
+    expect([p.ipsetBefore, p.iptables.v4, p.iptables.v6, ...p.staleSets.v4, ...p.staleSets.v6]).toEqual(['', '', '']);
   });
 
   it('a remote pod joining a selector: one member add, no chain', () => {
@@ -84,7 +84,8 @@ describe('planApply', () => {
     const chain = policyChainName('x/from-y', 'ingress');
     const lines = p.iptables.v4.split('\n');
     expect(lines.indexOf(`-X ${chain}`)).toBeGreaterThan(lines.findIndex((l) => l.startsWith(':MARGAY-TW-')));
-    expect(p.ipsetAfter).toMatch(/^destroy margay4-p-\S+\ndestroy margay6-p-\S+\n$/);
+    expect(p.staleSets.v4).toEqual([expect.stringMatching(/^margay4-p-/)]);
+    expect(p.staleSets.v6).toEqual([expect.stringMatching(/^margay6-p-/)]);
     expect(p.stats.chainsDeleted).toBe(2);
   });
 
@@ -131,5 +132,21 @@ describe('planApply', () => {
     expect(p.iptables.v4.match(/^-D FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD$/gm)).toHaveLength(3);
     expect(p.iptables.v4.match(/^-I FORWARD 1 -m comment --comment "margay:hook" -j MARGAY-FORWARD$/gm)).toHaveLength(1);
     expect(p.ipsetBefore).toBe(`del ${set.name} 10.1.0.0/16 -exist\nadd ${set.name} 10.1.0.0/16 nomatch -exist\n`);
+  });
+  it('a margay hook aimed at a chain no longer wanted is deleted before that chain is (else -X aborts every transaction)', () => {
+    const r = renderNode(resolveNode(cluster(), [], 'n1'));
+    const a = actualOf(r);
+    const old = parseSave(['*filter', ':MARGAY-OLD - [0:0]', '-A FORWARD -m comment --comment margay:hook -j MARGAY-OLD', '-A INPUT -m comment --comment "margay:hook" -j MARGAY-OLD', 'COMMIT'].join('\n'));
+    a.v4.chains.set('MARGAY-OLD', []);
+    for (const [k, v] of old.hooks) a.v4.hooks.set(k, v);
+    const lines = planApply(r, a).iptables.v4.split('\n');
+    const del = lines.indexOf('-D FORWARD -m comment --comment "margay:hook" -j MARGAY-OLD');
+    const delInput = lines.indexOf('-D INPUT -m comment --comment "margay:hook" -j MARGAY-OLD');
+    expect(del).toBeGreaterThan(0);
+    expect(delInput).toBeGreaterThan(0);
+    expect(del).toBeLessThan(lines.indexOf('-X MARGAY-OLD'));
+    expect(delInput).toBeLessThan(lines.indexOf('-F MARGAY-OLD'));
+    // the wanted hooks are left alone
+    expect(lines.filter((l) => l.includes('MARGAY-FORWARD'))).toEqual([]);
   });
 });

@@ -134,6 +134,63 @@ describe('render: anti-spoofing', () => {
   });
 });
 
+/**
+ * A tiny walker over rendered chains for a packet's source address only (the
+ * anti-spoofing part): understands `[!] -s ADDR`, `-j`/`-g` to DROP, ACCEPT, RETURN or
+ * another chain; any other match throws, so it never guesses.
+ */
+function walkSource(f: FamilyRender, name: string, src: string, depth = 0): 'DROP' | 'ACCEPT' | 'RETURN' {
+  const c = chain(f, name);
+  if (!c || depth > 8) throw new Error(`no chain ${name}`);
+  for (const r of c.rules) {
+    let neg = false;
+    let matched = true;
+    let target: string | undefined;
+    let goto = false;
+    for (let i = 0; i < r.args.length; i++) {
+      const t = r.args[i];
+      if (t === '!') neg = true;
+      else if (t === '-s') {
+        const a = r.args[++i];
+        if ((a === src || a === `${src}/32` || a === `${src}/128`) === neg) matched = false;
+        neg = false;
+      } else if (t === '-j' || t === '-g') {
+        target = r.args[++i];
+        goto = t === '-g';
+      } else throw new Error(`walkSource does not understand ${r.args.join(' ')}`);
+    }
+    if (!matched || target === undefined) continue;
+    if (target === 'DROP' || target === 'ACCEPT' || target === 'RETURN') return target;
+    const sub = walkSource(f, target, src, depth + 1);
+    if (sub !== 'RETURN' || goto) return sub;
+  }
+  return 'RETURN';
+}
+
+describe('render: anti-spoofing with several addresses of one family', () => {
+  it('a pod with two IPv4 addresses: either own address passes, any other source is dropped', () => {
+    const snap = cluster();
+    snap.pods[0] = pod('x', 'a', '10.0.0.1', { ips: ['10.0.0.1', '10.0.0.77'], node: 'n1' });
+    const r = renderNode(resolveNode(snap, [], 'n1'));
+    const fw = workloadChainName('x/a', 'egress');
+    expect(walkSource(r.v4, fw, '10.0.0.1')).toBe('RETURN');
+    expect(walkSource(r.v4, fw, '10.0.0.77')).toBe('RETURN');
+    expect(walkSource(r.v4, fw, '10.0.0.2')).toBe('DROP'); // x/b's address: forged
+    // every chain jumped to exists before the chain that jumps (one transaction), names fit iptables
+    const names = r.v4.chains.map((c) => c.name);
+    for (const c of r.v4.chains) {
+      expect(c.name.length).toBeLessThanOrEqual(28);
+      for (const rule of c.rules) {
+        const t = rule.args[rule.args.indexOf('-j') + 1] ?? rule.args[rule.args.indexOf('-g') + 1];
+        if (t?.startsWith('MARGAY-')) expect(names.indexOf(t)).toBeLessThan(names.indexOf(c.name));
+      }
+    }
+    // a pod with one address keeps the single rule; IPv6 (none) still drops everything
+    expect(chain(r.v4, workloadChainName('x/c', 'egress'))?.rules[0]?.args).toEqual(['!', '-s', '10.0.0.3', '-j', 'DROP']);
+    expect(walkSource(r.v6, fw, 'fd00::1')).toBe('DROP');
+  });
+});
+
 describe('render: node → pod (OUTPUT)', () => {
   it('known pods RETURN (always reachable from their node), unknown workload interfaces are dropped; hooked from OUTPUT', () => {
     const r = renderNode(resolveNode(cluster(), [policy('x', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] })], 'n1')).v4;
