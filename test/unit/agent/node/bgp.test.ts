@@ -196,7 +196,7 @@ describe('NodeBgp: a password changed in its Secret (Secrets are not watched: re
     const { bgp, keys } = agentBgp(() => (hang ? new Promise<string>(() => undefined) : Promise.resolve('a')), pino({ level: 'silent' }), { secretPollMs: 50, secretReadTimeoutMs: 100 });
     await bgp.update(planNodeBgp(s, 'n1'), []);
     hang = true;
-    await vi.waitFor(() => expect(bgp.problems.join('\n')).toMatch(/172\.30\.0\.1 .*Secret bgp-secrets key tor: no answer in 0\.1 s; keeping the last password read/), { timeout: 5000 });
+    await vi.waitFor(() => expect(bgp.problems.join('\n')).toMatch(/172\.30\.0\.1 .*Secret bgp-secrets key tor: no answer in 0\.1 s; keeping the last password read/), { timeout: 12_000 });
     const more = snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' }), tor, plain, bgpPeer('tor3', { peerIP: '172.30.0.3', asNumber: 65000 }));
     await bgp.update(planNodeBgp(more, 'n1'), []);
     expect(bgp.rows().map((r) => r.address)).toContain('172.30.0.3');
