@@ -11,9 +11,9 @@
  *
  * Families are independent (as felix programs each IP version on its own): each is
  * read and applied by its own tools; one family's failure never keeps the other's
- * rules out. A family whose kernel has no such address family (ip6tables: "Address
- * family not supported by protocol" — IPv6 disabled at boot, so nothing of it is
- * forwarded) is skipped: its chains and sets are not written, the apply stays ok
+ * rules out. A family whose kernel has no such address family (its save or restore
+ * tool: "Address family not supported by protocol" — IPv6 disabled at boot, so
+ * nothing of it is forwarded) is skipped: its chains and sets are not written, the apply stays ok
  * and the result's `problems` say so. A family whose tools fail otherwise fails
  * the apply (retried), after the other family went in.
  *
@@ -173,7 +173,7 @@ export class PolicyApplier {
       const unread = new Set<FamilyKey>();
       if (this.last !== null) {
         actual = this.last;
-        skipped = this.skipped;
+        skipped = new Map(this.skipped);
       } else {
         const read = await this.readActual();
         actual = read.actual;
@@ -188,7 +188,6 @@ export class PolicyApplier {
           }
         }
       }
-      problems.push(...skipped.values());
       const families = FAMILY_KEYS.filter((f) => !skipped.has(f) && !unread.has(f));
       const previous = this.lastObjects;
       const unchanged = known ? (o: object) => previous.has(o) : () => false;
@@ -202,13 +201,19 @@ export class PolicyApplier {
       const results = await Promise.allSettled(families.map((f) => step(RESTORE[f], p.iptables[f])));
       const applied = families.filter((f, i) => {
         const r = results[i];
-        if (r?.status === 'rejected') errors.push(`${LABEL[f]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
-        return r?.status === 'fulfilled';
+        if (r?.status !== 'rejected') return true;
+        const msg = r.reason instanceof Error ? r.reason.message : String(r.reason);
+        // the save tool worked but the kernel has no such family after all (nf_tables backend)
+        if (familyUnavailable(msg)) skipped.set(f, `${LABEL[f]} skipped, the kernel has no ${LABEL[f]}: ${msg}`);
+        else errors.push(`${LABEL[f]}: ${msg}`);
+        return false;
       });
+      problems.push(...skipped.values());
+      const done = families.filter((f) => !skipped.has(f));
       const notDestroyed = await this.destroySets(applied.flatMap((f) => p.staleSets[f]), run, problems);
       this.report(problems);
       if (errors.length > 0) return this.failed(errors.join('; '), applied, plan, writes, problems);
-      const next = actualOf(desired, known ? this.last : null, unchanged, families);
+      const next = actualOf(desired, known ? this.last : null, unchanged, done);
       // a stale set the kernel kept is still there, and still stale: destroyed again next time
       for (const name of notDestroyed) {
         const have = actual.sets.get(name);

@@ -163,6 +163,17 @@ describe('PolicyApplier: each IP family is applied on its own', () => {
     expect(k.calls).toEqual([]);
   });
 
+  it('ip6tables-save works but ip6tables-restore finds no IPv6 in the kernel: skipped the same way, the apply is ok', async () => {
+    const k = fakeKernel({ failTool: (t) => (t === 'ip6tables-restore' ? 'ip6tables-restore v1.8.9 (nf_tables): Could not fetch rule set generation id: Address family not supported by protocol\n' : undefined) });
+    const a = new PolicyApplier(k.exec);
+    const r = await a.reconcile(desired());
+    expect(r.ok, r.error).toBe(true);
+    expect(r.problems.join('\n')).toMatch(/IPv6 skipped.*Address family not supported/);
+    k.calls.length = 0;
+    expect((await a.apply(desired())).ok).toBe(true);
+    expect(k.calls).toEqual([]);
+  });
+
   it('ip6tables-save fails otherwise: IPv4 is still applied; the apply fails naming IPv6 and its error', async () => {
     const k = fakeKernel({ failTool: (t) => (t === 'ip6tables-save' ? 'Another app is currently holding the xtables lock. Perhaps you want to use the -w option?\n' : undefined) });
     const { log, logger } = recordingLog();
