@@ -313,10 +313,11 @@ export class NodeBgp {
     this.warmShape = { asn: c.asn, families, key: `${c.asn} ${families.join()}` };
   }
 
-  private async password(p: PlannedPeer, src: PasswordSource, reads: Map<string, Promise<string>>): Promise<string | undefined> {
+  /** `found`: this plan's problems and whether a Secret could not be read, published whole when the plan is done */
+  private async password(p: PlannedPeer, src: PasswordSource, reads: Map<string, Promise<string>>, found: { problems: string[]; missing: boolean }): Promise<string | undefined> {
     if ('value' in src) return src.value;
     if (!this.o.readSecret) {
-      this.problems.push(`peer ${p.address} (${p.source}): password.secretKeyRef needs the kubernetes datastore; use password.value in file mode`);
+      found.problems.push(`peer ${p.address} (${p.source}): password.secretKeyRef needs the kubernetes datastore; use password.value in file mode`);
       return undefined;
     }
     const { name, key } = src.secretKeyRef;
@@ -333,16 +334,16 @@ export class NodeBgp {
       this.secretPasswords.set(p.address, read);
       return read;
     } catch (err) {
-      this.secretsMissing = true;
+      found.missing = true;
       const why = `peer ${p.address} (${p.source}): cannot read Secret ${name} key ${key}: ${(err as Error).message}`;
       // a peer already running keeps the key it has: a Secret read failing (API server away) on an unrelated re-plan must not tear it down
       const kept = this.peers.some((x) => x.address === p.address) ? this.secretPasswords.get(p.address) : undefined;
       if (kept === undefined) {
-        this.problems.push(why);
+        found.problems.push(why);
         return undefined;
       }
       this.o.log.warn({ peer: p.address, secret: name, key, err: (err as Error).message }, 'bgp: cannot read the peer\'s Secret: keeping the last password read (retried)');
-      this.problems.push(`${why}; keeping the last password read`);
+      found.problems.push(`${why}; keeping the last password read`);
       return kept;
     }
   }
@@ -359,20 +360,20 @@ export class NodeBgp {
   }
 
   private async peerConfigs(plan: NodeBgpPlan): Promise<PeerConfig[]> {
-    this.problems.length = 0;
-    this.problems.push(...plan.problems);
-    this.secretsMissing = false;
+    // problems, missing Secrets and skipped peers change at once when the plan is done: a
+    // Secret read in flight must not blank `margay status` problems or the waited-on peers
+    const found = { problems: [...plan.problems], missing: false };
+    const skipped: string[] = [];
     const local = plan.local;
     const out: PeerConfig[] = [];
     const kept: PlannedPeer[] = [];
-    this.skipped = [];
     const reads = new Map<string, Promise<string>>();
     for (const p of plan.peers) {
       let password: string | undefined;
       if (p.password) {
-        password = await this.password(p, p.password, reads);
+        password = await this.password(p, p.password, reads, found);
         if (password === undefined) { // never open a session without the key it was asked to have
-          this.skipped.push(p.address);
+          skipped.push(p.address);
           continue;
         }
       }
@@ -396,6 +397,9 @@ export class NodeBgp {
       kept.push(p);
     }
     this.peers = kept;
+    this.skipped = skipped;
+    this.problems.splice(0, this.problems.length, ...found.problems);
+    this.secretsMissing = found.missing;
     for (const addr of [...this.secretPasswords.keys()]) if (!kept.some((p) => p.address === addr)) this.secretPasswords.delete(addr);
     return out;
   }

@@ -197,6 +197,11 @@ describe('NodeBgp: a password changed in its Secret (Secrets are not watched: re
     await bgp.update(planNodeBgp(s, 'n1'), []);
     hang = true;
     await vi.waitFor(() => expect(bgp.problems.join('\n')).toMatch(/172\.30\.0\.1 .*Secret bgp-secrets key tor: no answer in 0\.1 s; keeping the last password read/), { timeout: 12_000 });
+    // and it stays there while the next polls read again (the problems are published whole, never blank mid-read)
+    for (let i = 0; i < 30; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      expect(bgp.problems.join('\n')).toContain('no answer in 0.1 s');
+    }
     const more = snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' }), tor, plain, bgpPeer('tor3', { peerIP: '172.30.0.3', asNumber: 65000 }));
     await bgp.update(planNodeBgp(more, 'n1'), []);
     expect(bgp.rows().map((r) => r.address)).toContain('172.30.0.3');
