@@ -433,7 +433,7 @@ export class Agent {
       tunnels: tunnelRows(report?.plan, this.snapshot ? dataplanePoolsOf(this.snapshot) : []),
       policy: this.policy.status(),
       problems: [
-        ...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.rejected.sentences(),
+        ...this.bgp.problems, ...this.routes.unmapped, ...(report?.problems ?? []), ...this.policy.problemList, ...this.rejected.sentences(),
         ...(routesError !== undefined ? [`routes pass failed: ${routesError}`] : []),
       ],
     };

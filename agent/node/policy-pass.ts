@@ -120,6 +120,7 @@ export class PolicyPass {
   private first = true;
   /** the compiler's problems last logged (logged again only when they change) */
   private problems = '';
+  private applyProblems: string[] = [];
   /** a resync tick fired: the next pass reads the kernel again */
   private resyncDue = false;
   private retryMs = FIRST_RETRY_MS;
@@ -156,6 +157,11 @@ export class PolicyPass {
   /** the last apply succeeded */
   get synced(): boolean {
     return this.ok;
+  }
+
+  /** the last apply's problems that did not fail it (an IP family the kernel lacks, a stale set still in use), and the compiler's */
+  get problemList(): string[] {
+    return [...this.applyProblems, ...(this.problems === '' ? [] : this.problems.split('\n'))];
   }
 
   /** passes skipped since start (nothing they read had changed) */
@@ -209,6 +215,7 @@ export class PolicyPass {
     const result = full ? await this.applier.reconcile(compiled.rendered) : await this.applier.apply(compiled.rendered);
     this.d.trace.ran('policy apply (from its start)', ta);
     this.ok = result.ok;
+    this.applyProblems = result.problems.map((p) => `policy: ${p}`);
     this.d.metrics.applied('policy', result.ok);
     if (result.ok) {
       this.applied = inputs;

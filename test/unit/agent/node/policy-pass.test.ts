@@ -7,7 +7,7 @@ import { IpamView } from '../../../../agent/node/ipam-view.js';
 import { emptyObjects, type Snapshot } from '../../../../agent/datastore/snapshot.js';
 import { objectKey, type Resource, type ResourceKind } from '../../../../agent/datastore/resources.js';
 import type { Handle } from '../../../../agent/ipam/types.js';
-import type { Exec } from '../../../../policy/apply/exec.js';
+import { ExecFailure, type Exec } from '../../../../policy/apply/exec.js';
 import type { LoopTimers } from '../../../../agent/dataplane/loop.js';
 
 const HOOK = '-m comment --comment "margay:hook" -j MARGAY-FORWARD';
@@ -17,7 +17,7 @@ const HOOK = '-m comment --comment "margay:hook" -j MARGAY-FORWARD';
  * folded into per-family rule lists (:CHAIN, -A, -I X 1, -D, -F, -X), and
  * iptables-save prints them back. Enough to follow margay's own transactions.
  */
-function fakeKernel(): { exec: Exec; calls: string[]; chains: Map<string, string[]>[] } {
+function fakeKernel(opts: { noIpv6?: boolean } = {}): { exec: Exec; calls: string[]; chains: Map<string, string[]>[] } {
   const calls: string[] = [];
   const fams = [new Map<string, string[]>(), new Map<string, string[]>()];
   for (const f of fams) for (const c of ['INPUT', 'FORWARD', 'OUTPUT']) f.set(c, []);
@@ -45,6 +45,7 @@ function fakeKernel(): { exec: Exec; calls: string[]; chains: Map<string, string
   const exec: Exec = {
     run(argv, input = '') {
       calls.push(argv[0] as string);
+      if (opts.noIpv6 && argv[0]?.startsWith('ip6')) return Promise.reject(new ExecFailure(argv, 1, `${argv[0]} v1.8.9 (legacy): Cannot initialize: Address family not supported by protocol\n`));
       const fam = argv[0]?.startsWith('ip6') ? fams[1] : fams[0];
       if (argv[0]?.endsWith('tables-save')) return Promise.resolve({ stdout: save(fam as Map<string, string[]>), stderr: '' });
       if (argv[0]?.endsWith('tables-restore')) restore(fam as Map<string, string[]>, input);
@@ -219,5 +220,17 @@ describe('PolicyPass: a pass whose inputs did not change since the last successf
     } finally {
       pass.stop();
     }
+  });
+});
+
+describe('policy pass: the apply\'s problems', () => {
+  it('a kernel without IPv6 (ip6tables: Address family not supported): IPv4 applied, the pass ok, and the problem listed for margay status', async () => {
+    const k = fakeKernel({ noIpv6: true });
+    const { pass } = passWith(k.exec);
+    pass.kick();
+    await vi.waitFor(() => expect(pass.synced).toBe(true));
+    expect(k.calls).toContain('iptables-restore');
+    expect(pass.problemList.join('\n')).toMatch(/^policy: IPv6 .*Address family not supported/m);
+    pass.stop();
   });
 });
