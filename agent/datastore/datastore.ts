@@ -17,6 +17,8 @@ export interface DatastoreListener {
   onRejected?(rejection: Rejection): void;
   /** `source` was read again (or is gone): its earlier rejections are superseded by those reported next */
   onSourceRead?(source: string): void;
+  /** the object named `object` (as in a Rejection) was deleted from `source`: a rejection of it is void */
+  onDeleted?(source: string, object: string): void;
 }
 
 /**

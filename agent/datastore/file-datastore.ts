@@ -158,13 +158,16 @@ export class FileDatastore implements Datastore {
     const duplicates = new Set<string>();
     for (const p of paths) {
       for (const r of this.files.get(p)?.resources ?? []) {
-        const id = `${r.kind}/${objectKey(r.metadata)}`;
+        const id = objectId(r);
         const first = owner.get(id);
         if (first !== undefined) {
           const dup = `${id}\0${p}\0${first}`;
           duplicates.add(dup);
-          if (this.duplicates.has(dup) && !reread.has(p)) continue; // already reported (the scan repeats every poll), and still standing
-          this.reject({ source: this.rel(p), object: describeObject(r.kind, r.metadata), errors: [{ path: '.metadata.name', message: `duplicate: already defined in ${this.rel(first)}; this copy is ignored` }] });
+          // already reported (the scan repeats every poll) and still standing, unless a read of either file superseded it
+          if (this.duplicates.has(dup) && !reread.has(p) && !reread.has(first)) continue;
+          // `kept`: the first file's copy, which the snapshot holds — the rejection stands while it does (agent Rejections)
+          const kept = byKind.get(r.kind)?.get(objectKey(r.metadata));
+          this.reject({ source: this.rel(p), object: describeObject(r.kind, r.metadata), errors: [{ path: '.metadata.name', message: `duplicate: already defined in ${this.rel(first)}; this copy is ignored` }], ...(kept ? { kept } : {}) });
           continue;
         }
         owner.set(id, p);

@@ -75,6 +75,8 @@ export class KubernetesDatastore implements Datastore {
   private sinkFor(info: KindInfo) {
     return {
       replace: (items: Resource[]) => {
+        // a (re-)list says what stands now: the kind's earlier rejections are superseded by those admit() reports
+        this.listener?.onSourceRead?.(`kubernetes:${info.plural}`);
         const ok: Resource[] = [];
         for (const item of items) {
           const r = this.admit(info, item);
@@ -91,6 +93,7 @@ export class KubernetesDatastore implements Datastore {
       },
       remove: (obj: Resource) => {
         const key = objectKey(obj.metadata);
+        this.listener?.onDeleted?.(`kubernetes:${info.plural}`, describeObject(info.kind, obj.metadata));
         this.heldOf(info.kind).delete(key);
         if (this.cache.delete(info.kind, key)) this.changed();
       },

@@ -164,6 +164,10 @@ export class Agent {
         this.rejected.clearSource(source);
         this.metrics.rejectedObjects(this.rejected.size);
       },
+      onDeleted: (source, object) => {
+        this.rejected.deleted(source, object);
+        this.metrics.rejectedObjects(this.rejected.size);
+      },
     });
     // stop() settles the datastore's start (the Kubernetes one without a snapshot)
     if (this.stopped) return this.aborted('first datastore list');
@@ -304,7 +308,7 @@ export class Agent {
     this.snapshot = s;
     // a rejected object that is now in the snapshot has been fixed
     if (this.rejected.size > 0) {
-      this.rejected.fixedIn(s);
+      this.rejected.fixedIn(raw); // the datastore's objects (a kept version is the very object it holds), not the patched copy
       this.metrics.rejectedObjects(this.rejected.size);
     }
     if (!this.ipam) return; // the first snapshot arrives inside start()

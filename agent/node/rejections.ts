@@ -29,6 +29,11 @@ export class Rejections {
     }
   }
 
+  /** The object was deleted from `source`: its rejection is void. */
+  deleted(source: string, object: string): void {
+    this.byKey.delete(`${source} ${object}`);
+  }
+
   /** `source` was read again: its rejections are the ones reported from now on. */
   clearSource(source: string): void {
     for (const [k, r] of this.byKey) if (r.source === source) this.byKey.delete(k);

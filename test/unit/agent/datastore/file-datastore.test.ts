@@ -123,6 +123,13 @@ describe('file datastore (scan semantics)', () => {
     await ds!.resync();
     expect(reads).toEqual(['b.yaml']);
     expect(rejected.map((r) => r.errors[0]!.message)).toEqual(['duplicate: already defined in a.yaml; this copy is ignored']);
+    // the duplicate's `kept` is a.yaml's copy, the one the snapshot holds (so the agent keeps the problem)
+    expect(rejected[0]!.kept).toBe(objectsOf(last!, 'NetworkPolicy')[0]);
+    // a.yaml read again (its copy changed): the standing duplicate is said again, against the new copy
+    rejected = [];
+    await writeFile(join(dir, 'a.yaml'), `${policy('p')}# edited\n`);
+    await ds!.resync();
+    expect(rejected.map((r) => r.source)).toEqual(['b.yaml']);
     reads = [];
     await rm(join(dir, 'b.yaml'));
     await ds!.resync();

@@ -67,6 +67,18 @@ describe('KubernetesDatastore: an invalid update keeps the last good version', (
     await until('pool-a deleted', () => snaps.at(-1)?.objects.get('IPPool')?.has('pool-a') === false);
   });
 
+  it('the rejections of a kind are superseded by a (re-)list, and a rejected object deleted is said so (its rejection void)', async () => {
+    const reads: string[] = [];
+    const deleted: string[] = [];
+    api.create(pool('pool-b', "rack = 'r'")); // invalid from the start: never in a snapshot
+    await ds.start({ onSnapshot: (s) => snaps.push(s), onRejected: (r) => rejected.push(r), onSourceRead: (src) => reads.push(src), onDeleted: (src, obj) => deleted.push(`${src} ${obj}`) });
+    expect(reads).toContain('kubernetes:ippools'); // the initial list: earlier rejections (none yet) superseded
+    expect(rejected.map((r) => r.object)).toEqual(['IPPool pool-b']);
+    api.delete('IPPool', 'pool-b');
+    await until('the deletion reported', () => deleted.length > 0);
+    expect(deleted).toEqual(['kubernetes:ippools IPPool pool-b']);
+  });
+
   it('re-list (410 Gone): a rejected item keeps its cached copy', async () => {
     api.create(pool('pool-a', "zone == 'a'"));
     await ds.start({ onSnapshot: (s) => snaps.push(s), onRejected: (r) => rejected.push(r) });

@@ -53,4 +53,14 @@ describe('Rejections', () => {
     r.clearSource('b.yaml'); // the invalid object was removed from b.yaml (or b.yaml deleted)
     expect(r.size).toBe(0);
   });
+
+  it('a deleted object\'s rejection is void (kubernetes: an object never valid, then deleted, is in no snapshot to clear it)', () => {
+    const r = new Rejections();
+    r.add({ source: 'kubernetes:nodes', object: 'Node n2', errors: [{ path: 'metadata.name', message: 'bad' }] });
+    expect(r.holdsKind('Node')).toBe(true);
+    r.deleted('kubernetes:ippools', 'Node n2'); // another source: nothing
+    expect(r.size).toBe(1);
+    r.deleted('kubernetes:nodes', 'Node n2');
+    expect(r.holdsKind('Node')).toBe(false);
+  });
 });
