@@ -210,7 +210,8 @@ export class PolicyApplier {
       });
       problems.push(...skipped.values());
       const done = families.filter((f) => !skipped.has(f));
-      const notDestroyed = await this.destroySets(applied.flatMap((f) => p.staleSets[f]), run, problems);
+      // a family skipped at its restore (no such family in the kernel) has no rule that could hold its stale sets
+      const notDestroyed = await this.destroySets(families.filter((f) => applied.includes(f) || skipped.has(f)).flatMap((f) => p.staleSets[f]), run, problems);
       this.report(problems);
       if (errors.length > 0) return this.failed(errors.join('; '), applied, plan, writes, problems);
       const next = actualOf(desired, known ? this.last : null, unchanged, done);

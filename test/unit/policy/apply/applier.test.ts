@@ -163,12 +163,13 @@ describe('PolicyApplier: each IP family is applied on its own', () => {
     expect(k.calls).toEqual([]);
   });
 
-  it('ip6tables-save works but ip6tables-restore finds no IPv6 in the kernel: skipped the same way, the apply is ok', async () => {
-    const k = fakeKernel({ failTool: (t) => (t === 'ip6tables-restore' ? 'ip6tables-restore v1.8.9 (nf_tables): Could not fetch rule set generation id: Address family not supported by protocol\n' : undefined) });
+  it('ip6tables-save works but ip6tables-restore finds no IPv6 in the kernel: skipped the same way, the apply is ok, its stale sets go (no IPv6 rule can hold them)', async () => {
+    const k = fakeKernel({ failTool: (t) => (t === 'ip6tables-restore' ? 'ip6tables-restore v1.8.9 (nf_tables): Could not fetch rule set generation id: Address family not supported by protocol\n' : undefined), sets: { 'margay6-p-old': 6 } });
     const a = new PolicyApplier(k.exec);
     const r = await a.reconcile(desired());
     expect(r.ok, r.error).toBe(true);
     expect(r.problems.join('\n')).toMatch(/IPv6 skipped.*Address family not supported/);
+    expect(k.sets.has('margay6-p-old')).toBe(false);
     k.calls.length = 0;
     expect((await a.apply(desired())).ok).toBe(true);
     expect(k.calls).toEqual([]);
