@@ -50,6 +50,12 @@ describe('values.schema.json rejects bad values with the value\'s path', () => {
     ['a peer without AS', peer({ peerIP: '10.0.0.1' }), [
       'bgp.peers[0]: a peer needs peerIP and asNumber, or a peerSelector',
     ]],
+    ['a link-local pool (the IPPool CRD refuses it)', { ipPools: [{ name: 'll', cidr: '169.254.0.0/16' }] }, [
+      'ipPools[0].cidr: Invalid value: "169.254.0.0/16": a pool must not overlap a link-local range (169.254.0.0/16, fe80::/10), as the IPPool CRD refuses',
+    ]],
+    ['an IPv6 link-local pool', { ipPools: [{ name: 'll6', cidr: 'fe80::/64' }] }, [
+      'ipPools[0].cidr: Invalid value: "fe80::/64": a pool must not overlap a link-local range (169.254.0.0/16, fe80::/10), as the IPPool CRD refuses',
+    ]],
     ['a peer with peerSelector and asNumber (the BGPPeer CRD refuses it)', peer({ peerSelector: "rr == 'true'", asNumber: 65001 }), [
       'bgp.peers[0]: asNumber must not be set with peerSelector (the selected nodes\' own AS numbers are used)',
     ]],
