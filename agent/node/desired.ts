@@ -43,13 +43,24 @@ const mode = (v: unknown): EncapMode => (v === 'Always' || v === 'CrossSubnet' ?
  * overrides what the cluster says).
  */
 export function withNodeAddress(snapshot: Snapshot, node: string, address: string | undefined): Snapshot {
-  const n = snapshot.objects.get('Node')?.get(node);
-  if (!address || !n || n.metadata.annotations?.[ANNOTATIONS.ipv4Address] !== undefined) return snapshot;
-  const patched: Resource = { ...n, metadata: { ...n.metadata, annotations: { ...(n.metadata.annotations ?? {}), [ANNOTATIONS.ipv4Address]: address } } };
+  const nodes = snapshot.objects.get('Node');
+  const n = nodes?.get(node);
+  if (!address || !nodes || !n || n.metadata.annotations?.[ANNOTATIONS.ipv4Address] !== undefined) return snapshot;
+  // the same patched map for the same Node map: later snapshots of other kinds keep the Node
+  // kind's identity, so routing (routing-key.ts) and the policy caches see no change
+  const memo = patchedNodes.get(nodes);
+  let map = memo?.node === node && memo.address === address ? memo.map : undefined;
+  if (!map) {
+    const patched: Resource = { ...n, metadata: { ...n.metadata, annotations: { ...(n.metadata.annotations ?? {}), [ANNOTATIONS.ipv4Address]: address } } };
+    map = new Map([...nodes].map(([k, v]) => [k, k === node ? patched : v]));
+    patchedNodes.set(nodes, { node, address, map });
+  }
   const objects = new Map(snapshot.objects);
-  objects.set('Node', new Map([...(snapshot.objects.get('Node') ?? new Map<string, Resource>())].map(([k, v]) => [k, k === node ? patched : v])));
+  objects.set('Node', map);
   return { revision: snapshot.revision, objects };
 }
+
+const patchedNodes = new WeakMap<ReadonlyMap<string, Resource>, { node: string; address: string; map: Map<string, Resource> }>();
 
 /** IPPool objects → the IPAM allocator's pools (with creationTimestamp: of two overlapping pools the older serves). */
 export function ipamPoolsOf(snapshot: Snapshot): IpPool[] {

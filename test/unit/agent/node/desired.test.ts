@@ -226,6 +226,11 @@ describe('agent desired state', () => {
     expect(readNodes(s)[0]?.address).toBeUndefined(); // the original snapshot is untouched
     expect(withNodeAddress(s, 'n2', '10.0.0.1/8')).toBe(s); // an annotated node keeps its own
     expect(withNodeAddress(s, 'zz', '10.0.0.1/8')).toBe(s);
+    // a later snapshot with the same Node map (a pod or policy change) gets the same patched map: routing sees no change
+    const later = { revision: 2, objects: new Map([...s.objects, ['Pod', new Map()]]) } as typeof s;
+    expect(withNodeAddress(later, 'n1', '172.30.0.11/24').objects.get('Node')).toBe(w.objects.get('Node'));
+    // another address, or a new Node map: patched again
+    expect(withNodeAddress(later, 'n1', '172.30.0.99/24').objects.get('Node')).not.toBe(w.objects.get('Node'));
   });
 });
 

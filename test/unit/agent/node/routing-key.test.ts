@@ -15,7 +15,9 @@ describe('RoutingInputs', () => {
     const nodes = new Map([['a', node('a')]]);
     const pools = new Map<string, Resource>();
     expect(r.changed(snap({ Node: nodes, IPPool: pools, Pod: new Map() }))).toBe(true);
-    expect(r.changed(snap({ Node: nodes, IPPool: pools, Pod: new Map([['x/p', node('p')]]) }))).toBe(false); // same maps
+    nodes.set('a', node('a', { labels: { only: 'seen-by-the-key' } })); // in place: only the identity shortcut says "unchanged"
+    expect(r.changed(snap({ Node: nodes, IPPool: pools, Pod: new Map([['x/p', node('p')]]) }))).toBe(false); // same maps: not even keyed
+    nodes.set('a', node('a'));
     expect(r.changed(snap({ Node: new Map([['a', node('a', { heartbeat: 't1' })]]), IPPool: pools }))).toBe(false); // a new map, a heartbeat only
     expect(r.changed(snap({ Node: new Map([['a', node('a', { labels: { rack: 'r1' } })]]), IPPool: pools }))).toBe(true);
     expect(r.changed(snap({ Node: new Map([['a', node('a', { labels: { rack: 'r1' }, address: '10.0.0.2' })]]), IPPool: pools }))).toBe(true);
