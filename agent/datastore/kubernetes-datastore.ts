@@ -88,6 +88,10 @@ export class KubernetesDatastore implements Datastore {
       upsert: (obj: Resource) => {
         const ok = this.admit(info, obj);
         if (!ok) return;
+        // only what trimming dropped changed (a Pod's container statuses, a Node's heartbeat): the
+        // same object as before, so no snapshot, no policy or routing pass on every node
+        const prev = this.heldOf(info.kind).get(objectKey(ok.metadata));
+        if (prev !== undefined && prev !== ok && sameButVersion(prev, ok)) return;
         this.heldOf(info.kind).set(objectKey(ok.metadata), ok);
         if (this.cache.set(ok)) this.changed();
       },
@@ -137,4 +141,10 @@ export class KubernetesDatastore implements Datastore {
       if (!this.stopped && this.cache.changed) this.listener?.onSnapshot(this.cache.snapshot());
     }, this.opts.coalesceMs ?? 5);
   }
+}
+
+/** The two objects are equal but for metadata.resourceVersion (which nothing past the reflector reads). */
+function sameButVersion(a: Resource, b: Resource): boolean {
+  const text = (o: Resource): string => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  return text(a) === text(b);
 }

@@ -97,4 +97,21 @@ describe('KubernetesDatastore: an invalid update keeps the last good version', (
     expect(forA.length).toBeGreaterThan(0);
     expect(forA.every((r) => r.errors.every((e) => e.message.endsWith(' (last good version kept)')))).toBe(true);
   });
+
+  it('an update that changes only what trimming drops (a pod\'s container statuses) makes no snapshot; a label change does', async () => {
+    const pod = (labels: Record<string, string>, ready: boolean) => ({
+      kind: 'Pod', apiVersion: 'v1', metadata: { name: 'web', namespace: 'shop', labels }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'nginx' }] },
+      status: { phase: 'Running', podIP: '10.244.0.5', containerStatuses: [{ name: 'c', ready }] },
+    });
+    api.create(pod({ app: 'web' }, false));
+    await ds.start({ onSnapshot: (s) => snaps.push(s), onRejected: (r) => rejected.push(r) });
+    const first = snaps.at(-1)?.objects.get('Pod')?.get('shop/web');
+    expect(first).toBeDefined();
+    api.update(pod({ app: 'web' }, true)); // the kubelet reports the container ready
+    api.create({ kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'after' } }); // a later event, to know the update was read
+    await until('the namespace in a snapshot', () => snaps.at(-1)?.objects.get('Namespace')?.has('after') === true);
+    expect(snaps.at(-1)?.objects.get('Pod')?.get('shop/web')).toBe(first); // the very same object: nothing downstream re-reads it
+    api.update(pod({ app: 'web', tier: 'front' }, true));
+    await until('the label in a snapshot', () => snaps.at(-1)?.objects.get('Pod')?.get('shop/web')?.metadata.labels?.tier === 'front');
+  });
 });
