@@ -18,11 +18,12 @@ export interface Compiled {
   policies: Policy[];
 }
 
-export function validatePolicies(objects: unknown[]): { policies: Policy[]; rejected: RejectedPolicy[] } {
+/** `validate`: validatePolicy, or a cached form of it (the agent's validatePolicyCached) */
+export function validatePolicies(objects: readonly unknown[], validate: typeof validatePolicy = validatePolicy): { policies: Policy[]; rejected: RejectedPolicy[] } {
   const policies: Policy[] = [];
   const rejected: RejectedPolicy[] = [];
   for (const o of objects) {
-    const v = validatePolicy(o);
+    const v = validate(o);
     if (v.ok) policies.push(v.policy);
     else rejected.push({ name: v.name, errors: v.errors });
   }
@@ -33,8 +34,8 @@ export function snapshotFromObjects(pods: unknown[], namespaces: unknown[]): Sna
   return { pods: pods.map(podFromObject), namespaces: namespaces.map(namespaceFromObject) };
 }
 
-export function compile(snapshot: Snapshot, policyObjects: unknown[], node: string | null): Compiled {
-  const { policies, rejected } = validatePolicies(policyObjects);
+export function compile(snapshot: Snapshot, policyObjects: readonly unknown[], node: string | null, validate: typeof validatePolicy = validatePolicy): Compiled {
+  const { policies, rejected } = validatePolicies(policyObjects, validate);
   const ir = resolveNode(snapshot, policies, node);
   return { ir, rendered: renderNode(ir), rejected, policies };
 }

@@ -33,11 +33,8 @@ import type { CniServer } from '../cni/server.js';
 import { hostIfName } from '../cni/names.js';
 import type { AgentMetrics } from '../health/agent-metrics.js';
 import type { PolicyCounts } from '../status/types.js';
-import type { RejectedPolicy } from '../../policy/ir/types.js';
-import type { Policy } from '../../policy/model/types.js';
+import { compile } from '../../policy/compile.js';
 import { validatePolicyCached } from '../../policy/model/validate.js';
-import { resolveNode } from '../../policy/resolve/resolve.js';
-import { renderNode } from '../../policy/render/chains.js';
 import { PolicyApplier } from '../../policy/apply/applier.js';
 import { hostExec, type Exec } from '../../policy/apply/exec.js';
 import { policyInputOf } from './desired.js';
@@ -97,19 +94,6 @@ function sameInputs(a: PassInputs, b: PassInputs): boolean {
   if (a.links === undefined || b.links === undefined || a.links.size !== b.links.size) return false;
   for (const l of a.links) if (!b.links.has(l)) return false;
   return true;
-}
-
-/** compile() of policy/compile.ts with the per-object validation cache */
-function compileCached(snapshot: Parameters<typeof resolveNode>[0], objects: readonly unknown[], node: string): { ir: ReturnType<typeof resolveNode>; rendered: ReturnType<typeof renderNode>; rejected: RejectedPolicy[]; policies: Policy[] } {
-  const policies: Policy[] = [];
-  const rejected: RejectedPolicy[] = [];
-  for (const o of objects) {
-    const v = validatePolicyCached(o);
-    if (v.ok) policies.push(v.policy);
-    else rejected.push({ name: v.name, errors: v.errors });
-  }
-  const ir = resolveNode(snapshot, policies, node);
-  return { ir, rendered: renderNode(ir), rejected, policies };
 }
 
 export class PolicyPass {
@@ -196,7 +180,7 @@ export class PolicyPass {
     this.applied = undefined;
     const tc = performance.now();
     const input = policyInputOf(now, inputs.handles, this.d.node, hostIfName, links);
-    const compiled = compileCached(input.snapshot, input.policies, this.d.node);
+    const compiled = compile(input.snapshot, input.policies, this.d.node, validatePolicyCached);
     this.d.trace.ran('policy compile', tc);
     for (const r of compiled.rejected) this.d.log.warn({ policy: r.name, errors: r.errors }, 'policy: NetworkPolicy rejected and ignored');
     const problems = [
