@@ -5,9 +5,10 @@
  * reconcile, then updated after each successful apply); null means unknown, and
  * the next apply reads the kernel first. `skipped` holds the families found
  * unavailable at that read (valid while `last` is). Every apply diffs desired vs
- * `last` (plan.ts) and runs at most: one `ipset restore`, one `iptables-restore
- * --noflush` per family, one `ipset restore` for stale sets — each only if it has
- * something to do.
+ * `last` (plan.ts) and runs, each only if it has something to do: one `ipset
+ * restore`, one `iptables-restore --noflush` per family, and usually one `ipset
+ * restore` for stale sets (re-run after a line the kernel refused, or one `ipset
+ * destroy` per set).
  *
  * Families are independent (as felix programs each IP version on its own): each is
  * read and applied by its own tools; one family's failure never keeps the other's
@@ -81,7 +82,7 @@ const SAVE = {
 const LABEL: Record<FamilyKey, string> = { v4: 'IPv4', v6: 'IPv6' };
 
 /** The kernel has no such address family (IPv6 disabled at boot): nothing of it can be filtered, nor forwarded. */
-export function familyUnavailable(stderr: string): boolean {
+function familyUnavailable(stderr: string): boolean {
   return /address family not supported by protocol/i.test(stderr);
 }
 

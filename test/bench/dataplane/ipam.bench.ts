@@ -53,7 +53,7 @@ async function agents(n: number, base: string): Promise<{ total: number; seconds
 }
 
 /** `n` allocators (one per node) each assigning one address at once; every store call waits 1–3 ms. */
-export async function stampede(n: number): Promise<{ ms: number; lists: number; conflicts: number; failed: number }> {
+async function stampede(n: number): Promise<{ ms: number; lists: number; conflicts: number; failed: number }> {
   const mem = new MemoryIpamStore();
   let lists = 0;
   let conflicts = 0;
