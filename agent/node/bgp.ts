@@ -69,6 +69,21 @@ const WARM_PREFIXES_DUAL = ['192.0.2.64/26', '2001:db8:0:1::/122'];
  */
 const listenAddress = (p: NodeBgpPlan): string => (p.local?.address6 || !p.local?.address ? '::' : '0.0.0.0');
 
+/** fe80::/10 (RFC 4291 §2.5.6), in the canonical text the speaker decodes */
+const isLinkLocal = (h: string): boolean => /^fe[89ab][0-9a-f]:/i.test(h);
+
+/**
+ * A route's next hops as the dataplane takes them: a 32-byte IPv6 next hop (RFC 2545
+ * §3) is the global and the link-local address of the SAME router, so when a global
+ * address is there the link-local ones go (else each became a second "router" the
+ * planner cannot reach). A next hop that is only link-local stays as it came: the
+ * planner reports it (not on the node's subnet), it is not silently dropped.
+ */
+function learnedHops(hops: readonly string[]): string[] {
+  const global = hops.filter((h) => !isLinkLocal(h));
+  return global.length > 0 ? global : [...hops];
+}
+
 /** What restarts the speaker when it changes (the runtime takes a new listen address only at start). */
 const identityOf = (p: NodeBgpPlan): string => JSON.stringify(p.local ? [p.local.asn, p.local.routerId, p.local.clusterId, p.local.listenPort, listenAddress(p)] : null);
 
@@ -425,7 +440,8 @@ export class NodeBgp {
   /**
    * Only a change of `learned` wakes the dataplane: our own originated blocks (no next
    * hop) and new best paths with the same next hops would cost a whole routes pass
-   * right when the peers need the CPU to program the UPDATE we just sent.
+   * right when the peers need the CPU to program the UPDATE we just sent. Next hops go
+   * through `learnedHops` (a link-local half of an IPv6 next hop is dropped).
    */
   private onRoutes(changes: RouteChange[]): void {
     this.o.trace?.ribChanged();
@@ -435,9 +451,10 @@ export class NodeBgp {
         if (this.learned.delete(c.prefix)) changed.push(c.prefix);
         continue;
       }
+      const hops = learnedHops(c.nextHops);
       const old = this.learned.get(c.prefix);
-      if (old && old.length === c.nextHops.length && old.every((h, i) => h === c.nextHops[i])) continue;
-      this.learned.set(c.prefix, [...c.nextHops]);
+      if (old && old.length === hops.length && old.every((h, i) => h === hops[i])) continue;
+      this.learned.set(c.prefix, hops);
       changed.push(c.prefix);
     }
     if (changed.length > 0) this.o.onRoutesChanged(changed);

@@ -11,7 +11,9 @@
  *   strip LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST, and any MED learned from
  *   another AS;
  * - to iBGP: LOCAL_PREF always present, next hop unchanged unless next-hop-self
- *   (reflected routes keep theirs).
+ *   (reflected routes keep theirs);
+ * - a next hop passed on unchanged loses its link-local half (RFC 2545 §3: a
+ *   32-byte IPv6 next hop's link-local address is only for peers on that link).
  */
 import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type AsPathSegment } from '../wire/types.js';
 import { DEFAULT_LOCAL_PREF } from './best-path.js';
@@ -57,6 +59,21 @@ function withoutConfed(asPath: readonly AsPathSegment[]): readonly AsPathSegment
   return asPath;
 }
 
+/** fe80::/10 (RFC 4291 §2.5.6), in the canonical text the speaker keeps */
+const isLinkLocal = (h: string): boolean => /^fe[89ab][0-9a-f]:/i.test(h);
+
+/**
+ * A next hop passed on unchanged without its link-local half: RFC 2545 §3 allows the
+ * link-local address only toward a peer sharing that link with the router it names,
+ * which the speaker cannot know. A link-local next hop alone stays (nothing global
+ * to send instead).
+ */
+function passedOn(hops: string[]): string[] {
+  if (hops.length < 2) return hops;
+  const global = hops.filter((h) => !isLinkLocal(h));
+  return global.length > 0 && global.length < hops.length ? global : hops;
+}
+
 function selfNextHop(t: ExportTarget, family: Family): string[] | undefined {
   if (family === 'ipv6') return t.nextHop6 ? [t.nextHop6] : undefined;
   if (t.nextHop4) return [t.nextHop4];
@@ -83,7 +100,7 @@ export function exportAttrs(path: Path, t: ExportTarget, local: LocalInfo, famil
   const src = path.source;
   const a = path.attrs;
   const reflected = t.ibgp && !src.local && src.ibgp;
-  let nextHops = a.nextHops;
+  let nextHops = passedOn(a.nextHops);
   const self = selfNextHop(t, family);
   if (t.ibgp) {
     if (nextHops.length === 0 || (t.nextHopSelf && !reflected)) nextHops = self ?? [];

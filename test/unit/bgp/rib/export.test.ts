@@ -88,6 +88,19 @@ describe('eBGP export (RFC 4271 §5.1)', () => {
     expect(exportAttrs(p, target({ nextHop4: undefined }), local, 'ipv4')).toBe('no-next-hop');
     expect(asAttrs(exportAttrs(p, target({ extendedNextHop: true }), local, 'ipv4')).nextHops).toEqual(['fd00::9']);
   });
+  it('a next hop passed on unchanged loses its link-local half (RFC 2545 §3: only for peers on that link); ours replaces both', () => {
+    const p = path({ asn: 65100 }, { nextHops: ['2001:db8:1::fe', 'fe80::fe'] });
+    expect(asAttrs(exportAttrs(p, target(), local, 'ipv6')).nextHops).toEqual(['2001:db8:1::fe']); // iBGP, no next-hop-self
+    expect(asAttrs(exportAttrs(p, ebgp({ keepOriginalNextHop: true }), local, 'ipv6')).nextHops).toEqual(['2001:db8:1::fe']);
+    expect(asAttrs(exportAttrs(p, target({ extendedNextHop: true }), local, 'ipv4')).nextHops).toEqual(['2001:db8:1::fe']); // RFC 8950
+    const reflected = path(client, { ...ibgpAttrs, nextHops: ['fd00::2', 'febf::2'] });
+    expect(asAttrs(exportAttrs(reflected, target({ rrClient: true, nextHopSelf: true }), local, 'ipv6')).nextHops).toEqual(['fd00::2']);
+    expect(asAttrs(exportAttrs(p, target({ nextHopSelf: true }), local, 'ipv6')).nextHops).toEqual(['fd00::1']);
+    expect(asAttrs(exportAttrs(p, ebgp(), local, 'ipv6')).nextHops).toEqual(['fd00::1']);
+    // a link-local next hop alone is left as it came (nothing global to send instead)
+    const onlyLl = path({ asn: 65100 }, { nextHops: ['fe80::fe'] });
+    expect(asAttrs(exportAttrs(onlyLl, target(), local, 'ipv6')).nextHops).toEqual(['fe80::fe']);
+  });
   it('prepend starts a new segment after an AS_SET or a full sequence', () => {
     expect(prependAs([{ type: 'AS_SET', asns: [1, 2] }], 9)).toEqual([{ type: 'AS_SEQUENCE', asns: [9] }, { type: 'AS_SET', asns: [1, 2] }]);
     const full = { type: 'AS_SEQUENCE' as const, asns: Array(255).fill(7) };
