@@ -202,7 +202,10 @@ export class NodeBgp {
       }
       this.identity = id;
       if (!plan.local?.routerId) {
-        if (plan.local) this.o.log.error({ node: plan.local.name }, 'bgp: the node has no IPv4 router ID (annotation margay.io/router-id or an IPv4 address): BGP stays off');
+        // said in margay status too: an IPv6-only node without the annotation otherwise just has no peers
+        const why = 'bgp: the node has no IPv4 router ID (annotation margay.io/router-id or an IPv4 address): BGP stays off';
+        this.problems.splice(0, this.problems.length, ...plan.problems, ...(plan.local ? [why] : []));
+        if (plan.local) this.o.log.error({ node: plan.local.name }, why);
         return;
       }
       const local = plan.local;

@@ -248,3 +248,13 @@ describe('NodeBgp: close() (the agent stopping)', () => {
     expect(listens).toEqual([]);
   });
 });
+
+describe('NodeBgp: an IPv6-only node without a router ID', () => {
+  it('says in its problems (margay status) why BGP stays off, not only in a log line', async () => {
+    const { bgp, listens } = agentBgp();
+    await bgp.update(planNodeBgp(snap(node('n1', { [A6]: 'fd30::11/64' }), node('n2', { [A6]: 'fd30::12/64', 'margay.io/router-id': '9.9.9.9' })), 'n1'), []);
+    expect(bgp.running).toBe(false);
+    expect(listens).toEqual([]);
+    expect(bgp.problems.join('\n')).toContain('no IPv4 router ID (annotation margay.io/router-id or an IPv4 address): BGP stays off');
+  });
+});
