@@ -12,6 +12,7 @@
  */
 import { parseIp, formatIp } from './cidr.js';
 import type { Protocol } from './types.js';
+import { perObject } from './per-object.js';
 
 export interface ContainerPort {
   name?: string;
@@ -115,24 +116,9 @@ export function namespaceFromObject(obj: unknown): NamespaceInfo {
   return { name, labels: { ...strMap(meta.labels), 'kubernetes.io/metadata.name': name } };
 }
 
-const podCache = new WeakMap<object, PodInfo>();
-const namespaceCache = new WeakMap<object, NamespaceInfo>();
-
-/** `podFromObject`, cached per object identity (the object must not change once read). */
-export function podFromObjectCached(obj: unknown): PodInfo {
-  if (!isObj(obj)) return podFromObject(obj);
-  let pod = podCache.get(obj);
-  if (pod === undefined) podCache.set(obj, (pod = podFromObject(obj)));
-  return pod;
-}
-
-/** `namespaceFromObject`, cached per object identity (the object must not change once read). */
-export function namespaceFromObjectCached(obj: unknown): NamespaceInfo {
-  if (!isObj(obj)) return namespaceFromObject(obj);
-  let ns = namespaceCache.get(obj);
-  if (ns === undefined) namespaceCache.set(obj, (ns = namespaceFromObject(obj)));
-  return ns;
-}
+/** `podFromObject` and `namespaceFromObject`, cached per object identity (per-object.ts). */
+export const podFromObjectCached = perObject(podFromObject);
+export const namespaceFromObjectCached = perObject(namespaceFromObject);
 
 /**
  * Which pods take part in policy at all (documented in policy/DESIGN.md):

@@ -10,6 +10,7 @@
  */
 import { cidrContains, parseCidr } from './cidr.js';
 import { PROTOCOLS, type LabelSelector, type Peer, type Policy, type PortSpec, type Protocol, type Rule, type SelectorRequirement } from './types.js';
+import { perObject } from './per-object.js';
 
 export interface FieldError {
   path: string;
@@ -242,12 +243,5 @@ export function validatePolicy(obj: unknown): Validated {
   return { ok: true, policy: { namespace, name, podSelector, ingressIsolating, egressIsolating, ingress, egress } };
 }
 
-const validated = new WeakMap<object, Validated>();
-
-/** `validatePolicy`, cached per object identity (the object must not change once validated). */
-export function validatePolicyCached(obj: unknown): Validated {
-  if (!isObj(obj)) return validatePolicy(obj);
-  let v = validated.get(obj);
-  if (v === undefined) validated.set(obj, (v = validatePolicy(obj)));
-  return v;
-}
+/** `validatePolicy`, cached per object identity (per-object.ts). */
+export const validatePolicyCached = perObject(validatePolicy);
