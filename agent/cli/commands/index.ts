@@ -17,5 +17,6 @@ export const commands: CommandEntry[] = [
   { name: 'bgp', summary: 'the BGP speaker: run it, ask it, decode its messages', load: async () => (await import('./bgp.js')).bgpCommand },
   { name: 'policy', summary: 'the NetworkPolicy compiler', load: async () => (await import('./policy.js')).policyCommand },
   { name: 'lab', summary: 'a cluster of network namespaces on this machine', load: async () => (await import('./lab.js')).labCommand },
+  { name: 'cleanup', summary: "remove margay's kernel state from this node (uninstall)", load: async () => (await import('./cleanup.js')).cleanupCommand },
   { name: 'validate', summary: 'validate margay and NetworkPolicy manifests', load: async () => (await import('./validate.js')).validateCommand },
 ];
