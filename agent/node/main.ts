@@ -111,6 +111,11 @@ export async function runAgent(s: AgentSettings): Promise<number> {
       process.env.PATH = `${sel.dir}:${process.env.PATH ?? ''}`;
     }
     log.info({ setting: s.iptablesBackend ?? 'auto', backend: sel.backend ?? 'as installed', reason: sel.reason }, 'iptables backend');
+    // margay's hooks and chains left in the backend not chosen (a former choice): removed, or said why not
+    for (const c of sel.backend !== undefined ? sel.cleaned : []) {
+      if (c.error === undefined) log.info({ backend: c.backend, tool: c.tool, rules: c.rules, chains: c.chains }, 'iptables backend: removed margay\'s state from the backend not chosen');
+      else log.warn({ backend: c.backend, tool: c.tool, rules: c.rules, chains: c.chains, err: c.error }, 'iptables backend: cannot remove margay\'s state from the backend not chosen; its hooks may still drop pod traffic');
+    }
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'iptables backend: cannot use it');
     return 1;

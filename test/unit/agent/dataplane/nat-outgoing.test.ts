@@ -46,6 +46,44 @@ describe('applyNatOutgoing', () => {
     expect(state).toEqual({ jump: false, chain: undefined });
     expect(await applyNatOutgoing(exec, planNatOutgoing([], 4))).toEqual({ changed: false });
   });
+  it('a duplicated POSTROUTING jump: NAT on keeps exactly one, NAT off removes every copy and then the chain (one pass)', async () => {
+    // a nat table model with POSTROUTING as a list: -C/-D match the first copy; -X refuses a referenced chain
+    const jumpSpec = '-m comment --comment margay:nat-outgoing -j MARGAY-NAT-OUTGOING';
+    const k = { post: [jumpSpec, jumpSpec, jumpSpec], chain: ['-s 10.244.0.0/16 -j MASQUERADE'] as string[] | undefined };
+    const ok = { code: 0, stdout: '', stderr: '' };
+    const exec: Exec = async (argv, input) => {
+      if (argv[0] === 'iptables-restore') { k.chain = (input ?? '').split('\n').filter((l) => l.startsWith('-A ')).map((l) => l.split(' ').slice(2).join(' ')); return ok; }
+      const [verb, chain, ...rest] = argv.slice(4);
+      const rule = rest.join(' ');
+      if (verb === '-C') return { ...ok, code: k.post.includes(rule) ? 0 : 1 };
+      if (verb === '-D') { const i = k.post.indexOf(rule); if (i < 0) return { code: 1, stdout: '', stderr: 'Bad rule' }; k.post.splice(i, 1); return ok; }
+      if (verb === '-A') { k.post.push(rule); return ok; }
+      if (verb === '-S' && chain === 'POSTROUTING') return { ...ok, stdout: ['-P POSTROUTING ACCEPT', ...k.post.map((r) => `-A POSTROUTING ${r.replace('margay:nat-outgoing', '"margay:nat-outgoing"')}`)].join('\n') + '\n' };
+      if (verb === '-S') return k.chain ? { ...ok, stdout: ['-N MARGAY-NAT-OUTGOING', ...k.chain.map((r) => `-A ${chain} ${r}`)].join('\n') + '\n' } : { code: 1, stdout: '', stderr: 'No chain' };
+      if (verb === '-F') { k.chain = []; return ok; }
+      if (verb === '-X') { if (k.post.includes(jumpSpec)) return { code: 1, stdout: '', stderr: 'CHAIN_DEL failed (Device or resource busy)' }; k.chain = undefined; return ok; }
+      return { code: 1, stdout: '', stderr: `unexpected ${argv.join(' ')}` };
+    };
+    const on = planNatOutgoing(pools, 4);
+    expect(await applyNatOutgoing(exec, on)).toEqual({ changed: true });
+    expect(k.post).toEqual([jumpSpec]);
+    expect(await applyNatOutgoing(exec, on)).toEqual({ changed: false });
+    k.post.push('-o eth0 -j MASQUERADE', jumpSpec, jumpSpec); // copies again, beside a foreign rule
+    expect(await applyNatOutgoing(exec, planNatOutgoing([], 4))).toEqual({ changed: true });
+    expect(k).toEqual({ post: ['-o eth0 -j MASQUERADE'], chain: undefined });
+    expect(await applyNatOutgoing(exec, planNatOutgoing([], 4))).toEqual({ changed: false });
+  });
+
+  it('a -D that keeps succeeding while -C still matches stops after a bounded number of tries', async () => {
+    let deletes = 0;
+    const exec: Exec = async (argv) => {
+      if (argv.includes('-D')) deletes++;
+      return { code: argv.includes('-C') || argv.includes('-D') ? 0 : 1, stdout: '', stderr: '' };
+    };
+    await expect(applyNatOutgoing(exec, planNatOutgoing([], 4))).rejects.toThrow(/still there after 16/);
+    expect(deletes).toBe(16);
+  });
+
   it('uses ip6tables for IPv6 and reports a failing tool with its message', async () => {
     const calls: string[] = [];
     const exec: Exec = async (argv) => { calls.push(argv[0] as string); return argv.includes('-C') || argv.includes('-S') ? { code: 1, stdout: '', stderr: '' } : { code: 4, stdout: '', stderr: 'Permission denied' }; };

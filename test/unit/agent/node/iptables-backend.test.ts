@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backendTool, chooseIptablesBackend, parseIptablesBackend, ruleCount } from '../../../../agent/node/iptables-backend.js';
+import { backendTool, chooseIptablesBackend, margayCleanup, parseIptablesBackend, ruleCount } from '../../../../agent/node/iptables-backend.js';
 import { selectIptablesBackend } from '../../../../agent/node/iptables-backend-shell.js';
 import { isExecutableFile, ToolMissing, toolResolver } from '../../../../policy/apply/tool-path.js';
 
@@ -18,6 +18,28 @@ const kubeProxy = (n: number): string => [
   '',
 ].join('\n');
 const hint = ['*mangle', ':PREROUTING ACCEPT [0:0]', ':KUBE-IPTABLES-HINT - [0:0]', ':KUBE-KUBELET-CANARY - [0:0]', 'COMMIT', ''].join('\n');
+// margay's own state as iptables-save prints it (a duplicated NAT jump too), beside a foreign rule
+const margayState = [
+  '*filter',
+  ':INPUT ACCEPT [0:0]',
+  ':FORWARD ACCEPT [0:0]',
+  ':MARGAY-FORWARD - [0:0]',
+  ':MARGAY-FROM-WL - [0:0]',
+  '-A FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD',
+  '-A FORWARD -i docker0 -j ACCEPT',
+  '-A INPUT -m comment --comment "margay:hook" -j MARGAY-FORWARD',
+  '-A MARGAY-FORWARD -i cali+ -m comment --comment "margay:0123456789ab from pods" -j MARGAY-FROM-WL',
+  '-A MARGAY-FORWARD -m comment --comment "margay:ba9876543210 fail closed" -j DROP',
+  'COMMIT',
+  '*nat',
+  ':POSTROUTING ACCEPT [0:0]',
+  ':MARGAY-NAT-OUTGOING - [0:0]',
+  '-A POSTROUTING -m comment --comment "margay:nat-outgoing" -j MARGAY-NAT-OUTGOING',
+  '-A POSTROUTING -m comment --comment "margay:nat-outgoing" -j MARGAY-NAT-OUTGOING',
+  '-A MARGAY-NAT-OUTGOING -s 10.244.0.0/16 -j MASQUERADE',
+  'COMMIT',
+  '',
+].join('\n');
 const empty = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', 'COMMIT', ''].join('\n');
 
 describe('chooseIptablesBackend (pure)', () => {
@@ -39,6 +61,36 @@ describe('chooseIptablesBackend (pure)', () => {
   it('counts rules, not chain declarations, tables or comments', () => {
     expect(ruleCount(kubeProxy(7))).toBe(7);
     expect(ruleCount(empty)).toBe(0);
+  });
+
+  it('counts foreign rules only: margay\'s chains, hooks and NAT jump are no evidence of a backend in use', () => {
+    expect(ruleCount(margayState + kubeProxy(3))).toBe(4); // docker0's FORWARD rule is foreign
+    expect(ruleCount(margayState)).toBe(1);
+    // margay's 40 rules in nft are not the node's: 5 foreign legacy rules decide
+    const many = margayState + Array.from({ length: 40 }, (_, i) => `-A MARGAY-FROM-WL -m comment --comment "margay:h${i} x" -j DROP`).join('\n');
+    expect(chooseIptablesBackend({ legacy: kubeProxy(5), nft: many }).backend).toBe('legacy');
+    expect(chooseIptablesBackend({ legacy: margayState, nft: kubeProxy(2) }).backend).toBe('nft');
+  });
+
+  it('margayCleanup: deletes margay\'s hooks and NAT jump, flushes then deletes MARGAY-* chains, per table, nothing foreign', () => {
+    const c = margayCleanup(margayState + kubeProxy(2));
+    expect(c.rules).toBe(4);
+    expect(c.chains).toEqual(['filter/MARGAY-FORWARD', 'filter/MARGAY-FROM-WL', 'nat/MARGAY-NAT-OUTGOING']);
+    expect(c.script).toBe([
+      '*filter',
+      '-D FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD',
+      '-D INPUT -m comment --comment "margay:hook" -j MARGAY-FORWARD',
+      '-F MARGAY-FORWARD', '-F MARGAY-FROM-WL', '-X MARGAY-FORWARD', '-X MARGAY-FROM-WL',
+      'COMMIT',
+      '*nat',
+      '-D POSTROUTING -m comment --comment "margay:nat-outgoing" -j MARGAY-NAT-OUTGOING',
+      '-D POSTROUTING -m comment --comment "margay:nat-outgoing" -j MARGAY-NAT-OUTGOING',
+      '-F MARGAY-NAT-OUTGOING', '-X MARGAY-NAT-OUTGOING',
+      'COMMIT',
+      '',
+    ].join('\n'));
+    expect(c.script).not.toMatch(/KUBE|DOCKER/);
+    expect(margayCleanup(kubeProxy(4) + empty)).toEqual({ script: '', rules: 0, chains: [] });
   });
 
   it('parses the setting (unset = auto) and names the backend\'s tools', () => {
@@ -79,14 +131,48 @@ describe('selectIptablesBackend (links in a directory put first in PATH)', () =>
     expect(readlinkSync(join(dir, 'iptables'))).toBe('/fake/sbin/iptables-legacy');
   });
 
-  it('an explicit backend reads nothing; auto without -legacy/-nft tools changes nothing; an explicit one without them fails', async () => {
+  it('an explicit backend reads only the other one (to clean it); auto without -legacy/-nft tools changes nothing; an explicit one without them fails', async () => {
     const dir = newDir();
-    const s = await selectIptablesBackend({ setting: 'nft', resolve: fakeResolve, dir, runSave: () => { throw new Error('must not run'); } });
-    expect(s).toMatchObject({ backend: 'nft' });
+    const ran: string[] = [];
+    const s = await selectIptablesBackend({ setting: 'nft', resolve: fakeResolve, dir, runSave: async (f) => { ran.push(f); return empty; }, runRestore: () => { throw new Error('nothing to clean'); } });
+    expect(s).toMatchObject({ backend: 'nft', cleaned: [] });
+    expect(ran.sort()).toEqual(['/fake/sbin/ip6tables-legacy-save', '/fake/sbin/iptables-legacy-save']);
     expect(readlinkSync(join(dir, 'ip6tables-restore'))).toBe('/fake/sbin/ip6tables-nft-restore');
     const none = (name: string): string => { throw new ToolMissing(name, ['/fake/sbin']); };
     expect(await selectIptablesBackend({ setting: 'auto', resolve: none, dir: newDir() })).toMatchObject({ backend: undefined });
     await expect(selectIptablesBackend({ setting: 'legacy', resolve: none, dir: newDir() })).rejects.toThrow(ToolMissing);
+  });
+
+  it('nft chosen while legacy holds margay\'s hooks and chains: removed through the legacy tools, foreign rules untouched', async () => {
+    const outputs: Record<string, string> = {
+      '/fake/sbin/iptables-legacy-save': margayState + kubeProxy(2),
+      '/fake/sbin/ip6tables-legacy-save': empty,
+      '/fake/sbin/iptables-nft-save': hint + kubeProxy(3),
+      '/fake/sbin/ip6tables-nft-save': hint,
+    };
+    const restored: Array<[string, string]> = [];
+    const s = await selectIptablesBackend({
+      setting: 'auto', resolve: fakeResolve, dir: newDir(),
+      runSave: async (f) => outputs[f] ?? '',
+      runRestore: async (f, input) => { restored.push([f, input]); },
+    });
+    expect(s.backend).toBe('nft');
+    expect(restored.map(([f]) => f)).toEqual(['/fake/sbin/iptables-legacy-restore']);
+    const script = restored[0]?.[1] ?? '';
+    expect(script).toBe(margayCleanup(outputs['/fake/sbin/iptables-legacy-save'] ?? '').script);
+    expect(script).toContain('-D FORWARD -m comment --comment "margay:hook" -j MARGAY-FORWARD');
+    expect(script).toContain('-X MARGAY-NAT-OUTGOING');
+    expect(script).not.toMatch(/docker0|KUBE-/);
+    expect(s).toMatchObject({ cleaned: [{ backend: 'legacy', tool: '/fake/sbin/iptables-legacy-restore', rules: 4, chains: ['filter/MARGAY-FORWARD', 'filter/MARGAY-FROM-WL', 'nat/MARGAY-NAT-OUTGOING'] }] });
+
+    // explicit legacy while nft holds margay's IPv6 state; a failing restore is reported, not thrown
+    const out6: Record<string, string> = { '/fake/sbin/iptables-nft-save': empty, '/fake/sbin/ip6tables-nft-save': margayState };
+    const t = await selectIptablesBackend({
+      setting: 'legacy', resolve: fakeResolve, dir: newDir(),
+      runSave: async (f) => out6[f] ?? '',
+      runRestore: async () => { throw new Error('ip6tables-nft-restore: line 3 failed'); },
+    });
+    expect(t).toMatchObject({ backend: 'legacy', cleaned: [{ backend: 'nft', tool: '/fake/sbin/ip6tables-nft-restore', rules: 4, error: 'ip6tables-nft-restore: line 3 failed' }] });
   });
 
   const real = toolResolver();
