@@ -7,7 +7,7 @@ import { margay, REPO_ROOT } from '../../support/cli.js';
 // show must name a real (sub)command, and every --flag on it must be one that
 // command's --help lists. Runs the built CLI: `npx tsc -p tsconfig.json` first.
 
-const COMMANDS = ['agent', 'status', 'bgp', 'policy', 'lab', 'validate'];
+const COMMANDS = ['agent', 'status', 'bgp', 'policy', 'lab', 'validate', 'cleanup'];
 const GROUPS = ['bgp', 'policy', 'lab'];
 
 interface DocCommand {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { margay, MARGAY_JS, REPO_ROOT } from '../../../support/cli.js';
 
-const SUBCOMMANDS = ['agent', 'status', 'bgp', 'policy', 'lab', 'validate'];
+const SUBCOMMANDS = ['agent', 'status', 'bgp', 'policy', 'lab', 'validate', 'cleanup'];
 
 describe('margay CLI usage', () => {
   it('prints the command list on --help and exits 0', () => {
