@@ -6,6 +6,7 @@
 import type { Command } from '../command.js';
 import { parseFlags } from '../args.js';
 import { UsageError } from '../usage-error.js';
+import type { BackendCleanup } from '../../node/iptables-backend-shell.js';
 
 const USAGE = `usage: margay cleanup [--dry-run] [--pods] [--cni-conf DIR] [--cni-conflist NAME] [--no-cni-conf]
                       [--iptables-backend auto|nft|legacy]
@@ -20,6 +21,8 @@ root in the node's network namespace, on each node, once the agent is gone):
     routes (protocol 81), which running pods still use
   - the VXLAN devices vxlan.margay and vxlan-v6.margay, and the address margay put
     on tunl0 (the device itself belongs to the ipip module and stays)
+  - margay's hooks and chains in the iptables backend not chosen (as the agent
+    removes them at start)
 Nothing else is touched: foreign rules, routes and devices stay. Prints what it
 removed; exit 1 when something could not be removed (the rest still is).
 
@@ -62,16 +65,14 @@ export const cleanupCommand: Command = {
     let linkDir: string | undefined;
     const otherBackend: string[] = [];
     try {
-      // as the agent: the chosen backend's tools first in PATH, for every tool run by name.
-      // Where the selection also clears margay's rules from the backend not chosen, it
-      // reports them in `cleaned`; a dry run hands it a restore that writes nothing.
-      const selOpts: { setting: typeof backend; runRestore?: (file: string, input: string) => Promise<void> } = { setting: backend };
-      if (dryRun) selOpts.runRestore = () => Promise.resolve();
-      const sel = await selectIptablesBackend(selOpts);
+      // as the agent: the chosen backend's tools first in PATH, for every tool run by name;
+      // the selection also clears margay's rules from the backend not chosen (reported in
+      // `cleaned`): a dry run hands it a restore that writes nothing
+      const sel = await selectIptablesBackend({ setting: backend, ...(dryRun ? { runRestore: () => Promise.resolve() } : {}) });
       if (sel.backend !== undefined) {
         linkDir = sel.dir;
         process.env.PATH = `${sel.dir}:${process.env.PATH ?? ''}`;
-        otherBackend.push(...otherBackendLines(sel, dryRun));
+        otherBackend.push(...otherBackendLines(sel.cleaned, dryRun));
       }
     } catch (err) {
       process.stderr.write(`margay cleanup: iptables backend: ${(err as Error).message}\n`);
@@ -107,13 +108,10 @@ export const cleanupCommand: Command = {
   },
 };
 
-interface OtherCleaned { backend: string; tool: string; rules: number; chains: string[]; error?: string }
-
-/** The selection's `cleaned` (margay's rules in the backend not chosen), as report lines; none when it has no such field. */
-function otherBackendLines(sel: object, dryRun: boolean): string[] {
-  const cleaned = (sel as { cleaned?: OtherCleaned[] }).cleaned ?? [];
+/** margay's rules the selection found in the backend not chosen, as report lines. */
+export function otherBackendLines(cleaned: readonly BackendCleanup[], dryRun: boolean): string[] {
   return cleaned.map((c) => {
-    const what = `${c.tool} (${c.backend}, not the chosen backend): ${c.rules} rule(s), chains ${c.chains.join(' ') || '-'}`;
+    const what = `${c.tool} (${c.backend}, the backend not chosen): ${c.rules} rule(s), chains ${c.chains.join(' ') || '-'}`;
     return c.error !== undefined ? `error: ${what}: ${c.error}` : `${dryRun ? 'would remove' : 'removed'} iptables: ${what}`;
   });
 }
