@@ -46,6 +46,8 @@ describe.skipIf(needs.skip)(`margay cleanup removes margay's state and only it (
       'route add blackhole 10.244.1.0/26 proto 80',
       'route add 10.244.2.0/26 via 10.244.2.0 dev vxlan.margay onlink proto 80',
       'route add 198.51.100.0/24 via 192.0.2.254 dev eth0 proto 4',
+      'route add blackhole fd00:244::/122 proto 80',
+      'route add blackhole fd00:99::/64 proto 4',
     ]);
     await netnsExec(ns, ['iptables-restore', '--noflush'], {
       input: [
@@ -98,6 +100,9 @@ describe.skipIf(needs.skip)(`margay cleanup removes margay's state and only it (
     const routes = await sh(['ip', 'route', 'show']);
     expect(routes).not.toContain('10.244.');
     expect(routes).toMatch(/198\.51\.100\.0\/24 via 192\.0\.2\.254 dev eth0 proto static/);
+    const routes6 = await sh(['ip', '-6', 'route', 'show']);
+    expect(routes6).not.toContain('fd00:244::');
+    expect(routes6).toMatch(/blackhole fd00:99::\/64 .*proto static/);
     const links = await sh(['ip', '-o', 'link', 'show']);
     expect(links).not.toContain('vxlan.margay');
     expect(links).toContain('eth0');
