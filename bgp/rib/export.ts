@@ -6,10 +6,10 @@
  * - iBGP → iBGP only by route reflection: from a client to everyone, from a
  *   non-client to clients only; reflection sets ORIGINATOR_ID (if absent) and
  *   prepends our CLUSTER_ID to CLUSTER_LIST;
- * - to eBGP: drop AS_CONFED_* segments (RFC 5065 §5; import refuses them anyway),
- *   prepend our AS, next hop self (unless keep-original-next-hop),
- *   strip LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST, and any MED learned from
- *   another AS;
+ * - to eBGP: prepend our AS (no AS_CONFED_* segment reaches here: import refuses
+ *   them, RFC 5065 §5, and local paths have an empty AS_PATH), next hop self
+ *   (unless keep-original-next-hop), strip LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST,
+ *   and any MED learned from another AS;
  * - to iBGP: LOCAL_PREF always present, next hop unchanged unless next-hop-self
  *   (reflected routes keep theirs);
  * - a next hop passed on unchanged loses its link-local half (RFC 2545 §3: a
@@ -47,16 +47,6 @@ export function prependAs(asPath: readonly AsPathSegment[], asn: number): AsPath
     return [{ type: 'AS_SEQUENCE', asns: [asn, ...first.asns] }, ...asPath.slice(1)];
   }
   return [{ type: 'AS_SEQUENCE', asns: [asn] }, ...asPath];
-}
-
-/** The path without confederation segments (the same array when it has none). */
-function withoutConfed(asPath: readonly AsPathSegment[]): readonly AsPathSegment[] {
-  for (const s of asPath) {
-    if (s.type === 'AS_CONFED_SEQUENCE' || s.type === 'AS_CONFED_SET') {
-      return asPath.filter((x) => x.type === 'AS_SEQUENCE' || x.type === 'AS_SET');
-    }
-  }
-  return asPath;
 }
 
 /** fe80::/10 (RFC 4291 §2.5.6), in the canonical text the speaker keeps */
@@ -112,7 +102,7 @@ export function exportAttrs(path: Path, t: ExportTarget, local: LocalInfo, famil
   if (nextHops.length === 0) return 'no-next-hop';
   const out: RouteAttrs = {
     origin: a.origin,
-    asPath: t.ibgp ? a.asPath : prependAs(withoutConfed(a.asPath), local.asn),
+    asPath: t.ibgp ? a.asPath : prependAs(a.asPath, local.asn),
     nextHops,
   };
   if (a.med !== undefined && (t.ibgp || src.local)) out.med = a.med;

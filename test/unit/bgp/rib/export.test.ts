@@ -121,12 +121,3 @@ describe('well-known communities (RFC 1997)', () => {
     expect(typeof exportAttrs(p, ebgp({ id: 'e2' }), local, 'ipv4') === 'object').toBe(toEbgp);
   });
 });
-
-describe('confederation segments never leave (RFC 5065 §5; margay has no confederations)', () => {
-  it('to eBGP the AS_CONFED_* segments are removed before our AS is prepended', () => {
-    const asPath = [{ type: 'AS_CONFED_SEQUENCE' as const, asns: [65010] }, { type: 'AS_SEQUENCE' as const, asns: [65001] },
-      { type: 'AS_CONFED_SET' as const, asns: [65011] }];
-    const r = asAttrs(exportAttrs(path({ asn: 65001 }, { asPath, nextHops: ['192.0.2.1'] }), ebgp(), local, 'ipv4'));
-    expect(r.asPath).toEqual([{ type: 'AS_SEQUENCE', asns: [65000, 65001] }]);
-  });
-});
