@@ -160,3 +160,9 @@ export function afiFamily(afi: number, safi: number): Family | undefined {
   if (safi !== 1) return undefined;
   return afi === 1 ? 'ipv4' : afi === 2 ? 'ipv6' : undefined;
 }
+
+/** Unicast of a family the session negotiated (margay negotiates unicast only). */
+export function negotiatedFamily(families: readonly Family[] | undefined, afi: number, safi: number): boolean {
+  const f = afiFamily(afi, safi);
+  return f !== undefined && families !== undefined && families.includes(f);
+}

@@ -18,7 +18,7 @@
 import type net from 'node:net';
 import type { CodecOptions, Message, PathAttributes } from '../wire/types.js';
 import { messageEvent } from '../fsm/step.js';
-import { afiFamily, type Family } from '../fsm/types.js';
+import { negotiatedFamily, type Family } from '../fsm/types.js';
 import type { PeerAction, SpeakerAction, SpeakerEvent } from '../speaker/types.js';
 import { timerEvent } from '../speaker/handle.js';
 import type { ConnectOptions, Transport } from './transport.js';
@@ -298,15 +298,16 @@ export class SessionDriver {
    * not negotiate (routing.ts); said once per session and family, at debug.
    */
   private noteFamilies(c: Conn, a: PathAttributes): void {
-    for (const m of [a.mpReach, a.mpUnreach]) {
-      if (m === undefined) continue;
-      const f = afiFamily(m.afi, m.safi);
-      if (f !== undefined && c.families?.includes(f)) continue;
-      const key = `${m.afi}/${m.safi}`;
-      if ((c.ignored ??= new Set()).has(key)) continue;
-      c.ignored.add(key);
-      this.o.log.debug({ peer: c.peer, conn: c.conn, afi: m.afi, safi: m.safi }, 'MP_REACH/MP_UNREACH of a family not negotiated: ignored (RFC 4760 §6)');
-    }
+    if (a.mpReach !== undefined) this.noteFamily(c, a.mpReach.afi, a.mpReach.safi);
+    if (a.mpUnreach !== undefined) this.noteFamily(c, a.mpUnreach.afi, a.mpUnreach.safi);
+  }
+
+  private noteFamily(c: Conn, afi: number, safi: number): void {
+    if (negotiatedFamily(c.families, afi, safi)) return;
+    const key = `${afi}/${safi}`;
+    if ((c.ignored ??= new Set()).has(key)) return;
+    c.ignored.add(key);
+    this.o.log.debug({ peer: c.peer, conn: c.conn, afi, safi }, 'MP_REACH/MP_UNREACH of a family not negotiated: ignored (RFC 4760 §6)');
   }
 
   private onData(c: Conn, d: Buffer): void {

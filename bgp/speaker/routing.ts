@@ -14,7 +14,7 @@ import type { Family, Path } from '../rib/path.js';
 import { bestOf, dropPaths, MAX_PREFIX, putPath, removePath, type RouteChange } from '../rib/table.js';
 import { keyFamily, keyText, type Ipv4Key, type PrefixKey } from '../rib/prefix-map.js';
 import { formatPrefix } from '../wire/prefix.js';
-import { afiFamily } from '../fsm/types.js';
+import { negotiatedFamily } from '../fsm/types.js';
 import type { Prefix, UpdateMessage } from '../wire/types.js';
 import { buildUpdates, endOfRib, endOfRibFamily } from './messages.js';
 import type { PeerAction, PeerState, Speaker } from './types.js';
@@ -195,12 +195,6 @@ export function importUpdate(s: Speaker, p: PeerState, u: UpdateMessage, out: Ou
   const nh = a.nextHop;
   if (v4 && announce(s, p, neg.families, ctx, a, u.nlri, nh ? [nh] : NO_NEXT_HOP, out)) return true;
   return mpNlri && announce(s, p, neg.families, ctx, a, mp.nlri, mp.nextHops, out);
-}
-
-/** Unicast of a family the session negotiated (margay negotiates unicast only; the driver logs the others). */
-function negotiatedFamily(families: readonly Family[], afi: number, safi: number): boolean {
-  const f = afiFamily(afi, safi);
-  return f !== undefined && families.includes(f);
 }
 
 function withdraw(s: Speaker, p: PeerState, list: readonly Prefix[], out: Out): void {
