@@ -35,7 +35,7 @@ import type { Rendered } from '../render/model.js';
 import { parseIpsetSave, parseSave, type ActualChains } from './actual.js';
 import { ExecFailure, type Exec } from './exec.js';
 import { actualOf, FAMILY_KEYS, objectsOf, planApply, type Actual, type FamilyKey, type Plan } from './plan.js';
-import { hookLine } from '../render/restore-text.js';
+import { hookDeleteLine } from '../render/restore-text.js';
 
 export interface ApplyLogger {
   info(obj: object, msg: string): void;
@@ -319,7 +319,7 @@ export class PolicyApplier {
       const lines: string[] = [];
       for (const [key, positions] of fam.hooks) {
         const [chain, target] = key.split(' ') as ['FORWARD' | 'INPUT' | 'OUTPUT', string];
-        for (let i = 0; i < positions.length; i++) lines.push(hookLine({ chain, target }).replace(/^-I (\S+) 1 /, '-D $1 '));
+        for (let i = 0; i < positions.length; i++) lines.push(hookDeleteLine({ chain, target }));
       }
       for (const name of fam.chains.keys()) lines.push(`-F ${name}`);
       for (const name of fam.chains.keys()) lines.push(`-X ${name}`);

@@ -18,7 +18,7 @@
  */
 import type { ActualChains, ActualSets } from './actual.js';
 import type { FamilyRender, Hook, Rendered, RenderedSet } from '../render/model.js';
-import { chainLines, hookLine, ruleHash, setAddLine, setCreateLine, setDelLine } from '../render/restore-text.js';
+import { chainLines, hookDeleteLine, hookLine, ruleHash, setAddLine, setCreateLine, setDelLine } from '../render/restore-text.js';
 
 export interface Actual {
   v4: ActualChains;
@@ -67,7 +67,7 @@ function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats'], unch
     // deleted and one inserted at 1, in this same atomic transaction
     const have = a.hooks.get(`${h.chain} ${h.target}`) ?? [];
     if (have.length === 1 && have[0] === 1) continue;
-    for (let i = 0; i < have.length; i++) lines.push(hookLine(h).replace(/^-I (\S+) 1 /, '-D $1 '));
+    for (let i = 0; i < have.length; i++) lines.push(hookDeleteLine(h));
     lines.push(hookLine(h));
     stats.rulesWritten++;
   }
@@ -78,7 +78,7 @@ function planFamily(d: FamilyRender, a: ActualChains, stats: Plan['stats'], unch
   for (const [key, positions] of [...a.hooks].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
     const [chain, target] = key.split(' ') as [Hook['chain'], string];
     if (wantedHooks.has(key) || target === '?') continue;
-    for (let i = 0; i < positions.length; i++) lines.push(hookLine({ chain, target }).replace(/^-I (\S+) 1 /, '-D $1 '));
+    for (let i = 0; i < positions.length; i++) lines.push(hookDeleteLine({ chain, target }));
   }
   // Every stale chain is flushed before any is deleted: stale chains may jump to
   // each other (a removed pod's MARGAY-TW- to its removed policy's MARGAY-PI-, which

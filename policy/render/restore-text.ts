@@ -39,6 +39,11 @@ export function hookLine(h: Hook): string {
   return `-I ${h.chain} 1 -m comment --comment ${quote(HOOK_COMMENT)} -j ${h.target}`;
 }
 
+/** Deletes one copy of the hook `hookLine` inserts (the same rule spec, `-D` instead of `-I … 1`). */
+export function hookDeleteLine(h: Hook): string {
+  return `-D ${h.chain} -m comment --comment ${quote(HOOK_COMMENT)} -j ${h.target}`;
+}
+
 /** The whole ruleset of one family, as `iptables-restore --noflush` input. */
 export function iptablesRestoreText(f: FamilyRender): string {
   const lines = ['*filter'];
