@@ -210,12 +210,12 @@ export class PolicyApplier {
         return false;
       });
       problems.push(...skipped.values());
-      const done = families.filter((f) => !skipped.has(f));
       // a family skipped at its restore (no such family in the kernel) has no rule that could hold its stale sets
       const notDestroyed = await this.destroySets(families.filter((f) => applied.includes(f) || skipped.has(f)).flatMap((f) => p.staleSets[f]), run, problems);
       this.report(problems);
       if (errors.length > 0) return this.failed(errors.join('; '), applied, plan, writes, problems);
-      const next = actualOf(desired, known ? this.last : null, unchanged, done);
+      // every family either applied or was skipped at its restore: `applied` is what the kernel now holds
+      const next = actualOf(desired, known ? this.last : null, unchanged, applied);
       // a stale set the kernel kept is still there, and still stale: destroyed again next time
       for (const name of notDestroyed) {
         const have = actual.sets.get(name);
