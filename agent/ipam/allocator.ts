@@ -40,7 +40,7 @@
  * at most `maxAttempts` times, then fails with reason `contention` (try again).
  * The own-block cache is a hint only; every use re-reads the record.
  */
-import { blockCount, parseCidr, formatCidr, freeBlocks, freeBlocksFrom, stableIndex, tryParseCidr, type Cidr, type Family } from './cidr.js';
+import { blockCount, parseCidr, formatCidr, freeBlocksFrom, stableIndex, tryParseCidr, type Cidr, type Family } from './cidr.js';
 import { addressOf, affinityOf, allocateInBlock, freeCount, handlesIn, isEmpty, newBlock, releaseInBlock } from './block.js';
 import { IpamError } from './errors.js';
 import { partitionPools, poolCovering, poolsForNode, servingKey, servingPool, type Encap, type ResolvedPool } from './pool.js';
@@ -422,9 +422,8 @@ export class Ipam {
 
   /** A pool's free blocks in claim order: lowest first, or from this node's hashed block once claims met contention. */
   private claimOrder(pool: ResolvedPool, taken: readonly Cidr[]): Generator<Cidr> {
-    return this.spreadClaims
-      ? freeBlocksFrom(pool.cidr, pool.blockSize, taken, stableIndex(this.node, blockCount(pool.cidr, pool.blockSize)))
-      : freeBlocks(pool.cidr, pool.blockSize, taken);
+    const start = this.spreadClaims ? stableIndex(this.node, blockCount(pool.cidr, pool.blockSize)) : 0n;
+    return freeBlocksFrom(pool.cidr, pool.blockSize, taken, start);
   }
 
   private async borrow(family: Family, pools: readonly ResolvedPool[], handle: string, attrs: HandleAttrs): Promise<Outcome> {
