@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ipam } from '../../../agent/ipam/allocator.js';
 import { MemoryIpamStore } from '../../../agent/ipam/store.js';
-import type { IpamStore } from '../../../agent/ipam/store.js';
+import { slowIpamStore } from '../../support/slow-ipam-store.js';
 import type { Emit } from '../run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,25 +54,12 @@ async function agents(n: number, base: string): Promise<{ total: number; seconds
 
 /** `n` allocators (one per node) each assigning one address at once; every store call waits 1–3 ms. */
 async function stampede(n: number): Promise<{ ms: number; lists: number; conflicts: number; failed: number }> {
-  const mem = new MemoryIpamStore();
-  let lists = 0;
-  let conflicts = 0;
-  let seed = 7;
-  const delay = (): Promise<void> => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return new Promise((r) => setTimeout(r, 1 + (seed % 3)));
-  };
-  const store: IpamStore = {
-    async get(kind, key) { await delay(); return mem.get(kind, key); },
-    async list(kind) { if (kind === 'block') lists++; await delay(); return mem.list(kind); },
-    async keys(kind) { if (kind === 'block') lists++; await delay(); return mem.keys(kind); },
-    async put(kind, key, value, version) { await delay(); const r = await mem.put(kind, key, value, version); if (!r.ok && kind === 'block') conflicts++; return r; },
-    async delete(kind, key, version) { await delay(); return mem.delete(kind, key, version); },
-  };
+  // every list / keys call of a first assign is of blocks
+  const { store, counts } = slowIpamStore();
   const pools = [{ name: 'p', spec: { cidr: POOL, blockSize: 26 } }];
   const t0 = performance.now();
   const res = await Promise.allSettled(Array.from({ length: n }, (_, i) => new Ipam({ store, node: `node${i}`, pools }).assign({ handle: `h${i}`, families: [4] })));
-  return { ms: Math.round(performance.now() - t0), lists, conflicts, failed: res.filter((r) => r.status === 'rejected').length };
+  return { ms: Math.round(performance.now() - t0), lists: counts.list + counts.keys, conflicts: counts.blockPutFailures, failed: res.filter((r) => r.status === 'rejected').length };
 }
 
 export async function run(emit: Emit): Promise<void> {

@@ -3,40 +3,15 @@ import { Ipam } from '../../../../agent/ipam/allocator.js';
 import { blockCount, cidrOverlaps, formatCidr, nthBlock, parseCidr, stableIndex } from '../../../../agent/ipam/cidr.js';
 import { MemoryIpamStore, type IpamStore } from '../../../../agent/ipam/store.js';
 import type { IpPool } from '../../../../agent/ipam/types.js';
+import { slowIpamStore } from '../../../support/slow-ipam-store.js';
 
 const POOL = '10.0.0.0/16';
 const pools: IpPool[] = [{ name: 'p', spec: { cidr: POOL, blockSize: 26 } }];
 
-interface Counts { keys: number; list: number; creates: number; conflicts: number }
-
-/** A MemoryIpamStore behind 1–3 ms of latency per call (seeded, so runs repeat), counting lists and create conflicts. */
-function slowStore(seed = 7): { store: IpamStore; mem: MemoryIpamStore; counts: Counts } {
-  const mem = new MemoryIpamStore();
-  const counts: Counts = { keys: 0, list: 0, creates: 0, conflicts: 0 };
-  let s = seed;
-  const delay = (): Promise<void> => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return new Promise((r) => setTimeout(r, 1 + (s % 3)));
-  };
-  const store: IpamStore = {
-    async get(kind, key) { await delay(); return mem.get(kind, key); },
-    async list(kind) { counts.list++; await delay(); return mem.list(kind); },
-    async keys(kind) { counts.keys++; await delay(); return mem.keys(kind); },
-    async put(kind, key, value, version) {
-      await delay();
-      const r = await mem.put(kind, key, value, version);
-      if (version === undefined && kind === 'block') { counts.creates++; if (!r.ok) counts.conflicts++; }
-      return r;
-    },
-    async delete(kind, key, version) { await delay(); return mem.delete(kind, key, version); },
-  };
-  return { store, mem, counts };
-}
-
 describe('block claims of many nodes at once', () => {
   it('50 nodes starting together: every first assign succeeds, with far fewer lists and conflicts than one winner per round', async () => {
     const N = 50;
-    const { store, mem, counts } = slowStore();
+    const { store, mem, counts } = slowIpamStore();
     const t0 = Date.now();
     const res = await Promise.allSettled(Array.from({ length: N }, (_, i) => new Ipam({ store, node: `node${i}`, pools }).assign({ handle: `h${i}`, families: [4] })));
     expect(Date.now() - t0).toBeLessThan(20_000);
