@@ -1,8 +1,10 @@
 /**
  * Configuration changes at run time. A change that the peer must see in a new
  * OPEN (address, AS, timers, families, graceful restart, ADD-PATH, passive, or a
- * shell setting such as the password) resets that session with Cease 6/6; all
- * others apply in place: export-side changes re-advertise (desired vs sent, so
+ * shell setting such as the password) resets that session with Cease 6/6 — except a
+ * password-only change on an Established graceful-restart session, which closes the
+ * connection silently so both sides keep their routes stale meanwhile; all others
+ * apply in place: export-side changes re-advertise (desired vs sent, so
  * only the difference goes out), import-side changes re-filter what is held and
  * ask the peer for a ROUTE-REFRESH. Other sessions are never touched.
  */
@@ -127,6 +129,29 @@ export function needsReset(a: PeerConfig, b: PeerConfig): boolean {
   return RESET_FIELDS.some((f) => !same(a[f], b[f]));
 }
 
+/** Only the TCP MD5 password differs (every other field, set or not, is the same). */
+function passwordOnly(a: PeerConfig, b: PeerConfig): boolean {
+  if (same(a.password, b.password)) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof PeerConfig)[]);
+  for (const k of keys) if (k !== 'password' && !same(a[k], b[k])) return false;
+  return true;
+}
+
+/**
+ * A new password on an Established session whose peer negotiated graceful restart:
+ * the connection is closed without a NOTIFICATION, as a TCP failure (the peer keeps
+ * our routes stale, we keep its routes stale, RFC 4724 §4.2), then reopened at once
+ * with the new key. A Cease here would make both sides drop the routes while the
+ * two nodes hold different keys (each picks up a rotated Secret on its own timer).
+ */
+function silentRekey(s: Speaker, p: PeerState, c: PeerConfig, now: number, out: Out): boolean {
+  if (p.fsm.state !== 'Established' || !p.negotiated?.gracefulRestart || !passwordOnly(p.config, c)) return false;
+  p.config = c;
+  runFsm(s, p, { type: 'TcpConnectionFails', conn: p.fsm.conn }, now, out); // close, down (tcp-failed): routes stale
+  runFsm(s, p, { type: 'AutomaticStart' }, now, out); // Idle → connect now (stops IdleHold)
+  return true;
+}
+
 /** Applies a changed configuration to the peer with the same id. */
 export function updatePeer(s: Speaker, config: PeerConfig, now: number): Result {
   const c = canonicalConfig(config);
@@ -135,6 +160,7 @@ export function updatePeer(s: Speaker, config: PeerConfig, now: number): Result 
   if (!p) return addPeer(s, c, now);
   const out = newOut();
   const old = p.config;
+  if (silentRekey(s, p, c, now, out)) return finish(s, out);
   if (needsReset(old, c)) {
     runFsm(s, p, { type: 'Cease', subcode: 6, stop: true }, now, out);
     clearRoutes(s, p, out);
