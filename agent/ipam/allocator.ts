@@ -32,7 +32,9 @@
  * deleted unless it is the node's last block in a pool that still serves the node
  * (kept warm to avoid claim/release churn); an empty block without affinity is
  * always deleted. Empty own blocks no serving pool holds any more are deleted when
- * the pools or labels change (`releaseStrandedBlocks`).
+ * the pools or labels change (`releaseStrandedBlocks`), unless held (`holdStranded`:
+ * an IPPool object is rejected, so a pool missing here may still exist); the check
+ * stays due and runs when the hold is lifted.
  *
  * Async rules: calls on one Ipam instance run one at a time (a promise chain), so
  * one agent's concurrent CNI requests do not fight over the same block; across
@@ -55,6 +57,13 @@ export interface IpamOptions {
   /** Forbid borrowing addresses from blocks affine to other nodes. */
   strictAffinity?: boolean;
   maxAttempts?: number;
+  /** Keep empty own blocks no pool here holds (an IPPool object is rejected, so absent from `pools`). */
+  holdStranded?: boolean;
+}
+
+export interface SetPoolsOptions {
+  /** Keep empty own blocks no pool here holds until a setPools without it (an IPPool object is rejected). */
+  holdStranded?: boolean;
 }
 
 export interface AssignRequest {
@@ -92,6 +101,8 @@ export class Ipam {
   private spreadClaims = false;
   /** Pools or labels changed since own blocks were last checked against them (`releaseStrandedBlocks`). */
   private strandedDue = true;
+  /** No stranded block is released while set (`SetPoolsOptions.holdStranded`); `strandedDue` stays. */
+  private holdStranded = false;
   /** The last setPools' input when list order settled an overlap; decided by the block records before the stranded check. */
   private undecided: { pools: readonly IpPool[]; previous: readonly ResolvedPool[] } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -100,7 +111,7 @@ export class Ipam {
     this.store = opts.store;
     this.node = opts.node;
     this.labels = opts.nodeLabels ?? {};
-    this.setPools(opts.pools);
+    this.setPools(opts.pools, { holdStranded: opts.holdStranded === true });
     this.strict = opts.strictAffinity === true;
     this.maxAttempts = opts.maxAttempts ?? 50;
   }
@@ -111,8 +122,11 @@ export class Ipam {
    * block records) are left out and returned, naming the field; the others keep
    * serving. An overlap only list order settled is decided again by the block records
    * (read once, queued, before any block is judged stranded or assigned from).
+   * `holdStranded` keeps stranded blocks until a setPools without it.
    */
-  setPools(pools: readonly IpPool[]): IpamError[] {
+  setPools(pools: readonly IpPool[], opts: SetPoolsOptions = {}): IpamError[] {
+    const lifted = this.holdStranded && opts.holdStranded !== true;
+    this.holdStranded = opts.holdStranded === true;
     // a result list order settled does not count as having served
     const previous = this.undecided ? this.undecided.previous : this.pools;
     const { valid, errors, undecided } = partitionPools(pools, previous);
@@ -122,7 +136,7 @@ export class Ipam {
     // list order settled an overlap (no timestamps, no history: a restart with the file
     // datastore): the block records decide, read before any block is judged stranded
     this.undecided = undecided ? { pools, previous } : undefined;
-    if (undecided) this.strandedNow();
+    if (undecided || (lifted && this.strandedDue)) this.strandedNow();
     else this.checkStranded(before);
     return errors;
   }
@@ -181,16 +195,19 @@ export class Ipam {
   }
 
   private async releaseStrandedNow(): Promise<string[]> {
-    this.strandedDue = false;
+    // held: still due (run when the hold is lifted); an undecided overlap is decided all the same
+    this.strandedDue = this.holdStranded;
     const mine = affinityOf(this.node);
     const gone: string[] = [];
     try {
       await this.decidePools();
-      for (const key of await this.ownBlockKeys()) {
+      for (const key of this.holdStranded ? [] : await this.ownBlockKeys()) {
         if (this.serving(key)) continue;
         let deleted = false;
         await this.casLoop(key, (b) => {
-          deleted = b.affinity === mine && isEmpty(b) && !this.serving(b.cidr);
+          // a hold set while this runs (setPools between two writes) stops it
+          if (this.holdStranded) this.strandedDue = true;
+          deleted = !this.holdStranded && b.affinity === mine && isEmpty(b) && !this.serving(b.cidr);
           return deleted ? 'delete' : undefined;
         });
         if (deleted) {

@@ -72,6 +72,8 @@ export class Agent {
   private readonly origination: Origination;
   private readonly deferred: DeferredInputs;
   private readonly rejected = new Rejections();
+  /** stranded IPAM blocks are kept while an IPPool object is rejected (logged once per hold) */
+  private strandedHeld = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly routingInputs = new RoutingInputs();
   private leakGc: LeakGc | undefined;
@@ -181,7 +183,7 @@ export class Agent {
         this.origination.released(cidr);
       },
     });
-    this.ipam = new Ipam({ store, node, pools: ipamPoolsOf(snap), nodeLabels: nodeObj?.metadata.labels ?? {} });
+    this.ipam = new Ipam({ store, node, pools: ipamPoolsOf(snap), nodeLabels: nodeObj?.metadata.labels ?? {}, holdStranded: this.holdStranded() });
     await this.refreshIpam();
     if (this.stopped) return this.aborted('first IPAM read');
     // other agents' IPAM writes (remote pods' addresses for policy peers, VXLAN tunnel
@@ -313,10 +315,21 @@ export class Agent {
     }
     if (!this.ipam) return; // the first snapshot arrives inside start()
     const nodeObj = s.objects.get('Node')?.get(this.o.node);
-    this.ipam.setPools(ipamPoolsOf(s));
+    this.ipam.setPools(ipamPoolsOf(s), { holdStranded: this.holdStranded() });
     this.ipam.setNodeLabels(nodeObj?.metadata.labels ?? {});
     // BGP off: the IPAM routes read nodes and pools (and blocks, which ipamRecords handles)
     if (this.inputsChanged()) this.refreshIpamRoutes();
+  }
+
+  /**
+   * A rejected IPPool is absent from the snapshot (the kubernetes datastore keeps no last
+   * good version across a restart): its empty blocks here are not stranded, keep them.
+   */
+  private holdStranded(): boolean {
+    const hold = this.rejected.holdsKind('IPPool');
+    if (hold && !this.strandedHeld) this.log.warn('ipam: an IPPool object is rejected: this node\'s empty blocks outside the pools are kept until it is fixed or deleted');
+    this.strandedHeld = hold;
+    return hold;
   }
 
   /** Kicks policy, and routing when what it reads changed (returned). */

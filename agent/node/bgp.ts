@@ -107,8 +107,11 @@ export class NodeBgp {
   private core: AgentSpeakerCore | undefined;
   private identity = 'null';
   private peers: PlannedPeer[] = [];
-  /** configured peers left out by the last peerConfigs (no password could be read) */
-  private skipped: string[] = [];
+  /**
+   * configured peers left out by the last peerConfigs (no password could be read): synced()
+   * waits on them and peerNodes() names their nodes, so their routes are held like any peer's
+   */
+  private skipped: PlannedPeer[] = [];
   readonly learned = new Map<string, string[]>();
   readonly problems: string[] = [];
   /** a Secret could not be read: the agent retries (Secrets are not watched) */
@@ -217,7 +220,7 @@ export class NodeBgp {
       });
       const peers = await this.peerConfigs(plan);
       if (this.closed) return; // closed while the Secrets were read
-      core.setPeers(peers, this.caps(), this.skipped);
+      core.setPeers(peers, this.caps(), this.skipped.map((p) => p.address));
       core.setOriginated(originated);
       const config = this.runtimeConfig(plan, peers);
       this.core = core;
@@ -234,7 +237,7 @@ export class NodeBgp {
     }
     if (!this.runtime || !this.core) return;
     const peers = await this.peerConfigs(plan);
-    this.core.setPeers(peers, this.caps(), this.skipped);
+    this.core.setPeers(peers, this.caps(), this.skipped.map((p) => p.address));
     this.core.setOriginated(originated);
     const config = this.runtimeConfig(plan, peers);
     // refused (logged by the runtime): not applied, so the next update tries again
@@ -265,7 +268,7 @@ export class NodeBgp {
       // stopped, restarted or an update queued while reading: that apply reads the Secrets itself
       if (this.queued !== 0 || this.plan !== plan || this.appliedKey === '' || !this.runtime || !this.core) return;
       const config = this.runtimeConfig(plan, peers);
-      this.core.setPeers(peers, this.caps(), this.skipped);
+      this.core.setPeers(peers, this.caps(), this.skipped.map((p) => p.address));
       if (JSON.stringify(config) === JSON.stringify(this.config)) return;
       if (!this.runtime.reload(config)) {
         this.appliedKey = ''; // the next update applies whole
@@ -381,7 +384,7 @@ export class NodeBgp {
     // problems, missing Secrets and skipped peers change at once when the plan is done: a
     // Secret read in flight must not blank `margay status` problems or the waited-on peers
     const found = { problems: [...plan.problems], missing: false };
-    const skipped: string[] = [];
+    const skipped: PlannedPeer[] = [];
     const local = plan.local;
     const out: PeerConfig[] = [];
     const kept: PlannedPeer[] = [];
@@ -391,7 +394,7 @@ export class NodeBgp {
       if (p.password) {
         password = await this.password(p, p.password, reads, found);
         if (password === undefined) { // never open a session without the key it was asked to have
-          skipped.push(p.address);
+          skipped.push(p);
           continue;
         }
       }
@@ -463,9 +466,12 @@ export class NodeBgp {
     if (changed.length > 0) this.o.onRoutesChanged(changed);
   }
 
-  /** the configured mesh peers' nodes, by peer address */
+  /**
+   * The configured node peers' nodes, by peer address: peers skipped for an unreadable
+   * Secret too (synced() waits on them; after a restart their blocks stay routed via them)
+   */
   peerNodes(): Map<string, string> {
-    return new Map(this.peers.flatMap((p) => (p.node ? [[p.address, p.node] as const] : [])));
+    return new Map([...this.peers, ...this.skipped].flatMap((p) => (p.node ? [[p.address, p.node] as const] : [])));
   }
 
   /** The dataplane programs routes now (the gate opened): later OPENs say forwarding state is kept (F bit). */

@@ -118,4 +118,51 @@ describe('Ipam: pools that change under it', () => {
     expect(await a.releaseStrandedBlocks()).toEqual([]);
     expect(await blockRows(store)).toEqual([['10.0.0.0/26', 'host:A', 0]]);
   });
+
+  it('holdStranded (an IPPool object rejected, so absent from the pools): an empty own block of a pool no longer present is kept until the hold is lifted', async () => {
+    const store = new MemoryIpamStore();
+    const old = pool('rejected-now', '10.0.0.0/25', 26);
+    const other = pool('other', '10.9.0.0/24', 26);
+    const before = new Ipam({ store, node: 'A', pools: [old, other] });
+    await before.assign({ handle: 'a1', families: [4] });
+    await before.release('a1'); // A's last block of the pool: kept warm
+    const kept = await blockRows(store);
+    expect(kept.filter(([c]) => c.startsWith('10.0.'))).toEqual([['10.0.0.0/26', 'host:A', 0]]);
+    // restarted with the pool rejected: the first assign and an explicit check keep the block
+    const a = new Ipam({ store, node: 'A', pools: [other], holdStranded: true });
+    expect((await a.assign({ handle: 'a2', families: [4] }))[0]!.pool).toBe('other');
+    expect(await a.releaseStrandedBlocks()).toEqual([]);
+    a.setPools([other], { holdStranded: true });
+    await a.release('nothing');
+    expect((await blockRows(store)).map(([c]) => c)).toContain('10.0.0.0/26');
+    // the hold lifted with the pool still absent (the object deleted): released then
+    a.setPools([other]);
+    await a.release('nothing'); // runs after the check setPools queued
+    expect((await blockRows(store)).map(([c]) => c)).not.toContain('10.0.0.0/26');
+  });
+
+  it('without holdStranded a restarted allocator releases that empty block at its first assign (the pool is gone)', async () => {
+    const store = new MemoryIpamStore();
+    const other = pool('other', '10.9.0.0/24', 26);
+    const before = new Ipam({ store, node: 'A', pools: [pool('gone', '10.0.0.0/25', 26), other] });
+    await before.assign({ handle: 'a1', families: [4] });
+    await before.release('a1');
+    const a = new Ipam({ store, node: 'A', pools: [other] });
+    await a.assign({ handle: 'a2', families: [4] });
+    expect((await blockRows(store)).map(([c]) => c)).not.toContain('10.0.0.0/26');
+  });
+
+  it('a hold set while running keeps the blocks a pool change strands', async () => {
+    const store = new MemoryIpamStore();
+    const old = pool('p', '10.0.0.0/25', 26);
+    const a = new Ipam({ store, node: 'A', pools: [old] });
+    await a.assign({ handle: 'a1', families: [4] });
+    await a.release('a1');
+    a.setPools([], { holdStranded: true });
+    await a.release('nothing');
+    expect(await blockRows(store)).toEqual([['10.0.0.0/26', 'host:A', 0]]);
+    a.setPools([old]); // the pool back (fixed): nothing stranded, nothing released
+    await a.release('nothing');
+    expect(await blockRows(store)).toEqual([['10.0.0.0/26', 'host:A', 0]]);
+  });
 });

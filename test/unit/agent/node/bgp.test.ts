@@ -129,6 +129,25 @@ describe('NodeBgp: MD5 passwords from Secrets', () => {
   });
 });
 
+describe('NodeBgp: peerNodes keeps mesh peers skipped for an unreadable Secret', () => {
+  it('a restarted speaker whose mesh Secret cannot be read still names the skipped peer\'s node (its routes are held, docs/agent.md rule 4)', async () => {
+    const s = snap(node('n1', { [A4]: '172.30.0.11/24' }), node('n2', { [A4]: '172.30.0.12/24' }),
+      bgpPeer('md5-mesh', { nodeSelector: 'all()', peerSelector: 'all()', password: { secretKeyRef: { name: 'bgp-auth', key: 'password' } } }));
+    let fail = true;
+    const { bgp } = agentBgp(() => (fail ? Promise.reject(new Error('timeout (API server busy)')) : Promise.resolve('pw')));
+    bgp.restarting = true;
+    await bgp.update(planNodeBgp(s, 'n1'), []);
+    expect(bgp.rows()).toEqual([]);
+    expect(bgp.synced().waiting).toContain('172.30.0.12');
+    expect([...bgp.peerNodes()]).toEqual([['172.30.0.12', 'n2']]);
+    // readable again: the peer is configured, and named once
+    fail = false;
+    await bgp.update(planNodeBgp(s, 'n1'), []);
+    expect(bgp.rows().map((r) => r.address)).toEqual(['172.30.0.12']);
+    expect([...bgp.peerNodes()]).toEqual([['172.30.0.12', 'n2']]);
+  });
+});
+
 describe('NodeBgp: a password changed in its Secret (Secrets are not watched: re-read every 30 s)', () => {
   const tor = bgpPeer('tor', { peerIP: '172.30.0.1', asNumber: 65000, password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } });
   const plain = bgpPeer('tor-plain', { peerIP: '172.30.0.2', asNumber: 65000 });
