@@ -348,6 +348,7 @@ export class Agent {
     this.deferred.dropIpam(); // this re-list is newer than any change waiting
     try {
       const [blocks, handles] = await Promise.all([this.o.ipamStore.list('block'), this.o.ipamStore.list('handle')]);
+      this.metrics.applied('ipam', true); // margay_applies_total counts every IPAM read, not only the failed ones
       return this.ipamRecords({ kind: 'block', records: blocks }, { kind: 'handle', records: handles });
     } catch (err) {
       this.failed('ipam', err);

@@ -93,6 +93,9 @@ describe.skipIf(needs.skip)(`node agents in a 3-node lab (${needs.why})`, () => 
     expect(m, m).toMatch(/margay_bgp_prefixes_received\{peer="172\.30\.0\.12"\} 1/);
     expect(m, m).toMatch(/margay_ipam_addresses_used\{pool="lab-pool"\} 1/);
     expect(m, m).toMatch(/margay_policy_sync_seconds_count [1-9]/);
+    // every component's applies count its successes too (an IPAM error ratio is errors over attempts)
+    expect(m, m).toMatch(/margay_applies_total\{component="ipam"\} [1-9]/);
+    expect(m, m).toMatch(/margay_apply_errors_total\{component="ipam"\} 0/);
   }, 30_000);
 
   it('a NetworkPolicy written to the datastore dir is enforced across nodes, a change within 100 ms (median of 5)', async () => {
