@@ -10,7 +10,7 @@ import { formatCommunity, formatExtendedCommunity, formatLargeCommunity } from '
 import { notificationName, shutdownCommunication } from './notification.js';
 import { isEndOfRib } from './eor.js';
 import { formatPrefix } from './prefix.js';
-import { TYPE_NAMES, HEADER_LEN } from './constants.js';
+import { TYPE_NAMES, HEADER_LEN, ERR_HEADER, HDR_BAD_LENGTH } from './constants.js';
 import type { WireError } from './errors.js';
 
 export type Json = { [key: string]: unknown };
@@ -137,7 +137,9 @@ export function* dumpStream(buf: Uint8Array, o: DumpOptions): Generator<Json> {
     if (rest.length >= HEADER_LEN) j.length = readU16(rest, 16);
     j.error = errorJson(error);
     yield j;
-    const next = findMarker(buf, base + 1);
+    // after a Bad Message Length the marker was valid: its own ones (and a 0xffff length) must not look like the next one
+    const badLength = error.code === ERR_HEADER && error.subcode === HDR_BAD_LENGTH;
+    const next = findMarker(buf, base + (badLength ? HEADER_LEN : 1));
     if (next < 0) return;
     base = next;
   }

@@ -51,20 +51,22 @@ export function frameError(buf: Uint8Array, p: number): WireError | undefined {
   return undefined;
 }
 
-/** The offset of the next 16-octet marker at or after `from`, or -1 (to resynchronise a capture). */
+/**
+ * The offset of the next plausible message header at or after `from`, or -1 (to resynchronise a capture):
+ * a 16-octet marker whose length is 19..4096 and whose type is 1..5. Candidates in a run of ones whose
+ * "length" or "type" octets are themselves ones (a bad header's own marker) are skipped. A marker too near
+ * the end to carry a length and type is taken as is (the caller reports the input ends inside a message).
+ */
 export function findMarker(buf: Uint8Array, from: number): number {
   let run = 0;
   for (let i = from; i < buf.length; i++) {
-    if (buf[i] === 0xff) {
-      if (++run === K.MARKER_LEN) {
-        // the marker's first octet; extend past longer runs of ones so the length is not taken for marker
-        let s = i - K.MARKER_LEN + 1;
-        while (i + 1 < buf.length && buf[i + 1] === 0xff && readU16(buf, s + 16) > K.MAX_MESSAGE_LEN) { s++; i++; }
-        return s;
-      }
-    } else {
-      run = 0;
-    }
+    if (buf[i] !== 0xff) { run = 0; continue; }
+    if (++run < K.MARKER_LEN) continue;
+    const s = i - K.MARKER_LEN + 1; // the marker's first octet
+    if (s + K.HEADER_LEN > buf.length) return s;
+    const len = readU16(buf, s + 16);
+    const type = buf[s + 18] as number;
+    if (len >= K.HEADER_LEN && len <= K.MAX_MESSAGE_LEN && type >= K.MSG_OPEN && type <= K.MSG_ROUTE_REFRESH) return s;
   }
   return -1;
 }

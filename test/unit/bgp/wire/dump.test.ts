@@ -1,0 +1,31 @@
+/** dumpStream's recovery after framing errors and its error objects; ADD_PATH Send/Receive outside 1..3; NOTIFICATION names. */
+import { describe, expect, it } from 'vitest';
+import { dumpStream } from '../../../../bgp/wire/dump.js';
+import { encodeMessage, findMarker } from '../../../../bgp/wire/index.js';
+
+const OPTS = { as4: 'auto', addPath: new Set<string>() } as const;
+const dump = (b: Buffer) => [...dumpStream(b, OPTS)];
+const KA = encodeMessage({ type: 'KEEPALIVE' });
+
+describe('dumpStream recovery', () => {
+  it('a KEEPALIVE with length 0xffff then 3 KEEPALIVEs: 1 error, 3 KEEPALIVEs (no fake frame from the bad header)', () => {
+    const bad = Buffer.from(KA);
+    bad.writeUInt16BE(0xffff, 16);
+    const out = dump(Buffer.concat([bad, KA, KA, KA]));
+    expect(out).toHaveLength(4);
+    expect(out[0]).toMatchObject({ offset: 0, length: 0xffff, error: { code: 1, subcode: 2 } });
+    expect(out.slice(1)).toEqual([1, 2, 3].map(() => ({ type: 'KEEPALIVE', length: 19 })));
+  });
+
+  it('findMarker skips a run of ones whose length or type is not a message header', () => {
+    // 4 octets of ones then a real KEEPALIVE: offsets 0..3 give lengths 0xffff/0xff00 or type 0xff; only 4 is a header
+    expect(findMarker(Buffer.concat([Buffer.alloc(4, 0xff), KA]), 0)).toBe(4);
+    const badType = Buffer.from(KA);
+    badType[18] = 9;
+    expect(findMarker(Buffer.concat([badType, KA]), 0)).toBe(19);
+    const badLen = Buffer.from(KA);
+    badLen.writeUInt16BE(5000, 16);
+    expect(findMarker(Buffer.concat([badLen, KA]), 0)).toBe(19);
+    expect(findMarker(KA, 0)).toBe(0);
+  });
+});
