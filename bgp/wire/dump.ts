@@ -95,7 +95,9 @@ export function messageJson(m: Message, length: number): Json {
  * Decodes a captured one-direction stream: one object per message; a malformed
  * message gives an object with `error` (its NOTIFICATION and RFC 7606 action) and
  * decoding goes on with the next frame; after a framing error it resynchronises on
- * the next marker.
+ * the next plausible header (`findMarker`; past the whole bad header after a Bad
+ * Message Length). Error objects carry `length` (and `type`) only when read from a
+ * valid header: a Bad Message Length, or a last message cut short after its header.
  */
 export function* dumpStream(buf: Uint8Array, o: DumpOptions): Generator<Json> {
   let opts: CodecOptions = { as4: o.as4 !== 'no', addPath: o.addPath };
@@ -128,17 +130,27 @@ export function* dumpStream(buf: Uint8Array, o: DumpOptions): Generator<Json> {
     base = off;
     if (error === undefined) {
       if (rest.length > 0) {
-        const want = rest.length >= HEADER_LEN ? readU16(rest, 16) : HEADER_LEN;
-        yield { offset: base, error: { message: `input ends inside a message (${rest.length} of ${want} octets)` } };
+        const j: Json = {};
+        let want = HEADER_LEN;
+        if (rest.length >= HEADER_LEN) { // the header is whole: say what was cut short
+          want = readU16(rest, 16);
+          const typeName = TYPE_NAMES[rest[18] as number];
+          if (typeName !== undefined) j.type = typeName;
+          j.length = want;
+        }
+        j.offset = base;
+        j.error = { message: `input ends inside a message (${rest.length} of ${want} octets)` };
+        yield j;
       }
       return;
     }
     const j: Json = { offset: base };
-    if (rest.length >= HEADER_LEN) j.length = readU16(rest, 16);
+    // the length is meaningful only when the marker was valid (a Bad Message Length), not in unsynchronised bytes
+    const badLength = error.code === ERR_HEADER && error.subcode === HDR_BAD_LENGTH;
+    if (badLength) j.length = readU16(rest, 16);
     j.error = errorJson(error);
     yield j;
     // after a Bad Message Length the marker was valid: its own ones (and a 0xffff length) must not look like the next one
-    const badLength = error.code === ERR_HEADER && error.subcode === HDR_BAD_LENGTH;
     const next = findMarker(buf, base + (badLength ? HEADER_LEN : 1));
     if (next < 0) return;
     base = next;

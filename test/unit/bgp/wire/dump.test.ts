@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { dumpStream } from '../../../../bgp/wire/dump.js';
 import { encodeMessage, findMarker } from '../../../../bgp/wire/index.js';
+import { frame } from './helpers.js';
 
 const OPTS = { as4: 'auto', addPath: new Set<string>() } as const;
 const dump = (b: Buffer) => [...dumpStream(b, OPTS)];
@@ -27,5 +28,17 @@ describe('dumpStream recovery', () => {
     badLen.writeUInt16BE(5000, 16);
     expect(findMarker(Buffer.concat([badLen, KA]), 0)).toBe(19);
     expect(findMarker(KA, 0)).toBe(0);
+  });
+
+  it('a bad marker error has no length; a truncated last message with a whole header has its type and length', () => {
+    const out = dump(Buffer.concat([Buffer.from('00112233', 'hex'), KA]));
+    expect(out[0]).toEqual({ offset: 0, error: expect.objectContaining({ code: 1, subcode: 1 }) });
+    expect(out[1]).toEqual({ type: 'KEEPALIVE', length: 19 });
+    const upd = frame(2, '0000 0000');
+    const t = dump(Buffer.concat([KA, upd.subarray(0, 20)]));
+    expect(t[1]).toMatchObject({ type: 'UPDATE', length: 23, offset: 19, error: { message: expect.stringContaining('20 of 23') } });
+    const short = dump(Buffer.concat([KA, upd.subarray(0, 10)]));
+    expect(short[1]).not.toHaveProperty('type');
+    expect(short[1]).not.toHaveProperty('length');
   });
 });
