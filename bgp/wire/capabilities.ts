@@ -106,7 +106,8 @@ const TABLE: ReadonlyMap<number, CapabilityRow> = new Map<number, CapabilityRow>
         const afi = c.u16();
         const safi = c.u8();
         const sr = c.u8();
-        if (sr < 1 || sr > 3) throw malformed(CAP_ADD_PATH)();
+        // RFC 7911 §4: another Send/Receive value SHOULD be treated as not understood and ignored: drop that family only
+        if (sr < 1 || sr > 3) continue;
         families.push({ afi, safi, sendReceive: sr as 1 | 2 | 3 });
       }
       return { code: 69, name: 'ADD_PATH', families };

@@ -1,8 +1,10 @@
 /** dumpStream's recovery after framing errors and its error objects; ADD_PATH Send/Receive outside 1..3; NOTIFICATION names. */
 import { describe, expect, it } from 'vitest';
 import { dumpStream } from '../../../../bgp/wire/dump.js';
-import { encodeMessage, findMarker } from '../../../../bgp/wire/index.js';
-import { frame } from './helpers.js';
+import { decodeMessage, encodeMessage, findMarker } from '../../../../bgp/wire/index.js';
+import { checkOpen } from '../../../../bgp/fsm/open.js';
+import type { FsmConfig } from '../../../../bgp/fsm/types.js';
+import { cap, frame, openBody } from './helpers.js';
 
 const OPTS = { as4: 'auto', addPath: new Set<string>() } as const;
 const dump = (b: Buffer) => [...dumpStream(b, OPTS)];
@@ -40,5 +42,31 @@ describe('dumpStream recovery', () => {
     const short = dump(Buffer.concat([KA, upd.subarray(0, 10)]));
     expect(short[1]).not.toHaveProperty('type');
     expect(short[1]).not.toHaveProperty('length');
+  });
+});
+
+describe('ADD_PATH capability', () => {
+  it('a family entry with Send/Receive outside 1..3 is ignored (RFC 7911 §4); the OPEN decodes', () => {
+    const b = frame(1, openBody('04 fde8 00b4 c0000201', [cap(69, '0001 01 00 0002 01 03'), cap(2, '')]));
+    const r = decodeMessage(b);
+    expect(r.ok).toBe(true);
+    if (!r.ok || r.message.type !== 'OPEN') throw new Error('not an OPEN');
+    const ap = r.message.capabilities.find((c) => c.name === 'ADD_PATH');
+    expect(ap).toEqual({ code: 69, name: 'ADD_PATH', families: [{ afi: 2, safi: 1, sendReceive: 3 }] });
+    expect(r.message.capabilities.some((c) => c.name === 'ROUTE_REFRESH')).toBe(true);
+  });
+
+  it('the speaker accepts such an OPEN (no NOTIFICATION 2/0) and negotiates ADD-PATH only for the valid family', () => {
+    const b = frame(1, openBody('04 fde9 005a 0a000002', [ // AS 65001, hold 90, id 10.0.0.2
+      cap(1, '0001 00 01'), cap(1, '0002 00 01'), cap(65, '0000fde9'), cap(69, '0001 01 00 0002 01 03'),
+    ]));
+    const r = decodeMessage(b);
+    if (!r.ok || r.message.type !== 'OPEN') throw new Error('OPEN rejected');
+    const cfg: FsmConfig = {
+      localAs: 65000, routerId: '10.0.0.1', peerAs: 65001, holdTime: 90, connectRetryTime: 5,
+      idleHoldTime: 3, passive: false, families: ['ipv4', 'ipv6'], addPathReceive: ['ipv4', 'ipv6'],
+    };
+    const v = checkOpen(cfg, r.message);
+    expect(v.ok && [...v.negotiated.codecIn.addPath]).toEqual(['2/1']);
   });
 });
