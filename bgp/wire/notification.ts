@@ -35,6 +35,7 @@ const CODES: Readonly<Record<number, { name: string; subcodes: Readonly<Record<n
     },
   },
   7: { name: 'ROUTE-REFRESH Message Error', subcodes: { 1: 'Invalid Message Length' } },
+  8: { name: 'Send Hold Timer Expired', subcodes: {} }, // RFC 9687
 };
 
 export function errorCodeName(code: number): string {

@@ -1,7 +1,7 @@
 /** dumpStream's recovery after framing errors and its error objects; ADD_PATH Send/Receive outside 1..3; NOTIFICATION names. */
 import { describe, expect, it } from 'vitest';
 import { dumpStream } from '../../../../bgp/wire/dump.js';
-import { decodeMessage, encodeMessage, findMarker } from '../../../../bgp/wire/index.js';
+import { decodeMessage, encodeMessage, findMarker, notificationName } from '../../../../bgp/wire/index.js';
 import { checkOpen } from '../../../../bgp/fsm/open.js';
 import type { FsmConfig } from '../../../../bgp/fsm/types.js';
 import { cap, frame, openBody } from './helpers.js';
@@ -68,5 +68,11 @@ describe('ADD_PATH capability', () => {
     };
     const v = checkOpen(cfg, r.message);
     expect(v.ok && [...v.negotiated.codecIn.addPath]).toEqual(['2/1']);
+  });
+});
+
+describe('NOTIFICATION names', () => {
+  it('code 8 is Send Hold Timer Expired (RFC 9687)', () => {
+    expect(notificationName(8, 0)).toBe('Send Hold Timer Expired / Unspecific');
   });
 });
