@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Agent } from '../../../../agent/node/agent.js';
+import { freePort } from '../../../support/free-port.js';
 import type { Datastore, DatastoreListener } from '../../../../agent/datastore/datastore.js';
 import { ObjectCache } from '../../../../agent/datastore/snapshot.js';
 import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
@@ -12,15 +12,6 @@ import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 // stop() while start() is still running (SIGTERM while the first datastore list
 // retries): start returns 'aborted' at its next step, opens nothing after it, and
 // whatever was opening meanwhile is closed, not left listening.
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const addr = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  if (typeof addr !== 'object' || !addr) throw new Error('no port');
-  return addr.port;
-}
 
 async function listening(port: number): Promise<boolean> {
   try {

@@ -1,25 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Agent } from '../../../../agent/node/agent.js';
+import { freePort } from '../../../support/free-port.js';
 import type { Datastore } from '../../../../agent/datastore/datastore.js';
 import { MemoryIpamStore } from '../../../../agent/ipam/store.js';
 
 // The chart's liveness probe GETs /healthz from 10 s on and restarts the agent after
 // 6 failures: the port must answer while the first datastore list is still retrying
 // (an API server that is slow or not reachable yet), not only once it completed.
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const addr = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  if (typeof addr !== 'object' || !addr) throw new Error('no port');
-  return addr.port;
-}
 
 async function get(port: number, path: string): Promise<{ status: number; body: string } | { error: string }> {
   try {
