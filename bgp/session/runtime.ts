@@ -7,7 +7,7 @@
  */
 import type net from 'node:net';
 import { describeReason } from '../fsm/reasons.js';
-import { restartOnlyChanges, type SpeakerConfig } from './config.js';
+import { RESTART_ONLY, restartOnlyChanges, type SpeakerConfig } from './config.js';
 import { serveControl, type ControlServer } from './control.js';
 import { SessionDriver, type DriverCodec, type DriverCore, type DriverLog, type PeerAction } from './driver.js';
 import type { SpeakerStatus } from './status.js';
@@ -120,11 +120,13 @@ export class SpeakerRuntime {
     for (const field of restartOnlyChanges(prev, next)) {
       this.o.log.warn({ field, running: prev[field] ?? null, configured: next[field] ?? null }, `${field} changed: takes effect after a restart (keeping the running value)`);
     }
-    const applied: SpeakerConfig = { ...next, asn: prev.asn, routerId: prev.routerId, restartTime: prev.restartTime, listen: prev.listen };
-    delete applied.clusterId;
-    delete applied.controlSocket;
-    if (prev.clusterId !== undefined) applied.clusterId = prev.clusterId;
-    if (prev.controlSocket !== undefined) applied.controlSocket = prev.controlSocket;
+    // every restart-only field keeps its running value (absent when it was absent)
+    const fields: Record<string, unknown> = { ...next };
+    for (const k of RESTART_ONLY) {
+      if (prev[k] === undefined) delete fields[k];
+      else fields[k] = prev[k];
+    }
+    const applied = fields as unknown as SpeakerConfig;
     let actions: PeerAction[];
     try {
       actions = this.o.core.reconfigure(applied, Date.now());
