@@ -91,7 +91,7 @@ export class KubernetesDatastore implements Datastore {
         // only what trimming dropped changed (a Pod's container statuses, a Node's heartbeat): the
         // same object as before, so no snapshot, no policy or routing pass on every node
         const prev = this.heldOf(info.kind).get(objectKey(ok.metadata));
-        if (prev !== undefined && prev !== ok && sameButVersion(prev, ok)) return;
+        if (prev !== undefined && sameButVersion(prev, ok)) return;
         this.heldOf(info.kind).set(objectKey(ok.metadata), ok);
         if (this.cache.set(ok)) this.changed();
       },

@@ -20,6 +20,7 @@
  */
 import type { Logger } from 'pino';
 import type { PeerConfig, RouteChange } from '../../bgp/speaker/index.js';
+import { isLinkLocalText as isLinkLocal } from '../../bgp/wire/address.js';
 import type { NeighborConfig, SpeakerConfig } from '../../bgp/session/config.js';
 import type { DriverCodec } from '../../bgp/session/driver.js';
 import type { Transport } from '../../bgp/session/transport.js';
@@ -68,9 +69,6 @@ const WARM_PREFIXES_DUAL = ['192.0.2.64/26', '2001:db8:0:1::/122'];
  * connect; 0.0.0.0 on an IPv4-only node (IPv6 may be off in its kernel).
  */
 const listenAddress = (p: NodeBgpPlan): string => (p.local?.address6 || !p.local?.address ? '::' : '0.0.0.0');
-
-/** fe80::/10 (RFC 4291 §2.5.6), in the canonical text the speaker decodes */
-const isLinkLocal = (h: string): boolean => /^fe[89ab][0-9a-f]:/i.test(h);
 
 /**
  * A route's next hops as the dataplane takes them: a 32-byte IPv6 next hop (RFC 2545

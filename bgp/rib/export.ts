@@ -15,6 +15,7 @@
  * - a next hop passed on unchanged loses its link-local half (RFC 2545 §3: a
  *   32-byte IPv6 next hop's link-local address is only for peers on that link).
  */
+import { isLinkLocalText as isLinkLocal } from '../wire/address.js';
 import { NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, type AsPathSegment } from '../wire/types.js';
 import { DEFAULT_LOCAL_PREF } from './best-path.js';
 import type { Family, Path, RouteAttrs } from './path.js';
@@ -48,9 +49,6 @@ export function prependAs(asPath: readonly AsPathSegment[], asn: number): AsPath
   }
   return [{ type: 'AS_SEQUENCE', asns: [asn] }, ...asPath];
 }
-
-/** fe80::/10 (RFC 4291 §2.5.6), in the canonical text the speaker keeps */
-const isLinkLocal = (h: string): boolean => /^fe[89ab][0-9a-f]:/i.test(h);
 
 /**
  * A next hop passed on unchanged without its link-local half: RFC 2545 §3 allows the

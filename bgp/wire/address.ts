@@ -138,6 +138,9 @@ export function parseIpv6(s: string): Uint8Array | undefined {
   return out;
 }
 
+/** An IPv6 link-local address (fe80::/10, RFC 4291 §2.5.6) in canonical text form. */
+export const isLinkLocalText = (h: string): boolean => /^fe[89ab][0-9a-f]:/i.test(h);
+
 export function isIpv6Text(s: string): boolean {
   return s.includes(':');
 }

@@ -177,7 +177,7 @@ describe('selectIptablesBackend (links in a directory put first in PATH)', () =>
 
   const real = toolResolver();
   const has = (name: string): boolean => { try { return isExecutableFile(real(name)); } catch { return false; } };
-  it.skipIf(!has('iptables-legacy') || !has('iptables-nft'))('with the real tools, the linked iptables reports the chosen backend (xtables-*-multi dispatch on the link\'s name)', async () => {
+  it.skipIf(!has('iptables-legacy') || !has('iptables-nft'))('with the real tools, the linked iptables reports the chosen backend (xtables-*-multi dispatch on the link\'s name; skipped when iptables-legacy or iptables-nft is not installed)', async () => {
     for (const [backend, mark] of [['legacy', '(legacy)'], ['nft', '(nf_tables)']] as const) {
       const dir = newDir();
       await selectIptablesBackend({ setting: backend, dir });
