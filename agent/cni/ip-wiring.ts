@@ -73,15 +73,20 @@ interface IpRoute { dst: string; gateway?: string; dev?: string; protocol?: stri
 
 export class IpPodWiring implements PodWiring {
   /** `procSys`: where the sysctls are written (agent/dataplane/sysctl.ts; default /proc/sys). */
-  constructor(private readonly opts: { procSys?: string } = {}) {}
+  /** where the sysctls are written and read (`--proc-sys`) */
+  private readonly procSys: string;
+
+  constructor(opts: { procSys?: string } = {}) {
+    this.procSys = opts.procSys ?? DEFAULT_PROC_SYS;
+  }
 
   private sysctl(path: string, value: string): void {
-    writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, path, value);
+    writeSysctl(this.procSys, path, value);
   }
 
   /** Writes 0 to the sysctl PATHS in the pod's namespace (under the root, by a process inside it). */
   private async podSysctlsZero(netns: string, paths: string[]): Promise<void> {
-    const root = this.opts.procSys ?? DEFAULT_PROC_SYS;
+    const root = this.procSys;
     await run(['nsenter', `--net=${netns}`, 'tee', ...paths.map((p) => sysctlPath(root, p))], { input: '0' });
   }
 
@@ -134,7 +139,7 @@ export class IpPodWiring implements PodWiring {
       return [`host interface ${l.hostIf} does not exist`];
     }
     if (!host?.flags?.includes('UP')) problems.push(`host interface ${l.hostIf} is down`);
-    problems.push(...hostVethSysctlDrift(l.hostIf, l.addresses.some((a) => a.family === 6), (p) => readSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, p)));
+    problems.push(...hostVethSysctlDrift(l.hostIf, l.addresses.some((a) => a.family === 6), (p) => readSysctl(this.procSys, p)));
     const routes = [
       ...(JSON.parse((await run(['ip', '-j', '-4', 'route', 'show', 'dev', l.hostIf])).stdout) as IpRoute[]),
       ...(JSON.parse((await run(['ip', '-j', '-6', 'route', 'show', 'dev', l.hostIf])).stdout) as IpRoute[]),

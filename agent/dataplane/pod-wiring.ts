@@ -123,7 +123,11 @@ export class NetlinkPodWiring implements PodWiring {
    * (tests, or an agent that runs outside its node's namespace). `procSys`: where
    * the sysctls are written (default /proc/sys; /host/proc/sys in an unprivileged pod).
    */
+  /** where the sysctls are written and read (`--proc-sys`) */
+  private readonly procSys: string;
+
   constructor(private readonly opts: { nodeNetnsPath?: string; procSys?: string } = {}) {
+    this.procSys = opts.procSys ?? DEFAULT_PROC_SYS;
     this.host = openRtnl(opts.nodeNetnsPath !== undefined ? { netnsPath: opts.nodeNetnsPath } : {});
     try {
       this.deleter = new VethDeleter(opts.nodeNetnsPath);
@@ -134,20 +138,20 @@ export class NetlinkPodWiring implements PodWiring {
 
   /** Writes ROOT/<path> in the node's namespace (net/ follows the writing thread's namespace, whatever the mount). */
   private sysctl(path: string, value: string): void {
-    const write = (): void => writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, path, value);
+    const write = (): void => writeSysctl(this.procSys, path, value);
     if (this.opts.nodeNetnsPath !== undefined) withNetnsSync(this.opts.nodeNetnsPath, write);
     else write();
   }
 
   /** CHECK: proxy_arp/forwarding (proxy_ndp/forwarding for IPv6) on the host veth, read back in the node's namespace. */
   private hostSysctlDrift(l: PodLink): string[] {
-    const drift = (): string[] => hostVethSysctlDrift(l.hostIf, l.addresses.some((a) => a.family === 6), (p) => readSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, p));
+    const drift = (): string[] => hostVethSysctlDrift(l.hostIf, l.addresses.some((a) => a.family === 6), (p) => readSysctl(this.procSys, p));
     return this.opts.nodeNetnsPath !== undefined ? withNetnsSync(this.opts.nodeNetnsPath, drift) : drift();
   }
 
   /** Writes ROOT/<path> = value for each path in the pod's namespace (this thread moved into it once). */
   private podSysctls(netns: string, paths: readonly string[], value: string): void {
-    withNetnsSync(netns, () => { for (const p of paths) writeSysctl(this.opts.procSys ?? DEFAULT_PROC_SYS, p, value); });
+    withNetnsSync(netns, () => { for (const p of paths) writeSysctl(this.procSys, p, value); });
   }
 
   /** Whether DEL runs on the worker thread (false once it failed: DEL is then synchronous). */
