@@ -23,7 +23,7 @@ export type Progress = (line: string) => void;
 
 export async function teardownState(
   root: string,
-  state: Pick<LabState, 'prefix' | 'namespaces' | 'processes'> & { paths?: string[] | undefined },
+  state: Pick<LabState, 'prefix' | 'namespaces' | 'processes' | 'paths'>,
   opts: { children?: Map<number, ChildProcess>; onProgress?: Progress; keepLogs?: boolean } = {},
 ): Promise<TeardownReport> {
   const say = opts.onProgress ?? (() => undefined);

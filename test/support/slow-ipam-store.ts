@@ -15,13 +15,11 @@ export interface SlowStoreCounts {
   creates: number;
   /** block creates that failed (the key existed) */
   conflicts: number;
-  /** block puts that failed, creates or updates */
-  blockPutFailures: number;
 }
 
 export function slowIpamStore(seed = 7): { store: IpamStore; mem: MemoryIpamStore; counts: SlowStoreCounts } {
   const mem = new MemoryIpamStore();
-  const counts: SlowStoreCounts = { list: 0, keys: 0, creates: 0, conflicts: 0, blockPutFailures: 0 };
+  const counts: SlowStoreCounts = { list: 0, keys: 0, creates: 0, conflicts: 0 };
   let s = seed;
   const delay = (): Promise<void> => {
     s = (s * 1103515245 + 12345) % 2147483648;
@@ -35,7 +33,6 @@ export function slowIpamStore(seed = 7): { store: IpamStore; mem: MemoryIpamStor
       await delay();
       const r = await mem.put(kind, key, value, version);
       if (kind === 'block') {
-        if (!r.ok) counts.blockPutFailures++;
         if (version === undefined) { counts.creates++; if (!r.ok) counts.conflicts++; }
       }
       return r;

@@ -59,7 +59,7 @@ async function stampede(n: number): Promise<{ ms: number; lists: number; conflic
   const pools = [{ name: 'p', spec: { cidr: POOL, blockSize: 26 } }];
   const t0 = performance.now();
   const res = await Promise.allSettled(Array.from({ length: n }, (_, i) => new Ipam({ store, node: `node${i}`, pools }).assign({ handle: `h${i}`, families: [4] })));
-  return { ms: Math.round(performance.now() - t0), lists: counts.list + counts.keys, conflicts: counts.blockPutFailures, failed: res.filter((r) => r.status === 'rejected').length };
+  return { ms: Math.round(performance.now() - t0), lists: counts.list + counts.keys, conflicts: counts.conflicts, failed: res.filter((r) => r.status === 'rejected').length };
 }
 
 export async function run(emit: Emit): Promise<void> {
