@@ -56,7 +56,9 @@ export function parseSave(text: string): ActualChains {
       if (!line.includes(HOOK_COMMENT)) continue;
       const target = / -j (\S+)/.exec(line)?.[1] ?? '?';
       const key = `${chain} ${target}`;
-      hooks.set(key, [...(hooks.get(key) ?? []), pos]);
+      const at = hooks.get(key);
+      if (at) at.push(pos);
+      else hooks.set(key, [pos]);
     }
   }
   return { chains, hooks };

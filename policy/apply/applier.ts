@@ -80,6 +80,7 @@ const SAVE = {
 } as const;
 
 const LABEL: Record<FamilyKey, string> = { v4: 'IPv4', v6: 'IPv6' };
+const skipNote = (f: FamilyKey, why: string): string => `${LABEL[f]} skipped, the kernel has no ${LABEL[f]}: ${why}`;
 
 /** The kernel has no such address family (IPv6 disabled at boot): nothing of it can be filtered, nor forwarded. */
 function familyUnavailable(stderr: string): boolean {
@@ -167,13 +168,14 @@ export class PolicyApplier {
       }
     };
     try {
-      const known = this.last !== null;
+      const last = this.last;
+      const known = last !== null;
       const errors: string[] = [];
       let actual: Actual;
       let skipped: Map<FamilyKey, string>;
       const unread = new Set<FamilyKey>();
-      if (this.last !== null) {
-        actual = this.last;
+      if (known) {
+        actual = last;
         skipped = new Map(this.skipped);
       } else {
         const read = await this.readActual();
@@ -182,7 +184,7 @@ export class PolicyApplier {
         for (const f of FAMILY_KEYS) {
           const u = read.unreadable[f];
           if (u === undefined) continue;
-          if (u.unavailable) skipped.set(f, `${LABEL[f]} skipped, the kernel has no ${LABEL[f]}: ${u.error}`);
+          if (u.unavailable) skipped.set(f, skipNote(f, u.error));
           else {
             unread.add(f);
             errors.push(`${LABEL[f]}: ${u.error}`);
@@ -205,7 +207,7 @@ export class PolicyApplier {
         if (r?.status !== 'rejected') return true;
         const msg = r.reason instanceof Error ? r.reason.message : String(r.reason);
         // the save tool worked but the kernel has no such family after all (nf_tables backend)
-        if (familyUnavailable(msg)) skipped.set(f, `${LABEL[f]} skipped, the kernel has no ${LABEL[f]}: ${msg}`);
+        if (familyUnavailable(msg)) skipped.set(f, skipNote(f, msg));
         else errors.push(`${LABEL[f]}: ${msg}`);
         return false;
       });
@@ -215,7 +217,7 @@ export class PolicyApplier {
       this.report(problems);
       if (errors.length > 0) return this.failed(errors.join('; '), applied, plan, writes, problems);
       // every family either applied or was skipped at its restore: `applied` is what the kernel now holds
-      const next = actualOf(desired, known ? this.last : null, unchanged, applied);
+      const next = actualOf(desired, known ? actual : null, unchanged, applied);
       // a stale set the kernel kept is still there, and still stale: destroyed again next time
       for (const name of notDestroyed) {
         const have = actual.sets.get(name);

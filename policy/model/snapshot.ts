@@ -45,7 +45,7 @@ export interface PodInfo {
  * An annotation goes into `-i/-o <iface>` as is: anything else — a space, `+`, a
  * newline, a name too long — would break every iptables-restore on the node.
  */
-export const WORKLOAD_IFACE_RE = /^mgw[0-9a-f]{1,12}$/;
+const WORKLOAD_IFACE_RE = /^mgw[0-9a-f]{1,12}$/;
 
 export interface NamespaceInfo {
   name: string;

@@ -182,7 +182,11 @@ export function resolveNode(snapshot: Snapshot, policies: Policy[], node: string
  */
 function markInterfaceClashes(workloads: WorkloadIR[]): string[] {
   const byIface = new Map<string, WorkloadIR[]>();
-  for (const w of workloads) byIface.set(w.iface, [...(byIface.get(w.iface) ?? []), w]);
+  for (const w of workloads) {
+    const same = byIface.get(w.iface);
+    if (same) same.push(w);
+    else byIface.set(w.iface, [w]);
+  }
   const problems: string[] = [];
   for (const [iface, ws] of byIface) {
     if (ws.length < 2) continue;
